@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/protospec/protospec/reports"
+	"github.com/protospec/protospec/targets"
+	"github.com/protospec/protospec/targets/reference"
+)
+
+func newServeCmd() *cobra.Command {
+	var addr string
+	var params []string
+	var service string
+	cmd := &cobra.Command{
+		Use:   "serve PROTOCOL",
+		Short: "Run a reference implementation until interrupted",
+		Example: `  protospec serve echo --addr 127.0.0.1:7000                 # uppercase on TCP and UDP
+  protospec serve echo --addr 127.0.0.1:7007 --service echo`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p := map[string]string{}
+			for _, kv := range params {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || k == "" {
+					return usageErr("--param %q is not KEY=VALUE", kv)
+				}
+				p[k] = v
+			}
+			if service != "" {
+				p["service"] = service
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			err := reference.Serve(ctx, args[0], reference.ServeOptions{Addr: addr, Params: p, Log: cmd.ErrOrStderr()})
+			if err != nil {
+				return usageErr("serve %s: %v", args[0], err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "address to listen on")
+	cmd.Flags().StringVar(&service, "service", "", "which service of the protocol to serve (echo: uppercase, echo, discard, daytime, chargen)")
+	cmd.Flags().StringArrayVar(&params, "param", nil, "protocol-specific KEY=VALUE setting (repeatable)")
+	return cmd
+}
+
+func newTargetsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "targets",
+		Short: "List the launchers, whether their server is installed, and the protocols they serve",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "TARGET\tPROTOCOLS\tSTATUS\tBASELINE")
+			for _, l := range targets.Launchers() {
+				status := "ready"
+				if err := l.Available(); err != nil {
+					status = "missing: " + err.Error()
+					if errors.Is(err, targets.ErrMissingBinary) {
+						status = "missing (" + l.Requirement() + ")"
+					}
+				}
+				base := "-"
+				if bp, ok := l.(targets.BaselineProvider); ok {
+					var with []string
+					for _, p := range l.Protocols() {
+						if _, ok := bp.Baseline(p); ok {
+							with = append(with, p)
+						}
+					}
+					if len(with) > 0 {
+						base = "builtin (" + strings.Join(with, ", ") + ")"
+					}
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", l.Name(), strings.Join(l.Protocols(), ", "), status, base)
+			}
+			fmt.Fprintln(tw, "ADDRESS\t(any)\t[service=][tcp://|udp://]host:port[,...]\t-")
+			return tw.Flush()
+		},
+	}
+}
+
+func newReportCmd() *cobra.Command {
+	report := &cobra.Command{
+		Use:   "report",
+		Short: "Work with run results (report.json)",
+	}
+	diff := &cobra.Command{
+		Use:     "diff OLD.json NEW.json",
+		Short:   "Print new failures and fixes between two runs; exit 1 on new failures",
+		Example: "  protospec report diff yesterday/report.json protospec-report/report.json",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			old, err := reports.ReadFile(args[0])
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			cur, err := reports.ReadFile(args[1])
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			d := reports.Diff(old, cur)
+			if err := d.Write(cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			if d.Regressed() {
+				return errFailures
+			}
+			return nil
+		},
+	}
+	var format, out string
+	render := &cobra.Command{
+		Use:     "render REPORT.json",
+		Short:   "Render a run result again as json, junit, markdown or html",
+		Example: "  protospec report render protospec-report/report.json --format markdown",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			run, err := reports.ReadFile(args[0])
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			var w io.Writer = cmd.OutOrStdout()
+			if out != "" && out != "-" {
+				f, err := os.Create(out)
+				if err != nil {
+					return usageErr("%v", err)
+				}
+				defer f.Close()
+				w = f
+			}
+			if err := reports.WriteFormat(w, format, run); err != nil {
+				return usageErr("%v", err)
+			}
+			return nil
+		},
+	}
+	render.Flags().StringVar(&format, "format", "markdown", "json, junit, markdown or html")
+	render.Flags().StringVarP(&out, "out", "o", "-", "output file")
+	report.AddCommand(diff, render)
+	return report
+}
+
+func newFixturesCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:     "fixtures PROTOCOL",
+		Short:   "Export what a server must serve for a protocol's suite (docroot, zones, mailboxes)",
+		Example: "  protospec fixtures http1 --out ./docroot",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := protocolArg(args)
+			if err != nil {
+				return err
+			}
+			w := p.Fixtures
+			if w == nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s needs no fixtures: its specs send everything they check\n", p.Name)
+				return nil
+			}
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return usageErr("%v", err)
+			}
+			if err := w(out); err != nil {
+				return usageErr("exporting %s fixtures: %v", p.Name, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote the %s fixtures to %s\n", p.Name, out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "protospec-fixtures", "directory to write into")
+	return cmd
+}

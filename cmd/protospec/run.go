@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/protospec/protospec/reports"
+	"github.com/protospec/protospec/suites/spec"
+	"github.com/protospec/protospec/targets"
+)
+
+// failT is the GinkgoTestingT of the binary: Ginkgo calls Fail when a spec
+// failed; the result model, not this flag, decides the exit code.
+type failT struct{ failed bool }
+
+func (f *failT) Fail() { f.failed = true }
+
+func protocolArg(args []string) (spec.Protocol, error) {
+	p, ok := spec.LookupProtocol(args[0])
+	if !ok {
+		var names []string
+		for _, p := range spec.Protocols() {
+			names = append(names, p.Name)
+		}
+		return spec.Protocol{}, usageErr("unknown protocol %q (known: %s)", args[0], strings.Join(names, ", "))
+	}
+	return p, nil
+}
+
+type runFlags struct {
+	target      string
+	labelFilter string
+	focus       []string
+	reportDir   string
+	baseline    string
+	step        time.Duration
+	timeout     time.Duration
+	verbose     bool
+	quiet       bool
+	workDir     string
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run PROTOCOL",
+		Short: "Run a protocol's conformance suite against a target and write reports",
+		Example: `  protospec run echo
+  protospec run echo --target xinetd --baseline builtin
+  protospec run echo --target 127.0.0.1:7000 --label-filter 'uppercase && must'
+  protospec run echo --target 'uppercase=127.0.0.1:7001,echo/udp=127.0.0.1:7'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := protocolArg(args)
+			if err != nil {
+				return err
+			}
+			return runSuite(cmd.OutOrStdout(), p.Name, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.target, "target", "t", "reference", "reference, a launcher name (see `protospec targets`), or an address")
+	fl.StringVar(&f.labelFilter, "label-filter", "", "run only specs matching this Ginkgo label filter, e.g. 'rfc862 && must'")
+	fl.StringSliceVar(&f.focus, "focus", nil, "run only specs whose ID or title matches this regular expression (repeatable)")
+	fl.StringVar(&f.reportDir, "report-dir", "protospec-report", "where to write report.json, junit.xml, report.md and report.html")
+	fl.StringVar(&f.baseline, "baseline", "", "file of known deviations (one spec ID per line), or 'builtin' for the launcher's own")
+	fl.DurationVar(&f.step, "timeout", spec.DefaultStepTimeout, "deadline of each network step (connect, send, wait for a reply)")
+	fl.DurationVar(&f.timeout, "run-timeout", 30*time.Minute, "deadline of the whole run")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every spec as it runs")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary")
+	fl.StringVar(&f.workDir, "work-dir", "", "where a launcher writes its config and logs (default: a temporary directory, removed afterwards)")
+	return cmd
+}
+
+func runSuite(out io.Writer, protocol string, f runFlags) error {
+	if f.step <= 0 || f.timeout <= 0 {
+		return usageErr("--timeout and --run-timeout must be positive")
+	}
+	var base *reports.Baseline
+	if f.baseline != "" && f.baseline != "builtin" {
+		b, err := reports.LoadBaseline(f.baseline)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		base = b
+	}
+	if f.baseline == "builtin" {
+		b, err := builtinBaseline(f.target, protocol)
+		if err != nil {
+			return err
+		}
+		base = b
+	}
+	if f.labelFilter != "" {
+		if _, err := spec.ParseLabelFilter(f.labelFilter); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	if err := os.MkdirAll(f.reportDir, 0o755); err != nil {
+		return usageErr("report directory: %v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	params, teardown, err := spec.Prepare(ctx, protocol)
+	defer teardown()
+	if err != nil {
+		cancel()
+		return usageErr("preparing the %s suite: %v", protocol, err)
+	}
+	target, err := targets.Open(ctx, f.target, targets.Options{Protocol: protocol, WorkDir: f.workDir, Params: params})
+	cancel()
+	if err != nil {
+		return usageErr("target %s: %v", f.target, strings.TrimPrefix(err.Error(), "targets: "))
+	}
+	defer target.Close()
+
+	run, err := spec.Execute(&failT{}, spec.RunOptions{
+		Protocol:    protocol,
+		Config:      spec.Config{Target: target, StepTimeout: f.step},
+		LabelFilter: f.labelFilter,
+		Focus:       f.focus,
+		Timeout:     f.timeout,
+		Quiet:       f.quiet,
+		Verbose:     f.verbose,
+	})
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if base != nil {
+		base.Apply(run)
+	}
+	if err := reports.WriteAll(f.reportDir, run); err != nil {
+		return usageErr("writing reports: %v", err)
+	}
+	printSummary(out, run, base, f.reportDir)
+	if !run.OK() {
+		return errFailures
+	}
+	return nil
+}
+
+func builtinBaseline(target, protocol string) (*reports.Baseline, error) {
+	l, ok := targets.Lookup(target)
+	if !ok {
+		return nil, usageErr("--baseline builtin needs a launcher target, not %q", target)
+	}
+	bp, ok := l.(targets.BaselineProvider)
+	if !ok {
+		return nil, usageErr("launcher %s ships no baseline", target)
+	}
+	text, ok := bp.Baseline(protocol)
+	if !ok {
+		return nil, usageErr("launcher %s ships no baseline for %s", target, protocol)
+	}
+	b, err := reports.ParseBaseline(strings.NewReader(text))
+	if err != nil {
+		return nil, usageErr("builtin baseline of %s: %v", target, err)
+	}
+	b.Name = "builtin:" + target
+	return b, nil
+}
+
+func printSummary(w io.Writer, run *reports.Run, base *reports.Baseline, dir string) {
+	s := run.Summarize()
+	fmt.Fprintf(w, "\nprotospec %s against %s: %d specs\n", run.Protocol, run.Target.Name, s.Total)
+	for _, lvl := range []string{reports.LevelMust, reports.LevelShould, reports.LevelMay} {
+		if c := s.ByLevel[lvl]; c != nil {
+			fmt.Fprintf(w, "  %-6s %3d passed  %3d failed  %3d skipped\n", lvl, c.Passed, c.Failed, c.Skipped)
+		}
+	}
+	for _, sp := range run.Specs {
+		if sp.Failing() {
+			mark := "FAIL"
+			if sp.Known {
+				mark = "known"
+			}
+			fmt.Fprintf(w, "  %-5s %s %s\n", mark, sp.Level, sp.ID)
+		}
+	}
+	if base != nil {
+		if unused := base.Unused(run); len(unused) > 0 {
+			fmt.Fprintf(w, "  baseline entries that matched no failure (prune them?): %s\n", strings.Join(unused, ", "))
+		}
+	}
+	fmt.Fprintf(w, "reports: %s\n", filepath.Join(dir, "report.html"))
+	// The plain closing line CI systems read.
+	fmt.Fprintf(w, "%d passed, %d failed, %d skipped\n", s.Passed, s.Failed+s.Errors, s.Skipped)
+}
+
+func newListCmd() *cobra.Command {
+	var filter string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "list PROTOCOL",
+		Short:   "List a protocol's specs (ID, level, RFC section) without running them",
+		Example: "  protospec list echo\n  protospec list echo --label-filter 'must' --json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := protocolArg(args)
+			if err != nil {
+				return err
+			}
+			if filter != "" {
+				if _, err := spec.ParseLabelFilter(filter); err != nil {
+					return usageErr("%v", err)
+				}
+			}
+			var run *reports.Run
+			err = silenceStdout(func() error {
+				var err error
+				run, err = spec.Execute(&failT{}, spec.RunOptions{Protocol: p.Name, LabelFilter: filter, DryRun: true, Quiet: true})
+				return err
+			})
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			return printList(cmd.OutOrStdout(), run, asJSON)
+		},
+	}
+	cmd.Flags().StringVar(&filter, "label-filter", "", "list only specs matching this Ginkgo label filter")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	return cmd
+}
+
+type listed struct {
+	ID      string `json:"id"`
+	Level   string `json:"level"`
+	Doc     string `json:"doc"`
+	Section string `json:"section"`
+	Title   string `json:"title"`
+}
+
+func printList(w io.Writer, run *reports.Run, asJSON bool) error {
+	var out []listed
+	for _, s := range run.Specs {
+		out = append(out, listed{s.ID, s.Level, s.Doc, s.Section, s.Title})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tLEVEL\tSECTION\tTITLE")
+	for _, l := range out {
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\n", l.ID, l.Level, l.Doc, l.Section, l.Title)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%d specs\n", len(out))
+	return nil
+}
+
+// silenceStdout runs fn with file descriptor 1 pointed at /dev/null:
+// Ginkgo's reporter writes to the process's stdout directly.
+func silenceStdout(fn func() error) error {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return fn()
+	}
+	defer null.Close()
+	saved, err := unix.Dup(1)
+	if err != nil {
+		return fn()
+	}
+	defer unix.Close(saved)
+	if err := unix.Dup2(int(null.Fd()), 1); err != nil {
+		return fn()
+	}
+	defer unix.Dup2(saved, 1)
+	return fn()
+}

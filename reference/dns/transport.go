@@ -1,0 +1,277 @@
+package dns
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// Transport limits shared by the servers.
+const (
+	// DefaultMaxTCPConns is the default limit of concurrent TCP connections.
+	DefaultMaxTCPConns = 128
+	// DefaultTCPIdleTimeout is how long an idle TCP connection is kept;
+	// RFC 7766 6.2.3 recommends timeouts of the order of seconds.
+	DefaultTCPIdleTimeout = 10 * time.Second
+	// maxInflightUDP bounds the UDP queries processed concurrently; more
+	// are dropped, as a loaded server would.
+	maxInflightUDP = 1024
+	// readPoll is the read deadline of the UDP loop, so it notices Close.
+	readPoll = time.Second
+	// writeTimeout bounds every write.
+	writeTimeout = 5 * time.Second
+	// maxDNSMessage is the largest DNS message: the TCP length prefix is 16 bits.
+	maxDNSMessage = 65535
+)
+
+// handleFunc answers one raw query; it returns the packed responses (none to
+// drop the query, several for a zone transfer).
+type handleFunc func(query []byte, client netip.AddrPort, tcp bool) [][]byte
+
+// serveCore runs the UDP and TCP loops of a server and tracks what Close
+// must shut down.
+type serveCore struct {
+	mu     sync.Mutex
+	closed bool
+	pcs    map[net.PacketConn]struct{}
+	lns    map[net.Listener]struct{}
+	conns  map[net.Conn]struct{}
+	wg     sync.WaitGroup
+}
+
+func (c *serveCore) track(add func() bool) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	if c.pcs == nil {
+		c.pcs = make(map[net.PacketConn]struct{})
+		c.lns = make(map[net.Listener]struct{})
+		c.conns = make(map[net.Conn]struct{})
+	}
+	return add()
+}
+
+func (c *serveCore) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// close shuts every socket and waits for the handlers still running.
+func (c *serveCore) close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	var errs []error
+	for pc := range c.pcs {
+		errs = append(errs, pc.Close())
+	}
+	for ln := range c.lns {
+		errs = append(errs, ln.Close())
+	}
+	for conn := range c.conns {
+		conn.Close()
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+	}
+	return nil
+}
+
+// addrPort converts a net.Addr to netip.AddrPort; unknown kinds map to the
+// zero value, which no allow-list contains.
+func addrPort(a net.Addr) netip.AddrPort {
+	switch v := a.(type) {
+	case *net.UDPAddr:
+		return v.AddrPort()
+	case *net.TCPAddr:
+		return v.AddrPort()
+	}
+	if a == nil {
+		return netip.AddrPort{}
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap
+}
+
+func normalize(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// serveUDP reads datagrams from pc until Close and answers each in its own
+// goroutine.
+func (c *serveCore) serveUDP(pc net.PacketConn, h handleFunc) error {
+	if !c.track(func() bool { c.pcs[pc] = struct{}{}; return true }) {
+		return ErrServerClosed
+	}
+	c.wg.Add(1)
+	defer c.wg.Done()
+	sem := make(chan struct{}, maxInflightUDP)
+	buf := make([]byte, maxDNSMessage)
+	for {
+		_ = pc.SetReadDeadline(time.Now().Add(readPoll))
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			if c.isClosed() {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			continue // ICMP-induced and other transient errors
+		}
+		pkt := append([]byte(nil), buf[:n]...)
+		client := normalize(addrPort(from))
+		select {
+		case sem <- struct{}{}:
+		default:
+			continue // overloaded: drop, the client retries
+		}
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			defer func() { <-sem }()
+			for _, out := range h(pkt, client, false) {
+				_ = pc.SetWriteDeadline(time.Now().Add(writeTimeout))
+				if _, err := pc.WriteTo(out, from); err != nil {
+					return
+				}
+			}
+		}()
+	}
+}
+
+// serveTCP accepts connections until Close; each carries any number of
+// length-prefixed queries (RFC 1035 4.2.2, RFC 7766 6.2.1), answered in
+// order.
+func (c *serveCore) serveTCP(ln net.Listener, h handleFunc, maxConns int, idle time.Duration) error {
+	if !c.track(func() bool { c.lns[ln] = struct{}{}; return true }) {
+		return ErrServerClosed
+	}
+	c.wg.Add(1)
+	defer c.wg.Done()
+	if maxConns <= 0 {
+		maxConns = DefaultMaxTCPConns
+	}
+	if idle <= 0 {
+		idle = DefaultTCPIdleTimeout
+	}
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if c.isClosed() {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			time.Sleep(10 * time.Millisecond) // e.g. EMFILE: back off
+			continue
+		}
+		ok := c.track(func() bool {
+			// RFC 7766 6.2.2: servers may impose limits on the number of
+			// concurrent connections; beyond it, close at once.
+			if len(c.conns) >= maxConns {
+				return false
+			}
+			c.conns[conn] = struct{}{}
+			c.wg.Add(1)
+			return true
+		})
+		if !ok {
+			conn.Close()
+			continue
+		}
+		go func() {
+			defer c.wg.Done()
+			defer func() {
+				c.mu.Lock()
+				delete(c.conns, conn)
+				c.mu.Unlock()
+				conn.Close()
+			}()
+			serveConn(conn, h, idle)
+		}()
+	}
+}
+
+// serveConn answers the queries of one TCP connection until EOF, an error,
+// or the idle timeout.
+func serveConn(conn net.Conn, h handleFunc, idle time.Duration) {
+	client := normalize(addrPort(conn.RemoteAddr()))
+	var lenbuf [2]byte
+	for {
+		// RFC 7766 6.2.3: the server closes a connection idle for longer
+		// than its timeout.
+		_ = conn.SetReadDeadline(time.Now().Add(idle))
+		if _, err := io.ReadFull(conn, lenbuf[:]); err != nil {
+			return
+		}
+		n := int(binary.BigEndian.Uint16(lenbuf[:]))
+		if n == 0 {
+			return // ErrZeroLength: nothing sensible follows
+		}
+		msg := make([]byte, n)
+		_ = conn.SetReadDeadline(time.Now().Add(min(idle, writeTimeout)))
+		if _, err := io.ReadFull(conn, msg); err != nil {
+			return
+		}
+		for _, out := range h(msg, client, true) {
+			if len(out) > maxDNSMessage {
+				return
+			}
+			frame := make([]byte, 2+len(out))
+			binary.BigEndian.PutUint16(frame, uint16(len(out)))
+			copy(frame[2:], out)
+			_ = conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+			if _, err := conn.Write(frame); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// rateLimiter counts responses per client address per second; it is the
+// simple form of response rate limiting (RRL), off when limit is 0.
+type rateLimiter struct {
+	mu     sync.Mutex
+	second int64
+	counts map[netip.Addr]int
+}
+
+// allow reports whether one more response to addr fits this second.
+func (r *rateLimiter) allow(addr netip.Addr, limit int) bool {
+	if limit <= 0 {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now().Unix()
+	if now != r.second || r.counts == nil || len(r.counts) > 1<<16 {
+		r.second = now
+		r.counts = make(map[netip.Addr]int)
+	}
+	r.counts[addr]++
+	return r.counts[addr] <= limit
+}

@@ -1,0 +1,285 @@
+package reports
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+//go:embed report.html.tmpl
+var htmlSource string
+
+// htmlTemplate renders the HTML report. html/template escapes every value
+// for its context, so spec data (messages, transcripts) stays inert text.
+var htmlTemplate = template.Must(template.New("report.html").Parse(htmlSource))
+
+// WriteHTML writes r as one self-contained HTML page: inline style and a
+// small inline script to filter by state and level, and no reference to
+// anything outside the page except relative links to attachments.
+func WriteHTML(w io.Writer, r *Run) error {
+	if r == nil {
+		return ErrNilRun
+	}
+	if err := htmlTemplate.Execute(w, newHTMLView(r)); err != nil {
+		return fmt.Errorf("reports: rendering html: %w", err)
+	}
+	return nil
+}
+
+type htmlView struct {
+	Run                               *Run
+	Title, Verdict, Started, Duration string
+	Tool                              string
+	OK                                bool
+	Summary                           Summary
+	Endpoints                         []htmlEndpoint
+	Notes                             []string
+	Bar                               []htmlBar
+	Levels, States                    []string
+	Matrix                            []htmlRow
+	Sections                          []htmlSection
+}
+
+type htmlEndpoint struct{ Service, Addr string }
+
+type htmlBar struct {
+	Class   string
+	Count   int
+	Percent string
+}
+
+type htmlRow struct {
+	Name, Anchor string
+	Cells        []htmlCell
+}
+
+type htmlCell struct {
+	Passed, Failed, Skipped, known, unexpected int
+	Empty                                      bool
+	Class                                      string
+}
+
+type htmlSection struct {
+	Name, Anchor, Count string
+	Specs               []htmlSpec
+}
+
+type htmlSpec struct {
+	ID, Level, Title, Status, Duration string
+	Reason, Location, Message          string
+	Open, Empty                        bool
+	Events                             []htmlEvent
+	Attachments                        []htmlAttachment
+}
+
+type htmlEvent struct{ Dir, Text string }
+
+type htmlAttachment struct {
+	Name, Path string
+	Link       bool
+}
+
+func newHTMLView(r *Run) *htmlView {
+	c := func(s string) string { return escapeControl(s, false) }
+	sum := r.Summarize()
+	v := &htmlView{
+		Run:      sanitizedRun(r),
+		Title:    c(fmt.Sprintf("protospec %s report: %s", orDefault(r.Protocol, "run"), orDefault(r.Target.Name, "unknown target"))),
+		Duration: fmtDuration(r.Duration),
+		Tool:     c(strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version)),
+		OK:       r.OK(),
+		Summary:  sum,
+		States:   []string{StatePassed, StateFailed, StateError, StatusKnown, StateSkipped},
+	}
+	if r.Tool.Go != "" {
+		v.Tool += " (" + c(r.Tool.Go) + ")"
+	}
+	if !r.Started.IsZero() {
+		v.Started = r.Started.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	switch unexpected := sum.Failed + sum.Errors - sum.Known; {
+	case sum.Failed+sum.Errors == 0:
+		v.Verdict = "PASS"
+	case v.OK:
+		v.Verdict = "PASS (failures are known deviations)"
+	case unexpected == 1:
+		v.Verdict = "FAIL: 1 unexpected failure"
+	default:
+		v.Verdict = fmt.Sprintf("FAIL: %d unexpected failures", unexpected)
+	}
+	services := make([]string, 0, len(r.Target.Endpoints))
+	for s := range r.Target.Endpoints {
+		services = append(services, s)
+	}
+	sort.Strings(services)
+	for _, s := range services {
+		v.Endpoints = append(v.Endpoints, htmlEndpoint{c(s), c(r.Target.Endpoints[s])})
+	}
+	for _, n := range r.Notes {
+		v.Notes = append(v.Notes, c(n))
+	}
+	if sum.Total > 0 {
+		for _, b := range []struct {
+			class string
+			n     int
+		}{
+			{StatePassed, sum.Passed},
+			{StateFailed, sum.Failed},
+			{StateError, sum.Errors},
+			{StatusKnown, sum.Known},
+			{StateSkipped, sum.Skipped},
+		} {
+			n := b.n
+			switch b.class {
+			case StateFailed, StateError:
+				n = countStatus(r, b.class) // known ones have their own bar
+			}
+			if n > 0 {
+				v.Bar = append(v.Bar, htmlBar{b.class, n, fmt.Sprintf("%.2f", 100*float64(n)/float64(sum.Total))})
+			}
+		}
+	}
+	levels := levelOrder(sum)
+	for _, l := range levels {
+		v.Levels = append(v.Levels, c(levelName(l)))
+	}
+	total := htmlRow{Name: "all sections", Cells: make([]htmlCell, len(levels))}
+	for i, sec := range r.Sections() {
+		anchor := fmt.Sprintf("sec-%d", i+1)
+		row := htmlRow{Name: c(sectionName(sec)), Anchor: anchor, Cells: make([]htmlCell, len(levels))}
+		hs := htmlSection{Name: row.Name, Anchor: anchor}
+		if n := len(sec.Specs); n == 1 {
+			hs.Count = "1 spec"
+		} else {
+			hs.Count = fmt.Sprintf("%d specs", n)
+		}
+		for _, sp := range sec.Specs {
+			li := 0
+			for j, l := range levels {
+				if l == sp.Level {
+					li = j
+				}
+			}
+			row.Cells[li].add(sp)
+			total.Cells[li].add(sp)
+			hs.Specs = append(hs.Specs, newHTMLSpec(sp))
+		}
+		v.Matrix = append(v.Matrix, row)
+		v.Sections = append(v.Sections, hs)
+	}
+	v.Matrix = append(v.Matrix, total)
+	for i := range v.Matrix {
+		for j := range v.Matrix[i].Cells {
+			v.Matrix[i].Cells[j].finish()
+		}
+	}
+	return v
+}
+
+func (cell *htmlCell) add(sp Spec) {
+	switch {
+	case sp.State == StatePassed:
+		cell.Passed++
+	case sp.State == StateSkipped:
+		cell.Skipped++
+	default:
+		cell.Failed++
+		if sp.Known {
+			cell.known++
+		} else {
+			cell.unexpected++
+		}
+	}
+}
+
+func (cell *htmlCell) finish() {
+	switch {
+	case cell.Passed+cell.Failed+cell.Skipped == 0:
+		cell.Empty, cell.Class = true, "empty"
+	case cell.unexpected > 0:
+		cell.Class = "bad"
+	case cell.known > 0:
+		cell.Class = "warn"
+	case cell.Passed > 0:
+		cell.Class = "good"
+	default:
+		cell.Class = "skip"
+	}
+}
+
+func newHTMLSpec(sp Spec) htmlSpec {
+	c := func(s string) string { return escapeControl(s, false) }
+	h := htmlSpec{
+		ID:       c(sp.ID),
+		Level:    c(levelName(sp.Level)),
+		Title:    c(sp.Title),
+		Status:   sp.Status(),
+		Duration: fmtDuration(sp.Duration),
+		Location: c(sp.Location),
+		Message:  c(strings.TrimRight(sp.Message, "\n")),
+		Open:     sp.Failing() && !sp.Known,
+	}
+	if sp.State == StateSkipped {
+		h.Reason = headline(sp.Message)
+	}
+	for i, l := range transcriptText(sp.Transcript) {
+		dir := sp.Transcript[i].Dir
+		switch dir {
+		case DirSend, DirRecv, DirOpen, DirClose, DirNote:
+		default:
+			dir = "other"
+		}
+		h.Events = append(h.Events, htmlEvent{Dir: dir, Text: l})
+	}
+	for _, a := range sp.Attachments {
+		h.Attachments = append(h.Attachments, htmlAttachment{
+			Name: c(orDefault(a.Name, a.Path)),
+			Path: c(a.Path),
+			Link: relativeLink(a.Path),
+		})
+	}
+	h.Empty = h.Location == "" && h.Message == "" && len(h.Events) == 0 && len(h.Attachments) == 0
+	return h
+}
+
+// relativeLink reports whether p can be linked from the report as a path
+// relative to it: no scheme, no host, not absolute. Anything else is shown
+// as text, so the page never points outside its directory.
+func relativeLink(p string) bool {
+	if p == "" || strings.HasPrefix(p, "/") || strings.HasPrefix(p, `\`) || strings.ContainsAny(p, "\x00\r\n") {
+		return false
+	}
+	u, err := url.Parse(p)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.Opaque == ""
+}
+
+// sanitizedRun returns a copy of r's header fields with text made safe for
+// the page.
+func sanitizedRun(r *Run) *Run {
+	c := func(s string) string { return escapeControl(s, false) }
+	return &Run{
+		Kind:     c(r.Kind),
+		Protocol: c(r.Protocol),
+		Filter:   c(r.Filter),
+		Baseline: c(r.Baseline),
+		Target: Target{
+			Name:    c(r.Target.Name),
+			Kind:    c(r.Target.Kind),
+			Version: c(r.Target.Version),
+		},
+	}
+}
+
+func countStatus(r *Run, status string) int {
+	n := 0
+	for _, sp := range r.Specs {
+		if sp.Status() == status {
+			n++
+		}
+	}
+	return n
+}

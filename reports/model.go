@@ -1,0 +1,272 @@
+// Package reports holds protospec's run-result model and the writers that
+// render it: JSON (the model itself), JUnit XML, Markdown and a self-contained
+// HTML page. Every kind of run (a conformance run, a capture replay, an
+// offline capture check, a fuzz campaign) produces one Run, so every report a
+// user reads comes from the same data.
+//
+//	run, err := reports.ReadFile("protospec-report/report.json")
+//	if err != nil { ... }
+//	err = reports.WriteAll("out", run) // report.json, junit.xml, report.md, report.html
+package reports
+
+import (
+	"sort"
+	"time"
+)
+
+// SchemaVersion names the version of the JSON model. It changes when a field
+// changes meaning or is removed; adding a field keeps the version.
+const SchemaVersion = "protospec.run/v1"
+
+// Kinds of run.
+const (
+	KindConformance = "conformance"
+	KindReplay      = "replay"
+	KindCheck       = "check"
+	KindFuzz        = "fuzz"
+	KindBench       = "bench"
+)
+
+// Requirement levels, from the RFC's own words (RFC 2119).
+const (
+	LevelMust   = "MUST"
+	LevelShould = "SHOULD"
+	LevelMay    = "MAY"
+)
+
+// States of a spec result.
+const (
+	StatePassed  = "passed"
+	StateFailed  = "failed"
+	StateSkipped = "skipped"
+	// StateError is a spec that could not be judged: it panicked, was
+	// interrupted or timed out in the suite's own code.
+	StateError = "error"
+)
+
+// Run is the result of one run of protospec against one target.
+type Run struct {
+	Schema   string        `json:"schema"`
+	Tool     Tool          `json:"tool"`
+	Kind     string        `json:"kind"`
+	Protocol string        `json:"protocol"`
+	Target   Target        `json:"target"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration_ns"`
+	// Filter is the label filter the run was made with, if any.
+	Filter string `json:"filter,omitempty"`
+	// Baseline names the file of known deviations the run was judged
+	// against, if any; specs listed there have Known set.
+	Baseline string `json:"baseline,omitempty"`
+	Specs    []Spec `json:"specs"`
+	// Notes are run-level messages (a target's log excerpt, a warning).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Tool names the program that made the run.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Go      string `json:"go,omitempty"`
+}
+
+// Target describes what the run was pointed at.
+type Target struct {
+	// Name is what the user gave: "reference", "xinetd", "127.0.0.1:7000".
+	Name string `json:"name"`
+	// Kind is "reference", "launcher" or "address".
+	Kind string `json:"kind"`
+	// Version is the server's version where the launcher could tell it.
+	Version string `json:"version,omitempty"`
+	// Endpoints maps a service ("echo/tcp") to the address it was reached at.
+	Endpoints map[string]string `json:"endpoints,omitempty"`
+}
+
+// Spec is the result of one spec: one requirement of one RFC section.
+type Spec struct {
+	// ID is the stable identity <proto>/<doc>/<section>/<slug>.
+	ID       string `json:"id"`
+	Protocol string `json:"protocol"`
+	// Doc is the document the requirement comes from: "rfc862", "rfc9112",
+	// or the name of a protocol protospec defines itself ("uppercase").
+	Doc     string `json:"doc"`
+	Section string `json:"section"`
+	Level   string `json:"level"`
+	Title   string `json:"title"`
+	State   string `json:"state"`
+	// Known is set when the spec failed and the baseline lists it.
+	Known bool `json:"known,omitempty"`
+	// Message is the failure text, or the reason a spec was skipped.
+	Message  string        `json:"message,omitempty"`
+	Location string        `json:"location,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+	// Transcript is what the spec sent and received, in order.
+	Transcript  []Event      `json:"transcript,omitempty"`
+	Attachments []Attachment `json:"attachments,omitempty"`
+}
+
+// Event is one step of a spec's conversation with the target.
+type Event struct {
+	// At is the time since the spec started.
+	At time.Duration `json:"at_ns"`
+	// Conn names the connection or socket ("tcp#1 127.0.0.1:7").
+	Conn string `json:"conn,omitempty"`
+	// Dir is "send", "recv", "open", "close" or "note".
+	Dir string `json:"dir"`
+	// Len is the number of bytes sent or received.
+	Len int `json:"len,omitempty"`
+	// Data is an escaped excerpt of the bytes (Go string-literal escapes),
+	// or the note's text.
+	Data string `json:"data,omitempty"`
+	// Truncated is set when Data shows only the start of the bytes.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// Directions of an Event.
+const (
+	DirSend  = "send"
+	DirRecv  = "recv"
+	DirOpen  = "open"
+	DirClose = "close"
+	DirNote  = "note"
+)
+
+// Attachment is a file that belongs to a spec, such as its capture.
+type Attachment struct {
+	Name string `json:"name"`
+	// Path is relative to the report directory where possible.
+	Path      string `json:"path"`
+	MediaType string `json:"media_type,omitempty"`
+}
+
+// Summary counts the specs of a run.
+type Summary struct {
+	Total, Passed, Failed, Skipped, Errors int
+	// Known counts failures and errors the baseline expects.
+	Known int
+	// ByLevel counts per requirement level: passed, failed (including
+	// errors), skipped.
+	ByLevel map[string]*Counts
+}
+
+// Counts is a passed/failed/skipped triple.
+type Counts struct {
+	Passed, Failed, Skipped int
+}
+
+// Summarize counts the specs of r.
+func (r *Run) Summarize() Summary {
+	s := Summary{ByLevel: map[string]*Counts{}}
+	for _, sp := range r.Specs {
+		s.Total++
+		c := s.ByLevel[sp.Level]
+		if c == nil {
+			c = &Counts{}
+			s.ByLevel[sp.Level] = c
+		}
+		switch sp.State {
+		case StatePassed:
+			s.Passed++
+			c.Passed++
+		case StateSkipped:
+			s.Skipped++
+			c.Skipped++
+		case StateError:
+			s.Errors++
+			c.Failed++
+		default:
+			s.Failed++
+			c.Failed++
+		}
+		if sp.Known && sp.Failing() {
+			s.Known++
+		}
+	}
+	return s
+}
+
+// Failing reports whether the spec failed or errored.
+func (s Spec) Failing() bool { return s.State == StateFailed || s.State == StateError }
+
+// OK reports whether the run has no failure that the baseline does not expect.
+func (r *Run) OK() bool {
+	for _, sp := range r.Specs {
+		if sp.Failing() && !sp.Known {
+			return false
+		}
+	}
+	return true
+}
+
+// Sections groups the specs by document and section, in a stable order
+// (document, then section in natural order, then ID).
+func (r *Run) Sections() []Section {
+	idx := map[[2]string]int{}
+	var out []Section
+	for _, sp := range r.Specs {
+		k := [2]string{sp.Doc, sp.Section}
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, Section{Doc: sp.Doc, Section: sp.Section})
+		}
+		out[i].Specs = append(out[i].Specs, sp)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Doc != out[j].Doc {
+			return out[i].Doc < out[j].Doc
+		}
+		return NaturalLess(out[i].Section, out[j].Section)
+	})
+	for _, s := range out {
+		sort.SliceStable(s.Specs, func(i, j int) bool { return s.Specs[i].ID < s.Specs[j].ID })
+	}
+	return out
+}
+
+// Section is the specs of one section of one document.
+type Section struct {
+	Doc, Section string
+	Specs        []Spec
+}
+
+// NaturalLess orders section numbers as a reader expects: "2.10" after
+// "2.9", and words after numbers.
+func NaturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, ra := leadingNumber(a)
+		db, rb := leadingNumber(b)
+		switch {
+		case da >= 0 && db >= 0:
+			if da != db {
+				return da < db
+			}
+			a, b = ra, rb
+		case da >= 0:
+			return true
+		case db >= 0:
+			return false
+		default:
+			if a[0] != b[0] {
+				return a[0] < b[0]
+			}
+			a, b = a[1:], b[1:]
+		}
+	}
+	return len(a) < len(b)
+}
+
+// leadingNumber returns the decimal number at the start of s and the rest,
+// or -1 when s does not start with a digit.
+func leadingNumber(s string) (int, string) {
+	n, i := 0, 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' && i < 9 {
+		n = n*10 + int(s[i]-'0')
+		i++
+	}
+	if i == 0 {
+		return -1, s
+	}
+	return n, s[i:]
+}

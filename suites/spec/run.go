@@ -1,0 +1,177 @@
+package spec
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/protospec/protospec/reports"
+	"github.com/protospec/protospec/targets"
+)
+
+// RunOptions configure one run of a protocol's suite.
+type RunOptions struct {
+	Protocol string
+	Config   Config
+	// LabelFilter narrows the run (Ginkgo label-filter syntax); the
+	// protocol's own label is always added.
+	LabelFilter string
+	// Focus narrows the run to specs whose text (ID and title) matches
+	// one of these regular expressions.
+	Focus []string
+	// DryRun declares the specs without running them, for listing.
+	DryRun bool
+	// Timeout bounds the whole run; zero means one hour.
+	Timeout time.Duration
+	// Quiet makes Ginkgo print only a summary; Verbose prints every spec.
+	Quiet, Verbose bool
+}
+
+// Execute runs the suites compiled into this binary, narrowed to one
+// protocol, against o.Config.Target, and returns the result. It calls
+// ginkgo.RunSpecs, which a process may do only once; both entry points
+// (the suites' go test bootstraps and the protospec binary) go through
+// here.
+func Execute(gt ginkgo.GinkgoTestingT, o RunOptions) (*reports.Run, error) {
+	if _, ok := LookupProtocol(o.Protocol); !ok {
+		return nil, fmt.Errorf("spec: unknown protocol %q", o.Protocol)
+	}
+	filter := o.Protocol
+	if f := strings.TrimSpace(o.LabelFilter); f != "" {
+		filter = o.Protocol + " && (" + f + ")"
+	}
+	match, err := types.ParseLabelFilter(filter)
+	if err != nil {
+		return nil, fmt.Errorf("bad label filter %q: %v", o.LabelFilter, err)
+	}
+	Use(o.Config)
+
+	sc, rc := ginkgo.GinkgoConfiguration()
+	sc.LabelFilter = filter
+	if len(o.Focus) > 0 {
+		sc.FocusStrings = append(sc.FocusStrings, o.Focus...)
+	}
+	sc.DryRun = o.DryRun
+	sc.Timeout = o.Timeout
+	if sc.Timeout <= 0 {
+		sc.Timeout = time.Hour
+	}
+	rc.Succinct = o.Quiet
+	rc.Verbose = o.Verbose
+	rc.NoColor = rc.NoColor || o.Quiet
+
+	started := time.Now()
+	var run *reports.Run
+	ginkgo.ReportAfterSuite("protospec result", func(r types.Report) {
+		run = convert(r, o, match, started)
+	})
+	ginkgo.RunSpecs(gt, "protospec "+o.Protocol, sc, rc)
+	if run == nil {
+		return nil, fmt.Errorf("spec: the %s suite did not report (was RunSpecs already called in this process?)", o.Protocol)
+	}
+	return run, nil
+}
+
+// convert turns Ginkgo's report into the result model. Specs that the
+// filter left out are not part of the run.
+func convert(r types.Report, o RunOptions, match types.LabelFilter, started time.Time) *reports.Run {
+	run := &reports.Run{
+		Schema:   reports.SchemaVersion,
+		Tool:     Tool(),
+		Kind:     reports.KindConformance,
+		Protocol: o.Protocol,
+		Started:  started.UTC(),
+		Duration: time.Since(started),
+		Filter:   o.LabelFilter,
+	}
+	if t := o.Config.Target; t != nil {
+		info := t.Info()
+		run.Target = reports.Target{Name: info.Name, Kind: info.Kind, Version: info.Version, Endpoints: info.Endpoints}
+	}
+	for _, sr := range r.SpecReports {
+		if sr.LeafNodeType != types.NodeTypeIt || !match(sr.Labels()) {
+			continue
+		}
+		if sr.State == types.SpecStateSkipped && sr.Failure.Message == "" && sr.RunTime == 0 {
+			// Left out by --focus, not skipped by the spec.
+			continue
+		}
+		run.Specs = append(run.Specs, convertSpec(sr))
+	}
+	return run
+}
+
+func convertSpec(sr types.SpecReport) reports.Spec {
+	idText, title, _ := strings.Cut(sr.LeafNodeText, " ")
+	s := reports.Spec{ID: idText, Title: title, Duration: sr.RunTime}
+	if m, ok := Lookup(idText); ok {
+		s.Protocol, s.Doc, s.Section, s.Level, s.Title = m.ID.Protocol, m.ID.Doc, m.ID.Section, string(m.Level), m.Title
+	}
+	switch {
+	case sr.State == types.SpecStatePassed:
+		s.State = reports.StatePassed
+	case sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending:
+		s.State = reports.StateSkipped
+		s.Message = sr.Failure.Message
+	case sr.State == types.SpecStateFailed || sr.State == types.SpecStateTimedout:
+		s.State = reports.StateFailed
+		s.Message = sr.Failure.Message
+		if sr.State == types.SpecStateTimedout && s.Message == "" {
+			s.Message = "the spec ran out of time"
+		}
+	default: // panicked, interrupted, aborted
+		s.State = reports.StateError
+		s.Message = strings.TrimSpace(sr.State.String() + ": " + sr.Failure.Message)
+		if sr.Failure.ForwardedPanic != "" {
+			s.Message += "\npanic: " + sr.Failure.ForwardedPanic
+		}
+	}
+	if s.Failing() && sr.Failure.Location.FileName != "" {
+		s.Location = fmt.Sprintf("%s:%d", sr.Failure.Location.FileName, sr.Failure.Location.LineNumber)
+	}
+	for _, e := range sr.ReportEntries {
+		if e.Name != TranscriptEntry {
+			continue
+		}
+		if tr, ok := e.GetRawValue().(Transcript); ok {
+			s.Transcript = append(s.Transcript, tr.Report()...)
+		}
+	}
+	return s
+}
+
+// Tool describes this build of protospec.
+func Tool() reports.Tool {
+	v := "devel"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 && v == "devel" {
+				v = "devel-" + s.Value[:12]
+			}
+		}
+	}
+	return reports.Tool{Name: "protospec", Version: v, Go: runtime.Version()}
+}
+
+// TargetInfo converts a target's description for reports.
+func TargetInfo(t targets.Target) reports.Target {
+	i := t.Info()
+	return reports.Target{Name: i.Name, Kind: i.Kind, Version: i.Version, Endpoints: i.Endpoints}
+}
+
+// ParseLabelFilter checks a label filter's syntax.
+func ParseLabelFilter(filter string) (types.LabelFilter, error) {
+	f, err := types.ParseLabelFilter(filter)
+	if err != nil {
+		return nil, fmt.Errorf("bad label filter %q: %v", filter, err)
+	}
+	return f, nil
+}

@@ -1,0 +1,164 @@
+package spec
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/protospec/protospec/reports"
+)
+
+// TranscriptEntry is the name of the report entry that carries a spec's
+// Transcript.
+const TranscriptEntry = "transcript"
+
+// Directions of a transcript event.
+const (
+	dirSend  = reports.DirSend
+	dirRecv  = reports.DirRecv
+	dirOpen  = reports.DirOpen
+	dirClose = reports.DirClose
+	dirNote  = reports.DirNote
+)
+
+// maxStored bounds the raw bytes a transcript keeps per spec; beyond it
+// only lengths are kept, so an endless stream cannot exhaust memory.
+const maxStored = 1 << 20
+
+// ExcerptLen is how many bytes of each event the rendered transcript shows.
+const ExcerptLen = 256
+
+// Transcript is what one spec sent and received, in order.
+type Transcript struct {
+	Events []Event
+}
+
+// Event is one step of a transcript. Data holds the raw bytes (or the
+// note's text); it is cut short when the spec moved more than maxStored
+// bytes, in which case Len is still the real length.
+type Event struct {
+	At   time.Duration
+	Conn string
+	Dir  string
+	Len  int
+	Data []byte
+}
+
+// String renders the transcript one event per line, as the console shows
+// it for a failed spec.
+func (tr Transcript) String() string {
+	var b strings.Builder
+	for _, e := range tr.Events {
+		b.WriteString(e.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func (e Event) String() string {
+	at := fmt.Sprintf("%9.3fms", float64(e.At.Microseconds())/1000)
+	switch e.Dir {
+	case dirSend, dirRecv:
+		return fmt.Sprintf("%s %s %s %s (%d bytes)", at, e.Conn, e.Dir, Excerpt(e.Data, ExcerptLen), e.Len)
+	default:
+		return fmt.Sprintf("%s %s %s %s", at, e.Conn, e.Dir, string(e.Data))
+	}
+}
+
+// Report converts the transcript to the result model's events.
+func (tr Transcript) Report() []reports.Event {
+	out := make([]reports.Event, 0, len(tr.Events))
+	for _, e := range tr.Events {
+		re := reports.Event{At: e.At, Conn: e.Conn, Dir: e.Dir, Len: e.Len}
+		if e.Dir == dirSend || e.Dir == dirRecv {
+			re.Data = quoteBytes(e.Data, ExcerptLen)
+			re.Truncated = len(e.Data) > ExcerptLen || len(e.Data) < e.Len
+		} else {
+			re.Data = string(e.Data)
+		}
+		out = append(out, re)
+	}
+	return out
+}
+
+type event struct {
+	conn string
+	dir  string
+	data []byte
+	n    int // real length when data was cut
+}
+
+type recorder struct {
+	mu     sync.Mutex
+	start  time.Time
+	events []Event
+	stored int
+}
+
+func (r *recorder) add(e event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := len(e.data)
+	if e.n > n {
+		n = e.n
+	}
+	data := e.data
+	if room := maxStored - r.stored; len(data) > room {
+		data = data[:max(room, 0)]
+	}
+	r.stored += len(data)
+	ev := Event{At: time.Since(r.start), Conn: e.conn, Dir: e.dir, Len: n, Data: append([]byte(nil), data...)}
+	// Consecutive reads on one connection merge into one event, so a
+	// reply that arrived in several segments reads as one.
+	if k := len(r.events) - 1; k >= 0 && e.dir == dirRecv && r.events[k].Dir == dirRecv && r.events[k].Conn == e.conn && r.events[k].Len < 64<<10 {
+		r.events[k].Data = append(r.events[k].Data, ev.Data...)
+		r.events[k].Len += ev.Len
+		return
+	}
+	r.events = append(r.events, ev)
+}
+
+func (r *recorder) transcript() Transcript {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return Transcript{Events: append([]Event(nil), r.events...)}
+}
+
+// lastSends describes the last n things sent, for failure messages.
+func (r *recorder) lastSends(n int) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var lines []string
+	for i := len(r.events) - 1; i >= 0 && len(lines) < n; i-- {
+		e := r.events[i]
+		if e.Dir == dirSend {
+			lines = append(lines, fmt.Sprintf("  sent on %s: %s (%d bytes)", e.Conn, Excerpt(e.Data, 120), e.Len))
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	for i, j := 0, len(lines)-1; i < j; i, j = i+1, j-1 {
+		lines[i], lines[j] = lines[j], lines[i]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Excerpt renders bytes as a Go string literal, cut after max bytes with
+// the number of bytes left out.
+func Excerpt(b []byte, max int) string {
+	s := quoteBytes(b, max)
+	if len(b) > max {
+		s += fmt.Sprintf("…(+%d bytes)", len(b)-max)
+	}
+	return s
+}
+
+func quoteBytes(b []byte, max int) string {
+	if len(b) > max {
+		b = b[:max]
+	}
+	return strconv.Quote(string(b))
+}

@@ -1,0 +1,172 @@
+package targets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// An address target is a list of comma-separated endpoints, each
+//
+//	[service=][tcp://|udp://]host:port
+//
+// A bare host:port is TCP. An endpoint without "service=" serves every
+// service of its transport, so "127.0.0.1:7000" answers for echo/tcp,
+// uppercase/tcp and the rest; "uppercase=127.0.0.1:7001" (or
+// "uppercase/tcp=...") only for uppercase/tcp.
+type addrRule struct {
+	service string // "" for every service
+	network string
+	addr    string
+}
+
+// ParseAddress parses an address target. It does not touch the network.
+func ParseAddress(spec string) ([]Endpoint, []string, error) {
+	rules, err := parseRules(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	eps := make([]Endpoint, len(rules))
+	svcs := make([]string, len(rules))
+	for i, r := range rules {
+		eps[i] = Endpoint{Network: r.network, Addr: r.addr}
+		svcs[i] = r.service
+	}
+	return eps, svcs, nil
+}
+
+func parseRules(spec string) ([]addrRule, error) {
+	var rules []addrRule
+	for _, part := range strings.Split(spec, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			return nil, fmt.Errorf("targets: empty endpoint in %q", spec)
+		}
+		var r addrRule
+		if i := strings.Index(part, "="); i >= 0 {
+			r.service, part = part[:i], part[i+1:]
+			if r.service == "" || strings.ContainsAny(r.service, " :") {
+				return nil, fmt.Errorf("targets: bad service name %q in %q", r.service, spec)
+			}
+		}
+		r.network = "tcp"
+		scheme := ""
+		switch {
+		case strings.HasPrefix(part, "tcp://"):
+			scheme, part = "tcp", part[len("tcp://"):]
+		case strings.HasPrefix(part, "udp://"):
+			scheme, part = "udp", part[len("udp://"):]
+			r.network = "udp"
+		case strings.Contains(part, "://"):
+			return nil, fmt.Errorf("targets: unsupported scheme in %q (use tcp:// or udp://)", part)
+		}
+		if svc, tr, ok := strings.Cut(r.service, "/"); ok {
+			if tr != "tcp" && tr != "udp" {
+				return nil, fmt.Errorf("targets: bad transport %q in %q", tr, spec)
+			}
+			if scheme != "" && scheme != tr {
+				return nil, fmt.Errorf("targets: %s=%s:// names two transports", r.service, scheme)
+			}
+			r.service, r.network = svc, tr
+		}
+		host, port, err := net.SplitHostPort(part)
+		if err != nil {
+			return nil, fmt.Errorf("targets: bad address %q: %v", part, err)
+		}
+		if host == "" {
+			return nil, fmt.Errorf("targets: address %q has no host", part)
+		}
+		if p, err := netip.ParseAddrPort("0.0.0.0:" + port); err != nil || p.Port() == 0 {
+			return nil, fmt.Errorf("targets: bad port in %q", part)
+		}
+		r.addr = net.JoinHostPort(host, port)
+		rules = append(rules, r)
+	}
+	return rules, nil
+}
+
+// looksLikeAddress tells an address target from a misspelt launcher name.
+func looksLikeAddress(s string) bool {
+	return strings.Contains(s, ":") || strings.Contains(s, "=")
+}
+
+type addressTarget struct {
+	name  string
+	rules []addrRule
+}
+
+// OpenAddress returns a target for a server the user runs. Every TCP
+// endpoint is dialled once, so that a wrong address is reported before any
+// spec runs; UDP endpoints cannot be checked without speaking the protocol.
+func OpenAddress(ctx context.Context, spec string, opts Options) (Target, error) {
+	rules, err := parseRules(spec)
+	if err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	for _, r := range rules {
+		if r.network != "tcp" {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		c, err := d.DialContext(cctx, "tcp", r.addr)
+		cancel()
+		if err != nil {
+			var op *net.OpError
+			if errors.As(err, &op) && op.Err != nil {
+				err = op.Err
+			}
+			return nil, fmt.Errorf("targets: cannot connect to %s: %v", r.addr, err)
+		}
+		c.Close()
+	}
+	return &addressTarget{name: spec, rules: rules}, nil
+}
+
+func (a *addressTarget) Name() string { return a.name }
+
+func (a *addressTarget) Info() Info {
+	eps := map[string]string{}
+	for _, r := range a.rules {
+		svc := r.service
+		if svc == "" {
+			svc = "*"
+		}
+		eps[svc+"/"+r.network] = r.network + "://" + r.addr
+	}
+	return Info{Name: a.name, Kind: KindAddress, Endpoints: eps}
+}
+
+func (a *addressTarget) Endpoint(service string) (Endpoint, error) {
+	svc, network, ok := strings.Cut(service, "/")
+	if !ok {
+		return Endpoint{}, fmt.Errorf("targets: service %q has no transport", service)
+	}
+	var wildcard *addrRule
+	for i, r := range a.rules {
+		if r.network != network {
+			continue
+		}
+		if r.service == svc {
+			return Endpoint{Network: r.network, Addr: r.addr}, nil
+		}
+		if r.service == "" && wildcard == nil {
+			wildcard = &a.rules[i]
+		}
+	}
+	if wildcard != nil {
+		return Endpoint{Network: wildcard.network, Addr: wildcard.addr}, nil
+	}
+	return Endpoint{}, NotOffered("target %s gives no %s endpoint for %s (add %s=%s://HOST:PORT)", a.name, strings.ToUpper(network), svc, svc, network)
+}
+
+// Feature implements Target: a user's server is assumed to offer every
+// feature of the fixture (protospec fixtures exports it); the specs find
+// out when it does not.
+func (a *addressTarget) Feature(string) error { return nil }
+
+func (a *addressTarget) Close() error { return nil }

@@ -1,0 +1,103 @@
+package reference
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/protospec/protospec/reference/echo"
+	"github.com/protospec/protospec/targets"
+)
+
+func init() {
+	register("echo", Protocol{Start: startEcho, Serve: serveEcho})
+}
+
+// startEcho runs every echo service on its own ephemeral TCP and UDP
+// loopback ports.
+func startEcho(_ context.Context, opts targets.Options) (targets.Target, error) {
+	eps := map[string]targets.Endpoint{}
+	var servers []*echo.Server
+	closeAll := func() error {
+		var errs []error
+		for _, s := range servers {
+			errs = append(errs, s.Close())
+		}
+		return errors.Join(errs...)
+	}
+	for _, svc := range echo.Services {
+		s := &echo.Server{Service: svc}
+		servers = append(servers, s)
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("reference echo: %w", err)
+		}
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			l.Close()
+			closeAll()
+			return nil, fmt.Errorf("reference echo: %w", err)
+		}
+		go s.Serve(l)
+		go s.ServePacket(pc)
+		eps[string(svc)+"/tcp"] = targets.Endpoint{Network: "tcp", Addr: l.Addr().String()}
+		eps[string(svc)+"/udp"] = targets.Endpoint{Network: "udp", Addr: pc.LocalAddr().String()}
+	}
+	return &targets.Static{
+		TargetName: "reference",
+		Kind:       targets.KindReference,
+		Version:    "protospec reference/echo",
+		Endpoints:  eps,
+		OnClose:    closeAll,
+	}, nil
+}
+
+// serveEcho serves one echo service (params service=, default uppercase)
+// on Addr over both TCP and UDP.
+func serveEcho(ctx context.Context, opts ServeOptions) error {
+	name := opts.Params["service"]
+	if name == "" {
+		name = string(echo.Uppercase)
+	}
+	var svc echo.Service
+	var names []string
+	for _, s := range echo.Services {
+		names = append(names, string(s))
+		if string(s) == name {
+			svc = s
+		}
+	}
+	if svc == "" {
+		return fmt.Errorf("unknown echo service %q (one of %s)", name, strings.Join(names, ", "))
+	}
+	l, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return err
+	}
+	pc, err := net.ListenPacket("udp", l.Addr().String())
+	if err != nil {
+		l.Close()
+		return err
+	}
+	s := &echo.Server{Service: svc}
+	log := opts.Log
+	if log == nil {
+		log = io.Discard
+	}
+	fmt.Fprintf(log, "serving %s on tcp://%s and udp://%s\n", svc, l.Addr(), pc.LocalAddr())
+	errc := make(chan error, 2)
+	go func() { errc <- s.Serve(l) }()
+	go func() { errc <- s.ServePacket(pc) }()
+	select {
+	case <-ctx.Done():
+		s.Close()
+		return nil
+	case err := <-errc:
+		s.Close()
+		return err
+	}
+}

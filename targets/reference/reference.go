@@ -1,0 +1,81 @@
+// Package reference is the launcher of protospec's own reference
+// implementations: the default target of every suite, started in-process on
+// ephemeral loopback ports, and the servers behind `protospec serve`.
+//
+//	t, err := targets.Open(ctx, "reference", targets.Options{Protocol: "echo"})
+package reference
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/protospec/protospec/targets"
+)
+
+func init() { targets.Register(Launcher{}) }
+
+// Protocol is how the reference of one protocol is started.
+type Protocol struct {
+	// Start starts the reference as a target on ephemeral loopback ports.
+	Start func(ctx context.Context, opts targets.Options) (targets.Target, error)
+	// Serve runs the reference for a user until ctx is done.
+	Serve func(ctx context.Context, opts ServeOptions) error
+}
+
+// ServeOptions are the settings of `protospec serve`.
+type ServeOptions struct {
+	// Addr is where to listen ("127.0.0.1:7000"); each protocol documents
+	// whether it listens on TCP, UDP or both there.
+	Addr string
+	// Params are protocol-specific settings from the command line
+	// (service=uppercase, root=DIR, hierarchy=true).
+	Params map[string]string
+	// Log receives one line per event worth telling (listening on...).
+	Log io.Writer
+}
+
+var protocols = map[string]Protocol{}
+
+func register(name string, p Protocol) { protocols[name] = p }
+
+// Launcher starts the reference implementations.
+type Launcher struct{}
+
+// Name implements targets.Launcher.
+func (Launcher) Name() string { return "reference" }
+
+// Protocols implements targets.Launcher.
+func (Launcher) Protocols() []string {
+	out := make([]string, 0, len(protocols))
+	for p := range protocols {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Requirement implements targets.Launcher: the reference is built in.
+func (Launcher) Requirement() string { return "" }
+
+// Available implements targets.Launcher.
+func (Launcher) Available() error { return nil }
+
+// Start implements targets.Launcher.
+func (Launcher) Start(ctx context.Context, opts targets.Options) (targets.Target, error) {
+	p, ok := protocols[opts.Protocol]
+	if !ok {
+		return nil, fmt.Errorf("%w: no reference implementation of %q", targets.ErrUnsupportedProtocol, opts.Protocol)
+	}
+	return p.Start(ctx, opts)
+}
+
+// Serve runs the reference implementation of protocol until ctx is done.
+func Serve(ctx context.Context, protocol string, opts ServeOptions) error {
+	p, ok := protocols[protocol]
+	if !ok || p.Serve == nil {
+		return fmt.Errorf("%w: no reference implementation of %q to serve", targets.ErrUnsupportedProtocol, protocol)
+	}
+	return p.Serve(ctx, opts)
+}
