@@ -4,6 +4,12 @@ package all
 
 import (
 	// Launchers register themselves in init.
+	_ "github.com/protospec/protospec/targets/apache2"
+	_ "github.com/protospec/protospec/targets/dnsmasq"
+	_ "github.com/protospec/protospec/targets/knot"
+	_ "github.com/protospec/protospec/targets/nginx"
+	_ "github.com/protospec/protospec/targets/nsd"
 	_ "github.com/protospec/protospec/targets/reference"
+	_ "github.com/protospec/protospec/targets/unbound"
 	_ "github.com/protospec/protospec/targets/xinetd"
 )

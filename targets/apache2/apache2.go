@@ -1,0 +1,2 @@
+// Package apache2 launches apache2 as a protospec target.
+package apache2

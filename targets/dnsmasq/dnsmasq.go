@@ -1,0 +1,2 @@
+// Package dnsmasq launches dnsmasq as a protospec target.
+package dnsmasq

@@ -1,0 +1,2 @@
+// Package knot launches knot as a protospec target.
+package knot

@@ -1,0 +1,2 @@
+// Package nginx launches nginx as a protospec target.
+package nginx

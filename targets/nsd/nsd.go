@@ -1,0 +1,2 @@
+// Package nsd launches nsd as a protospec target.
+package nsd

@@ -1,0 +1,2 @@
+// Package unbound launches unbound as a protospec target.
+package unbound
