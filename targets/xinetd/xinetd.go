@@ -128,7 +128,10 @@ func version(bin string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
-	return s
+	if s == "" {
+		return "xinetd"
+	}
+	return "xinetd " + s
 }
 
 // Baseline implements targets.BaselineProvider.
