@@ -228,3 +228,80 @@ func WorkDir(opts Options, name string) (string, func(), error) {
 	}
 	return d, func() { os.RemoveAll(d) }, nil
 }
+
+// Watcher is implemented by targets that run a server process protospec
+// started, so that a fuzzer can tell when the server died and whether its
+// memory grows without bound. Targets without a process of their own (the
+// in-process reference, an address) may implement it too: Alive then
+// always returns nil and RSS an error wrapping ErrNotOffered.
+type Watcher interface {
+	// Alive returns nil while the server process runs, and otherwise an
+	// error saying how it ended and what it printed last.
+	Alive() error
+	// RSS returns the resident memory of the server's process group, in
+	// bytes (the master and its workers together).
+	RSS() (int64, error)
+}
+
+// Alive implements Watcher.
+func (p *Process) Alive() error {
+	select {
+	case <-p.done:
+		return fmt.Errorf("targets: %s (pid %d) exited: %v; it printed: %s", p.Name, p.PID(), p.err, oneLine(p.Output()))
+	default:
+		return nil
+	}
+}
+
+// RSS implements Watcher: the sum of the resident set sizes of every
+// process in the server's process group, read from /proc.
+func (p *Process) RSS() (int64, error) {
+	if err := p.Alive(); err != nil {
+		return 0, err
+	}
+	return groupRSS(p.PID())
+}
+
+// groupRSS sums VmRSS over the processes whose process group is pgid.
+func groupRSS(pgid int) (int64, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("targets: reading /proc: %w", err)
+	}
+	page := int64(os.Getpagesize())
+	var total int64
+	found := false
+	for _, e := range ents {
+		name := e.Name()
+		if name == "" || name[0] < '0' || name[0] > '9' {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + name + "/stat")
+		if err != nil {
+			continue
+		}
+		// The command name in field 2 may hold spaces: fields are counted
+		// after its closing parenthesis. Field 5 is pgrp, 24 is rss (pages).
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) < 22 {
+			continue
+		}
+		var pgrp, rss int64
+		if _, err := fmt.Sscan(f[2], &pgrp); err != nil || pgrp != int64(pgid) {
+			continue
+		}
+		if _, err := fmt.Sscan(f[21], &rss); err != nil {
+			continue
+		}
+		total += rss * page
+		found = true
+	}
+	if !found {
+		return 0, fmt.Errorf("targets: no process in group %d", pgid)
+	}
+	return total, nil
+}

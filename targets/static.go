@@ -25,6 +25,9 @@ type Static struct {
 	// Reasons; empty means "<name> does not offer <service>".
 	Otherwise string
 	OnClose   func() error
+	// Proc is the server process the launcher started, if any; it makes
+	// the target a Watcher that can tell a crash and memory growth.
+	Proc *Process
 
 	closeOnce sync.Once
 	closeErr  error
@@ -90,3 +93,20 @@ func (s *Static) Close() error {
 
 // String describes the target for logs.
 func (s *Static) String() string { return fmt.Sprintf("%s (%s)", s.TargetName, s.Kind) }
+
+// Alive implements Watcher: nil while Proc runs, or when there is no Proc.
+func (s *Static) Alive() error {
+	if s.Proc == nil {
+		return nil
+	}
+	return s.Proc.Alive()
+}
+
+// RSS implements Watcher: the memory of Proc's process group; an error
+// wrapping ErrNotOffered when the target has no process of its own.
+func (s *Static) RSS() (int64, error) {
+	if s.Proc == nil {
+		return 0, NotOffered("target %s runs no server process of its own", s.TargetName)
+	}
+	return s.Proc.RSS()
+}
