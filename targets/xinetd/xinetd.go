@@ -117,6 +117,7 @@ func (Launcher) Start(ctx context.Context, opts targets.Options) (targets.Target
 			"uppercase/udp": "xinetd has no uppercase service: it offers the RFC 862/863/864/867 built-ins only",
 		},
 		OnClose: stop,
+		Proc:    p,
 	}, nil
 }
 

@@ -1,0 +1,268 @@
+package http1
+
+import (
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	"github.com/protospec/protospec/suites/spec"
+)
+
+// RFC 9112 section 9: connection management, persistence, pipelining and
+// closing.
+var _ = Describe("RFC 9112 9 Connection Management", func() {
+	// 9.3: "If the received protocol is HTTP/1.1 (or later) ... the
+	// connection will persist after the current response". 9.3: "A server
+	// that does not support persistent connections MUST send the "close"
+	// connection option in every response message that does not have a 1xx
+	// (Informational) status code."
+	spec.It("http1/rfc9112/9.3/persistent-by-default", spec.MUST, "keeps an HTTP/1.1 connection open for a second request, or announces close", func(t *spec.T) {
+		c, resp := roundTrip(t, get(t, hello.Path))
+		t.Check(expectFile(resp, hello))
+		if resp.Closes() {
+			t.Check(c.ExpectClosed(closeWait))
+			return
+		}
+		r2, err := ReadResponseAfter(c, get(t, index.Path))
+		t.Check(err)
+		t.Check(expectFile(r2, index))
+	})
+
+	spec.It("http1/rfc9112/9.3/persistent-supported", spec.SHOULD, "supports persistent HTTP/1.1 connections (no close without a request for it)", func(t *spec.T) {
+		c, resp := roundTrip(t, get(t, hello.Path))
+		t.Check(expectFile(expectPersistent(t, c, resp, get(t, index.Path)), index))
+	})
+
+	spec.It("http1/rfc9112/9.3/ten-requests", spec.SHOULD, "answers ten sequential requests on one connection", func(t *spec.T) {
+		c := t.Dial(service)
+		for i := 0; i < 10; i++ {
+			c.Send(get(t, hello.Path))
+			resp := read(t, c, "GET")
+			t.Check(expectFile(resp, hello))
+			if resp.Closes() {
+				t.Failf("%v", spec.Errorf("a persistent connection", "request %d was answered with close", i+1))
+			}
+		}
+	})
+
+	spec.It("http1/rfc9112/9.3/persistent-after-404", spec.SHOULD, "keeps the connection open after a 404", func(t *spec.T) {
+		c, resp := roundTrip(t, get(t, "/no-such-file"))
+		t.Check(expectStatus(resp, 404, 410))
+		t.Check(expectFile(expectPersistent(t, c, resp, get(t, hello.Path)), hello))
+	})
+
+	spec.It("http1/rfc9112/9.3/persistent-after-head", spec.SHOULD, "keeps the connection open after a HEAD", func(t *spec.T) {
+		c, resp := roundTrip(t, request(t, "HEAD", big.Path))
+		t.Check(expectFile(expectPersistent(t, c, resp, get(t, hello.Path)), hello))
+	})
+
+	// 9.3: "If the received protocol is HTTP/1.0, the "keep-alive" connection
+	// option is present, either the recipient is not a proxy or the message
+	// is a response, and the recipient wishes to honor the HTTP/1.0
+	// "keep-alive" mechanism, the connection will persist after the current
+	// response; otherwise, the connection will close after the current
+	// response."
+	spec.It("http1/rfc9112/9.3/http10-closes", spec.MUST, "closes an HTTP/1.0 connection without keep-alive after the response", func(t *spec.T) {
+		c, resp := roundTrip(t, request10("GET", hello.Path))
+		t.Check(expectFile(resp, hello))
+		t.Check(c.ExpectClosed(closeWait))
+	})
+
+	spec.It("http1/rfc9112/9.3/http10-no-keep-alive-announced", spec.MUST, "does not announce keep-alive to an HTTP/1.0 request that did not ask for it", func(t *spec.T) {
+		resp := fetch(t, request10("GET", hello.Path))
+		if resp.Header.HasToken("Connection", "keep-alive") {
+			t.Failf("%v", spec.Errorf("no keep-alive connection option", "Connection: %s", resp.Header.Get("Connection")))
+		}
+	})
+
+	spec.It("http1/rfc9112/9.3/http10-keep-alive", spec.MUST, "keeps an HTTP/1.0 keep-alive connection open when it answers keep-alive, else closes", func(t *spec.T) {
+		c, resp := roundTrip(t, request10("GET", hello.Path, "Connection: keep-alive"))
+		t.Check(expectFile(resp, hello))
+		if !resp.Header.HasToken("Connection", "keep-alive") || resp.Header.HasToken("Connection", "close") {
+			t.Check(c.ExpectClosed(closeWait))
+			return
+		}
+		r2, err := ReadResponseAfter(c, request10("GET", index.Path, "Connection: keep-alive"))
+		t.Check(err)
+		t.Check(expectFile(r2, index))
+	})
+
+	spec.It("http1/rfc9112/9.3/http10-keep-alive-honored", spec.MAY, "honors the HTTP/1.0 keep-alive mechanism", func(t *spec.T) {
+		c, resp := roundTrip(t, request10("GET", hello.Path, "Connection: keep-alive"))
+		if !resp.Header.HasToken("Connection", "keep-alive") {
+			t.Failf("%v", spec.Errorf("Connection: keep-alive in the response", "Connection: %q", resp.Header.Get("Connection")))
+		}
+		r2, err := ReadResponseAfter(c, request10("GET", index.Path, "Connection: keep-alive"))
+		t.Check(err)
+		t.Check(expectFile(r2, index))
+	})
+
+	spec.It("http1/rfc9112/9.3/http10-keep-alive-framed", spec.MUST, "frames a keep-alive HTTP/1.0 response by Content-Length", func(t *spec.T) {
+		resp := fetch(t, request10("GET", big.Path, "Connection: keep-alive"))
+		if resp.Header.HasToken("Connection", "keep-alive") && resp.Framing != FramingLength {
+			t.Failf("%v", spec.Errorf("Content-Length framing on a persistent HTTP/1.0 connection", "framing %s", resp.Framing))
+		}
+	})
+
+	// 9.6: "A server that receives a "close" connection option MUST initiate
+	// closure of the connection (see below) after it sends the final response
+	// to the request that contained the "close" connection option. The server
+	// SHOULD send a "close" connection option in its final response on that
+	// connection."
+	for _, v := range []struct{ slug, value string }{
+		{"close", "close"},
+		{"close-uppercase", "CLOSE"},
+		{"close-in-list", "keep-alive, close"},
+		{"close-with-other-option", "x-option, close"},
+	} {
+		spec.It("http1/rfc9112/9.6/closes-on-"+v.slug, spec.MUST, "closes the connection after answering \"Connection: "+v.value+"\"", func(t *spec.T) {
+			c, resp := roundTrip(t, get(t, hello.Path, "Connection: "+v.value))
+			t.Check(expectFile(resp, hello))
+			t.Check(c.ExpectClosed(closeWait))
+		})
+	}
+
+	spec.It("http1/rfc9112/9.6/announces-close", spec.SHOULD, "sends the close option in the response to a request with close", func(t *spec.T) {
+		resp := fetch(t, get(t, hello.Path, "Connection: close"))
+		if !resp.Header.HasToken("Connection", "close") {
+			t.Failf("%v", spec.Errorf("Connection: close", "Connection: %q", resp.Header.Get("Connection")))
+		}
+	})
+
+	spec.It("http1/rfc9112/9.6/close-on-error-response", spec.MUST, "closes after an error response to a request with close", func(t *spec.T) {
+		c, resp := roundTrip(t, get(t, "/no-such-file", "Connection: close"))
+		t.Check(expectStatus(resp, 404, 410))
+		t.Check(c.ExpectClosed(closeWait))
+	})
+
+	// 9.6: "The server MUST NOT process any further requests received on
+	// that connection."
+	spec.It("http1/rfc9112/9.6/no-request-after-close", spec.MUST, "does not answer a request pipelined after one with close", func(t *spec.T) {
+		c := t.Dial(service)
+		c.Send(get(t, hello.Path, "Connection: close") + get(t, index.Path))
+		t.Check(expectFile(read(t, c, "GET"), hello))
+		t.Check(c.ExpectClosed(closeWait))
+	})
+
+	// 9.6: "A server that sends a "close" connection option MUST initiate
+	// closure of the connection (see below) after it sends the response
+	// containing "close". The server MUST NOT process any further requests
+	// received on that connection."
+	spec.It("http1/rfc9112/9.6/closes-after-announcing", spec.MUST, "closes the connection after a response that announces close", func(t *spec.T) {
+		for _, raw := range []string{get(t, hello.Path), "GET " + hello.Path + " HTTP/1.1\r\n\r\n", get(t, "/no-such-file")} {
+			c := t.Dial(service)
+			c.Send(raw + get(t, index.Path))
+			resp, err := ReadResponse(c, "GET")
+			t.Check(err)
+			if resp.Header.HasToken("Connection", "close") {
+				t.Check(c.ExpectClosed(closeWait))
+			}
+		}
+	})
+
+	// 9.6: "A client that sends a "close" connection option MUST NOT send
+	// further requests on that connection" and may half-close; the server
+	// still answers what it received.
+	spec.It("http1/rfc9112/9.6/answers-after-half-close", spec.SHOULD, "answers a request whose client half-closed right after it", func(t *spec.T) {
+		c := t.Dial(service)
+		c.Send(get(t, hello.Path, "Connection: close"))
+		t.Check(c.CloseWrite())
+		t.Check(expectFile(read(t, c, "GET"), hello))
+	})
+
+	// 9.3.2: "A server MAY process a sequence of pipelined requests in
+	// parallel if they all have safe methods (Section 9.2.1 of [HTTP]), but
+	// it MUST send the corresponding responses in the same order that the
+	// requests were received."
+	spec.It("http1/rfc9112/9.3.2/pipelined-in-order", spec.MUST, "answers three pipelined requests in order", func(t *spec.T) {
+		c := t.Dial(service)
+		c.Send(get(t, big.Path) + get(t, hello.Path) + get(t, index.Path))
+		t.Check(expectFile(read(t, c, "GET"), big))
+		t.Check(expectFile(read(t, c, "GET"), hello))
+		t.Check(expectFile(read(t, c, "GET"), index))
+	})
+
+	spec.It("http1/rfc9112/9.3.2/pipelined-ten", spec.MUST, "answers ten pipelined requests in order", func(t *spec.T) {
+		c := t.Dial(service)
+		var b strings.Builder
+		order := []fixture.File{hello, index, empty, oneK, dirIx, hello, big, empty, index, oneK}
+		for _, f := range order {
+			b.WriteString(get(t, f.Path))
+		}
+		c.Send(b.String())
+		for _, f := range order {
+			t.Check(expectFile(read(t, c, "GET"), f))
+		}
+	})
+
+	spec.It("http1/rfc9112/9.3.2/pipelined-head-in-middle", spec.MUST, "answers GET, HEAD, GET pipelined, the HEAD without content", func(t *spec.T) {
+		c := t.Dial(service)
+		c.Send(get(t, hello.Path) + request(t, "HEAD", big.Path) + get(t, index.Path))
+		t.Check(expectFile(read(t, c, "GET"), hello))
+		t.Check(expectStatus(read(t, c, "HEAD"), 200))
+		t.Check(expectFile(expectNextIsResponse(t, c, "GET"), index))
+	})
+
+	spec.It("http1/rfc9112/9.3.2/pipelined-with-errors", spec.MUST, "answers pipelined requests in order when one is a 404", func(t *spec.T) {
+		c := t.Dial(service)
+		c.Send(get(t, hello.Path) + get(t, "/no-such-file") + get(t, index.Path))
+		t.Check(expectFile(read(t, c, "GET"), hello))
+		t.Check(expectStatus(read(t, c, "GET"), 404, 410))
+		t.Check(expectFile(read(t, c, "GET"), index))
+	})
+
+	spec.It("http1/rfc9112/9.3.2/pipelined-conditional", spec.MUST, "answers a pipelined 304 and the request after it in order", func(t *spec.T) {
+		etag := needETag(t, hello.Path)
+		c := t.Dial(service)
+		c.Send(get(t, hello.Path, "If-None-Match: "+etag) + get(t, index.Path))
+		t.Check(expectStatus(read(t, c, "GET"), 304))
+		t.Check(expectFile(expectNextIsResponse(t, c, "GET"), index))
+	})
+
+	spec.It("http1/rfc9112/9.3.2/pipelined-after-post", spec.MUST, "answers a request pipelined after a POST with content", func(t *spec.T) {
+		expectFramed(t, withBody(t, "POST", bodyTarget(t), "a=1&b=2"))
+	})
+
+	spec.It("http1/rfc9112/9.3.2/request-split-bytes", spec.MUST, "reads a request that arrives a few octets at a time", func(t *spec.T) {
+		c := t.Dial(service)
+		raw := get(t, hello.Path)
+		for i := 0; i < len(raw); i += 7 {
+			c.Send(raw[i:min(i+7, len(raw))])
+			time.Sleep(2 * time.Millisecond)
+		}
+		t.Check(expectFile(read(t, c, "GET"), hello))
+	})
+
+	spec.It("http1/rfc9112/9.3.2/pipeline-split-mid-request", spec.MUST, "reads pipelined requests split in the middle of the second", func(t *spec.T) {
+		c := t.Dial(service)
+		raw := get(t, hello.Path) + get(t, index.Path)
+		cut := len(get(t, hello.Path)) + 10
+		c.Send(raw[:cut])
+		t.Check(expectFile(read(t, c, "GET"), hello))
+		c.Send(raw[cut:])
+		t.Check(expectFile(read(t, c, "GET"), index))
+	})
+
+	// 9.1: "HTTP implementations are expected to engage in connection
+	// management"; a server serves more than one client at a time.
+	spec.It("http1/rfc9112/9.1/concurrent-connections", spec.SHOULD, "serves a second connection while the first one idles", func(t *spec.T) {
+		a := t.Dial(service)
+		a.Send("GET " + hello.Path + " HTTP/1.1\r\n") // incomplete head
+		b := t.Dial(service)
+		b.Send(get(t, index.Path))
+		t.Check(expectFile(read(t, b, "GET"), index))
+		a.Send("Host: " + host(t) + "\r\n\r\n")
+		t.Check(expectFile(read(t, a, "GET"), hello))
+	})
+})
+
+// ReadResponseAfter sends raw on c, which must still be open, and reads
+// the response.
+func ReadResponseAfter(c *spec.Conn, raw string) (*Response, error) {
+	if err := c.TrySend(raw); err != nil {
+		return nil, err
+	}
+	return ReadResponse(c, methodOf(raw))
+}
