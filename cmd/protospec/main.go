@@ -23,7 +23,9 @@ import (
 
 	// Suites register their protocols and specs; launchers register
 	// themselves.
+	_ "github.com/protospec/protospec/suites/dns"
 	_ "github.com/protospec/protospec/suites/echo"
+	_ "github.com/protospec/protospec/suites/http1"
 	_ "github.com/protospec/protospec/targets/all"
 )
 

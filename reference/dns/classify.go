@@ -55,9 +55,9 @@ func inBailiwick(rrs []mdns.RR, zone string) []mdns.RR {
 // classify sorts a response from a server for zone to question qname/qtype
 // into answer, CNAME to follow, referral, NXDOMAIN, NODATA or lame.
 func classify(resp *mdns.Msg, zone, qname string, qtype uint16) classified {
-	ans := inBailiwick(resp.Answer, zone)
-	auth := inBailiwick(resp.Ns, zone)
-	extra := inBailiwick(resp.Extra, zone)
+	ans := normalizeTTLs(inBailiwick(resp.Answer, zone))
+	auth := normalizeTTLs(inBailiwick(resp.Ns, zone))
+	extra := normalizeTTLs(inBailiwick(resp.Extra, zone))
 	cl := classified{last: qname}
 	cur := qname
 	for range maxChain {
@@ -168,4 +168,34 @@ func containsName(rrs []mdns.RR, name string) bool {
 		}
 	}
 	return false
+}
+
+// normalizeTTLs fixes the TTLs of records (already copies) as RFC 2181
+// asks: "Implementations should treat a TTL value received with the most
+// significant bit set as if the entire value received was zero" (section
+// 8), and for an RRset whose records differ, "the client should treat the
+// RRs for all purposes as if all TTLs in the RRSet had been set to the
+// value of the lowest TTL in the RRSet" (section 5.2). Records of one
+// RRset need not be adjacent.
+func normalizeTTLs(rrs []mdns.RR) []mdns.RR {
+	type key struct {
+		name  string
+		rtype uint16
+	}
+	lowest := map[key]uint32{}
+	for _, rr := range rrs {
+		h := rr.Header()
+		if h.Ttl&0x80000000 != 0 {
+			h.Ttl = 0
+		}
+		k := key{h.Name, h.Rrtype}
+		if t, ok := lowest[k]; !ok || h.Ttl < t {
+			lowest[k] = h.Ttl
+		}
+	}
+	for _, rr := range rrs {
+		h := rr.Header()
+		h.Ttl = lowest[key{h.Name, h.Rrtype}]
+	}
+	return rrs
 }

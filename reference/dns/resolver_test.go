@@ -449,3 +449,35 @@ func TestHierarchyDig(t *testing.T) {
 func itoa(p uint16) string {
 	return netip.AddrPortFrom(netip.IPv4Unspecified(), p).String()[len("0.0.0.0:"):]
 }
+
+// Regression (found by suites/dns rfc2181/8 and rfc2181/5.2): upstream TTLs
+// with the top bit set were handed to clients unchanged, and an RRset with
+// differing TTLs kept them.
+func TestResolverNormalizesTTLs(t *testing.T) {
+	w := newWorld(t, func(s *spy) {
+		s.inject = func(m *mdns.Msg) {
+			if len(m.Question) == 1 && strings.EqualFold(m.Question[0].Name, "www.spy.") {
+				for _, rr := range m.Answer {
+					rr.Header().Ttl = 0x80000010
+				}
+			}
+			if len(m.Question) == 1 && strings.EqualFold(m.Question[0].Name, "a-rather-long-name-for-case.spy.") {
+				m.Answer = append(m.Answer, mustRR("a-rather-long-name-for-case.spy. 100 IN A 192.0.2.4"))
+				m.Answer[0].Header().Ttl = 200
+			}
+		}
+	})
+	m, err := resolveA(t, w.res, "www.spy.")
+	if err != nil || len(m.Answer) != 1 || m.Answer[0].Header().Ttl != 0 {
+		t.Fatalf("TTL with the top bit set: want 0, got %v %v", m, err)
+	}
+	m, err = resolveA(t, w.res, "a-rather-long-name-for-case.spy.")
+	if err != nil || len(m.Answer) != 2 {
+		t.Fatalf("resolve: %v %v", m, err)
+	}
+	for _, rr := range m.Answer {
+		if rr.Header().Ttl != 100 {
+			t.Fatalf("RRset TTLs: want all 100, got %v", m.Answer)
+		}
+	}
+}

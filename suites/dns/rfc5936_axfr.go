@@ -1,0 +1,265 @@
+package dns
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+	"strings"
+	"time"
+
+	mdns "github.com/miekg/dns"
+	. "github.com/onsi/ginkgo/v2"
+
+	fixture "github.com/protospec/protospec/internal/fixture/dns"
+	"github.com/protospec/protospec/suites/spec"
+)
+
+// axfr runs a zone transfer on a new connection and returns its messages,
+// reading until a message ends with the SOA after the first one, the
+// server closes, or an error rcode arrives.
+func axfr(t *spec.T, zone string) (*mdns.Msg, []*mdns.Msg) {
+	t.Require(FeatureAXFR)
+	c := t.Dial(ServiceAuthTCP)
+	q := authQuery(zone, mdns.TypeAXFR)
+	c.Send(tcpFrame(mustPack(t, q)))
+	var msgs []*mdns.Msg
+	soas := 0
+	for len(msgs) < 1000 {
+		b, err := readTCPMsg(c)
+		if err != nil {
+			if len(msgs) > 0 && spec.IsClosed(err) {
+				break
+			}
+			t.Check(err)
+		}
+		m := unpack(t, b)
+		msgs = append(msgs, m)
+		if m.Rcode != mdns.RcodeSuccess {
+			break
+		}
+		for _, rr := range m.Answer {
+			if rr.Header().Rrtype == mdns.TypeSOA {
+				soas++
+			}
+		}
+		if soas >= 2 {
+			break
+		}
+	}
+	return q, msgs
+}
+
+func transferRecords(msgs []*mdns.Msg) []mdns.RR {
+	var out []mdns.RR
+	for _, m := range msgs {
+		out = append(out, m.Answer...)
+	}
+	return out
+}
+
+// fixtureRecords is the fixture zone's records in presentation form, sorted.
+func fixtureRecords(t *spec.T, z fixture.Zone) []string {
+	rrs, err := z.RRs()
+	if err != nil {
+		t.Failf("spec bug: %v", err)
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, rr := range rrs {
+		s := rrText(rr)
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// dialFrom opens a TCP connection to a service from a chosen loopback
+// source address. The spec package dials from the default source only, so
+// this one socket is handled here, with the same step deadline and limits,
+// and noted in the transcript.
+func dialFrom(t *spec.T, service, source string) (net.Conn, error) {
+	ep := t.Endpoint(service)
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}, Timeout: t.StepTimeout()}
+	c, err := d.DialContext(t.Context(), "tcp", ep.Addr)
+	if err != nil {
+		t.Note("connect from %s to %s failed: %v", source, ep.Addr, err)
+		return nil, err
+	}
+	t.Note("tcp from %s -> %s", c.LocalAddr(), ep.Addr)
+	return c, nil
+}
+
+// exchangeFrom sends one framed query on c and reads one framed response,
+// within the step deadline; nil without error when the server closed or
+// stayed silent.
+func exchangeFrom(t *spec.T, c net.Conn, q *mdns.Msg) (*mdns.Msg, error) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(t.StepTimeout()))
+	if _, err := c.Write(tcpFrame(mustPack(t, q))); err != nil {
+		t.Note("send failed: %v", err)
+		return nil, nil
+	}
+	var l [2]byte
+	if _, err := io.ReadFull(c, l[:]); err != nil {
+		t.Note("no response (%v)", err)
+		return nil, nil
+	}
+	b := make([]byte, binary.BigEndian.Uint16(l[:]))
+	if _, err := io.ReadFull(c, b); err != nil {
+		return nil, fmt.Errorf("the response was cut off: %v", err)
+	}
+	t.Note("recv %d bytes: %s", len(b), spec.Excerpt(b, 200))
+	return parse(b)
+}
+
+// RFC 5936, DNS zone transfer protocol (AXFR).
+var _ = Describe("RFC 5936 AXFR", func() {
+	// RFC 5936 2.2: "the first message MUST begin with the SOA resource
+	// record of the zone".
+	spec.It("dns/rfc5936/2.2/starts-with-soa", spec.MUST, "starts the transfer of test. with its SOA", func(t *spec.T) {
+		_, msgs := axfr(t, fixture.Origin)
+		t.Check(checkRcode(msgs[0], mdns.RcodeSuccess))
+		rrs := transferRecords(msgs)
+		if len(rrs) == 0 || rrs[0].Header().Rrtype != mdns.TypeSOA {
+			t.Failf("expected: the SOA of test. first\n  actual:   %s", summary(msgs[0]))
+		}
+	})
+
+	// RFC 5936 2.2: "the last message MUST conclude with the same SOA
+	// resource record".
+	spec.It("dns/rfc5936/2.2/ends-with-soa", spec.MUST, "ends the transfer of test. with the same SOA", func(t *spec.T) {
+		_, msgs := axfr(t, fixture.Origin)
+		rrs := transferRecords(msgs)
+		if len(rrs) < 2 || rrs[len(rrs)-1].Header().Rrtype != mdns.TypeSOA || rrs[len(rrs)-1].String() != rrs[0].String() {
+			last := "nothing"
+			if len(rrs) > 0 {
+				last = rrText(rrs[len(rrs)-1])
+			}
+			t.Failf("expected: the first SOA repeated as the last record\n  actual:   last record %s", last)
+		}
+	})
+
+	// RFC 5936 2.2: the transfer holds "the zone's RRs": every record of the
+	// zone, once the SOA's repetition is set aside.
+	spec.It("dns/rfc5936/2.2/whole-zone", spec.MUST, "transfers every record of test. and nothing else", func(t *spec.T) {
+		_, msgs := axfr(t, fixture.Origin)
+		rrs := transferRecords(msgs)
+		if len(rrs) > 1 {
+			rrs = rrs[:len(rrs)-1]
+		}
+		var got []string
+		for _, rr := range rrs {
+			got = append(got, rrText(rr))
+		}
+		sort.Strings(got)
+		want := fixtureRecords(t, fixture.Zones[0])
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Check(checkSection("transfer", rrs, want, false))
+			t.Failf("expected: %d records\n  actual:   %d records", len(want), len(got))
+		}
+	})
+
+	// RFC 5936 2.2 (as above), for the reverse zone.
+	spec.It("dns/rfc5936/2.2/whole-reverse-zone", spec.MUST, "transfers every record of 0.0.127.in-addr.arpa.", func(t *spec.T) {
+		_, msgs := axfr(t, fixture.ReverseOrigin)
+		rrs := transferRecords(msgs)
+		if len(rrs) > 1 {
+			rrs = rrs[:len(rrs)-1]
+		}
+		t.Check(checkSection("transfer", rrs, fixtureRecords(t, fixture.Zones[1]), false))
+	})
+
+	// RFC 5936 2.2.1: "ID: Copy from request" (in every message of the
+	// response).
+	spec.It("dns/rfc5936/2.2.1/id-copied", spec.MUST, "copies the query's ID into every message of the transfer", func(t *spec.T) {
+		q, msgs := axfr(t, fixture.Origin)
+		for i, m := range msgs {
+			if m.Id != q.Id || !m.Response {
+				t.Failf("expected: ID %d and QR=1 in message %d\n  actual:   %s", q.Id, i+1, summary(m))
+			}
+		}
+	})
+
+	// RFC 5936 2.2.1: "QDCOUNT MUST be 1 in the first message, and MUST be 0
+	// or 1 in all following messages", the question being the query's.
+	spec.It("dns/rfc5936/2.2.1/question-in-first", spec.MUST, "repeats the AXFR question in the first message", func(t *spec.T) {
+		q, msgs := axfr(t, fixture.Origin)
+		t.Check(checkQuestion(q, msgs[0]))
+	})
+
+	// RFC 1035 4.1.1: AA "specifies that the responding name server is an
+	// authority for the domain name in question section"; a transfer is the
+	// zone's own data, served by an authority for it (RFC 5936 2.2.1 keeps
+	// the header of a normal authoritative answer).
+	spec.It("dns/rfc5936/2.2.1/aa-set", spec.SHOULD, "sets AA in the messages of the transfer", func(t *spec.T) {
+		_, msgs := axfr(t, fixture.Origin)
+		t.Check(checkAA(msgs[0], true))
+	})
+
+	// RFC 5936 2.1: the question's name is "the name of the zone requested";
+	// a name that is not the apex of a served zone gets an error (NOTAUTH,
+	// REFUSED, FORMERR or SERVFAIL), never records.
+	spec.It("dns/rfc5936/2.2.1/non-apex-refused", spec.MUST, "refuses an AXFR of www.test., which is not a zone", func(t *spec.T) {
+		_, msgs := axfr(t, fixture.NameWWW)
+		m := msgs[0]
+		if m.Rcode == mdns.RcodeSuccess && len(m.Answer) > 0 {
+			t.Failf("expected: an error rcode (NOTAUTH, REFUSED, FORMERR) for a name that is not a zone\n  actual:   %s", summary(m))
+		}
+		t.Check(checkRcode(m, mdns.RcodeNotAuth, mdns.RcodeRefused, mdns.RcodeFormatError, mdns.RcodeServerFailure))
+	})
+
+	// RFC 5936 2.2.1: a server not authoritative for the zone answers
+	// "NotAuth" or "Refused"; example.com. is not served.
+	spec.It("dns/rfc5936/2.2.1/unknown-zone-refused", spec.MUST, "refuses an AXFR of example.com., a zone it does not serve", func(t *spec.T) {
+		_, msgs := axfr(t, "example.com.")
+		t.Check(checkRcode(msgs[0], mdns.RcodeNotAuth, mdns.RcodeRefused))
+		if len(msgs[0].Answer) > 0 {
+			t.Failf("expected: no records\n  actual:   %s", summary(msgs[0]))
+		}
+	})
+
+	// RFC 5936 4.1: "An implementation ... SHOULD provide means to restrict
+	// AXFR" by client address; a client not allowed gets REFUSED (RFC 5936
+	// 2.2.1) or its connection closed, never the zone.
+	spec.It("dns/rfc5936/4.1/acl-refuses-outsider", spec.MUST, "refuses the transfer of test. to a client its ACL leaves out (127.0.0.66)", func(t *spec.T) {
+		t.Require(FeatureAXFRACL)
+		c, err := dialFrom(t, ServiceAuthTCP, Outsider)
+		if err != nil {
+			// Refusing the connection itself keeps the zone private too.
+			return
+		}
+		m, err := exchangeFrom(t, c, authQuery(fixture.Origin, mdns.TypeAXFR))
+		t.Check(err)
+		if m == nil {
+			return // closed without data: refused
+		}
+		for _, rr := range m.Answer {
+			if rr.Header().Rrtype != mdns.TypeSOA || len(m.Answer) > 1 {
+				t.Failf("expected: REFUSED (or a closed connection) for a client outside the ACL\n  actual:   %s", summary(m))
+			}
+		}
+		t.Check(checkRcode(m, mdns.RcodeRefused, mdns.RcodeNotAuth))
+	})
+
+	// RFC 5936 4.1 (as above): the same ACL lets a permitted client (an
+	// address of 127.0.0.0/8 other than the outsider) transfer.
+	spec.It("dns/rfc5936/4.1/acl-allows-permitted", spec.MUST, "transfers test. to a permitted client at 127.0.0.2", func(t *spec.T) {
+		t.Require(FeatureAXFRACL)
+		c, err := dialFrom(t, ServiceAuthTCP, "127.0.0.2")
+		t.Check(err)
+		m, err := exchangeFrom(t, c, authQuery(fixture.Origin, mdns.TypeAXFR))
+		t.Check(err)
+		if m == nil {
+			t.Failf("expected: the transfer\n  actual:   no response")
+		}
+		t.Check(checkRcode(m, mdns.RcodeSuccess))
+		if len(m.Answer) == 0 || m.Answer[0].Header().Rrtype != mdns.TypeSOA {
+			t.Failf("expected: the transfer starting with the SOA\n  actual:   %s", summary(m))
+		}
+	})
+})

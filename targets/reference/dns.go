@@ -1,0 +1,281 @@
+package reference
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	fixture "github.com/protospec/protospec/internal/fixture/dns"
+	refdns "github.com/protospec/protospec/reference/dns"
+	"github.com/protospec/protospec/targets"
+)
+
+func init() {
+	register("dns", Protocol{Start: startDNS, Serve: serveDNS})
+}
+
+// DNS features and params, named as in the contract of suites/dns.
+const (
+	featDNSAXFR       = "dns/axfr"
+	featDNSAXFRACL    = "dns/axfr-acl"
+	featDNSIterative  = "dns/iterative"
+	featDNSPipelining = "dns/tcp-pipelining"
+	featDNSAllowlist  = "dns/allowlist"
+	paramUpstream     = "upstream"
+	paramServerPort   = "server-port"
+)
+
+// dnsOutsider is the loopback client that the allow-lists leave out
+// (suites/dns Outsider).
+var dnsOutsider = netip.MustParseAddr("127.0.0.66")
+
+// loopbackExcept returns prefixes covering 127.0.0.0/8 and ::1 except one
+// address.
+func loopbackExcept(out netip.Addr) []netip.Prefix {
+	var ps []netip.Prefix
+	var split func(p netip.Prefix)
+	split = func(p netip.Prefix) {
+		if !p.Contains(out) {
+			ps = append(ps, p)
+			return
+		}
+		if p.Bits() == 32 {
+			return
+		}
+		lo := netip.PrefixFrom(p.Addr(), p.Bits()+1)
+		a := p.Addr().As4()
+		bit := p.Bits() // index of the bit that splits p
+		a[bit/8] |= 0x80 >> (bit % 8)
+		hi := netip.PrefixFrom(netip.AddrFrom4(a), p.Bits()+1)
+		split(lo)
+		split(hi)
+	}
+	split(netip.MustParsePrefix("127.0.0.0/8"))
+	return append(ps, netip.MustParsePrefix("::1/128"))
+}
+
+// loadFixtureZones parses the fixture's zones.
+func loadFixtureZones() ([]*refdns.Zone, error) {
+	var zones []*refdns.Zone
+	for _, z := range fixture.Zones {
+		zz, err := refdns.LoadZone(z.Origin, strings.NewReader(z.Text()))
+		if err != nil {
+			return nil, fmt.Errorf("fixture zone %s: %w", z.Origin, err)
+		}
+		zones = append(zones, zz)
+	}
+	return zones, nil
+}
+
+// listenBoth binds TCP and UDP on one port of addr ("127.0.0.1:0" picks a
+// free one).
+func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	var lastErr error
+	for range 20 {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
+		if err != nil {
+			return nil, nil, err
+		}
+		pc, err := net.ListenPacket("udp", ln.Addr().String())
+		if err == nil {
+			return pc, ln, nil
+		}
+		ln.Close()
+		lastErr = err
+		if port != "0" {
+			break
+		}
+	}
+	return nil, nil, lastErr
+}
+
+// startDNS runs the authoritative server with the fixture zones on one
+// ephemeral port (UDP and TCP) and, when the suite gave an upstream, the
+// iterative resolver on another, rooted at the suite's fake root.
+func startDNS(_ context.Context, opts targets.Options) (targets.Target, error) {
+	zones, err := loadFixtureZones()
+	if err != nil {
+		return nil, fmt.Errorf("reference dns: %w", err)
+	}
+	auth := &refdns.AuthServer{Zones: zones, AllowTransfer: loopbackExcept(dnsOutsider)}
+	apc, aln, err := listenBoth("127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("reference dns: %w", err)
+	}
+	go auth.ServeUDP(apc)
+	go auth.ServeTCP(aln)
+	closers := []func() error{auth.Close}
+	closeAll := func() error {
+		var errs []error
+		for _, c := range closers {
+			errs = append(errs, c())
+		}
+		return errors.Join(errs...)
+	}
+	st := &targets.Static{
+		TargetName: "reference",
+		Kind:       targets.KindReference,
+		Version:    "protospec reference/dns",
+		Endpoints: map[string]targets.Endpoint{
+			"dns/udp": {Network: "udp", Addr: apc.LocalAddr().String()},
+			"dns/tcp": {Network: "tcp", Addr: aln.Addr().String()},
+		},
+		Features: map[string]bool{featDNSAXFR: true, featDNSAXFRACL: true, featDNSPipelining: true},
+		Reasons:  map[string]string{},
+		OnClose:  closeAll,
+	}
+	up := opts.Params[paramUpstream]
+	if up == "" {
+		for _, s := range []string{"resolver/udp", "resolver/tcp", featDNSIterative, featDNSAllowlist} {
+			st.Reasons[s] = "no upstream given: the reference resolver needs Params[\"upstream\"] as its root"
+		}
+		return st, nil
+	}
+	root, err := netip.ParseAddrPort(up)
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("reference dns: upstream %q: %w", up, err)
+	}
+	port := root.Port()
+	if p := opts.Params[paramServerPort]; p != "" {
+		n, err := strconv.ParseUint(p, 10, 16)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("reference dns: server-port %q: %w", p, err)
+		}
+		port = uint16(n)
+	}
+	res := &refdns.Resolver{RootHints: []netip.AddrPort{root}, ServerPort: port, AllowClients: loopbackExcept(dnsOutsider)}
+	rpc, rln, err := listenBoth("127.0.0.1:0")
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("reference dns: %w", err)
+	}
+	go res.ServeUDP(rpc)
+	go res.ServeTCP(rln)
+	closers = append(closers, res.Close)
+	st.Endpoints["resolver/udp"] = targets.Endpoint{Network: "udp", Addr: rpc.LocalAddr().String()}
+	st.Endpoints["resolver/tcp"] = targets.Endpoint{Network: "tcp", Addr: rln.Addr().String()}
+	st.Features[featDNSIterative] = true
+	st.Features[featDNSAllowlist] = true
+	return st, nil
+}
+
+// serveDNS serves, on Addr (UDP and TCP):
+//   - by default the authoritative server with the fixture zones;
+//   - hierarchy=true: the loopback hierarchy of reference/dns (its own
+//     addresses; Addr's port is used for all of them);
+//   - resolver=true: the iterative resolver, rooted at upstream=HOST:PORT
+//     or, without it, at a hierarchy started for it.
+func serveDNS(ctx context.Context, opts ServeOptions) error {
+	log := opts.Log
+	if log == nil {
+		log = io.Discard
+	}
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:5300"
+	}
+	host, portText, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if ip, err := netip.ParseAddr(host); err != nil || !ip.IsLoopback() {
+		return fmt.Errorf("--addr %q: the reference DNS servers only listen on loopback", addr)
+	}
+	port64, err := strconv.ParseUint(portText, 10, 16)
+	if err != nil {
+		return fmt.Errorf("--addr %q: bad port", addr)
+	}
+	startHierarchy := func(port uint16) (*refdns.Hierarchy, error) {
+		h, err := refdns.StartHierarchy(ctx, refdns.HierarchyConfig{Port: port})
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(log, "hierarchy on port %d: resolver %s, root %s\n", h.Port, h.Resolver, h.Root)
+		origins := make([]string, 0, len(h.Servers))
+		for origin := range h.Servers {
+			origins = append(origins, origin)
+		}
+		sort.Strings(origins)
+		for _, origin := range origins {
+			fmt.Fprintf(log, "  zone %-14s %s\n", origin, h.Servers[origin])
+		}
+		return h, nil
+	}
+	switch {
+	case opts.Params["hierarchy"] == "true":
+		h, err := startHierarchy(uint16(port64))
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		fmt.Fprintf(log, "try: dig @%s -p %d %s\n", h.Resolver.Addr(), h.Port, refdns.GaiaName)
+		<-ctx.Done()
+		return nil
+	case opts.Params["resolver"] == "true":
+		var root netip.AddrPort
+		serverPort := uint16(53)
+		if up := opts.Params[paramUpstream]; up != "" {
+			root, err = netip.ParseAddrPort(up)
+			if err != nil {
+				return fmt.Errorf("upstream %q: %w", up, err)
+			}
+			serverPort = root.Port()
+		} else {
+			h, err := startHierarchy(0)
+			if err != nil {
+				return err
+			}
+			defer h.Close()
+			root, serverPort = h.Root, h.Port
+		}
+		pc, ln, err := listenBoth(addr)
+		if err != nil {
+			return err
+		}
+		r := &refdns.Resolver{RootHints: []netip.AddrPort{root}, ServerPort: serverPort}
+		defer r.Close()
+		fmt.Fprintf(log, "resolver on udp://%s and tcp://%s, root %s\n", pc.LocalAddr(), ln.Addr(), root)
+		fmt.Fprintf(log, "try: dig @%s -p %d %s\n", host, ln.Addr().(*net.TCPAddr).Port, refdns.GaiaName)
+		return serveUntil(ctx, func() error { return r.ServeUDP(pc) }, func() error { return r.ServeTCP(ln) }, r.Close)
+	default:
+		zones, err := loadFixtureZones()
+		if err != nil {
+			return err
+		}
+		pc, ln, err := listenBoth(addr)
+		if err != nil {
+			return err
+		}
+		s := &refdns.AuthServer{Zones: zones, AllowTransfer: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+		fmt.Fprintf(log, "authoritative for test. and 0.0.127.in-addr.arpa. on udp://%s and tcp://%s\n", pc.LocalAddr(), ln.Addr())
+		fmt.Fprintf(log, "try: dig @%s -p %d www.test A\n", host, ln.Addr().(*net.TCPAddr).Port)
+		return serveUntil(ctx, func() error { return s.ServeUDP(pc) }, func() error { return s.ServeTCP(ln) }, s.Close)
+	}
+}
+
+// serveUntil runs both serve loops until ctx is done or one fails.
+func serveUntil(ctx context.Context, udp, tcp func() error, closeFn func() error) error {
+	errc := make(chan error, 2)
+	go func() { errc <- udp() }()
+	go func() { errc <- tcp() }()
+	select {
+	case <-ctx.Done():
+		closeFn()
+		return nil
+	case err := <-errc:
+		closeFn()
+		return err
+	}
+}
