@@ -49,6 +49,7 @@ type runFlags struct {
 	verbose     bool
 	quiet       bool
 	workDir     string
+	pcapDir     string
 }
 
 func newRunCmd() *cobra.Command {
@@ -79,6 +80,7 @@ func newRunCmd() *cobra.Command {
 	fl.DurationVar(&f.timeout, "run-timeout", 30*time.Minute, "deadline of the whole run")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every spec as it runs")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary")
+	fl.StringVar(&f.pcapDir, "pcap-dir", "", "write each spec's traffic as <DIR>/<spec ID>.pcapng and link it from the report")
 	fl.StringVar(&f.workDir, "work-dir", "", "where a launcher writes its config and logs (default: a temporary directory, removed afterwards)")
 	return cmd
 }
@@ -110,6 +112,11 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 	if err := os.MkdirAll(f.reportDir, 0o755); err != nil {
 		return usageErr("report directory: %v", err)
 	}
+	if f.pcapDir != "" {
+		if err := os.MkdirAll(f.pcapDir, 0o755); err != nil {
+			return usageErr("pcap directory: %v", err)
+		}
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	params, teardown, err := spec.Prepare(ctx, protocol)
@@ -127,7 +134,7 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 
 	run, err := spec.Execute(&failT{}, spec.RunOptions{
 		Protocol:    protocol,
-		Config:      spec.Config{Target: target, StepTimeout: f.step},
+		Config:      spec.Config{Target: target, StepTimeout: f.step, PcapDir: f.pcapDir},
 		LabelFilter: f.labelFilter,
 		Focus:       f.focus,
 		Timeout:     f.timeout,
@@ -137,9 +144,13 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	if len(run.Specs) == 0 {
+		return usageErr("no %s spec matches the filters given (see protospec list %s)", protocol, protocol)
+	}
 	if base != nil {
 		base.Apply(run)
 	}
+	relativeAttachments(run, f.reportDir)
 	if err := reports.WriteAll(f.reportDir, run); err != nil {
 		return usageErr("writing reports: %v", err)
 	}
@@ -148,6 +159,27 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 		return errFailures
 	}
 	return nil
+}
+
+// relativeAttachments makes the attachments' paths relative to the
+// report directory, so the report links them wherever it is moved with
+// them.
+func relativeAttachments(run *reports.Run, dir string) {
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return
+	}
+	for i := range run.Specs {
+		for j, a := range run.Specs[i].Attachments {
+			abs, err := filepath.Abs(a.Path)
+			if err != nil {
+				continue
+			}
+			if rel, err := filepath.Rel(absDir, abs); err == nil {
+				run.Specs[i].Attachments[j].Path = filepath.ToSlash(rel)
+			}
+		}
+	}
 }
 
 func builtinBaseline(target, protocol string) (*reports.Baseline, error) {

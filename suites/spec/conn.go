@@ -34,6 +34,8 @@ func (e *ReadError) Error() string {
 		what = fmt.Sprintf("no answer within %v", e.Timeout)
 	case e.Closed:
 		what = "the target closed the connection"
+	case isReset(e.Err):
+		what = "the target closed the connection with a reset (" + e.Err.Error() + ")"
 	case errors.Is(e.Err, ErrTooLong):
 		what = "the target sent more than the limit"
 	default:
@@ -75,9 +77,12 @@ type Conn struct {
 	nc      net.Conn
 	name    string
 	service string
-	pending []byte
-	eof     bool
-	rerr    error
+	// local and remote are the socket's addresses, recorded with each
+	// event so a transcript can be turned into packets.
+	local, remote string
+	pending       []byte
+	eof           bool
+	rerr          error
 }
 
 // Name identifies the connection in transcripts ("tcp#1 127.0.0.1:7").
@@ -106,7 +111,7 @@ func (c *Conn) TrySend(s any) error {
 	default:
 		return fmt.Errorf("spec: Send takes a string or []byte, not %T", s)
 	}
-	c.t.rec.add(event{conn: c.name, dir: dirSend, data: b})
+	c.t.rec.add(event{conn: c.name, local: c.local, remote: c.remote, dir: dirSend, data: b})
 	_ = c.nc.SetWriteDeadline(c.t.deadline(c.t.cfg.StepTimeout))
 	if _, err := c.nc.Write(b); err != nil {
 		return fmt.Errorf("sending %d bytes on %s: %v", len(b), c.name, unwrapOp(err))
@@ -117,7 +122,7 @@ func (c *Conn) TrySend(s any) error {
 // CloseWrite half-closes the connection (sends FIN); the target can still
 // answer.
 func (c *Conn) CloseWrite() error {
-	c.t.rec.add(event{conn: c.name, dir: dirClose, data: []byte("client half-close (FIN)")})
+	c.t.rec.add(event{conn: c.name, local: c.local, remote: c.remote, dir: dirClose, data: []byte("client half-close (FIN)")})
 	if tc, ok := c.nc.(*net.TCPConn); ok {
 		return tc.CloseWrite()
 	}
@@ -126,7 +131,7 @@ func (c *Conn) CloseWrite() error {
 
 // Close closes the connection.
 func (c *Conn) Close() error {
-	c.t.rec.add(event{conn: c.name, dir: dirClose, data: []byte("client close")})
+	c.t.rec.add(event{conn: c.name, local: c.local, remote: c.remote, dir: dirClose, data: []byte("client close")})
 	return c.nc.Close()
 }
 
@@ -145,7 +150,7 @@ func (c *Conn) fill(dl time.Time) error {
 	buf := make([]byte, 32<<10)
 	n, err := c.nc.Read(buf)
 	if n > 0 {
-		c.t.rec.add(event{conn: c.name, dir: dirRecv, data: buf[:n]})
+		c.t.rec.add(event{conn: c.name, local: c.local, remote: c.remote, dir: dirRecv, data: buf[:n]})
 		c.pending = append(c.pending, buf[:n]...)
 	}
 	if err != nil {
@@ -154,10 +159,10 @@ func (c *Conn) fill(dl time.Time) error {
 		}
 		if err == io.EOF {
 			c.eof = true
-			c.t.rec.add(event{conn: c.name, dir: dirClose, data: []byte("target closed (FIN)")})
+			c.t.rec.add(event{conn: c.name, local: c.local, remote: c.remote, dir: dirClose, data: []byte("target closed (FIN)")})
 		} else {
 			c.rerr = unwrapOp(err)
-			c.t.rec.add(event{conn: c.name, dir: dirClose, data: []byte("read error: " + c.rerr.Error())})
+			c.t.rec.add(event{conn: c.name, local: c.local, remote: c.remote, dir: dirClose, data: []byte("read error: " + c.rerr.Error())})
 		}
 		if n > 0 {
 			return nil
@@ -298,6 +303,7 @@ type PacketConn struct {
 	t       *T
 	pc      net.PacketConn
 	remote  *net.UDPAddr
+	local   string
 	name    string
 	service string
 }
@@ -327,7 +333,7 @@ func (p *PacketConn) Send(s any) {
 	default:
 		p.t.Failf("spec: Send takes a string or []byte, not %T", s)
 	}
-	p.t.rec.add(event{conn: p.name, dir: dirSend, data: b})
+	p.t.rec.add(event{conn: p.name, local: p.local, remote: p.remote.String(), dir: dirSend, data: b})
 	_ = p.pc.SetWriteDeadline(p.t.deadline(p.t.cfg.StepTimeout))
 	if _, err := p.pc.WriteTo(b, p.remote); err != nil {
 		p.t.Failf("sending a %d-byte datagram on %s: %v", len(b), p.name, unwrapOp(err))
@@ -355,7 +361,7 @@ func (p *PacketConn) recv(timeout time.Duration, max int) ([]byte, net.Addr, err
 		} else {
 			re.Err = unwrapOp(err)
 		}
-		p.t.rec.add(event{conn: p.name, dir: dirNote, data: []byte("no datagram: " + re.Error())})
+		p.t.rec.add(event{conn: p.name, local: p.local, remote: p.remote.String(), dir: dirNote, data: []byte("no datagram: " + re.Error())})
 		return nil, nil, re
 	}
 	data := append([]byte(nil), buf[:n]...)
@@ -363,7 +369,7 @@ func (p *PacketConn) recv(timeout time.Duration, max int) ([]byte, net.Addr, err
 	if from.String() != p.remote.String() {
 		note = " from " + from.String()
 	}
-	p.t.rec.add(event{conn: p.name + note, dir: dirRecv, data: data})
+	p.t.rec.add(event{conn: p.name + note, local: p.local, remote: from.String(), dir: dirRecv, data: data})
 	if n > max {
 		return data, from, &ReadError{Conn: p.name, Waiting: "a datagram", Got: data, Err: ErrTooLong}
 	}
@@ -408,7 +414,7 @@ func (p *PacketConn) Exchange(data []byte, max int) ([]byte, error) {
 	var err error
 	for try := 1; try <= Retransmits; try++ {
 		if try > 1 {
-			p.t.rec.add(event{conn: p.name, dir: dirNote, data: []byte(fmt.Sprintf("no answer within %v: sending again (try %d of %d)", per, try, Retransmits))})
+			p.t.rec.add(event{conn: p.name, local: p.local, remote: p.remote.String(), dir: dirNote, data: []byte(fmt.Sprintf("no answer within %v: sending again (try %d of %d)", per, try, Retransmits))})
 		}
 		p.Send(data)
 		var got []byte

@@ -1,7 +1,9 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -45,9 +47,9 @@ func Execute(gt ginkgo.GinkgoTestingT, o RunOptions) (*reports.Run, error) {
 	if f := strings.TrimSpace(o.LabelFilter); f != "" {
 		filter = o.Protocol + " && (" + f + ")"
 	}
-	match, err := types.ParseLabelFilter(filter)
+	match, err := ParseLabelFilter(filter)
 	if err != nil {
-		return nil, fmt.Errorf("bad label filter %q: %v", o.LabelFilter, err)
+		return nil, err
 	}
 	Use(o.Config)
 
@@ -135,11 +137,15 @@ func convertSpec(sr types.SpecReport) reports.Spec {
 		s.Location = fmt.Sprintf("%s:%d", sr.Failure.Location.FileName, sr.Failure.Location.LineNumber)
 	}
 	for _, e := range sr.ReportEntries {
-		if e.Name != TranscriptEntry {
-			continue
-		}
-		if tr, ok := e.GetRawValue().(Transcript); ok {
-			s.Transcript = append(s.Transcript, tr.Report()...)
+		switch e.Name {
+		case TranscriptEntry:
+			if tr, ok := e.GetRawValue().(Transcript); ok {
+				s.Transcript = append(s.Transcript, tr.Report()...)
+			}
+		case CaptureEntry:
+			if a, ok := e.GetRawValue().(reports.Attachment); ok {
+				s.Attachments = append(s.Attachments, a)
+			}
 		}
 	}
 	return s
@@ -171,7 +177,23 @@ func TargetInfo(t targets.Target) reports.Target {
 func ParseLabelFilter(filter string) (types.LabelFilter, error) {
 	f, err := types.ParseLabelFilter(filter)
 	if err != nil {
-		return nil, fmt.Errorf("bad label filter %q: %v", filter, err)
+		return nil, fmt.Errorf("bad label filter %q: %s", filter, oneLineGinkgoError(err))
 	}
 	return f, nil
 }
+
+// oneLineGinkgoError renders Ginkgo's coloured, multi-line errors as one
+// plain line: the heading and the explanation, without the echo of the
+// input that Ginkgo puts first.
+func oneLineGinkgoError(err error) string {
+	var ge types.GinkgoError
+	if !errors.As(err, &ge) {
+		return strings.Join(strings.Fields(markup.ReplaceAllString(err.Error(), "")), " ")
+	}
+	lines := strings.Split(strings.TrimSpace(ge.Message), "\n")
+	last := strings.TrimSpace(markup.ReplaceAllString(lines[len(lines)-1], ""))
+	return ge.Heading + ": " + last
+}
+
+// markup matches Ginkgo's formatter tags ("{{red}}") and ANSI colours.
+var markup = regexp.MustCompile(`\{\{/?[a-z-]*\}\}|\x1b\[[0-9;]*m`)

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
 
+	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/targets"
 )
 
@@ -22,7 +24,20 @@ type Config struct {
 	StepTimeout time.Duration
 	// MaxRead bounds what one read helper accepts. Zero means DefaultMaxRead.
 	MaxRead int
+	// PcapDir, when set, is where each spec's transcript is written as a
+	// capture (<PcapDir>/<ID with / as _>.pcapng) by CaptureWriter, and
+	// attached to the spec's report.
+	PcapDir string
 }
+
+// CaptureWriter writes a spec's transcript as a capture file at path. The
+// entry point that knows how (cmd/protospec, through package pcap) sets
+// it; while it is nil, Config.PcapDir does nothing.
+var CaptureWriter func(path, specID string, tr Transcript) error
+
+// CaptureEntry is the name of the report entry that carries a spec's
+// capture file, a reports.Attachment.
+const CaptureEntry = "capture"
 
 // Defaults of Config.
 const (
@@ -86,7 +101,23 @@ func (t *T) finish() {
 	}
 	if tr := t.rec.transcript(); len(tr.Events) > 0 {
 		ginkgo.AddReportEntry(TranscriptEntry, tr, ginkgo.ReportEntryVisibilityFailureOrVerbose)
+		t.writeCapture(tr)
 	}
+}
+
+// writeCapture writes the transcript as a capture when Config.PcapDir is
+// set, and attaches the file to the spec's report.
+func (t *T) writeCapture(tr Transcript) {
+	if t.cfg.PcapDir == "" || CaptureWriter == nil {
+		return
+	}
+	id := t.ID.String()
+	path := filepath.Join(t.cfg.PcapDir, strings.ReplaceAll(id, "/", "_")+".pcapng")
+	if err := CaptureWriter(path, id, tr); err != nil {
+		ginkgo.AddReportEntry(TranscriptEntry, Transcript{Events: []Event{{Dir: dirNote, Data: []byte("writing the capture: " + err.Error())}}}, ginkgo.ReportEntryVisibilityNever)
+		return
+	}
+	ginkgo.AddReportEntry(CaptureEntry, reports.Attachment{Name: "capture", Path: path, MediaType: "application/x-pcapng"}, ginkgo.ReportEntryVisibilityNever)
 }
 
 // Context is the spec's context: done when the spec times out or the run
@@ -210,8 +241,9 @@ func (t *T) TryDial(service string) (*Conn, error) {
 		t.rec.add(event{conn: name, dir: dirNote, data: []byte("connect failed: " + err.Error())})
 		return nil, fmt.Errorf("could not connect to %s at %s: %v", service, ep.Addr, unwrapOp(err))
 	}
-	t.rec.add(event{conn: name, dir: dirOpen, data: []byte(nc.LocalAddr().String() + " -> " + nc.RemoteAddr().String())})
-	c := &Conn{t: t, nc: nc, name: name, service: service}
+	local, remote := nc.LocalAddr().String(), nc.RemoteAddr().String()
+	t.rec.add(event{conn: name, local: local, remote: remote, dir: dirOpen, data: []byte(local + " -> " + remote)})
+	c := &Conn{t: t, nc: nc, name: name, service: service, local: local, remote: remote}
 	t.track(c)
 	return c, nil
 }
@@ -237,8 +269,9 @@ func (t *T) DialPacket(service string) *PacketConn {
 		t.Failf("cannot open a UDP socket: %v", err)
 	}
 	name := t.connName("udp", ep)
-	t.rec.add(event{conn: name, dir: dirOpen, data: []byte(pc.LocalAddr().String() + " -> " + raddr.String())})
-	p := &PacketConn{t: t, pc: pc, remote: raddr, name: name, service: service}
+	local = pc.LocalAddr().String()
+	t.rec.add(event{conn: name, local: local, remote: raddr.String(), dir: dirOpen, data: []byte(local + " -> " + raddr.String())})
+	p := &PacketConn{t: t, pc: pc, remote: raddr, local: local, name: name, service: service}
 	t.track(p)
 	return p
 }

@@ -44,6 +44,10 @@ type Event struct {
 	Dir  string
 	Len  int
 	Data []byte
+	// Local and Remote are the addresses (host:port) of the connection
+	// or socket the event happened on; Remote is a datagram's source for
+	// one received from elsewhere. Empty for notes about no connection.
+	Local, Remote string
 }
 
 // String renders the transcript one event per line, as the console shows
@@ -84,10 +88,11 @@ func (tr Transcript) Report() []reports.Event {
 }
 
 type event struct {
-	conn string
-	dir  string
-	data []byte
-	n    int // real length when data was cut
+	conn          string
+	local, remote string
+	dir           string
+	data          []byte
+	n             int // real length when data was cut
 }
 
 type recorder struct {
@@ -109,7 +114,7 @@ func (r *recorder) add(e event) {
 		data = data[:max(room, 0)]
 	}
 	r.stored += len(data)
-	ev := Event{At: time.Since(r.start), Conn: e.conn, Dir: e.dir, Len: n, Data: append([]byte(nil), data...)}
+	ev := Event{At: time.Since(r.start), Conn: e.conn, Dir: e.dir, Len: n, Data: append([]byte(nil), data...), Local: e.local, Remote: e.remote}
 	// Consecutive reads on one connection merge into one event, so a
 	// reply that arrived in several segments reads as one.
 	if k := len(r.events) - 1; k >= 0 && e.dir == dirRecv && r.events[k].Dir == dirRecv && r.events[k].Conn == e.conn && r.events[k].Len < 64<<10 {

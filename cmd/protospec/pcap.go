@@ -1,0 +1,536 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/protospec/protospec/pcap"
+	"github.com/protospec/protospec/reports"
+	"github.com/protospec/protospec/suites/spec"
+	"github.com/protospec/protospec/targets"
+)
+
+func init() {
+	extraCommands = append(extraCommands, newPcapCmd, newRecordCmd, newReplayCmd)
+	spec.CaptureWriter = writeSpecCapture
+}
+
+// writeSpecCapture writes a spec's transcript as a pcapng file, each
+// packet commented with the spec's ID.
+func writeSpecCapture(path, specID string, tr spec.Transcript) error {
+	evs := make([]pcap.Event, 0, len(tr.Events))
+	var last time.Duration
+	for _, e := range tr.Events {
+		evs = append(evs, pcap.Event{At: e.At, Conn: e.Conn, Dir: e.Dir, Local: e.Local, Remote: e.Remote, Data: e.Data})
+		last = max(last, e.At)
+	}
+	return pcap.WriteTranscriptFile(path, evs, pcap.TranscriptOptions{Base: time.Now().Add(-last), Comment: specID})
+}
+
+// captureFlags are the flags every command reading a capture shares.
+type captureFlags struct {
+	decodeAs []string
+	proto    string
+}
+
+func (c *captureFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&c.decodeAs, "decode-as", nil, "dissect a server port as a protocol: PORT=PROTO (http1, dns, echo, none; repeatable)")
+	cmd.Flags().StringVar(&c.proto, "proto", "", "only this protocol (http1, dns, echo)")
+}
+
+func (c *captureFlags) options() (pcap.Options, error) {
+	da, err := pcap.ParseDecodeAs(c.decodeAs)
+	if err != nil {
+		return pcap.Options{}, usageErr("%v", err)
+	}
+	if c.proto != "" && !contains(pcap.Protocols, c.proto) {
+		return pcap.Options{}, usageErr("--proto %q: known protocols are %s", c.proto, strings.Join(pcap.Protocols, ", "))
+	}
+	return pcap.Options{DecodeAs: da, Only: c.proto}, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func openCapture(path string) (*pcap.Reader, error) {
+	r, err := pcap.OpenFile(path)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return r, nil
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// progress reports packets per second and flows on stderr, only when
+// stderr is a terminal.
+func progress(o *pcap.Options) func() {
+	if !isTerminal(os.Stderr) {
+		return func() {}
+	}
+	start := time.Now()
+	last := start
+	shown := false
+	o.OnProgress = func(p pcap.Progress) {
+		now := time.Now()
+		if now.Sub(last) < 200*time.Millisecond {
+			return
+		}
+		last = now
+		secs := now.Sub(start).Seconds()
+		fmt.Fprintf(os.Stderr, "\r%d packets (%.0f packets/s, %.1f MB/s), %d flows, %d active   ", p.Packets, float64(p.Packets)/secs, float64(p.Bytes)/secs/1e6, p.Flows, p.Active)
+		shown = true
+	}
+	return func() {
+		if shown {
+			fmt.Fprint(os.Stderr, "\r\033[K")
+		}
+	}
+}
+
+func printWarnings(w io.Writer, sum *pcap.Summary) {
+	for _, s := range sum.Warnings {
+		fmt.Fprintln(w, "warning: "+s)
+	}
+	if extra := sum.NWarnings - len(sum.Warnings); extra > 0 {
+		fmt.Fprintf(w, "warning: … and %d more\n", extra)
+	}
+}
+
+func newPcapCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "pcap",
+		Short: "Read captures (pcap, pcapng, gzip): list flows, dissect, check offline, make fuzz corpora",
+	}
+	cmd.AddCommand(newPcapLsCmd(), newPcapDissectCmd(), newPcapCheckCmd(), newPcapCorpusCmd(), newPcapSynthCmd())
+	return cmd
+}
+
+func newPcapSynthCmd() *cobra.Command {
+	var out string
+	var flows int
+	cmd := &cobra.Command{
+		Use:     "synth --out FILE",
+		Short:   "Write a synthetic pcapng of many HTTP/1.1 connections (for benchmarks and tries)",
+		Example: "  protospec pcap synth --flows 50000 --out /tmp/big.pcapng",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" || flows <= 0 {
+				return usageErr("--out FILE and a positive --flows are required")
+			}
+			f, err := os.Create(out)
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			err = pcap.SynthHTTP(f, flows)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "pcapng file to write")
+	cmd.Flags().IntVar(&flows, "flows", 10000, "number of HTTP connections (3 exchanges each)")
+	return cmd
+}
+
+func newPcapLsCmd() *cobra.Command {
+	var cf captureFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "ls FILE",
+		Short:   "List the flows of a capture: protocol, endpoints, packets, bytes, messages, gaps",
+		Example: "  protospec pcap ls traffic.pcapng\n  protospec pcap ls traffic.pcap.gz --decode-as 8081=http1 --json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o, err := cf.options()
+			if err != nil {
+				return err
+			}
+			r, err := openCapture(args[0])
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			var flows []*pcap.Flow
+			o.OnFlow = func(f *pcap.Flow) { flows = append(flows, f) }
+			done := progress(&o)
+			sum, err := pcap.Analyze(r, o)
+			done()
+			if err != nil {
+				return usageErr("%s: %v", args[0], err)
+			}
+			sort.Slice(flows, func(i, j int) bool { return flows[i].ID < flows[j].ID })
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(struct {
+					Summary *pcap.Summary `json:"summary"`
+					Flows   []*pcap.Flow  `json:"flows"`
+				}{sum, flows})
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "FLOW\tPROTO\tCLIENT\tSERVER\tPACKETS\tBYTES C/S\tMESSAGES\tGAPS\tEND")
+			for _, f := range flows {
+				proto := f.Transport
+				if f.Proto != "" {
+					proto += "/" + f.Proto
+				}
+				gaps := "-"
+				if f.Gaps > 0 {
+					gaps = fmt.Sprintf("%d (%d B)", f.Gaps, f.GapBytes)
+				}
+				end := f.End
+				if f.MidStream {
+					end += ",mid-stream"
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d/%d\t%d\t%s\t%s\n", f.ID, proto, f.Client, f.Server, f.Packets, f.Bytes[0], f.Bytes[1], f.Messages, gaps, end)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			printTotals(out, sum)
+			printWarnings(cmd.ErrOrStderr(), sum)
+			return nil
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	return cmd
+}
+
+func printTotals(w io.Writer, sum *pcap.Summary) {
+	fmt.Fprintf(w, "%s%s: %d packets, %d flows, %d messages, %d gaps (%d bytes)", sum.Format, map[bool]string{true: "+gzip"}[sum.Compressed], sum.Read.Packets, sum.Flows, sum.Messages, sum.Gaps, sum.GapBytes)
+	d := sum.Decode
+	if skipped := d.NonIP + d.Fragments + d.OtherProto + d.Malformed + d.UnknownLink; skipped > 0 {
+		fmt.Fprintf(w, "; not TCP/UDP: %d (non-IP %d, fragments %d, other %d, malformed %d, unknown link %d)", skipped, d.NonIP, d.Fragments, d.OtherProto, d.Malformed, d.UnknownLink)
+	}
+	if sum.Read.Cut > 0 {
+		fmt.Fprintf(w, "; %d cut by the snap length", sum.Read.Cut)
+	}
+	if sum.Read.Skipped > 0 {
+		fmt.Fprintf(w, "; %d records skipped", sum.Read.Skipped)
+	}
+	if sum.Read.Corrupt {
+		fmt.Fprint(w, "; file damaged")
+	}
+	fmt.Fprintln(w)
+}
+
+func newPcapDissectCmd() *cobra.Command {
+	var cf captureFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "dissect FILE",
+		Short:   "Print the protocol messages of a capture, one line each (or JSON lines)",
+		Example: "  protospec pcap dissect traffic.pcapng\n  protospec pcap dissect dns.pcap --json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o, err := cf.options()
+			if err != nil {
+				return err
+			}
+			r, err := openCapture(args[0])
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			out := cmd.OutOrStdout()
+			enc := json.NewEncoder(out)
+			var werr error
+			o.OnMessage = func(m *pcap.Message) {
+				if werr != nil {
+					return
+				}
+				if asJSON {
+					werr = enc.Encode(m)
+				} else {
+					_, werr = fmt.Fprintln(out, m.Time.Format("15:04:05.000000"), m)
+				}
+			}
+			done := progress(&o)
+			sum, err := pcap.Analyze(r, o)
+			done()
+			if err != nil {
+				return usageErr("%s: %v", args[0], err)
+			}
+			if werr != nil {
+				return werr
+			}
+			if !asJSON {
+				printTotals(out, sum)
+			}
+			printWarnings(cmd.ErrOrStderr(), sum)
+			return nil
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per message")
+	return cmd
+}
+
+func newPcapCheckCmd() *cobra.Command {
+	var cf captureFlags
+	var reportDir string
+	cmd := &cobra.Command{
+		Use:   "check FILE",
+		Short: "Judge the captured traffic against the RFC rules that need no live target; exit 1 on violations",
+		Example: `  protospec pcap check traffic.pcapng
+  protospec pcap check dns.pcap --proto dns --report-dir dns-check`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o, err := cf.options()
+			if err != nil {
+				return err
+			}
+			if cf.proto == pcap.ProtoEcho {
+				return usageErr("pcap check has rules for http1 and dns, not echo")
+			}
+			r, err := openCapture(args[0])
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			started := time.Now()
+			c := pcap.NewChecker()
+			o.KeepRaw = true
+			o.MaxMessage = 4 << 10 // enough for the transcript excerpts
+			o.OnMessage = c.Message
+			done := progress(&o)
+			sum, err := pcap.Analyze(r, o)
+			done()
+			if err != nil {
+				return usageErr("%s: %v", args[0], err)
+			}
+			run := c.Run(args[0], sum, started, cf.proto)
+			run.Tool = spec.Tool()
+			if err := os.MkdirAll(reportDir, 0o755); err != nil {
+				return usageErr("report directory: %v", err)
+			}
+			if err := reports.WriteAll(reportDir, run); err != nil {
+				return usageErr("writing reports: %v", err)
+			}
+			printWarnings(cmd.ErrOrStderr(), sum)
+			printSummary(cmd.OutOrStdout(), run, nil, reportDir)
+			if !run.OK() {
+				return errFailures
+			}
+			return nil
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().StringVar(&reportDir, "report-dir", "protospec-report", "where to write report.json, junit.xml, report.md and report.html")
+	return cmd
+}
+
+func newPcapCorpusCmd() *cobra.Command {
+	var cf captureFlags
+	var out, side string
+	cmd := &cobra.Command{
+		Use:   "corpus FILE --out DIR",
+		Short: "Write each captured message as a Go fuzz corpus file, to seed fuzz/http1 and fuzz/dns",
+		Example: `  protospec pcap corpus traffic.pcapng --proto http1 --side client --out fuzz/http1/testdata/fuzz/FuzzRequestParser
+  protospec pcap corpus dns.pcap --proto dns --side client --out fuzz/dns/testdata/fuzz/FuzzMsgRoundTrip`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o, err := cf.options()
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				return usageErr("--out DIR is required")
+			}
+			if side != "" && side != "client" && side != "server" {
+				return usageErr("--side is client or server, not %q", side)
+			}
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return usageErr("%v", err)
+			}
+			r, err := openCapture(args[0])
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			cw := &pcap.CorpusWriter{Dir: out}
+			var werr error
+			o.KeepRaw = true
+			o.OnMessage = func(m *pcap.Message) {
+				if werr != nil || (side != "" && m.Side.String() != side) {
+					return
+				}
+				werr = cw.Add(m)
+			}
+			done := progress(&o)
+			sum, err := pcap.Analyze(r, o)
+			done()
+			if err != nil {
+				return usageErr("%s: %v", args[0], err)
+			}
+			if werr != nil {
+				return usageErr("writing the corpus: %v", werr)
+			}
+			printWarnings(cmd.ErrOrStderr(), sum)
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d corpus files to %s (%d duplicates, %d messages not captured whole)\n", cw.Written, out, cw.Duplicates, cw.Skipped)
+			return nil
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().StringVar(&out, "out", "", "corpus directory (testdata/fuzz/FuzzXxx of a fuzz package)")
+	cmd.Flags().StringVar(&side, "side", "", "only messages from the client or the server")
+	return cmd
+}
+
+func newRecordCmd() *cobra.Command {
+	var listen, upstream, out string
+	var udp bool
+	var duration, idle time.Duration
+	var maxConns int
+	cmd := &cobra.Command{
+		Use:   "record --listen ADDR --upstream ADDR --out FILE",
+		Short: "Proxy TCP connections (or UDP datagrams) to a server and record them as pcapng",
+		Example: `  protospec record --listen 127.0.0.1:8081 --upstream 127.0.0.1:8080 --out http.pcapng
+  protospec record --udp --listen 127.0.0.1:5353 --upstream 127.0.0.1:53 --out dns.pcapng --duration 30s`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if listen == "" || upstream == "" || out == "" {
+				return usageErr("--listen, --upstream and --out are required")
+			}
+			f, err := os.Create(out)
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if duration > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, duration)
+				defer cancel()
+			}
+			log := cmd.ErrOrStderr()
+			rec := &pcap.Recorder{Listen: listen, Upstream: upstream, UDP: udp, Out: f, IdleTimeout: idle, MaxConns: maxConns, Log: log,
+				Ready: func(a net.Addr) { fmt.Fprintf(log, "recording %s -> %s into %s (Ctrl-C to stop)\n", a, upstream, out) }}
+			err = rec.Run(ctx)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return usageErr("record: %v", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d packets to %s\n", rec.Packets(), out)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&listen, "listen", "", "address to accept clients on")
+	fl.StringVar(&upstream, "upstream", "", "server to forward to")
+	fl.StringVar(&out, "out", "", "pcapng file to write")
+	fl.BoolVar(&udp, "udp", false, "proxy UDP datagrams instead of TCP connections")
+	fl.DurationVar(&duration, "duration", 0, "stop after this long (default: until interrupted)")
+	fl.DurationVar(&idle, "idle-timeout", 30*time.Second, "close connections silent for this long")
+	fl.IntVar(&maxConns, "max-conns", 64, "most concurrent connections (or UDP clients)")
+	return cmd
+}
+
+func newReplayCmd() *cobra.Command {
+	var cf captureFlags
+	var target, service, reportDir string
+	var pace bool
+	var ignoreHeaders, ignore []string
+	var drift, step time.Duration
+	cmd := &cobra.Command{
+		Use:   "replay FILE --target T",
+		Short: "Re-send the client side of each captured flow to a target and compare its answers with the recorded ones",
+		Example: `  protospec replay http.pcapng --target nginx --ignore-header etag --ignore-header last-modified
+  protospec replay dns.pcap --target 'dns/udp=udp://127.0.0.1:5353,dns/tcp=127.0.0.1:5353'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o, err := cf.options()
+			if err != nil {
+				return err
+			}
+			if target == "" {
+				return usageErr("--target is required")
+			}
+			for _, k := range ignore {
+				if !contains(pcap.IgnoreKeys, k) {
+					return usageErr("--ignore %q: known keys are %s", k, strings.Join(pcap.IgnoreKeys, ", "))
+				}
+			}
+			r, err := openCapture(args[0])
+			if err != nil {
+				return err
+			}
+			convs, sum, err := pcap.Collect(r, o, 0)
+			r.Close()
+			if err != nil {
+				return usageErr("%s: %v", args[0], err)
+			}
+			printWarnings(cmd.ErrOrStderr(), sum)
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			run := pcap.Replay(ctx, convs, pcap.ReplayOptions{
+				Open: func(proto string) (targets.Target, error) {
+					octx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+					defer cancel()
+					return targets.Open(octx, target, targets.Options{Protocol: proto})
+				},
+				EchoService: service, Pace: pace, IgnoreHeaders: ignoreHeaders, Ignore: ignore,
+				TTLDrift: drift, StepTimeout: step, Source: args[0],
+			})
+			run.Tool = spec.Tool()
+			if len(run.Specs) == 0 {
+				return usageErr("%s holds no flow of a protocol protospec can replay (%s)", args[0], strings.Join(pcap.Protocols, ", "))
+			}
+			if err := os.MkdirAll(reportDir, 0o755); err != nil {
+				return usageErr("report directory: %v", err)
+			}
+			if err := reports.WriteAll(reportDir, run); err != nil {
+				return usageErr("writing reports: %v", err)
+			}
+			printSummary(cmd.OutOrStdout(), run, nil, reportDir)
+			if !run.OK() {
+				return errFailures
+			}
+			return nil
+		},
+	}
+	cf.add(cmd)
+	fl := cmd.Flags()
+	fl.StringVarP(&target, "target", "t", "", "reference, a launcher name, or an address (as for run)")
+	fl.StringVar(&cf.proto, "protocol", "", "only flows of this protocol (same as --proto)")
+	fl.StringVar(&service, "service", "echo", "the service echo flows are replayed to (echo, uppercase, ...)")
+	fl.BoolVar(&pace, "pace", false, "keep the capture's pauses between client messages (each at most 5s)")
+	fl.StringArrayVar(&ignoreHeaders, "ignore-header", nil, "HTTP header field not to compare (repeatable; Date, Server, Age always)")
+	fl.StringArrayVar(&ignore, "ignore", nil, "part not to compare: "+strings.Join(pcap.IgnoreKeys, ", ")+" (repeatable)")
+	fl.DurationVar(&drift, "ttl-drift", 60*time.Second, "how far a replayed DNS TTL may differ from the recorded one")
+	fl.DurationVar(&step, "timeout", 5*time.Second, "deadline of each connect, send and wait for an answer")
+	fl.StringVar(&reportDir, "report-dir", "protospec-report", "where to write report.json, junit.xml, report.md and report.html")
+	return cmd
+}

@@ -1,0 +1,60 @@
+package pcap
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// CorpusEntry renders data as a file of Go's native fuzzing corpus for a
+// fuzz target taking one []byte.
+func CorpusEntry(data []byte) []byte {
+	return []byte("go test fuzz v1\n[]byte(" + strconv.Quote(string(data)) + ")\n")
+}
+
+// CorpusInput is what of a message a fuzz target is fed: the message
+// itself, without the TCP length prefix DNS carries over TCP.
+func CorpusInput(m *Message) []byte {
+	b := m.Raw
+	if m.DNS != nil && !m.DNS.UDP && len(b) >= 2 && int(binary.BigEndian.Uint16(b)) == len(b)-2 {
+		b = b[2:]
+	}
+	return b
+}
+
+// CorpusWriter writes messages into a corpus directory, one file each,
+// named by a hash of the content so that the same message is written once.
+type CorpusWriter struct {
+	Dir string
+	// Written and Duplicates count files made and messages already there.
+	Written, Duplicates, Skipped int
+}
+
+// Add writes m unless it is empty or was not captured whole.
+func (c *CorpusWriter) Add(m *Message) error {
+	data := CorpusInput(m)
+	if len(data) == 0 || m.Truncated || m.Incomplete {
+		c.Skipped++
+		return nil
+	}
+	sum := sha256.Sum256(data)
+	path := filepath.Join(c.Dir, fmt.Sprintf("%x", sum)[:16])
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		c.Duplicates++
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(CorpusEntry(data)); err != nil {
+		f.Close()
+		return err
+	}
+	c.Written++
+	return f.Close()
+}

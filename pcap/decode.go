@@ -1,0 +1,162 @@
+package pcap
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+)
+
+// Link types that carry bare IP packets (LINKTYPE_RAW and the platform
+// DLT_RAW values some files store, LINKTYPE_IPV4, LINKTYPE_IPV6).
+var rawLinkTypes = map[layers.LinkType]bool{101: true, 12: true, 14: true, 228: true, 229: true}
+
+// Segment is the transport-level view of one packet: a TCP segment or a
+// UDP datagram between two endpoints.
+type Segment struct {
+	Time     time.Time
+	Src, Dst netip.AddrPort
+	UDP      bool
+	Seq, Ack uint32
+	SYN, ACK bool
+	FIN, RST bool
+	Payload  []byte
+	// Missing is how many payload bytes the capture cut off (snap length).
+	Missing int
+	// Packet is the packet's number in the file.
+	Packet int
+}
+
+// DecodeStats counts the packets the decoder could not turn into
+// segments.
+type DecodeStats struct {
+	UnknownLink int // link types it cannot decode
+	NonIP       int // ARP, LLDP, ...
+	Fragments   int // IP fragments (not reassembled)
+	OtherProto  int // ICMP, SCTP, ...
+	Malformed   int // headers that do not parse
+}
+
+// Decoder turns captured packets into Segments with gopacket's
+// DecodingLayerParser, without allocating per packet.
+type Decoder struct {
+	eth     layers.Ethernet
+	dot1q   layers.Dot1Q
+	sll     layers.LinuxSLL
+	sll2    layers.LinuxSLL2
+	lo      layers.Loopback
+	ip4     layers.IPv4
+	ip6     layers.IPv6
+	ip6ext  layers.IPv6ExtensionSkipper
+	tcp     layers.TCP
+	udp     layers.UDP
+	parsers map[gopacket.LayerType]*gopacket.DecodingLayerParser
+	decoded []gopacket.LayerType
+	Stats   DecodeStats
+}
+
+// NewDecoder returns a Decoder.
+func NewDecoder() *Decoder {
+	d := &Decoder{parsers: map[gopacket.LayerType]*gopacket.DecodingLayerParser{}, decoded: make([]gopacket.LayerType, 0, 8)}
+	for _, first := range []gopacket.LayerType{layers.LayerTypeEthernet, layers.LayerTypeLinuxSLL, layers.LayerTypeLinuxSLL2, layers.LayerTypeLoopback, layers.LayerTypeIPv4, layers.LayerTypeIPv6} {
+		p := gopacket.NewDecodingLayerParser(first, &d.eth, &d.dot1q, &d.sll, &d.sll2, &d.lo, &d.ip4, &d.ip6, &d.ip6ext, &d.tcp, &d.udp)
+		p.IgnoreUnsupported = true
+		d.parsers[first] = p
+	}
+	return d
+}
+
+// Decode fills s from p and reports whether p was a TCP segment or UDP
+// datagram it could read. s.Payload aliases p.Data.
+func (d *Decoder) Decode(p Packet, s *Segment) bool {
+	var first gopacket.LayerType
+	switch {
+	case p.LinkType == layers.LinkTypeEthernet:
+		first = layers.LayerTypeEthernet
+	case p.LinkType == layers.LinkTypeLinuxSLL:
+		first = layers.LayerTypeLinuxSLL
+	case p.LinkType == 276: // LINKTYPE_LINUX_SLL2
+		first = layers.LayerTypeLinuxSLL2
+	case p.LinkType == layers.LinkTypeNull || p.LinkType == layers.LinkTypeLoop:
+		first = layers.LayerTypeLoopback
+	case rawLinkTypes[p.LinkType]:
+		if len(p.Data) == 0 {
+			d.Stats.Malformed++
+			return false
+		}
+		first = layers.LayerTypeIPv4
+		if p.Data[0]>>4 == 6 {
+			first = layers.LayerTypeIPv6
+		}
+	default:
+		d.Stats.UnknownLink++
+		return false
+	}
+	parser := d.parsers[first]
+	err := parser.DecodeLayers(p.Data, &d.decoded)
+	var ip, transport gopacket.LayerType
+	for _, t := range d.decoded {
+		switch t {
+		case layers.LayerTypeIPv4, layers.LayerTypeIPv6:
+			ip = t
+		case layers.LayerTypeTCP, layers.LayerTypeUDP:
+			transport = t
+		}
+	}
+	switch {
+	case ip == 0 && err != nil && len(d.decoded) == 0:
+		d.Stats.Malformed++
+		return false
+	case ip == 0:
+		d.Stats.NonIP++
+		return false
+	case ip == layers.LayerTypeIPv4 && (d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0):
+		d.Stats.Fragments++
+		return false
+	case transport == 0 && err != nil:
+		d.Stats.Malformed++
+		return false
+	case transport == 0:
+		if ip == layers.LayerTypeIPv6 && d.ip6.NextHeader == layers.IPProtocolIPv6Fragment {
+			d.Stats.Fragments++
+		} else {
+			d.Stats.OtherProto++
+		}
+		return false
+	}
+	var src, dst netip.Addr
+	if ip == layers.LayerTypeIPv4 {
+		src, _ = netip.AddrFromSlice(d.ip4.SrcIP)
+		dst, _ = netip.AddrFromSlice(d.ip4.DstIP)
+	} else {
+		src, _ = netip.AddrFromSlice(d.ip6.SrcIP)
+		dst, _ = netip.AddrFromSlice(d.ip6.DstIP)
+	}
+	*s = Segment{Time: p.Timestamp, Packet: p.Index}
+	missing := p.OrigLen - len(p.Data)
+	if transport == layers.LayerTypeTCP {
+		t := &d.tcp
+		s.Src, s.Dst = netip.AddrPortFrom(src, uint16(t.SrcPort)), netip.AddrPortFrom(dst, uint16(t.DstPort))
+		s.Seq, s.Ack = t.Seq, t.Ack
+		s.SYN, s.ACK, s.FIN, s.RST = t.SYN, t.ACK, t.FIN, t.RST
+		s.Payload = t.Payload
+		if ip == layers.LayerTypeIPv4 {
+			// The IP header says how long the segment was on the wire.
+			missing = int(d.ip4.Length) - int(d.ip4.IHL)*4 - int(t.DataOffset)*4 - len(t.Payload)
+		}
+	} else {
+		u := &d.udp
+		s.UDP = true
+		s.Src, s.Dst = netip.AddrPortFrom(src, uint16(u.SrcPort)), netip.AddrPortFrom(dst, uint16(u.DstPort))
+		s.Payload = u.Payload
+		if want := int(u.Length) - 8; want >= 0 && want < len(s.Payload) {
+			s.Payload = s.Payload[:want] // link-layer padding
+		}
+		if u.Length >= 8 {
+			missing = int(u.Length) - 8 - len(s.Payload)
+		}
+	}
+	s.Missing = max(missing, 0)
+	return true
+}

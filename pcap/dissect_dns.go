@@ -1,0 +1,199 @@
+package pcap
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// DNSInfo is what the DNS dissector read from a message.
+type DNSInfo struct {
+	ID       uint16 `json:"id"`
+	Response bool   `json:"qr"`
+	Opcode   string `json:"opcode"`
+	Rcode    string `json:"rcode,omitempty"`
+	// Question is "name TYPE CLASS" of the first question.
+	Question string `json:"question,omitempty"`
+	// Counts are the header's QD, AN, NS and AR counts.
+	Counts [4]uint16 `json:"counts"`
+	// Answers are the answer records in presentation format.
+	Answers []string `json:"answers,omitempty"`
+	// UDP is set for a message carried by UDP.
+	UDP bool `json:"udp,omitempty"`
+	// Err is set when the message does not parse.
+	Err string `json:"error,omitempty"`
+	// Msg is the parsed message (nil when it does not parse).
+	Msg *dns.Msg `json:"-"`
+}
+
+// dnsDissector frames DNS messages: one per UDP datagram, or each behind
+// its two-byte length over TCP (RFC 1035 4.2.2), and matches responses to
+// queries by ID and question.
+type dnsDissector struct {
+	e      *emitter
+	o      *Options
+	udp    bool
+	buf    [2][]byte
+	start  [2]time.Time
+	lostAt [2]bool // lost bytes: framing cannot be trusted any more
+	cut    [2]bool // UDP: the next datagram was cut by the snap length
+	// queries waiting for a response, oldest first
+	waiting []*Message
+}
+
+func newDNSDissector(e *emitter, o *Options, udp bool) *dnsDissector {
+	return &dnsDissector{e: e, o: o, udp: udp}
+}
+
+func (d *dnsDissector) data(side Side, t time.Time, b []byte) {
+	if d.udp {
+		d.message(side, t, b, nil, false)
+		return
+	}
+	if d.lostAt[side] {
+		return
+	}
+	if len(d.buf[side]) == 0 {
+		d.start[side] = t
+	}
+	d.buf[side] = append(d.buf[side], b...)
+	for {
+		buf := d.buf[side]
+		if len(buf) < 2 {
+			return
+		}
+		n := int(binary.BigEndian.Uint16(buf))
+		if len(buf) < 2+n {
+			return
+		}
+		d.message(side, d.start[side], buf[2:2+n], buf[:2+n], false)
+		d.buf[side] = buf[2+n:]
+		d.start[side] = t
+		if len(d.buf[side]) == 0 {
+			d.buf[side] = nil
+		}
+	}
+}
+
+func (d *dnsDissector) lost(side Side, n int) {
+	if d.udp {
+		d.cut[side] = true
+		return
+	}
+	if len(d.buf[side]) > 0 {
+		d.message(side, d.start[side], d.buf[side][min(2, len(d.buf[side])):], d.buf[side], true)
+	}
+	d.buf[side] = nil
+	d.lostAt[side] = true
+}
+
+func (d *dnsDissector) end(side Side, t time.Time, reset bool) {
+	if d.udp || len(d.buf[side]) == 0 {
+		return
+	}
+	d.message(side, d.start[side], d.buf[side][min(2, len(d.buf[side])):], d.buf[side], true)
+	d.buf[side] = nil
+}
+
+// message dissects one DNS message; wire is what was on the wire (with the
+// TCP length prefix), nil for UDP.
+func (d *dnsDissector) message(side Side, t time.Time, msg, wire []byte, incomplete bool) {
+	m := d.e.newMessage(side, t)
+	if wire == nil {
+		wire = msg
+	}
+	m.Len = int64(len(wire))
+	if d.o.KeepRaw {
+		m.Raw = append([]byte(nil), wire...)
+	}
+	m.Incomplete = incomplete
+	if d.udp && d.cut[side] {
+		m.Incomplete, m.Truncated, d.cut[side] = true, true, false
+	}
+	info := &DNSInfo{UDP: d.udp}
+	m.DNS = info
+	if len(msg) >= 12 {
+		info.ID = binary.BigEndian.Uint16(msg)
+		info.Response = msg[2]&0x80 != 0
+		info.Opcode = opcodeName(int(msg[2]>>3) & 0xf)
+		for i := range info.Counts {
+			info.Counts[i] = binary.BigEndian.Uint16(msg[4+2*i:])
+		}
+	}
+	dm := new(dns.Msg)
+	if err := dm.Unpack(msg); err != nil {
+		info.Err = err.Error()
+		if len(msg) < 12 {
+			info.Err = fmt.Sprintf("%d bytes: shorter than a header", len(msg))
+		}
+		m.Summary = fmt.Sprintf("dns id=%d malformed: %s", info.ID, info.Err)
+	} else {
+		info.Msg = dm
+		if got := [4]uint16{uint16(len(dm.Question)), uint16(len(dm.Answer)), uint16(len(dm.Ns)), uint16(len(dm.Extra))}; got != info.Counts {
+			m.problem(ruleDNSParses, "header counts qd=%d an=%d ns=%d ar=%d, the message holds %d, %d, %d, %d records", info.Counts[0], info.Counts[1], info.Counts[2], info.Counts[3], got[0], got[1], got[2], got[3])
+		}
+		info.Rcode = dns.RcodeToString[dm.Rcode]
+		if len(dm.Question) > 0 {
+			q := dm.Question[0]
+			info.Question = fmt.Sprintf("%s %s %s", q.Name, dns.TypeToString[q.Qtype], dns.ClassToString[q.Qclass])
+		}
+		for i, rr := range dm.Answer {
+			if i == 8 {
+				info.Answers = append(info.Answers, fmt.Sprintf("(+%d more)", len(dm.Answer)-8))
+				break
+			}
+			info.Answers = append(info.Answers, strings.ReplaceAll(rr.String(), "\t", " "))
+		}
+		kind := "query"
+		if dm.Response {
+			kind = "response " + info.Rcode
+		}
+		if dm.Opcode != dns.OpcodeQuery {
+			kind = info.Opcode + " " + kind
+		}
+		m.Summary = fmt.Sprintf("dns %s id=%d %s", kind, dm.Id, info.Question)
+		if dm.Response {
+			m.Summary += fmt.Sprintf(" an=%d ns=%d ar=%d", len(dm.Answer), len(dm.Ns), len(dm.Extra))
+		}
+		if dm.Truncated {
+			m.Summary += " TC"
+		}
+	}
+	if side == Client {
+		if len(d.waiting) >= 1024 {
+			d.waiting = d.waiting[1:]
+		}
+		d.waiting = append(d.waiting, m)
+	} else {
+		// RFC 1035 7.3: match by ID, preferring the same question; over
+		// TCP, answers may come out of order (RFC 7766 7).
+		best := -1
+		for i, q := range d.waiting {
+			if q.DNS.ID != info.ID {
+				continue
+			}
+			if best < 0 {
+				best = i
+			}
+			if strings.EqualFold(q.DNS.Question, info.Question) {
+				best = i
+				break
+			}
+		}
+		if best >= 0 {
+			m.peer = d.waiting[best]
+			d.waiting = append(d.waiting[:best:best], d.waiting[best+1:]...)
+		}
+	}
+	d.e.emit(m)
+}
+
+func opcodeName(op int) string {
+	if s, ok := dns.OpcodeToString[op]; ok {
+		return s
+	}
+	return fmt.Sprintf("OPCODE%d", op)
+}

@@ -1,0 +1,527 @@
+package pcap
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options configure Analyze.
+type Options struct {
+	// DecodeAs maps server ports to protocols, before DefaultPorts and
+	// content sniffing. "none" leaves the port's flows undissected.
+	DecodeAs map[uint16]string
+	// Only, if set, dissects only flows of this protocol.
+	Only string
+	// OnMessage receives each message as it is completed.
+	OnMessage func(*Message)
+	// OnFlow receives each flow when it ends: closed and idle, evicted,
+	// or at the end of the capture.
+	OnFlow func(*Flow)
+	// OnProgress, if set, is called about every ProgressEvery packets.
+	OnProgress func(Progress)
+	// KeepRaw keeps each message's wire bytes (Message.Raw).
+	KeepRaw bool
+	// MaxMessage bounds the bytes kept of one message (default 1 MiB).
+	MaxMessage int
+	// MaxFlows bounds the flows tracked at once (default 65536); beyond
+	// it the least recently active are ended early.
+	MaxFlows int
+	// MaxFlowBuffer bounds the out-of-order bytes held per direction of a
+	// connection (default 1 MiB), MaxBuffer those held in all (default 64
+	// MiB); beyond them the holes are declared lost.
+	MaxFlowBuffer, MaxBuffer int
+	// IdleTimeout ends a flow silent for that long in capture time
+	// (default 2 minutes; 5 seconds once it is closed).
+	IdleTimeout time.Duration
+}
+
+// ProgressEvery is how many packets pass between OnProgress calls.
+const ProgressEvery = 1 << 16
+
+// Progress is what OnProgress is told.
+type Progress struct {
+	Packets int
+	Bytes   int64
+	Flows   int // flows seen so far
+	Active  int // flows tracked now
+}
+
+// ParseDecodeAs parses "PORT=PROTO" settings.
+func ParseDecodeAs(specs []string) (map[uint16]string, error) {
+	out := map[uint16]string{}
+	for _, s := range specs {
+		p, proto, ok := strings.Cut(s, "=")
+		port, err := strconv.ParseUint(strings.TrimSpace(p), 10, 16)
+		proto = strings.TrimSpace(proto)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("--decode-as %q is not PORT=PROTO", s)
+		}
+		if proto != "none" && !knownProto(proto) {
+			return nil, fmt.Errorf("--decode-as %q: unknown protocol %q (known: %s, none)", s, proto, strings.Join(Protocols, ", "))
+		}
+		out[uint16(port)] = proto
+	}
+	return out, nil
+}
+
+func knownProto(p string) bool {
+	for _, k := range Protocols {
+		if k == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Flow is one TCP connection or UDP conversation between a client and a
+// server endpoint.
+type Flow struct {
+	ID        int            `json:"id"`
+	Transport string         `json:"transport"`
+	Proto     string         `json:"proto"`
+	Client    netip.AddrPort `json:"client"`
+	Server    netip.AddrPort `json:"server"`
+	First     time.Time      `json:"first"`
+	Last      time.Time      `json:"last"`
+	Packets   int            `json:"packets"`
+	// Bytes is the payload each side sent: [client, server].
+	Bytes    [2]int64 `json:"bytes"`
+	Messages int      `json:"messages"`
+	// Gaps and GapBytes count holes in the reassembled streams.
+	Gaps        int   `json:"gaps,omitempty"`
+	GapBytes    int64 `json:"gap_bytes,omitempty"`
+	Retransmits int   `json:"retransmits,omitempty"`
+	OutOfOrder  int   `json:"out_of_order,omitempty"`
+	// MidStream is set when the capture began after the handshake.
+	MidStream bool `json:"mid_stream,omitempty"`
+	// End says how the flow ended: "fin", "rst", "idle", "evicted", or
+	// "open" when the capture ended first.
+	End string `json:"end"`
+
+	sawSYN  bool
+	udp     bool
+	streams [2]stream
+	sinks   [2]sideSink
+	diss    dissector
+	emit    *emitter
+	stats   reassemblyStats
+	held    int // out-of-order bytes held
+	decided bool
+	early   []byte // client bytes seen before the protocol was known
+	earlyAt []earlyChunk
+}
+
+// maxEarly bounds the client bytes kept while a flow's protocol is unknown.
+const maxEarly = 4096
+
+type earlyChunk struct {
+	t time.Time
+	n int
+}
+
+// looksLikeEcho reports whether the server's first bytes repeat the
+// client's (as echo does, or uppercase does in upper case).
+func looksLikeEcho(client, server []byte) bool {
+	n := min(len(client), len(server))
+	if n == 0 {
+		return false
+	}
+	return bytes.Equal(client[:n], server[:n]) || bytes.Equal(bytes.ToUpper(client[:n]), server[:n])
+}
+
+func (f *Flow) String() string {
+	return fmt.Sprintf("%d %s %s %s -> %s", f.ID, f.Transport, f.Proto, f.Client, f.Server)
+}
+
+// sideSink adapts a flow side to the stream's sink.
+type sideSink struct {
+	f    *Flow
+	side Side
+	a    *analyzer
+}
+
+func (s *sideSink) deliver(t time.Time, b []byte) { s.a.payload(s.f, s.side, t, b) }
+func (s *sideSink) lost(n int) {
+	if s.f.diss != nil {
+		s.f.diss.lost(s.side, n)
+	}
+}
+func (s *sideSink) finished(t time.Time, reset bool) {
+	if s.f.diss != nil {
+		s.f.diss.end(s.side, t, reset)
+	}
+}
+
+type flowKey struct {
+	a, b netip.AddrPort
+	udp  bool
+}
+
+func keyOf(s *Segment) flowKey {
+	a, b := s.Src, s.Dst
+	if b.Addr().Less(a.Addr()) || (a.Addr() == b.Addr() && b.Port() < a.Port()) {
+		a, b = b, a
+	}
+	return flowKey{a, b, s.UDP}
+}
+
+// Summary is what Analyze found in a capture.
+type Summary struct {
+	Format     Format      `json:"format"`
+	Compressed bool        `json:"compressed,omitempty"`
+	Read       ReadStats   `json:"read"`
+	Decode     DecodeStats `json:"decode"`
+	Segments   int         `json:"segments"`
+	Flows      int         `json:"flows"`
+	Messages   int         `json:"messages"`
+	Gaps       int         `json:"gaps"`
+	GapBytes   int64       `json:"gap_bytes"`
+	// Evicted counts flows ended early to stay within MaxFlows.
+	Evicted int `json:"evicted,omitempty"`
+	// BufferFlushes counts the times MaxBuffer forced holes to be
+	// declared.
+	BufferFlushes int `json:"buffer_flushes,omitempty"`
+	// PeakBuffer is the most out-of-order bytes held at once.
+	PeakBuffer int       `json:"peak_buffer"`
+	First      time.Time `json:"first"`
+	Last       time.Time `json:"last"`
+	Warnings   []string  `json:"warnings,omitempty"`
+	// NWarnings counts all warnings; Warnings holds the first few.
+	NWarnings int `json:"n_warnings"`
+}
+
+type analyzer struct {
+	o       Options
+	flows   map[flowKey]*Flow
+	sum     Summary
+	held    int
+	nextID  int
+	packet  int
+	lastGC  time.Time
+	lastSeg time.Time
+}
+
+// Analyze reads every packet of r, reassembles TCP, dissects the flows of
+// the protocols it knows and returns the summary. Messages and flows go
+// to the callbacks as they complete.
+func Analyze(r *Reader, o Options) (*Summary, error) {
+	if o.MaxMessage <= 0 {
+		o.MaxMessage = 1 << 20
+	}
+	if o.MaxFlows <= 0 {
+		o.MaxFlows = 65536
+	}
+	if o.MaxFlowBuffer <= 0 {
+		o.MaxFlowBuffer = 1 << 20
+	}
+	if o.MaxBuffer <= 0 {
+		o.MaxBuffer = 64 << 20
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 2 * time.Minute
+	}
+	a := &analyzer{o: o, flows: map[flowKey]*Flow{}}
+	a.sum.Format, a.sum.Compressed = r.Format, r.Compressed
+	dec := NewDecoder()
+	var seg Segment
+	var err error
+	for {
+		var p Packet
+		p, err = r.Next()
+		if err != nil {
+			break
+		}
+		a.packet = p.Index
+		if o.OnProgress != nil && p.Index%ProgressEvery == 0 {
+			st := r.Stats()
+			o.OnProgress(Progress{Packets: st.Packets, Bytes: st.Bytes, Flows: a.nextID, Active: len(a.flows)})
+		}
+		if a.sum.First.IsZero() || p.Timestamp.Before(a.sum.First) {
+			a.sum.First = p.Timestamp
+		}
+		if p.Timestamp.After(a.sum.Last) {
+			a.sum.Last = p.Timestamp
+		}
+		if !dec.Decode(p, &seg) {
+			continue
+		}
+		a.sum.Segments++
+		a.segment(&seg)
+	}
+	for _, f := range a.sortedFlows() {
+		a.finish(f, "open")
+	}
+	a.sum.Read = r.Stats()
+	a.sum.Decode = dec.Stats
+	a.sum.Warnings, a.sum.NWarnings = r.Warnings()
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return &a.sum, err
+}
+
+func (a *analyzer) sortedFlows() []*Flow {
+	out := make([]*Flow, 0, len(a.flows))
+	for _, f := range a.flows {
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func (a *analyzer) segment(s *Segment) {
+	if s.Time.After(a.lastSeg) {
+		a.lastSeg = s.Time
+	}
+	if a.lastSeg.Sub(a.lastGC) > time.Second {
+		a.gc(a.lastSeg)
+	}
+	k := keyOf(s)
+	f := a.flows[k]
+	if f == nil {
+		if len(a.flows) >= a.o.MaxFlows {
+			a.evict()
+		}
+		f = a.newFlow(s)
+		a.flows[k] = f
+	}
+	f.Packets++
+	if s.Time.After(f.Last) {
+		f.Last = s.Time
+	}
+	side := Client
+	if s.Src == f.Server && s.Dst == f.Client {
+		side = Server
+	}
+	if s.UDP {
+		f.Bytes[side] += int64(len(s.Payload))
+		if len(s.Payload) > 0 || s.Missing > 0 {
+			if s.Missing > 0 && f.diss != nil {
+				// Said first: the datagram that follows is cut short.
+				f.diss.lost(side, s.Missing)
+			}
+			a.payload(f, side, s.Time, s.Payload)
+		}
+		return
+	}
+	if s.SYN {
+		f.sawSYN = true
+	}
+	st := &f.streams[side]
+	if !st.started && !s.SYN && len(s.Payload) > 0 && !f.sawSYN {
+		f.MidStream = true
+	}
+	delta := st.segment(s, &f.sinks[side], &f.stats, a.o.MaxFlowBuffer)
+	f.held += delta
+	a.held += delta
+	if s.ACK {
+		// The peer acknowledged bytes the capture lacks: they will not be
+		// sent again, so the hole before them is lost for good.
+		other := &f.streams[1-side]
+		before := other.bytes
+		for len(other.pending) > 0 && seqDiff(s.Ack, other.pending[0].seq) > 0 {
+			other.skipToPending(&f.sinks[1-side], &f.stats)
+		}
+		if other.bytes != before {
+			f.held += other.bytes - before
+			a.held += other.bytes - before
+			other.checkFin(s.Time, &f.sinks[1-side])
+		}
+	}
+	if s.RST {
+		// A reset ends both directions.
+		other := &f.streams[1-side]
+		if !other.closed {
+			before := other.bytes
+			other.flush(&f.sinks[1-side], &f.stats)
+			other.closed = true
+			f.held += other.bytes - before
+			a.held += other.bytes - before
+			f.sinks[1-side].finished(s.Time, true)
+		}
+		f.End = "rst"
+	}
+	a.sum.PeakBuffer = max(a.sum.PeakBuffer, a.held)
+	for a.held > a.o.MaxBuffer {
+		if !a.flushLargest() {
+			break
+		}
+	}
+}
+
+// payload counts bytes and hands them to the flow's dissector, picking the
+// protocol on the first payload.
+func (a *analyzer) payload(f *Flow, side Side, t time.Time, b []byte) {
+	if !f.udp {
+		f.Bytes[side] += int64(len(b))
+	}
+	if !f.decided {
+		if f.Proto == "" {
+			f.Proto = sniff(side, f.udp, b)
+		}
+		if f.Proto == "" && side == Server && looksLikeEcho(f.early, b) {
+			f.Proto = ProtoEcho
+		}
+		// Undecided, the client's first bytes are kept so that the
+		// server's answer can still tell (an echo), then handed on.
+		if f.Proto == "" && side == Client && len(f.early)+len(b) <= maxEarly {
+			f.early = append(f.early, b...)
+			f.earlyAt = append(f.earlyAt, earlyChunk{t, len(b)})
+			return
+		}
+		f.decided = true
+		if f.Proto != "" && (a.o.Only == "" || a.o.Only == f.Proto) {
+			f.emit = &emitter{flow: f, packet: &a.packet, out: a.o.OnMessage}
+			f.diss = newDissector(f.Proto, f.udp, f.emit, &a.o)
+			if f.diss != nil {
+				early := f.early
+				for _, c := range f.earlyAt {
+					f.diss.data(Client, c.t, early[:c.n])
+					early = early[c.n:]
+				}
+			}
+		}
+		f.early, f.earlyAt = nil, nil
+	}
+	if f.diss != nil {
+		f.diss.data(side, t, b)
+	}
+}
+
+func (a *analyzer) newFlow(s *Segment) *Flow {
+	a.nextID++
+	f := &Flow{ID: a.nextID, Transport: "tcp", udp: s.UDP, First: s.Time, Last: s.Time, End: "open"}
+	if s.UDP {
+		f.Transport = "udp"
+	}
+	client, server := s.Src, s.Dst
+	switch {
+	case !s.UDP && s.SYN && !s.ACK:
+	case !s.UDP && s.SYN && s.ACK:
+		client, server = server, client
+	case a.portProto(client.Port()) != "" && a.portProto(server.Port()) == "":
+		client, server = server, client
+	case a.portProto(server.Port()) == "" && client.Port() < 1024 && server.Port() >= 1024:
+		client, server = server, client
+	}
+	f.Client, f.Server = client, server
+	if p := a.portProto(server.Port()); p != "" {
+		f.Proto = p
+		if p == "none" {
+			f.Proto = ""
+			f.decided = true
+		}
+	}
+	for i := range f.sinks {
+		f.sinks[i] = sideSink{f: f, side: Side(i), a: a}
+	}
+	a.sum.Flows++
+	return f
+}
+
+func (a *analyzer) portProto(port uint16) string {
+	if p, ok := a.o.DecodeAs[port]; ok {
+		return p
+	}
+	return DefaultPorts[port]
+}
+
+// finish flushes a flow's streams and dissector and hands it on.
+func (a *analyzer) finish(f *Flow, end string) {
+	if !f.udp {
+		for i := range f.streams {
+			st := &f.streams[i]
+			if !st.closed {
+				st.flush(&f.sinks[i], &f.stats)
+				st.closed = true
+				f.sinks[i].finished(f.Last, false)
+			}
+		}
+		if f.streams[0].fin && f.streams[1].fin && f.End == "open" {
+			f.End = "fin"
+		}
+	} else if f.diss != nil {
+		f.diss.end(Client, f.Last, false)
+		f.diss.end(Server, f.Last, false)
+	}
+	if f.End == "open" || (end != "open" && f.End != "fin" && f.End != "rst") {
+		f.End = end
+	}
+	a.held -= f.held
+	f.held = 0
+	f.Gaps, f.GapBytes = f.stats.Gaps, f.stats.GapBytes
+	f.Retransmits, f.OutOfOrder = f.stats.Retransmits, f.stats.OutOfOrder
+	a.sum.Gaps += f.Gaps
+	a.sum.GapBytes += f.GapBytes
+	a.sum.Messages += f.Messages
+	delete(a.flows, keyOf(&Segment{Src: f.Client, Dst: f.Server, UDP: f.udp}))
+	f.diss, f.emit = nil, nil
+	if a.o.OnFlow != nil {
+		a.o.OnFlow(f)
+	}
+}
+
+// gc ends flows that are closed or idle.
+func (a *analyzer) gc(now time.Time) {
+	a.lastGC = now
+	var done []*Flow
+	for _, f := range a.flows {
+		closed := f.udp || (f.streams[0].closed && f.streams[1].closed)
+		idle := now.Sub(f.Last)
+		if (closed && idle > 5*time.Second) || idle > a.o.IdleTimeout {
+			done = append(done, f)
+		}
+	}
+	sort.Slice(done, func(i, j int) bool { return done[i].ID < done[j].ID })
+	for _, f := range done {
+		end := "idle"
+		if f.End == "rst" {
+			end = "rst"
+		} else if f.streams[0].fin && f.streams[1].fin {
+			end = "fin"
+		}
+		a.finish(f, end)
+	}
+}
+
+// evict ends the least recently active tenth of the flows.
+func (a *analyzer) evict() {
+	all := a.sortedFlows()
+	sort.Slice(all, func(i, j int) bool { return all[i].Last.Before(all[j].Last) })
+	n := max(len(all)/10, 1)
+	for _, f := range all[:n] {
+		a.sum.Evicted++
+		a.finish(f, "evicted")
+	}
+}
+
+// flushLargest declares the holes of the flow holding the most
+// out-of-order bytes lost, to stay within MaxBuffer.
+func (a *analyzer) flushLargest() bool {
+	var big *Flow
+	for _, f := range a.flows {
+		if big == nil || f.held > big.held {
+			big = f
+		}
+	}
+	if big == nil || big.held == 0 {
+		return false
+	}
+	a.sum.BufferFlushes++
+	for i := range big.streams {
+		st := &big.streams[i]
+		before := st.bytes
+		st.flush(&big.sinks[i], &big.stats)
+		big.held += st.bytes - before
+		a.held += st.bytes - before
+		st.checkFin(big.Last, &big.sinks[i])
+	}
+	return true
+}
