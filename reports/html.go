@@ -42,6 +42,8 @@ type htmlView struct {
 	Levels, States                    []string
 	Matrix                            []htmlRow
 	Sections                          []htmlSection
+	// Bench is the rendered load-run section, when the run has one.
+	Bench template.HTML
 }
 
 type htmlEndpoint struct{ Service, Addr string }
@@ -97,6 +99,9 @@ func newHTMLView(r *Run) *htmlView {
 	}
 	if r.Tool.Go != "" {
 		v.Tool += " (" + c(r.Tool.Go) + ")"
+	}
+	if r.Bench != nil {
+		v.Bench = benchHTML(r.Bench)
 	}
 	if !r.Started.IsZero() {
 		v.Started = r.Started.UTC().Format("2006-01-02 15:04:05 UTC")

@@ -64,6 +64,10 @@ func WriteMarkdown(w io.Writer, r *Run) error {
 	if r.Baseline != "" {
 		p("| Baseline | %s |\n", mdCell(mdCode(r.Baseline)))
 	}
+	if r.Bench != nil {
+		p("\n")
+		mdBench(bw, r.Bench)
+	}
 	p("\n## Summary\n\n")
 	p("| Total | Passed | Failed | Skipped | Errors | Known |\n")
 	p("|------:|-------:|-------:|--------:|-------:|------:|\n")

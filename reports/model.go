@@ -61,6 +61,8 @@ type Run struct {
 	Specs    []Spec `json:"specs"`
 	// Notes are run-level messages (a target's log excerpt, a warning).
 	Notes []string `json:"notes,omitempty"`
+	// Bench is the measurement of a load run (Kind "bench").
+	Bench *BenchResult `json:"bench,omitempty"`
 }
 
 // Tool names the program that made the run.

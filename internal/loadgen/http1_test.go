@@ -1,0 +1,264 @@
+package loadgen
+
+import (
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	"github.com/protospec/protospec/reference/http1"
+)
+
+// parseAll feeds in to a parser in pieces of size step and returns the
+// bytes consumed when the response completed.
+func parseAll(t *testing.T, in string, head bool, step int) (n int, p respParser, err error) {
+	t.Helper()
+	p.reset(head)
+	buf := []byte{}
+	for off := 0; ; {
+		end := min(len(in), off+step)
+		buf = append(buf, in[off:end]...)
+		off = end
+		m, done, err := p.parse(buf)
+		n += m
+		buf = buf[m:]
+		if err != nil || done {
+			return n, p, err
+		}
+		if off == len(in) {
+			return n, p, nil
+		}
+	}
+}
+
+func TestRespParser(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		head     bool
+		status   int
+		rest     string // what follows the response
+		close    bool
+		bad      bool
+		partial  bool // needs more bytes
+	}{
+		{name: "length", in: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", status: 200},
+		{name: "pipelined", in: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 404 Not Found\r\n", status: 200, rest: "HTTP/1.1 404 Not Found\r\n"},
+		{name: "chunked", in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\nA\r\n0123456789\r\n0\r\nT: v\r\n\r\n", status: 200},
+		{name: "chunked LF", in: "HTTP/1.1 200 OK\nTransfer-Encoding: gzip, Chunked\n\n1\nx\n0\n\n", status: 200},
+		{name: "head", in: "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", head: true, status: 200},
+		{name: "204", in: "HTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\n", status: 204},
+		{name: "304", in: "HTTP/1.1 304 Not Modified\r\n\r\n", status: 304},
+		{name: "interim", in: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n", status: 201},
+		{name: "close", in: "HTTP/1.1 200 OK\r\nConnection: keep-alive, Close\r\nContent-Length: 1\r\n\r\nx", status: 200, close: true},
+		{name: "http10", in: "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx", status: 200, close: true},
+		{name: "http10 keep-alive", in: "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nx", status: 200},
+		{name: "until close", in: "HTTP/1.1 200 OK\r\n\r\nbody until close", status: 200, close: true, partial: true},
+		{name: "same lengths", in: "HTTP/1.1 200 OK\r\nContent-Length: 1, 1\r\n\r\nx", status: 200},
+		{name: "no reason", in: "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", status: 200},
+		{name: "short body", in: "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", partial: true},
+		{name: "two lengths", in: "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxy", bad: true},
+		{name: "bad length", in: "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", bad: true},
+		{name: "bad status", in: "HTTP/1.1 2000 OK\r\n\r\n", bad: true},
+		{name: "not http", in: "SSH-2.0-OpenSSH\r\n\r\n", bad: true},
+		{name: "space before colon", in: "HTTP/1.1 200 OK\r\nContent-Length : 1\r\n\r\nx", bad: true},
+		{name: "folded", in: "HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n", bad: true},
+		{name: "bad chunk", in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", bad: true},
+		{name: "chunk without CRLF", in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy\r\n", bad: true},
+		{name: "101", in: "HTTP/1.1 101 Switching Protocols\r\n\r\n", bad: true},
+	} {
+		for _, step := range []int{1, 7, 1 << 20} {
+			n, p, err := parseAll(t, tc.in, tc.head, step)
+			switch {
+			case tc.bad:
+				if err == nil || Classify(err) != KindBadResponse {
+					t.Errorf("%s (step %d): err %v, want a bad response", tc.name, step, err)
+				}
+			case err != nil:
+				t.Errorf("%s (step %d): %v", tc.name, step, err)
+			case tc.partial:
+				if p.state == stDone {
+					t.Errorf("%s (step %d): complete, want more bytes needed", tc.name, step)
+				}
+				if tc.close && !p.close {
+					t.Errorf("%s (step %d): close not set", tc.name, step)
+				}
+			default:
+				if p.state != stDone || p.status != tc.status || p.close != tc.close {
+					t.Errorf("%s (step %d): state %d status %d close %v, want done %d close %v", tc.name, step, p.state, p.status, p.close, tc.status, tc.close)
+				}
+				if got := tc.in[n:]; got != tc.rest {
+					t.Errorf("%s (step %d): left %q, want %q", tc.name, step, got, tc.rest)
+				}
+			}
+		}
+	}
+}
+
+// FuzzRespParser checks the parser never panics and gives the same
+// verdict whether the bytes come at once or one by one.
+func FuzzRespParser(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), false)
+	f.Add([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), false)
+	f.Add([]byte("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"), true)
+	f.Fuzz(func(t *testing.T, in []byte, head bool) {
+		n1, p1, err1 := parseAll(t, string(in), head, len(in)+1)
+		n2, p2, err2 := parseAll(t, string(in), head, 1)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("whole: %v, bytewise: %v", err1, err2)
+		}
+		if err1 == nil && (n1 != n2 || p1.state != p2.state || p1.status != p2.status) {
+			t.Fatalf("whole: n %d state %d status %d; bytewise: n %d state %d status %d", n1, p1.state, p1.status, n2, p2.state, p2.status)
+		}
+		if n1 > len(in) {
+			t.Fatalf("consumed %d of %d bytes", n1, len(in))
+		}
+	})
+}
+
+func startReferenceHTTP(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	if err := fixture.Write(root); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &http1.Server{Root: root}
+	go s.Serve(l)
+	t.Cleanup(func() { s.Close() })
+	return l.Addr().String()
+}
+
+func TestHTTP1AgainstReference(t *testing.T) {
+	addr := startReferenceHTTP(t)
+	mix := []string{"/hello.txt", "/data/64k.bin", "HEAD /index.html", "/empty.txt", "/redirect", "/dir/"}
+	for _, tc := range []struct {
+		name     string
+		opts     HTTP1Options
+		pipeline int
+	}{
+		{"keep-alive", HTTP1Options{Requests: mix}, 1},
+		{"pipelined", HTTP1Options{Requests: mix}, 8},
+		{"no keep-alive", HTTP1Options{Requests: mix, NoKeepAlive: true}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.opts
+			o.Addr = addr
+			p, err := NewHTTP1(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := mustRun(t, Config{Protocol: p, Connections: 4, Pipeline: tc.pipeline, Requests: 600})
+			if res.Completed != 600 || res.ErrorCount() != 0 {
+				t.Fatalf("completed %d, errors %v; want 600 and none", res.Completed, res.Errors)
+			}
+			if tc.opts.NoKeepAlive && res.Connects < 600 {
+				t.Errorf("%d connects for 600 requests without keep-alive", res.Connects)
+			}
+			if !tc.opts.NoKeepAlive && res.Connects > 8 {
+				t.Errorf("%d connects with keep-alive", res.Connects)
+			}
+		})
+	}
+	t.Run("status", func(t *testing.T) {
+		p, err := NewHTTP1(HTTP1Options{Addr: addr, Requests: []string{"/hello.txt", "/missing"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := mustRun(t, Config{Protocol: p, Requests: 100})
+		if res.Completed != 50 || res.Errors[KindStatus] != 50 || res.Connects != 1 {
+			t.Fatalf("completed %d errors %v connects %d; want 50 ok, 50 unexpected_status on one connection", res.Completed, res.Errors, res.Connects)
+		}
+	})
+}
+
+// TestHTTP1ServerCloses: a server that closes after every few responses,
+// saying so, costs reconnects, not errors.
+func TestHTTP1ServerCloses(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				buf := make([]byte, 4096)
+				have := ""
+				for served := 0; served < 3; {
+					n, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					have += string(buf[:n])
+					for strings.Contains(have, "\r\n\r\n") && served < 3 {
+						have = have[strings.Index(have, "\r\n\r\n")+4:]
+						served++
+						hdr := ""
+						if served == 3 {
+							hdr = "Connection: close\r\n"
+						}
+						c.Write([]byte("HTTP/1.1 200 OK\r\n" + hdr + "Content-Length: 2\r\n\r\nok"))
+					}
+				}
+				// Lingering close, as RFC 9112 9.6 advises: closing with
+				// unread requests would reset the connection and could
+				// discard the last response.
+				c.(*net.TCPConn).CloseWrite()
+				c.SetReadDeadline(time.Now().Add(time.Second))
+				for {
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	p, err := NewHTTP1(HTTP1Options{Addr: l.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := mustRun(t, Config{Protocol: p, Connections: 2, Pipeline: 4, Requests: 300})
+	if res.Completed != 300 || res.ErrorCount() != 0 {
+		t.Fatalf("completed %d errors %v; want 300 and none", res.Completed, res.Errors)
+	}
+	if res.Connects < 100 {
+		t.Errorf("%d connects, want >= 100", res.Connects)
+	}
+}
+
+func TestHTTP1Options(t *testing.T) {
+	for _, o := range []HTTP1Options{
+		{},
+		{Addr: "127.0.0.1:1", Requests: []string{"no-slash"}},
+		{Addr: "127.0.0.1:1", Requests: []string{"G(T /"}},
+		{Addr: "127.0.0.1:1", Requests: []string{"GET / extra"}},
+		{Addr: "127.0.0.1:1", Headers: []string{"X: a\r\nY: b"}},
+	} {
+		if _, err := NewHTTP1(o); err == nil {
+			t.Errorf("NewHTTP1(%+v) accepted bad options", o)
+		}
+	}
+	p, err := NewHTTP1(HTTP1Options{Addr: "127.0.0.1:1", Requests: []string{"HEAD /a", "/b"}, Method: "POST", NoKeepAlive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"HEAD /a HTTP/1.1\r\nHost: 127.0.0.1:1\r\nUser-Agent: protospec-bench\r\nConnection: close\r\n\r\n",
+		"POST /b HTTP/1.1\r\nHost: 127.0.0.1:1\r\nUser-Agent: protospec-bench\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+	}
+	for i, w := range want {
+		if string(p.reqs[i]) != w {
+			t.Errorf("request %d = %q, want %q", i, p.reqs[i], w)
+		}
+	}
+}
