@@ -1,0 +1,37 @@
+// Package engine is protospec's network fuzzer: it sends mutated, stateful
+// message sequences to live servers and reports the inputs that break them.
+//
+// A Model per protocol (echo.go, http1.go, dns.go) knows how to reach each
+// state (a request on a fresh or kept-alive connection, a UDP query or a TCP
+// session), which values of an answer feed later messages (an HTTP session
+// cookie, a DNS message ID), how to mutate one field without losing the
+// message's shape, how many answers a message is owed, and how to frame and
+// judge the answers. The engine adds byte-level havoc, keeps every input
+// that reaches a new (state, answer) signature, and applies the oracles
+// after each input:
+//
+//   - liveness: a valid probe message still gets a valid answer in time;
+//   - crash: a launched server's process is still there (targets.Watcher);
+//   - memory: its resident memory stays under MemFactor x the baseline;
+//   - grammar: every answer follows the protocol's grammar;
+//   - slow: a plainly valid message is answered within the deadline;
+//   - differential: with two or more targets, all read the same bytes the
+//     same way (same number of answers, same class, same DNS answers),
+//     unless a BenignRule accepts the difference.
+//
+// Each new (oracle, state) failure is minimized by delta debugging (steps,
+// then bytes), saved as finding-N/ (step-NNN.raw as sent, finding.json,
+// transcript.txt, finding.pcapng) with a one-line `protospec fuzz replay`
+// command, and reported as a failed spec fuzz/<proto>/<oracle>/<n>.
+//
+// Example:
+//
+//	m, _ := engine.LookupModel("http1")
+//	res, err := engine.Run(ctx, engine.Config{
+//		Model: m, Seed: 1, Duration: time.Minute, OutDir: "fuzz-out",
+//		Targets: []engine.TargetSpec{{Name: "nginx", Open: func(ctx context.Context) (targets.Target, error) {
+//			return targets.Open(ctx, "nginx", targets.Options{Protocol: "http1"})
+//		}}},
+//	})
+//	// res.Findings[i].Command: protospec fuzz replay fuzz-out/finding-1 --target nginx
+package engine
