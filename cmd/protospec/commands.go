@@ -19,14 +19,16 @@ import (
 )
 
 func newServeCmd() *cobra.Command {
-	var addr string
+	var addr, service, root string
 	var params []string
-	var service string
+	var hierarchy bool
 	cmd := &cobra.Command{
 		Use:   "serve PROTOCOL",
 		Short: "Run a reference implementation until interrupted",
 		Example: `  protospec serve echo --addr 127.0.0.1:7000                 # uppercase on TCP and UDP
-  protospec serve echo --addr 127.0.0.1:7007 --service echo`,
+  protospec serve echo --addr 127.0.0.1:7007 --service echo
+  protospec serve http1 --addr 127.0.0.1:8080 --root ./docroot
+  protospec serve dns --addr 127.0.0.1:5300 --hierarchy      # dig @127.0.0.10 -p 5300 gaia.cs.umass.edu`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p := map[string]string{}
@@ -40,6 +42,12 @@ func newServeCmd() *cobra.Command {
 			if service != "" {
 				p["service"] = service
 			}
+			if root != "" {
+				p["root"] = root
+			}
+			if hierarchy {
+				p["hierarchy"] = "true"
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			err := reference.Serve(ctx, args[0], reference.ServeOptions{Addr: addr, Params: p, Log: cmd.ErrOrStderr()})
@@ -51,6 +59,8 @@ func newServeCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "address to listen on")
 	cmd.Flags().StringVar(&service, "service", "", "which service of the protocol to serve (echo: uppercase, echo, discard, daytime, chargen)")
+	cmd.Flags().StringVar(&root, "root", "", "http1: the docroot to serve (default: a temporary copy of the suite's fixture)")
+	cmd.Flags().BoolVar(&hierarchy, "hierarchy", false, "dns: a whole root, TLD and authoritative hierarchy on loopback plus a resolver")
 	cmd.Flags().StringArrayVar(&params, "param", nil, "protocol-specific KEY=VALUE setting (repeatable)")
 	return cmd
 }
