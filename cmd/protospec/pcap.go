@@ -62,6 +62,22 @@ func (c *captureFlags) options() (pcap.Options, error) {
 	return pcap.Options{DecodeAs: da, Only: c.proto}, nil
 }
 
+// captureCmd completes c as a command reading one capture: it takes the
+// file as its argument and the capture flags, and runs run with the
+// parsed options.
+func captureCmd(c *cobra.Command, cf *captureFlags, run func(cmd *cobra.Command, path string, o pcap.Options) error) *cobra.Command {
+	c.Args = cobra.ExactArgs(1)
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		o, err := cf.options()
+		if err != nil {
+			return err
+		}
+		return run(cmd, args[0], o)
+	}
+	cf.add(c)
+	return c
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -71,12 +87,66 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func openCapture(path string) (*pcap.Reader, error) {
-	r, err := pcap.OpenFile(path)
+// asUsage makes err, if any, a usage error (exit 2): a capture that cannot
+// be opened, an output that cannot be created.
+func asUsage[T any](v T, err error) (T, error) {
 	if err != nil {
-		return nil, usageErr("%v", err)
+		var zero T
+		return zero, usageErr("%v", err)
 	}
-	return r, nil
+	return v, nil
+}
+
+// analyze reads the capture at path with o, showing progress when stderr
+// is a terminal. A capture that cannot be opened or read is a usage error.
+func analyze(path string, o pcap.Options) (*pcap.Summary, error) {
+	r, err := asUsage(pcap.OpenFile(path))
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	done := progress(&o)
+	sum, err := pcap.Analyze(r, o)
+	done()
+	if err != nil {
+		return nil, usageErr("%s: %v", path, err)
+	}
+	return sum, nil
+}
+
+// addReportDir adds the --report-dir flag of the commands that judge.
+func addReportDir(cmd *cobra.Command, dir *string) {
+	cmd.Flags().StringVar(dir, "report-dir", "protospec-report", "where to write report.json, junit.xml, report.md and report.html")
+}
+
+// finishRun writes run's reports into dir, prints the capture's warnings
+// (when sum is not nil) and the summary, and returns errFailures when a
+// spec failed.
+func finishRun(cmd *cobra.Command, run *reports.Run, dir string, sum *pcap.Summary) error {
+	run.Tool = spec.Tool()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usageErr("report directory: %v", err)
+	}
+	if err := reports.WriteAll(dir, run); err != nil {
+		return usageErr("writing reports: %v", err)
+	}
+	if sum != nil {
+		printWarnings(cmd.ErrOrStderr(), sum)
+	}
+	printSummary(cmd.OutOrStdout(), run, nil, dir)
+	if !run.OK() {
+		return errFailures
+	}
+	return nil
+}
+
+// closeOutput closes the file a command wrote and returns err, or else the
+// error of Close.
+func closeOutput(f *os.File, err error) error {
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // isTerminal reports whether f is a terminal.
@@ -141,15 +211,11 @@ func newPcapSynthCmd() *cobra.Command {
 			if out == "" || flows <= 0 {
 				return usageErr("--out FILE and a positive --flows are required")
 			}
-			f, err := os.Create(out)
+			f, err := asUsage(os.Create(out))
 			if err != nil {
-				return usageErr("%v", err)
+				return err
 			}
-			err = pcap.SynthHTTP(f, flows)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
+			if err := closeOutput(f, pcap.SynthHTTP(f, flows)); err != nil {
 				return usageErr("%v", err)
 			}
 			return nil
@@ -163,65 +229,51 @@ func newPcapSynthCmd() *cobra.Command {
 func newPcapLsCmd() *cobra.Command {
 	var cf captureFlags
 	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := captureCmd(&cobra.Command{
 		Use:     "ls FILE",
 		Short:   "List the flows of a capture: protocol, endpoints, packets, bytes, messages, gaps",
 		Example: "  protospec pcap ls traffic.pcapng\n  protospec pcap ls traffic.pcap.gz --decode-as 8081=http1 --json",
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o, err := cf.options()
-			if err != nil {
-				return err
+	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
+		var flows []*pcap.Flow
+		o.OnFlow = func(f *pcap.Flow) { flows = append(flows, f) }
+		sum, err := analyze(path, o)
+		if err != nil {
+			return err
+		}
+		sort.Slice(flows, func(i, j int) bool { return flows[i].ID < flows[j].ID })
+		out := cmd.OutOrStdout()
+		if asJSON {
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			return enc.Encode(struct {
+				Summary *pcap.Summary `json:"summary"`
+				Flows   []*pcap.Flow  `json:"flows"`
+			}{sum, flows})
+		}
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "FLOW\tPROTO\tCLIENT\tSERVER\tPACKETS\tBYTES C/S\tMESSAGES\tGAPS\tEND")
+		for _, f := range flows {
+			proto := f.Transport
+			if f.Proto != "" {
+				proto += "/" + f.Proto
 			}
-			r, err := openCapture(args[0])
-			if err != nil {
-				return err
+			gaps := "-"
+			if f.Gaps > 0 {
+				gaps = fmt.Sprintf("%d (%d B)", f.Gaps, f.GapBytes)
 			}
-			defer r.Close()
-			var flows []*pcap.Flow
-			o.OnFlow = func(f *pcap.Flow) { flows = append(flows, f) }
-			done := progress(&o)
-			sum, err := pcap.Analyze(r, o)
-			done()
-			if err != nil {
-				return usageErr("%s: %v", args[0], err)
+			end := f.End
+			if f.MidStream {
+				end += ",mid-stream"
 			}
-			sort.Slice(flows, func(i, j int) bool { return flows[i].ID < flows[j].ID })
-			out := cmd.OutOrStdout()
-			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(struct {
-					Summary *pcap.Summary `json:"summary"`
-					Flows   []*pcap.Flow  `json:"flows"`
-				}{sum, flows})
-			}
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "FLOW\tPROTO\tCLIENT\tSERVER\tPACKETS\tBYTES C/S\tMESSAGES\tGAPS\tEND")
-			for _, f := range flows {
-				proto := f.Transport
-				if f.Proto != "" {
-					proto += "/" + f.Proto
-				}
-				gaps := "-"
-				if f.Gaps > 0 {
-					gaps = fmt.Sprintf("%d (%d B)", f.Gaps, f.GapBytes)
-				}
-				end := f.End
-				if f.MidStream {
-					end += ",mid-stream"
-				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d/%d\t%d\t%s\t%s\n", f.ID, proto, f.Client, f.Server, f.Packets, f.Bytes[0], f.Bytes[1], f.Messages, gaps, end)
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			printTotals(out, sum)
-			printWarnings(cmd.ErrOrStderr(), sum)
-			return nil
-		},
-	}
-	cf.add(cmd)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d/%d\t%d\t%s\t%s\n", f.ID, proto, f.Client, f.Server, f.Packets, f.Bytes[0], f.Bytes[1], f.Messages, gaps, end)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		printTotals(out, sum)
+		printWarnings(cmd.ErrOrStderr(), sum)
+		return nil
+	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	return cmd
 }
@@ -247,51 +299,37 @@ func printTotals(w io.Writer, sum *pcap.Summary) {
 func newPcapDissectCmd() *cobra.Command {
 	var cf captureFlags
 	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := captureCmd(&cobra.Command{
 		Use:     "dissect FILE",
 		Short:   "Print the protocol messages of a capture, one line each (or JSON lines)",
 		Example: "  protospec pcap dissect traffic.pcapng\n  protospec pcap dissect dns.pcap --json",
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o, err := cf.options()
-			if err != nil {
-				return err
-			}
-			r, err := openCapture(args[0])
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			out := cmd.OutOrStdout()
-			enc := json.NewEncoder(out)
-			var werr error
-			o.OnMessage = func(m *pcap.Message) {
-				if werr != nil {
-					return
-				}
-				if asJSON {
-					werr = enc.Encode(m)
-				} else {
-					_, werr = fmt.Fprintln(out, m.Time.Format("15:04:05.000000"), m)
-				}
-			}
-			done := progress(&o)
-			sum, err := pcap.Analyze(r, o)
-			done()
-			if err != nil {
-				return usageErr("%s: %v", args[0], err)
-			}
+	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
+		out := cmd.OutOrStdout()
+		enc := json.NewEncoder(out)
+		var werr error
+		o.OnMessage = func(m *pcap.Message) {
 			if werr != nil {
-				return werr
+				return
 			}
-			if !asJSON {
-				printTotals(out, sum)
+			if asJSON {
+				werr = enc.Encode(m)
+			} else {
+				_, werr = fmt.Fprintln(out, m.Time.Format("15:04:05.000000"), m)
 			}
-			printWarnings(cmd.ErrOrStderr(), sum)
-			return nil
-		},
-	}
-	cf.add(cmd)
+		}
+		sum, err := analyze(path, o)
+		if err != nil {
+			return err
+		}
+		if werr != nil {
+			return werr
+		}
+		if !asJSON {
+			printTotals(out, sum)
+		}
+		printWarnings(cmd.ErrOrStderr(), sum)
+		return nil
+	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per message")
 	return cmd
 }
@@ -299,109 +337,68 @@ func newPcapDissectCmd() *cobra.Command {
 func newPcapCheckCmd() *cobra.Command {
 	var cf captureFlags
 	var reportDir string
-	cmd := &cobra.Command{
+	cmd := captureCmd(&cobra.Command{
 		Use:   "check FILE",
 		Short: "Judge the captured traffic against the RFC rules that need no live target; exit 1 on violations",
 		Example: `  protospec pcap check traffic.pcapng
   protospec pcap check dns.pcap --proto dns --report-dir dns-check`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o, err := cf.options()
-			if err != nil {
-				return err
-			}
-			if cf.proto == pcap.ProtoEcho {
-				return usageErr("pcap check has rules for http1 and dns, not echo")
-			}
-			r, err := openCapture(args[0])
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			started := time.Now()
-			c := pcap.NewChecker()
-			o.KeepRaw = true
-			o.MaxMessage = 4 << 10 // enough for the transcript excerpts
-			o.OnMessage = c.Message
-			done := progress(&o)
-			sum, err := pcap.Analyze(r, o)
-			done()
-			if err != nil {
-				return usageErr("%s: %v", args[0], err)
-			}
-			run := c.Run(args[0], sum, started, cf.proto)
-			run.Tool = spec.Tool()
-			if err := os.MkdirAll(reportDir, 0o755); err != nil {
-				return usageErr("report directory: %v", err)
-			}
-			if err := reports.WriteAll(reportDir, run); err != nil {
-				return usageErr("writing reports: %v", err)
-			}
-			printWarnings(cmd.ErrOrStderr(), sum)
-			printSummary(cmd.OutOrStdout(), run, nil, reportDir)
-			if !run.OK() {
-				return errFailures
-			}
-			return nil
-		},
-	}
-	cf.add(cmd)
-	cmd.Flags().StringVar(&reportDir, "report-dir", "protospec-report", "where to write report.json, junit.xml, report.md and report.html")
+	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
+		if cf.proto == pcap.ProtoEcho {
+			return usageErr("pcap check has rules for http1 and dns, not echo")
+		}
+		started := time.Now()
+		c := pcap.NewChecker()
+		o.KeepRaw = true
+		o.MaxMessage = 4 << 10 // enough for the transcript excerpts
+		o.OnMessage = c.Message
+		sum, err := analyze(path, o)
+		if err != nil {
+			return err
+		}
+		return finishRun(cmd, c.Run(path, sum, started, cf.proto), reportDir, sum)
+	})
+	addReportDir(cmd, &reportDir)
 	return cmd
 }
 
 func newPcapCorpusCmd() *cobra.Command {
 	var cf captureFlags
 	var out, side string
-	cmd := &cobra.Command{
+	cmd := captureCmd(&cobra.Command{
 		Use:   "corpus FILE --out DIR",
 		Short: "Write each captured message as a Go fuzz corpus file, to seed fuzz/http1 and fuzz/dns",
 		Example: `  protospec pcap corpus traffic.pcapng --proto http1 --side client --out fuzz/http1/testdata/fuzz/FuzzRequestParser
   protospec pcap corpus dns.pcap --proto dns --side client --out fuzz/dns/testdata/fuzz/FuzzMsgRoundTrip`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o, err := cf.options()
-			if err != nil {
-				return err
+	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
+		if out == "" {
+			return usageErr("--out DIR is required")
+		}
+		if side != "" && side != "client" && side != "server" {
+			return usageErr("--side is client or server, not %q", side)
+		}
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return usageErr("%v", err)
+		}
+		cw := &pcap.CorpusWriter{Dir: out}
+		var werr error
+		o.KeepRaw = true
+		o.OnMessage = func(m *pcap.Message) {
+			if werr != nil || (side != "" && m.Side.String() != side) {
+				return
 			}
-			if out == "" {
-				return usageErr("--out DIR is required")
-			}
-			if side != "" && side != "client" && side != "server" {
-				return usageErr("--side is client or server, not %q", side)
-			}
-			if err := os.MkdirAll(out, 0o755); err != nil {
-				return usageErr("%v", err)
-			}
-			r, err := openCapture(args[0])
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			cw := &pcap.CorpusWriter{Dir: out}
-			var werr error
-			o.KeepRaw = true
-			o.OnMessage = func(m *pcap.Message) {
-				if werr != nil || (side != "" && m.Side.String() != side) {
-					return
-				}
-				werr = cw.Add(m)
-			}
-			done := progress(&o)
-			sum, err := pcap.Analyze(r, o)
-			done()
-			if err != nil {
-				return usageErr("%s: %v", args[0], err)
-			}
-			if werr != nil {
-				return usageErr("writing the corpus: %v", werr)
-			}
-			printWarnings(cmd.ErrOrStderr(), sum)
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d corpus files to %s (%d duplicates, %d messages not captured whole)\n", cw.Written, out, cw.Duplicates, cw.Skipped)
-			return nil
-		},
-	}
-	cf.add(cmd)
+			werr = cw.Add(m)
+		}
+		sum, err := analyze(path, o)
+		if err != nil {
+			return err
+		}
+		if werr != nil {
+			return usageErr("writing the corpus: %v", werr)
+		}
+		printWarnings(cmd.ErrOrStderr(), sum)
+		fmt.Fprintf(cmd.OutOrStdout(), "wrote %d corpus files to %s (%d duplicates, %d messages not captured whole)\n", cw.Written, out, cw.Duplicates, cw.Skipped)
+		return nil
+	})
 	cmd.Flags().StringVar(&out, "out", "", "corpus directory (testdata/fuzz/FuzzXxx of a fuzz package)")
 	cmd.Flags().StringVar(&side, "side", "", "only messages from the client or the server")
 	return cmd
@@ -422,9 +419,9 @@ func newRecordCmd() *cobra.Command {
 			if listen == "" || upstream == "" || out == "" {
 				return usageErr("--listen, --upstream and --out are required")
 			}
-			f, err := os.Create(out)
+			f, err := asUsage(os.Create(out))
 			if err != nil {
-				return usageErr("%v", err)
+				return err
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -436,11 +433,7 @@ func newRecordCmd() *cobra.Command {
 			log := cmd.ErrOrStderr()
 			rec := &pcap.Recorder{Listen: listen, Upstream: upstream, UDP: udp, Out: f, IdleTimeout: idle, MaxConns: maxConns, Log: log,
 				Ready: func(a net.Addr) { fmt.Fprintf(log, "recording %s -> %s into %s (Ctrl-C to stop)\n", a, upstream, out) }}
-			err = rec.Run(ctx)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
+			if err := closeOutput(f, rec.Run(ctx)); err != nil {
 				return usageErr("record: %v", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d packets to %s\n", rec.Packets(), out)
@@ -464,64 +457,46 @@ func newReplayCmd() *cobra.Command {
 	var pace bool
 	var ignoreHeaders, ignore []string
 	var drift, step time.Duration
-	cmd := &cobra.Command{
+	cmd := captureCmd(&cobra.Command{
 		Use:   "replay FILE --target T",
 		Short: "Re-send the client side of each captured flow to a target and compare its answers with the recorded ones",
 		Example: `  protospec replay http.pcapng --target nginx --ignore-header etag --ignore-header last-modified
   protospec replay dns.pcap --target 'dns/udp=udp://127.0.0.1:5353,dns/tcp=127.0.0.1:5353'`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o, err := cf.options()
-			if err != nil {
-				return err
+	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
+		if target == "" {
+			return usageErr("--target is required")
+		}
+		for _, k := range ignore {
+			if !contains(pcap.IgnoreKeys, k) {
+				return usageErr("--ignore %q: known keys are %s", k, strings.Join(pcap.IgnoreKeys, ", "))
 			}
-			if target == "" {
-				return usageErr("--target is required")
-			}
-			for _, k := range ignore {
-				if !contains(pcap.IgnoreKeys, k) {
-					return usageErr("--ignore %q: known keys are %s", k, strings.Join(pcap.IgnoreKeys, ", "))
-				}
-			}
-			r, err := openCapture(args[0])
-			if err != nil {
-				return err
-			}
-			convs, sum, err := pcap.Collect(r, o, 0)
-			r.Close()
-			if err != nil {
-				return usageErr("%s: %v", args[0], err)
-			}
-			printWarnings(cmd.ErrOrStderr(), sum)
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			run := pcap.Replay(ctx, convs, pcap.ReplayOptions{
-				Open: func(proto string) (targets.Target, error) {
-					octx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-					defer cancel()
-					return targets.Open(octx, target, targets.Options{Protocol: proto})
-				},
-				EchoService: service, Pace: pace, IgnoreHeaders: ignoreHeaders, Ignore: ignore,
-				TTLDrift: drift, StepTimeout: step, Source: args[0],
-			})
-			run.Tool = spec.Tool()
-			if len(run.Specs) == 0 {
-				return usageErr("%s holds no flow of a protocol protospec can replay (%s)", args[0], strings.Join(pcap.Protocols, ", "))
-			}
-			if err := os.MkdirAll(reportDir, 0o755); err != nil {
-				return usageErr("report directory: %v", err)
-			}
-			if err := reports.WriteAll(reportDir, run); err != nil {
-				return usageErr("writing reports: %v", err)
-			}
-			printSummary(cmd.OutOrStdout(), run, nil, reportDir)
-			if !run.OK() {
-				return errFailures
-			}
-			return nil
-		},
-	}
-	cf.add(cmd)
+		}
+		r, err := asUsage(pcap.OpenFile(path))
+		if err != nil {
+			return err
+		}
+		convs, sum, err := pcap.Collect(r, o, 0)
+		r.Close()
+		if err != nil {
+			return usageErr("%s: %v", path, err)
+		}
+		printWarnings(cmd.ErrOrStderr(), sum)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		run := pcap.Replay(ctx, convs, pcap.ReplayOptions{
+			Open: func(proto string) (targets.Target, error) {
+				octx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+				defer cancel()
+				return targets.Open(octx, target, targets.Options{Protocol: proto})
+			},
+			EchoService: service, Pace: pace, IgnoreHeaders: ignoreHeaders, Ignore: ignore,
+			TTLDrift: drift, StepTimeout: step, Source: path,
+		})
+		if len(run.Specs) == 0 {
+			return usageErr("%s holds no flow of a protocol protospec can replay (%s)", path, strings.Join(pcap.Protocols, ", "))
+		}
+		return finishRun(cmd, run, reportDir, nil)
+	})
 	fl := cmd.Flags()
 	fl.StringVarP(&target, "target", "t", "", "reference, a launcher name, or an address (as for run)")
 	fl.StringVar(&cf.proto, "protocol", "", "only flows of this protocol (same as --proto)")
@@ -531,6 +506,6 @@ func newReplayCmd() *cobra.Command {
 	fl.StringArrayVar(&ignore, "ignore", nil, "part not to compare: "+strings.Join(pcap.IgnoreKeys, ", ")+" (repeatable)")
 	fl.DurationVar(&drift, "ttl-drift", 60*time.Second, "how far a replayed DNS TTL may differ from the recorded one")
 	fl.DurationVar(&step, "timeout", 5*time.Second, "deadline of each connect, send and wait for an answer")
-	fl.StringVar(&reportDir, "report-dir", "protospec-report", "where to write report.json, junit.xml, report.md and report.html")
+	addReportDir(cmd, &reportDir)
 	return cmd
 }

@@ -18,12 +18,10 @@ import (
 	_ "embed"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	fixture "github.com/protospec/protospec/internal/fixture/http1"
 	"github.com/protospec/protospec/targets"
@@ -34,17 +32,14 @@ import (
 //go:embed baseline.txt
 var Baseline string
 
-func init() { targets.Register(Launcher{}) }
+func init() { targets.Register(launcher) }
 
 // Launcher starts apache2.
-type Launcher struct{}
+type Launcher struct{ targets.BinaryLauncher }
 
-const pkg = "apache2"
+var launcher = Launcher{targets.BinaryLauncher{Server: "apache2", Serves: []string{"http1"}, Binary: "apache2", Package: "apache2"}}
 
 var (
-	// binaryName is the executable looked up; a test points it at a name
-	// that does not exist.
-	binaryName = "apache2"
 	// moduleDir holds Debian's apache2 modules.
 	moduleDir = "/usr/lib/apache2/modules"
 	// freePorts picks the listening port; a test makes it return a taken
@@ -73,135 +68,98 @@ var (
 	}
 )
 
-// Name implements targets.Launcher.
-func (Launcher) Name() string { return "apache2" }
-
-// Protocols implements targets.Launcher.
-func (Launcher) Protocols() []string { return []string{"http1"} }
-
-// Requirement implements targets.Launcher.
-func (Launcher) Requirement() string { return "Debian package " + pkg }
-
-// Available implements targets.Launcher.
-func (Launcher) Available() error {
-	_, err := targets.FindBinary(binaryName, pkg)
-	return err
-}
-
-// Target is a running apache2. It is a targets.Static with the server's
-// PID and work directory, for tests and logs.
-type Target struct {
-	*targets.Static
-	proc *targets.Process
-	dir  string
-}
-
-// PID is the process id of the apache2 parent.
-func (t *Target) PID() int { return t.proc.PID() }
-
-// Dir is the work directory: httpd.conf, htdocs/, run/, error.log,
-// access.log.
-func (t *Target) Dir() string { return t.dir }
+// Target is a running apache2: a targets.Static with the server's PID and
+// work directory (httpd.conf, htdocs/, run/, error.log,
+// access.log), for tests and logs.
+type Target = targets.Launched
 
 // Start implements targets.Launcher.
-func (Launcher) Start(ctx context.Context, opts targets.Options) (targets.Target, error) {
+func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Target, error) {
 	if opts.Protocol != "" && opts.Protocol != "http1" {
 		return nil, fmt.Errorf("%w: apache2 serves http1, not %q", targets.ErrUnsupportedProtocol, opts.Protocol)
 	}
-	bin, err := targets.FindBinary(binaryName, pkg)
+	bin, err := l.Find()
 	if err != nil {
 		return nil, err
 	}
 	for _, m := range modules {
 		if _, err := os.Stat(filepath.Join(moduleDir, "mod_"+m+".so")); err != nil {
-			return nil, fmt.Errorf("%w: apache2 module mod_%s missing from %s (install the Debian package %s: apt-get install %s)", targets.ErrMissingBinary, m, moduleDir, pkg, pkg)
+			return nil, fmt.Errorf("%w: apache2 module mod_%s missing from %s (install the Debian package %s: apt-get install %s)", targets.ErrMissingBinary, m, moduleDir, l.Package, l.Package)
 		}
 	}
-	dir, cleanup, err := targets.WorkDir(opts, "apache2")
+	var userName, group string
+	run, err := targets.Server{
+		Name:      "apache2",
+		FreePorts: freePorts,
+		Prepare: func(dir string) (err error) {
+			userName, group, err = prepare(dir)
+			return err
+		},
+		Argv: func(dir string, ports []int) ([]string, error) {
+			confPath := filepath.Join(dir, "httpd.conf")
+			if err := os.WriteFile(confPath, []byte(config(dir, addr(ports), userName, group)), 0o644); err != nil {
+				return nil, err
+			}
+			// -DFOREGROUND keeps the parent (the launched PID) in the
+			// foreground; the children are in its process group, which
+			// Stop signals.
+			return []string{bin, "-d", dir, "-f", confPath, "-DFOREGROUND"}, nil
+		},
+		Probe: func(addr string) func(context.Context) error {
+			return targets.HTTPGetProbe(addr, "/hello.txt")
+		},
+		ServerLog: "error.log",
+		Prefix:    "apache2: ",
+	}.Start(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) (targets.Target, error) {
-		cleanup()
-		return nil, fmt.Errorf("apache2: %w", err)
-	}
+	return run.Launched(&targets.Static{
+		TargetName: "apache2",
+		Version:    version(bin),
+		Endpoints:  map[string]targets.Endpoint{"http/tcp": {Network: "tcp", Addr: run.Addr(0)}},
+		Features:   features,
+		Reasons:    reasons,
+	}), nil
+}
+
+func addr(ports []int) string { return fmt.Sprintf("127.0.0.1:%d", ports[0]) }
+
+// prepare writes the docroot, run/ and an empty mime.types into dir. As
+// root it also returns the user and group apache2's children run as, and
+// lets them in: apache2 refuses to serve as root, and the children must
+// reach the docroot (MkdirTemp made the work dir 0700) and write the
+// upload area and the DAV lock database.
+func prepare(dir string) (userName, group string, err error) {
 	docroot := filepath.Join(dir, "htdocs")
 	if err := fixture.Write(docroot); err != nil {
-		return fail(err)
+		return "", "", err
 	}
 	run := filepath.Join(dir, "run")
 	if err := os.MkdirAll(run, 0o755); err != nil {
-		return fail(err)
+		return "", "", err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "mime.types"), nil, 0o644); err != nil {
-		return fail(err)
+		return "", "", err
 	}
-	var runAs *user.User
-	var runGroup string
-	if os.Geteuid() == 0 {
-		// apache2 refuses to serve as root: the children switch to User.
-		// They must reach the docroot (MkdirTemp made the work dir 0700)
-		// and write the upload area and the DAV lock database.
-		runAs, runGroup, err = serverUser()
-		if err != nil {
-			return fail(err)
-		}
-		uid, _ := strconv.Atoi(runAs.Uid)
-		gid, _ := strconv.Atoi(runAs.Gid)
-		if err := os.Chmod(dir, 0o755); err != nil {
-			return fail(err)
-		}
-		for _, d := range []string{filepath.Join(docroot, "upload"), run} {
-			if err := os.Chown(d, uid, gid); err != nil {
-				return fail(err)
-			}
-		}
+	if os.Geteuid() != 0 {
+		return "", "", nil
 	}
-	ports, err := freePorts("127.0.0.1", 1)
+	runAs, group, err := serverUser()
 	if err != nil {
-		return fail(err)
+		return "", "", err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
-	confPath := filepath.Join(dir, "httpd.conf")
-	userName := ""
-	if runAs != nil {
-		userName = runAs.Username
+	uid, _ := strconv.Atoi(runAs.Uid)
+	gid, _ := strconv.Atoi(runAs.Gid)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return "", "", err
 	}
-	if err := os.WriteFile(confPath, []byte(config(dir, addr, userName, runGroup)), 0o644); err != nil {
-		return fail(err)
+	for _, d := range []string{filepath.Join(docroot, "upload"), run} {
+		if err := os.Chown(d, uid, gid); err != nil {
+			return "", "", err
+		}
 	}
-	errorLog := filepath.Join(dir, "error.log")
-	// -DFOREGROUND keeps the parent (the launched PID) in the foreground;
-	// the children are in its process group, which Stop signals.
-	p, err := targets.StartProcess("apache2", filepath.Join(dir, "stdout.log"), opts.Log,
-		bin, "-d", dir, "-f", confPath, "-DFOREGROUND")
-	if err != nil {
-		return fail(err)
-	}
-	stop := func() error {
-		err := p.Stop(3 * time.Second)
-		cleanup()
-		return err
-	}
-	if err := p.WaitReady(ctx, 10*time.Second, readyProbe(addr)); err != nil {
-		log, _ := os.ReadFile(errorLog)
-		stop()
-		return nil, fmt.Errorf("apache2: %w (error.log: %s)", err, tail(string(log), 2000))
-	}
-	return &Target{
-		Static: &targets.Static{
-			TargetName: "apache2",
-			Kind:       targets.KindLauncher,
-			Version:    version(bin),
-			Endpoints:  map[string]targets.Endpoint{"http/tcp": {Network: "tcp", Addr: addr}},
-			Features:   features,
-			Reasons:    reasons,
-			OnClose:    stop,
-			Proc:       p,
-		},
-		proc: p,
-		dir:  dir,
-	}, nil
+	return runAs.Username, group, nil
 }
 
 // serverUser is the unprivileged user apache2's children run as: Debian's
@@ -278,37 +236,11 @@ DavLockDB %[4]q
 	return b.String()
 }
 
-// readyProbe succeeds once GET /hello.txt on addr is answered 200.
-func readyProbe(addr string) func(context.Context) error {
-	return func(ctx context.Context) error {
-		if err := targets.DialProbe(addr)(ctx); err != nil {
-			return err
-		}
-		return probeGet(ctx, addr, "/hello.txt")
-	}
-}
-
+// version is "Apache/2.4.71 (Debian)" from "apache2 -v" ("Server version:
+// Apache/2.4.71 (Debian)\nServer built: ...").
 func version(bin string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	// apache2 -v: "Server version: Apache/2.4.71 (Debian)\nServer built: ...".
-	out, _ := exec.CommandContext(ctx, bin, "-v").CombinedOutput()
-	s := strings.TrimSpace(string(out))
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
+	s, _ := targets.Version(bin, "-v")
 	return strings.TrimSpace(strings.TrimPrefix(s, "Server version:"))
-}
-
-func tail(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "(empty)"
-	}
-	if len(s) > n {
-		s = "..." + s[len(s)-n:]
-	}
-	return s
 }
 
 // Baseline implements targets.BaselineProvider.

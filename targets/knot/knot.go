@@ -9,15 +9,10 @@ package knot
 import (
 	"context"
 	_ "embed"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
-
-	"github.com/miekg/dns"
 
 	fixture "github.com/protospec/protospec/internal/fixture/dns"
 	"github.com/protospec/protospec/targets"
@@ -28,27 +23,12 @@ import (
 //go:embed baseline.txt
 var Baseline string
 
-func init() { targets.Register(Launcher{}) }
+func init() { targets.Register(launcher) }
 
 // Launcher starts knotd.
-type Launcher struct{}
+type Launcher struct{ targets.BinaryLauncher }
 
-const pkg = "knot"
-
-// Name implements targets.Launcher.
-func (Launcher) Name() string { return "knot" }
-
-// Protocols implements targets.Launcher.
-func (Launcher) Protocols() []string { return []string{"dns"} }
-
-// Requirement implements targets.Launcher.
-func (Launcher) Requirement() string { return "Debian package " + pkg }
-
-// Available implements targets.Launcher.
-func (Launcher) Available() error {
-	_, err := targets.FindBinary("knotd", pkg)
-	return err
-}
+var launcher = Launcher{targets.BinaryLauncher{Server: "knot", Serves: []string{"dns"}, Binary: "knotd", Package: "knot"}}
 
 // outsider is the client address the suite expects an AXFR ACL to refuse
 // (suites/dns Outsider).
@@ -57,71 +37,47 @@ const outsider = "127.0.0.66"
 const resolverReason = "knot is an authoritative-only server: it does not resolve"
 
 // Start implements targets.Launcher.
-func (Launcher) Start(ctx context.Context, opts targets.Options) (targets.Target, error) {
-	bin, err := targets.FindBinary("knotd", pkg)
+func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Target, error) {
+	bin, err := l.Find()
 	if err != nil {
 		return nil, err
 	}
-	dir, cleanup, err := targets.WorkDir(opts, "knot")
-	if err != nil {
-		return nil, err
-	}
-	fail := func(err error) (targets.Target, error) {
-		cleanup()
-		return nil, err
-	}
-	if err := fixture.Write(dir); err != nil {
-		return fail(err)
-	}
-	// Knot keeps its timer database here; it warns when it is missing.
-	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o755); err != nil {
-		return fail(err)
-	}
-	confPath := filepath.Join(dir, "knot.conf")
-	logPath := filepath.Join(dir, "knot.log")
-	var p *targets.Process
-	var addr string
-	// A free port may be taken before knotd binds it: try another.
-	for attempt := 1; ; attempt++ {
-		ports, err := targets.FreePorts("127.0.0.1", 1)
-		if err != nil {
-			return fail(err)
-		}
-		addr = fmt.Sprintf("127.0.0.1:%d", ports[0])
-		if err := os.WriteFile(confPath, []byte(config(dir, ports[0])), 0o644); err != nil {
-			return fail(err)
-		}
-		// knotd stays in the foreground unless given -d; its log goes to
-		// stderr, that is to knot.log.
-		p, err = targets.StartProcess("knot", logPath, opts.Log, bin, "-c", confPath)
-		if err != nil {
-			return fail(err)
-		}
+	run, err := targets.Server{
+		Name: "knot",
+		Prepare: func(dir string) error {
+			if err := fixture.Write(dir); err != nil {
+				return err
+			}
+			// Knot keeps its timer database here; it warns when it is
+			// missing.
+			return os.MkdirAll(filepath.Join(dir, "db"), 0o755)
+		},
+		Argv: func(dir string, ports []int) ([]string, error) {
+			confPath := filepath.Join(dir, "knot.conf")
+			if err := os.WriteFile(confPath, []byte(config(dir, ports[0])), 0o644); err != nil {
+				return nil, err
+			}
+			// knotd stays in the foreground unless given -d; its log goes
+			// to stderr, that is to knot.log.
+			return []string{bin, "-c", confPath}, nil
+		},
 		// Knot binds before it has loaded its zones (it answers SERVFAIL
 		// meanwhile), so readiness is every zone's SOA answered.
-		err = p.WaitReady(ctx, 10*time.Second, probe(addr))
-		if err == nil {
-			break
-		}
-		p.Stop(3 * time.Second)
-		if attempt < 3 && portTaken(err) {
-			continue
-		}
-		return fail(startErr(opts, dir, err))
-	}
-	stop := func() error {
-		err := p.Stop(3 * time.Second)
-		cleanup()
-		return err
-	}
-	return &targets.Static{
-		TargetName: "knot",
-		Kind:       targets.KindLauncher,
-		Version:    version(bin),
-		Endpoints: map[string]targets.Endpoint{
-			"dns/udp": {Network: "udp", Addr: addr},
-			"dns/tcp": {Network: "tcp", Addr: addr},
+		Probe: func(addr string) func(context.Context) error {
+			return targets.DNSSOAProbe(addr, zones()...)
 		},
+		Output: "knot.log",
+		// A free port may be taken before knotd binds it: try another.
+		Attempts: 3,
+		KeptNote: "config and log",
+	}.Start(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return run.Target(&targets.Static{
+		TargetName: "knot",
+		Version:    version(bin),
+		Endpoints:  targets.UDPAndTCP("dns", run.Addr(0)),
 		// Knot answers every query of a TCP connection (measured: 10
 		// queries in one write, 10 answers).
 		Features: map[string]bool{"dns/axfr": true, "dns/axfr-acl": true, "dns/tcp-pipelining": true},
@@ -131,23 +87,7 @@ func (Launcher) Start(ctx context.Context, opts targets.Options) (targets.Target
 			"dns/iterative": resolverReason,
 			"dns/allowlist": resolverReason,
 		},
-		OnClose: stop,
-		Proc:    p,
-	}, nil
-}
-
-// startErr is a failed start's error; it names the work directory when
-// that is kept.
-func startErr(opts targets.Options, dir string, err error) error {
-	if opts.WorkDir != "" {
-		return fmt.Errorf("%w (config and log in %s)", err, dir)
-	}
-	return err
-}
-
-// portTaken reports whether a start failed because the port was taken.
-func portTaken(err error) bool {
-	return strings.Contains(strings.ToLower(err.Error()), "address already in use")
+	}), nil
 }
 
 // config is knot.conf for the fixture's zones on 127.0.0.1@port, with
@@ -200,41 +140,21 @@ func userLine() string {
 	return ""
 }
 
-// probe succeeds once every fixture zone's SOA is answered authoritatively
-// over both UDP and TCP.
-func probe(addr string) func(context.Context) error {
-	return func(ctx context.Context) error {
-		for _, netw := range []string{"udp", "tcp"} {
-			c := &dns.Client{Net: netw, Timeout: 500 * time.Millisecond}
-			for _, z := range fixture.Zones {
-				m := new(dns.Msg)
-				m.SetQuestion(z.Origin, dns.TypeSOA)
-				m.RecursionDesired = false
-				r, _, err := c.ExchangeContext(ctx, m, addr)
-				if err != nil {
-					return err
-				}
-				if r.Rcode != dns.RcodeSuccess || !r.Authoritative || len(r.Answer) == 0 {
-					return fmt.Errorf("%s SOA over %s: rcode %s, aa %v, %d answers", z.Origin, netw, dns.RcodeToString[r.Rcode], r.Authoritative, len(r.Answer))
-				}
-			}
-		}
-		return nil
+// zones are the origins of the fixture's zones, whose SOA answered tells
+// that knotd has loaded them.
+func zones() []string {
+	var out []string
+	for _, z := range fixture.Zones {
+		out = append(out, z.Origin)
 	}
+	return out
 }
 
 // version is "knotd -V" ("knotd (Knot DNS), version 3.2.6").
 func version(bin string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, "-V").CombinedOutput()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
+	s, err := targets.Version(bin, "-V")
+	if err != nil {
 		return "knotd"
-	}
-	s := strings.TrimSpace(string(out))
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
 	}
 	return s
 }

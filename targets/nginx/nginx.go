@@ -16,10 +16,8 @@ import (
 	_ "embed"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
 
 	fixture "github.com/protospec/protospec/internal/fixture/http1"
 	"github.com/protospec/protospec/targets"
@@ -30,16 +28,12 @@ import (
 //go:embed baseline.txt
 var Baseline string
 
-func init() { targets.Register(Launcher{}) }
+func init() { targets.Register(launcher) }
 
 // Launcher starts nginx.
-type Launcher struct{}
+type Launcher struct{ targets.BinaryLauncher }
 
-const pkg = "nginx"
-
-// binaryName is the executable looked up; a test points it at a name that
-// does not exist.
-var binaryName = "nginx"
+var launcher = Launcher{targets.BinaryLauncher{Server: "nginx", Serves: []string{"http1"}, Binary: "nginx", Package: "nginx"}}
 
 // freePorts picks the listening port; a test makes it return a taken one.
 var freePorts = targets.FreePorts
@@ -58,103 +52,63 @@ var (
 	}
 )
 
-// Name implements targets.Launcher.
-func (Launcher) Name() string { return "nginx" }
-
-// Protocols implements targets.Launcher.
-func (Launcher) Protocols() []string { return []string{"http1"} }
-
-// Requirement implements targets.Launcher.
-func (Launcher) Requirement() string { return "Debian package " + pkg }
-
-// Available implements targets.Launcher.
-func (Launcher) Available() error {
-	_, err := targets.FindBinary(binaryName, pkg)
-	return err
-}
-
-// Target is a running nginx. It is a targets.Static with the server's PID
-// and work directory, for tests and logs.
-type Target struct {
-	*targets.Static
-	proc *targets.Process
-	dir  string
-}
-
-// PID is the process id of the nginx master.
-func (t *Target) PID() int { return t.proc.PID() }
-
-// Dir is the work directory: nginx.conf, htdocs/, error.log, access.log.
-func (t *Target) Dir() string { return t.dir }
+// Target is a running nginx: a targets.Static with the server's PID and
+// work directory (nginx.conf, htdocs/, error.log, access.log), for tests
+// and logs.
+type Target = targets.Launched
 
 // Start implements targets.Launcher.
-func (Launcher) Start(ctx context.Context, opts targets.Options) (targets.Target, error) {
+func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Target, error) {
 	if opts.Protocol != "" && opts.Protocol != "http1" {
 		return nil, fmt.Errorf("%w: nginx serves http1, not %q", targets.ErrUnsupportedProtocol, opts.Protocol)
 	}
-	bin, err := targets.FindBinary(binaryName, pkg)
+	bin, err := l.Find()
 	if err != nil {
 		return nil, err
 	}
-	dir, cleanup, err := targets.WorkDir(opts, "nginx")
-	if err != nil {
-		return nil, err
-	}
-	fail := func(err error) (targets.Target, error) {
-		cleanup()
-		return nil, fmt.Errorf("nginx: %w", err)
-	}
-	docroot := filepath.Join(dir, "htdocs")
-	if err := fixture.Write(docroot); err != nil {
-		return fail(err)
-	}
-	for _, d := range []string{"tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return fail(err)
-		}
-	}
-	ports, err := freePorts("127.0.0.1", 1)
-	if err != nil {
-		return fail(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
-	confPath := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(config(dir, addr, os.Geteuid() == 0)), 0o644); err != nil {
-		return fail(err)
-	}
-	errorLog := filepath.Join(dir, "error.log")
-	// -e: without it nginx opens /var/log/nginx/error.log before reading
-	// the config. -p: relative paths resolve in the work directory.
-	p, err := targets.StartProcess("nginx", filepath.Join(dir, "stdout.log"), opts.Log,
-		bin, "-p", dir+"/", "-c", confPath, "-e", errorLog)
-	if err != nil {
-		return fail(err)
-	}
-	stop := func() error {
-		err := p.Stop(3 * time.Second)
-		cleanup()
-		return err
-	}
-	if err := p.WaitReady(ctx, 10*time.Second, readyProbe(addr)); err != nil {
-		log, _ := os.ReadFile(errorLog)
-		stop()
-		return nil, fmt.Errorf("nginx: %w (error.log: %s)", err, tail(string(log), 2000))
-	}
-	return &Target{
-		Static: &targets.Static{
-			TargetName: "nginx",
-			Kind:       targets.KindLauncher,
-			Version:    version(bin),
-			Endpoints:  map[string]targets.Endpoint{"http/tcp": {Network: "tcp", Addr: addr}},
-			Features:   features,
-			Reasons:    reasons,
-			OnClose:    stop,
-			Proc:       p,
+	run, err := targets.Server{
+		Name:      "nginx",
+		FreePorts: freePorts,
+		Prepare: func(dir string) error {
+			if err := fixture.Write(filepath.Join(dir, "htdocs")); err != nil {
+				return err
+			}
+			for _, d := range []string{"tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"} {
+				if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+					return err
+				}
+			}
+			return nil
 		},
-		proc: p,
-		dir:  dir,
-	}, nil
+		Argv: func(dir string, ports []int) ([]string, error) {
+			confPath := filepath.Join(dir, "nginx.conf")
+			if err := os.WriteFile(confPath, []byte(config(dir, addr(ports), os.Geteuid() == 0)), 0o644); err != nil {
+				return nil, err
+			}
+			// -e: without it nginx opens /var/log/nginx/error.log before
+			// reading the config. -p: relative paths resolve in the work
+			// directory.
+			return []string{bin, "-p", dir + "/", "-c", confPath, "-e", filepath.Join(dir, "error.log")}, nil
+		},
+		Probe: func(addr string) func(context.Context) error {
+			return targets.HTTPGetProbe(addr, "/hello.txt")
+		},
+		ServerLog: "error.log",
+		Prefix:    "nginx: ",
+	}.Start(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return run.Launched(&targets.Static{
+		TargetName: "nginx",
+		Version:    version(bin),
+		Endpoints:  map[string]targets.Endpoint{"http/tcp": {Network: "tcp", Addr: run.Addr(0)}},
+		Features:   features,
+		Reasons:    reasons,
+	}), nil
 }
+
+func addr(ports []int) string { return fmt.Sprintf("127.0.0.1:%d", ports[0]) }
 
 // config returns nginx.conf for a server on addr serving dir/htdocs.
 // Header and request-line limits stay at nginx's defaults
@@ -206,37 +160,11 @@ http {
 	return b.String()
 }
 
-// readyProbe succeeds once GET /hello.txt on addr is answered 200.
-func readyProbe(addr string) func(context.Context) error {
-	return func(ctx context.Context) error {
-		if err := targets.DialProbe(addr)(ctx); err != nil {
-			return err
-		}
-		return probeGet(ctx, addr, "/hello.txt")
-	}
-}
-
+// version is "nginx/1.22.1" from "nginx -v" ("nginx version: nginx/1.22.1",
+// on stderr).
 func version(bin string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	// nginx -v prints "nginx version: nginx/1.22.1" on stderr.
-	out, _ := exec.CommandContext(ctx, bin, "-v").CombinedOutput()
-	s := strings.TrimSpace(string(out))
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
+	s, _ := targets.Version(bin, "-v")
 	return strings.TrimPrefix(s, "nginx version: ")
-}
-
-func tail(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "(empty)"
-	}
-	if len(s) > n {
-		s = "..." + s[len(s)-n:]
-	}
-	return s
 }
 
 // Baseline implements targets.BaselineProvider.

@@ -12,15 +12,9 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"time"
-
-	"github.com/miekg/dns"
 
 	"github.com/protospec/protospec/targets"
 )
@@ -30,27 +24,12 @@ import (
 //go:embed baseline.txt
 var Baseline string
 
-func init() { targets.Register(Launcher{}) }
+func init() { targets.Register(launcher) }
 
 // Launcher starts unbound.
-type Launcher struct{}
+type Launcher struct{ targets.BinaryLauncher }
 
-const pkg = "unbound"
-
-// Name implements targets.Launcher.
-func (Launcher) Name() string { return "unbound" }
-
-// Protocols implements targets.Launcher.
-func (Launcher) Protocols() []string { return []string{"dns"} }
-
-// Requirement implements targets.Launcher.
-func (Launcher) Requirement() string { return "Debian package " + pkg }
-
-// Available implements targets.Launcher.
-func (Launcher) Available() error {
-	_, err := targets.FindBinary("unbound", pkg)
-	return err
-}
+var launcher = Launcher{targets.BinaryLauncher{Server: "unbound", Serves: []string{"dns"}, Binary: "unbound", Package: "unbound"}}
 
 // ErrNoUpstream is returned by Start without Params["upstream"]: a
 // resolver with nothing on loopback to resolve from cannot serve anything.
@@ -63,57 +42,37 @@ const outsider = "127.0.0.66"
 const authReason = "unbound is a resolver: it serves no authoritative zones here"
 
 // Start implements targets.Launcher.
-func (Launcher) Start(ctx context.Context, opts targets.Options) (targets.Target, error) {
-	bin, err := targets.FindBinary("unbound", pkg)
+func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Target, error) {
+	bin, err := l.Find()
 	if err != nil {
 		return nil, err
 	}
-	upHost, upPort, err := upstream(opts.Params)
+	upHost, upPort, err := targets.LoopbackParam("unbound", opts.Params, "upstream", ErrNoUpstream)
 	if err != nil {
 		return nil, err
 	}
-	dir, cleanup, err := targets.WorkDir(opts, "unbound")
+	run, err := targets.Server{
+		Name: "unbound",
+		Argv: func(dir string, ports []int) ([]string, error) {
+			confPath := filepath.Join(dir, "unbound.conf")
+			if err := os.WriteFile(confPath, []byte(config(dir, ports[0], upHost, upPort)), 0o644); err != nil {
+				return nil, err
+			}
+			// -d keeps unbound in the foreground; with logfile "" and no
+			// syslog it logs to stderr, that is to unbound.log.
+			return []string{bin, "-d", "-c", confPath}, nil
+		},
+		// version.bind CH TXT is answered by unbound itself, without
+		// asking the upstream (and so without filling its cache).
+		Probe:  targets.DNSVersionProbe,
+		Output: "unbound.log",
+		// A free port may be taken before unbound binds it: try another.
+		Attempts:  3,
+		PortTaken: portTaken,
+		KeptNote:  "config and log",
+	}.Start(ctx, opts)
 	if err != nil {
 		return nil, err
-	}
-	fail := func(err error) (targets.Target, error) {
-		cleanup()
-		return nil, err
-	}
-	confPath := filepath.Join(dir, "unbound.conf")
-	logPath := filepath.Join(dir, "unbound.log")
-	var p *targets.Process
-	var addr string
-	// A free port may be taken before unbound binds it: try another.
-	for attempt := 1; ; attempt++ {
-		ports, err := targets.FreePorts("127.0.0.1", 1)
-		if err != nil {
-			return fail(err)
-		}
-		addr = fmt.Sprintf("127.0.0.1:%d", ports[0])
-		if err := os.WriteFile(confPath, []byte(config(dir, ports[0], upHost, upPort)), 0o644); err != nil {
-			return fail(err)
-		}
-		// -d keeps unbound in the foreground; with logfile "" and no
-		// syslog it logs to stderr, that is to unbound.log.
-		p, err = targets.StartProcess("unbound", logPath, opts.Log, bin, "-d", "-c", confPath)
-		if err != nil {
-			return fail(err)
-		}
-		err = p.WaitReady(ctx, 10*time.Second, probe(addr))
-		if err == nil {
-			break
-		}
-		p.Stop(3 * time.Second)
-		if attempt < 3 && portTaken(err) {
-			continue
-		}
-		return fail(startErr(opts, dir, err))
-	}
-	stop := func() error {
-		err := p.Stop(3 * time.Second)
-		cleanup()
-		return err
 	}
 	features := map[string]bool{"dns/allowlist": true, "dns/tcp-pipelining": true}
 	reasons := map[string]string{
@@ -133,58 +92,21 @@ func (Launcher) Start(ctx context.Context, opts targets.Options) (targets.Target
 	default:
 		reasons["dns/iterative"] = fmt.Sprintf("unbound queries referred servers on port 53 only, and the suite's further servers are on port %s (run the suite as root so they can bind port 53)", sp)
 	}
-	return &targets.Static{
+	return run.Target(&targets.Static{
 		TargetName: "unbound",
-		Kind:       targets.KindLauncher,
 		Version:    version(bin),
-		Endpoints: map[string]targets.Endpoint{
-			"resolver/udp": {Network: "udp", Addr: addr},
-			"resolver/tcp": {Network: "tcp", Addr: addr},
-		},
+		Endpoints:  targets.UDPAndTCP("resolver", run.Addr(0)),
 		// Unbound reads every query of a TCP connection and may answer
 		// them out of order (measured: 10 queries in one write, 10
 		// answers).
 		Features: features,
 		Reasons:  reasons,
-		OnClose:  stop,
-		Proc:     p,
-	}, nil
-}
-
-// startErr is a failed start's error; it names the work directory when
-// that is kept.
-func startErr(opts targets.Options, dir string, err error) error {
-	if opts.WorkDir != "" {
-		return fmt.Errorf("%w (config and log in %s)", err, dir)
-	}
-	return err
+	}), nil
 }
 
 // portTaken reports whether a start failed because the port was taken.
 func portTaken(err error) bool {
-	s := strings.ToLower(err.Error())
-	return strings.Contains(s, "address already in use") || strings.Contains(s, "could not open ports")
-}
-
-// upstream parses Params["upstream"], a loopback host:port.
-func upstream(params map[string]string) (string, int, error) {
-	up := params["upstream"]
-	if up == "" {
-		return "", 0, ErrNoUpstream
-	}
-	host, port, err := net.SplitHostPort(up)
-	if err != nil {
-		return "", 0, fmt.Errorf("unbound: upstream %q: %w", up, err)
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return "", 0, fmt.Errorf("unbound: upstream %q: not a loopback address", up)
-	}
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 1 || n > 65535 {
-		return "", 0, fmt.Errorf("unbound: upstream %q: bad port", up)
-	}
-	return ip.String(), n, nil
+	return targets.PortTaken(err) || strings.Contains(strings.ToLower(err.Error()), "could not open ports")
 }
 
 // config is unbound.conf: a resolver on 127.0.0.1@port iterating from the
@@ -240,32 +162,9 @@ stub-zone:
 `, port, dir, filepath.Join(dir, "unbound.pid"), upHost, upPort, outsider)
 }
 
-// probe succeeds once unbound answers version.bind CH TXT, which it does
-// itself without asking the upstream (and so without filling its cache).
-func probe(addr string) func(context.Context) error {
-	return func(ctx context.Context) error {
-		for _, netw := range []string{"udp", "tcp"} {
-			m := new(dns.Msg)
-			m.SetQuestion("version.bind.", dns.TypeTXT)
-			m.Question[0].Qclass = dns.ClassCHAOS
-			c := &dns.Client{Net: netw, Timeout: 500 * time.Millisecond}
-			if _, _, err := c.ExchangeContext(ctx, m, addr); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
 // version is "Version 1.17.1" from "unbound -V", as "unbound 1.17.1".
 func version(bin string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	out, _ := exec.CommandContext(ctx, bin, "-V").CombinedOutput()
-	s := strings.TrimSpace(string(out))
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
+	s, _ := targets.Version(bin, "-V")
 	if v, ok := strings.CutPrefix(s, "Version "); ok {
 		return "unbound " + v
 	}

@@ -1,0 +1,157 @@
+package launchertest
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	"github.com/protospec/protospec/targets"
+)
+
+// HTTPClient is one HTTP/1.1 connection to a target's http/tcp endpoint,
+// with a deadline and bounded reads.
+type HTTPClient struct {
+	c  net.Conn
+	br *bufio.Reader
+}
+
+// DialHTTP connects to tg's http/tcp endpoint; the connection is closed
+// when the test ends.
+func DialHTTP(t testing.TB, tg targets.Target) *HTTPClient {
+	t.Helper()
+	ep, err := tg.Endpoint("http/tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.DialTimeout("tcp", ep.Addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	t.Cleanup(func() { c.Close() })
+	return &HTTPClient{c: c, br: bufio.NewReader(io.LimitReader(c, 1<<20))}
+}
+
+// Do sends one request (headers are "Name: value\r\n" lines) and reads its
+// response and body.
+func (cl *HTTPClient) Do(t testing.TB, method, path, headers, body string) (*http.Response, string) {
+	t.Helper()
+	req := method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n" + headers
+	if body != "" || method == "PUT" {
+		req += "Content-Length: " + strconv.Itoa(len(body)) + "\r\n"
+	}
+	req += "\r\n" + body
+	if _, err := io.WriteString(cl.c, req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(cl.br, &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		t.Fatalf("%s %s: body: %v", method, path, err)
+	}
+	return resp, string(b)
+}
+
+// StaticKeepAlive checks that tg serves the fixture's /hello.txt as
+// text/plain and then /data/1k.bin on the same connection, which it
+// returns.
+func StaticKeepAlive(t testing.TB, tg targets.Target) *HTTPClient {
+	t.Helper()
+	cl := DialHTTP(t, tg)
+	hello, _ := fixture.Lookup("/hello.txt")
+	resp, body := cl.Do(t, "GET", "/hello.txt", "", "")
+	if resp.StatusCode != 200 || body != string(hello.Content) {
+		t.Fatalf("GET /hello.txt = %d %q, want 200 %q", resp.StatusCode, body, hello.Content)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("Content-Type %q, want text/plain", ct)
+	}
+	if resp.Close {
+		t.Fatal("server closes after the first request")
+	}
+	// Second request on the same connection: keep-alive.
+	resp, body = cl.Do(t, "GET", "/data/1k.bin", "", "")
+	if resp.StatusCode != 200 || body != string(fixture.Pattern(1024)) {
+		t.Fatalf("second GET on the connection = %d, %d bytes", resp.StatusCode, len(body))
+	}
+	return cl
+}
+
+// Upload checks the http1/upload feature: PUT creates then replaces a file
+// under /upload/, GET returns it and DELETE removes it.
+func Upload(t testing.TB, tg targets.Target) {
+	t.Helper()
+	if err := tg.Feature("http1/upload"); err != nil {
+		t.Fatal(err)
+	}
+	cl := DialHTTP(t, tg)
+	resp, _ := cl.Do(t, "PUT", "/upload/a.txt", "", "first\n")
+	if resp.StatusCode != 201 {
+		t.Fatalf("PUT new = %d, want 201", resp.StatusCode)
+	}
+	resp, _ = cl.Do(t, "PUT", "/upload/a.txt", "", "second\n")
+	if resp.StatusCode != 204 && resp.StatusCode != 200 {
+		t.Fatalf("PUT existing = %d, want 204 or 200", resp.StatusCode)
+	}
+	resp, body := cl.Do(t, "GET", "/upload/a.txt", "", "")
+	if resp.StatusCode != 200 || body != "second\n" {
+		t.Fatalf("GET after PUT = %d %q", resp.StatusCode, body)
+	}
+	resp, _ = cl.Do(t, "DELETE", "/upload/a.txt", "", "")
+	if resp.StatusCode != 204 && resp.StatusCode != 200 {
+		t.Fatalf("DELETE = %d", resp.StatusCode)
+	}
+	resp, _ = cl.Do(t, "GET", "/upload/a.txt", "", "")
+	if resp.StatusCode != 404 {
+		t.Fatalf("GET after DELETE = %d, want 404", resp.StatusCode)
+	}
+}
+
+// HTTPLauncher is what HTTPLifecycle needs to know of an HTTP launcher.
+type HTTPLauncher struct {
+	// Launcher is the registered launcher; Missing is the same launcher
+	// looking for a binary that does not exist.
+	Launcher, Missing targets.Launcher
+	// Package is the Debian package its errors name.
+	Package string
+	// FreePorts is the launcher's hook that picks its port.
+	FreePorts *func(host string, n int) ([]int, error)
+}
+
+// HTTPLifecycle runs, as subtests, the checks every HTTP launcher shares:
+// Upload, Close stopping the server and removing its work directory, a
+// missing binary, and a start on a taken port failing with the server's
+// log ("Address already in use").
+func HTTPLifecycle(t *testing.T, h HTTPLauncher) {
+	opts := targets.Options{Protocol: "http1"}
+	t.Run("Upload", func(t *testing.T) {
+		Upload(t, Open(t, h.Launcher.Name(), opts))
+	})
+	t.Run("CloseStops", func(t *testing.T) {
+		tg := Open(t, h.Launcher.Name(), opts)
+		dir, ok := tg.(interface{ Dir() string })
+		if !ok {
+			t.Fatalf("target %T does not tell its work directory", tg)
+		}
+		CloseStops(t, tg, dir.Dir())
+	})
+	t.Run("MissingBinary", func(t *testing.T) {
+		MissingBinary(t, h.Missing, opts, h.Package)
+	})
+	t.Run("StartErrorHasLog", func(t *testing.T) {
+		port := TakenPort(t)
+		old := *h.FreePorts
+		*h.FreePorts = func(string, int) ([]int, error) { return []int{port}, nil }
+		defer func() { *h.FreePorts = old }()
+		StartFails(t, h.Launcher, opts, "Address already in use")
+	})
+}
