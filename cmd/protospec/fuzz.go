@@ -221,46 +221,59 @@ func newFuzzReplayCmd() *cobra.Command {
   protospec fuzz replay protospec-fuzz/finding-2 --target reference --target nginx`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sv, err := engine.LoadFinding(args[0])
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			if len(names) == 0 {
-				for _, t := range sv.Targets {
-					names = append(names, strings.SplitN(t, "#", 2)[0])
-				}
-			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			pctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-			params, teardown, err := prepare(pctx, sv.Model)
-			cancel()
-			defer teardown()
-			if err != nil {
-				return usageErr("preparing %s: %v", sv.Model, err)
-			}
-			tgts, _ := fuzzTargets(sv.Model, names, params)
-			rr, err := engine.Replay(ctx, args[0], tgts, engine.Timing{Deadline: timeout})
-			if err != nil {
-				return usageErr("%v", strings.TrimPrefix(err.Error(), "engine: "))
-			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "%s (%s, %s): %s\n", sv.ID, sv.Oracle, sv.State, sv.Detail)
-			for _, o := range rr.Observations {
-				fmt.Fprintf(out, "  now: %s on %s (%s): %s\n", o.Oracle, strings.Join(o.Targets, " vs "), o.State, o.Detail)
-			}
-			if rr.Reproduced {
-				fmt.Fprintf(out, "reproduced: %s fires again\n", sv.Oracle)
-				if rr.Transcript != "" {
-					fmt.Fprint(out, rr.Transcript)
-				}
-				return errFailures
-			}
-			fmt.Fprintln(out, "not reproduced")
-			return nil
+			return replayFinding(cmd, args[0], names, timeout)
 		},
 	}
 	cmd.Flags().StringArrayVarP(&names, "target", "t", nil, "target(s) to replay against (default: those of the finding)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Second, "deadline of each step")
 	return cmd
+}
+
+// isFinding reports whether path is a directory saved by the fuzzer.
+func isFinding(path string) bool {
+	_, err := os.Stat(filepath.Join(path, "finding.json"))
+	return err == nil
+}
+
+// replayFinding sends a saved finding's messages to fresh targets (those
+// of the finding when names is empty) and exits 1 when it reproduces. Both
+// `protospec replay DIR` and `protospec fuzz replay DIR` come here.
+func replayFinding(cmd *cobra.Command, dir string, names []string, timeout time.Duration) error {
+	sv, err := engine.LoadFinding(dir)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if len(names) == 0 {
+		for _, t := range sv.Targets {
+			names = append(names, strings.SplitN(t, "#", 2)[0])
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	params, teardown, err := prepare(pctx, sv.Model)
+	cancel()
+	defer teardown()
+	if err != nil {
+		return usageErr("preparing %s: %v", sv.Model, err)
+	}
+	tgts, _ := fuzzTargets(sv.Model, names, params)
+	rr, err := engine.Replay(ctx, dir, tgts, engine.Timing{Deadline: timeout})
+	if err != nil {
+		return usageErr("%v", strings.TrimPrefix(err.Error(), "engine: "))
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "%s (%s, %s): %s\n", sv.ID, sv.Oracle, sv.State, sv.Detail)
+	for _, o := range rr.Observations {
+		fmt.Fprintf(out, "  now: %s on %s (%s): %s\n", o.Oracle, strings.Join(o.Targets, " vs "), o.State, o.Detail)
+	}
+	if rr.Reproduced {
+		fmt.Fprintf(out, "reproduced: %s fires again\n", sv.Oracle)
+		if rr.Transcript != "" {
+			fmt.Fprint(out, rr.Transcript)
+		}
+		return errFailures
+	}
+	fmt.Fprintln(out, "not reproduced")
+	return nil
 }

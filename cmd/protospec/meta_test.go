@@ -126,6 +126,12 @@ func serveTCP(t *testing.T, handle func(net.Conn)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveListener(t, l, handle)
+}
+
+// serveListener runs handle for every connection accepted on l until the
+// test ends.
+func serveListener(t *testing.T, l net.Listener, handle func(net.Conn)) string {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var conns []net.Conn
@@ -421,5 +427,64 @@ func TestXinetdUppercaseNotApplicable(t *testing.T) {
 		if s.Doc == "rfc862" && s.State == reports.StateSkipped {
 			t.Errorf("%s skipped against xinetd: %s", s.ID, s.Message)
 		}
+	}
+}
+
+// crashOnLongHeader is an HTTP/1.1 server with a planted bug: a header line
+// longer than 100 bytes makes it stop accepting connections, as a crashed
+// server would.
+func crashOnLongHeader(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveListener(t, l, func(c net.Conn) {
+		r := bufio.NewReader(c)
+		for {
+			c.SetDeadline(time.Now().Add(3 * time.Second))
+			first := true
+			for {
+				line, err := r.ReadSlice('\n')
+				if err != nil {
+					return
+				}
+				line = bytes.TrimRight(line, "\r\n")
+				if len(line) == 0 {
+					if first {
+						continue
+					}
+					break
+				}
+				if !first && len(line) > 100 {
+					l.Close()
+					return
+				}
+				first = false
+			}
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+}
+
+func TestFuzzFindsCrashAndReplayConfirmsIt(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	r := protospec(t, "fuzz", "http1", "--target", crashOnLongHeader(t), "--execs", "3000", "--seed", "1",
+		"--stop-after", "1", "--out", out, "--report-dir", t.TempDir(), "--no-progress")
+	if r.code != 1 {
+		t.Fatalf("fuzzing a crashing server: exit %d, want 1 (a finding)\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	finding := filepath.Join(out, "finding-1")
+	if _, err := os.Stat(filepath.Join(finding, "finding.json")); err != nil {
+		t.Fatalf("no saved finding: %v\n%s", err, r.stdout)
+	}
+	// A fresh instance of the same server crashes again on the minimized
+	// reproducer; the reference does not.
+	if r := protospec(t, "replay", finding, "--target", crashOnLongHeader(t)); r.code != 1 || !strings.Contains(r.stdout, "reproduced") {
+		t.Errorf("replay against a fresh crashing server: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := protospec(t, "replay", finding, "--target", "reference"); r.code != 0 || !strings.Contains(r.stdout, "not reproduced") {
+		t.Errorf("replay against the reference: exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

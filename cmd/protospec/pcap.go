@@ -454,18 +454,21 @@ func newRecordCmd() *cobra.Command {
 func newReplayCmd() *cobra.Command {
 	var cf captureFlags
 	var target, service, reportDir string
+	var targetList []string
 	var pace bool
 	var ignoreHeaders, ignore []string
 	var drift, step time.Duration
 	cmd := captureCmd(&cobra.Command{
-		Use:   "replay FILE --target T",
-		Short: "Re-send the client side of each captured flow to a target and compare its answers with the recorded ones",
+		Use:   "replay FILE|FINDING-DIR --target T",
+		Short: "Re-send a capture's client side to a target and compare the answers, or replay a fuzzer's finding",
 		Example: `  protospec replay http.pcapng --target nginx --ignore-header etag --ignore-header last-modified
-  protospec replay dns.pcap --target 'dns/udp=udp://127.0.0.1:5353,dns/tcp=127.0.0.1:5353'`,
+  protospec replay dns.pcap --target 'dns/udp=udp://127.0.0.1:5353,dns/tcp=127.0.0.1:5353'
+  protospec replay protospec-fuzz/finding-1 --target nginx    # exit 1 while the finding reproduces`,
 	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
-		if target == "" {
-			return usageErr("--target is required")
+		if len(targetList) != 1 {
+			return usageErr("replaying a capture takes one --target")
 		}
+		target = targetList[0]
 		for _, k := range ignore {
 			if !contains(pcap.IgnoreKeys, k) {
 				return usageErr("--ignore %q: known keys are %s", k, strings.Join(pcap.IgnoreKeys, ", "))
@@ -498,7 +501,7 @@ func newReplayCmd() *cobra.Command {
 		return finishRun(cmd, run, reportDir, nil)
 	})
 	fl := cmd.Flags()
-	fl.StringVarP(&target, "target", "t", "", "reference, a launcher name, or an address (as for run)")
+	fl.StringArrayVarP(&targetList, "target", "t", nil, "reference, a launcher name, or an address (as for run); a finding may take several")
 	fl.StringVar(&cf.proto, "protocol", "", "only flows of this protocol (same as --proto)")
 	fl.StringVar(&service, "service", "echo", "the service echo flows are replayed to (echo, uppercase, ...)")
 	fl.BoolVar(&pace, "pace", false, "keep the capture's pauses between client messages (each at most 5s)")
@@ -507,5 +510,14 @@ func newReplayCmd() *cobra.Command {
 	fl.DurationVar(&drift, "ttl-drift", 60*time.Second, "how far a replayed DNS TTL may differ from the recorded one")
 	fl.DurationVar(&step, "timeout", 5*time.Second, "deadline of each connect, send and wait for an answer")
 	addReportDir(cmd, &reportDir)
+	// A directory saved by the fuzzer replays as a finding: exit 1 while it
+	// still reproduces.
+	replayCapture := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 1 && isFinding(args[0]) {
+			return replayFinding(c, args[0], targetList, step)
+		}
+		return replayCapture(c, args)
+	}
 	return cmd
 }

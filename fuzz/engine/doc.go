@@ -21,7 +21,7 @@
 //
 // Each new (oracle, state) failure is minimized by delta debugging (steps,
 // then bytes), saved as finding-N/ (step-NNN.raw as sent, finding.json,
-// transcript.txt, finding.pcapng) with a one-line `protospec fuzz replay`
+// transcript.txt, finding.pcapng) with a one-line `protospec replay`
 // command, and reported as a failed spec fuzz/<proto>/<oracle>/<n>.
 //
 // Example:
@@ -33,5 +33,5 @@
 //			return targets.Open(ctx, "nginx", targets.Options{Protocol: "http1"})
 //		}}},
 //	})
-//	// res.Findings[i].Command: protospec fuzz replay fuzz-out/finding-1 --target nginx
+//	// res.Findings[i].Command: protospec replay fuzz-out/finding-1 --target nginx
 package engine

@@ -533,16 +533,28 @@ func (e *engine) confirm(in Input, f failure) (failure, bool) {
 func (e *engine) minimize(in Input, f failure) (Input, bool) {
 	deadline := time.Now().Add(e.cfg.MinimizeBudget)
 	tries := 0
+	stopped := false
 	repro := func(c Input) bool {
-		if time.Now().After(deadline) || e.ctx.Err() != nil || tries > 2000 {
+		if stopped || time.Now().After(deadline) || e.ctx.Err() != nil || tries > 2000 {
+			return false
+		}
+		// A trial against a target that is already dead proves nothing:
+		// every candidate would "reproduce". When a dead target cannot be
+		// restarted (a server the user runs), minimizing stops.
+		if !e.judgeable(f) {
+			stopped = true
 			return false
 		}
 		tries++
 		_, ok := e.confirm(c, f)
 		return ok
 	}
+	if !e.judgeable(f) {
+		e.res.Notes = append(e.res.Notes, fmt.Sprintf("%s finding kept as found: %s cannot be restarted to minimize it", f.Oracle, strings.Join(f.Targets, ", ")))
+		return in, true
+	}
 	if !repro(in) {
-		return in, false
+		return in, stopped
 	}
 	in = in.Clone()
 	for i := len(in.Steps) - 1; i >= 0 && len(in.Steps) > 1; i-- {
@@ -573,6 +585,23 @@ func (e *engine) minimize(in Input, f failure) (Input, bool) {
 		}
 	}
 	return in, true
+}
+
+// judgeable reports whether every target of f answers a probe, restarting
+// the dead ones where it can.
+func (e *engine) judgeable(f failure) bool {
+	for _, lt := range e.live {
+		if !contains(f.Targets, lt.spec.Name) {
+			continue
+		}
+		if lt.t != nil && probe(lt.t, e.m, e.timing) == nil {
+			continue
+		}
+		if e.noRestart || e.restart(lt) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // mutate derives a child from parent: one step changed by one to four
@@ -683,4 +712,13 @@ func havoc(r *rand.Rand, b []byte) []byte {
 		b[i], b[j] = b[j], b[i]
 	}
 	return b
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

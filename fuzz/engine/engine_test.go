@@ -175,7 +175,7 @@ func TestCrashFoundMinimizedReplayed(t *testing.T) {
 	if sz := f.Input.Size(); sz > 160 || sz < 102 {
 		t.Errorf("minimized input is %d bytes: %q", sz, f.Input.Steps[0].Data)
 	}
-	if !strings.Contains(f.Command, "fuzz replay "+f.Dir+" --target crashy") {
+	if !strings.Contains(f.Command, " replay "+f.Dir+" --target crashy") {
 		t.Errorf("reproducer command %q", f.Command)
 	}
 	for _, name := range []string{"finding.json", "step-001.raw", "transcript.txt", "finding.pcapng"} {

@@ -66,7 +66,7 @@ func (e *engine) save(fd *Finding) error {
 	for _, t := range e.cfg.Targets {
 		tflags = append(tflags, "--target "+shellQuote(t.Name))
 	}
-	fd.Command = fmt.Sprintf("%s fuzz replay %s %s", e.cfg.Command, shellQuote(dir), strings.Join(tflags, " "))
+	fd.Command = fmt.Sprintf("%s replay %s %s", e.cfg.Command, shellQuote(dir), strings.Join(tflags, " "))
 	sv := Saved{ID: fd.ID, Model: e.m.Name(), Oracle: fd.Oracle, State: fd.State, Detail: fd.Detail,
 		Targets: fd.Targets, Command: fd.Command}
 	for i, st := range fd.Input.Steps {
