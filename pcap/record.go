@@ -39,6 +39,11 @@ type TranscriptOptions struct {
 	Base time.Time
 	// Comment is attached to every packet (opt_comment): the spec's ID.
 	Comment string
+	// ServerPort, when not zero, replaces the server's port in every
+	// conversation, so that a dissector finds the protocol by its
+	// well-known port (tshark decodes DNS on 53, not on a test's ephemeral
+	// port). Datagrams that came from another port keep theirs.
+	ServerPort uint16
 }
 
 // WriteTranscript writes a conversation as a pcapng capture: each TCP
@@ -57,6 +62,7 @@ func WriteTranscript(out io.Writer, events []Event, o TranscriptOptions) error {
 		tcp           *TCPConn
 		udp           bool
 		local, remote netip.AddrPort
+		seen          netip.AddrPort // the server's address in the run
 	}
 	conns := map[string]*conn{}
 	var order []*conn
@@ -82,9 +88,12 @@ func WriteTranscript(out io.Writer, events []Event, o TranscriptOptions) error {
 			if err1 != nil || err2 != nil {
 				continue // no addresses: cannot make packets
 			}
-			c = &conn{udp: strings.HasPrefix(key, "udp"), local: l, remote: r}
+			c = &conn{udp: strings.HasPrefix(key, "udp"), local: l, remote: r, seen: r}
+			if o.ServerPort != 0 {
+				c.remote = netip.AddrPortFrom(r.Addr(), o.ServerPort)
+			}
 			if !c.udp {
-				c.tcp = w.TCP(l, r, o.Comment)
+				c.tcp = w.TCP(l, c.remote, o.Comment)
 			}
 			conns[key] = c
 			order = append(order, c)
@@ -96,7 +105,7 @@ func WriteTranscript(out io.Writer, events []Event, o TranscriptOptions) error {
 			src, dst, fromClient := c.local, c.remote, true
 			if e.Dir == "recv" {
 				src, dst, fromClient = c.remote, c.local, false
-				if r, err := netip.ParseAddrPort(e.Remote); err == nil {
+				if r, err := netip.ParseAddrPort(e.Remote); err == nil && r != c.seen {
 					src = r
 				}
 			}

@@ -28,6 +28,24 @@ func init() {
 	spec.CaptureWriter = writeSpecCapture
 }
 
+// wellKnownPorts are the server ports a spec's capture shows, by protocol
+// or document, so that tshark and Wireshark decode the conversation as the
+// protocol it is. A document with no well-known port keeps the real one.
+var wellKnownPorts = map[string]uint16{
+	"http1": 80, "dns": 53,
+	"rfc862": 7, "rfc863": 9, "rfc867": 13, "rfc864": 19,
+}
+
+func wellKnownPort(specID string) uint16 {
+	parts := strings.SplitN(specID, "/", 3)
+	if len(parts) > 1 {
+		if p, ok := wellKnownPorts[parts[1]]; ok {
+			return p
+		}
+	}
+	return wellKnownPorts[parts[0]]
+}
+
 // writeSpecCapture writes a spec's transcript as a pcapng file, each
 // packet commented with the spec's ID.
 func writeSpecCapture(path, specID string, tr spec.Transcript) error {
@@ -37,7 +55,7 @@ func writeSpecCapture(path, specID string, tr spec.Transcript) error {
 		evs = append(evs, pcap.Event{At: e.At, Conn: e.Conn, Dir: e.Dir, Local: e.Local, Remote: e.Remote, Data: e.Data})
 		last = max(last, e.At)
 	}
-	return pcap.WriteTranscriptFile(path, evs, pcap.TranscriptOptions{Base: time.Now().Add(-last), Comment: specID})
+	return pcap.WriteTranscriptFile(path, evs, pcap.TranscriptOptions{Base: time.Now().Add(-last), Comment: specID, ServerPort: wellKnownPort(specID)})
 }
 
 // captureFlags are the flags every command reading a capture shares.
