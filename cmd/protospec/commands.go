@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -19,7 +20,7 @@ import (
 )
 
 func newServeCmd() *cobra.Command {
-	var addr, service, root string
+	var addr, service, root, cpuprofile string
 	var params []string
 	var hierarchy bool
 	cmd := &cobra.Command{
@@ -50,6 +51,17 @@ func newServeCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if cpuprofile != "" {
+				f, err := os.Create(cpuprofile)
+				if err != nil {
+					return usageErr("%v", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return usageErr("%v", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
 			err := reference.Serve(ctx, args[0], reference.ServeOptions{Addr: addr, Params: p, Log: cmd.ErrOrStderr()})
 			if err != nil {
 				return usageErr("serve %s: %v", args[0], err)
@@ -62,6 +74,8 @@ func newServeCmd() *cobra.Command {
 	cmd.Flags().StringVar(&root, "root", "", "http1: the docroot to serve (default: a temporary copy of the suite's fixture)")
 	cmd.Flags().BoolVar(&hierarchy, "hierarchy", false, "dns: a whole root, TLD and authoritative hierarchy on loopback plus a resolver")
 	cmd.Flags().StringArrayVar(&params, "param", nil, "protocol-specific KEY=VALUE setting (repeatable)")
+	cmd.Flags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the server to this file")
+	_ = cmd.Flags().MarkHidden("cpuprofile")
 	return cmd
 }
 
