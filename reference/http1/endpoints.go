@@ -247,7 +247,7 @@ func (s *Server) uploadFile(name string) (string, *response) {
 	if s.Root == "" || name == "." || name == ".." {
 		return "", errorResponse(404, "")
 	}
-	root, err := s.realRoot()
+	root, _, err := s.docRoot()
 	if err != nil {
 		return "", errorResponse(404, "")
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +64,13 @@ type Server struct {
 	wg        sync.WaitGroup
 	sessions  sessionTable
 	uploadMu  sync.Mutex
+
+	// The document root, resolved and opened once (Root must not change
+	// once the server serves).
+	rootOnce sync.Once
+	rootPath string
+	rootDir  *os.File
+	rootErr  error
 }
 
 func (s *Server) limits() Limits {

@@ -397,6 +397,25 @@ func TestSymlinkOutsideRoot(t *testing.T) {
 	}
 }
 
+// TestSymlinkInsideRoot: a symlink, absolute or relative, that stays inside
+// Root is served like its target (the kernel's RESOLVE_BENEATH refuses
+// every absolute symlink; the server must then decide by the resolved path).
+func TestSymlinkInsideRoot(t *testing.T) {
+	s, addr := startServer(t, nil)
+	if err := os.Symlink(filepath.Join(s.Root, "hello.txt"), filepath.Join(s.Root, "abs-link.txt")); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	if err := os.Symlink("hello.txt", filepath.Join(s.Root, "rel-link.txt")); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/abs-link.txt", "/rel-link.txt"} {
+		r, _ := roundTrip(t, addr, "GET "+p+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		if r.Code != 200 || string(r.Body) != "Hello, world!\n" {
+			t.Errorf("%s: %d %s, want 200 with hello.txt", p, r.Code, excerpt(r.Body))
+		}
+	}
+}
+
 func TestSession(t *testing.T) {
 	_, addr := startServer(t, nil)
 	r, _ := roundTrip(t, addr, "GET /session HTTP/1.1\r\nHost: x\r\n\r\n")
