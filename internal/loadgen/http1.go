@@ -228,6 +228,14 @@ type respParser struct {
 
 func (p *respParser) reset(head bool) { *p = respParser{head: head} }
 
+// skip consumes up to p.remaining bytes of rest (a body or a chunk's data)
+// and reports how many it took and whether that part is now complete.
+func (p *respParser) skip(rest []byte) (int, bool) {
+	take := min(int64(len(rest)), p.remaining)
+	p.remaining -= take
+	return int(take), p.remaining == 0
+}
+
 // parse consumes what it can of buf and reports whether the response is
 // complete. It needs more bytes when it returns done false without error.
 func (p *respParser) parse(buf []byte) (n int, done bool, err error) {
@@ -241,13 +249,8 @@ func (p *respParser) parse(buf []byte) (n int, done bool, err error) {
 			}
 			n += m
 		case stBody:
-			take := int64(len(rest))
-			if take > p.remaining {
-				take = p.remaining
-			}
-			n += int(take)
-			p.remaining -= take
-			if p.remaining > 0 {
+			m, whole := p.skip(rest)
+			if n += m; !whole {
 				return n, false, nil
 			}
 			p.state = stDone
@@ -270,13 +273,8 @@ func (p *respParser) parse(buf []byte) (n int, done bool, err error) {
 				p.remaining, p.state = size, stChunkData
 			}
 		case stChunkData:
-			take := int64(len(rest))
-			if take > p.remaining {
-				take = p.remaining
-			}
-			n += int(take)
-			p.remaining -= take
-			if p.remaining > 0 {
+			m, whole := p.skip(rest)
+			if n += m; !whole {
 				return n, false, nil
 			}
 			p.state = stChunkEnd
