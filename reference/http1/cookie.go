@@ -93,7 +93,14 @@ func ParseSetCookie(s string) (*Cookie, error) {
 			if aval == "" {
 				continue
 			}
-			c.Domain = strings.ToLower(strings.TrimPrefix(aval, "."))
+			// A domain holds no white space: what followed the dot in
+			// "Domain=. x" is trimmed like the attribute-value itself, so
+			// that formatting the cookie and parsing it again gives the
+			// same Domain (found by FuzzSetCookieParser).
+			c.Domain = strings.ToLower(strings.Trim(strings.TrimPrefix(aval, "."), " \t"))
+			if c.Domain == "" {
+				continue
+			}
 		case "path":
 			// 5.2.4: "If the attribute-value is empty or if the first
 			// character of the attribute-value is not "/": Let cookie-path

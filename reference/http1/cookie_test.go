@@ -211,3 +211,24 @@ func TestDomainPathMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestParseSetCookieDomainDotSpace is FuzzSetCookieParser's crasher
+// (fuzz/http1/testdata/fuzz/FuzzSetCookieParser/domain-dot-space): white
+// space after the leading dot of Domain made the parsed domain differ
+// from the one parsed again after formatting.
+func TestParseSetCookieDomainDotSpace(t *testing.T) {
+	c, err := ParseSetCookie("0=;DomAin=. 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Domain != "0" {
+		t.Errorf("Domain %q, want %q", c.Domain, "0")
+	}
+	again, err := ParseSetCookie(FormatSetCookie(c))
+	if err != nil || again.Domain != c.Domain {
+		t.Errorf("after formatting, Domain %q (%v), want %q", again.Domain, err, c.Domain)
+	}
+	if c, _ := ParseSetCookie("a=b; Domain=. "); c.Domain != "" {
+		t.Errorf("a Domain of only a dot and space: %q, want none", c.Domain)
+	}
+}
