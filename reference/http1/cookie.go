@@ -93,11 +93,11 @@ func ParseSetCookie(s string) (*Cookie, error) {
 			if aval == "" {
 				continue
 			}
-			// A domain holds no white space: what followed the dot in
-			// "Domain=. x" is trimmed like the attribute-value itself, so
-			// that formatting the cookie and parsing it again gives the
-			// same Domain (found by FuzzSetCookieParser).
-			c.Domain = strings.ToLower(strings.Trim(strings.TrimPrefix(aval, "."), " \t"))
+			// "Convert the cookie-domain to lower case": ASCII only;
+			// other bytes stay as they are (strings.ToLower would turn
+			// each invalid UTF-8 byte into a 3-byte U+FFFD). A domain of
+			// "." alone leaves nothing: as if there were no Domain.
+			c.Domain = asciiLower(strings.TrimPrefix(aval, "."))
 			if c.Domain == "" {
 				continue
 			}
@@ -277,7 +277,14 @@ func FormatSetCookie(c *Cookie) string {
 		b.WriteString("; Path=" + c.Path)
 	}
 	if c.Domain != "" {
-		b.WriteString("; Domain=" + c.Domain)
+		// Parsing removes one leading "." and trims the attribute-value:
+		// a domain that itself starts with "." or white space needs a "."
+		// in front to come back the same (found by FuzzSetCookieParser).
+		dot := ""
+		if c.Domain[0] == '.' || isWSP(c.Domain[0]) {
+			dot = "."
+		}
+		b.WriteString("; Domain=" + dot + c.Domain)
 	}
 	if !c.Expires.IsZero() {
 		b.WriteString("; Expires=" + FormatHTTPDate(c.Expires))
@@ -315,4 +322,21 @@ func ParseCookieHeader(v string) []Cookie {
 		out = append(out, Cookie{Name: name, Value: value})
 	}
 	return out
+}
+
+// asciiLower lower-cases the ASCII letters of s and leaves every other byte
+// unchanged.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }

@@ -50,7 +50,7 @@ var farFuture = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
 // canonicalHost lower-cases a request host (RFC 6265 5.1.2, without IDNA).
 func canonicalHost(u *url.URL) string {
-	return strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	return asciiLower(strings.TrimSuffix(u.Hostname(), "."))
 }
 
 // DomainMatch implements RFC 6265 5.1.3.
