@@ -66,20 +66,21 @@ import (
 
 	fixture "github.com/protospec/protospec/internal/fixture/dns"
 	"github.com/protospec/protospec/suites/spec"
+	"github.com/protospec/protospec/targets"
 )
 
 // Names of the contract, for launchers and specs.
 const (
 	// ParamUpstream is the Params key of the fake root's address.
-	ParamUpstream = "upstream"
+	ParamUpstream = targets.DNSParamUpstream
 	// ParamServerPort is the Params key of the port of the further servers.
-	ParamServerPort = "server-port"
+	ParamServerPort = targets.DNSParamServerPort
 
-	FeatureAXFR        = "dns/axfr"
-	FeatureAXFRACL     = "dns/axfr-acl"
-	FeatureIterative   = "dns/iterative"
-	FeaturePipelining  = "dns/tcp-pipelining"
-	FeatureAllowlist   = "dns/allowlist"
+	FeatureAXFR        = targets.DNSAXFR
+	FeatureAXFRACL     = targets.DNSAXFRACL
+	FeatureIterative   = targets.DNSIterative
+	FeaturePipelining  = targets.DNSPipelining
+	FeatureAllowlist   = targets.DNSAllowlist
 	ServiceAuthUDP     = "dns/udp"
 	ServiceAuthTCP     = "dns/tcp"
 	ServiceResolverUDP = "resolver/udp"
@@ -87,7 +88,7 @@ const (
 
 	// Outsider is the loopback address that "dns/allowlist" and
 	// "dns/axfr-acl" targets refuse.
-	Outsider = "127.0.0.66"
+	Outsider = targets.DNSOutsider
 )
 
 var _ = spec.RegisterProtocol(spec.Protocol{

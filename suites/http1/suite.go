@@ -22,6 +22,7 @@ import (
 
 	fixture "github.com/protospec/protospec/internal/fixture/http1"
 	"github.com/protospec/protospec/suites/spec"
+	"github.com/protospec/protospec/targets"
 )
 
 var _ = spec.RegisterProtocol(spec.Protocol{
@@ -38,12 +39,12 @@ const service = "http/tcp"
 // PUT and DELETE under /upload/, and TRACE. Every launcher of protocol
 // "http1" uses these names.
 const (
-	featRedirect = "http1/redirect" // GET /redirect: 301 to /hello.txt
-	featForm     = "http1/form"     // POST /form: sorted name=value lines
-	featSession  = "http1/session"  // GET /session: cookie session
-	featEcho     = "http1/echo"     // any method on /echo: the decoded body back
-	featUpload   = "http1/upload"   // PUT and DELETE under /upload/
-	featTrace    = "http1/trace"    // TRACE reflects the request
+	featRedirect = targets.HTTPRedirect
+	featForm     = targets.HTTPForm
+	featSession  = targets.HTTPSession
+	featEcho     = targets.HTTPEcho
+	featUpload   = targets.HTTPUpload
+	featTrace    = targets.HTTPTrace
 )
 
 // Timing of the specs that wait for something not to happen.

@@ -57,14 +57,14 @@ var modules = []string{
 // Features offered by this launcher, and the reasons for those that are not.
 var (
 	features = map[string]bool{
-		"http1/redirect": true,
-		"http1/upload":   true,
-		"http1/trace":    true,
+		targets.HTTPRedirect: true,
+		targets.HTTPUpload:   true,
+		targets.HTTPTrace:    true,
 	}
 	reasons = map[string]string{
-		"http1/echo":    "apache2 serves static files only: no /echo endpoint",
-		"http1/form":    "apache2 serves static files only: no /form endpoint",
-		"http1/session": "apache2 serves static files only: no /session endpoint",
+		targets.HTTPEcho:    "apache2 serves static files only: no /echo endpoint",
+		targets.HTTPForm:    "apache2 serves static files only: no /form endpoint",
+		targets.HTTPSession: "apache2 serves static files only: no /session endpoint",
 	}
 )
 

@@ -44,7 +44,7 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 	if err != nil {
 		return nil, err
 	}
-	upHost, upPort, err := targets.LoopbackParam("dnsmasq", opts.Params, "upstream", ErrNoUpstream)
+	upHost, upPort, err := targets.LoopbackParam("dnsmasq", opts.Params, targets.DNSParamUpstream, ErrNoUpstream)
 	if err != nil {
 		return nil, err
 	}
@@ -71,14 +71,14 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 		// dnsmasq's TCP child reads one query, forwards it, answers, and
 		// reads the next (measured: 10 queries in one write, 10 answers
 		// in order).
-		Features: map[string]bool{"dns/tcp-pipelining": true},
+		Features: map[string]bool{targets.DNSPipelining: true},
 		Reasons: map[string]string{
-			"dns/udp":       authReason,
-			"dns/tcp":       authReason,
-			"dns/axfr":      authReason,
-			"dns/axfr-acl":  authReason,
-			"dns/iterative": "dnsmasq forwards; it does not iterate",
-			"dns/allowlist": "dnsmasq has no client access control: it answers every client that reaches its listening address",
+			"dns/udp":            authReason,
+			"dns/tcp":            authReason,
+			targets.DNSAXFR:      authReason,
+			targets.DNSAXFRACL:   authReason,
+			targets.DNSIterative: "dnsmasq forwards; it does not iterate",
+			targets.DNSAllowlist: "dnsmasq has no client access control: it answers every client that reaches its listening address",
 		},
 	}), nil
 }

@@ -30,10 +30,6 @@ type Launcher struct{ targets.BinaryLauncher }
 
 var launcher = Launcher{targets.BinaryLauncher{Server: "knot", Serves: []string{"dns"}, Binary: "knotd", Package: "knot"}}
 
-// outsider is the client address the suite expects an AXFR ACL to refuse
-// (suites/dns Outsider).
-const outsider = "127.0.0.66"
-
 const resolverReason = "knot is an authoritative-only server: it does not resolve"
 
 // Start implements targets.Launcher.
@@ -80,12 +76,12 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 		Endpoints:  targets.UDPAndTCP("dns", run.Addr(0)),
 		// Knot answers every query of a TCP connection (measured: 10
 		// queries in one write, 10 answers).
-		Features: map[string]bool{"dns/axfr": true, "dns/axfr-acl": true, "dns/tcp-pipelining": true},
+		Features: map[string]bool{targets.DNSAXFR: true, targets.DNSAXFRACL: true, targets.DNSPipelining: true},
 		Reasons: map[string]string{
-			"resolver/udp":  resolverReason,
-			"resolver/tcp":  resolverReason,
-			"dns/iterative": resolverReason,
-			"dns/allowlist": resolverReason,
+			"resolver/udp":       resolverReason,
+			"resolver/tcp":       resolverReason,
+			targets.DNSIterative: resolverReason,
+			targets.DNSAllowlist: resolverReason,
 		},
 	}), nil
 }
@@ -103,10 +99,10 @@ func config(dir string, port int) string {
 log:
   - target: stderr
     any: info
-# AXFR to 127.0.0.0/8 but the suite's outsider (dns/axfr-acl): the
+# AXFR to 127.0.0.0/8 but the suite's targets.DNSOutsider (dns/axfr-acl): the
 # first matching rule applies
 acl:
-  - id: outsider
+  - id: targets.DNSOutsider
     address: %s
     action: transfer
     deny: on
@@ -120,9 +116,9 @@ template:
     # never write the zones back to their files
     zonefile-sync: -1
     journal-content: none
-    acl: [outsider, local_xfr]
+    acl: [targets.DNSOutsider, local_xfr]
 zone:
-`, port, dir, filepath.Join(dir, "knot.pid"), userLine(), filepath.Join(dir, "db"), outsider, dir)
+`, port, dir, filepath.Join(dir, "knot.pid"), userLine(), filepath.Join(dir, "db"), targets.DNSOutsider, dir)
 	for _, z := range fixture.Zones {
 		fmt.Fprintf(&b, "  - domain: %q\n    file: %q\n", z.Origin, z.File)
 	}

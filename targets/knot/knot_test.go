@@ -3,6 +3,7 @@ package knot
 import (
 	"testing"
 
+	"github.com/protospec/protospec/targets"
 	"github.com/protospec/protospec/targets/launchertest"
 )
 
@@ -10,5 +11,5 @@ import (
 // serves, and checks that Close stops it and removes its temporary
 // directory.
 func TestStartQueryClose(t *testing.T) {
-	launchertest.Authoritative(t, "knot", "knot.conf", outsider)
+	launchertest.Authoritative(t, "knot", "knot.conf", targets.DNSOutsider)
 }

@@ -41,7 +41,7 @@ func Authoritative(t *testing.T, name, conf, outsider string) {
 		t.Fatalf("reverse zone not served: %v %v", err, r)
 	}
 	tcp, _ := tg.Endpoint("dns/tcp")
-	Offered(t, tg, "dns/axfr", "dns/axfr-acl", "dns/tcp-pipelining")
+	Offered(t, tg, targets.DNSAXFR, targets.DNSAXFRACL, targets.DNSPipelining)
 	AXFR(t, tcp.Addr, outsider)
 	Pipelining(t, tcp.Addr, "www.test.")
 	NotOffered(t, tg, "resolver/udp")

@@ -90,7 +90,7 @@ func StaticKeepAlive(t testing.TB, tg targets.Target) *HTTPClient {
 // under /upload/, GET returns it and DELETE removes it.
 func Upload(t testing.TB, tg targets.Target) {
 	t.Helper()
-	if err := tg.Feature("http1/upload"); err != nil {
+	if err := tg.Feature(targets.HTTPUpload); err != nil {
 		t.Fatal(err)
 	}
 	cl := DialHTTP(t, tg)

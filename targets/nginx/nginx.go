@@ -41,14 +41,14 @@ var freePorts = targets.FreePorts
 // Features offered by this launcher, and the reasons for those that are not.
 var (
 	features = map[string]bool{
-		"http1/redirect": true,
-		"http1/upload":   true,
+		targets.HTTPRedirect: true,
+		targets.HTTPUpload:   true,
 	}
 	reasons = map[string]string{
-		"http1/trace":   "nginx has no TRACE (returns 405)",
-		"http1/echo":    "nginx serves static files only: no /echo endpoint",
-		"http1/form":    "nginx serves static files only: no /form endpoint",
-		"http1/session": "nginx serves static files only: no /session endpoint (it keeps no server-side state to count visits)",
+		targets.HTTPTrace:   "nginx has no TRACE (returns 405)",
+		targets.HTTPEcho:    "nginx serves static files only: no /echo endpoint",
+		targets.HTTPForm:    "nginx serves static files only: no /form endpoint",
+		targets.HTTPSession: "nginx serves static files only: no /session endpoint (it keeps no server-side state to count visits)",
 	}
 )
 

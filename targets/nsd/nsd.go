@@ -29,10 +29,6 @@ type Launcher struct{ targets.BinaryLauncher }
 
 var launcher = Launcher{targets.BinaryLauncher{Server: "nsd", Serves: []string{"dns"}, Binary: "nsd", Package: "nsd"}}
 
-// outsider is the client address the suite expects an AXFR ACL to refuse
-// (suites/dns Outsider).
-const outsider = "127.0.0.66"
-
 const resolverReason = "nsd is an authoritative-only server: it does not resolve"
 
 // Start implements targets.Launcher.
@@ -71,12 +67,12 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 		Endpoints:  targets.UDPAndTCP("dns", run.Addr(0)),
 		// NSD reads every query of a TCP connection in turn and answers
 		// each in order (measured: 10 queries in one write, 10 answers).
-		Features: map[string]bool{"dns/axfr": true, "dns/axfr-acl": true, "dns/tcp-pipelining": true},
+		Features: map[string]bool{targets.DNSAXFR: true, targets.DNSAXFRACL: true, targets.DNSPipelining: true},
 		Reasons: map[string]string{
-			"resolver/udp":  resolverReason,
-			"resolver/tcp":  resolverReason,
-			"dns/iterative": resolverReason,
-			"dns/allowlist": resolverReason,
+			"resolver/udp":       resolverReason,
+			"resolver/tcp":       resolverReason,
+			targets.DNSIterative: resolverReason,
+			targets.DNSAllowlist: resolverReason,
 		},
 	}), nil
 }
@@ -108,9 +104,9 @@ func config(dir string, port int) string {
 remote-control:
 	control-enable: no
 `, port, port, dir, filepath.Join(dir, "zone.list"), filepath.Join(dir, "xfrd.state"), dir, filepath.Join(dir, "nsd.pid"))
-	// AXFR to 127.0.0.0/8 but the suite's outsider (dns/axfr-acl).
+	// AXFR to 127.0.0.0/8 but the suite's targets.DNSOutsider (dns/axfr-acl).
 	for _, z := range fixture.Zones {
-		fmt.Fprintf(&b, "zone:\n\tname: %q\n\tzonefile: %q\n\tprovide-xfr: %s BLOCKED\n\tprovide-xfr: 127.0.0.0/8 NOKEY\n", z.Origin, z.File, outsider)
+		fmt.Fprintf(&b, "zone:\n\tname: %q\n\tzonefile: %q\n\tprovide-xfr: %s BLOCKED\n\tprovide-xfr: 127.0.0.0/8 NOKEY\n", z.Origin, z.File, targets.DNSOutsider)
 	}
 	return b.String()
 }

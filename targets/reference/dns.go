@@ -20,20 +20,9 @@ func init() {
 	register("dns", Protocol{Start: startDNS, Serve: serveDNS})
 }
 
-// DNS features and params, named as in the contract of suites/dns.
-const (
-	featDNSAXFR       = "dns/axfr"
-	featDNSAXFRACL    = "dns/axfr-acl"
-	featDNSIterative  = "dns/iterative"
-	featDNSPipelining = "dns/tcp-pipelining"
-	featDNSAllowlist  = "dns/allowlist"
-	paramUpstream     = "upstream"
-	paramServerPort   = "server-port"
-)
-
 // dnsOutsider is the loopback client that the allow-lists leave out
 // (suites/dns Outsider).
-var dnsOutsider = netip.MustParseAddr("127.0.0.66")
+var dnsOutsider = netip.MustParseAddr(targets.DNSOutsider)
 
 // loopbackExcept returns prefixes covering 127.0.0.0/8 and ::1 except one
 // address.
@@ -130,13 +119,13 @@ func startDNS(_ context.Context, opts targets.Options) (targets.Target, error) {
 			"dns/udp": {Network: "udp", Addr: apc.LocalAddr().String()},
 			"dns/tcp": {Network: "tcp", Addr: aln.Addr().String()},
 		},
-		Features: map[string]bool{featDNSAXFR: true, featDNSAXFRACL: true, featDNSPipelining: true},
+		Features: map[string]bool{targets.DNSAXFR: true, targets.DNSAXFRACL: true, targets.DNSPipelining: true},
 		Reasons:  map[string]string{},
 		OnClose:  closeAll,
 	}
-	up := opts.Params[paramUpstream]
+	up := opts.Params[targets.DNSParamUpstream]
 	if up == "" {
-		for _, s := range []string{"resolver/udp", "resolver/tcp", featDNSIterative, featDNSAllowlist} {
+		for _, s := range []string{"resolver/udp", "resolver/tcp", targets.DNSIterative, targets.DNSAllowlist} {
 			st.Reasons[s] = "no upstream given: the reference resolver needs Params[\"upstream\"] as its root"
 		}
 		return st, nil
@@ -147,7 +136,7 @@ func startDNS(_ context.Context, opts targets.Options) (targets.Target, error) {
 		return nil, fmt.Errorf("reference dns: upstream %q: %w", up, err)
 	}
 	port := root.Port()
-	if p := opts.Params[paramServerPort]; p != "" {
+	if p := opts.Params[targets.DNSParamServerPort]; p != "" {
 		n, err := strconv.ParseUint(p, 10, 16)
 		if err != nil {
 			closeAll()
@@ -166,8 +155,8 @@ func startDNS(_ context.Context, opts targets.Options) (targets.Target, error) {
 	closers = append(closers, res.Close)
 	st.Endpoints["resolver/udp"] = targets.Endpoint{Network: "udp", Addr: rpc.LocalAddr().String()}
 	st.Endpoints["resolver/tcp"] = targets.Endpoint{Network: "tcp", Addr: rln.Addr().String()}
-	st.Features[featDNSIterative] = true
-	st.Features[featDNSAllowlist] = true
+	st.Features[targets.DNSIterative] = true
+	st.Features[targets.DNSAllowlist] = true
 	return st, nil
 }
 
@@ -226,7 +215,7 @@ func serveDNS(ctx context.Context, opts ServeOptions) error {
 	case opts.Params["resolver"] == "true":
 		var root netip.AddrPort
 		serverPort := uint16(53)
-		if up := opts.Params[paramUpstream]; up != "" {
+		if up := opts.Params[targets.DNSParamUpstream]; up != "" {
 			root, err = netip.ParseAddrPort(up)
 			if err != nil {
 				return fmt.Errorf("upstream %q: %w", up, err)

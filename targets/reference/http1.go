@@ -17,16 +17,6 @@ func init() {
 	register("http1", Protocol{Start: startHTTP1, Serve: serveHTTP1})
 }
 
-// HTTP/1 features, named the same by every launcher of protocol "http1".
-const (
-	featRedirect = "http1/redirect"
-	featForm     = "http1/form"
-	featSession  = "http1/session"
-	featEcho     = "http1/echo"
-	featUpload   = "http1/upload"
-	featTrace    = "http1/trace"
-)
-
 // startHTTP1 writes the fixture docroot into a work directory and serves it
 // with reference/http1 on an ephemeral loopback port. TRACE stays disabled.
 func startHTTP1(_ context.Context, opts targets.Options) (targets.Target, error) {
@@ -56,10 +46,10 @@ func startHTTP1(_ context.Context, opts targets.Options) (targets.Target, error)
 		Version:    "protospec reference/http1",
 		Endpoints:  map[string]targets.Endpoint{"http/tcp": {Network: "tcp", Addr: l.Addr().String()}},
 		Features: map[string]bool{
-			featRedirect: true, featForm: true, featSession: true, featEcho: true, featUpload: true,
+			targets.HTTPRedirect: true, targets.HTTPForm: true, targets.HTTPSession: true, targets.HTTPEcho: true, targets.HTTPUpload: true,
 		},
 		Reasons: map[string]string{
-			featTrace: "TRACE is disabled on the reference, as RFC 9110 9.3.8 allows",
+			targets.HTTPTrace: "TRACE is disabled on the reference, as RFC 9110 9.3.8 allows",
 		},
 		OnClose: func() error {
 			err := s.Close()

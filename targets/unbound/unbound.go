@@ -35,10 +35,6 @@ var launcher = Launcher{targets.BinaryLauncher{Server: "unbound", Serves: []stri
 // resolver with nothing on loopback to resolve from cannot serve anything.
 var ErrNoUpstream = errors.New("unbound: needs the suite's upstream authoritative server (Params[\"upstream\"] = 127.0.0.1:PORT): run it through `protospec run dns --target unbound`")
 
-// outsider is the client address the suite expects a resolver's access
-// control to refuse (suites/dns Outsider).
-const outsider = "127.0.0.66"
-
 const authReason = "unbound is a resolver: it serves no authoritative zones here"
 
 // Start implements targets.Launcher.
@@ -47,7 +43,7 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 	if err != nil {
 		return nil, err
 	}
-	upHost, upPort, err := targets.LoopbackParam("unbound", opts.Params, "upstream", ErrNoUpstream)
+	upHost, upPort, err := targets.LoopbackParam("unbound", opts.Params, targets.DNSParamUpstream, ErrNoUpstream)
 	if err != nil {
 		return nil, err
 	}
@@ -74,23 +70,23 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 	if err != nil {
 		return nil, err
 	}
-	features := map[string]bool{"dns/allowlist": true, "dns/tcp-pipelining": true}
+	features := map[string]bool{targets.DNSAllowlist: true, targets.DNSPipelining: true}
 	reasons := map[string]string{
-		"dns/udp":      authReason,
-		"dns/tcp":      authReason,
-		"dns/axfr":     authReason,
-		"dns/axfr-acl": authReason,
+		"dns/udp":          authReason,
+		"dns/tcp":          authReason,
+		targets.DNSAXFR:    authReason,
+		targets.DNSAXFRACL: authReason,
 	}
 	// Unbound sends every query it iterates to beyond the stub to port 53:
 	// it can follow the suite's referrals only when the further servers
 	// listen there.
-	switch sp := opts.Params["server-port"]; sp {
+	switch sp := opts.Params[targets.DNSParamServerPort]; sp {
 	case "53":
-		features["dns/iterative"] = true
+		features[targets.DNSIterative] = true
 	case "":
-		reasons["dns/iterative"] = "unbound queries referred servers on port 53 only, and the suite did not say that its further servers listen there (Params[\"server-port\"])"
+		reasons[targets.DNSIterative] = "unbound queries referred servers on port 53 only, and the suite did not say that its further servers listen there (Params[\"server-port\"])"
 	default:
-		reasons["dns/iterative"] = fmt.Sprintf("unbound queries referred servers on port 53 only, and the suite's further servers are on port %s (run the suite as root so they can bind port 53)", sp)
+		reasons[targets.DNSIterative] = fmt.Sprintf("unbound queries referred servers on port 53 only, and the suite's further servers are on port %s (run the suite as root so they can bind port 53)", sp)
 	}
 	return run.Target(&targets.Static{
 		TargetName: "unbound",
@@ -159,7 +155,7 @@ remote-control:
 stub-zone:
 	name: "."
 	stub-addr: %[4]s@%[5]d
-`, port, dir, filepath.Join(dir, "unbound.pid"), upHost, upPort, outsider)
+`, port, dir, filepath.Join(dir, "unbound.pid"), upHost, upPort, targets.DNSOutsider)
 }
 
 // version is "Version 1.17.1" from "unbound -V", as "unbound 1.17.1".
