@@ -3,6 +3,7 @@ package dnsfuzz
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -55,24 +56,87 @@ var quirks = map[string]func(m *mdns.Msg, err error) bool{
 	"extended-rcode-without-opt": func(m *mdns.Msg, err error) bool {
 		return err == mdns.ErrExtendedRcode
 	},
-	// An RR with RDLENGTH 0 whose type holds domain names (an SOA, say)
-	// unpacks with empty names, not the root; Pack writes those as no
-	// bytes under an RDLENGTH that counts the fixed fields only, so the
-	// packed message does not unpack. Found by FuzzMsgRoundTrip
-	// (testdata/fuzz/FuzzMsgRoundTrip/empty-rdata-soa).
+	// An RR whose RDATA ends before one of its domain names (RDLENGTH 0,
+	// or an SOA whose RDATA holds only its first name) unpacks with that
+	// name empty, not the root; Pack writes an empty name as no bytes, so
+	// the packed RDATA is shifted and the packed message does not unpack.
+	// A name read from the wire is never empty (the root is "."), so an
+	// empty one marks exactly this case. Found by FuzzMsgRoundTrip
+	// (testdata/fuzz/FuzzMsgRoundTrip/empty-rdata-soa, truncated-rdata-soa).
 	"empty-rdata-names": func(m *mdns.Msg, err error) bool {
 		if err == nil {
 			return false
 		}
 		for _, sec := range [][]mdns.RR{m.Answer, m.Ns, m.Extra} {
 			for _, rr := range sec {
-				if h := rr.Header(); h.Rdlength == 0 && h.Rrtype != mdns.TypeOPT {
+				if hasEmptyName(rr) {
 					return true
 				}
 			}
 		}
 		return false
 	},
+	// An RR whose RDATA ends before its type's fields do unpacks with the
+	// missing fields at their zero values (miekg/dns stops at RDLENGTH
+	// without an error); Pack then writes those zeros, or writes a length
+	// field (an NSEC3's salt length, say) that no longer matches the data
+	// after it, so the packed message differs or does not unpack. Such an
+	// RR's last field is zero, which is what is matched; only failing
+	// round trips are matched at all. Found by FuzzMsgRoundTrip
+	// (testdata/fuzz/FuzzMsgRoundTrip/truncated-rdata-nsec3).
+	"partial-rdata": func(m *mdns.Msg, _ error) bool {
+		for _, sec := range [][]mdns.RR{m.Answer, m.Ns, m.Extra} {
+			for _, rr := range sec {
+				if rr.Header().Rrtype != mdns.TypeOPT && lastFieldZero(rr) {
+					return true
+				}
+			}
+		}
+		return false
+	},
+}
+
+// lastFieldZero reports whether the last RDATA field of rr is its zero
+// value (an empty slice counts as zero).
+func lastFieldZero(rr mdns.RR) bool {
+	v := reflect.ValueOf(rr)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct || v.Elem().NumField() < 2 {
+		return false
+	}
+	f := v.Elem().Field(v.Elem().NumField() - 1)
+	if f.Kind() == reflect.Slice {
+		return f.Len() == 0
+	}
+	return f.IsZero()
+}
+
+// hasEmptyName reports whether one of rr's domain-name fields (tagged
+// domain-name or cdomain-name by miekg/dns) is the empty string.
+func hasEmptyName(rr mdns.RR) bool {
+	v := reflect.ValueOf(rr)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return false
+	}
+	v = v.Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Type().Field(i)
+		if !strings.HasSuffix(f.Tag.Get("dns"), "domain-name") {
+			continue
+		}
+		switch fv := v.Field(i); fv.Kind() {
+		case reflect.String:
+			if fv.String() == "" {
+				return true
+			}
+		case reflect.Slice:
+			for j := 0; j < fv.Len(); j++ {
+				if e := fv.Index(j); e.Kind() == reflect.String && e.String() == "" {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func knownQuirk(m *mdns.Msg, err error) string {
@@ -174,5 +238,37 @@ func TestKnownQuirks(t *testing.T) {
 	}
 	if err := roundTrip(in); err != nil {
 		t.Fatal(err)
+	}
+	// The same quirk with RDATA that holds the SOA's first name only.
+	in = []byte("0000\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x06000000\x00\x01\x00")
+	m4 := new(mdns.Msg)
+	if err := m4.Unpack(in); err != nil {
+		t.Fatalf("the truncated SOA no longer unpacks: %v", err)
+	}
+	if !hasEmptyName(m4.Answer[0]) {
+		t.Log("miekg/dns no longer leaves a truncated SOA's second name empty")
+	}
+	if err := roundTrip(in); err != nil {
+		t.Fatal(err)
+	}
+	// partial-rdata: an NSEC3 whose RDATA ends before its salt.
+	in = []byte("0000\x00\x01000000\x000000\x00\x002000000\x00\x0500000")
+	m5 := new(mdns.Msg)
+	if err := m5.Unpack(in); err != nil {
+		t.Fatalf("the truncated NSEC3 no longer unpacks: %v", err)
+	}
+	if len(m5.Answer) != 1 || !lastFieldZero(m5.Answer[0]) {
+		t.Fatalf("quirk partial-rdata not matched: %v", m5)
+	}
+	if err := roundTrip(in); err != nil {
+		t.Fatal(err)
+	}
+	// A whole SOA has no empty name: the quirk does not hide it.
+	soa, err := mdns.NewRR("test. 60 IN SOA ns.test. admin.test. 1 2 3 4 5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hasEmptyName(soa) || lastFieldZero(soa) {
+		t.Fatal("a quirk matched a whole SOA")
 	}
 }
