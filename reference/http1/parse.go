@@ -93,10 +93,24 @@ type Request struct {
 	// Close reports that the connection is not persistent after this
 	// request (RFC 9112 9.3).
 	Close bool
+
+	done []func() // run by finish
 }
 
 // HasBody reports whether the request has content framing (RFC 9112 6.3).
 func (r *Request) HasBody() bool { return r.Chunked || r.ContentLength > 0 }
+
+// onDone registers f to run when the server is done with the request
+// (its response written or abandoned): files opened for it are closed so.
+func (r *Request) onDone(f func()) { r.done = append(r.done, f) }
+
+// finish runs the functions registered by onDone, once.
+func (r *Request) finish() {
+	for _, f := range r.done {
+		f()
+	}
+	r.done = nil
+}
 
 // readLine reads one line of at most max bytes (without its terminator).
 // The result may alias br's buffer until the next read. crlf reports that

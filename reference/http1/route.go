@@ -156,7 +156,7 @@ func (s *Server) routeFile(req *Request, p string) (handler, *response) {
 	case "PUT", "DELETE":
 		return nil, s.methodNotAllowed(allowStatic)
 	}
-	if _, pre := s.open(p, req.RawQuery); pre != nil {
+	if _, pre := s.open(req, p); pre != nil {
 		return nil, pre
 	}
 	if req.Method == "OPTIONS" {

@@ -310,6 +310,7 @@ func (cc *conn) write(req *Request, resp *response) bool {
 // serveRequest handles one request whose head has been read, and reports
 // whether the connection stays open.
 func (cc *conn) serveRequest(req *Request) bool {
+	defer req.finish()
 	h, pre := cc.s.route(req)
 	expect := false
 	if pre == nil && req.ProtoMinor >= 1 && req.Header.Has("Expect") {

@@ -30,8 +30,11 @@ func ContentTypeOf(name string) string {
 	return "application/octet-stream"
 }
 
-// staticFile is a resolved regular file under Root.
+// staticFile is a resolved regular file under Root, open: the bytes
+// served are those of the file that was checked, even if the path is
+// changed (to a symlink leading out, say) in between.
 type staticFile struct {
+	fh      fileHandle
 	fsPath  string
 	size    int64
 	modTime time.Time
@@ -45,9 +48,17 @@ func ETagFor(size int64, mod time.Time) string {
 	return fmt.Sprintf(`"%x-%x"`, size, mod.Unix())
 }
 
+// fileHandle is an open file being served.
+type fileHandle interface {
+	io.ReaderAt
+	io.Closer
+	Stat() (os.FileInfo, error)
+}
+
 // open resolves the cleaned URL path p to a file under Root, following
-// directory indexes. It returns a final response for 301/403/404.
-func (s *Server) open(p string, rawQuery string) (*staticFile, *response) {
+// directory indexes, and opens it until req is done. It returns a final
+// response for 301/403/404.
+func (s *Server) open(req *Request, p string) (*staticFile, *response) {
 	if s.Root == "" {
 		return nil, errorResponse(404, "")
 	}
@@ -56,31 +67,34 @@ func (s *Server) open(p string, rawQuery string) (*staticFile, *response) {
 		return nil, errorResponse(404, "")
 	}
 	rel := strings.TrimPrefix(path.Clean("/"+p), "/")
-	real, st, status := resolveBeneath(root, dir, rel)
+	real, fh, st, status := resolveBeneath(root, dir, rel)
 	if status != 0 {
 		return nil, errorResponse(status, reasonFor(status))
 	}
-	if st.IsDir() {
+	index := st.IsDir()
+	if index {
+		fh.Close()
 		if !strings.HasSuffix(p, "/") {
 			loc := escapePath(p) + "/"
-			if rawQuery != "" {
-				loc += "?" + rawQuery
+			if req.RawQuery != "" {
+				loc += "?" + req.RawQuery
 			}
 			r := newResponse(301, "text/plain; charset=utf-8", []byte("moved to "+loc+"\n"))
 			r.header.Add("Location", loc)
 			return nil, r
 		}
-		if real, st, status = resolveBeneath(root, dir, path.Join(rel, "index.html")); status != 0 {
+		if real, fh, st, status = resolveBeneath(root, dir, path.Join(rel, "index.html")); status != 0 {
 			return nil, errorResponse(status, reasonFor(status))
 		}
-		if !st.Mode().IsRegular() {
-			return nil, errorResponse(404, "")
-		}
-	} else if strings.HasSuffix(p, "/") || !st.Mode().IsRegular() {
+	}
+	if !st.Mode().IsRegular() || (!index && strings.HasSuffix(p, "/")) {
+		fh.Close()
 		return nil, errorResponse(404, "")
 	}
+	req.onDone(func() { fh.Close() })
 	mod := st.ModTime().UTC().Truncate(time.Second)
 	return &staticFile{
+		fh:      fh,
 		fsPath:  real,
 		size:    st.Size(),
 		modTime: mod,
@@ -114,13 +128,14 @@ func (s *Server) docRoot() (string, *os.File, error) {
 	return s.rootPath, s.rootDir, s.rootErr
 }
 
-// resolveBeneath finds rel under the root and stats it. It returns status
-// 404 when there is no such file and 403 when rel, through ".." or a
-// symlink, leads outside the root: never serve outside Root. On Linux one
-// openat2 with RESOLVE_BENEATH checks every component in the kernel, where
-// walking the path with lstat per component cost a third of the server's
-// time; elsewhere the path is resolved in user space.
-func resolveBeneath(root string, dir *os.File, rel string) (string, os.FileInfo, int) {
+// resolveBeneath finds rel under the root, opens it and stats it; the
+// caller closes the handle when the status is 0. It returns status 404
+// when there is no such file and 403 when rel, through ".." or a symlink,
+// leads outside the root: never serve outside Root. On Linux one openat2
+// with RESOLVE_BENEATH checks every component in the kernel, where walking
+// the path with lstat per component cost a third of the server's time;
+// elsewhere the path is resolved in user space.
+func resolveBeneath(root string, dir *os.File, rel string) (string, fileHandle, os.FileInfo, int) {
 	if rel == "" {
 		rel = "."
 	}
@@ -130,29 +145,34 @@ func resolveBeneath(root string, dir *os.File, rel string) (string, os.FileInfo,
 		switch {
 		case err == nil:
 			st, err := f.Stat()
-			f.Close()
 			if err != nil {
-				return "", nil, 404
+				f.Close()
+				return "", nil, nil, 404
 			}
-			return real, st, 0
+			return real, f, st, 0
 		case !errors.Is(err, errEscapes) && !errors.Is(err, errUnsupported):
-			return "", nil, 404
+			return "", nil, nil, 404
 		}
 		// The kernel refuses every absolute symlink, even one that points
 		// back inside the root: let the walk below decide those.
 	}
 	resolved, err := filepath.EvalSymlinks(real)
 	if err != nil {
-		return "", nil, 404
+		return "", nil, nil, 404
 	}
 	if resolved != root && !strings.HasPrefix(resolved, root+string(filepath.Separator)) {
-		return "", nil, 403
+		return "", nil, nil, 403
 	}
-	st, err := os.Stat(resolved)
+	f, err := openNonBlocking(resolved)
 	if err != nil {
-		return "", nil, 404
+		return "", nil, nil, 404
 	}
-	return resolved, st, 0
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return "", nil, nil, 404
+	}
+	return resolved, f, st, 0
 }
 
 // escapePath percent-encodes a decoded path for a Location field: every
@@ -176,7 +196,7 @@ func escapePath(p string) string {
 // fileHandler resolves p before the body is read (so 301/403/404 need
 // not wait for it) and returns the handler that serves it.
 func (s *Server) fileHandler(req *Request, p string) (handler, *response) {
-	f, pre := s.open(p, req.RawQuery)
+	f, pre := s.open(req, p)
 	if pre != nil {
 		return nil, pre
 	}
@@ -228,7 +248,7 @@ func (s *Server) serveFile(req *Request, f *staticFile) *response {
 			rg := ranges[0]
 			r.header.Add("Content-Range", rg.contentRange(f.size))
 			r.bodyLen = rg.length()
-			r.writeBody = copyFile(f.fsPath, []byteRange{rg}, nil)
+			r.writeBody = copyFile(f.fh, []byteRange{rg}, nil)
 			return r
 		}
 		// RFC 9110 14.6: multiple parts in a multipart/byteranges body,
@@ -249,35 +269,37 @@ func (s *Server) serveFile(req *Request, f *staticFile) *response {
 		tail := []byte("\r\n--" + boundary + "--\r\n")
 		heads = append(heads, tail)
 		r.bodyLen = n + int64(len(tail))
-		r.writeBody = copyFile(f.fsPath, ranges, heads)
+		r.writeBody = copyFile(f.fh, ranges, heads)
 		return r
 	}
 	r := base(200, f.ctype)
 	r.bodyLen = f.size
-	r.writeBody = copyFile(f.fsPath, []byteRange{{0, f.size - 1}}, nil)
+	r.writeBody = copyFile(f.fh, []byteRange{{0, f.size - 1}}, nil)
 	if f.size == 0 {
 		r.writeBody = nil
 	}
 	return r
 }
 
-// copyFile writes the ranges of the file, each preceded by heads[i], and
-// heads[len(ranges)] last (when heads is not nil).
-func copyFile(path string, ranges []byteRange, heads [][]byte) func(io.Writer) error {
+// copyFile writes the ranges of the open file, each preceded by heads[i],
+// and heads[len(ranges)] last (when heads is not nil).
+func copyFile(fh io.ReaderAt, ranges []byteRange, heads [][]byte) func(io.Writer) error {
 	return func(w io.Writer) error {
-		fh, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer fh.Close()
+		var err error
 		for i, rg := range ranges {
 			if heads != nil {
 				if _, err := w.Write(heads[i]); err != nil {
 					return err
 				}
 			}
-			if _, err := io.Copy(w, io.NewSectionReader(fh, rg.first, rg.length())); err != nil {
+			n, err := io.Copy(w, io.NewSectionReader(fh, rg.first, rg.length()))
+			if err != nil {
 				return err
+			}
+			if n != rg.length() {
+				// The file shrank since it was stat'ed: the framing sent
+				// cannot be kept, so the connection must end.
+				return io.ErrUnexpectedEOF
 			}
 		}
 		if heads != nil {
