@@ -41,12 +41,18 @@ type AuthServer struct {
 	// address; 0 (the default) turns response rate limiting off.
 	RateLimit int
 
-	core serveCore
-	rl   rateLimiter
+	core  serveCore
+	rl    rateLimiter
+	cache packetCache
 }
 
 // ServeUDP answers queries arriving on pc until Close.
-func (s *AuthServer) ServeUDP(pc net.PacketConn) error { return s.core.serveUDP(pc, s.handle) }
+// Answers are computed from the zones alone, so the loop is batched
+// (recvmmsg/sendmmsg) and answers to repeated queries come from a packet
+// cache.
+func (s *AuthServer) ServeUDP(pc net.PacketConn) error {
+	return s.core.serveUDPBatched(pc, s.handle)
+}
 
 // ServeTCP answers queries on connections accepted from ln until Close.
 func (s *AuthServer) ServeTCP(ln net.Listener) error {
@@ -69,6 +75,20 @@ func (s *AuthServer) handle(buf []byte, client netip.AddrPort, tcp bool) [][]byt
 	if !tcp && !s.rl.allow(client.Addr(), s.RateLimit) {
 		return nil
 	}
+	if !tcp {
+		if out := s.cache.get(buf); out != nil {
+			return [][]byte{out}
+		}
+	}
+	out := s.answerQuery(buf, client, tcp)
+	if !tcp && len(out) == 1 {
+		s.cache.put(buf, out[0])
+	}
+	return out
+}
+
+// answerQuery computes the answers to one raw query.
+func (s *AuthServer) answerQuery(buf []byte, client netip.AddrPort, tcp bool) [][]byte {
 	limit := maxDNSMessage
 	q, early := checkQuery(buf, s.ednsSize())
 	if early != nil {
