@@ -2,13 +2,15 @@
 # compare.sh: measure `protospec bench` side by side with the standard load
 # tools on the same targets, in one go, on loopback only:
 #
-#   protospec bench http1  vs  wrk      against nginx and the reference (protospec serve http1)
-#   protospec bench dns    vs  dnsperf  against nsd   and the reference (protospec serve dns)
+#   protospec bench http1  vs  wrk and h2load --h1  against nginx and the reference (protospec serve http1)
+#   protospec bench dns    vs  dnsperf  against nsd, unbound (a cache in front of nsd) and the reference (protospec serve dns)
 #
 # Runs alternate between the tools (ROUNDS rounds, each RUN_SECS long) and the
-# medians are compared. It prints four ratios:
-#   protospec/wrk on nginx, protospec/dnsperf on nsd        (>= 1.0: the engine keeps up)
-#   reference/nginx (wrk), reference/nsd (dnsperf)          (how fast the references are)
+# medians are compared. It prints the ratios:
+#   protospec/wrk and protospec/h2load on nginx, protospec/dnsperf on nsd and
+#   on unbound                                  (>= 1.0: the engine keeps up)
+#   reference/nginx (wrk), reference/nsd (dnsperf)  (how fast the references are)
+# h2load (Debian nghttp2-client) and unbound are used when installed.
 #
 # Usage: scripts/compare.sh            # needs nginx, nsd, wrk, dnsperf, go
 # Env:   ROUNDS=5 RUN_SECS=5 CONNS=32 HTTP_PATH=/data/1k.bin DNS_CLIENTS=4 DNS_OUTSTANDING=100
@@ -115,6 +117,45 @@ nsd -d -c "$D/nsd.conf" &
 PIDS+=($!)
 wait_tcp "$NSD_PORT"
 
+# ---- unbound (one thread), a cache in front of nsd: it forwards to nsd only
+HAVE_UNBOUND=no
+if command -v unbound >/dev/null; then
+	HAVE_UNBOUND=yes
+	UB_PORT=$(free_port)
+	D=$T/unbound
+	mkdir -p "$D"
+	cat >"$D/unbound.conf" <<EOF
+server:
+  interface: 127.0.0.1@$UB_PORT
+  port: $UB_PORT
+  do-ip6: no
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  directory: "$D"
+  pidfile: "$D/unbound.pid"
+  use-syslog: no
+  logfile: "$D/unbound.log"
+  verbosity: 0
+  num-threads: 1
+  access-control: 127.0.0.0/8 allow
+  module-config: "iterator"
+  outgoing-interface: 127.0.0.1
+  do-not-query-localhost: no
+  local-zone: "test." nodefault
+remote-control:
+  control-enable: no
+forward-zone:
+  name: "test."
+  forward-addr: 127.0.0.1@$NSD_PORT
+EOF
+	unbound -d -c "$D/unbound.conf" &
+	PIDS+=($!)
+	wait_tcp "$UB_PORT"
+fi
+HAVE_H2LOAD=no
+command -v h2load >/dev/null && HAVE_H2LOAD=yes
+
 # ---- the references
 REF_HTTP_PORT=$(free_port)
 "$PS" serve http1 --addr "127.0.0.1:$REF_HTTP_PORT" 2>"$T/ref-http1.log" &
@@ -136,10 +177,20 @@ printf '%s\n' 'www.test A' 'www.test AAAA' 'mail.test A' 'test MX' 'txt.test TXT
 for q in "www.test A" "test MX"; do
 	dig +short +time=2 +tries=1 -p "$NSD_PORT" @127.0.0.1 $q >/dev/null
 done
+if [ $HAVE_UNBOUND = yes ]; then
+	# Fill unbound's cache, so that every run measures cached answers.
+	while read -r name type; do
+		dig +short +time=2 +tries=1 -p "$UB_PORT" @127.0.0.1 "$name" "$type" >/dev/null || true
+	done <"$QUERIES"
+fi
 
 # ---- one measurement each; every function prints requests (queries) per second
 wrk_run() { # port
 	wrk -t2 -c"$CONNS" -d"${RUN_SECS}s" "http://127.0.0.1:$1$HTTP_PATH" | awk '/^Requests\/sec:/ {print $2}'
+}
+h2load_run() { # port; HTTP/1.1 (--h1), the same connections as wrk
+	h2load --h1 -t2 -c"$CONNS" -D "$RUN_SECS" "http://127.0.0.1:$1$HTTP_PATH" 2>/dev/null |
+		awk '/^finished in/ {gsub(",", "", $4); print $4}'
 }
 ps_http_run() { # port
 	"$PS" bench http1 --target "127.0.0.1:$1" -c "$CONNS" -d "${RUN_SECS}s" --paths "$HTTP_PATH" --json --quiet | jq -r .throughput
@@ -173,8 +224,14 @@ for r in $(seq 1 "$ROUNDS"); do
 		measure protospec@nginx ps_http_run "$NGX_PORT"
 		measure dnsperf@nsd dnsperf_run "$NSD_PORT"
 		measure protospec@nsd ps_dns_run "$NSD_PORT"
+		if [ $HAVE_H2LOAD = yes ]; then measure h2load@nginx h2load_run "$NGX_PORT"; fi
+		if [ $HAVE_UNBOUND = yes ]; then
+			measure dnsperf@unbound dnsperf_run "$UB_PORT"
+			measure protospec@unbound ps_dns_run "$UB_PORT"
+		fi
 		measure wrk@reference wrk_run "$REF_HTTP_PORT"
 		measure protospec@ref-http1 ps_http_run "$REF_HTTP_PORT"
+		if [ $HAVE_H2LOAD = yes ]; then measure h2load@reference h2load_run "$REF_HTTP_PORT"; fi
 		if [ $REF_DNS = yes ]; then
 			measure dnsperf@reference dnsperf_run "$REF_DNS_PORT"
 			measure protospec@ref-dns ps_dns_run "$REF_DNS_PORT"
@@ -184,8 +241,14 @@ for r in $(seq 1 "$ROUNDS"); do
 		measure wrk@nginx wrk_run "$NGX_PORT"
 		measure protospec@nsd ps_dns_run "$NSD_PORT"
 		measure dnsperf@nsd dnsperf_run "$NSD_PORT"
+		if [ $HAVE_UNBOUND = yes ]; then
+			measure protospec@unbound ps_dns_run "$UB_PORT"
+			measure dnsperf@unbound dnsperf_run "$UB_PORT"
+		fi
+		if [ $HAVE_H2LOAD = yes ]; then measure h2load@nginx h2load_run "$NGX_PORT"; fi
 		measure protospec@ref-http1 ps_http_run "$REF_HTTP_PORT"
 		measure wrk@reference wrk_run "$REF_HTTP_PORT"
+		if [ $HAVE_H2LOAD = yes ]; then measure h2load@reference h2load_run "$REF_HTTP_PORT"; fi
 		if [ $REF_DNS = yes ]; then
 			measure protospec@ref-dns ps_dns_run "$REF_DNS_PORT"
 			measure dnsperf@reference dnsperf_run "$REF_DNS_PORT"
@@ -198,14 +261,23 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a/b; else 
 
 echo
 echo "medians (requests or queries per second)"
-for k in wrk@nginx protospec@nginx dnsperf@nsd protospec@nsd wrk@reference protospec@ref-http1 dnsperf@reference protospec@ref-dns; do
+for k in wrk@nginx h2load@nginx protospec@nginx dnsperf@nsd protospec@nsd dnsperf@unbound protospec@unbound wrk@reference h2load@reference protospec@ref-http1 dnsperf@reference protospec@ref-dns; do
 	[ -n "${RES[$k]:-}" ] && printf '  %-22s %12.0f   (runs: %s)\n' "$k" "$(median $k)" "${RES[$k]% }"
 done
 echo
 echo "ratios"
 echo "  protospec/wrk on nginx           $(ratio "$(median protospec@nginx)" "$(median wrk@nginx)")"
+if [ $HAVE_H2LOAD = yes ]; then
+	echo "  protospec/h2load on nginx        $(ratio "$(median protospec@nginx)" "$(median h2load@nginx)")"
+fi
 echo "  protospec/dnsperf on nsd         $(ratio "$(median protospec@nsd)" "$(median dnsperf@nsd)")"
+if [ $HAVE_UNBOUND = yes ]; then
+	echo "  protospec/dnsperf on unbound     $(ratio "$(median protospec@unbound)" "$(median dnsperf@unbound)")"
+fi
 echo "  reference/nginx throughput (wrk) $(ratio "$(median wrk@reference)" "$(median wrk@nginx)")"
+if [ $HAVE_H2LOAD = yes ]; then
+	echo "  reference/nginx throughput (h2load) $(ratio "$(median h2load@reference)" "$(median h2load@nginx)")"
+fi
 if [ $REF_DNS = yes ]; then
 	echo "  reference/nsd throughput (dnsperf) $(ratio "$(median dnsperf@reference)" "$(median dnsperf@nsd)")"
 else
