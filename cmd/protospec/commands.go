@@ -10,7 +10,6 @@ import (
 	"runtime/pprof"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -85,7 +84,7 @@ func newTargetsCmd() *cobra.Command {
 		Short: "List the launchers, whether their server is installed, and the protocols they serve",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			tw := newTable(cmd.OutOrStdout())
 			fmt.Fprintln(tw, "TARGET\tPROTOCOLS\tSTATUS\tBASELINE")
 			for _, l := range targets.Launchers() {
 				status := "ready"

@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -268,7 +267,7 @@ func newPcapLsCmd() *cobra.Command {
 				Flows   []*pcap.Flow  `json:"flows"`
 			}{sum, flows})
 		}
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		tw := newTable(out)
 		fmt.Fprintln(tw, "FLOW\tPROTO\tCLIENT\tSERVER\tPACKETS\tBYTES C/S\tMESSAGES\tGAPS\tEND")
 		for _, f := range flows {
 			proto := f.Transport

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -284,7 +283,7 @@ func printList(w io.Writer, run *reports.Run, asJSON bool) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "ID\tLEVEL\tSECTION\tTITLE")
 	for _, l := range out {
 		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\n", l.ID, l.Level, l.Doc, l.Section, l.Title)
