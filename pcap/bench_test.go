@@ -8,7 +8,17 @@ import (
 // BenchmarkReadDecodeReassemble reads, decodes, reassembles and dissects
 // a capture of 2000 HTTP connections held in memory; b.SetBytes makes
 // the MB/s figure the capture file's size per second.
-func BenchmarkReadDecodeReassemble(b *testing.B) {
+func BenchmarkReadDecodeReassemble(b *testing.B) { benchAnalyze(b) }
+
+// BenchmarkAnalyzeOneGoroutine is BenchmarkReadDecodeReassemble with the
+// reading and the analysis on one goroutine, as with GOMAXPROCS=1.
+func BenchmarkAnalyzeOneGoroutine(b *testing.B) {
+	serialOnly = true
+	defer func() { serialOnly = false }()
+	benchAnalyze(b)
+}
+
+func benchAnalyze(b *testing.B) {
 	var buf bytes.Buffer
 	if err := SynthHTTP(&buf, 2000); err != nil {
 		b.Fatal(err)

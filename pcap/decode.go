@@ -8,9 +8,16 @@ import (
 	"github.com/gopacket/gopacket/layers"
 )
 
-// Link types that carry bare IP packets (LINKTYPE_RAW and the platform
-// DLT_RAW values some files store, LINKTYPE_IPV4, LINKTYPE_IPV6).
-var rawLinkTypes = map[layers.LinkType]bool{101: true, 12: true, 14: true, 228: true, 229: true}
+// isRawLinkType reports whether a link type carries bare IP packets
+// (LINKTYPE_RAW and the platform DLT_RAW values some files store,
+// LINKTYPE_IPV4, LINKTYPE_IPV6).
+func isRawLinkType(lt layers.LinkType) bool {
+	switch lt {
+	case 101, 12, 14, 228, 229:
+		return true
+	}
+	return false
+}
 
 // Segment is the transport-level view of one packet: a TCP segment or a
 // UDP datagram between two endpoints.
@@ -41,28 +48,58 @@ type DecodeStats struct {
 // Decoder turns captured packets into Segments with gopacket's
 // DecodingLayerParser, without allocating per packet.
 type Decoder struct {
-	eth     layers.Ethernet
-	dot1q   layers.Dot1Q
-	sll     layers.LinuxSLL
-	sll2    layers.LinuxSLL2
-	lo      layers.Loopback
-	ip4     layers.IPv4
-	ip6     layers.IPv6
-	ip6ext  layers.IPv6ExtensionSkipper
-	tcp     layers.TCP
-	udp     layers.UDP
-	parsers map[gopacket.LayerType]*gopacket.DecodingLayerParser
+	eth    layers.Ethernet
+	dot1q  layers.Dot1Q
+	sll    layers.LinuxSLL
+	sll2   layers.LinuxSLL2
+	lo     layers.Loopback
+	ip4    layers.IPv4
+	ip6    layers.IPv6
+	ip6ext layers.IPv6ExtensionSkipper
+	tcp    layers.TCP
+	udp    layers.UDP
+	// parsers holds one parser per first layer, indexed by the first*
+	// constants.
+	parsers [nFirst]*gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
 	Stats   DecodeStats
 }
 
+// The first layers a packet can start with, as indexes of
+// Decoder.parsers.
+const (
+	firstEthernet = iota
+	firstSLL
+	firstSLL2
+	firstLoopback
+	firstIPv4
+	firstIPv6
+	nFirst
+)
+
+var firstLayers = [nFirst]gopacket.LayerType{
+	firstEthernet: layers.LayerTypeEthernet,
+	firstSLL:      layers.LayerTypeLinuxSLL,
+	firstSLL2:     layers.LayerTypeLinuxSLL2,
+	firstLoopback: layers.LayerTypeLoopback,
+	firstIPv4:     layers.LayerTypeIPv4,
+	firstIPv6:     layers.LayerTypeIPv6,
+}
+
 // NewDecoder returns a Decoder.
 func NewDecoder() *Decoder {
-	d := &Decoder{parsers: map[gopacket.LayerType]*gopacket.DecodingLayerParser{}, decoded: make([]gopacket.LayerType, 0, 8)}
-	for _, first := range []gopacket.LayerType{layers.LayerTypeEthernet, layers.LayerTypeLinuxSLL, layers.LayerTypeLinuxSLL2, layers.LayerTypeLoopback, layers.LayerTypeIPv4, layers.LayerTypeIPv6} {
-		p := gopacket.NewDecodingLayerParser(first, &d.eth, &d.dot1q, &d.sll, &d.sll2, &d.lo, &d.ip4, &d.ip6, &d.ip6ext, &d.tcp, &d.udp)
+	d := &Decoder{decoded: make([]gopacket.LayerType, 0, 8)}
+	for i, first := range firstLayers {
+		// The layer types are small numbers: a slice indexed by them
+		// finds the next decoder faster than the default map.
+		dlc := gopacket.DecodingLayerContainer(gopacket.DecodingLayerSparse(nil))
+		for _, l := range []gopacket.DecodingLayer{&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.lo, &d.ip4, &d.ip6, &d.ip6ext, &d.tcp, &d.udp} {
+			dlc = dlc.Put(l)
+		}
+		p := gopacket.NewDecodingLayerParser(first)
+		p.SetDecodingLayerContainer(dlc)
 		p.IgnoreUnsupported = true
-		d.parsers[first] = p
+		d.parsers[i] = p
 	}
 	return d
 }
@@ -70,31 +107,30 @@ func NewDecoder() *Decoder {
 // Decode fills s from p and reports whether p was a TCP segment or UDP
 // datagram it could read. s.Payload aliases p.Data.
 func (d *Decoder) Decode(p Packet, s *Segment) bool {
-	var first gopacket.LayerType
+	var first int
 	switch {
 	case p.LinkType == layers.LinkTypeEthernet:
-		first = layers.LayerTypeEthernet
+		first = firstEthernet
 	case p.LinkType == layers.LinkTypeLinuxSLL:
-		first = layers.LayerTypeLinuxSLL
+		first = firstSLL
 	case p.LinkType == 276: // LINKTYPE_LINUX_SLL2
-		first = layers.LayerTypeLinuxSLL2
+		first = firstSLL2
 	case p.LinkType == layers.LinkTypeNull || p.LinkType == layers.LinkTypeLoop:
-		first = layers.LayerTypeLoopback
-	case rawLinkTypes[p.LinkType]:
+		first = firstLoopback
+	case isRawLinkType(p.LinkType):
 		if len(p.Data) == 0 {
 			d.Stats.Malformed++
 			return false
 		}
-		first = layers.LayerTypeIPv4
+		first = firstIPv4
 		if p.Data[0]>>4 == 6 {
-			first = layers.LayerTypeIPv6
+			first = firstIPv6
 		}
 	default:
 		d.Stats.UnknownLink++
 		return false
 	}
-	parser := d.parsers[first]
-	err := parser.DecodeLayers(p.Data, &d.decoded)
+	err := d.parsers[first].DecodeLayers(p.Data, &d.decoded)
 	var ip, transport gopacket.LayerType
 	for _, t := range d.decoded {
 		switch t {

@@ -171,7 +171,15 @@ type emitter struct {
 }
 
 func (e *emitter) newMessage(side Side, t time.Time) *Message {
-	return &Message{Flow: e.flow.ID, Proto: e.flow.Proto, Side: side, Time: t, Answers: -1, N: -1}
+	m := new(Message)
+	e.initMessage(m, side, t)
+	return m
+}
+
+// initMessage sets the fields a new message starts with in m, which is
+// zero.
+func (e *emitter) initMessage(m *Message, side Side, t time.Time) {
+	m.Flow, m.Proto, m.Side, m.Time, m.Answers, m.N = e.flow.ID, e.flow.Proto, side, t, -1, -1
 }
 
 // emit numbers m and passes it on.

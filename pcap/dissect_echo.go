@@ -76,7 +76,8 @@ func (d *echoDissector) data(side Side, t time.Time, b []byte) {
 		if i >= 0 {
 			chunk = b[:i+1]
 		}
-		room := maxEchoLine - int(r.n)
+		// Lost bytes count in r.n too and may take it past the limit.
+		room := max(maxEchoLine-int(r.n), 0)
 		if len(chunk) > room {
 			chunk = chunk[:room]
 			i = -2 // cut: emit without a LF

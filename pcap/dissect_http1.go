@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // HTTPInfo is what the HTTP/1 dissector read from a message.
@@ -88,8 +89,12 @@ const (
 )
 
 type httpSide struct {
-	state     httpState
-	buf       []byte
+	state httpState
+	// buf holds the bytes received and not yet framed. Within data it
+	// may be the caller's bytes; between calls it is the start of own.
+	buf []byte
+	// own is the side's storage for buf, kept from message to message.
+	own       []byte
 	msg       *Message
 	raw       rawBuf
 	remaining int64
@@ -106,19 +111,72 @@ type httpDissector struct {
 	e     *emitter
 	o     *Options
 	sides [2]httpSide
-	// requests whose response has not begun, oldest first
+	// requests whose response has not begun, oldest first: queue[qhead:]
 	queue []*Message
+	qhead int
+	// queue0 is the queue's first storage.
+	queue0 [2]*Message
 	// clientLost is set once the client side lost bytes: the queue may
 	// no longer line up with the responses.
 	clientLost bool
 }
 
 func newHTTPDissector(e *emitter, o *Options) *httpDissector {
-	d := &httpDissector{e: e, o: o}
-	for i := range d.sides {
-		d.sides[i].raw = rawBuf{keep: o.KeepRaw, limit: o.MaxMessage}
-	}
+	d := &httpDissector{}
+	d.reset(e, o)
 	return d
+}
+
+// maxKeptBuffer bounds the storage of one side a dissector keeps for the
+// next flow when it is reused.
+const maxKeptBuffer = 16 << 10
+
+// reset readies d for a new flow, keeping the storage it can reuse; with
+// a nil o, it only lets go of the last flow's messages.
+func (d *httpDissector) reset(e *emitter, o *Options) {
+	var own [2][]byte
+	for i := range d.sides {
+		if b := d.sides[i].own; cap(b) <= maxKeptBuffer {
+			own[i] = b[:0]
+		}
+	}
+	queue := d.queue
+	clear(queue[:cap(queue)])
+	if cap(queue) > 64 {
+		queue = nil
+	}
+	*d = httpDissector{e: e, o: o, queue: queue[:0]}
+	if d.queue == nil {
+		d.queue = d.queue0[:0]
+	}
+	for i := range d.sides {
+		if o != nil {
+			d.sides[i].raw = rawBuf{keep: o.KeepRaw, limit: o.MaxMessage}
+		}
+		d.sides[i].own = own[i]
+	}
+}
+
+// queued is the number of requests waiting for their response.
+func (d *httpDissector) queued() int { return len(d.queue) - d.qhead }
+
+// enqueue adds a request at the end of the queue.
+func (d *httpDissector) enqueue(m *Message) {
+	if d.qhead > 0 && (d.qhead == len(d.queue) || len(d.queue) == cap(d.queue)) {
+		n := copy(d.queue, d.queue[d.qhead:])
+		clear(d.queue[n:])
+		d.queue, d.qhead = d.queue[:n], 0
+	}
+	d.queue = append(d.queue, m)
+}
+
+// dequeue removes the oldest request from the queue.
+func (d *httpDissector) dequeue() {
+	d.queue[d.qhead] = nil
+	d.qhead++
+	if d.qhead == len(d.queue) {
+		d.queue, d.qhead = d.queue[:0], 0
+	}
 }
 
 func (d *httpDissector) data(side Side, t time.Time, b []byte) {
@@ -150,8 +208,34 @@ func (d *httpDissector) data(side Side, t time.Time, b []byte) {
 	if len(b) == 0 {
 		return
 	}
-	s.buf = append(s.buf, b...)
+	borrowed := len(s.buf) == 0
+	if borrowed {
+		// Nothing is held: frame b where it is, and copy only what is
+		// left of it at the end.
+		s.buf = b
+	} else {
+		// s.buf starts at the start of s.own (see keep).
+		s.buf = append(s.buf, b...)
+		s.own = s.buf[:0]
+	}
 	d.process(side, t)
+	s.keep(borrowed)
+}
+
+// keep moves the bytes process left in s.buf to the start of s.own, where
+// they stay until the next data: from the caller's bytes when they were
+// borrowed, from further in s.own when bytes before them were framed.
+func (s *httpSide) keep(borrowed bool) {
+	if len(s.buf) == 0 {
+		s.buf = nil
+		return
+	}
+	// s.buf and s.own end at the same place when they share storage, so
+	// they start at the same place when their capacities are equal.
+	if borrowed || cap(s.buf) != cap(s.own) {
+		s.own = append(s.own[:0], s.buf...)
+		s.buf = s.own
+	}
 }
 
 func (d *httpDissector) process(side Side, t time.Time) {
@@ -240,14 +324,17 @@ func (d *httpDissector) process(side Side, t time.Time) {
 			s.raw.write(line)
 			s.msg.HTTP.BodyLen += int64(len(line))
 			s.buf = s.buf[i+1:]
-			text := strings.TrimRight(string(line), "\r\n")
+			text := line
+			for len(text) > 0 && (text[len(text)-1] == '\r' || text[len(text)-1] == '\n') {
+				text = text[:len(text)-1]
+			}
 			if s.state == stTrailer {
-				if text == "" {
+				if len(text) == 0 {
 					d.complete(side)
 				}
 				continue
 			}
-			size, err := parseChunkSize(text)
+			size, err := parseChunkSizeLine(text)
 			if err != nil {
 				s.msg.problem(ruleChunked, "%v", err)
 				d.abandon(side)
@@ -382,13 +469,21 @@ func headerEnd(b []byte) int {
 	return -1
 }
 
-func isTchar(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
+// tchars marks the bytes of a token (RFC 9110 5.6.2).
+var tchars = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			t[c] = true
+		}
 	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
+	for _, c := range []byte("!#$%&'*+-.^_`|~") {
+		t[c] = true
+	}
+	return t
+}()
+
+func isTchar(c byte) bool { return tchars[c] }
 
 func isToken(s string) bool {
 	if s == "" {
@@ -406,6 +501,34 @@ func validVersion(v string) bool {
 	return len(v) == 8 && strings.HasPrefix(v, "HTTP/") && v[5] >= '0' && v[5] <= '9' && v[6] == '.' && v[7] >= '0' && v[7] <= '9'
 }
 
+// parseChunkSizeLine is parseChunkSize for a line without its CRLF, read
+// without a copy when it is only a chunk-size.
+func parseChunkSizeLine(line []byte) (int64, error) {
+	var n int64
+	i := 0
+	for ; i < len(line) && i <= 15; i++ {
+		c := line[i]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			c = 0xff
+		}
+		if c == 0xff {
+			break
+		}
+		n = n<<4 | int64(c)
+	}
+	if i > 0 && i <= 15 && (i == len(line) || line[i] == ';') {
+		return n, nil
+	}
+	return parseChunkSize(string(line))
+}
+
 func parseChunkSize(line string) (int64, error) {
 	size, _, _ := strings.Cut(line, ";")
 	size = strings.TrimRight(size, " \t")
@@ -419,38 +542,139 @@ func parseChunkSize(line string) (int64, error) {
 	return n, nil
 }
 
+// httpInlineFields is how many header fields fit in a message's own
+// allocation; a longer header gets a slice of its own.
+const httpInlineFields = 4
+
+// httpMessage holds a message, its HTTPInfo and room for a few header
+// fields, allocated at once.
+type httpMessage struct {
+	m      Message
+	h      HTTPInfo
+	fields [httpInlineFields]Field
+}
+
+// Field names the dissector acts on.
+const (
+	fieldOther = iota
+	fieldContentLength
+	fieldTransferEncoding
+)
+
+// fieldKind tells the field names the dissector acts on, as
+// strings.ToLower(name) compared with them would.
+func fieldKind(name string) int {
+	// Only C and T lower to c and t: other first bytes name other
+	// fields.
+	if name == "" || (name[0]|0x20 != 'c' && name[0]|0x20 != 't') {
+		return fieldOther
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			// Some non-ASCII letters lower to ASCII ones.
+			switch strings.ToLower(name) {
+			case "content-length":
+				return fieldContentLength
+			case "transfer-encoding":
+				return fieldTransferEncoding
+			}
+			return fieldOther
+		}
+	}
+	switch {
+	case asciiLowerIs(name, "content-length"):
+		return fieldContentLength
+	case asciiLowerIs(name, "transfer-encoding"):
+		return fieldTransferEncoding
+	}
+	return fieldOther
+}
+
+// asciiLowerIs reports whether the ASCII string s in lower case is lower.
+func asciiLowerIs(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// trimOWS is strings.Trim(s, " \t").
+func trimOWS(s string) string {
+	return trimRightOWS(trimLeftOWS(s))
+}
+
+// trimLeftOWS is strings.TrimLeft(s, " \t").
+func trimLeftOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	return s
+}
+
+// trimRightOWS is strings.TrimRight(s, " \t").
+func trimRightOWS(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
 // startMessage parses a start line and header section and decides how the
 // body is framed.
 func (d *httpDissector) startMessage(side Side, t time.Time, head []byte) {
 	s := &d.sides[side]
-	m := d.e.newMessage(side, t)
-	h := &HTTPInfo{Request: side == Client, ContentLength: -1, HeaderLen: len(head)}
+	x := new(httpMessage)
+	m, h := &x.m, &x.h
+	d.e.initMessage(m, side, t)
+	h.Request, h.ContentLength, h.HeaderLen = side == Client, -1, len(head)
 	m.HTTP = h
 	s.msg = m
 	s.raw.write(head)
 	s.holes = false
 	s.afterNoBody = nil
-	lines := strings.Split(strings.TrimRight(string(head), "\r\n"), "\n")
-	for i := range lines {
-		lines[i] = strings.TrimSuffix(lines[i], "\r")
+	// The lines of the header section, without CR before LF; every
+	// string of the message points into this one.
+	text := string(head)
+	for len(text) > 0 && (text[len(text)-1] == '\r' || text[len(text)-1] == '\n') {
+		text = text[:len(text)-1]
 	}
-	start := lines[0]
+	start, rest, more := strings.Cut(text, "\n")
+	start = strings.TrimSuffix(start, "\r")
 	if side == Client {
-		parts := strings.Split(start, " ")
-		if len(parts) != 3 || !isToken(parts[0]) || parts[1] == "" || !validVersion(parts[2]) {
+		// The parts of the request-line between spaces: method, target,
+		// version when there are three.
+		method, after, ok := strings.Cut(start, " ")
+		parts := 1
+		target, version := "", method
+		if ok {
+			parts = 2
+			target, version = after, after
+			if tgt, last, found := strings.Cut(after, " "); found {
+				parts = 3
+				target, version = tgt, last
+				if i := strings.LastIndexByte(last, ' '); i >= 0 {
+					parts = 4 // or more
+					version = last[i+1:]
+				}
+			}
+		}
+		if parts != 3 || !isToken(method) || target == "" || !validVersion(version) {
 			m.problem(ruleRequestLine, "request-line %s is not method SP request-target SP HTTP-version", excerpt([]byte(start), 80))
 		}
-		if len(parts) > 0 {
-			h.Method = parts[0]
-		}
-		if len(parts) > 1 {
-			h.Target = parts[1]
-		}
-		h.Version = parts[len(parts)-1]
+		h.Method, h.Target, h.Version = method, target, version
 		m.Summary = start
 	} else {
-		ver, rest, _ := strings.Cut(start, " ")
-		code, reason, _ := strings.Cut(rest, " ")
+		ver, after, _ := strings.Cut(start, " ")
+		code, reason, _ := strings.Cut(after, " ")
 		h.Version, h.Reason = ver, reason
 		n, err := strconv.Atoi(code)
 		if err != nil || len(code) != 3 || !validVersion(ver) {
@@ -459,9 +683,12 @@ func (d *httpDissector) startMessage(side Side, t time.Time, head []byte) {
 		h.Status = n
 		m.Summary = start
 	}
-	var cls []string
-	var te []string
-	for _, l := range lines[1:] {
+	var clsBuf, teBuf [2]string
+	cls, te := clsBuf[:0], teBuf[:0]
+	for more {
+		var l string
+		l, rest, more = strings.Cut(rest, "\n")
+		l = strings.TrimSuffix(l, "\r")
 		if l == "" {
 			continue
 		}
@@ -474,45 +701,63 @@ func (d *httpDissector) startMessage(side Side, t time.Time, head []byte) {
 			m.problem(ruleFieldLine, "header line without a colon: %s", excerpt([]byte(l), 60))
 			continue
 		}
-		if strings.TrimRight(name, " \t") != name {
+		if trimmed := trimRightOWS(name); trimmed != name {
 			m.problem(ruleNoSpaceColon, "whitespace between field name %q and colon", strings.TrimSpace(name))
-			name = strings.TrimRight(name, " \t")
+			name = trimmed
 		}
 		if !isToken(name) {
 			m.problem(ruleFieldLine, "field name %s is not a token", excerpt([]byte(name), 40))
 		}
-		value = strings.Trim(value, " \t")
+		value = trimOWS(value)
 		if len(h.Header) < maxFields {
+			switch {
+			case h.Header == nil:
+				h.Header = x.fields[:0]
+			case len(h.Header) == cap(h.Header):
+				// Out of room: enough for the lines left.
+				n := len(h.Header) + strings.Count(rest, "\n") + 1
+				h.Header = append(make([]Field, 0, min(n, maxFields)), h.Header...)
+			}
 			h.Header = append(h.Header, Field{name, value})
 		}
-		switch strings.ToLower(name) {
-		case "content-length":
+		switch fieldKind(name) {
+		case fieldContentLength:
 			cls = append(cls, value)
-		case "transfer-encoding":
-			for _, c := range strings.Split(value, ",") {
+		case fieldTransferEncoding:
+			for v := value; ; {
+				c, next, more := strings.Cut(v, ",")
 				if c = strings.ToLower(strings.TrimSpace(c)); c != "" {
 					te = append(te, c)
 				}
+				if !more {
+					break
+				}
+				v = next
 			}
 		}
 	}
 	// Content-Length: one valid value (a list of equal values is
 	// tolerated, RFC 9110 8.6).
 	if len(cls) > 0 {
-		var vals []string
+		var first string
+		same, i := true, 0
 		for _, v := range cls {
-			for _, p := range strings.Split(v, ",") {
-				vals = append(vals, strings.TrimSpace(p))
+			for {
+				p, next, more := strings.Cut(v, ",")
+				if p = strings.TrimSpace(p); i == 0 {
+					first = p
+				} else if p != first {
+					same = false
+				}
+				i++
+				if !more {
+					break
+				}
+				v = next
 			}
 		}
-		n, err := strconv.ParseInt(vals[0], 10, 64)
-		valid := err == nil && n >= 0 && vals[0] != "" && vals[0][0] != '+'
-		for _, v := range vals[1:] {
-			if v != vals[0] {
-				valid = false
-			}
-		}
-		if valid {
+		n, err := strconv.ParseInt(first, 10, 64)
+		if same && err == nil && n >= 0 && first != "" && first[0] != '+' {
 			h.ContentLength = n
 		} else {
 			m.problem(ruleValidCL, "invalid Content-Length %s", excerpt([]byte(strings.Join(cls, ", ")), 60))
@@ -526,8 +771,8 @@ func (d *httpDissector) startMessage(side Side, t time.Time, head []byte) {
 		if h.Version == "HTTP/1.1" && h.Get("Host") == "" && !hasField(h, "Host") {
 			m.problem(ruleHost, "HTTP/1.1 request without a Host header field")
 		}
-		if len(d.queue) < 1024 {
-			d.queue = append(d.queue, m)
+		if d.queued() < 1024 {
+			d.enqueue(m)
 		}
 		switch {
 		case len(te) > 0 && !chunked:
@@ -548,10 +793,10 @@ func (d *httpDissector) startMessage(side Side, t time.Time, head []byte) {
 	// Responses (RFC 9112 6.3).
 	var req *Message
 	interim := h.Status >= 100 && h.Status < 200
-	if len(d.queue) > 0 {
-		req = d.queue[0]
+	if d.queued() > 0 {
+		req = d.queue[d.qhead]
 		if !interim || h.Status == 101 {
-			d.queue = d.queue[1:]
+			d.dequeue()
 		}
 	} else if !d.e.flow.MidStream && !d.clientLost {
 		m.problem(ruleResponseRequest, "response %s without a request", excerpt([]byte(start), 60))

@@ -111,11 +111,15 @@ type Flow struct {
 	sinks   [2]sideSink
 	diss    dissector
 	emit    *emitter
+	em      emitter // what emit points to while the flow is dissected
 	stats   reassemblyStats
 	held    int // out-of-order bytes held
 	decided bool
 	early   []byte // client bytes seen before the protocol was known
 	earlyAt []earlyChunk
+	// expireGen numbers the flow's entries in the analyzer's expiry heap:
+	// only the entry of the current number counts.
+	expireGen uint32
 }
 
 // maxEarly bounds the client bytes kept while a flow's protocol is unknown.
@@ -159,17 +163,44 @@ func (s *sideSink) finished(t time.Time, reset bool) {
 	}
 }
 
+// flowKey identifies a flow whichever way its packets go: its endpoints
+// in a fixed order, as plain bytes that hash and compare fast. (Addresses
+// read from packets have no zone.)
 type flowKey struct {
-	a, b netip.AddrPort
-	udp  bool
+	addr [2][16]byte
+	port [2]uint16
+	// kind holds the address family of each endpoint (kindOf) and
+	// whether the flow is UDP.
+	kind uint32
+}
+
+// kindOf tells an invalid address, IPv4 and IPv6 apart.
+func kindOf(a netip.Addr) uint32 {
+	switch {
+	case a.Is4():
+		return 1
+	case a.Is6():
+		return 2
+	}
+	return 0
 }
 
 func keyOf(s *Segment) flowKey {
-	a, b := s.Src, s.Dst
-	if b.Addr().Less(a.Addr()) || (a.Addr() == b.Addr() && b.Port() < a.Port()) {
-		a, b = b, a
+	a, b := s.Src.Addr(), s.Dst.Addr()
+	k := flowKey{addr: [2][16]byte{a.As16(), b.As16()}, port: [2]uint16{s.Src.Port(), s.Dst.Port()}}
+	ka, kb := kindOf(a), kindOf(b)
+	// Any order of the endpoints does, as long as it is always the same:
+	// by address bytes, family, port.
+	if c := bytes.Compare(k.addr[1][:], k.addr[0][:]); c < 0 || (c == 0 && (kb < ka || (kb == ka && k.port[1] < k.port[0]))) {
+		k.addr[0], k.addr[1] = k.addr[1], k.addr[0]
+		k.port[0], k.port[1] = k.port[1], k.port[0]
+		ka, kb = kb, ka
 	}
-	return flowKey{a, b, s.UDP}
+	k.kind = ka | kb<<2
+	if s.UDP {
+		k.kind |= 1 << 4
+	}
+	return k
 }
 
 // Summary is what Analyze found in a capture.
@@ -197,9 +228,73 @@ type Summary struct {
 	NWarnings int `json:"n_warnings"`
 }
 
+// expiry is an entry of the analyzer's expiry heap: the capture time
+// after which gc may end the flow, at the earliest. An entry whose gen
+// is not the flow's expireGen is stale and is skipped.
+type expiry struct {
+	at  time.Time
+	f   *Flow
+	gen uint32
+}
+
+// expiryHeap orders expiry entries, earliest first.
+type expiryHeap []expiry
+
+func (h *expiryHeap) push(e expiry) {
+	*h = append(*h, e)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !q[i].at.Before(q[p].at) {
+			break
+		}
+		q[i], q[p] = q[p], q[i]
+		i = p
+	}
+}
+
+func (h *expiryHeap) pop() expiry {
+	q := *h
+	e := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q[n] = expiry{}
+	q = q[:n]
+	*h = q
+	q.down(0)
+	return e
+}
+
+func (h expiryHeap) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		c := l
+		if r := l + 1; r < len(h) && h[r].at.Before(h[l].at) {
+			c = r
+		}
+		if !h[c].at.Before(h[i].at) {
+			return
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
+}
+
 type analyzer struct {
-	o       Options
-	flows   map[flowKey]*Flow
+	o     Options
+	flows map[flowKey]*Flow
+	// spare holds HTTP dissectors of ended flows, for new flows to reuse.
+	spare []*httpDissector
+	// last is the flow of the last segment, found again without the map
+	// while the next segments belong to it too; lastKey is its key.
+	last    *Flow
+	lastKey flowKey
+	// expiry holds an entry for every flow tracked, by the time gc may
+	// end it, and stale entries.
+	expiry  expiryHeap
 	sum     Summary
 	held    int
 	nextID  int
@@ -211,6 +306,11 @@ type analyzer struct {
 // Analyze reads every packet of r, reassembles TCP, dissects the flows of
 // the protocols it knows and returns the summary. Messages and flows go
 // to the callbacks as they complete.
+//
+// With more than one processor (GOMAXPROCS), r is read and its packets
+// decoded by a goroutine of Analyze's own, a batch ahead of the analysis;
+// the callbacks still run on the goroutine that called Analyze, in the
+// same order, and r is not touched once Analyze has returned.
 func Analyze(r *Reader, o Options) (*Summary, error) {
 	if o.MaxMessage <= 0 {
 		o.MaxMessage = 1 << 20
@@ -230,30 +330,11 @@ func Analyze(r *Reader, o Options) (*Summary, error) {
 	a := &analyzer{o: o, flows: map[flowKey]*Flow{}}
 	a.sum.Format, a.sum.Compressed = r.Format, r.Compressed
 	dec := NewDecoder()
-	var seg Segment
 	var err error
-	for {
-		var p Packet
-		p, err = r.Next()
-		if err != nil {
-			break
-		}
-		a.packet = p.Index
-		if o.OnProgress != nil && p.Index%ProgressEvery == 0 {
-			st := r.Stats()
-			o.OnProgress(Progress{Packets: st.Packets, Bytes: st.Bytes, Flows: a.nextID, Active: len(a.flows)})
-		}
-		if a.sum.First.IsZero() || p.Timestamp.Before(a.sum.First) {
-			a.sum.First = p.Timestamp
-		}
-		if p.Timestamp.After(a.sum.Last) {
-			a.sum.Last = p.Timestamp
-		}
-		if !dec.Decode(p, &seg) {
-			continue
-		}
-		a.sum.Segments++
-		a.segment(&seg)
+	if pipelined() {
+		err = a.readPipelined(r, dec)
+	} else {
+		err = a.read(r, dec)
 	}
 	for _, f := range a.sortedFlows() {
 		a.finish(f, "open")
@@ -267,6 +348,33 @@ func Analyze(r *Reader, o Options) (*Summary, error) {
 	return &a.sum, err
 }
 
+// read reads, decodes and analyzes every packet of r in turn.
+func (a *analyzer) read(r *Reader, dec *Decoder) error {
+	var seg Segment
+	for {
+		p, err := r.Next()
+		if err != nil {
+			return err
+		}
+		a.packet = p.Index
+		if a.o.OnProgress != nil && p.Index%ProgressEvery == 0 {
+			st := r.Stats()
+			a.o.OnProgress(Progress{Packets: st.Packets, Bytes: st.Bytes, Flows: a.nextID, Active: len(a.flows)})
+		}
+		if a.sum.First.IsZero() || p.Timestamp.Before(a.sum.First) {
+			a.sum.First = p.Timestamp
+		}
+		if p.Timestamp.After(a.sum.Last) {
+			a.sum.Last = p.Timestamp
+		}
+		if !dec.Decode(p, &seg) {
+			continue
+		}
+		a.sum.Segments++
+		a.segment(&seg)
+	}
+}
+
 func (a *analyzer) sortedFlows() []*Flow {
 	out := make([]*Flow, 0, len(a.flows))
 	for _, f := range a.flows {
@@ -277,20 +385,25 @@ func (a *analyzer) sortedFlows() []*Flow {
 }
 
 func (a *analyzer) segment(s *Segment) {
+	// Only a later segment can bring the next collection closer.
 	if s.Time.After(a.lastSeg) {
 		a.lastSeg = s.Time
-	}
-	if a.lastSeg.Sub(a.lastGC) > time.Second {
-		a.gc(a.lastSeg)
+		if a.lastSeg.Sub(a.lastGC) > time.Second {
+			a.gc(a.lastSeg)
+		}
 	}
 	k := keyOf(s)
-	f := a.flows[k]
-	if f == nil {
-		if len(a.flows) >= a.o.MaxFlows {
-			a.evict()
+	f := a.last
+	if f == nil || k != a.lastKey {
+		f = a.flows[k]
+		if f == nil {
+			if len(a.flows) >= a.o.MaxFlows {
+				a.evict()
+			}
+			f = a.newFlow(s)
+			a.flows[k] = f
 		}
-		f = a.newFlow(s)
-		a.flows[k] = f
+		a.last, a.lastKey = f, k
 	}
 	f.Packets++
 	if s.Time.After(f.Last) {
@@ -318,6 +431,7 @@ func (a *analyzer) segment(s *Segment) {
 	if !st.started && !s.SYN && len(s.Payload) > 0 && !f.sawSYN {
 		f.MidStream = true
 	}
+	wasClosed := f.closed()
 	delta := st.segment(s, &f.sinks[side], &f.stats, a.o.MaxFlowBuffer)
 	f.held += delta
 	a.held += delta
@@ -347,6 +461,9 @@ func (a *analyzer) segment(s *Segment) {
 			f.sinks[1-side].finished(s.Time, true)
 		}
 		f.End = "rst"
+	}
+	if !wasClosed && f.closed() {
+		a.schedule(f)
 	}
 	a.sum.PeakBuffer = max(a.sum.PeakBuffer, a.held)
 	for a.held > a.o.MaxBuffer {
@@ -378,8 +495,9 @@ func (a *analyzer) payload(f *Flow, side Side, t time.Time, b []byte) {
 		}
 		f.decided = true
 		if f.Proto != "" && (a.o.Only == "" || a.o.Only == f.Proto) {
-			f.emit = &emitter{flow: f, packet: &a.packet, out: a.o.OnMessage}
-			f.diss = newDissector(f.Proto, f.udp, f.emit, &a.o)
+			f.em = emitter{flow: f, packet: &a.packet, out: a.o.OnMessage}
+			f.emit = &f.em
+			f.diss = a.newDissector(f.Proto, f.udp, f.emit)
 			if f.diss != nil {
 				early := f.early
 				for _, c := range f.earlyAt {
@@ -422,8 +540,33 @@ func (a *analyzer) newFlow(s *Segment) *Flow {
 	for i := range f.sinks {
 		f.sinks[i] = sideSink{f: f, side: Side(i), a: a}
 	}
+	a.schedule(f)
 	a.sum.Flows++
 	return f
+}
+
+// maxSpare bounds the dissectors kept for reuse.
+const maxSpare = 64
+
+// newDissector is newDissector, reusing the HTTP dissector of a flow
+// that ended when there is one.
+func (a *analyzer) newDissector(proto string, udp bool, e *emitter) dissector {
+	if proto == ProtoHTTP1 && !udp && len(a.spare) > 0 {
+		d := a.spare[len(a.spare)-1]
+		a.spare[len(a.spare)-1] = nil
+		a.spare = a.spare[:len(a.spare)-1]
+		d.reset(e, &a.o)
+		return d
+	}
+	return newDissector(proto, udp, e, &a.o)
+}
+
+// release takes back the dissector of a flow that ended.
+func (a *analyzer) release(d dissector) {
+	if h, ok := d.(*httpDissector); ok && len(a.spare) < maxSpare {
+		h.reset(nil, nil)
+		a.spare = append(a.spare, h)
+	}
 }
 
 func (a *analyzer) portProto(port uint16) string {
@@ -462,24 +605,86 @@ func (a *analyzer) finish(f *Flow, end string) {
 	a.sum.GapBytes += f.GapBytes
 	a.sum.Messages += f.Messages
 	delete(a.flows, keyOf(&Segment{Src: f.Client, Dst: f.Server, UDP: f.udp}))
-	f.diss, f.emit = nil, nil
+	if a.last == f {
+		a.last = nil
+	}
+	// Its entry in the expiry heap is stale from now on.
+	f.expireGen++
+	if f.diss != nil {
+		a.release(f.diss)
+	}
+	f.diss, f.emit, f.em = nil, nil, emitter{}
 	if a.o.OnFlow != nil {
 		a.o.OnFlow(f)
 	}
 }
 
-// gc ends flows that are closed or idle.
-func (a *analyzer) gc(now time.Time) {
-	a.lastGC = now
-	var done []*Flow
-	for _, f := range a.flows {
-		closed := f.udp || (f.streams[0].closed && f.streams[1].closed)
-		idle := now.Sub(f.Last)
-		if (closed && idle > 5*time.Second) || idle > a.o.IdleTimeout {
-			done = append(done, f)
+// closed reports whether gc counts the flow as closed.
+func (f *Flow) closed() bool {
+	return f.udp || (f.streams[0].closed && f.streams[1].closed)
+}
+
+// expired reports whether gc ends the flow at now.
+func (a *analyzer) expired(f *Flow, now time.Time) bool {
+	idle := now.Sub(f.Last)
+	return (f.closed() && idle > 5*time.Second) || idle > a.o.IdleTimeout
+}
+
+// schedule gives f a new entry in the expiry heap at the earliest time
+// after which expired can hold given its state now: its last activity
+// plus the idle time it takes. Since Last only grows and a flow closes
+// only once, the time can only come earlier when the flow closes, and
+// schedule must be called then.
+func (a *analyzer) schedule(f *Flow) {
+	wait := a.o.IdleTimeout
+	if f.closed() {
+		wait = min(wait, 5*time.Second)
+	}
+	f.expireGen++
+	a.expiry.push(expiry{at: f.Last.Add(wait), f: f, gen: f.expireGen})
+	if len(a.expiry) > 2*len(a.flows)+1024 {
+		// Mostly stale entries (of flows ended or scheduled anew): keep
+		// the current ones only.
+		q := a.expiry[:0]
+		for _, e := range a.expiry {
+			if e.gen == e.f.expireGen {
+				q = append(q, e)
+			}
+		}
+		clear(a.expiry[len(q):])
+		a.expiry = q
+		for i := len(q)/2 - 1; i >= 0; i-- {
+			q.down(i)
 		}
 	}
+}
+
+// gc ends flows that are closed or idle. Only the flows past the time of
+// their entry in the expiry heap can be; those that are not ended are
+// scheduled anew.
+func (a *analyzer) gc(now time.Time) {
+	a.lastGC = now
+	var done, again []*Flow
+	for len(a.expiry) > 0 && now.After(a.expiry[0].at) {
+		e := a.expiry.pop()
+		f := e.f
+		switch {
+		case e.gen != f.expireGen:
+			// Stale.
+		case a.expired(f, now):
+			f.expireGen++
+			done = append(done, f)
+		default:
+			again = append(again, f)
+		}
+	}
+	for _, f := range again {
+		a.schedule(f)
+	}
 	sort.Slice(done, func(i, j int) bool { return done[i].ID < done[j].ID })
+	if checkExpiry {
+		a.checkExpiry(now, done)
+	}
 	for _, f := range done {
 		end := "idle"
 		if f.End == "rst" {
@@ -488,6 +693,27 @@ func (a *analyzer) gc(now time.Time) {
 			end = "fin"
 		}
 		a.finish(f, end)
+	}
+}
+
+// checkExpiry makes gc compare what it ends with what a look at every
+// flow finds (for the tests).
+var checkExpiry bool
+
+func (a *analyzer) checkExpiry(now time.Time, done []*Flow) {
+	var all []*Flow
+	for _, f := range a.sortedFlows() {
+		if a.expired(f, now) {
+			all = append(all, f)
+		}
+	}
+	if len(all) != len(done) {
+		panic(fmt.Sprintf("pcap: gc at %v ends %d flows, %d are expired", now, len(done), len(all)))
+	}
+	for i := range all {
+		if all[i] != done[i] {
+			panic(fmt.Sprintf("pcap: gc at %v ends flow %d, flow %d is expired", now, done[i].ID, all[i].ID))
+		}
 	}
 }
 
@@ -507,7 +733,8 @@ func (a *analyzer) evict() {
 func (a *analyzer) flushLargest() bool {
 	var big *Flow
 	for _, f := range a.flows {
-		if big == nil || f.held > big.held {
+		// Among equals, the oldest flow: the same choice on every run.
+		if big == nil || f.held > big.held || (f.held == big.held && f.ID < big.ID) {
 			big = f
 		}
 	}
@@ -515,6 +742,7 @@ func (a *analyzer) flushLargest() bool {
 		return false
 	}
 	a.sum.BufferFlushes++
+	wasClosed := big.closed()
 	for i := range big.streams {
 		st := &big.streams[i]
 		before := st.bytes
@@ -522,6 +750,9 @@ func (a *analyzer) flushLargest() bool {
 		big.held += st.bytes - before
 		a.held += st.bytes - before
 		st.checkFin(big.Last, &big.sinks[i])
+	}
+	if !wasClosed && big.closed() {
+		a.schedule(big)
 	}
 	return true
 }

@@ -89,10 +89,14 @@ type Reader struct {
 	Format     Format
 	Compressed bool
 
-	br       *bufio.Reader
-	closer   io.Closer
-	order    binary.ByteOrder
-	buf      []byte
+	br     *bufio.Reader
+	closer io.Closer
+	order  binary.ByteOrder
+	be     bool // order is big-endian
+	buf    []byte
+	// blk, when not nil, holds the rest of the record being read, in
+	// place in br's buffer: the reads of the record come from it.
+	blk      []byte
 	hdr      [32]byte
 	warnings []string
 	nwarn    int
@@ -135,7 +139,7 @@ func OpenFile(path string) (*Reader, error) {
 // Open reads the file header from r and returns a Reader for its packets.
 // The format is decided by magic number; gzip is undone first.
 func Open(in io.Reader) (*Reader, error) {
-	r := &Reader{br: bufio.NewReaderSize(in, 256<<10), buf: make([]byte, 0, 64<<10)}
+	r := &Reader{br: bufio.NewReaderSize(in, 256<<10)}
 	magic, err := r.br.Peek(4)
 	if err != nil {
 		return nil, fmt.Errorf("%w: only %d bytes", ErrFormat, len(magic))
@@ -193,22 +197,89 @@ func (r *Reader) corrupt(format string, args ...any) error {
 	return io.EOF
 }
 
+// peekRecord makes the next n bytes of the file the source of the reads
+// of the record that starts there when they are all buffered: the record
+// is then read in place, without copying. Otherwise (about once per
+// buffer) the record is read from the stream as it comes, which is also
+// what refills the buffer: the reads from the file are the same either
+// way.
+func (r *Reader) peekRecord(n int) {
+	if r.br.Buffered() < n {
+		return
+	}
+	// Neither Peek nor Discard reads when the bytes are buffered; b stays
+	// valid until the next read from br.
+	b, _ := r.br.Peek(n)
+	r.br.Discard(n)
+	r.blk = b
+}
+
+// peekHeader returns the next n bytes of the file when they are buffered,
+// without consuming them.
+func (r *Reader) peekHeader(n int) []byte {
+	if r.br.Buffered() < n {
+		return nil
+	}
+	b, _ := r.br.Peek(n)
+	return b
+}
+
+// readHeader reads a record header like io.ReadFull, without counting
+// the offset.
+func (r *Reader) readHeader(h []byte) (int, error) {
+	if r.blk != nil {
+		n := copy(h, r.blk)
+		r.blk = r.blk[n:]
+		if n < len(h) {
+			return n, io.ErrUnexpectedEOF
+		}
+		return n, nil
+	}
+	return io.ReadFull(r.br, h)
+}
+
+// u32 is r.order.Uint32 without the interface call.
+func (r *Reader) u32(b []byte) uint32 {
+	if r.be {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
 func (r *Reader) readFull(b []byte) error {
-	n, err := io.ReadFull(r.br, b)
+	n, err := r.readHeader(b)
 	r.offset += int64(n)
 	return err
 }
 
 func (r *Reader) discard(n int64) error {
+	if r.blk != nil {
+		m := min(n, int64(len(r.blk)))
+		r.blk = r.blk[m:]
+		r.offset += m
+		if m < n {
+			return io.EOF
+		}
+		return nil
+	}
 	m, err := io.CopyN(io.Discard, r.br, n)
 	r.offset += m
 	return err
 }
 
-// data reads n bytes into the reusable buffer.
+// data reads n bytes into the reusable buffer, or returns them in place
+// when the record is read in place.
 func (r *Reader) data(n int) ([]byte, error) {
+	if r.blk != nil && len(r.blk) >= n {
+		b := r.blk[:n:n]
+		r.blk = r.blk[n:]
+		r.offset += int64(n)
+		return b, nil
+	}
 	if cap(r.buf) < n {
-		r.buf = make([]byte, n)
+		// Records are mostly read in place: this buffer is for the
+		// others, made when the first comes.
+		r.buf = make([]byte, max(n, 64<<10))
 	}
 	b := r.buf[:n]
 	return b, r.readFull(b)
@@ -230,6 +301,7 @@ func (r *Reader) readPcapHeader() error {
 	case 0x4d3cb2a1:
 		r.order, r.nano = binary.BigEndian, true
 	}
+	r.be = r.order == binary.BigEndian
 	if major := r.order.Uint16(h[4:]); major != 2 {
 		r.warnf("pcap version %d.%d (expected 2.4)", major, r.order.Uint16(h[6:]))
 	}
@@ -247,9 +319,9 @@ func (r *Reader) Next() (Packet, error) {
 		var ok bool
 		var err error
 		if r.Format == FormatPcap {
-			p, ok, err = r.nextPcap()
+			ok, err = r.nextPcap(&p)
 		} else {
-			p, ok, err = r.nextNG()
+			ok, err = r.nextNG(&p)
 		}
 		if err != nil {
 			r.done = true
@@ -283,32 +355,41 @@ func (r *Reader) eofErr(err error, what string) error {
 	return err
 }
 
-func (r *Reader) nextPcap() (Packet, bool, error) {
+func (r *Reader) nextPcap(p *Packet) (bool, error) {
+	r.blk = nil
+	if b := r.peekHeader(16); b != nil {
+		if capLen := r.u32(b[8:]); capLen <= MaxPacket {
+			r.peekRecord(16 + int(capLen))
+			if r.blk != nil && r.quickPcap(p) {
+				return true, nil
+			}
+		}
+	}
 	h := r.hdr[:16]
-	n, err := io.ReadFull(r.br, h)
+	n, err := r.readHeader(h)
 	r.offset += int64(n)
 	if err == io.EOF {
 		r.done = true
-		return Packet{}, false, io.EOF
+		return false, io.EOF
 	}
 	if err != nil {
-		return Packet{}, false, r.eofErr(err, "a packet header")
+		return false, r.eofErr(err, "a packet header")
 	}
-	sec, frac := r.order.Uint32(h), r.order.Uint32(h[4:])
-	capLen, origLen := r.order.Uint32(h[8:]), r.order.Uint32(h[12:])
+	sec, frac := r.u32(h), r.u32(h[4:])
+	capLen, origLen := r.u32(h[8:]), r.u32(h[12:])
 	if capLen > MaxPacket {
 		// Nothing after a bogus length can be trusted: the records are
 		// not self-synchronizing.
-		return Packet{}, false, r.corrupt("packet %d: capture length %d is over %d: the rest of the file is unreadable", r.stats.Packets+r.stats.Skipped+1, capLen, MaxPacket)
+		return false, r.corrupt("packet %d: capture length %d is over %d: the rest of the file is unreadable", r.stats.Packets+r.stats.Skipped+1, capLen, MaxPacket)
 	}
 	data, err := r.data(int(capLen))
 	if err != nil {
-		return Packet{}, false, r.eofErr(err, "a packet")
+		return false, r.eofErr(err, "a packet")
 	}
 	if origLen > 1<<24 || (capLen > origLen && origLen != 0) {
 		r.stats.Skipped++
 		r.warnf("packet with capture length %d and wire length %d: skipped", capLen, origLen)
-		return Packet{}, false, nil
+		return false, nil
 	}
 	ns := int64(frac)
 	if !r.nano {
@@ -317,7 +398,30 @@ func (r *Reader) nextPcap() (Packet, bool, error) {
 	if ns >= 1e9 {
 		ns = 1e9 - 1
 	}
-	return Packet{Timestamp: time.Unix(int64(sec), ns).UTC(), Data: data, OrigLen: int(origLen), LinkType: r.linkType}, true, nil
+	*p = Packet{Timestamp: time.Unix(int64(sec), ns).UTC(), Data: data, OrigLen: int(origLen), LinkType: r.linkType}
+	return true, nil
+}
+
+// quickPcap reads the record in r.blk, in one go, when its lengths are
+// plausible (the common case). Otherwise it reports false, having read
+// nothing, and the record is read piece by piece.
+func (r *Reader) quickPcap(p *Packet) bool {
+	b := r.blk
+	capLen, origLen := r.u32(b[8:]), r.u32(b[12:])
+	if origLen > 1<<24 || (capLen > origLen && origLen != 0) {
+		return false
+	}
+	ns := int64(r.u32(b[4:]))
+	if !r.nano {
+		ns *= 1000
+	}
+	if ns >= 1e9 {
+		ns = 1e9 - 1
+	}
+	*p = Packet{Timestamp: time.Unix(int64(r.u32(b)), ns).UTC(), Data: b[16:len(b):len(b)], OrigLen: int(origLen), LinkType: r.linkType}
+	r.offset += int64(len(b))
+	r.blk = nil
+	return true
 }
 
 // pcapng block types.
@@ -329,37 +433,45 @@ const (
 	ngEPB = 0x00000006
 )
 
-func (r *Reader) nextNG() (Packet, bool, error) {
+func (r *Reader) nextNG(p *Packet) (bool, error) {
+	r.blk = nil
+	if b := r.peekHeader(8); b != nil && r.order != nil && binary.LittleEndian.Uint32(b) != ngSHB {
+		if length := r.u32(b[4:]); length >= 12 && length%4 == 0 && length <= maxBlock {
+			r.peekRecord(int(length))
+			if r.blk != nil && r.quickEPB(p) {
+				return true, nil
+			}
+		}
+	}
 	h := r.hdr[:8]
-	n, err := io.ReadFull(r.br, h)
+	n, err := r.readHeader(h)
 	r.offset += int64(n)
 	if err == io.EOF {
 		r.done = true
-		return Packet{}, false, io.EOF
+		return false, io.EOF
 	}
 	if err != nil {
-		return Packet{}, false, r.eofErr(err, "a block header")
+		return false, r.eofErr(err, "a block header")
 	}
 	if binary.LittleEndian.Uint32(h) == ngSHB {
-		return Packet{}, false, r.readSHB(h)
+		return false, r.readSHB(h)
 	}
 	if r.order == nil {
-		return Packet{}, false, r.corrupt("pcapng block before any section header")
+		return false, r.corrupt("pcapng block before any section header")
 	}
-	typ, length := r.order.Uint32(h), r.order.Uint32(h[4:])
+	typ, length := r.u32(h), r.u32(h[4:])
 	if length < 12 || length%4 != 0 || length > maxBlock {
-		return Packet{}, false, r.corrupt("pcapng block of type %#x with bogus length %d", typ, length)
+		return false, r.corrupt("pcapng block of type %#x with bogus length %d", typ, length)
 	}
 	body := int(length) - 12
-	var p Packet
 	var ok bool
 	switch typ {
 	case ngIDB:
 		err = r.readIDB(body)
 	case ngEPB, ngOPB:
-		p, ok, err = r.readEPB(typ, body)
+		*p, ok, err = r.readEPB(typ, body)
 	case ngSPB:
-		p, ok, err = r.readSPB(body)
+		*p, ok, err = r.readSPB(body)
 	default:
 		err = r.discard(int64(body))
 		if err != nil {
@@ -367,15 +479,37 @@ func (r *Reader) nextNG() (Packet, bool, error) {
 		}
 	}
 	if err != nil {
-		return Packet{}, false, err
+		return false, err
 	}
 	if err := r.readFull(r.hdr[:4]); err != nil {
-		return Packet{}, false, r.eofErr(err, "a block trailer")
+		return false, r.eofErr(err, "a block trailer")
 	}
-	if got := r.order.Uint32(r.hdr[:4]); got != length {
-		return Packet{}, false, r.corrupt("pcapng block of type %#x: trailing length %d differs from %d", typ, got, length)
+	if got := r.u32(r.hdr[:4]); got != length {
+		return false, r.corrupt("pcapng block of type %#x: trailing length %d differs from %d", typ, got, length)
 	}
-	return p, ok, nil
+	return ok, nil
+}
+
+// quickEPB reads the block in r.blk, in one go, when it is a well-formed
+// enhanced packet block without options on a known interface: what
+// nearly every packet is. For any other block it reports false, having
+// read nothing, and the block is read piece by piece.
+func (r *Reader) quickEPB(p *Packet) bool {
+	b := r.blk
+	if len(b) < 32 || r.u32(b) != ngEPB {
+		return false
+	}
+	iface, capLen := r.u32(b[8:]), r.u32(b[20:])
+	if capLen > MaxPacket || uint64(iface) >= uint64(len(r.ifaces)) || int(capLen+3)&^3 != len(b)-32 || r.u32(b[len(b)-4:]) != uint32(len(b)) {
+		return false
+	}
+	ifc := &r.ifaces[iface]
+	ts := uint64(r.u32(b[12:]))<<32 | uint64(r.u32(b[16:]))
+	end := 28 + int(capLen)
+	*p = Packet{Data: b[28:end:end], OrigLen: int(r.u32(b[24:])), LinkType: ifc.linkType, Interface: int(iface), Timestamp: r.timestamp(ifc, ts)}
+	r.offset += int64(len(b))
+	r.blk = nil
+	return true
 }
 
 func (r *Reader) readSHB(h []byte) error {
@@ -390,6 +524,7 @@ func (r *Reader) readSHB(h []byte) error {
 	default:
 		return r.corrupt("pcapng section header with bad byte-order magic")
 	}
+	r.be = r.order == binary.BigEndian
 	length := r.order.Uint32(h[4:])
 	if length < 28 || length%4 != 0 || length > maxBlock {
 		return r.corrupt("pcapng section header with bogus length %d", length)
@@ -452,14 +587,22 @@ func (r *Reader) readIDB(body int) error {
 	return nil
 }
 
-func (r *Reader) timestamp(ifc ngIface, ts uint64) time.Time {
-	sec := int64(ts / ifc.tsUnits)
-	rem := ts % ifc.tsUnits
-	var ns int64
-	if ifc.tsUnits <= 1e9 {
-		ns = int64(rem * (1e9 / ifc.tsUnits))
-	} else {
-		ns = int64(rem / (ifc.tsUnits / 1e9))
+func (r *Reader) timestamp(ifc *ngIface, ts uint64) time.Time {
+	var sec, ns int64
+	switch ifc.tsUnits {
+	// The usual resolutions, divided by constants.
+	case 1e6:
+		sec, ns = int64(ts/1e6), int64(ts%1e6*1e3)
+	case 1e9:
+		sec, ns = int64(ts/1e9), int64(ts%1e9)
+	default:
+		sec = int64(ts / ifc.tsUnits)
+		rem := ts % ifc.tsUnits
+		if ifc.tsUnits <= 1e9 {
+			ns = int64(rem * (1e9 / ifc.tsUnits))
+		} else {
+			ns = int64(rem / (ifc.tsUnits / 1e9))
+		}
 	}
 	return time.Unix(sec+ifc.tsOffset, ns).UTC()
 }
@@ -477,10 +620,10 @@ func (r *Reader) readEPB(typ uint32, body int) (Packet, bool, error) {
 	if typ == ngOPB {
 		iface = int(r.order.Uint16(h))
 	} else {
-		iface = int(r.order.Uint32(h))
+		iface = int(r.u32(h))
 	}
-	ts := uint64(r.order.Uint32(h[4:]))<<32 | uint64(r.order.Uint32(h[8:]))
-	capLen, origLen := r.order.Uint32(h[12:]), r.order.Uint32(h[16:])
+	ts := uint64(r.u32(h[4:]))<<32 | uint64(r.u32(h[8:]))
+	capLen, origLen := r.u32(h[12:]), r.u32(h[16:])
 	padded := int64(capLen+3) &^ 3
 	if int64(capLen) > int64(body) || padded > int64(body) || capLen > MaxPacket || iface >= len(r.ifaces) {
 		r.stats.Skipped++
@@ -499,13 +642,20 @@ func (r *Reader) readEPB(typ uint32, body int) (Packet, bool, error) {
 	if err != nil {
 		return Packet{}, false, r.eofErr(err, "a packet")
 	}
-	data = data[:capLen]
-	p := Packet{Data: data, OrigLen: int(origLen), LinkType: r.ifaces[iface].linkType, Interface: iface, Timestamp: r.timestamp(r.ifaces[iface], ts)}
+	data = data[:capLen:capLen]
+	ifc := &r.ifaces[iface]
+	p := Packet{Data: data, OrigLen: int(origLen), LinkType: ifc.linkType, Interface: iface, Timestamp: r.timestamp(ifc, ts)}
 	rest := body - int(padded)
 	if rest > 0 && rest <= 1<<16 {
-		opts := make([]byte, rest)
-		if err := r.readFull(opts); err != nil {
-			return Packet{}, false, r.eofErr(err, "packet options")
+		var opts []byte
+		if r.blk != nil && len(r.blk) >= rest {
+			opts, r.blk = r.blk[:rest], r.blk[rest:]
+			r.offset += int64(rest)
+		} else {
+			opts = make([]byte, rest)
+			if err := r.readFull(opts); err != nil {
+				return Packet{}, false, r.eofErr(err, "packet options")
+			}
 		}
 		r.options(opts, func(code uint16, v []byte) {
 			if code == 1 && p.Comment == "" {

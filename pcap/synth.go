@@ -32,6 +32,30 @@ type Writer struct {
 	ng      *pcapgo.NgWriter
 	buf     gopacket.SerializeBuffer
 	packets int
+	l       packetLayers
+}
+
+// packetLayers are the layers of the packet being built, reused from one
+// packet to the next.
+type packetLayers struct {
+	eth      layers.Ethernet
+	ip4      layers.IPv4
+	ip6      layers.IPv6
+	tcp      layers.TCP
+	udp      layers.UDP
+	payload  gopacket.Payload
+	src, dst [16]byte
+	mss      [2]byte
+	opts     [1]layers.TCPOption
+}
+
+// serialize builds the packet of the layers given and the payload in
+// w.buf.
+func (w *Writer) serialize(ip, transport gopacket.SerializableLayer, payload []byte) error {
+	w.l.payload = payload
+	err := gopacket.SerializeLayers(w.buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, &w.l.eth, ip, transport, &w.l.payload)
+	w.l.payload = nil
+	return err
 }
 
 // NewWriter starts a pcapng capture on w.
@@ -67,9 +91,11 @@ func (w *Writer) WriteFrame(ts time.Time, frame []byte, comment string) error {
 	return w.ng.WritePacketWithOptions(ci, frame, opts)
 }
 
-// ipLayers returns the Ethernet and IP layers of a packet from src to dst.
-func ipLayers(src, dst netip.Addr, proto layers.IPProtocol, fromClient bool) (*layers.Ethernet, gopacket.NetworkLayer, gopacket.SerializableLayer, error) {
-	eth := &layers.Ethernet{SrcMAC: clientMAC, DstMAC: serverMAC}
+// ipLayers sets the Ethernet and IP layers of a packet from src to dst
+// in w.l and returns the IP layer.
+func (w *Writer) ipLayers(src, dst netip.Addr, proto layers.IPProtocol, fromClient bool) (gopacket.NetworkLayer, gopacket.SerializableLayer, error) {
+	eth := &w.l.eth
+	*eth = layers.Ethernet{SrcMAC: clientMAC, DstMAC: serverMAC}
 	if !fromClient {
 		eth.SrcMAC, eth.DstMAC = serverMAC, clientMAC
 	}
@@ -77,14 +103,18 @@ func ipLayers(src, dst netip.Addr, proto layers.IPProtocol, fromClient bool) (*l
 	switch {
 	case src.Is4() && dst.Is4():
 		eth.EthernetType = layers.EthernetTypeIPv4
-		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: proto, Flags: layers.IPv4DontFragment, SrcIP: src.AsSlice(), DstIP: dst.AsSlice()}
-		return eth, ip, ip, nil
+		s, d := src.As4(), dst.As4()
+		ip := &w.l.ip4
+		*ip = layers.IPv4{Version: 4, TTL: 64, Protocol: proto, Flags: layers.IPv4DontFragment, SrcIP: w.l.src[:copy(w.l.src[:], s[:])], DstIP: w.l.dst[:copy(w.l.dst[:], d[:])]}
+		return ip, ip, nil
 	case src.Is6() && dst.Is6():
 		eth.EthernetType = layers.EthernetTypeIPv6
-		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: proto, SrcIP: src.AsSlice(), DstIP: dst.AsSlice()}
-		return eth, ip, ip, nil
+		w.l.src, w.l.dst = src.As16(), dst.As16()
+		ip := &w.l.ip6
+		*ip = layers.IPv6{Version: 6, HopLimit: 64, NextHeader: proto, SrcIP: w.l.src[:], DstIP: w.l.dst[:]}
+		return ip, ip, nil
 	}
-	return nil, nil, nil, fmt.Errorf("pcap: cannot make a packet from %v to %v (address families differ or are invalid)", src, dst)
+	return nil, nil, fmt.Errorf("pcap: cannot make a packet from %v to %v (address families differ or are invalid)", src, dst)
 }
 
 // UDP writes one UDP datagram from src to dst. fromClient picks the MAC
@@ -93,15 +123,16 @@ func (w *Writer) UDP(ts time.Time, src, dst netip.AddrPort, fromClient bool, pay
 	if len(payload) > 65507 {
 		return errors.New("pcap: UDP payload larger than 65507 bytes")
 	}
-	eth, nl, ip, err := ipLayers(src.Addr(), dst.Addr(), layers.IPProtocolUDP, fromClient)
+	nl, ip, err := w.ipLayers(src.Addr(), dst.Addr(), layers.IPProtocolUDP, fromClient)
 	if err != nil {
 		return err
 	}
-	udp := &layers.UDP{SrcPort: layers.UDPPort(src.Port()), DstPort: layers.UDPPort(dst.Port())}
+	udp := &w.l.udp
+	*udp = layers.UDP{SrcPort: layers.UDPPort(src.Port()), DstPort: layers.UDPPort(dst.Port())}
 	if err := udp.SetNetworkLayerForChecksum(nl); err != nil {
 		return err
 	}
-	if err := gopacket.SerializeLayers(w.buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, udp, gopacket.Payload(payload)); err != nil {
+	if err := w.serialize(ip, udp, payload); err != nil {
 		return fmt.Errorf("pcap: building a UDP packet: %w", err)
 	}
 	return w.WriteFrame(ts, w.buf.Bytes(), comment)
@@ -152,11 +183,13 @@ func (c *TCPConn) segment(ts time.Time, fromClient bool, flags string, payload [
 		src, dst = dst, src
 		seq, ack = ack, seq
 	}
-	eth, nl, ip, err := ipLayers(src.Addr(), dst.Addr(), layers.IPProtocolTCP, fromClient)
+	w := c.w
+	nl, ip, err := w.ipLayers(src.Addr(), dst.Addr(), layers.IPProtocolTCP, fromClient)
 	if err != nil {
 		return err
 	}
-	tcp := &layers.TCP{SrcPort: layers.TCPPort(src.Port()), DstPort: layers.TCPPort(dst.Port()), Seq: seq, Window: 65535}
+	tcp := &w.l.tcp
+	*tcp = layers.TCP{SrcPort: layers.TCPPort(src.Port()), DstPort: layers.TCPPort(dst.Port()), Seq: seq, Window: 65535}
 	for _, f := range flags {
 		switch f {
 		case 'S':
@@ -175,12 +208,14 @@ func (c *TCPConn) segment(ts time.Time, fromClient bool, flags string, payload [
 		tcp.Ack = ack
 	}
 	if tcp.SYN {
-		tcp.Options = []layers.TCPOption{{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: []byte{byte(c.MSS >> 8), byte(c.MSS)}}}
+		w.l.mss = [2]byte{byte(c.MSS >> 8), byte(c.MSS)}
+		w.l.opts[0] = layers.TCPOption{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: w.l.mss[:]}
+		tcp.Options = w.l.opts[:]
 	}
 	if err := tcp.SetNetworkLayerForChecksum(nl); err != nil {
 		return err
 	}
-	if err := gopacket.SerializeLayers(c.w.buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, tcp, gopacket.Payload(payload)); err != nil {
+	if err := w.serialize(ip, tcp, payload); err != nil {
 		return fmt.Errorf("pcap: building a TCP packet: %w", err)
 	}
 	n := uint32(len(payload))
@@ -192,7 +227,7 @@ func (c *TCPConn) segment(ts time.Time, fromClient bool, flags string, payload [
 	} else {
 		c.sseq += n
 	}
-	return c.w.WriteFrame(ts, c.w.buf.Bytes(), c.Comment)
+	return w.WriteFrame(ts, w.buf.Bytes(), c.Comment)
 }
 
 // Handshake writes SYN, SYN-ACK and ACK.
