@@ -28,7 +28,8 @@ func newServeCmd() *cobra.Command {
 		Example: `  protospec serve echo --addr 127.0.0.1:7000                 # uppercase on TCP and UDP
   protospec serve echo --addr 127.0.0.1:7007 --service echo
   protospec serve http1 --addr 127.0.0.1:8080 --root ./docroot
-  protospec serve dns --addr 127.0.0.1:5300 --hierarchy      # dig @127.0.0.10 -p 5300 gaia.cs.umass.edu`,
+  protospec serve dns --addr 127.0.0.1:5300 --hierarchy      # dig @127.0.0.10 -p 5300 gaia.cs.umass.edu
+  protospec serve dns --addr 127.0.0.1:5300 --param udp-workers=4   # goroutines per UDP socket (default 1)`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p := map[string]string{}

@@ -105,7 +105,13 @@ func TestPacketCacheBounded(t *testing.T) {
 // The batched UDP loop answers a burst of queries, each to its sender, and
 // a query of nearly the largest size.
 func TestBatchedUDPBurst(t *testing.T) {
-	s := &AuthServer{}
+	for _, workers := range []int{0, 1, 3} {
+		t.Run(strconv.Itoa(workers)+"-workers", func(t *testing.T) { testBatchedUDPBurst(t, workers) })
+	}
+}
+
+func testBatchedUDPBurst(t *testing.T, workers int) {
+	s := &AuthServer{UDPWorkers: workers}
 	udp, _ := startAuth(t, s)
 	var conns []net.Conn
 	for range 4 {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"runtime"
 	"sync"
 	"time"
 
@@ -16,13 +15,13 @@ import (
 const udpBatch = 32
 
 // serveUDPBatched answers the datagrams arriving on pc with a handler that
-// never blocks (the authoritative server's): GOMAXPROCS workers each read
+// never blocks (the authoritative server's): each worker reads
 // up to udpBatch datagrams with one recvmmsg, answer them in turn and send
 // the answers with one sendmmsg. One system call per batch instead of two
 // per query is most of what an authoritative server's throughput is made
-// of. A pc that is not a UDP socket (an in-memory one, say) is served by
-// serveUDP.
-func (c *serveCore) serveUDPBatched(pc net.PacketConn, h handleFunc) error {
+// of. workers goroutines (at least 1) read the socket. A pc that is not a
+// UDP socket (an in-memory one, say) is served by serveUDP.
+func (c *serveCore) serveUDPBatched(pc net.PacketConn, h handleFunc, workers int) error {
 	uc, ok := pc.(*net.UDPConn)
 	if !ok {
 		return c.serveUDP(pc, h)
@@ -35,7 +34,7 @@ func (c *serveCore) serveUDPBatched(pc net.PacketConn, h handleFunc) error {
 	// ipv4.PacketConn's batches are plain recvmmsg/sendmmsg with the
 	// address in the family the socket has, so they serve IPv6 too.
 	bc := ipv4.NewPacketConn(uc)
-	workers := max(1, runtime.GOMAXPROCS(0))
+	workers = max(1, workers)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for i := range workers {

@@ -248,6 +248,13 @@ func serveDNS(ctx context.Context, opts ServeOptions) error {
 			return err
 		}
 		s := &refdns.AuthServer{Zones: zones, AllowTransfer: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+		if v := opts.Params["udp-workers"]; v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 64 {
+				return fmt.Errorf("udp-workers %q: want a number of goroutines from 1 to 64", v)
+			}
+			s.UDPWorkers = n
+		}
 		fmt.Fprintf(log, "authoritative for test. and 0.0.127.in-addr.arpa. on udp://%s and tcp://%s\n", pc.LocalAddr(), ln.Addr())
 		fmt.Fprintf(log, "try: dig @%s -p %d www.test A\n", host, ln.Addr().(*net.TCPAddr).Port)
 		return serveUntil(ctx, func() error { return s.ServeUDP(pc) }, func() error { return s.ServeTCP(ln) }, s.Close)
