@@ -3,7 +3,9 @@ package dnsfuzz
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,9 +141,12 @@ func hasEmptyName(rr mdns.RR) bool {
 	return false
 }
 
+// knownQuirk returns the first quirk, in name order, that explains err
+// for m (several may: a short SOA has both an empty name and a zero last
+// field), or "".
 func knownQuirk(m *mdns.Msg, err error) string {
-	for name, match := range quirks {
-		if match(m, err) {
+	for _, name := range slices.Sorted(maps.Keys(quirks)) {
+		if quirks[name](m, err) {
 			return name
 		}
 	}
@@ -217,7 +222,7 @@ func TestKnownQuirks(t *testing.T) {
 	// extended-rcode-without-opt: packing an extended rcode with no OPT.
 	m2 := new(mdns.Msg)
 	m2.Rcode = mdns.RcodeBadVers
-	if _, err := m2.Pack(); knownQuirk(m2, err) != "extended-rcode-without-opt" {
+	if _, err := m2.Pack(); !quirks["extended-rcode-without-opt"](m2, err) {
 		t.Fatalf("quirk extended-rcode-without-opt not matched: %v", err)
 	}
 	// empty-rdata-names: an SOA with RDLENGTH 0 (the fuzzer's input).
@@ -233,7 +238,7 @@ func TestKnownQuirks(t *testing.T) {
 	err = new(mdns.Msg).Unpack(packed)
 	if err == nil {
 		t.Log("miekg/dns round-trips an SOA with empty RDATA now: the empty-rdata-names quirk can go")
-	} else if q := knownQuirk(m3, err); q != "empty-rdata-names" {
+	} else if !quirks["empty-rdata-names"](m3, err) {
 		t.Fatalf("quirk empty-rdata-names not matched: %v", err)
 	}
 	if err := roundTrip(in); err != nil {
