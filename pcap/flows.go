@@ -2,6 +2,7 @@ package pcap
 
 import (
 	"bytes"
+	"container/heap"
 	"errors"
 	"fmt"
 	"io"
@@ -237,50 +238,19 @@ type expiry struct {
 	gen uint32
 }
 
-// expiryHeap orders expiry entries, earliest first.
+// expiryHeap orders expiry entries, earliest first (container/heap).
 type expiryHeap []expiry
 
-func (h *expiryHeap) push(e expiry) {
-	*h = append(*h, e)
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiry)) }
+func (h *expiryHeap) Pop() any {
 	q := *h
-	for i := len(q) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !q[i].at.Before(q[p].at) {
-			break
-		}
-		q[i], q[p] = q[p], q[i]
-		i = p
-	}
-}
-
-func (h *expiryHeap) pop() expiry {
-	q := *h
-	e := q[0]
-	n := len(q) - 1
-	q[0] = q[n]
-	q[n] = expiry{}
-	q = q[:n]
-	*h = q
-	q.down(0)
+	e := q[len(q)-1]
+	q[len(q)-1] = expiry{}
+	*h = q[:len(q)-1]
 	return e
-}
-
-func (h expiryHeap) down(i int) {
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		c := l
-		if r := l + 1; r < len(h) && h[r].at.Before(h[l].at) {
-			c = r
-		}
-		if !h[c].at.Before(h[i].at) {
-			return
-		}
-		h[i], h[c] = h[c], h[i]
-		i = c
-	}
 }
 
 type analyzer struct {
@@ -641,7 +611,7 @@ func (a *analyzer) schedule(f *Flow) {
 		wait = min(wait, 5*time.Second)
 	}
 	f.expireGen++
-	a.expiry.push(expiry{at: f.Last.Add(wait), f: f, gen: f.expireGen})
+	heap.Push(&a.expiry, expiry{at: f.Last.Add(wait), f: f, gen: f.expireGen})
 	if len(a.expiry) > 2*len(a.flows)+1024 {
 		// Mostly stale entries (of flows ended or scheduled anew): keep
 		// the current ones only.
@@ -653,9 +623,7 @@ func (a *analyzer) schedule(f *Flow) {
 		}
 		clear(a.expiry[len(q):])
 		a.expiry = q
-		for i := len(q)/2 - 1; i >= 0; i-- {
-			q.down(i)
-		}
+		heap.Init(&a.expiry)
 	}
 }
 
@@ -666,7 +634,7 @@ func (a *analyzer) gc(now time.Time) {
 	a.lastGC = now
 	var done, again []*Flow
 	for len(a.expiry) > 0 && now.After(a.expiry[0].at) {
-		e := a.expiry.pop()
+		e := heap.Pop(&a.expiry).(expiry)
 		f := e.f
 		switch {
 		case e.gen != f.expireGen:
