@@ -125,17 +125,10 @@ func (c *serveCore) serveUDP(pc net.PacketConn, h handleFunc) error {
 		_ = pc.SetReadDeadline(time.Now().Add(readPoll))
 		n, from, err := pc.ReadFrom(buf)
 		if err != nil {
-			if c.isClosed() {
-				return nil
+			if stop, ret := c.readFailed(err); stop {
+				return ret
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return err
-			}
-			continue // ICMP-induced and other transient errors
+			continue
 		}
 		pkt := append([]byte(nil), buf[:n]...)
 		client := normalize(addrPort(from))
@@ -156,6 +149,20 @@ func (c *serveCore) serveUDP(pc net.PacketConn, h handleFunc) error {
 			}
 		}()
 	}
+}
+
+// readFailed classifies an error of a UDP socket's read: the loop stops
+// (returning ret) once the server is closed or the socket is; it goes on
+// after a read deadline (which only lets it notice Close) and after
+// ICMP-induced and other transient errors.
+func (c *serveCore) readFailed(err error) (stop bool, ret error) {
+	switch {
+	case c.isClosed():
+		return true, nil
+	case errors.Is(err, net.ErrClosed):
+		return true, err
+	}
+	return false, nil
 }
 
 // serveTCP accepts connections until Close; each carries any number of

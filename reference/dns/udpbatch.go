@@ -66,17 +66,13 @@ func (c *serveCore) udpWorker(uc *net.UDPConn, bc *ipv4.PacketConn, h handleFunc
 		}
 		n, err := bc.ReadBatch(in, 0)
 		if err != nil {
-			if c.isClosed() {
-				return nil
+			if stop, ret := c.readFailed(err); stop {
+				return ret
 			}
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				deadline = time.Time{}
-				continue
+				deadline = time.Time{} // set a new one
 			}
-			if errors.Is(err, net.ErrClosed) {
-				return err
-			}
-			continue // ICMP-induced and other transient errors
+			continue
 		}
 		out = out[:0]
 		for i := range in[:n] {
