@@ -21,12 +21,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	// Suites register their protocols and specs; launchers register
-	// themselves.
-	_ "github.com/protospec/protospec/suites/dns"
-	_ "github.com/protospec/protospec/suites/echo"
-	_ "github.com/protospec/protospec/suites/http1"
-	_ "github.com/protospec/protospec/targets/all"
+	// Every protocol's rooms and every launcher register themselves.
+	_ "github.com/protospec/protospec/protocols"
 )
 
 // Exit codes.

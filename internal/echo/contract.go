@@ -1,0 +1,22 @@
+// Package echo is the contract of the echo protocol family that every room
+// of it shares (reference/echo, suites/echo, fuzz/echo, pcap/echo and the
+// xinetd launcher): its name and its services with their well-known ports.
+package echo
+
+import "github.com/protospec/protospec/internal/protocol"
+
+// Name is the protocol's name in every registry and on the command line.
+const Name = "echo"
+
+// Contract is the echo family's contract.
+var Contract = protocol.Register(protocol.Contract{
+	Name:  Name,
+	Title: "socket services: RFC 862 echo, uppercase, RFC 863 discard, RFC 864 chargen, RFC 867 daytime",
+	Services: []protocol.Service{
+		{Name: "echo", Transport: "tcp", Port: 7}, {Name: "echo", Transport: "udp", Port: 7},
+		{Name: "uppercase", Transport: "tcp"}, {Name: "uppercase", Transport: "udp"},
+		{Name: "discard", Transport: "tcp", Port: 9}, {Name: "discard", Transport: "udp", Port: 9},
+		{Name: "daytime", Transport: "tcp", Port: 13}, {Name: "daytime", Transport: "udp", Port: 13},
+		{Name: "chargen", Transport: "tcp", Port: 19}, {Name: "chargen", Transport: "udp", Port: 19},
+	},
+})

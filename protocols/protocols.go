@@ -1,0 +1,25 @@
+// Package protocols compiles in every protocol protospec ships: importing
+// it registers each protocol's contract, reference, suite, pcap dissector,
+// fuzz model and load client, and every launcher. It is the one file that
+// names the protocols; adding a protocol adds its rooms' import lines here
+// and nothing else outside the protocol's own folders.
+//
+//	import _ "github.com/protospec/protospec/protocols"
+package protocols
+
+import (
+	// echo
+	_ "github.com/protospec/protospec/internal/echo"
+	_ "github.com/protospec/protospec/suites/echo"
+
+	// http1
+	_ "github.com/protospec/protospec/internal/http1"
+	_ "github.com/protospec/protospec/suites/http1"
+
+	// dns
+	_ "github.com/protospec/protospec/internal/dns"
+	_ "github.com/protospec/protospec/suites/dns"
+
+	// every launcher, the reference launcher among them
+	_ "github.com/protospec/protospec/targets/all"
+)
