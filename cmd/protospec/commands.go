@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/protospec/protospec/internal/protocol"
 	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/targets"
 	"github.com/protospec/protospec/targets/reference"
@@ -184,22 +185,21 @@ func newFixturesCmd() *cobra.Command {
 		Example: "  protospec fixtures http1 --out ./docroot",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := protocolArg(args)
-			if err != nil {
-				return err
+			c, ok := protocol.Lookup(args[0])
+			if !ok {
+				return usageErr("unknown protocol %q (known: %s)", args[0], strings.Join(protocol.Names(), ", "))
 			}
-			w := p.Fixtures
-			if w == nil {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s needs no fixtures: its specs send everything they check\n", p.Name)
+			if c.Fixture == nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s needs no fixtures: its specs send everything they check\n", c.Name)
 				return nil
 			}
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return usageErr("%v", err)
 			}
-			if err := w(out); err != nil {
-				return usageErr("exporting %s fixtures: %v", p.Name, err)
+			if err := c.Fixture(out); err != nil {
+				return usageErr("exporting %s fixtures: %v", c.Name, err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote the %s fixtures to %s\n", p.Name, out)
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote the %s fixtures to %s\n", c.Name, out)
 			return nil
 		},
 	}

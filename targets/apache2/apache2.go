@@ -1,5 +1,5 @@
 // Package apache2 launches the Apache HTTP Server (Debian's apache2) as an
-// HTTP/1.1 target: it writes the fixture of internal/fixture/http1 and an
+// HTTP/1.1 target: it writes the fixture of internal/http1 and an
 // httpd.conf of its own into a work directory (Debian's /etc/apache2 and
 // a2enmod are not used: modules are loaded from /usr/lib/apache2/modules),
 // starts apache2 in the foreground on a free 127.0.0.1 port and stops it by
@@ -23,7 +23,7 @@ import (
 	"strconv"
 	"strings"
 
-	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/targets"
 )
 
@@ -57,14 +57,14 @@ var modules = []string{
 // Features offered by this launcher, and the reasons for those that are not.
 var (
 	features = map[string]bool{
-		targets.HTTPRedirect: true,
-		targets.HTTPUpload:   true,
-		targets.HTTPTrace:    true,
+		fixture.FeatureRedirect: true,
+		fixture.FeatureUpload:   true,
+		fixture.FeatureTrace:    true,
 	}
 	reasons = map[string]string{
-		targets.HTTPEcho:    "apache2 serves static files only: no /echo endpoint",
-		targets.HTTPForm:    "apache2 serves static files only: no /form endpoint",
-		targets.HTTPSession: "apache2 serves static files only: no /session endpoint",
+		fixture.FeatureEcho:    "apache2 serves static files only: no /echo endpoint",
+		fixture.FeatureForm:    "apache2 serves static files only: no /form endpoint",
+		fixture.FeatureSession: "apache2 serves static files only: no /session endpoint",
 	}
 )
 
@@ -106,7 +106,7 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 			return []string{bin, "-d", dir, "-f", confPath, "-DFOREGROUND"}, nil
 		},
 		Probe: func(addr string) func(context.Context) error {
-			return targets.HTTPGetProbe(addr, "/hello.txt")
+			return fixture.GetProbe(addr, "/hello.txt")
 		},
 		ServerLog: "error.log",
 		Prefix:    "apache2: ",

@@ -1,5 +1,5 @@
 // Package nginx launches nginx as an HTTP/1.1 target: it writes the
-// fixture of internal/fixture/http1 and an nginx.conf into a work
+// fixture of internal/http1 and an nginx.conf into a work
 // directory, starts nginx in the foreground on a free 127.0.0.1 port and
 // stops it by PID on Close.
 //
@@ -19,7 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/targets"
 )
 
@@ -41,14 +41,14 @@ var freePorts = targets.FreePorts
 // Features offered by this launcher, and the reasons for those that are not.
 var (
 	features = map[string]bool{
-		targets.HTTPRedirect: true,
-		targets.HTTPUpload:   true,
+		fixture.FeatureRedirect: true,
+		fixture.FeatureUpload:   true,
 	}
 	reasons = map[string]string{
-		targets.HTTPTrace:   "nginx has no TRACE (returns 405)",
-		targets.HTTPEcho:    "nginx serves static files only: no /echo endpoint",
-		targets.HTTPForm:    "nginx serves static files only: no /form endpoint",
-		targets.HTTPSession: "nginx serves static files only: no /session endpoint (it keeps no server-side state to count visits)",
+		fixture.FeatureTrace:   "nginx has no TRACE (returns 405)",
+		fixture.FeatureEcho:    "nginx serves static files only: no /echo endpoint",
+		fixture.FeatureForm:    "nginx serves static files only: no /form endpoint",
+		fixture.FeatureSession: "nginx serves static files only: no /session endpoint (it keeps no server-side state to count visits)",
 	}
 )
 
@@ -91,7 +91,7 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 			return []string{bin, "-p", dir + "/", "-c", confPath, "-e", filepath.Join(dir, "error.log")}, nil
 		},
 		Probe: func(addr string) func(context.Context) error {
-			return targets.HTTPGetProbe(addr, "/hello.txt")
+			return fixture.GetProbe(addr, "/hello.txt")
 		},
 		ServerLog: "error.log",
 		Prefix:    "nginx: ",

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/targets"
 	"github.com/protospec/protospec/targets/launchertest"
 )
