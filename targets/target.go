@@ -14,6 +14,11 @@
 //   - an address: a server the user runs ("127.0.0.1:7000", "udp://[::1]:7",
 //     "uppercase/tcp=127.0.0.1:7001,echo/udp=127.0.0.1:7").
 //
+// A launcher of a third-party server is one Declared value registered with
+// Declare (its config an embedded text/template beside it); package
+// targets itself names no protocol: the names, features and probes of each
+// live in its contract package, internal/<p>.
+//
 // Example:
 //
 //	t, err := targets.Open(ctx, "xinetd", targets.Options{Protocol: "echo"})
