@@ -244,7 +244,7 @@ func newPcapLsCmd() *cobra.Command {
 	cmd := captureCmd(&cobra.Command{
 		Use:     "ls FILE",
 		Short:   "List the flows of a capture: protocol, endpoints, packets, bytes, messages, gaps",
-		Example: "  protospec pcap ls traffic.pcapng\n  protospec pcap ls traffic.pcap.gz --decode-as 8081=http1 --json",
+		Example: "  protospec pcap ls traffic.pcapng\n  protospec pcap ls traffic.pcap.gz --decode-as 8081=PROTO --json",
 	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
 		var flows []*pcap.Flow
 		o.OnFlow = func(f *pcap.Flow) { flows = append(flows, f) }
@@ -314,7 +314,7 @@ func newPcapDissectCmd() *cobra.Command {
 	cmd := captureCmd(&cobra.Command{
 		Use:     "dissect FILE",
 		Short:   "Print the protocol messages of a capture, one line each (or JSON lines)",
-		Example: "  protospec pcap dissect traffic.pcapng\n  protospec pcap dissect dns.pcap --json",
+		Example: "  protospec pcap dissect traffic.pcapng\n  protospec pcap dissect traffic.pcap --proto PROTO --json",
 	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
 		out := cmd.OutOrStdout()
 		enc := json.NewEncoder(out)
@@ -353,7 +353,7 @@ func newPcapCheckCmd() *cobra.Command {
 		Use:   "check FILE",
 		Short: "Judge the captured traffic against the RFC rules that need no live target; exit 1 on violations",
 		Example: `  protospec pcap check traffic.pcapng
-  protospec pcap check dns.pcap --proto dns --report-dir dns-check`,
+  protospec pcap check traffic.pcap --proto PROTO --report-dir check-report`,
 	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
 		if withRules := pcap.RuleProtocols(); cf.proto != "" && !contains(withRules, cf.proto) {
 			return usageErr("pcap check has rules for %s, not %s", strings.Join(withRules, " and "), cf.proto)
@@ -378,9 +378,8 @@ func newPcapCorpusCmd() *cobra.Command {
 	var out, side string
 	cmd := captureCmd(&cobra.Command{
 		Use:   "corpus FILE --out DIR",
-		Short: "Write each captured message as a Go fuzz corpus file, to seed fuzz/http1 and fuzz/dns",
-		Example: `  protospec pcap corpus traffic.pcapng --proto http1 --side client --out fuzz/http1/testdata/fuzz/FuzzRequestParser
-  protospec pcap corpus dns.pcap --proto dns --side client --out fuzz/dns/testdata/fuzz/FuzzMsgRoundTrip`,
+		Short: "Write each captured message as a Go fuzz corpus file, to seed a protocol's fuzz targets (fuzz/PROTO)",
+		Example: `  protospec pcap corpus traffic.pcapng --proto PROTO --side client --out fuzz/PROTO/testdata/fuzz/FuzzTarget`,
 	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
 		if out == "" {
 			return usageErr("--out DIR is required")
@@ -424,8 +423,8 @@ func newRecordCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "record --listen ADDR --upstream ADDR --out FILE",
 		Short: "Proxy TCP connections (or UDP datagrams) to a server and record them as pcapng",
-		Example: `  protospec record --listen 127.0.0.1:8081 --upstream 127.0.0.1:8080 --out http.pcapng
-  protospec record --udp --listen 127.0.0.1:5353 --upstream 127.0.0.1:53 --out dns.pcapng --duration 30s`,
+		Example: `  protospec record --listen 127.0.0.1:8081 --upstream 127.0.0.1:8080 --out tcp.pcapng
+  protospec record --udp --listen 127.0.0.1:5353 --upstream 127.0.0.1:53 --out udp.pcapng --duration 30s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if listen == "" || upstream == "" || out == "" {
@@ -476,8 +475,8 @@ func newReplayCmd() *cobra.Command {
 	cmd := captureCmd(&cobra.Command{
 		Use:   "replay FILE|FINDING-DIR --target T",
 		Short: "Re-send a capture's client side to a target and compare the answers, or replay a fuzzer's finding",
-		Example: `  protospec replay http.pcapng --target nginx --ignore-header etag --ignore-header last-modified
-  protospec replay dns.pcap --target 'dns/udp=udp://127.0.0.1:5353,dns/tcp=127.0.0.1:5353'
+		Example: `  protospec replay traffic.pcapng --target nginx --ignore-header etag --ignore-header last-modified
+  protospec replay traffic.pcap --target 'SERVICE/udp=udp://127.0.0.1:5353,SERVICE/tcp=127.0.0.1:5353'
   protospec replay protospec-fuzz/finding-1 --target nginx    # exit 1 while the finding reproduces`,
 	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
 		if len(targetList) != 1 {
