@@ -193,9 +193,20 @@ func printWarnings(w io.Writer, sum *pcap.Summary) {
 }
 
 func newPcapCmd() *cobra.Command {
+	long := "Read captures (pcap, pcapng, gzip): list flows, dissect, check offline, make fuzz corpora.\n\n" +
+		"A flow's protocol comes from --decode-as, the server's well-known port, or its first bytes. Protocols:\n"
+	for _, name := range pcap.Protocols() {
+		p, _ := pcap.Lookup(name)
+		long += fmt.Sprintf("  %-8s %s", name, p.Title)
+		if len(p.Rules) > 0 {
+			long += fmt.Sprintf(" (%d offline rules)", len(p.Rules))
+		}
+		long += "\n"
+	}
 	cmd := &cobra.Command{
 		Use:   "pcap",
 		Short: "Read captures (pcap, pcapng, gzip): list flows, dissect, check offline, make fuzz corpora",
+		Long:  long,
 	}
 	cmd.AddCommand(newPcapLsCmd(), newPcapDissectCmd(), newPcapCheckCmd(), newPcapCorpusCmd(), newPcapSynthCmd())
 	return cmd
@@ -377,8 +388,8 @@ func newPcapCorpusCmd() *cobra.Command {
 	var cf captureFlags
 	var out, side string
 	cmd := captureCmd(&cobra.Command{
-		Use:   "corpus FILE --out DIR",
-		Short: "Write each captured message as a Go fuzz corpus file, to seed a protocol's fuzz targets (fuzz/PROTO)",
+		Use:     "corpus FILE --out DIR",
+		Short:   "Write each captured message as a Go fuzz corpus file, to seed a protocol's fuzz targets (fuzz/PROTO)",
 		Example: `  protospec pcap corpus traffic.pcapng --proto PROTO --side client --out fuzz/PROTO/testdata/fuzz/FuzzTarget`,
 	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
 		if out == "" {
