@@ -1,8 +1,11 @@
-package pcap
+package pcap_test
 
 import (
 	"bytes"
+	. "github.com/protospec/protospec/pcap"
 	"testing"
+
+	"github.com/protospec/protospec/pcap/http1"
 )
 
 // BenchmarkReadDecodeReassemble reads, decodes, reassembles and dissects
@@ -13,14 +16,14 @@ func BenchmarkReadDecodeReassemble(b *testing.B) { benchAnalyze(b) }
 // BenchmarkAnalyzeOneGoroutine is BenchmarkReadDecodeReassemble with the
 // reading and the analysis on one goroutine, as with GOMAXPROCS=1.
 func BenchmarkAnalyzeOneGoroutine(b *testing.B) {
-	serialOnly = true
-	defer func() { serialOnly = false }()
+	*SerialOnly = true
+	defer func() { *SerialOnly = false }()
 	benchAnalyze(b)
 }
 
 func benchAnalyze(b *testing.B) {
 	var buf bytes.Buffer
-	if err := SynthHTTP(&buf, 2000); err != nil {
+	if err := http1.Synth(&buf, 2000); err != nil {
 		b.Fatal(err)
 	}
 	data := buf.Bytes()
@@ -48,7 +51,7 @@ func benchAnalyze(b *testing.B) {
 // BenchmarkOpenOnly is the reading alone, for comparison.
 func BenchmarkOpenOnly(b *testing.B) {
 	var buf bytes.Buffer
-	if err := SynthHTTP(&buf, 2000); err != nil {
+	if err := http1.Synth(&buf, 2000); err != nil {
 		b.Fatal(err)
 	}
 	data := buf.Bytes()

@@ -2,7 +2,6 @@ package pcap
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -16,14 +15,14 @@ func CorpusEntry(data []byte) []byte {
 	return []byte("go test fuzz v1\n[]byte(" + strconv.Quote(string(data)) + ")\n")
 }
 
-// CorpusInput is what of a message a fuzz target is fed: the message
-// itself, without the TCP length prefix DNS carries over TCP.
+// CorpusInput is what of a message a fuzz target is fed: the message as
+// its protocol's CorpusInput makes it (DNS leaves out the TCP length
+// prefix), or else its wire bytes.
 func CorpusInput(m *Message) []byte {
-	b := m.Raw
-	if m.DNS != nil && !m.DNS.UDP && len(b) >= 2 && int(binary.BigEndian.Uint16(b)) == len(b)-2 {
-		b = b[2:]
+	if p, ok := Lookup(m.Proto); ok && p.CorpusInput != nil {
+		return p.CorpusInput(m)
 	}
-	return b
+	return m.Raw
 }
 
 // CorpusWriter writes messages into a corpus directory, one file each,

@@ -1,28 +1,11 @@
 package pcap
 
 import (
-	"bytes"
-	"encoding/binary"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
-
-// Application protocols the dissectors know.
-const (
-	ProtoHTTP1 = "http1"
-	ProtoDNS   = "dns"
-	ProtoEcho  = "echo"
-)
-
-// Protocols lists the protocols --decode-as accepts.
-var Protocols = []string{ProtoHTTP1, ProtoDNS, ProtoEcho}
-
-// DefaultPorts maps well-known server ports to protocols.
-var DefaultPorts = map[uint16]string{
-	7: ProtoEcho, 53: ProtoDNS,
-	80: ProtoHTTP1, 591: ProtoHTTP1, 3128: ProtoHTTP1, 8000: ProtoHTTP1, 8008: ProtoHTTP1, 8080: ProtoHTTP1, 8888: ProtoHTTP1,
-}
 
 // Side is the end of a flow a message came from.
 type Side uint8
@@ -74,11 +57,12 @@ type Message struct {
 	// message, by rule (see Rules).
 	Problems []Problem `json:"problems,omitempty"`
 
-	HTTP *HTTPInfo `json:"http,omitempty"`
-	DNS  *DNSInfo  `json:"dns,omitempty"`
+	// Info is what the protocol's dissector read from the message (its
+	// room's type: *http1.Info, *dns.Info...), shown under "info" in JSON.
+	Info any `json:"info,omitempty"`
 
-	// peer is the client message a server message answers.
-	peer *Message
+	// Peer is the client message a server message answers (nil: none).
+	Peer *Message `json:"-"`
 }
 
 // Problem is one rule a message broke.
@@ -112,14 +96,17 @@ func (m *Message) String() string {
 	return s
 }
 
-func (m *Message) problem(rule, format string, args ...any) {
+// AddProblem records that the message broke rule; a message keeps the
+// first few problems only.
+func (m *Message) AddProblem(rule, format string, args ...any) {
 	if len(m.Problems) < 8 {
 		m.Problems = append(m.Problems, Problem{Rule: rule, Text: fmt.Sprintf(format, args...)})
 	}
 }
 
-// rawBuf accumulates a message's wire bytes up to a limit.
-type rawBuf struct {
+// RawBuf accumulates a message's wire bytes up to a limit, for a
+// dissector to hand to Message.Raw.
+type RawBuf struct {
 	keep  bool
 	limit int
 	b     []byte
@@ -127,7 +114,15 @@ type rawBuf struct {
 	cut   bool
 }
 
-func (r *rawBuf) write(p []byte) {
+// NewRawBuf returns a RawBuf that keeps up to limit bytes, or only counts
+// them unless keep.
+func NewRawBuf(keep bool, limit int) RawBuf { return RawBuf{keep: keep, limit: limit} }
+
+// Len is the number of bytes written and lost so far.
+func (r *RawBuf) Len() int64 { return r.n }
+
+// Write adds the next bytes of the message.
+func (r *RawBuf) Write(p []byte) {
 	r.n += int64(len(p))
 	if !r.keep {
 		return
@@ -140,54 +135,95 @@ func (r *rawBuf) write(p []byte) {
 	r.b = append(r.b, p...)
 }
 
-func (r *rawBuf) hole(n int) {
+// Hole says n bytes of the message are missing from the capture.
+func (r *RawBuf) Hole(n int) {
 	r.n += int64(n)
 	r.cut = true
 }
 
-// take fills m's Raw, Len and Truncated and resets r.
-func (r *rawBuf) take(m *Message) {
+// Take fills m's Raw, Len and Truncated and resets r.
+func (r *RawBuf) Take(m *Message) {
 	m.Raw, m.Len, m.Truncated = r.b, r.n, r.cut
-	*r = rawBuf{keep: r.keep, limit: r.limit}
+	*r = RawBuf{keep: r.keep, limit: r.limit}
 }
 
-// dissector turns the byte streams (or datagrams) of one flow into
-// messages.
-type dissector interface {
-	// data is the next bytes of one side (TCP) or one datagram (UDP).
-	data(side Side, t time.Time, b []byte)
-	// lost says n bytes of one side are missing from the capture.
-	lost(side Side, n int)
-	// end says one side closed (or the capture ended).
-	end(side Side, t time.Time, reset bool)
+// Excerpt quotes the first n bytes of b, with an ellipsis when there are
+// more: how summaries and problems show wire bytes.
+func Excerpt(b []byte, n int) string {
+	s := strconv.Quote(string(b[:min(len(b), n)]))
+	if len(b) > n {
+		s += "…"
+	}
+	return s
 }
 
-// emitter is what a dissector hands its messages to.
-type emitter struct {
-	flow   *Flow
-	n      [2]int
-	packet *int
-	out    func(*Message)
+// Dissector turns the byte streams (or datagrams) of one flow into
+// messages, which it hands to its Emitter.
+type Dissector interface {
+	// Data is the next bytes of one side (TCP) or one datagram (UDP).
+	Data(side Side, t time.Time, b []byte)
+	// Lost says n bytes of one side are missing from the capture.
+	Lost(side Side, n int)
+	// End says one side closed (or the capture ended).
+	End(side Side, t time.Time, reset bool)
 }
 
-func (e *emitter) newMessage(side Side, t time.Time) *Message {
+// Reusable is a Dissector that can serve another flow once its own has
+// ended, keeping the storage it grew: the engine keeps a few of each
+// protocol and hands them to new flows instead of allocating.
+type Reusable interface {
+	Dissector
+	// Reset readies the dissector for a new flow emitting to e; with a
+	// nil e, it only lets go of the ended flow's messages.
+	Reset(e *Emitter)
+}
+
+// Emitter is what a dissector hands its messages to: it numbers them,
+// links answers to what they answer and passes them on.
+type Emitter struct {
+	flow       *Flow
+	n          [2]int
+	packet     *int
+	out        func(*Message)
+	keepRaw    bool
+	maxMessage int
+}
+
+// NewEmitter returns an emitter for a flow dissected outside Analyze (a
+// replayed connection, a message parsed again): out receives each
+// message; keepRaw and maxMessage are as in Options.
+func NewEmitter(f *Flow, keepRaw bool, maxMessage int, out func(*Message)) *Emitter {
+	return &Emitter{flow: f, out: out, keepRaw: keepRaw, maxMessage: maxMessage}
+}
+
+// Flow is the flow being dissected.
+func (e *Emitter) Flow() *Flow { return e.flow }
+
+// KeepRaw reports whether messages keep their wire bytes (Options.KeepRaw).
+func (e *Emitter) KeepRaw() bool { return e.keepRaw }
+
+// MaxMessage bounds the bytes kept of one message (Options.MaxMessage).
+func (e *Emitter) MaxMessage() int { return e.maxMessage }
+
+// NewMessage returns a new message of side begun at t.
+func (e *Emitter) NewMessage(side Side, t time.Time) *Message {
 	m := new(Message)
-	e.initMessage(m, side, t)
+	e.Init(m, side, t)
 	return m
 }
 
-// initMessage sets the fields a new message starts with in m, which is
-// zero.
-func (e *emitter) initMessage(m *Message, side Side, t time.Time) {
+// Init sets the fields a new message starts with in m, which is zero (for
+// a dissector that allocates its messages with its own info at once).
+func (e *Emitter) Init(m *Message, side Side, t time.Time) {
 	m.Flow, m.Proto, m.Side, m.Time, m.Answers, m.N = e.flow.ID, e.flow.Proto, side, t, -1, -1
 }
 
-// emit numbers m and passes it on.
-func (e *emitter) emit(m *Message) {
+// Emit numbers m and passes it on.
+func (e *Emitter) Emit(m *Message) {
 	m.N = e.n[m.Side]
 	e.n[m.Side]++
-	if m.peer != nil {
-		m.Answers = m.peer.N
+	if m.Peer != nil {
+		m.Answers = m.Peer.N
 	}
 	if e.packet != nil {
 		m.Packet = *e.packet
@@ -196,59 +232,4 @@ func (e *emitter) emit(m *Message) {
 	if e.out != nil {
 		e.out(m)
 	}
-}
-
-func newDissector(proto string, udp bool, e *emitter, o *Options) dissector {
-	switch proto {
-	case ProtoHTTP1:
-		if udp {
-			return nil
-		}
-		return newHTTPDissector(e, o)
-	case ProtoDNS:
-		return newDNSDissector(e, o, udp)
-	case ProtoEcho:
-		return newEchoDissector(e, o, udp)
-	}
-	return nil
-}
-
-var httpMethods = []string{"GET ", "HEAD ", "POST ", "PUT ", "DELETE ", "CONNECT ", "OPTIONS ", "TRACE ", "PATCH "}
-
-// sniff guesses the protocol of a flow from the first payload of one side.
-func sniff(side Side, udp bool, b []byte) string {
-	if udp {
-		if looksLikeDNS(b) {
-			return ProtoDNS
-		}
-		return ""
-	}
-	if side == Server && bytes.HasPrefix(b, []byte("HTTP/1.")) {
-		return ProtoHTTP1
-	}
-	if side == Client {
-		for _, m := range httpMethods {
-			if bytes.HasPrefix(b, []byte(m)) {
-				return ProtoHTTP1
-			}
-		}
-	}
-	if len(b) >= 2 && int(binary.BigEndian.Uint16(b)) == len(b)-2 && looksLikeDNS(b[2:]) {
-		return ProtoDNS
-	}
-	return ""
-}
-
-// looksLikeDNS reports whether b has a plausible DNS header: one question
-// (or none, for some responses), few records, a known opcode.
-func looksLikeDNS(b []byte) bool {
-	if len(b) < 12 {
-		return false
-	}
-	qd, an, ns, ar := binary.BigEndian.Uint16(b[4:]), binary.BigEndian.Uint16(b[6:]), binary.BigEndian.Uint16(b[8:]), binary.BigEndian.Uint16(b[10:])
-	opcode := (b[2] >> 3) & 0xf
-	if qd > 1 || opcode > 6 || int(an)+int(ns)+int(ar) > 200 {
-		return false
-	}
-	return qd == 1 || b[2]&0x80 != 0
 }

@@ -65,7 +65,7 @@ func ParseDecodeAs(specs []string) (map[uint16]string, error) {
 			return nil, fmt.Errorf("--decode-as %q is not PORT=PROTO", s)
 		}
 		if proto != "none" && !knownProto(proto) {
-			return nil, fmt.Errorf("--decode-as %q: unknown protocol %q (known: %s, none)", s, proto, strings.Join(Protocols, ", "))
+			return nil, fmt.Errorf("--decode-as %q: unknown protocol %q (known: %s, none)", s, proto, strings.Join(Protocols(), ", "))
 		}
 		out[uint16(port)] = proto
 	}
@@ -73,12 +73,8 @@ func ParseDecodeAs(specs []string) (map[uint16]string, error) {
 }
 
 func knownProto(p string) bool {
-	for _, k := range Protocols {
-		if k == p {
-			return true
-		}
-	}
-	return false
+	_, ok := Lookup(p)
+	return ok
 }
 
 // Flow is one TCP connection or UDP conversation between a client and a
@@ -110,9 +106,10 @@ type Flow struct {
 	udp     bool
 	streams [2]stream
 	sinks   [2]sideSink
-	diss    dissector
-	emit    *emitter
-	em      emitter // what emit points to while the flow is dissected
+	diss    Dissector
+	ps      *protoState // the protocol, once decided
+	emit    *Emitter
+	em      Emitter // what emit points to while the flow is dissected
 	stats   reassemblyStats
 	held    int // out-of-order bytes held
 	decided bool
@@ -131,16 +128,6 @@ type earlyChunk struct {
 	n int
 }
 
-// looksLikeEcho reports whether the server's first bytes repeat the
-// client's (as echo does, or uppercase does in upper case).
-func looksLikeEcho(client, server []byte) bool {
-	n := min(len(client), len(server))
-	if n == 0 {
-		return false
-	}
-	return bytes.Equal(client[:n], server[:n]) || bytes.Equal(bytes.ToUpper(client[:n]), server[:n])
-}
-
 func (f *Flow) String() string {
 	return fmt.Sprintf("%d %s %s %s -> %s", f.ID, f.Transport, f.Proto, f.Client, f.Server)
 }
@@ -155,12 +142,12 @@ type sideSink struct {
 func (s *sideSink) deliver(t time.Time, b []byte) { s.a.payload(s.f, s.side, t, b) }
 func (s *sideSink) lost(n int) {
 	if s.f.diss != nil {
-		s.f.diss.lost(s.side, n)
+		s.f.diss.Lost(s.side, n)
 	}
 }
 func (s *sideSink) finished(t time.Time, reset bool) {
 	if s.f.diss != nil {
-		s.f.diss.end(s.side, t, reset)
+		s.f.diss.End(s.side, t, reset)
 	}
 }
 
@@ -255,9 +242,8 @@ func (h *expiryHeap) Pop() any {
 
 type analyzer struct {
 	o     Options
+	eng   *engine
 	flows map[flowKey]*Flow
-	// spare holds HTTP dissectors of ended flows, for new flows to reuse.
-	spare []*httpDissector
 	// last is the flow of the last segment, found again without the map
 	// while the next segments belong to it too; lastKey is its key.
 	last    *Flow
@@ -297,7 +283,7 @@ func Analyze(r *Reader, o Options) (*Summary, error) {
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 2 * time.Minute
 	}
-	a := &analyzer{o: o, flows: map[flowKey]*Flow{}}
+	a := &analyzer{o: o, eng: newEngine(), flows: map[flowKey]*Flow{}}
 	a.sum.Format, a.sum.Compressed = r.Format, r.Compressed
 	dec := NewDecoder()
 	var err error
@@ -388,7 +374,7 @@ func (a *analyzer) segment(s *Segment) {
 		if len(s.Payload) > 0 || s.Missing > 0 {
 			if s.Missing > 0 && f.diss != nil {
 				// Said first: the datagram that follows is cut short.
-				f.diss.lost(side, s.Missing)
+				f.diss.Lost(side, s.Missing)
 			}
 			a.payload(f, side, s.Time, s.Payload)
 		}
@@ -451,10 +437,11 @@ func (a *analyzer) payload(f *Flow, side Side, t time.Time, b []byte) {
 	}
 	if !f.decided {
 		if f.Proto == "" {
-			f.Proto = sniff(side, f.udp, b)
-		}
-		if f.Proto == "" && side == Server && looksLikeEcho(f.early, b) {
-			f.Proto = ProtoEcho
+			var client []byte
+			if side == Server {
+				client = f.early
+			}
+			f.Proto = a.eng.sniff(side, f.udp, b, client)
 		}
 		// Undecided, the client's first bytes are kept so that the
 		// server's answer can still tell (an echo), then handed on.
@@ -465,13 +452,13 @@ func (a *analyzer) payload(f *Flow, side Side, t time.Time, b []byte) {
 		}
 		f.decided = true
 		if f.Proto != "" && (a.o.Only == "" || a.o.Only == f.Proto) {
-			f.em = emitter{flow: f, packet: &a.packet, out: a.o.OnMessage}
+			f.em = Emitter{flow: f, packet: &a.packet, out: a.o.OnMessage, keepRaw: a.o.KeepRaw, maxMessage: a.o.MaxMessage}
 			f.emit = &f.em
-			f.diss = a.newDissector(f.Proto, f.udp, f.emit)
+			f.diss = a.newDissector(f, f.emit)
 			if f.diss != nil {
 				early := f.early
 				for _, c := range f.earlyAt {
-					f.diss.data(Client, c.t, early[:c.n])
+					f.diss.Data(Client, c.t, early[:c.n])
 					early = early[c.n:]
 				}
 			}
@@ -479,7 +466,7 @@ func (a *analyzer) payload(f *Flow, side Side, t time.Time, b []byte) {
 		f.early, f.earlyAt = nil, nil
 	}
 	if f.diss != nil {
-		f.diss.data(side, t, b)
+		f.diss.Data(side, t, b)
 	}
 }
 
@@ -515,27 +502,38 @@ func (a *analyzer) newFlow(s *Segment) *Flow {
 	return f
 }
 
-// maxSpare bounds the dissectors kept for reuse.
+// maxSpare bounds the dissectors kept for reuse, per protocol.
 const maxSpare = 64
 
-// newDissector is newDissector, reusing the HTTP dissector of a flow
-// that ended when there is one.
-func (a *analyzer) newDissector(proto string, udp bool, e *emitter) dissector {
-	if proto == ProtoHTTP1 && !udp && len(a.spare) > 0 {
-		d := a.spare[len(a.spare)-1]
-		a.spare[len(a.spare)-1] = nil
-		a.spare = a.spare[:len(a.spare)-1]
-		d.reset(e, &a.o)
-		return d
+// newDissector returns the dissector of f's protocol, reusing one of a
+// flow that ended when the protocol's dissectors are Reusable (TCP only:
+// a dissector reset for TCP might not serve UDP).
+func (a *analyzer) newDissector(f *Flow, e *Emitter) Dissector {
+	ps := a.eng.byName[f.Proto]
+	if ps == nil {
+		return nil
 	}
-	return newDissector(proto, udp, e, &a.o)
+	if !f.udp {
+		f.ps = ps
+		if n := len(ps.spare); n > 0 {
+			d := ps.spare[n-1]
+			ps.spare[n-1] = nil
+			ps.spare = ps.spare[:n-1]
+			d.Reset(e)
+			return d
+		}
+	}
+	return ps.p.New(e, f.udp)
 }
 
-// release takes back the dissector of a flow that ended.
-func (a *analyzer) release(d dissector) {
-	if h, ok := d.(*httpDissector); ok && len(a.spare) < maxSpare {
-		h.reset(nil, nil)
-		a.spare = append(a.spare, h)
+// release takes back the dissector of a TCP flow that ended.
+func (a *analyzer) release(f *Flow) {
+	if f.ps == nil {
+		return
+	}
+	if r, ok := f.diss.(Reusable); ok && len(f.ps.spare) < maxSpare {
+		r.Reset(nil)
+		f.ps.spare = append(f.ps.spare, r)
 	}
 }
 
@@ -543,7 +541,7 @@ func (a *analyzer) portProto(port uint16) string {
 	if p, ok := a.o.DecodeAs[port]; ok {
 		return p
 	}
-	return DefaultPorts[port]
+	return a.eng.ports[port]
 }
 
 // finish flushes a flow's streams and dissector and hands it on.
@@ -561,8 +559,8 @@ func (a *analyzer) finish(f *Flow, end string) {
 			f.End = "fin"
 		}
 	} else if f.diss != nil {
-		f.diss.end(Client, f.Last, false)
-		f.diss.end(Server, f.Last, false)
+		f.diss.End(Client, f.Last, false)
+		f.diss.End(Server, f.Last, false)
 	}
 	if f.End == "open" || (end != "open" && f.End != "fin" && f.End != "rst") {
 		f.End = end
@@ -581,9 +579,9 @@ func (a *analyzer) finish(f *Flow, end string) {
 	// Its entry in the expiry heap is stale from now on.
 	f.expireGen++
 	if f.diss != nil {
-		a.release(f.diss)
+		a.release(f)
 	}
-	f.diss, f.emit, f.em = nil, nil, emitter{}
+	f.diss, f.ps, f.emit, f.em = nil, nil, nil, Emitter{}
 	if a.o.OnFlow != nil {
 		a.o.OnFlow(f)
 	}

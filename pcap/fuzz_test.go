@@ -1,8 +1,9 @@
-package pcap
+package pcap_test
 
 import (
 	"bytes"
 	"encoding/binary"
+	. "github.com/protospec/protospec/pcap"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"

@@ -1,5 +1,7 @@
-// Package pcap reads, dissects, checks, replays and writes packet captures
-// of the protocols protospec knows (echo, HTTP/1.x, DNS).
+// Package pcap reads, dissects, checks, replays and writes packet captures.
+// It knows no protocol: each protocol's room (pcap/<p>) registers its
+// dissector, rules and replay comparison (Register, Protocol), and the
+// engine picks one per flow by port, DecodeAs or content sniffing.
 //
 // Reading streams the file: classic pcap in either byte order with micro-
 // or nanosecond timestamps, pcapng with any number of interfaces and

@@ -1,10 +1,10 @@
-package pcap
+package pcap_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	. "github.com/protospec/protospec/pcap"
 	"io"
 	"strings"
 	"testing"
@@ -14,12 +14,6 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
-
-type rawPacket struct {
-	ts      time.Time
-	data    []byte
-	origLen int
-}
 
 // frames returns the Ethernet frames of a small HTTP exchange.
 func frames(t testing.TB) []rawPacket {
@@ -35,7 +29,7 @@ func frames(t testing.TB) []rawPacket {
 			return out
 		}
 		must(t, err)
-		out = append(out, rawPacket{p.Timestamp, append([]byte(nil), p.Data...), p.OrigLen})
+		out = append(out, rawPacket{TS: p.Timestamp, Data: append([]byte(nil), p.Data...), OrigLen: p.OrigLen})
 	}
 }
 
@@ -70,41 +64,6 @@ func relink(frame []byte, lt layers.LinkType) []byte {
 	return frame
 }
 
-// classic writes a classic pcap file by hand, in either byte order and
-// resolution.
-func classic(order binary.ByteOrder, nano bool, lt layers.LinkType, snap int, pkts []rawPacket) []byte {
-	var b bytes.Buffer
-	h := make([]byte, 24)
-	magic := uint32(0xa1b2c3d4)
-	if nano {
-		magic = 0xa1b23c4d
-	}
-	order.PutUint32(h, magic)
-	order.PutUint16(h[4:], 2)
-	order.PutUint16(h[6:], 4)
-	order.PutUint32(h[16:], uint32(snap))
-	order.PutUint32(h[20:], uint32(lt))
-	b.Write(h)
-	for _, p := range pkts {
-		data := p.data
-		if len(data) > snap {
-			data = data[:snap]
-		}
-		r := make([]byte, 16)
-		order.PutUint32(r, uint32(p.ts.Unix()))
-		frac := p.ts.Nanosecond()
-		if !nano {
-			frac /= 1000
-		}
-		order.PutUint32(r[4:], uint32(frac))
-		order.PutUint32(r[8:], uint32(len(data)))
-		order.PutUint32(r[12:], uint32(max(p.origLen, len(p.data))))
-		b.Write(r)
-		b.Write(data)
-	}
-	return b.Bytes()
-}
-
 // bigEndianNG writes a big-endian pcapng file with one interface.
 func bigEndianNG(lt layers.LinkType, pkts []rawPacket) []byte {
 	var b bytes.Buffer
@@ -126,30 +85,22 @@ func bigEndianNG(lt layers.LinkType, pkts []rawPacket) []byte {
 	be.PutUint32(shb, 0x1a2b3c4d)
 	be.PutUint16(shb[4:], 1)
 	be.PutUint64(shb[8:], ^uint64(0))
-	block(ngSHB, shb)
+	block(NgSHB, shb)
 	idb := make([]byte, 8)
 	be.PutUint16(idb, uint16(lt))
 	// if_tsresol = 10^-9
 	idb = append(idb, 0, 9, 0, 1, 9, 0, 0, 0, 0, 0, 0, 0)
-	block(ngIDB, idb)
+	block(NgIDB, idb)
 	for _, p := range pkts {
 		e := make([]byte, 20)
-		ts := uint64(p.ts.UnixNano())
+		ts := uint64(p.TS.UnixNano())
 		be.PutUint32(e[4:], uint32(ts>>32))
 		be.PutUint32(e[8:], uint32(ts))
-		be.PutUint32(e[12:], uint32(len(p.data)))
-		be.PutUint32(e[16:], uint32(len(p.data)))
-		block(ngEPB, append(e, p.data...))
+		be.PutUint32(e[12:], uint32(len(p.Data)))
+		be.PutUint32(e[16:], uint32(len(p.Data)))
+		block(NgEPB, append(e, p.Data...))
 	}
 	return b.Bytes()
-}
-
-func gz(b []byte) []byte {
-	var out bytes.Buffer
-	zw := gzip.NewWriter(&out)
-	zw.Write(b)
-	zw.Close()
-	return out.Bytes()
 }
 
 // dissectAll returns the summaries of the messages in a capture.
@@ -176,13 +127,13 @@ func TestOpenFormats(t *testing.T) {
 		raw, _ := w.AddInterface(pcapgo.NgInterface{LinkType: layers.LinkTypeRaw, TimestampResolution: 6})
 		sll2, _ := w.AddInterface(pcapgo.NgInterface{LinkType: 276, TimestampResolution: 9})
 		for i, p := range pkts {
-			iface, data := []int{0, raw, sll2}[i%3], p.data
+			iface, data := []int{0, raw, sll2}[i%3], p.Data
 			if iface == raw {
 				data = relink(data, layers.LinkTypeRaw)
 			} else if iface == sll2 {
 				data = relink(data, 276)
 			}
-			must(t, w.WritePacket(gopacket.CaptureInfo{Timestamp: p.ts, CaptureLength: len(data), Length: len(data), InterfaceIndex: iface}, data))
+			must(t, w.WritePacket(gopacket.CaptureInfo{Timestamp: p.TS, CaptureLength: len(data), Length: len(data), InterfaceIndex: iface}, data))
 		}
 		must(t, w.Flush())
 	}
@@ -191,15 +142,15 @@ func TestOpenFormats(t *testing.T) {
 		w := pcapgo.NewWriterNanos(&goWriter)
 		must(t, w.WriteFileHeader(65535, layers.LinkTypeLinuxSLL))
 		for _, p := range pkts {
-			d := relink(p.data, layers.LinkTypeLinuxSLL)
-			must(t, w.WritePacket(gopacket.CaptureInfo{Timestamp: p.ts, CaptureLength: len(d), Length: len(d)}, d))
+			d := relink(p.Data, layers.LinkTypeLinuxSLL)
+			must(t, w.WritePacket(gopacket.CaptureInfo{Timestamp: p.TS, CaptureLength: len(d), Length: len(d)}, d))
 		}
 	}
 	withLink := func(lt layers.LinkType) []rawPacket {
 		var out []rawPacket
 		for _, p := range pkts {
-			d := relink(p.data, lt)
-			out = append(out, rawPacket{p.ts, d, len(d)})
+			d := relink(p.Data, lt)
+			out = append(out, rawPacket{TS: p.TS, Data: d, OrigLen: len(d)})
 		}
 		return out
 	}
@@ -231,8 +182,8 @@ func TestOpenFormats(t *testing.T) {
 			// Timestamps survive at the file's resolution.
 			p, err := r.Next()
 			must(t, err)
-			if d := p.Timestamp.Sub(pkts[0].ts); d < 0 || d >= time.Microsecond {
-				t.Errorf("first timestamp %v, want %v", p.Timestamp, pkts[0].ts)
+			if d := p.Timestamp.Sub(pkts[0].TS); d < 0 || d >= time.Microsecond {
+				t.Errorf("first timestamp %v, want %v", p.Timestamp, pkts[0].TS)
 			}
 			sum, got := dissectAll(t, c.data)
 			if got != wantHTTP {
@@ -266,7 +217,7 @@ func TestOpenDamage(t *testing.T) {
 		n := 0
 		for o+8 <= len(badEPB) {
 			typ, l := binary.LittleEndian.Uint32(badEPB[o:]), int(binary.LittleEndian.Uint32(badEPB[o+4:]))
-			if typ == ngEPB {
+			if typ == NgEPB {
 				n++
 				if n == 3 {
 					binary.LittleEndian.PutUint32(badEPB[o+20:], 1<<20)
@@ -285,7 +236,7 @@ func TestOpenDamage(t *testing.T) {
 		warnings int
 	}{
 		{"pcap-truncated", good[:len(good)-7], len(pkts) - 1, true, 0, 1},
-		{"pcap-truncated-header", good[:len(good)-len(pkts[len(pkts)-1].data)-10], len(pkts) - 1, true, 0, 1},
+		{"pcap-truncated-header", good[:len(good)-len(pkts[len(pkts)-1].Data)-10], len(pkts) - 1, true, 0, 1},
 		{"pcap-bogus-caplen", bogusCap, 2, true, 0, 1},
 		{"pcapng-truncated", ng[:len(ng)-30], len(pkts) - 1, true, 0, 1},
 		{"pcapng-bad-epb", badEPB, len(pkts) - 1, false, 1, 1},
@@ -339,7 +290,7 @@ func TestSnaplenCut(t *testing.T) {
 			break
 		}
 		must(t, err)
-		pkts = append(pkts, rawPacket{p.Timestamp, append([]byte(nil), p.Data...), p.OrigLen})
+		pkts = append(pkts, rawPacket{TS: p.Timestamp, Data: append([]byte(nil), p.Data...), OrigLen: p.OrigLen})
 	}
 	cut := classic(binary.LittleEndian, false, layers.LinkTypeEthernet, 200, pkts)
 	sum, msgs, flows := analyze(t, cut, Options{})

@@ -1,10 +1,11 @@
-package pcap
+package pcap_test
 
 import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	. "github.com/protospec/protospec/pcap"
 	"io"
 	"math/rand"
 	"net/netip"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/protospec/protospec/pcap/http1"
 )
 
 // stressCapture writes a capture of TCP and UDP flows over many minutes
@@ -66,9 +69,9 @@ func stressCapture(t testing.TB, seed int64, steps int) []byte {
 			c := f.tc
 			hole := func() {
 				if fromClient {
-					c.cseq += uint32(1 + rng.Intn(3000))
+					*c.Seq(true) += uint32(1 + rng.Intn(3000))
 				} else {
-					c.sseq += uint32(1 + rng.Intn(3000))
+					*c.Seq(false) += uint32(1 + rng.Intn(3000))
 				}
 			}
 			// Errors are for data after a FIN or a reset: skipped.
@@ -87,8 +90,8 @@ func stressCapture(t testing.TB, seed int64, steps int) []byte {
 				_ = c.Data(ts, fromClient, []byte(strings.Repeat("z", 1+rng.Intn(1500))))
 			case a < 70:
 				hole()
-				must(t, c.segment(ts, fromClient, "P", []byte(strings.Repeat("y", 1+rng.Intn(900)))))
-				must(t, c.segment(ts, fromClient, "F", nil))
+				must(t, c.Segment(ts, fromClient, "P", []byte(strings.Repeat("y", 1+rng.Intn(900)))))
+				must(t, c.Segment(ts, fromClient, "F", nil))
 			case a < 75:
 				must(t, c.Ack(ts, fromClient))
 			case a < 85:
@@ -143,7 +146,7 @@ func TestPipelineMatchesSerial(t *testing.T) {
 		}
 	}
 	var big bytes.Buffer
-	must(t, SynthHTTP(&big, 3500)) // past ProgressEvery packets
+	must(t, http1.Synth(&big, 3500)) // past ProgressEvery packets
 	caps["synth"] = big.Bytes()
 	// Progress is reported before the packet ProgressEvery: a SYN, the
 	// end of a request, after frames that are not IP.
@@ -185,12 +188,12 @@ func TestPipelineMatchesSerial(t *testing.T) {
 		{KeepRaw: true, MaxBuffer: 3000},
 		{MaxFlows: 10, IdleTimeout: 3 * time.Second, MaxMessage: 20, KeepRaw: true},
 	}
-	defer func() { serialOnly = false }()
+	defer func() { *SerialOnly = false }()
 	for name, data := range caps {
 		for i, o := range opts {
-			serialOnly = true
+			*SerialOnly = true
 			want := transcript(t, data, o)
-			serialOnly = false
+			*SerialOnly = false
 			if got := transcript(t, data, o); got != want {
 				t.Errorf("%s, options %d: pipelined and serial differ\n%s", name, i, firstDiff(got, want))
 			}
@@ -208,7 +211,7 @@ func capturePackets(t *testing.T, data []byte) []rawPacket {
 		if err != nil {
 			return out
 		}
-		out = append(out, rawPacket{p.Timestamp, append([]byte(nil), p.Data...), p.OrigLen})
+		out = append(out, rawPacket{TS: p.Timestamp, Data: append([]byte(nil), p.Data...), OrigLen: p.OrigLen})
 	}
 }
 
@@ -223,10 +226,10 @@ func firstDiff(a, b string) string {
 }
 
 // TestExpiry checks the flows gc ends, found through the expiry heap,
-// against a look at every flow (checkExpiry panics on a difference).
+// against a look at every flow (*CheckExpiry panics on a difference).
 func TestExpiry(t *testing.T) {
-	checkExpiry = true
-	defer func() { checkExpiry = false }()
+	*CheckExpiry = true
+	defer func() { *CheckExpiry = false }()
 	opts := []Options{
 		{},
 		{IdleTimeout: 3 * time.Second},
@@ -255,7 +258,7 @@ func TestAnalyzeStream(t *testing.T) {
 	data := classic(binary.LittleEndian, false, layers.LinkTypeEthernet, 65535, pkts)
 	split := 24
 	for _, p := range pkts[:4] {
-		split += 16 + len(p.data)
+		split += 16 + len(p.Data)
 	}
 	pr, pw := io.Pipe()
 	got := make(chan *Message, 4)
@@ -313,9 +316,9 @@ func (p *panicReader) Read(b []byte) (int, error) {
 // of Analyze, as it does without the reading goroutine.
 func TestAnalyzePanic(t *testing.T) {
 	var buf bytes.Buffer
-	must(t, SynthHTTP(&buf, 100))
+	must(t, http1.Synth(&buf, 100))
 	for _, serial := range []bool{true, false} {
-		serialOnly = serial
+		*SerialOnly = serial
 		r, err := Open(&panicReader{buf.Bytes()[:buf.Len()/2]})
 		must(t, err)
 		func() {
@@ -327,5 +330,5 @@ func TestAnalyzePanic(t *testing.T) {
 			Analyze(r, Options{})
 		}()
 	}
-	serialOnly = false
+	*SerialOnly = false
 }

@@ -1,8 +1,9 @@
-package pcap
+package pcap_test
 
 import (
 	"bytes"
 	"context"
+	. "github.com/protospec/protospec/pcap"
 	"io"
 	"net"
 	"os"
@@ -12,29 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
+	mdns "github.com/miekg/dns"
+
+	"github.com/protospec/protospec/pcap/dns"
+	"github.com/protospec/protospec/pcap/http1"
 )
-
-func dnsQuery(id uint16, name string) []byte {
-	m := new(dns.Msg)
-	m.SetQuestion(name, dns.TypeA)
-	m.Id = id
-	b, _ := m.Pack()
-	return b
-}
-
-func dnsAnswer(q []byte, ip string) []byte {
-	var qm dns.Msg
-	if err := qm.Unpack(q); err != nil {
-		panic(err)
-	}
-	r := new(dns.Msg)
-	r.SetReply(&qm)
-	rr, _ := dns.NewRR(qm.Question[0].Name + " 300 IN A " + ip)
-	r.Answer = append(r.Answer, rr)
-	b, _ := r.Pack()
-	return b
-}
 
 // transcriptEvents is a transcript like a spec records: an HTTP exchange
 // on TCP, a DNS exchange on UDP, and a connection the target resets.
@@ -190,8 +173,8 @@ func TestRecorderTCP(t *testing.T) {
 	}
 	cancel()
 	must(t, <-done)
-	_, msgs, _ := analyze(t, out.Bytes(), Options{DecodeAs: map[uint16]string{uint16(up.Addr().(*net.TCPAddr).Port): ProtoHTTP1}})
-	if len(msgs) != 2 || msgs[0].HTTP.Method != "GET" || msgs[1].HTTP.Status != 200 || string(msgs[1].Raw) != "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi" {
+	_, msgs, _ := analyze(t, out.Bytes(), Options{DecodeAs: map[uint16]string{uint16(up.Addr().(*net.TCPAddr).Port): "http1"}})
+	if len(msgs) != 2 || http1.InfoOf(msgs[0]).Method != "GET" || http1.InfoOf(msgs[1]).Status != 200 || string(msgs[1].Raw) != "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi" {
 		t.Fatalf("recorded: %q", summaries(msgs))
 	}
 }
@@ -224,12 +207,12 @@ func TestRecorderUDP(t *testing.T) {
 	n, err := c.Read(buf)
 	must(t, err)
 	c.Close()
-	var m dns.Msg
+	var m mdns.Msg
 	must(t, m.Unpack(buf[:n]))
 	cancel()
 	must(t, <-done)
 	_, msgs, _ := analyze(t, out.Bytes(), Options{})
-	if len(msgs) != 2 || msgs[1].DNS.ID != 7 || msgs[1].Answers != 0 {
+	if len(msgs) != 2 || dns.InfoOf(msgs[1]).ID != 7 || msgs[1].Answers != 0 {
 		t.Fatalf("recorded: %q", summaries(msgs))
 	}
 }

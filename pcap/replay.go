@@ -3,7 +3,6 @@ package pcap
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -14,8 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/miekg/dns"
-
+	"github.com/protospec/protospec/internal/protocol"
 	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/targets"
 )
@@ -78,23 +76,16 @@ func Collect(r *Reader, o Options, maxMessages int) ([]*Conversation, *Summary, 
 type ReplayOptions struct {
 	// Open returns the target for a protocol (called once per protocol).
 	Open func(proto string) (targets.Target, error)
-	// EchoService is the service echo flows are replayed to ("echo":
-	// echo/tcp, echo/udp; "uppercase"...).
-	EchoService string
 	// Pace waits between client messages as long as the capture did
 	// (at most MaxPause).
 	Pace     bool
 	MaxPause time.Duration
-	// IgnoreHeaders are HTTP header fields left out of the comparison, on
-	// top of Date, Server, Age; Set-Cookie values are never compared.
-	IgnoreHeaders []string
-	// Ignore names further parts left out: "http.body", "dns.ttl",
-	// "dns.authority", "dns.additional", "dns.flags". Records are always
-	// compared as sets (their order carries no meaning, RFC 2181 5).
+	// Params are the protocols' replay settings by name (see
+	// ReplayParams): the service echo flows go to, HTTP header fields not
+	// compared, the TTL drift DNS allows...
+	Params map[string]string
+	// Ignore names parts left out of the comparison (see IgnoreKeys).
 	Ignore []string
-	// TTLDrift is how far a replayed TTL may differ from the recorded one
-	// (default 60s).
-	TTLDrift time.Duration
 	// StepTimeout bounds each connect, write and wait (default 5s).
 	StepTimeout time.Duration
 	// MaxResponse bounds what one response may be (default 4 MiB).
@@ -103,16 +94,166 @@ type ReplayOptions struct {
 	Source string
 }
 
-// IgnoreKeys lists what ReplayOptions.Ignore accepts.
-var IgnoreKeys = []string{"http.body", "dns.ttl", "dns.authority", "dns.additional", "dns.flags"}
+// Replayer is how a protocol's flows are replayed to a target and the
+// answers compared with the recorded ones; every field is optional.
+type Replayer struct {
+	// Service is the target's service (without the transport) the flows
+	// go to; default: the contract's first service.
+	Service func(p *ReplayParams) string
+	// Params are the settings the replay takes (--param k=v).
+	Params []protocol.Param
+	// IgnoreKeys are the parts ReplayOptions.Ignore may leave out.
+	IgnoreKeys []string
+	// Answers reports whether a datagram from the target answers q (and
+	// is not a late answer to an earlier try or query).
+	Answers func(q *Message, got []byte) bool
+	// Interim reports whether m is a provisional answer after which the
+	// final one is still awaited.
+	Interim func(m *Message) bool
+	// Compare returns the comparison of a replayed answer got with the
+	// recorded want to q ("" when they agree), or an error when the
+	// params are wrong; without it the bytes are compared.
+	Compare func(p *ReplayParams) (func(q, want *Message, got []byte) string, error)
+}
 
-func (o *ReplayOptions) ignores(key string) bool {
-	for _, k := range o.Ignore {
-		if k == key {
-			return true
+// ReplayParams are the settings a protocol's replay reads.
+type ReplayParams struct {
+	params map[string]string
+	ignore []string
+	decl   []protocol.Param
+}
+
+// Get returns the param's value, or its declared default.
+func (p *ReplayParams) Get(name string) string {
+	if v, ok := p.params[name]; ok {
+		return v
+	}
+	for _, d := range p.decl {
+		if d.Name == name {
+			return d.Default
 		}
 	}
-	return false
+	return ""
+}
+
+// Ignores reports whether the part named key is left out.
+func (p *ReplayParams) Ignores(key string) bool { return contains(p.ignore, key) }
+
+// IgnoreKeys lists what ReplayOptions.Ignore accepts, over every protocol.
+func IgnoreKeys() []string {
+	var out []string
+	for _, p := range all() {
+		if p.Replay != nil {
+			out = append(out, p.Replay.IgnoreKeys...)
+		}
+	}
+	return out
+}
+
+// ReplayParamsDeclared lists the params the protocols' replays take, each
+// name once.
+func ReplayParamsDeclared() []protocol.Param {
+	var out []protocol.Param
+	seen := map[string]bool{}
+	for _, p := range all() {
+		if p.Replay == nil {
+			continue
+		}
+		for _, d := range p.Replay.Params {
+			if !seen[d.Name] {
+				seen[d.Name] = true
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// Validate reports an Ignore key or a param no protocol knows, or a param
+// value a protocol rejects.
+func (o *ReplayOptions) Validate() error {
+	keys := IgnoreKeys()
+	for _, k := range o.Ignore {
+		if !contains(keys, k) {
+			return fmt.Errorf("unknown part %q to ignore (known: %s)", k, strings.Join(keys, ", "))
+		}
+	}
+	var names []string
+	for _, d := range ReplayParamsDeclared() {
+		names = append(names, d.Name)
+	}
+	for k := range o.Params {
+		if !contains(names, k) {
+			return fmt.Errorf("unknown replay param %q (known: %s)", k, strings.Join(names, ", "))
+		}
+	}
+	for _, p := range all() {
+		if _, err := o.comparer(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// params returns the settings of one protocol's replay.
+func (o *ReplayOptions) params(p Protocol) *ReplayParams {
+	rp := &ReplayParams{params: o.Params, ignore: o.Ignore}
+	if p.Replay != nil {
+		rp.decl = p.Replay.Params
+	}
+	return rp
+}
+
+// comparer returns the protocol's comparison of answers.
+func (o *ReplayOptions) comparer(p Protocol) (func(q, want *Message, got []byte) string, error) {
+	if p.Replay == nil || p.Replay.Compare == nil {
+		return diffBytes, nil
+	}
+	f, err := p.Replay.Compare(o.params(p))
+	if err != nil {
+		return nil, fmt.Errorf("%s replay: %v", p.Name, err)
+	}
+	return f, nil
+}
+
+func diffBytes(_, want *Message, got []byte) string {
+	if bytes.Equal(want.Raw, got) {
+		return ""
+	}
+	return fmt.Sprintf("recorded: %s\nreplayed: %s", Excerpt(want.Raw, 200), Excerpt(got, 200))
+}
+
+// replayProto is one protocol during a replay.
+type replayProto struct {
+	p       Protocol
+	r       Replayer
+	service string
+	compare func(q, want *Message, got []byte) string
+}
+
+func (o *ReplayOptions) replayProto(name string) (*replayProto, error) {
+	p, ok := Lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("no dissector for %q", name)
+	}
+	rp := &replayProto{p: p}
+	if p.Replay != nil {
+		rp.r = *p.Replay
+	}
+	cmp, err := o.comparer(p)
+	if err != nil {
+		return nil, err
+	}
+	rp.compare = cmp
+	if rp.r.Service != nil {
+		rp.service = rp.r.Service(o.params(p))
+	} else if c, ok := protocol.Lookup(name); ok && len(c.Services) > 0 {
+		rp.service = c.Services[0].Name
+	}
+	if rp.service == "" {
+		return nil, fmt.Errorf("%s names no service to replay to", name)
+	}
+	return rp, nil
 }
 
 // errSkip marks a flow that cannot be replayed (no target service).
@@ -130,14 +271,8 @@ func Replay(ctx context.Context, convs []*Conversation, o ReplayOptions) *report
 	if o.MaxPause <= 0 {
 		o.MaxPause = 5 * time.Second
 	}
-	if o.TTLDrift <= 0 {
-		o.TTLDrift = 60 * time.Second
-	}
 	if o.MaxResponse <= 0 {
 		o.MaxResponse = 4 << 20
-	}
-	if o.EchoService == "" {
-		o.EchoService = "echo"
 	}
 	started := time.Now()
 	run := &reports.Run{
@@ -148,6 +283,7 @@ func Replay(ctx context.Context, convs []*Conversation, o ReplayOptions) *report
 	}
 	opened := map[string]targets.Target{}
 	openErr := map[string]error{}
+	how := map[string]*replayProto{}
 	var protos []string
 	for _, c := range convs {
 		if c.Flow.Proto == "" {
@@ -157,7 +293,10 @@ func Replay(ctx context.Context, convs []*Conversation, o ReplayOptions) *report
 		tgt, seen := opened[proto]
 		err := openErr[proto]
 		if !seen && err == nil {
-			tgt, err = o.Open(proto)
+			how[proto], err = o.replayProto(proto)
+			if err == nil {
+				tgt, err = o.Open(proto)
+			}
 			if err != nil {
 				openErr[proto] = err
 			} else {
@@ -176,7 +315,7 @@ func Replay(ctx context.Context, convs []*Conversation, o ReplayOptions) *report
 			Title:    fmt.Sprintf("%s flow %d %s %s -> %s answers as recorded", c.Flow.Transport, c.Flow.ID, proto, c.Flow.Client, c.Flow.Server),
 		}
 		t0 := time.Now()
-		rp := &replayer{o: &o, start: t0}
+		rp := &flowReplayer{o: &o, start: t0, how: how[proto]}
 		if err != nil {
 			sp.State, sp.Message = reports.StateSkipped, "target: "+err.Error()
 		} else if ctx.Err() != nil {
@@ -205,15 +344,16 @@ func Replay(ctx context.Context, convs []*Conversation, o ReplayOptions) *report
 	return run
 }
 
-// replayer replays one flow and keeps its transcript.
-type replayer struct {
+// flowReplayer replays one flow and keeps its transcript.
+type flowReplayer struct {
 	o      *ReplayOptions
+	how    *replayProto
 	start  time.Time
 	events []reports.Event
 	conn   string
 }
 
-func (r *replayer) note(dir string, data []byte, text string) {
+func (r *flowReplayer) note(dir string, data []byte, text string) {
 	if len(r.events) >= 1000 {
 		return
 	}
@@ -227,7 +367,7 @@ func (r *replayer) note(dir string, data []byte, text string) {
 	r.events = append(r.events, e)
 }
 
-func (r *replayer) pace(ctx context.Context, prev, next time.Time) {
+func (r *flowReplayer) pace(ctx context.Context, prev, next time.Time) {
 	if !r.o.Pace || prev.IsZero() || !next.After(prev) {
 		return
 	}
@@ -249,7 +389,7 @@ func split(c *Conversation) (client, server []*Message) {
 	return client, server
 }
 
-func (r *replayer) flow(ctx context.Context, tgt targets.Target, c *Conversation) error {
+func (r *flowReplayer) flow(ctx context.Context, tgt targets.Target, c *Conversation) error {
 	client, server := split(c)
 	if len(client) == 0 {
 		return errSkip{"the capture holds no client message for this flow"}
@@ -259,7 +399,7 @@ func (r *replayer) flow(ctx context.Context, tgt targets.Target, c *Conversation
 			return errSkip{fmt.Sprintf("client message #%d was not captured whole: it cannot be re-sent", m.N)}
 		}
 	}
-	service := map[string]string{ProtoHTTP1: "http", ProtoDNS: "dns", ProtoEcho: r.o.EchoService}[c.Flow.Proto] + "/" + c.Flow.Transport
+	service := r.how.service + "/" + c.Flow.Transport
 	ep, err := tgt.Endpoint(service)
 	if err != nil {
 		return errSkip{fmt.Sprintf("target has no %s: %v", service, err)}
@@ -277,7 +417,7 @@ func (r *replayer) flow(ctx context.Context, tgt targets.Target, c *Conversation
 	return r.tcp(ctx, ep, c, client, answers)
 }
 
-func (r *replayer) udp(ctx context.Context, ep targets.Endpoint, c *Conversation, client []*Message, answers map[int][]*Message) error {
+func (r *flowReplayer) udp(ctx context.Context, ep targets.Endpoint, c *Conversation, client []*Message, answers map[int][]*Message) error {
 	raddr, err := net.ResolveUDPAddr("udp", ep.Addr)
 	if err != nil {
 		return err
@@ -318,7 +458,7 @@ func (r *replayer) udp(ctx context.Context, ep targets.Endpoint, c *Conversation
 				if from.String() != raddr.String() {
 					continue
 				}
-				if c.Flow.Proto == ProtoDNS && (n < 2 || len(q.Raw) < 2 || !bytes.Equal(buf[:2], q.Raw[:2])) {
+				if r.how.r.Answers != nil && !r.how.r.Answers(q, buf[:n]) {
 					continue // a late answer to an earlier try or query
 				}
 				got = append([]byte(nil), buf[:n]...)
@@ -332,14 +472,14 @@ func (r *replayer) udp(ctx context.Context, ep targets.Endpoint, c *Conversation
 		if got == nil {
 			return fmt.Errorf("message #%d %s: recorded an answer, but the target sent none within %v (3 tries)", q.N, q.Summary, r.o.StepTimeout)
 		}
-		if err := r.compare(c.Flow.Proto, q, want[len(want)-1], got); err != nil {
+		if err := r.compare(q, want[len(want)-1], got); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (r *replayer) tcp(ctx context.Context, ep targets.Endpoint, c *Conversation, client []*Message, answers map[int][]*Message) error {
+func (r *flowReplayer) tcp(ctx context.Context, ep targets.Endpoint, c *Conversation, client []*Message, answers map[int][]*Message) error {
 	d := net.Dialer{Timeout: r.o.StepTimeout}
 	nc, err := d.DialContext(ctx, "tcp", ep.Addr)
 	if err != nil {
@@ -351,13 +491,12 @@ func (r *replayer) tcp(ctx context.Context, ep targets.Endpoint, c *Conversation
 	// capture.
 	var got []*Message
 	f := &Flow{ID: c.Flow.ID, Proto: c.Flow.Proto, Transport: "tcp"}
-	e := &emitter{flow: f, out: func(m *Message) {
+	e := NewEmitter(f, true, r.o.MaxResponse, func(m *Message) {
 		if m.Side == Server {
 			got = append(got, m)
 		}
-	}}
-	opts := &Options{KeepRaw: true, MaxMessage: r.o.MaxResponse}
-	diss := newDissector(c.Flow.Proto, false, e, opts)
+	})
+	diss := r.how.p.New(e, false)
 	if diss == nil {
 		return errSkip{"no dissector for " + c.Flow.Proto}
 	}
@@ -373,7 +512,7 @@ func (r *replayer) tcp(ctx context.Context, ep targets.Endpoint, c *Conversation
 		if _, err := nc.Write(q.Raw); err != nil {
 			return fmt.Errorf("sending message #%d %s: %v", q.N, q.Summary, err)
 		}
-		diss.data(Client, time.Now(), q.Raw)
+		diss.Data(Client, time.Now(), q.Raw)
 		want := answers[q.N]
 		if len(want) == 0 {
 			continue
@@ -387,7 +526,7 @@ func (r *replayer) tcp(ctx context.Context, ep targets.Endpoint, c *Conversation
 					last = m
 				}
 			}
-			if last != nil && (last.HTTP == nil || last.HTTP.Status >= 200 || final.HTTP == nil || final.HTTP.Status < 200) {
+			if last != nil && (r.how.r.Interim == nil || !r.how.r.Interim(last) || r.how.r.Interim(final)) {
 				return last
 			}
 			return nil
@@ -399,7 +538,7 @@ func (r *replayer) tcp(ctx context.Context, ep targets.Endpoint, c *Conversation
 			if n > 0 {
 				total += n
 				r.note(reports.DirRecv, buf[:n], "")
-				diss.data(Server, time.Now(), buf[:n])
+				diss.Data(Server, time.Now(), buf[:n])
 				if total > r.o.MaxResponse*4 {
 					return fmt.Errorf("the target sent more than %d bytes", r.o.MaxResponse*4)
 				}
@@ -414,7 +553,7 @@ func (r *replayer) tcp(ctx context.Context, ep targets.Endpoint, c *Conversation
 				} else {
 					r.note(reports.DirClose, nil, "read error: "+err.Error())
 				}
-				diss.end(Server, time.Now(), !errors.Is(err, io.EOF))
+				diss.End(Server, time.Now(), !errors.Is(err, io.EOF))
 			}
 		}
 		m := answered()
@@ -425,7 +564,7 @@ func (r *replayer) tcp(ctx context.Context, ep targets.Endpoint, c *Conversation
 			}
 			return fmt.Errorf("message #%d %s: recorded %s, but %s", q.N, q.Summary, final.Summary, why)
 		}
-		if err := r.compare(c.Flow.Proto, q, final, m.Raw); err != nil {
+		if err := r.compare(q, final, m.Raw); err != nil {
 			return err
 		}
 	}
@@ -433,244 +572,10 @@ func (r *replayer) tcp(ctx context.Context, ep targets.Endpoint, c *Conversation
 }
 
 // compare says how the replayed answer differs from the recorded one.
-func (r *replayer) compare(proto string, q, want *Message, got []byte) error {
-	var diff string
-	switch proto {
-	case ProtoHTTP1:
-		diff = r.diffHTTP(want.Raw, got, q)
-	case ProtoDNS:
-		diff = r.diffDNS(want.Raw, got)
-	default:
-		if !bytes.Equal(want.Raw, got) {
-			diff = fmt.Sprintf("recorded: %s\nreplayed: %s", excerpt(want.Raw, 200), excerpt(got, 200))
-		}
-	}
+func (r *flowReplayer) compare(q, want *Message, got []byte) error {
+	diff := r.how.compare(q, want, got)
 	if diff == "" {
 		return nil
 	}
 	return fmt.Errorf("answer to client message #%d %s differs\n%s", q.N, q.Summary, diff)
-}
-
-// parseHTTPResponse reads one response (after any 1xx) from raw bytes.
-func parseHTTPResponse(raw []byte, head bool) *Message {
-	var out *Message
-	f := &Flow{Proto: ProtoHTTP1}
-	e := &emitter{flow: f, out: func(m *Message) {
-		if m.Side == Server && m.HTTP != nil && (m.HTTP.Status >= 200 || out == nil) {
-			out = m
-		}
-	}}
-	d := newHTTPDissector(e, &Options{KeepRaw: true, MaxMessage: len(raw) + 1})
-	method := "GET"
-	if head {
-		method = "HEAD"
-	}
-	d.data(Client, time.Time{}, []byte(method+" / HTTP/1.1\r\nHost: x\r\n\r\n"))
-	d.data(Server, time.Time{}, raw)
-	d.end(Server, time.Time{}, false)
-	return out
-}
-
-// httpBody returns the body content, chunked framing removed.
-func httpBody(m *Message) []byte {
-	if m == nil || m.HTTP == nil || len(m.Raw) < m.HTTP.HeaderLen {
-		return nil
-	}
-	b := m.Raw[m.HTTP.HeaderLen:]
-	if !m.HTTP.Chunked {
-		return b
-	}
-	var out []byte
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			break
-		}
-		n, err := parseChunkSize(strings.TrimRight(string(b[:i]), "\r"))
-		b = b[i+1:]
-		if err != nil || n == 0 || n > int64(len(b)) {
-			break
-		}
-		out = append(out, b[:n]...)
-		b = bytes.TrimPrefix(b[n:], []byte("\r"))
-		b = bytes.TrimPrefix(b, []byte("\n"))
-	}
-	return out
-}
-
-func (r *replayer) diffHTTP(wantRaw, gotRaw []byte, q *Message) string {
-	head := q.HTTP != nil && q.HTTP.Method == "HEAD"
-	want, got := parseHTTPResponse(wantRaw, head), parseHTTPResponse(gotRaw, head)
-	if want == nil || got == nil {
-		if !bytes.Equal(wantRaw, gotRaw) {
-			return fmt.Sprintf("recorded: %s\nreplayed: %s", excerpt(wantRaw, 200), excerpt(gotRaw, 200))
-		}
-		return ""
-	}
-	w, g := want.HTTP, got.HTTP
-	if w.Status != g.Status {
-		return fmt.Sprintf("status: recorded %d %s / replayed %d %s", w.Status, w.Reason, g.Status, g.Reason)
-	}
-	ignored := map[string]bool{"date": true, "server": true, "age": true}
-	for _, h := range r.o.IgnoreHeaders {
-		ignored[strings.ToLower(h)] = true
-	}
-	norm := func(h *HTTPInfo) map[string][]string {
-		out := map[string][]string{}
-		for _, f := range h.Header {
-			name := strings.ToLower(f.Name)
-			if ignored[name] {
-				continue
-			}
-			v := f.Value
-			if name == "set-cookie" {
-				v, _, _ = strings.Cut(v, "=") // the cookie's name, not its value
-			}
-			if name == "content-length" && (r.o.ignores("http.body")) {
-				continue
-			}
-			out[name] = append(out[name], v)
-		}
-		for _, vs := range out {
-			sort.Strings(vs)
-		}
-		return out
-	}
-	wh, gh := norm(w), norm(g)
-	var names []string
-	for n := range wh {
-		names = append(names, n)
-	}
-	for n := range gh {
-		if _, ok := wh[n]; !ok {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		a, b := strings.Join(wh[n], ", "), strings.Join(gh[n], ", ")
-		switch {
-		case wh[n] == nil:
-			return fmt.Sprintf("header %s: not recorded / replayed %q (use --ignore-header %s)", n, b, n)
-		case gh[n] == nil:
-			return fmt.Sprintf("header %s: recorded %q / not replayed (use --ignore-header %s)", n, a, n)
-		case a != b:
-			return fmt.Sprintf("header %s: recorded %q / replayed %q (use --ignore-header %s)", n, a, b, n)
-		}
-	}
-	if !r.o.ignores("http.body") {
-		wb, gb := httpBody(want), httpBody(got)
-		if !bytes.Equal(wb, gb) {
-			i := 0
-			for i < len(wb) && i < len(gb) && wb[i] == gb[i] {
-				i++
-			}
-			return fmt.Sprintf("body (%d vs %d bytes) differs at byte %d: recorded %s / replayed %s", len(wb), len(gb), i, excerpt(wb[i:], 60), excerpt(gb[i:], 60))
-		}
-	}
-	return ""
-}
-
-func unpackDNS(raw []byte) (*dns.Msg, error) {
-	m := new(dns.Msg)
-	// Over TCP the wire bytes start with the length.
-	if len(raw) >= 2 && int(binary.BigEndian.Uint16(raw)) == len(raw)-2 {
-		if err := m.Unpack(raw[2:]); err == nil {
-			return m, nil
-		}
-	}
-	return m, m.Unpack(raw)
-}
-
-func (r *replayer) diffDNS(wantRaw, gotRaw []byte) string {
-	want, err1 := unpackDNS(wantRaw)
-	got, err2 := unpackDNS(gotRaw)
-	switch {
-	case err1 != nil && err2 != nil:
-		return ""
-	case err1 != nil:
-		return fmt.Sprintf("recorded a malformed message (%v), replayed %s", err1, got.MsgHdr.String())
-	case err2 != nil:
-		return fmt.Sprintf("replayed answer does not parse: %v", err2)
-	}
-	if want.Rcode != got.Rcode {
-		return fmt.Sprintf("rcode: recorded %s / replayed %s", dns.RcodeToString[want.Rcode], dns.RcodeToString[got.Rcode])
-	}
-	if !r.o.ignores("dns.flags") {
-		flags := func(m *dns.Msg) string {
-			return fmt.Sprintf("qr=%v opcode=%s aa=%v tc=%v rd=%v ra=%v", m.Response, dns.OpcodeToString[m.Opcode], m.Authoritative, m.Truncated, m.RecursionDesired, m.RecursionAvailable)
-		}
-		if a, b := flags(want), flags(got); a != b {
-			return fmt.Sprintf("flags: recorded %s / replayed %s", a, b)
-		}
-	}
-	qs := func(m *dns.Msg) string {
-		var s []string
-		for _, q := range m.Question {
-			s = append(s, strings.ToLower(q.String()))
-		}
-		return strings.Join(s, "; ")
-	}
-	if a, b := qs(want), qs(got); a != b {
-		return fmt.Sprintf("question: recorded %s / replayed %s", a, b)
-	}
-	sections := []struct {
-		name string
-		a, b []dns.RR
-		key  string
-	}{{"answer", want.Answer, got.Answer, ""}, {"authority", want.Ns, got.Ns, "dns.authority"}, {"additional", want.Extra, got.Extra, "dns.additional"}}
-	for _, s := range sections {
-		if s.key != "" && r.o.ignores(s.key) {
-			continue
-		}
-		if d := r.diffRRs(s.a, s.b); d != "" {
-			return s.name + " section: " + d
-		}
-	}
-	return ""
-}
-
-// diffRRs compares two sections as sets, leaving out OPT and allowing
-// TTLs to differ by the drift.
-func (r *replayer) diffRRs(a, b []dns.RR) string {
-	type rr struct {
-		key string
-		ttl uint32
-	}
-	conv := func(rrs []dns.RR) []rr {
-		var out []rr
-		for _, x := range rrs {
-			if x.Header().Rrtype == dns.TypeOPT {
-				continue
-			}
-			c := dns.Copy(x)
-			ttl := c.Header().Ttl
-			c.Header().Ttl = 0
-			out = append(out, rr{strings.ToLower(strings.ReplaceAll(c.String(), "\t", " ")), ttl})
-		}
-		sort.SliceStable(out, func(i, j int) bool { return out[i].key < out[j].key })
-		return out
-	}
-	x, y := conv(a), conv(b)
-	for i := 0; i < len(x) || i < len(y); i++ {
-		switch {
-		case i >= len(x):
-			return fmt.Sprintf("replayed an extra record %s", y[i].key)
-		case i >= len(y):
-			return fmt.Sprintf("recorded %s / not replayed", x[i].key)
-		case x[i].key != y[i].key:
-			return fmt.Sprintf("recorded %s / replayed %s", x[i].key, y[i].key)
-		}
-		if r.o.ignores("dns.ttl") {
-			continue
-		}
-		d := int64(x[i].ttl) - int64(y[i].ttl)
-		if d < 0 {
-			d = -d
-		}
-		if time.Duration(d)*time.Second > r.o.TTLDrift {
-			return fmt.Sprintf("%s: TTL recorded %d / replayed %d (drift over %v)", x[i].key, x[i].ttl, y[i].ttl, r.o.TTLDrift)
-		}
-	}
-	return ""
 }

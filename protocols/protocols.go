@@ -10,14 +10,17 @@ package protocols
 import (
 	// echo
 	_ "github.com/protospec/protospec/internal/echo"
+	_ "github.com/protospec/protospec/pcap/echo"
 	_ "github.com/protospec/protospec/suites/echo"
 
 	// http1
 	_ "github.com/protospec/protospec/internal/http1"
+	_ "github.com/protospec/protospec/pcap/http1"
 	_ "github.com/protospec/protospec/suites/http1"
 
 	// dns
 	_ "github.com/protospec/protospec/internal/dns"
+	_ "github.com/protospec/protospec/pcap/dns"
 	_ "github.com/protospec/protospec/suites/dns"
 
 	// every launcher, the reference launcher among them

@@ -27,26 +27,10 @@ func init() {
 	spec.CaptureWriter = writeSpecCapture
 }
 
-// wellKnownPorts are the server ports a spec's capture shows, by protocol
-// or document, so that tshark and Wireshark decode the conversation as the
-// protocol it is. A document with no well-known port keeps the real one.
-var wellKnownPorts = map[string]uint16{
-	"http1": 80, "dns": 53,
-	"rfc862": 7, "rfc863": 9, "rfc867": 13, "rfc864": 19,
-}
-
-func wellKnownPort(specID string) uint16 {
-	parts := strings.SplitN(specID, "/", 3)
-	if len(parts) > 1 {
-		if p, ok := wellKnownPorts[parts[1]]; ok {
-			return p
-		}
-	}
-	return wellKnownPorts[parts[0]]
-}
-
 // writeSpecCapture writes a spec's transcript as a pcapng file, each
-// packet commented with the spec's ID.
+// packet commented with the spec's ID. The server's port is the one the
+// spec's protocol registers with pcap (its well-known port), so that
+// tshark and Wireshark decode the conversation as the protocol it is.
 func writeSpecCapture(path, specID string, tr spec.Transcript) error {
 	evs := make([]pcap.Event, 0, len(tr.Events))
 	var last time.Duration
@@ -54,7 +38,7 @@ func writeSpecCapture(path, specID string, tr spec.Transcript) error {
 		evs = append(evs, pcap.Event{At: e.At, Conn: e.Conn, Dir: e.Dir, Local: e.Local, Remote: e.Remote, Data: e.Data})
 		last = max(last, e.At)
 	}
-	return pcap.WriteTranscriptFile(path, evs, pcap.TranscriptOptions{Base: time.Now().Add(-last), Comment: specID, ServerPort: wellKnownPort(specID)})
+	return pcap.WriteTranscriptFile(path, evs, pcap.TranscriptOptions{Base: time.Now().Add(-last), Comment: specID, ServerPort: pcap.CapturePort(specID)})
 }
 
 // captureFlags are the flags every command reading a capture shares.
@@ -64,8 +48,9 @@ type captureFlags struct {
 }
 
 func (c *captureFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVar(&c.decodeAs, "decode-as", nil, "dissect a server port as a protocol: PORT=PROTO (http1, dns, echo, none; repeatable)")
-	cmd.Flags().StringVar(&c.proto, "proto", "", "only this protocol (http1, dns, echo)")
+	names := strings.Join(pcap.Protocols(), ", ")
+	cmd.Flags().StringArrayVar(&c.decodeAs, "decode-as", nil, "dissect a server port as a protocol: PORT=PROTO ("+names+", none; repeatable)")
+	cmd.Flags().StringVar(&c.proto, "proto", "", "only this protocol ("+names+")")
 }
 
 func (c *captureFlags) options() (pcap.Options, error) {
@@ -73,8 +58,8 @@ func (c *captureFlags) options() (pcap.Options, error) {
 	if err != nil {
 		return pcap.Options{}, usageErr("%v", err)
 	}
-	if c.proto != "" && !contains(pcap.Protocols, c.proto) {
-		return pcap.Options{}, usageErr("--proto %q: known protocols are %s", c.proto, strings.Join(pcap.Protocols, ", "))
+	if c.proto != "" && !contains(pcap.Protocols(), c.proto) {
+		return pcap.Options{}, usageErr("--proto %q: known protocols are %s", c.proto, strings.Join(pcap.Protocols(), ", "))
 	}
 	return pcap.Options{DecodeAs: da, Only: c.proto}, nil
 }
@@ -208,38 +193,59 @@ func printWarnings(w io.Writer, sum *pcap.Summary) {
 }
 
 func newPcapCmd() *cobra.Command {
+	long := "Read captures (pcap, pcapng, gzip): list flows, dissect, check offline, make fuzz corpora.\n\n" +
+		"A flow's protocol comes from --decode-as, the server's well-known port, or its first bytes. Protocols:\n"
+	for _, name := range pcap.Protocols() {
+		p, _ := pcap.Lookup(name)
+		long += fmt.Sprintf("  %-8s %s", name, p.Title)
+		if len(p.Rules) > 0 {
+			long += fmt.Sprintf(" (%d offline rules)", len(p.Rules))
+		}
+		long += "\n"
+	}
 	cmd := &cobra.Command{
 		Use:   "pcap",
 		Short: "Read captures (pcap, pcapng, gzip): list flows, dissect, check offline, make fuzz corpora",
+		Long:  long,
 	}
 	cmd.AddCommand(newPcapLsCmd(), newPcapDissectCmd(), newPcapCheckCmd(), newPcapCorpusCmd(), newPcapSynthCmd())
 	return cmd
 }
 
 func newPcapSynthCmd() *cobra.Command {
-	var out string
+	var out, proto string
 	var flows int
+	synths := pcap.SynthProtocols()
 	cmd := &cobra.Command{
 		Use:     "synth --out FILE",
-		Short:   "Write a synthetic pcapng of many HTTP/1.1 connections (for benchmarks and tries)",
+		Short:   "Write a synthetic pcapng of many connections of a protocol (for benchmarks and tries)",
 		Example: "  protospec pcap synth --flows 50000 --out /tmp/big.pcapng",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" || flows <= 0 {
 				return usageErr("--out FILE and a positive --flows are required")
 			}
+			p, ok := pcap.Lookup(proto)
+			if !ok || p.Synth == nil {
+				return usageErr("--proto %q: protocols that synthesize captures are %s", proto, strings.Join(synths, ", "))
+			}
 			f, err := asUsage(os.Create(out))
 			if err != nil {
 				return err
 			}
-			if err := closeOutput(f, pcap.SynthHTTP(f, flows)); err != nil {
+			if err := closeOutput(f, p.Synth(f, flows)); err != nil {
 				return usageErr("%v", err)
 			}
 			return nil
 		},
 	}
+	def := ""
+	if len(synths) > 0 {
+		def = synths[0]
+	}
 	cmd.Flags().StringVar(&out, "out", "", "pcapng file to write")
-	cmd.Flags().IntVar(&flows, "flows", 10000, "number of HTTP connections (3 exchanges each)")
+	cmd.Flags().StringVar(&proto, "proto", def, "protocol of the connections ("+strings.Join(synths, ", ")+")")
+	cmd.Flags().IntVar(&flows, "flows", 10000, "number of connections")
 	return cmd
 }
 
@@ -249,7 +255,7 @@ func newPcapLsCmd() *cobra.Command {
 	cmd := captureCmd(&cobra.Command{
 		Use:     "ls FILE",
 		Short:   "List the flows of a capture: protocol, endpoints, packets, bytes, messages, gaps",
-		Example: "  protospec pcap ls traffic.pcapng\n  protospec pcap ls traffic.pcap.gz --decode-as 8081=http1 --json",
+		Example: "  protospec pcap ls traffic.pcapng\n  protospec pcap ls traffic.pcap.gz --decode-as 8081=PROTO --json",
 	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
 		var flows []*pcap.Flow
 		o.OnFlow = func(f *pcap.Flow) { flows = append(flows, f) }
@@ -319,7 +325,7 @@ func newPcapDissectCmd() *cobra.Command {
 	cmd := captureCmd(&cobra.Command{
 		Use:     "dissect FILE",
 		Short:   "Print the protocol messages of a capture, one line each (or JSON lines)",
-		Example: "  protospec pcap dissect traffic.pcapng\n  protospec pcap dissect dns.pcap --json",
+		Example: "  protospec pcap dissect traffic.pcapng\n  protospec pcap dissect traffic.pcap --proto PROTO --json",
 	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
 		out := cmd.OutOrStdout()
 		enc := json.NewEncoder(out)
@@ -358,10 +364,10 @@ func newPcapCheckCmd() *cobra.Command {
 		Use:   "check FILE",
 		Short: "Judge the captured traffic against the RFC rules that need no live target; exit 1 on violations",
 		Example: `  protospec pcap check traffic.pcapng
-  protospec pcap check dns.pcap --proto dns --report-dir dns-check`,
+  protospec pcap check traffic.pcap --proto PROTO --report-dir check-report`,
 	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
-		if cf.proto == pcap.ProtoEcho {
-			return usageErr("pcap check has rules for http1 and dns, not echo")
+		if withRules := pcap.RuleProtocols(); cf.proto != "" && !contains(withRules, cf.proto) {
+			return usageErr("pcap check has rules for %s, not %s", strings.Join(withRules, " and "), cf.proto)
 		}
 		started := time.Now()
 		c := pcap.NewChecker()
@@ -382,10 +388,9 @@ func newPcapCorpusCmd() *cobra.Command {
 	var cf captureFlags
 	var out, side string
 	cmd := captureCmd(&cobra.Command{
-		Use:   "corpus FILE --out DIR",
-		Short: "Write each captured message as a Go fuzz corpus file, to seed fuzz/http1 and fuzz/dns",
-		Example: `  protospec pcap corpus traffic.pcapng --proto http1 --side client --out fuzz/http1/testdata/fuzz/FuzzRequestParser
-  protospec pcap corpus dns.pcap --proto dns --side client --out fuzz/dns/testdata/fuzz/FuzzMsgRoundTrip`,
+		Use:     "corpus FILE --out DIR",
+		Short:   "Write each captured message as a Go fuzz corpus file, to seed a protocol's fuzz targets (fuzz/PROTO)",
+		Example: `  protospec pcap corpus traffic.pcapng --proto PROTO --side client --out fuzz/PROTO/testdata/fuzz/FuzzTarget`,
 	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
 		if out == "" {
 			return usageErr("--out DIR is required")
@@ -429,8 +434,8 @@ func newRecordCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "record --listen ADDR --upstream ADDR --out FILE",
 		Short: "Proxy TCP connections (or UDP datagrams) to a server and record them as pcapng",
-		Example: `  protospec record --listen 127.0.0.1:8081 --upstream 127.0.0.1:8080 --out http.pcapng
-  protospec record --udp --listen 127.0.0.1:5353 --upstream 127.0.0.1:53 --out dns.pcapng --duration 30s`,
+		Example: `  protospec record --listen 127.0.0.1:8081 --upstream 127.0.0.1:8080 --out tcp.pcapng
+  protospec record --udp --listen 127.0.0.1:5353 --upstream 127.0.0.1:53 --out udp.pcapng --duration 30s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if listen == "" || upstream == "" || out == "" {
@@ -470,26 +475,40 @@ func newRecordCmd() *cobra.Command {
 
 func newReplayCmd() *cobra.Command {
 	var cf captureFlags
-	var target, service, reportDir string
-	var targetList []string
+	var target, reportDir string
+	var targetList, params, ignore []string
 	var pace bool
-	var ignoreHeaders, ignore []string
-	var drift, step time.Duration
+	var step time.Duration
+	// Each param a protocol's replay declares is a flag of its own too
+	// (--service, --ignore-header...), repeatable, the values joined by
+	// commas.
+	paramFlags := map[string]*[]string{}
 	cmd := captureCmd(&cobra.Command{
 		Use:   "replay FILE|FINDING-DIR --target T",
 		Short: "Re-send a capture's client side to a target and compare the answers, or replay a fuzzer's finding",
-		Example: `  protospec replay http.pcapng --target nginx --ignore-header etag --ignore-header last-modified
-  protospec replay dns.pcap --target 'dns/udp=udp://127.0.0.1:5353,dns/tcp=127.0.0.1:5353'
+		Example: `  protospec replay traffic.pcapng --target nginx --ignore-header etag --ignore-header last-modified
+  protospec replay traffic.pcap --target 'SERVICE/udp=udp://127.0.0.1:5353,SERVICE/tcp=127.0.0.1:5353'
   protospec replay protospec-fuzz/finding-1 --target nginx    # exit 1 while the finding reproduces`,
 	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
 		if len(targetList) != 1 {
 			return usageErr("replaying a capture takes one --target")
 		}
 		target = targetList[0]
-		for _, k := range ignore {
-			if !contains(pcap.IgnoreKeys, k) {
-				return usageErr("--ignore %q: known keys are %s", k, strings.Join(pcap.IgnoreKeys, ", "))
+		ro := pcap.ReplayOptions{Pace: pace, Ignore: ignore, StepTimeout: step, Source: path, Params: map[string]string{}}
+		for name, v := range paramFlags {
+			if len(*v) > 0 {
+				ro.Params[name] = strings.Join(*v, ",")
 			}
+		}
+		for _, kv := range params {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return usageErr("--param %q is not NAME=VALUE", kv)
+			}
+			ro.Params[k] = v
+		}
+		if err := ro.Validate(); err != nil {
+			return usageErr("%v", err)
 		}
 		r, err := asUsage(pcap.OpenFile(path))
 		if err != nil {
@@ -503,28 +522,34 @@ func newReplayCmd() *cobra.Command {
 		printWarnings(cmd.ErrOrStderr(), sum)
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		run := pcap.Replay(ctx, convs, pcap.ReplayOptions{
-			Open: func(proto string) (targets.Target, error) {
-				octx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-				defer cancel()
-				return targets.Open(octx, target, targets.Options{Protocol: proto})
-			},
-			EchoService: service, Pace: pace, IgnoreHeaders: ignoreHeaders, Ignore: ignore,
-			TTLDrift: drift, StepTimeout: step, Source: path,
-		})
+		ro.Open = func(proto string) (targets.Target, error) {
+			octx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+			defer cancel()
+			return targets.Open(octx, target, targets.Options{Protocol: proto})
+		}
+		run := pcap.Replay(ctx, convs, ro)
 		if len(run.Specs) == 0 {
-			return usageErr("%s holds no flow of a protocol protospec can replay (%s)", path, strings.Join(pcap.Protocols, ", "))
+			return usageErr("%s holds no flow of a protocol protospec can replay (%s)", path, strings.Join(pcap.Protocols(), ", "))
 		}
 		return finishRun(cmd, run, reportDir, nil)
 	})
 	fl := cmd.Flags()
 	fl.StringArrayVarP(&targetList, "target", "t", nil, "reference, a launcher name, or an address (as for run); a finding may take several")
 	fl.StringVar(&cf.proto, "protocol", "", "only flows of this protocol (same as --proto)")
-	fl.StringVar(&service, "service", "echo", "the service echo flows are replayed to (echo, uppercase, ...)")
 	fl.BoolVar(&pace, "pace", false, "keep the capture's pauses between client messages (each at most 5s)")
-	fl.StringArrayVar(&ignoreHeaders, "ignore-header", nil, "HTTP header field not to compare (repeatable; Date, Server, Age always)")
-	fl.StringArrayVar(&ignore, "ignore", nil, "part not to compare: "+strings.Join(pcap.IgnoreKeys, ", ")+" (repeatable)")
-	fl.DurationVar(&drift, "ttl-drift", 60*time.Second, "how far a replayed DNS TTL may differ from the recorded one")
+	fl.StringArrayVar(&ignore, "ignore", nil, "part not to compare: "+strings.Join(pcap.IgnoreKeys(), ", ")+" (repeatable)")
+	var known []string
+	for _, d := range pcap.ReplayParamsDeclared() {
+		v := new([]string)
+		paramFlags[d.Name] = v
+		doc := d.Doc
+		if d.Default != "" {
+			doc += " (default " + d.Default + ")"
+		}
+		fl.StringArrayVar(v, d.Name, nil, doc+"; same as --param "+d.Name+"=VALUE")
+		known = append(known, d.Name)
+	}
+	fl.StringArrayVar(&params, "param", nil, "a protocol's replay setting NAME=VALUE (repeatable; known: "+strings.Join(known, ", ")+")")
 	fl.DurationVar(&step, "timeout", 5*time.Second, "deadline of each connect, send and wait for an answer")
 	addReportDir(cmd, &reportDir)
 	// A directory saved by the fuzzer replays as a finding: exit 1 while it

@@ -1,4 +1,10 @@
-package pcap
+// Package dns is the pcap dissector of DNS: one message per UDP datagram
+// or behind its two-byte length over TCP, responses matched to queries by
+// ID and question, with the offline rules of RFC 1035 and the replay
+// comparison of answers. Importing it registers it with the pcap engine:
+//
+//	import _ "github.com/protospec/protospec/pcap/dns"
+package dns
 
 import (
 	"encoding/binary"
@@ -7,10 +13,12 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/protospec/protospec/pcap"
 )
 
-// DNSInfo is what the DNS dissector read from a message.
-type DNSInfo struct {
+// Info is what the DNS dissector read from a message (Message.Info).
+type Info struct {
 	ID       uint16 `json:"id"`
 	Response bool   `json:"qr"`
 	Opcode   string `json:"opcode"`
@@ -29,26 +37,31 @@ type DNSInfo struct {
 	Msg *dns.Msg `json:"-"`
 }
 
-// dnsDissector frames DNS messages: one per UDP datagram, or each behind
+// InfoOf returns the DNS info of a message, nil for another protocol's.
+func InfoOf(m *pcap.Message) *Info {
+	i, _ := m.Info.(*Info)
+	return i
+}
+
+// dissector frames DNS messages: one per UDP datagram, or each behind
 // its two-byte length over TCP (RFC 1035 4.2.2), and matches responses to
 // queries by ID and question.
-type dnsDissector struct {
-	e      *emitter
-	o      *Options
+type dissector struct {
+	e      *pcap.Emitter
 	udp    bool
 	buf    [2][]byte
 	start  [2]time.Time
 	lostAt [2]bool // lost bytes: framing cannot be trusted any more
 	cut    [2]bool // UDP: the next datagram was cut by the snap length
 	// queries waiting for a response, oldest first
-	waiting []*Message
+	waiting []*pcap.Message
 }
 
-func newDNSDissector(e *emitter, o *Options, udp bool) *dnsDissector {
-	return &dnsDissector{e: e, o: o, udp: udp}
+func newDissector(e *pcap.Emitter, udp bool) *dissector {
+	return &dissector{e: e, udp: udp}
 }
 
-func (d *dnsDissector) data(side Side, t time.Time, b []byte) {
+func (d *dissector) Data(side pcap.Side, t time.Time, b []byte) {
 	if d.udp {
 		d.message(side, t, b, nil, false)
 		return
@@ -78,7 +91,7 @@ func (d *dnsDissector) data(side Side, t time.Time, b []byte) {
 	}
 }
 
-func (d *dnsDissector) lost(side Side, n int) {
+func (d *dissector) Lost(side pcap.Side, n int) {
 	if d.udp {
 		d.cut[side] = true
 		return
@@ -90,7 +103,7 @@ func (d *dnsDissector) lost(side Side, n int) {
 	d.lostAt[side] = true
 }
 
-func (d *dnsDissector) end(side Side, t time.Time, reset bool) {
+func (d *dissector) End(side pcap.Side, t time.Time, reset bool) {
 	if d.udp || len(d.buf[side]) == 0 {
 		return
 	}
@@ -100,21 +113,21 @@ func (d *dnsDissector) end(side Side, t time.Time, reset bool) {
 
 // message dissects one DNS message; wire is what was on the wire (with the
 // TCP length prefix), nil for UDP.
-func (d *dnsDissector) message(side Side, t time.Time, msg, wire []byte, incomplete bool) {
-	m := d.e.newMessage(side, t)
+func (d *dissector) message(side pcap.Side, t time.Time, msg, wire []byte, incomplete bool) {
+	m := d.e.NewMessage(side, t)
 	if wire == nil {
 		wire = msg
 	}
 	m.Len = int64(len(wire))
-	if d.o.KeepRaw {
+	if d.e.KeepRaw() {
 		m.Raw = append([]byte(nil), wire...)
 	}
 	m.Incomplete = incomplete
 	if d.udp && d.cut[side] {
 		m.Incomplete, m.Truncated, d.cut[side] = true, true, false
 	}
-	info := &DNSInfo{UDP: d.udp}
-	m.DNS = info
+	info := &Info{UDP: d.udp}
+	m.Info = info
 	if len(msg) >= 12 {
 		info.ID = binary.BigEndian.Uint16(msg)
 		info.Response = msg[2]&0x80 != 0
@@ -133,7 +146,7 @@ func (d *dnsDissector) message(side Side, t time.Time, msg, wire []byte, incompl
 	} else {
 		info.Msg = dm
 		if got := [4]uint16{uint16(len(dm.Question)), uint16(len(dm.Answer)), uint16(len(dm.Ns)), uint16(len(dm.Extra))}; got != info.Counts {
-			m.problem(ruleDNSParses, "header counts qd=%d an=%d ns=%d ar=%d, the message holds %d, %d, %d, %d records", info.Counts[0], info.Counts[1], info.Counts[2], info.Counts[3], got[0], got[1], got[2], got[3])
+			m.AddProblem(ruleParses, "header counts qd=%d an=%d ns=%d ar=%d, the message holds %d, %d, %d, %d records", info.Counts[0], info.Counts[1], info.Counts[2], info.Counts[3], got[0], got[1], got[2], got[3])
 		}
 		info.Rcode = dns.RcodeToString[dm.Rcode]
 		if len(dm.Question) > 0 {
@@ -162,7 +175,7 @@ func (d *dnsDissector) message(side Side, t time.Time, msg, wire []byte, incompl
 			m.Summary += " TC"
 		}
 	}
-	if side == Client {
+	if side == pcap.Client {
 		if len(d.waiting) >= 1024 {
 			d.waiting = d.waiting[1:]
 		}
@@ -172,23 +185,24 @@ func (d *dnsDissector) message(side Side, t time.Time, msg, wire []byte, incompl
 		// TCP, answers may come out of order (RFC 7766 7).
 		best := -1
 		for i, q := range d.waiting {
-			if q.DNS.ID != info.ID {
+			qi := InfoOf(q)
+			if qi.ID != info.ID {
 				continue
 			}
 			if best < 0 {
 				best = i
 			}
-			if strings.EqualFold(q.DNS.Question, info.Question) {
+			if strings.EqualFold(qi.Question, info.Question) {
 				best = i
 				break
 			}
 		}
 		if best >= 0 {
-			m.peer = d.waiting[best]
+			m.Peer = d.waiting[best]
 			d.waiting = append(d.waiting[:best:best], d.waiting[best+1:]...)
 		}
 	}
-	d.e.emit(m)
+	d.e.Emit(m)
 }
 
 func opcodeName(op int) string {

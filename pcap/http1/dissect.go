@@ -1,4 +1,11 @@
-package pcap
+// Package http1 is the pcap dissector of HTTP/1.x: requests and responses
+// framed as RFC 9112 6.3 says (Content-Length, chunked, close-delimited,
+// the HEAD, 1xx, 204 and 304 rules, pipelining), each response matched to
+// its request, with the offline rules of RFC 9110 and 9112 and the replay
+// comparison of responses. Importing it registers it with the pcap engine:
+//
+//	import _ "github.com/protospec/protospec/pcap/http1"
+package http1
 
 import (
 	"bytes"
@@ -7,10 +14,12 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/protospec/protospec/pcap"
 )
 
-// HTTPInfo is what the HTTP/1 dissector read from a message.
-type HTTPInfo struct {
+// Info is what the HTTP/1 dissector read from a message (Message.Info).
+type Info struct {
 	Request bool   `json:"request"`
 	Method  string `json:"method,omitempty"`
 	Target  string `json:"target,omitempty"`
@@ -40,8 +49,14 @@ type Field struct {
 	Value string `json:"value"`
 }
 
+// InfoOf returns the HTTP info of a message, nil for another protocol's.
+func InfoOf(m *pcap.Message) *Info {
+	i, _ := m.Info.(*Info)
+	return i
+}
+
 // Get returns the first value of a header field (case-insensitive).
-func (h *HTTPInfo) Get(name string) string {
+func (h *Info) Get(name string) string {
 	for _, f := range h.Header {
 		if strings.EqualFold(f.Name, name) {
 			return f.Value
@@ -95,35 +110,35 @@ type httpSide struct {
 	buf []byte
 	// own is the side's storage for buf, kept from message to message.
 	own       []byte
-	msg       *Message
-	raw       rawBuf
+	msg       *pcap.Message
+	info      *Info // msg's
+	raw       pcap.RawBuf
 	remaining int64
 	holes     bool
 	// afterNoBody is set after a response that declared a length but must
 	// not have a body: bytes that do not start a response mean it had one.
-	afterNoBody *Message
+	afterNoBody *pcap.Message
 }
 
 // httpDissector frames HTTP/1.x requests and responses (RFC 9112 6.3):
 // Content-Length, chunked, close-delimited, the HEAD, 1xx, 204 and 304
 // rules, pipelining; and matches each response to its request in order.
 type httpDissector struct {
-	e     *emitter
-	o     *Options
+	e     *pcap.Emitter
 	sides [2]httpSide
 	// requests whose response has not begun, oldest first: queue[qhead:]
-	queue []*Message
+	queue []*pcap.Message
 	qhead int
 	// queue0 is the queue's first storage.
-	queue0 [2]*Message
+	queue0 [2]*pcap.Message
 	// clientLost is set once the client side lost bytes: the queue may
 	// no longer line up with the responses.
 	clientLost bool
 }
 
-func newHTTPDissector(e *emitter, o *Options) *httpDissector {
+func newDissector(e *pcap.Emitter) *httpDissector {
 	d := &httpDissector{}
-	d.reset(e, o)
+	d.Reset(e)
 	return d
 }
 
@@ -131,9 +146,9 @@ func newHTTPDissector(e *emitter, o *Options) *httpDissector {
 // next flow when it is reused.
 const maxKeptBuffer = 16 << 10
 
-// reset readies d for a new flow, keeping the storage it can reuse; with
-// a nil o, it only lets go of the last flow's messages.
-func (d *httpDissector) reset(e *emitter, o *Options) {
+// Reset readies d for a new flow, keeping the storage it can reuse; with
+// a nil e, it only lets go of the last flow's messages (pcap.Reusable).
+func (d *httpDissector) Reset(e *pcap.Emitter) {
 	var own [2][]byte
 	for i := range d.sides {
 		if b := d.sides[i].own; cap(b) <= maxKeptBuffer {
@@ -145,13 +160,13 @@ func (d *httpDissector) reset(e *emitter, o *Options) {
 	if cap(queue) > 64 {
 		queue = nil
 	}
-	*d = httpDissector{e: e, o: o, queue: queue[:0]}
+	*d = httpDissector{e: e, queue: queue[:0]}
 	if d.queue == nil {
 		d.queue = d.queue0[:0]
 	}
 	for i := range d.sides {
-		if o != nil {
-			d.sides[i].raw = rawBuf{keep: o.KeepRaw, limit: o.MaxMessage}
+		if e != nil {
+			d.sides[i].raw = pcap.NewRawBuf(e.KeepRaw(), e.MaxMessage())
 		}
 		d.sides[i].own = own[i]
 	}
@@ -161,7 +176,7 @@ func (d *httpDissector) reset(e *emitter, o *Options) {
 func (d *httpDissector) queued() int { return len(d.queue) - d.qhead }
 
 // enqueue adds a request at the end of the queue.
-func (d *httpDissector) enqueue(m *Message) {
+func (d *httpDissector) enqueue(m *pcap.Message) {
 	if d.qhead > 0 && (d.qhead == len(d.queue) || len(d.queue) == cap(d.queue)) {
 		n := copy(d.queue, d.queue[d.qhead:])
 		clear(d.queue[n:])
@@ -179,21 +194,21 @@ func (d *httpDissector) dequeue() {
 	}
 }
 
-func (d *httpDissector) data(side Side, t time.Time, b []byte) {
+func (d *httpDissector) Data(side pcap.Side, t time.Time, b []byte) {
 	s := &d.sides[side]
 	switch s.state {
 	case stTunnel:
 		return
 	case stClose:
-		s.raw.write(b)
-		s.msg.HTTP.BodyLen += int64(len(b))
+		s.raw.Write(b)
+		s.info.BodyLen += int64(len(b))
 		return
 	}
 	// Body bytes go straight through when nothing is buffered.
 	for len(s.buf) == 0 && len(b) > 0 && (s.state == stBody || s.state == stChunkData) {
 		n := int(min(s.remaining, int64(len(b))))
-		s.raw.write(b[:n])
-		s.msg.HTTP.BodyLen += int64(n)
+		s.raw.Write(b[:n])
+		s.info.BodyLen += int64(n)
 		s.remaining -= int64(n)
 		b = b[n:]
 		if s.remaining > 0 {
@@ -238,7 +253,7 @@ func (s *httpSide) keep(borrowed bool) {
 	}
 }
 
-func (d *httpDissector) process(side Side, t time.Time) {
+func (d *httpDissector) process(side pcap.Side, t time.Time) {
 	s := &d.sides[side]
 	for {
 		switch s.state {
@@ -260,12 +275,12 @@ func (d *httpDissector) process(side Side, t time.Time) {
 			end := headerEnd(s.buf)
 			if end < 0 {
 				if len(s.buf) > maxHTTPHeader {
-					m := d.e.newMessage(side, t)
-					m.HTTP = &HTTPInfo{ContentLength: -1}
+					m := d.e.NewMessage(side, t)
+					m.Info = &Info{ContentLength: -1}
 					m.Summary = "header section longer than 64 KiB"
 					m.Incomplete = true
 					m.Len = int64(len(s.buf))
-					d.e.emit(m)
+					d.e.Emit(m)
 					s.buf = nil
 					s.state = stResync
 				}
@@ -276,8 +291,8 @@ func (d *httpDissector) process(side Side, t time.Time) {
 			d.startMessage(side, t, head)
 		case stBody, stChunkData:
 			n := int(min(s.remaining, int64(len(s.buf))))
-			s.raw.write(s.buf[:n])
-			s.msg.HTTP.BodyLen += int64(n)
+			s.raw.Write(s.buf[:n])
+			s.info.BodyLen += int64(n)
 			s.buf = s.buf[n:]
 			s.remaining -= int64(n)
 			if s.remaining > 0 {
@@ -302,27 +317,27 @@ func (d *httpDissector) process(side Side, t time.Time) {
 				n = 2
 			}
 			if n == 0 {
-				s.msg.problem(ruleChunked, "chunk data not followed by CRLF (got %s)", excerpt(s.buf, 20))
+				s.msg.AddProblem(ruleChunked, "chunk data not followed by CRLF (got %s)", pcap.Excerpt(s.buf, 20))
 				d.abandon(side)
 				continue
 			}
-			s.raw.write(s.buf[:n])
-			s.msg.HTTP.BodyLen += int64(n)
+			s.raw.Write(s.buf[:n])
+			s.info.BodyLen += int64(n)
 			s.buf = s.buf[n:]
 			s.state = stChunkSize
 		case stChunkSize, stTrailer:
 			i := bytes.IndexByte(s.buf, '\n')
 			if i < 0 {
 				if len(s.buf) > maxChunkLine {
-					s.msg.problem(ruleChunked, "chunk-size or trailer line longer than %d bytes", maxChunkLine)
+					s.msg.AddProblem(ruleChunked, "chunk-size or trailer line longer than %d bytes", maxChunkLine)
 					d.abandon(side)
 					continue
 				}
 				return
 			}
 			line := s.buf[:i+1]
-			s.raw.write(line)
-			s.msg.HTTP.BodyLen += int64(len(line))
+			s.raw.Write(line)
+			s.info.BodyLen += int64(len(line))
 			s.buf = s.buf[i+1:]
 			text := line
 			for len(text) > 0 && (text[len(text)-1] == '\r' || text[len(text)-1] == '\n') {
@@ -336,7 +351,7 @@ func (d *httpDissector) process(side Side, t time.Time) {
 			}
 			size, err := parseChunkSizeLine(text)
 			if err != nil {
-				s.msg.problem(ruleChunked, "%v", err)
+				s.msg.AddProblem(ruleChunked, "%v", err)
 				d.abandon(side)
 				continue
 			}
@@ -346,8 +361,8 @@ func (d *httpDissector) process(side Side, t time.Time) {
 				s.remaining, s.state = size, stChunkData
 			}
 		case stClose:
-			s.raw.write(s.buf)
-			s.msg.HTTP.BodyLen += int64(len(s.buf))
+			s.raw.Write(s.buf)
+			s.info.BodyLen += int64(len(s.buf))
 			s.buf = nil
 			return
 		case stTunnel:
@@ -373,8 +388,8 @@ func (d *httpDissector) process(side Side, t time.Time) {
 
 // plausibleStart reports whether b can begin a start line of this side,
 // judging only the bytes present.
-func (d *httpDissector) plausibleStart(side Side, b []byte) bool {
-	if side == Server {
+func (d *httpDissector) plausibleStart(side pcap.Side, b []byte) bool {
+	if side == pcap.Server {
 		p := []byte("HTTP/")
 		n := min(len(b), len(p))
 		return bytes.Equal(b[:n], p[:n])
@@ -392,30 +407,30 @@ func (d *httpDissector) plausibleStart(side Side, b []byte) bool {
 
 // junk turns bytes that cannot start a message into a message of their
 // own with a problem, and looks for the next start line.
-func (d *httpDissector) junk(side Side, t time.Time) {
+func (d *httpDissector) junk(side pcap.Side, t time.Time) {
 	s := &d.sides[side]
-	m := d.e.newMessage(side, t)
-	m.HTTP = &HTTPInfo{ContentLength: -1, Request: side == Client}
+	m := d.e.NewMessage(side, t)
+	m.Info = &Info{ContentLength: -1, Request: side == pcap.Client}
 	end := bytes.IndexByte(s.buf, '\n')
 	if end < 0 {
 		end = len(s.buf)
 	}
-	m.Summary = "not an HTTP message: " + excerpt(s.buf[:end], 60)
+	m.Summary = "not an HTTP message: " + pcap.Excerpt(s.buf[:end], 60)
 	m.Incomplete = true
 	m.Len = int64(len(s.buf))
 	switch {
-	case side == Server && s.afterNoBody != nil:
-		m.problem(ruleNoBodyAfter, "bytes %s follow a response that has no body (%s)", excerpt(s.buf, 40), s.afterNoBody.Summary)
-	case side == Server:
-		m.problem(ruleStatusLine, "expected a status-line, got %s", excerpt(s.buf, 40))
+	case side == pcap.Server && s.afterNoBody != nil:
+		m.AddProblem(ruleNoBodyAfter, "bytes %s follow a response that has no body (%s)", pcap.Excerpt(s.buf, 40), s.afterNoBody.Summary)
+	case side == pcap.Server:
+		m.AddProblem(ruleStatusLine, "expected a status-line, got %s", pcap.Excerpt(s.buf, 40))
 	default:
-		m.problem(ruleRequestLine, "expected a request-line, got %s", excerpt(s.buf, 40))
+		m.AddProblem(ruleRequestLine, "expected a request-line, got %s", pcap.Excerpt(s.buf, 40))
 	}
-	if d.o.KeepRaw {
-		m.Raw = append([]byte(nil), s.buf[:min(len(s.buf), d.o.MaxMessage)]...)
+	if d.e.KeepRaw() {
+		m.Raw = append([]byte(nil), s.buf[:min(len(s.buf), d.e.MaxMessage())]...)
 	}
 	s.afterNoBody = nil
-	d.e.emit(m)
+	d.e.Emit(m)
 	// Skip the first byte so the search moves on.
 	s.buf = s.buf[1:]
 	s.state = stResync
@@ -425,8 +440,8 @@ func (d *httpDissector) junk(side Side, t time.Time) {
 // side in b, or -1: "HTTP/1." anywhere for a response (a body the framing
 // missed may run into it), a method at a line start or right after the
 // bytes resync skipped for a request, followed on its line by " HTTP/1.".
-func (d *httpDissector) findStart(side Side, b []byte) int {
-	if side == Server {
+func (d *httpDissector) findStart(side pcap.Side, b []byte) int {
+	if side == pcap.Server {
 		return bytes.Index(b, []byte("HTTP/1."))
 	}
 	best := -1
@@ -533,11 +548,11 @@ func parseChunkSize(line string) (int64, error) {
 	size, _, _ := strings.Cut(line, ";")
 	size = strings.TrimRight(size, " \t")
 	if size == "" || len(size) > 15 {
-		return 0, fmt.Errorf("bad chunk-size line %s", excerpt([]byte(line), 40))
+		return 0, fmt.Errorf("bad chunk-size line %s", pcap.Excerpt([]byte(line), 40))
 	}
 	n, err := strconv.ParseInt(size, 16, 64)
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("bad chunk-size %s", excerpt([]byte(size), 40))
+		return 0, fmt.Errorf("bad chunk-size %s", pcap.Excerpt([]byte(size), 40))
 	}
 	return n, nil
 }
@@ -546,11 +561,11 @@ func parseChunkSize(line string) (int64, error) {
 // allocation; a longer header gets a slice of its own.
 const httpInlineFields = 4
 
-// httpMessage holds a message, its HTTPInfo and room for a few header
+// httpMessage holds a message, its Info and room for a few header
 // fields, allocated at once.
 type httpMessage struct {
-	m      Message
-	h      HTTPInfo
+	m      pcap.Message
+	h      Info
 	fields [httpInlineFields]Field
 }
 
@@ -630,15 +645,15 @@ func trimRightOWS(s string) string {
 
 // startMessage parses a start line and header section and decides how the
 // body is framed.
-func (d *httpDissector) startMessage(side Side, t time.Time, head []byte) {
+func (d *httpDissector) startMessage(side pcap.Side, t time.Time, head []byte) {
 	s := &d.sides[side]
 	x := new(httpMessage)
 	m, h := &x.m, &x.h
-	d.e.initMessage(m, side, t)
-	h.Request, h.ContentLength, h.HeaderLen = side == Client, -1, len(head)
-	m.HTTP = h
-	s.msg = m
-	s.raw.write(head)
+	d.e.Init(m, side, t)
+	h.Request, h.ContentLength, h.HeaderLen = side == pcap.Client, -1, len(head)
+	m.Info = h
+	s.msg, s.info = m, h
+	s.raw.Write(head)
 	s.holes = false
 	s.afterNoBody = nil
 	// The lines of the header section, without CR before LF; every
@@ -649,7 +664,7 @@ func (d *httpDissector) startMessage(side Side, t time.Time, head []byte) {
 	}
 	start, rest, more := strings.Cut(text, "\n")
 	start = strings.TrimSuffix(start, "\r")
-	if side == Client {
+	if side == pcap.Client {
 		// The parts of the request-line between spaces: method, target,
 		// version when there are three.
 		method, after, ok := strings.Cut(start, " ")
@@ -668,7 +683,7 @@ func (d *httpDissector) startMessage(side Side, t time.Time, head []byte) {
 			}
 		}
 		if parts != 3 || !isToken(method) || target == "" || !validVersion(version) {
-			m.problem(ruleRequestLine, "request-line %s is not method SP request-target SP HTTP-version", excerpt([]byte(start), 80))
+			m.AddProblem(ruleRequestLine, "request-line %s is not method SP request-target SP HTTP-version", pcap.Excerpt([]byte(start), 80))
 		}
 		h.Method, h.Target, h.Version = method, target, version
 		m.Summary = start
@@ -678,7 +693,7 @@ func (d *httpDissector) startMessage(side Side, t time.Time, head []byte) {
 		h.Version, h.Reason = ver, reason
 		n, err := strconv.Atoi(code)
 		if err != nil || len(code) != 3 || !validVersion(ver) {
-			m.problem(ruleStatusLine, "status-line %s is not HTTP-version SP 3DIGIT SP reason-phrase", excerpt([]byte(start), 80))
+			m.AddProblem(ruleStatusLine, "status-line %s is not HTTP-version SP 3DIGIT SP reason-phrase", pcap.Excerpt([]byte(start), 80))
 		}
 		h.Status = n
 		m.Summary = start
@@ -693,20 +708,20 @@ func (d *httpDissector) startMessage(side Side, t time.Time, head []byte) {
 			continue
 		}
 		if l[0] == ' ' || l[0] == '\t' {
-			m.problem(ruleNoObsFold, "obsolete line folding: %s", excerpt([]byte(l), 60))
+			m.AddProblem(ruleNoObsFold, "obsolete line folding: %s", pcap.Excerpt([]byte(l), 60))
 			continue
 		}
 		name, value, ok := strings.Cut(l, ":")
 		if !ok {
-			m.problem(ruleFieldLine, "header line without a colon: %s", excerpt([]byte(l), 60))
+			m.AddProblem(ruleFieldLine, "header line without a colon: %s", pcap.Excerpt([]byte(l), 60))
 			continue
 		}
 		if trimmed := trimRightOWS(name); trimmed != name {
-			m.problem(ruleNoSpaceColon, "whitespace between field name %q and colon", strings.TrimSpace(name))
+			m.AddProblem(ruleNoSpaceColon, "whitespace between field name %q and colon", strings.TrimSpace(name))
 			name = trimmed
 		}
 		if !isToken(name) {
-			m.problem(ruleFieldLine, "field name %s is not a token", excerpt([]byte(name), 40))
+			m.AddProblem(ruleFieldLine, "field name %s is not a token", pcap.Excerpt([]byte(name), 40))
 		}
 		value = trimOWS(value)
 		if len(h.Header) < maxFields {
@@ -760,23 +775,23 @@ func (d *httpDissector) startMessage(side Side, t time.Time, head []byte) {
 		if same && err == nil && n >= 0 && first != "" && first[0] != '+' {
 			h.ContentLength = n
 		} else {
-			m.problem(ruleValidCL, "invalid Content-Length %s", excerpt([]byte(strings.Join(cls, ", ")), 60))
+			m.AddProblem(ruleValidCL, "invalid Content-Length %s", pcap.Excerpt([]byte(strings.Join(cls, ", ")), 60))
 		}
 	}
 	if len(te) > 0 && len(cls) > 0 {
-		m.problem(ruleCLWithTE, "both Transfer-Encoding (%s) and Content-Length (%s)", strings.Join(te, ", "), strings.Join(cls, ", "))
+		m.AddProblem(ruleCLWithTE, "both Transfer-Encoding (%s) and Content-Length (%s)", strings.Join(te, ", "), strings.Join(cls, ", "))
 	}
 	chunked := len(te) > 0 && te[len(te)-1] == "chunked"
-	if side == Client {
+	if side == pcap.Client {
 		if h.Version == "HTTP/1.1" && h.Get("Host") == "" && !hasField(h, "Host") {
-			m.problem(ruleHost, "HTTP/1.1 request without a Host header field")
+			m.AddProblem(ruleHost, "HTTP/1.1 request without a Host header field")
 		}
 		if d.queued() < 1024 {
 			d.enqueue(m)
 		}
 		switch {
 		case len(te) > 0 && !chunked:
-			m.problem(ruleRequestChunked, "request Transfer-Encoding %s does not end in chunked: its length cannot be determined", strings.Join(te, ", "))
+			m.AddProblem(ruleRequestChunked, "request Transfer-Encoding %s does not end in chunked: its length cannot be determined", strings.Join(te, ", "))
 			d.abandon(side)
 		case chunked:
 			h.Chunked = true
@@ -791,26 +806,26 @@ func (d *httpDissector) startMessage(side Side, t time.Time, head []byte) {
 		return
 	}
 	// Responses (RFC 9112 6.3).
-	var req *Message
+	var req *pcap.Message
 	interim := h.Status >= 100 && h.Status < 200
 	if d.queued() > 0 {
 		req = d.queue[d.qhead]
 		if !interim || h.Status == 101 {
 			d.dequeue()
 		}
-	} else if !d.e.flow.MidStream && !d.clientLost {
-		m.problem(ruleResponseRequest, "response %s without a request", excerpt([]byte(start), 60))
+	} else if !d.e.Flow().MidStream && !d.clientLost {
+		m.AddProblem(ruleResponseRequest, "response %s without a request", pcap.Excerpt([]byte(start), 60))
 	}
-	m.peer = req
+	m.Peer = req
 	if (interim || h.Status == 204) && len(cls) > 0 {
-		m.problem(ruleCL1xx204, "%d response with Content-Length %s", h.Status, strings.Join(cls, ", "))
+		m.AddProblem(ruleCL1xx204, "%d response with Content-Length %s", h.Status, strings.Join(cls, ", "))
 	}
-	headReq := req != nil && req.HTTP != nil && req.HTTP.Method == "HEAD"
+	headReq := req != nil && InfoOf(req) != nil && InfoOf(req).Method == "HEAD"
 	switch {
-	case h.Status == 101 || (req != nil && req.HTTP != nil && req.HTTP.Method == "CONNECT" && h.Status/100 == 2):
+	case h.Status == 101 || (req != nil && InfoOf(req) != nil && InfoOf(req).Method == "CONNECT" && h.Status/100 == 2):
 		h.NoBody = true
 		d.complete(side)
-		d.sides[Server].state, d.sides[Client].state = stTunnel, stTunnel
+		d.sides[pcap.Server].state, d.sides[pcap.Client].state = stTunnel, stTunnel
 	case headReq || interim || h.Status == 204 || h.Status == 304:
 		h.NoBody = true
 		if (h.ContentLength > 0 || chunked) && !interim {
@@ -836,7 +851,7 @@ func (d *httpDissector) startMessage(side Side, t time.Time, head []byte) {
 	}
 }
 
-func hasField(h *HTTPInfo, name string) bool {
+func hasField(h *Info, name string) bool {
 	for _, f := range h.Header {
 		if strings.EqualFold(f.Name, name) {
 			return true
@@ -846,25 +861,25 @@ func hasField(h *HTTPInfo, name string) bool {
 }
 
 // complete emits the side's message and waits for the next.
-func (d *httpDissector) complete(side Side) {
+func (d *httpDissector) complete(side pcap.Side) {
 	s := &d.sides[side]
 	m := s.msg
 	if m == nil {
 		return
 	}
-	s.raw.take(m)
+	s.raw.Take(m)
 	if s.holes {
 		m.Truncated = true
 	}
-	s.msg = nil
+	s.msg, s.info = nil, nil
 	if s.state != stTunnel {
 		s.state = stHeader
 	}
-	d.e.emit(m)
+	d.e.Emit(m)
 }
 
 // abandon emits the side's message as incomplete and resynchronizes.
-func (d *httpDissector) abandon(side Side) {
+func (d *httpDissector) abandon(side pcap.Side) {
 	s := &d.sides[side]
 	if s.msg != nil {
 		s.msg.Incomplete = true
@@ -873,24 +888,24 @@ func (d *httpDissector) abandon(side Side) {
 	s.state = stResync
 }
 
-func (d *httpDissector) lost(side Side, n int) {
+func (d *httpDissector) Lost(side pcap.Side, n int) {
 	s := &d.sides[side]
-	if side == Client {
+	if side == pcap.Client {
 		d.clientLost = true
 	}
 	switch {
 	case s.state == stTunnel:
 	case s.state == stClose:
-		s.raw.hole(n)
-		s.msg.HTTP.BodyLen += int64(n)
+		s.raw.Hole(n)
+		s.info.BodyLen += int64(n)
 		s.holes = true
 	case (s.state == stBody || s.state == stChunkData) && int64(n) <= s.remaining-int64(len(s.buf)):
 		// A hole inside a body of known length: framing survives.
-		s.raw.write(s.buf)
-		s.msg.HTTP.BodyLen += int64(len(s.buf)) + int64(n)
+		s.raw.Write(s.buf)
+		s.info.BodyLen += int64(len(s.buf)) + int64(n)
 		s.remaining -= int64(len(s.buf)) + int64(n)
 		s.buf = nil
-		s.raw.hole(n)
+		s.raw.Hole(n)
 		s.holes = true
 		if s.remaining == 0 {
 			if s.state == stBody {
@@ -908,7 +923,7 @@ func (d *httpDissector) lost(side Side, n int) {
 	}
 }
 
-func (d *httpDissector) end(side Side, t time.Time, reset bool) {
+func (d *httpDissector) End(side pcap.Side, t time.Time, reset bool) {
 	s := &d.sides[side]
 	switch s.state {
 	case stClose:
@@ -917,23 +932,23 @@ func (d *httpDissector) end(side Side, t time.Time, reset bool) {
 		if !reset && !s.holes {
 			rule := ruleBodyComplete
 			what := fmt.Sprintf("connection closed %d bytes before the end of the Content-Length body", s.remaining)
-			if s.msg.HTTP.Chunked {
+			if s.info.Chunked {
 				rule, what = ruleChunked, "connection closed inside the chunked body"
 			}
-			s.msg.problem(rule, "%s", what)
+			s.msg.AddProblem(rule, "%s", what)
 		}
 		d.abandon(side)
 	case stHeader:
 		if b := bytes.TrimSpace(s.buf); len(b) > 0 {
-			m := d.e.newMessage(side, t)
-			m.HTTP = &HTTPInfo{ContentLength: -1, Request: side == Client}
-			m.Summary = "header section cut short: " + excerpt(b, 60)
+			m := d.e.NewMessage(side, t)
+			m.Info = &Info{ContentLength: -1, Request: side == pcap.Client}
+			m.Summary = "header section cut short: " + pcap.Excerpt(b, 60)
 			m.Incomplete = true
 			m.Len = int64(len(s.buf))
-			if d.o.KeepRaw {
+			if d.e.KeepRaw() {
 				m.Raw = append([]byte(nil), s.buf...)
 			}
-			d.e.emit(m)
+			d.e.Emit(m)
 		}
 	}
 	s.buf = nil
