@@ -61,9 +61,8 @@ func (d *Decoder) parseHead(b []byte) {
 // framingFields collects the Content-Length and Transfer-Encoding values,
 // kept or not.
 type framingFields struct {
-	clBuf, teBuf [2]string
-	cl, te       []string
-	hosts        int
+	cl, te []string
+	hosts  int
 }
 
 // fieldLine parses one field line into h (RFC 9112 5): problems are
@@ -121,14 +120,8 @@ func (d *Decoder) fieldLine(m *Message, h *Header, line string, off int64, f *fr
 	}
 	switch {
 	case strings.EqualFold(name, "Content-Length"):
-		if f.cl == nil {
-			f.cl = f.clBuf[:0]
-		}
 		f.cl = append(f.cl, value)
 	case strings.EqualFold(name, "Transfer-Encoding"):
-		if f.te == nil {
-			f.te = f.teBuf[:0]
-		}
 		f.te = append(f.te, value)
 	case strings.EqualFold(name, "Host"):
 		f.hosts++
