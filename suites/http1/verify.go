@@ -218,12 +218,12 @@ func checkStatusLine(resp *Response) error {
 func checkFieldLines(h Header) error {
 	for _, f := range h {
 		if !tokenRE.MatchString(f.Name) {
-			return spec.Errorf("field-name = token, right before the colon", "field line %s", spec.Excerpt([]byte(f.Raw), 120))
+			return spec.Errorf("field-name = token, right before the colon", "field line %s", spec.Excerpt([]byte(f.Line), 120))
 		}
 		for i := 0; i < len(f.Value); i++ {
 			c := f.Value[i]
 			if c < 0x20 && c != '\t' || c == 0x7f {
-				return spec.Errorf("a field value of VCHAR, SP, HTAB and obs-text", "byte 0x%02x in field line %s", c, spec.Excerpt([]byte(f.Raw), 120))
+				return spec.Errorf("a field value of VCHAR, SP, HTAB and obs-text", "byte 0x%02x in field line %s", c, spec.Excerpt([]byte(f.Line), 120))
 			}
 		}
 	}
