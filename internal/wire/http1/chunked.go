@@ -27,6 +27,9 @@ func (d *Decoder) chunkSizeLine(line []byte) {
 		return
 	}
 	d.overLimit(m.BodyLen + size)
+	if m.Body == nil && !m.BodyTruncated && !d.lim.DiscardBody {
+		m.Body = make([]byte, 0, size)
+	}
 	d.remaining, d.state = size, stChunkData
 }
 
@@ -164,5 +167,5 @@ func (d *Decoder) trailerLine(line []byte) {
 			break
 		}
 	}
-	d.fieldLine(m, &m.Trailer, s, off, nil)
+	d.fieldLine(m, &m.Trailer, s, off)
 }

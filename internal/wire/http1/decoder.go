@@ -178,11 +178,13 @@ func (d *Decoder) SetTunnel() {
 	}
 }
 
-// Skipped counts the bytes fed after the framing was lost, in a tunnel,
-// or after Close.
+// Skipped counts the bytes that belong to no message: fed after the
+// framing was lost, in a tunnel or after Close, lost between messages, or
+// empty lines at the end of the stream. The messages' Len and Skipped add
+// up to Fed.
 func (d *Decoder) Skipped() int64 { return d.skipped }
 
-// Fed counts every byte fed.
+// Fed counts every byte fed or lost.
 func (d *Decoder) Fed() int64 { return d.fed }
 
 // WantKind is what a Decoder needs next.
@@ -285,34 +287,108 @@ func (d *Decoder) Feed(p []byte) {
 }
 
 // Close ends the stream: it completes a close-delimited response and
-// reports a message the stream cut short (queued, Incomplete).
-func (d *Decoder) Close() {
-	switch d.state {
-	case stClose:
+// queues a message the stream cut short (Incomplete, reported).
+func (d *Decoder) Close() { d.end(true) }
+
+// Abort ends a stream that was reset: as Close, but content cut short is
+// not reported as the sender's problem.
+func (d *Decoder) Abort() { d.end(false) }
+
+func (d *Decoder) end(report bool) {
+	if d.state == stClose {
 		d.complete()
-	case stStart, stHead:
-		if d.cur != nil && len(bytes.TrimSpace(d.buf)) == 0 {
-			d.skipped += d.cur.Len + int64(len(d.buf))
-		} else if d.cur != nil {
-			m := d.cur
-			m.Incomplete = true
-			m.Len += int64(len(d.buf))
-			m.StartLine = string(firstLine(d.buf))
-			m.problem(KindHeadIncomplete, m.Len, false, "the stream ended inside the head after "+strconv.Itoa(len(d.buf))+" bytes")
-			d.queue(m)
-		}
-	case stBody:
-		d.cur.problem(KindBodyIncomplete, d.cur.Len, false, "the stream ended "+strconv.FormatInt(d.remaining, 10)+" bytes before the end of the Content-Length content")
-		d.cur.Incomplete = true
-		d.queue(d.cur)
-	case stChunkSize, stChunkData, stChunkEnd, stTrailer:
-		d.cur.Len += int64(len(d.buf))
-		d.cur.problem(KindChunkedIncomplete, d.cur.Len, false, "the stream ended inside the chunked content")
-		d.cur.Incomplete = true
-		d.queue(d.cur)
+	} else {
+		d.abandon(report, "the stream ended")
 	}
-	d.cur, d.buf = nil, d.buf[:0]
 	d.state = stEnded
+}
+
+// abandon queues the message being read as Incomplete, reporting where
+// it was cut when report is set, and stops framing.
+func (d *Decoder) abandon(report bool, why string) {
+	m := d.cur
+	switch d.state {
+	case stStart, stHead:
+		if m == nil {
+			d.skipped += int64(len(d.buf))
+			break
+		}
+		if len(bytes.TrimSpace(d.buf)) == 0 {
+			d.skipped += m.Len + int64(len(d.buf))
+			break
+		}
+		m.Incomplete = true
+		m.Len += int64(len(d.buf))
+		m.StartLine = string(firstLine(d.buf))
+		m.problem(KindHeadIncomplete, m.Len, false, why+" inside the head after "+strconv.Itoa(len(d.buf))+" bytes")
+		d.queue(m)
+	case stBody:
+		if report && m.Lost == 0 {
+			m.problem(KindBodyIncomplete, m.Len, false, why+" "+strconv.FormatInt(d.remaining, 10)+" bytes before the end of the Content-Length content")
+		}
+		m.Incomplete = true
+		d.queue(m)
+	case stChunkSize, stChunkData, stChunkEnd, stTrailer:
+		m.Len += int64(len(d.buf))
+		if report && m.Lost == 0 {
+			m.problem(KindChunkedIncomplete, m.Len, false, why+" inside the chunked content")
+		}
+		m.Incomplete = true
+		d.queue(m)
+	case stClose:
+		m.Incomplete = true
+		d.queue(m)
+	}
+	d.cur, d.buf, d.sawCR = nil, d.buf[:0], false
+	d.state = stBroken
+}
+
+// Lost tells the decoder that n bytes of the stream are missing here (a
+// gap in a capture). Inside content of known length, or close-delimited
+// content, the framing survives: the bytes count as content not kept
+// (Message.Lost). Anywhere else the message so far is queued Incomplete
+// and framing stops until Resume.
+func (d *Decoder) Lost(n int64) {
+	if n <= 0 {
+		return
+	}
+	d.fed += n
+	m := d.cur
+	switch d.state {
+	case stTunnel, stBroken, stEnded:
+		d.skipped += n
+		return
+	case stClose:
+		m.Len, m.BodyLen, m.Lost, m.BodyTruncated = m.Len+n, m.BodyLen+n, m.Lost+n, true
+		return
+	case stBody, stChunkData:
+		if n <= d.remaining {
+			m.Len, m.BodyLen, m.Lost, m.BodyTruncated = m.Len+n, m.BodyLen+n, m.Lost+n, true
+			d.remaining -= n
+			if d.remaining == 0 {
+				if d.state == stBody {
+					d.complete()
+				} else {
+					d.state = stChunkEnd
+				}
+			}
+			return
+		}
+	}
+	if m != nil {
+		m.Lost += n
+	}
+	d.skipped += n
+	d.abandon(false, "bytes were lost")
+}
+
+// Resume restarts framing after it was lost, at the next byte fed: a
+// caller that found where a message starts (a capture dissector
+// resynchronising on a request-line) feeds from there.
+func (d *Decoder) Resume() {
+	if d.state == stBroken {
+		d.state, d.fatal, d.afterNoBody = stStart, nil, false
+	}
 }
 
 func firstLine(b []byte) []byte {
@@ -376,21 +452,33 @@ func (d *Decoder) overLimit(total int64) {
 }
 
 // newMessage starts the current message.
-func (d *Decoder) newMessage() {
-	d.cur = &Message{Request: d.request, ContentLength: -1, Major: -1, Minor: -1}
+func (d *Decoder) newMessage(offset int64) {
+	x := &messageAlloc{m: Message{Request: d.request, ContentLength: -1, Major: -1, Minor: -1, Offset: offset}}
+	x.m.inline = x.fields[:0]
+	d.cur = &x.m
+}
+
+// inlineFields is how many field lines fit in a message's own allocation.
+const inlineFields = 8
+
+// messageAlloc is a message and room for its first field lines, allocated
+// at once.
+type messageAlloc struct {
+	m      Message
+	fields [inlineFields]Field
 }
 
 // start skips the empty lines before a start line (RFC 9112 2.2) and
 // moves to stHead at the first other byte.
 func (d *Decoder) start(p []byte) []byte {
 	if d.cur == nil {
-		d.newMessage()
+		d.newMessage(d.fed - int64(len(p)))
 	}
 	m := d.cur
 	for len(p) > 0 {
 		if len(d.buf) == 1 { // a CR carried from the last Feed
 			if p[0] != '\n' {
-				d.state, d.lineStart = stHead, 0
+				d.state, d.lineStart, m.Prefix = stHead, 0, m.Len
 				return p
 			}
 			d.buf = d.buf[:0]
@@ -412,7 +500,7 @@ func (d *Decoder) start(p []byte) []byte {
 			p = p[2:]
 			d.emptyLine(m, true)
 		default:
-			d.state, d.lineStart = stHead, 0
+			d.state, d.lineStart, m.Prefix = stHead, 0, m.Len
 			return p
 		}
 	}

@@ -228,3 +228,48 @@ func TestWant(t *testing.T) {
 		rest = rest[n:]
 	}
 }
+
+func TestGaps(t *testing.T) {
+	// A gap inside content of known length keeps the framing.
+	d := NewRequestDecoder(Limits{})
+	d.Feed([]byte("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nab"))
+	d.Lost(2)
+	d.Feed([]byte("efGET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+	m1, _ := d.Next()
+	m2, ok := d.Next()
+	if !ok || string(m1.Body) != "abef" || m1.BodyLen != 6 || m1.Lost != 2 || m2.Method != "GET" || m2.Offset != m1.Len || len(m1.Problems) != 0 {
+		t.Fatalf("gap in content: %q %d lost %d, next %v at %d", m1.Body, m1.BodyLen, m1.Lost, m2, m2.Offset)
+	}
+	// A gap in a head loses the framing until Resume.
+	d.Feed([]byte("GET /x HT"))
+	d.Lost(5)
+	d.Feed([]byte("junk"))
+	d.Resume()
+	d.Feed([]byte("\r\nGET /y HTTP/1.1\r\nHost: a\r\n\r\n"))
+	m3, _ := d.Next()
+	m4, ok := d.Next()
+	if !ok || !m3.Incomplete || m3.StartLine != "GET /x HT" || m4.Target != "/y" || m4.Prefix != 2 || d.Skipped() != 9 {
+		t.Fatalf("gap in a head: %v %v, skipped %d", m3, m4, d.Skipped())
+	}
+	// A reset inside content is not the sender's problem; a close is.
+	for _, abort := range []bool{false, true} {
+		d := NewResponseDecoder(Limits{})
+		d.Feed([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab"))
+		if abort {
+			d.Abort()
+		} else {
+			d.Close()
+		}
+		m, _ := d.Next()
+		if !m.Incomplete || m.Has(KindBodyIncomplete) == abort {
+			t.Errorf("abort %v: %v", abort, kindsOf(m))
+		}
+	}
+}
+
+func TestTransferEncodingIn204(t *testing.T) {
+	_, msgs := decode(false, []byte("HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\nHTTP/1.1 600 x\r\nContent-Length: 0\r\n\r\n"), false, Limits{}, "GET", "GET")
+	if len(msgs) != 2 || !msgs[0].Has(KindTE1xx204) || !msgs[1].Has(KindStatusLineSyntax) {
+		t.Fatalf("%v", msgs)
+	}
+}

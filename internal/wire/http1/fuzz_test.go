@@ -72,6 +72,29 @@ func FuzzDecoder(f *testing.F) {
 		if used != int64(len(in)) || d.Fed() != int64(len(in)) {
 			t.Fatalf("messages and skipped bytes add up to %d of %d", used, len(in))
 		}
+		for i := 1; i < len(whole); i++ {
+			if prev := whole[i-1]; whole[i].Offset < prev.Offset+prev.Len {
+				t.Fatalf("message %d at %d overlaps the one at %d of %d bytes", i, whole[i].Offset, prev.Offset, prev.Len)
+			}
+		}
+		// A gap in the middle, then a resumption: the accounting holds.
+		g := NewResponseDecoder(lim)
+		if request {
+			g = NewRequestDecoder(lim)
+		}
+		k := int(cut) % (len(in) + 1)
+		g.Feed(in[:k])
+		g.Lost(int64(mode))
+		g.Resume()
+		g.Feed(in[k:])
+		g.Abort()
+		used = g.Skipped()
+		for m, ok := g.Next(); ok; m, ok = g.Next() {
+			used += m.Len
+		}
+		if used != g.Fed() || g.Fed() != int64(len(in))+int64(mode) {
+			t.Fatalf("with a gap of %d at %d: messages and skipped bytes add up to %d of %d", mode, k, used, g.Fed())
+		}
 	})
 }
 

@@ -13,11 +13,15 @@ func (d *Decoder) parseHead(b []byte) {
 	m.Len += int64(len(b))
 	h := string(b) // every string of the message shares this copy
 	m.Head = h
-	lines := strings.Count(h, "\n") - 2 // field lines at most
-	if lines > 0 {
+	switch lines := strings.Count(h, "\n") - 2; { // field lines at most
+	case lines > inlineFields:
 		m.Header = make(Header, 0, min(lines, d.lim.MaxFields))
+	case lines > 0:
+		m.Header = m.inline
 	}
-	var f framingFields
+	m.inline = nil
+	var clBuf, teBuf [2]string
+	f := framingFields{cl: clBuf[:0], te: teBuf[:0]}
 	off := 0
 	first := true
 	for off < len(h) {
@@ -53,7 +57,14 @@ func (d *Decoder) parseHead(b []byte) {
 		if line == "" {
 			break
 		}
-		d.fieldLine(m, &m.Header, line, lineOff, &f)
+		switch kind, value := d.fieldLine(m, &m.Header, line, lineOff); kind {
+		case fieldContentLength:
+			f.cl = append(f.cl, value)
+		case fieldTransferEncoding:
+			f.te = append(f.te, value)
+		case fieldHost:
+			f.hosts++
+		}
 	}
 	d.frame(m, &f, base)
 }
@@ -65,15 +76,24 @@ type framingFields struct {
 	hosts  int
 }
 
+// The fields that frame a message.
+const (
+	fieldOther = iota
+	fieldContentLength
+	fieldTransferEncoding
+	fieldHost
+)
+
 // fieldLine parses one field line into h (RFC 9112 5): problems are
-// reported, a line without a colon is dropped, an obs-fold is joined.
-func (d *Decoder) fieldLine(m *Message, h *Header, line string, off int64, f *framingFields) {
+// reported, a line without a colon is dropped, an obs-fold is joined. It
+// tells a framing field and its value, kept or not.
+func (d *Decoder) fieldLine(m *Message, h *Header, line string, off int64) (kind int, value string) {
 	if line[0] == ' ' || line[0] == '\t' {
 		if len(*h) == 0 {
 			// RFC 9112 2.2: "A sender MUST NOT send whitespace between
 			// the start-line and the first header field."
 			m.problem(KindWhitespaceAfterStartLine, off, false, "whitespace-started line before the first field: "+excerpt(line, 60))
-			return
+			return fieldOther, ""
 		}
 		// RFC 9112 5.2: "A sender MUST NOT generate a message that
 		// includes line folding (i.e., that has any field line value
@@ -84,12 +104,12 @@ func (d *Decoder) fieldLine(m *Message, h *Header, line string, off int64, f *fr
 		if v := trimOWS(line); v != "" {
 			last.Value = last.Value + " " + v
 		}
-		return
+		return fieldOther, ""
 	}
 	name, value, ok := strings.Cut(line, ":")
 	if !ok {
 		m.problem(KindFieldNoColon, off, false, "field line without a colon: "+excerpt(line, 60))
-		return
+		return fieldOther, ""
 	}
 	trimmed := name
 	if t := trimOWS(name); len(t) != len(name) && strings.HasPrefix(name, t) {
@@ -115,17 +135,15 @@ func (d *Decoder) fieldLine(m *Message, h *Header, line string, off int64, f *fr
 	} else if !m.Has(KindTooManyFields) {
 		m.problem(KindTooManyFields, off, false, "more than "+strconv.Itoa(d.lim.MaxFields)+" field lines: the rest are not kept")
 	}
-	if f == nil {
-		return
-	}
 	switch {
 	case strings.EqualFold(name, "Content-Length"):
-		f.cl = append(f.cl, value)
+		return fieldContentLength, value
 	case strings.EqualFold(name, "Transfer-Encoding"):
-		f.te = append(f.te, value)
+		return fieldTransferEncoding, value
 	case strings.EqualFold(name, "Host"):
-		f.hosts++
+		return fieldHost, value
 	}
+	return fieldOther, value
 }
 
 // requestLine parses method SP request-target SP HTTP-version (RFC 9112 3)
@@ -234,8 +252,9 @@ func (d *Decoder) statusLine(m *Message, line string, off int64) {
 	if len(ver) != 8 {
 		syntax("the HTTP-version is not HTTP/DIGIT.DIGIT")
 	}
-	if m.Status < 100 {
-		syntax("status-code below 100")
+	if m.Status < 100 || m.Status > 599 {
+		// RFC 9110 15: "Values outside the range 100..599 are invalid."
+		syntax("status-code outside 100..599")
 	}
 	if len(rest) == 3 {
 		syntax("no SP after the status-code")
@@ -274,7 +293,8 @@ func (d *Decoder) frame(m *Message, f *framingFields, off int64) {
 		m.problem(KindHost, off, false, "more than one Host field line")
 	}
 	cl, clOK := d.contentLength(m, f.cl, off)
-	var codings []string
+	var codingsBuf [4]string
+	codings := codingsBuf[:0]
 	for _, v := range f.te {
 		codings = AppendList(codings, v)
 	}
@@ -346,6 +366,12 @@ func (d *Decoder) frameResponse(m *Message, f *framingFields, te, chunked bool, 
 		// field in any response with a status code of 1xx
 		// (Informational) or 204 (No Content)."
 		m.problem(KindCL1xx204, off, false, strconv.Itoa(m.Status)+" response with Content-Length")
+	}
+	if (m.Status < 200 || m.Status == 204) && te {
+		// RFC 9112 6.1: "A server MUST NOT send a Transfer-Encoding
+		// header field in any response with a status code of 1xx
+		// (Informational) or 204 (No Content)."
+		m.problem(KindTE1xx204, off, false, strconv.Itoa(m.Status)+" response with Transfer-Encoding")
 	}
 	connect2xx := method == "CONNECT" && m.Status/100 == 2
 	switch {

@@ -199,11 +199,19 @@ type Message struct {
 	// RequestMethod is, for a response, the method of the request it
 	// answers as told by Decoder.Expect ("" when not told).
 	RequestMethod string
+	// Offset is where the message starts in the stream (Fed counts).
+	Offset int64
 	// Len is the number of stream bytes the message used: leading empty
 	// lines, head, content with its chunk framing, trailer section.
 	Len int64
+	// Prefix is the length of the empty lines before the start line.
+	Prefix int64
+	// Lost counts the bytes of the message that were missing (Lost).
+	Lost int64
 	// Problems lists what the message breaks, in stream order (at most 32).
 	Problems []Problem
+
+	inline Header // room for the first field lines
 }
 
 // Has reports whether the message has a problem of kind k.

@@ -56,6 +56,7 @@ const (
 	KindInvalidCL
 	KindDuplicateCL
 	KindCL1xx204
+	KindTE1xx204
 	KindBodyAfterNoBody
 	KindBodyIncomplete
 	KindChunkSize
@@ -93,6 +94,7 @@ const (
 	RuleValidCL           = "http1/rfc9112/6.3/valid-content-length"
 	RuleSingleCL          = "http1/rfc9110/8.6/single-content-length"
 	RuleCL1xx204          = "http1/rfc9110/8.6/no-content-length-in-1xx-204"
+	RuleTE1xx204          = "http1/rfc9112/6.1/no-transfer-encoding-in-1xx-204"
 	RuleNoBodyAfter       = "http1/rfc9112/6.3/no-body-in-head-204-304"
 	RuleBodyComplete      = "http1/rfc9112/6.3/body-complete"
 	RuleChunked           = "http1/rfc9112/7.1/chunked-syntax"
@@ -128,6 +130,7 @@ var kinds = [kindCount]struct {
 	KindInvalidCL:                {"invalid-content-length", RuleValidCL, LevelMust},
 	KindDuplicateCL:              {"duplicate-content-length", RuleSingleCL, LevelShould},
 	KindCL1xx204:                 {"content-length-in-1xx-204", RuleCL1xx204, LevelMust},
+	KindTE1xx204:                 {"transfer-encoding-in-1xx-204", RuleTE1xx204, LevelMust},
 	KindBodyAfterNoBody:          {"body-after-no-body", RuleNoBodyAfter, LevelMust},
 	KindBodyIncomplete:           {"body-incomplete", RuleBodyComplete, LevelMust},
 	KindChunkSize:                {"chunk-size", RuleChunked, LevelMust},
