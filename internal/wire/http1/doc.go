@@ -1,7 +1,7 @@
-// Package http1 is the tolerant, incremental HTTP/1 wire codec shared by
-// the observers (suite oracle, pcap dissector, fuzz model, load client):
-// it frames requests and responses (RFC 9112), reports every grammar
-// problem as a typed Problem with a stable rule ID instead of refusing
-// it, and bounds what it keeps. The reference server keeps its own strict
-// parser; the two are fuzzed against each other in fuzz/http1.
+// Package http1 is the observers' HTTP/1 wire codec (suite oracle, pcap
+// dissector, fuzz model, load client): an incremental Decoder frames
+// requests or responses (RFC 9112 6.3) from bytes fed as they arrive and
+// reports each grammar problem as a typed Problem with a stable rule ID
+// instead of refusing it. The reference server keeps its own strict
+// parser; fuzz/http1 fuzzes the two against each other.
 package http1
