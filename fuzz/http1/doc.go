@@ -1,6 +1,8 @@
 // Package http1fuzz holds the native Go fuzz targets for the HTTP/1.x
 // reference implementation: the request parser, the chunked decoder, the
-// Set-Cookie parser and a whole server connection. Run one with
+// Set-Cookie parser, a whole server connection, and the observers' codec
+// (internal/wire/http1) differentially against the request parser. Run
+// one with
 //
 //	go test -run='^$' -fuzz='^FuzzServerConn$' -fuzztime=20000x ./fuzz/http1
 package http1fuzz

@@ -25,6 +25,10 @@ func TestReadResponse(t *testing.T) {
 		{"empty reason", "HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n", "GET", 200, "", FramingLength, "", 0},
 		{"no reason", "HTTP/1.1 200\nContent-Length: 1\n\nab", "GET", 200, "a", FramingLength, "b", 0},
 		{"same lengths", "HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nab", "GET", 200, "ab", FramingLength, "", 0},
+		{"lenient chunk lines", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;@@\r\nab\r\n0\r\nT: 1\n\nX", "GET", 200, "ab", FramingChunked, "X", 0},
+		{"switching", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\nbinary", "GET", 101, "", FramingNone, "binary", 0},
+		{"connect", "HTTP/1.1 200 OK\r\n\r\ntunnel", "CONNECT", 200, "", FramingNone, "tunnel", 0},
+		{"te not chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzz", "GET", 200, "zz", FramingClose, "", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -42,19 +46,24 @@ func TestReadResponse(t *testing.T) {
 
 func TestReadResponseErrors(t *testing.T) {
 	for name, in := range map[string]string{
-		"not http":        "SSH-2.0-x\r\n\r\n",
-		"two digit code":  "HTTP/1.1 20 OK\r\n\r\n",
-		"bad version":     "HTTP/x.1 200 OK\r\n\r\n",
-		"obs-fold":        "HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n",
-		"no colon":        "HTTP/1.1 200 OK\r\nnocolon\r\n\r\n",
-		"conflicting CL":  "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
-		"negative CL":     "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
-		"bad chunk":       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-		"chunk no CRLF":   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab0\r\n\r\n",
-		"huge chunk":      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\n",
-		"short body":      "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab",
-		"huge CL":         "HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n",
-		"too many fields": "HTTP/1.1 200 OK\r\n" + string(bytes.Repeat([]byte("A: b\r\n"), 300)) + "\r\n",
+		"not http":         "SSH-2.0-x\r\n\r\n",
+		"two digit code":   "HTTP/1.1 20 OK\r\n\r\n",
+		"bad version":      "HTTP/x.1 200 OK\r\n\r\n",
+		"obs-fold":         "HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n",
+		"no colon":         "HTTP/1.1 200 OK\r\nnocolon\r\n\r\n",
+		"conflicting CL":   "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+		"negative CL":      "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+		"bad chunk":        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+		"chunk no CRLF":    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab0\r\n\r\n",
+		"huge chunk":       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\n",
+		"short body":       "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab",
+		"huge CL":          "HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n",
+		"too many fields":  "HTTP/1.1 200 OK\r\n" + string(bytes.Repeat([]byte("A: b\r\n"), 300)) + "\r\n",
+		"empty line first": "\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+		"empty name":       "HTTP/1.1 200 OK\r\n: x\r\nContent-Length: 0\r\n\r\n",
+		"bare LF chunk":    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\na\r\n0\r\n\r\n",
+		"chunk junk":       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1 x\r\na\r\n0\r\n\r\n",
+		"huge chunked":     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7fffffff\r\n",
 	} {
 		if _, err := ReadResponse(&bytesWire{b: []byte(in)}, "GET"); err == nil {
 			t.Errorf("%s: no error", name)
@@ -93,6 +102,9 @@ func TestCheckers(t *testing.T) {
 	r, _ = ReadResponse(&bytesWire{b: []byte("HTTP/1.1 200\nBad Name: x\n\n")}, "HEAD")
 	if checkStatusLine(r) == nil || checkCRLF(r) == nil || checkFieldLines(r.Header) == nil {
 		t.Error("bad status-line, bare LF or bad field-name accepted")
+	}
+	if len(r.Problems) == 0 {
+		t.Error("the codec's problems are not carried on the response")
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	fixture "github.com/protospec/protospec/internal/http1"
+	wire "github.com/protospec/protospec/internal/wire/http1"
 	"github.com/protospec/protospec/suites/spec"
 )
 
@@ -48,7 +49,7 @@ func splitSetCookie(v string) setCookie {
 // RFC 6265 4.1.1.
 func checkSetCookie(v string) error {
 	c := splitSetCookie(v)
-	if !tokenRE.MatchString(c.name) {
+	if !wire.IsToken(c.name) {
 		return spec.Errorf("cookie-name = token", "%q in %q", c.name, v)
 	}
 	if !cookieOctetsRE.MatchString(c.value) {

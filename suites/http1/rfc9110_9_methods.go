@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	fixture "github.com/protospec/protospec/internal/http1"
+	wire "github.com/protospec/protospec/internal/wire/http1"
 	"github.com/protospec/protospec/suites/spec"
 )
 
@@ -18,7 +19,7 @@ func expectAllowList(resp *Response, want ...string) error {
 	}
 	methods := resp.Header.List("Allow")
 	for _, m := range methods {
-		if !tokenRE.MatchString(m) {
+		if !wire.IsToken(m) {
 			return spec.Errorf("Allow = #method (tokens)", "member %q in Allow: %s", m, resp.Header.Get("Allow"))
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	fixture "github.com/protospec/protospec/internal/http1"
+	wire "github.com/protospec/protospec/internal/wire/http1"
 	"github.com/protospec/protospec/suites/spec"
 )
 
@@ -195,7 +196,6 @@ func (p *prefixed) ReadUntilClose(max int) ([]byte, error) { return p.w.ReadUnti
 
 var (
 	statusLineRE = regexp.MustCompile(`^HTTP/[0-9]\.[0-9] [0-9]{3} [\t -~\x80-\xff]*$`)
-	tokenRE      = regexp.MustCompile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$")
 	imfRE        = regexp.MustCompile(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$`)
 	etagRE       = regexp.MustCompile(`^(W/)?"[\x21\x23-\x7e\x80-\xff]*"$`)
 )
@@ -217,13 +217,13 @@ func checkStatusLine(resp *Response) error {
 // VCHAR, SP, HTAB and obs-text only (RFC 9112 5, RFC 9110 5.5).
 func checkFieldLines(h Header) error {
 	for _, f := range h {
-		if !tokenRE.MatchString(f.Name) {
-			return spec.Errorf("field-name = token, right before the colon", "field line %s", spec.Excerpt([]byte(f.Raw), 120))
+		if !wire.IsToken(f.Name) {
+			return spec.Errorf("field-name = token, right before the colon", "field line %s", spec.Excerpt([]byte(f.Line), 120))
 		}
 		for i := 0; i < len(f.Value); i++ {
 			c := f.Value[i]
 			if c < 0x20 && c != '\t' || c == 0x7f {
-				return spec.Errorf("a field value of VCHAR, SP, HTAB and obs-text", "byte 0x%02x in field line %s", c, spec.Excerpt([]byte(f.Raw), 120))
+				return spec.Errorf("a field value of VCHAR, SP, HTAB and obs-text", "byte 0x%02x in field line %s", c, spec.Excerpt([]byte(f.Line), 120))
 			}
 		}
 	}
