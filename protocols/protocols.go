@@ -9,14 +9,17 @@ package protocols
 
 import (
 	// echo
+	_ "github.com/protospec/protospec/fuzz/echo"
 	_ "github.com/protospec/protospec/internal/echo"
 	_ "github.com/protospec/protospec/suites/echo"
 
 	// http1
+	_ "github.com/protospec/protospec/fuzz/http1"
 	_ "github.com/protospec/protospec/internal/http1"
 	_ "github.com/protospec/protospec/suites/http1"
 
 	// dns
+	_ "github.com/protospec/protospec/fuzz/dns"
 	_ "github.com/protospec/protospec/internal/dns"
 	_ "github.com/protospec/protospec/suites/dns"
 
