@@ -126,10 +126,10 @@ are counted by kind. Exit status: 0 done, 1 a response failed validation
 	return cmd
 }
 
-// runBench loads protocol's service of the target with the protocol's
-// registered load client, set up by f.params.
-func runBench(out, errOut io.Writer, protocol string, f benchFlags) error {
-	client, err := loadgen.LookupClient(protocol)
+// runBench loads the target with the registered load client of protocol
+// name, set up by f.params.
+func runBench(out, errOut io.Writer, name string, f benchFlags) error {
+	client, err := loadgen.LookupClient(name)
 	if err != nil {
 		return usageErr("bench: %v", err)
 	}
@@ -151,7 +151,7 @@ func runBench(out, errOut io.Writer, protocol string, f benchFlags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	octx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	target, err := targets.Open(octx, f.target, targets.Options{Protocol: protocol, WorkDir: f.workDir})
+	target, err := targets.Open(octx, f.target, targets.Options{Protocol: name, WorkDir: f.workDir})
 	cancel()
 	if err != nil {
 		return usageErr("target %s: %v", f.target, strings.TrimPrefix(err.Error(), "targets: "))
@@ -234,7 +234,7 @@ func runBench(out, errOut io.Writer, protocol string, f benchFlags) error {
 		Schema:   reports.SchemaVersion,
 		Tool:     spec.Tool(),
 		Kind:     reports.KindBench,
-		Protocol: protocol,
+		Protocol: name,
 		Target:   spec.TargetInfo(target),
 		Started:  started,
 		Duration: time.Since(started),
@@ -252,7 +252,7 @@ func runBench(out, errOut io.Writer, protocol string, f benchFlags) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(out, "protospec bench %s against %s (%s)\n", protocol, target.Name(), ep)
+		fmt.Fprintf(out, "protospec bench %s against %s (%s)\n", name, target.Name(), ep)
 		if err := reports.WriteBenchText(out, b); err != nil {
 			return err
 		}

@@ -70,6 +70,7 @@ func planLoad(params map[string]string) (*loadgen.Load, error) {
 		l.Options = []string{"no keep-alive"}
 	}
 	l.Open = func(addr string, _ time.Duration) (loadgen.Protocol, error) {
+		o := o
 		o.Addr = addr
 		p, err := NewLoadClient(o)
 		if err != nil {
