@@ -9,18 +9,24 @@ package protocols
 
 import (
 	// echo
+	_ "github.com/protospec/protospec/fuzz/echo"
 	_ "github.com/protospec/protospec/internal/echo"
 	_ "github.com/protospec/protospec/pcap/echo"
+	_ "github.com/protospec/protospec/reference/echo"
 	_ "github.com/protospec/protospec/suites/echo"
 
 	// http1
+	_ "github.com/protospec/protospec/fuzz/http1"
 	_ "github.com/protospec/protospec/internal/http1"
 	_ "github.com/protospec/protospec/pcap/http1"
+	_ "github.com/protospec/protospec/reference/http1"
 	_ "github.com/protospec/protospec/suites/http1"
 
 	// dns
+	_ "github.com/protospec/protospec/fuzz/dns"
 	_ "github.com/protospec/protospec/internal/dns"
 	_ "github.com/protospec/protospec/pcap/dns"
+	_ "github.com/protospec/protospec/reference/dns"
 	_ "github.com/protospec/protospec/suites/dns"
 
 	// every launcher, the reference launcher among them

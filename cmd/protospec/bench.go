@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/protospec/protospec/internal/loadgen"
+	"github.com/protospec/protospec/internal/protocol"
 	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/suites/spec"
 	"github.com/protospec/protospec/targets"
@@ -32,12 +33,8 @@ type benchFlags struct {
 	rate        float64
 	warmup      time.Duration
 	timeout     time.Duration
-	paths       []string
-	method      string
-	noKeepAlive bool
 	pipeline    int
-	queries     string
-	tcp         bool
+	params      map[string]string
 	reportDir   string
 	asJSON      bool
 	quiet       bool
@@ -46,32 +43,66 @@ type benchFlags struct {
 	threads     int
 }
 
-// benchProtocols are the protocols bench has a load client for, with the
-// service each one loads.
-var benchProtocols = map[string]string{"echo": "uppercase", "http1": "http", "dns": "dns"}
+// benchParams are the params of each protocol's load client.
+var benchParams = paramSource{
+	What:  "load client",
+	Names: loadgen.ClientNames,
+	Params: func(name string) []protocol.Param {
+		c, err := loadgen.LookupClient(name)
+		if err != nil {
+			return nil
+		}
+		return c.Params
+	},
+}
+
+// benchShorthands are bench flags of earlier releases, each setting the
+// load client param of its name.
+var benchShorthands = []paramFlag{
+	{Name: "paths", List: true},
+	{Name: "method"},
+	{Name: "no-keepalive", Bool: true},
+	{Name: "queries", Short: "q"},
+	{Name: "tcp", Bool: true},
+}
 
 func newBenchCmd() *cobra.Command {
 	var f benchFlags
+	var params []string
+	var examples []string
+	for _, n := range loadgen.ClientNames() {
+		c, _ := loadgen.LookupClient(n)
+		for _, ex := range c.Examples {
+			examples = append(examples, "  protospec bench "+n+" "+ex)
+		}
+	}
 	cmd := &cobra.Command{
 		Use:   "bench PROTOCOL",
 		Short: "Load a target with validated requests; report throughput, errors and latency percentiles",
-		Long: `Load a target with one protocol's requests (echo, http1, dns) and measure it.
+		Long: `Load a target with one protocol's requests (` + strings.Join(loadgen.ClientNames(), ", ") + `) and measure it.
 
 Closed loop by default: each connection keeps --pipeline requests in flight.
 With --rate the run is open loop: requests are scheduled at that rate and
 latency counts from when each one was meant to be sent, so a stall shows in
 every request that waited behind it. Every response is validated; failures
 are counted by kind. Exit status: 0 done, 1 a response failed validation
-(bad_response, unexpected_status) or none succeeded, 2 could not run.`,
-		Example: `  protospec bench http1 --target nginx --connections 32 --duration 10s --paths /hello.txt,/data/1k.bin
-  protospec bench http1 --target 127.0.0.1:8080 --rate 5000 --warmup 2s --report-dir bench-report
-  protospec bench dns --target nsd --connections 4 --pipeline 64 --queries queries.txt --json
-  protospec bench echo --target reference --requests 100000`,
-		Args: cobra.ExactArgs(1),
+(bad_response, unexpected_status) or none succeeded, 2 could not run.
+
+` + paramsHelp(benchParams),
+		Example: strings.Join(examples, "\n"),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("duration") && f.requests > 0 {
 				f.duration = 0
 			}
+			if _, err := loadgen.LookupClient(args[0]); err != nil {
+				return usageErr("bench: %v", err)
+			}
+			p, err := collectParams(cmd.Flags(), params, benchShorthands, benchParams, args[0])
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			f.params = p
 			return runBench(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f)
 		},
 	}
@@ -79,16 +110,12 @@ are counted by kind. Exit status: 0 done, 1 a response failed validation
 	fl.StringVarP(&f.target, "target", "t", "reference", "reference, a launcher name (see `protospec targets`), or an address")
 	fl.DurationVarP(&f.duration, "duration", "d", 10*time.Second, "how long to measure, after the warm-up")
 	fl.Int64VarP(&f.requests, "requests", "n", 0, "stop after this many requests (with --duration, whichever comes first)")
-	fl.IntVarP(&f.connections, "connections", "c", 16, "connections (UDP sockets for dns)")
+	fl.IntVarP(&f.connections, "connections", "c", 16, "connections (or UDP sockets)")
 	fl.Float64VarP(&f.rate, "rate", "R", 0, "open loop: requests per second in total (0: closed loop)")
 	fl.DurationVar(&f.warmup, "warmup", 0, "load before measuring, not recorded")
 	fl.DurationVar(&f.timeout, "timeout", loadgen.DefaultTimeout, "how long a request may stay unanswered")
-	fl.StringSliceVar(&f.paths, "paths", nil, "http1: request targets sent in turn, each PATH or 'METHOD PATH' (default /)")
-	fl.StringVar(&f.method, "method", "GET", "http1: method of the paths that name none")
-	fl.BoolVar(&f.noKeepAlive, "no-keepalive", false, "http1: one request per connection (Connection: close)")
-	fl.IntVarP(&f.pipeline, "pipeline", "p", 1, "requests in flight per connection (HTTP pipelining depth, DNS queries outstanding)")
-	fl.StringVarP(&f.queries, "queries", "q", "", "dns: query file in dnsperf's format, one 'name type' per line (default: names of the test. fixture)")
-	fl.BoolVar(&f.tcp, "tcp", false, "dns: query over TCP instead of UDP")
+	fl.IntVarP(&f.pipeline, "pipeline", "p", 1, "requests in flight per connection (pipelining depth, queries outstanding)")
+	addParamFlags(fl, &params, benchParams, benchShorthands)
 	fl.StringVar(&f.reportDir, "report-dir", "", "also write report.json, junit.xml, report.md and report.html (with charts) there")
 	fl.BoolVar(&f.asJSON, "json", false, "print the result as JSON on stdout")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
@@ -99,10 +126,12 @@ are counted by kind. Exit status: 0 done, 1 a response failed validation
 	return cmd
 }
 
-func runBench(out, errOut io.Writer, protocol string, f benchFlags) error {
-	svc, ok := benchProtocols[protocol]
-	if !ok {
-		return usageErr("bench has no load client for %q (it has echo, http1, dns)", protocol)
+// runBench loads the target with the registered load client of protocol
+// name, set up by f.params.
+func runBench(out, errOut io.Writer, name string, f benchFlags) error {
+	client, err := loadgen.LookupClient(name)
+	if err != nil {
+		return usageErr("bench: %v", err)
 	}
 	switch {
 	case f.duration <= 0 && f.requests <= 0:
@@ -114,73 +143,29 @@ func runBench(out, errOut io.Writer, protocol string, f benchFlags) error {
 	case f.rate < 0 || f.warmup < 0 || f.timeout <= 0:
 		return usageErr("--rate and --warmup must not be negative, --timeout must be positive")
 	}
-	if protocol != "http1" && (len(f.paths) > 0 || f.noKeepAlive || f.method != "GET") {
-		return usageErr("--paths, --method and --no-keepalive are for http1")
-	}
-	if protocol != "dns" && (f.queries != "" || f.tcp) {
-		return usageErr("--queries and --tcp are for dns")
-	}
-	var queries []loadgen.Query
-	if f.queries != "" {
-		q, err := loadgen.LoadQueries(f.queries)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		queries = q
-	}
-	transport := "tcp"
-	if protocol == "dns" && !f.tcp {
-		transport = "udp"
+	load, err := client.Plan(f.params)
+	if err != nil {
+		return usageErr("%v", err)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	octx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	target, err := targets.Open(octx, f.target, targets.Options{Protocol: protocol, WorkDir: f.workDir})
+	target, err := targets.Open(octx, f.target, targets.Options{Protocol: name, WorkDir: f.workDir})
 	cancel()
 	if err != nil {
 		return usageErr("target %s: %v", f.target, strings.TrimPrefix(err.Error(), "targets: "))
 	}
 	defer target.Close()
-	ep, err := target.Endpoint(svc + "/" + transport)
+	ep, err := target.Endpoint(load.Service)
 	if err != nil {
 		return usageErr("target %s: %v", f.target, err)
 	}
-
-	var proto loadgen.Protocol
-	var workload, options []string
-	switch protocol {
-	case "echo":
-		proto, err = loadgen.NewEcho(loadgen.EchoOptions{Addr: ep.Addr})
-		workload = []string{"uppercase lines"}
-	case "http1":
-		proto, err = loadgen.NewHTTP1(loadgen.HTTP1Options{Addr: ep.Addr, Requests: f.paths, Method: f.method, NoKeepAlive: f.noKeepAlive})
-		for _, p := range f.paths {
-			if len(strings.Fields(p)) == 1 {
-				p = f.method + " " + p
-			}
-			workload = append(workload, p)
-		}
-		if len(workload) == 0 {
-			workload = []string{f.method + " /"}
-		}
-		if f.noKeepAlive {
-			options = append(options, "no keep-alive")
-		} else {
-			options = append(options, "keep-alive")
-		}
-	case "dns":
-		proto, err = loadgen.NewDNS(loadgen.DNSOptions{Addr: ep.Addr, Network: transport, Queries: queries})
-		if f.queries != "" {
-			workload = []string{fmt.Sprintf("%s (%d queries)", filepath.Base(f.queries), len(queries))}
-		} else {
-			workload = loadgen.DefaultQueries
-		}
-		options = append(options, transport)
-	}
+	proto, err := load.Open(ep.Addr, f.timeout)
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	workload, options := load.Workload, load.Options
 
 	cfg := loadgen.Config{
 		Protocol:    proto,
@@ -249,7 +234,7 @@ func runBench(out, errOut io.Writer, protocol string, f benchFlags) error {
 		Schema:   reports.SchemaVersion,
 		Tool:     spec.Tool(),
 		Kind:     reports.KindBench,
-		Protocol: protocol,
+		Protocol: name,
 		Target:   spec.TargetInfo(target),
 		Started:  started,
 		Duration: time.Since(started),
@@ -267,7 +252,7 @@ func runBench(out, errOut io.Writer, protocol string, f benchFlags) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(out, "protospec bench %s against %s (%s)\n", protocol, target.Name(), ep)
+		fmt.Fprintf(out, "protospec bench %s against %s (%s)\n", name, target.Name(), ep)
 		if err := reports.WriteBenchText(out, b); err != nil {
 			return err
 		}

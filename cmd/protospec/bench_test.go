@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/protospec/protospec/reports"
@@ -53,10 +54,38 @@ func TestBenchCommand(t *testing.T) {
 		t.Errorf("bench http1 with a 404 path: err %v, want exit 1\n%s", err, out)
 	}
 
+	// A load client's params, given as --param or through an old flag.
+	for _, args := range [][]string{
+		{"http1", "--param", "paths=/hello.txt,/index.html", "--param", "no-keepalive=true"},
+		{"http1", "--paths", "/hello.txt", "--paths", "/index.html", "--no-keepalive"},
+		{"dns", "--tcp"},
+	} {
+		out, err := benchCmd(t, append(args, "--requests", "40", "--quiet", "--json")...)
+		b = reports.BenchResult{}
+		if err := json.Unmarshal([]byte(out), &b); err != nil {
+			t.Fatalf("bench %v --json output: %v\n%s", args, err, out)
+		}
+		if err != nil || b.Requests != 40 || b.ErrorCount() != 0 {
+			t.Errorf("bench %v: %v, %d requests, %d errors", args, err, b.Requests, b.ErrorCount())
+		}
+		want := map[string]string{"http1": "GET /hello.txt,GET /index.html|no keep-alive", "dns": "tcp"}[args[0]]
+		got := strings.Join(b.Options, ",")
+		if args[0] == "http1" {
+			got = strings.Join(b.Workload, ",") + "|" + got
+		}
+		if got != want {
+			t.Errorf("bench %v: workload/options %q, want %q", args, got, want)
+		}
+	}
+
 	for _, bad := range [][]string{
 		{"smtp", "--requests", "1"},
 		{"echo", "--paths", "/x", "--requests", "1"},
 		{"http1", "--queries", "q.txt", "--requests", "1"},
+		{"http1", "--param", "nope=1", "--requests", "1"},
+		{"http1", "--param", "paths", "--requests", "1"},
+		{"http1", "--param", "paths=/a", "--paths", "/b", "--requests", "1"},
+		{"http1", "--param", "no-keepalive=maybe", "--requests", "1"},
 		{"echo", "-c", "0", "--requests", "1"},
 		{"echo", "--target", "127.0.0.1:1", "--requests", "1"},
 	} {

@@ -19,36 +19,53 @@ import (
 	"github.com/protospec/protospec/targets/reference"
 )
 
+// serveParams are the params of each protocol's reference server.
+var serveParams = paramSource{
+	What: "reference server",
+	Names: func() []string {
+		var out []string
+		for _, n := range (reference.Launcher{}).Protocols() {
+			if p, ok := reference.Lookup(n); ok && p.Serve != nil {
+				out = append(out, n)
+			}
+		}
+		return out
+	},
+	Params: func(name string) []protocol.Param {
+		p, _ := reference.Lookup(name)
+		return p.Params
+	},
+}
+
+// serveShorthands are serve flags of earlier releases, each setting the
+// reference server param of its name.
+var serveShorthands = []paramFlag{{Name: "service"}, {Name: "root"}, {Name: "hierarchy", Bool: true}}
+
 func newServeCmd() *cobra.Command {
-	var addr, service, root, cpuprofile string
-	var params []string
-	var hierarchy bool
+	var addr, cpuprofile string
+	var params, examples []string
+	for _, n := range serveParams.Names() {
+		p, _ := reference.Lookup(n)
+		for _, ex := range p.Examples {
+			examples = append(examples, "  protospec serve "+n+" "+ex)
+		}
+	}
 	cmd := &cobra.Command{
 		Use:   "serve PROTOCOL",
 		Short: "Run a reference implementation until interrupted",
-		Example: `  protospec serve echo --addr 127.0.0.1:7000                 # uppercase on TCP and UDP
-  protospec serve echo --addr 127.0.0.1:7007 --service echo
-  protospec serve http1 --addr 127.0.0.1:8080 --root ./docroot
-  protospec serve dns --addr 127.0.0.1:5300 --hierarchy      # dig @127.0.0.10 -p 5300 gaia.cs.umass.edu
-  protospec serve dns --addr 127.0.0.1:5300 --param udp-workers=4   # goroutines per UDP socket (default 1)`,
-		Args: cobra.ExactArgs(1),
+		Long: `Run the reference implementation of a protocol (` + strings.Join(serveParams.Names(), ", ") + `) on --addr until
+interrupted, for a client or a suite run against it (run --target ADDRESS).
+
+` + paramsHelp(serveParams),
+		Example: strings.Join(examples, "\n"),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p := map[string]string{}
-			for _, kv := range params {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok || k == "" {
-					return usageErr("--param %q is not KEY=VALUE", kv)
-				}
-				p[k] = v
+			if p, ok := reference.Lookup(args[0]); !ok || p.Serve == nil {
+				return usageErr("serve: no reference implementation of %q to serve (known: %s)", args[0], strings.Join(serveParams.Names(), ", "))
 			}
-			if service != "" {
-				p["service"] = service
-			}
-			if root != "" {
-				p["root"] = root
-			}
-			if hierarchy {
-				p["hierarchy"] = "true"
+			p, err := collectParams(cmd.Flags(), params, serveShorthands, serveParams, args[0])
+			if err != nil {
+				return usageErr("%v", err)
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -63,7 +80,7 @@ func newServeCmd() *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
-			err := reference.Serve(ctx, args[0], reference.ServeOptions{Addr: addr, Params: p, Log: cmd.ErrOrStderr()})
+			err = reference.Serve(ctx, args[0], reference.ServeOptions{Addr: addr, Params: p, Log: cmd.ErrOrStderr()})
 			if err != nil {
 				return usageErr("serve %s: %v", args[0], err)
 			}
@@ -71,10 +88,7 @@ func newServeCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "address to listen on")
-	cmd.Flags().StringVar(&service, "service", "", "which service of the protocol to serve (echo: uppercase, echo, discard, daytime, chargen)")
-	cmd.Flags().StringVar(&root, "root", "", "http1: the docroot to serve (default: a temporary copy of the suite's fixture)")
-	cmd.Flags().BoolVar(&hierarchy, "hierarchy", false, "dns: a whole root, TLD and authoritative hierarchy on loopback plus a resolver")
-	cmd.Flags().StringArrayVar(&params, "param", nil, "protocol-specific KEY=VALUE setting (repeatable)")
+	addParamFlags(cmd.Flags(), &params, serveParams, serveShorthands)
 	cmd.Flags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the server to this file")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
 	return cmd

@@ -50,12 +50,14 @@ grows without bound (memory), it answers outside the protocol's grammar
 (grammar) or too late (slow). With several --target flags the same inputs go
 to every target and disagreements about the same bytes are reported
 (differential: one server sees one request where another sees two). Each
-finding is minimized and saved under --out with a one-line replay command.`,
-		Example: `  protospec fuzz http1 --duration 60s
-  protospec fuzz http1 --target nginx --duration 60s --out fuzz-out
-  protospec fuzz http1 --target reference --target nginx --benign benign.txt --execs 20000
-  protospec fuzz dns --target 127.0.0.1:5300,udp://127.0.0.1:5300 --seed 42
-  protospec fuzz replay fuzz-out/finding-1 --target nginx`,
+finding is minimized and saved under --out with a one-line replay command.
+
+PROTOCOL is one of the protocols with a fuzzing model: ` + strings.Join(engine.ModelNames(), ", ") + `.`,
+		Example: `  protospec fuzz PROTOCOL --duration 60s
+  protospec fuzz PROTOCOL --target LAUNCHER --duration 60s --out fuzz-out
+  protospec fuzz PROTOCOL --target reference --target LAUNCHER --benign benign.txt --execs 20000
+  protospec fuzz PROTOCOL --target 127.0.0.1:5300,udp://127.0.0.1:5300 --seed 42
+  protospec fuzz replay fuzz-out/finding-1 --target LAUNCHER`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runFuzz(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f)

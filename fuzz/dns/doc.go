@@ -1,6 +1,8 @@
-// Package dnsfuzz holds native Go fuzz targets for protospec's DNS code: the
-// wire format round trip, the zone-file parser, the reference authoritative
-// server and the reference resolver (client side and upstream side).
+// Package dnsfuzz holds DNS's network-fuzz model (model.go, registered with
+// fuzz/engine: `protospec fuzz dns`) and native Go fuzz targets for
+// protospec's DNS code: the wire format round trip, the zone-file parser,
+// the reference authoritative server, the reference resolver (client side
+// and upstream side) and the model itself.
 //
 // Run one with a count budget, e.g.:
 //

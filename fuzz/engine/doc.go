@@ -1,12 +1,14 @@
 // Package engine is protospec's network fuzzer: it sends mutated, stateful
 // message sequences to live servers and reports the inputs that break them.
 //
-// A Model per protocol (echo.go, http1.go, dns.go) knows how to reach each
-// state (a request on a fresh or kept-alive connection, a UDP query or a TCP
-// session), which values of an answer feed later messages (an HTTP session
-// cookie, a DNS message ID), how to mutate one field without losing the
-// message's shape, how many answers a message is owed, and how to frame and
-// judge the answers. The engine adds byte-level havoc, keeps every input
+// The engine knows no protocol. A Model per protocol lives in the
+// protocol's own fuzz/<p> package, registered (Register) under the name of
+// the protocol's contract. It knows how to reach each state (a request on
+// a fresh or kept-alive connection, a UDP query or a TCP session), which
+// values of an answer feed later messages (an HTTP session cookie, a DNS
+// message ID), how to mutate one field without losing the message's shape,
+// how many answers a message is owed, and how to frame and judge the
+// answers. The engine adds byte-level havoc, keeps every input
 // that reaches a new (state, answer) signature, and applies the oracles
 // after each input:
 //
@@ -24,13 +26,15 @@
 // transcript.txt, finding.pcapng) with a one-line `protospec replay`
 // command, and reported as a failed spec fuzz/<proto>/<oracle>/<n>.
 //
-// Example:
+// Example, with every protocol's model linked in by protocols/:
 //
-//	m, _ := engine.LookupModel("http1")
+//	import _ "github.com/protospec/protospec/protocols"
+//
+//	m, _ := engine.LookupModel(name) // name: one of engine.ModelNames()
 //	res, err := engine.Run(ctx, engine.Config{
 //		Model: m, Seed: 1, Duration: time.Minute, OutDir: "fuzz-out",
 //		Targets: []engine.TargetSpec{{Name: "nginx", Open: func(ctx context.Context) (targets.Target, error) {
-//			return targets.Open(ctx, "nginx", targets.Options{Protocol: "http1"})
+//			return targets.Open(ctx, "nginx", targets.Options{Protocol: name})
 //		}}},
 //	})
 //	// res.Findings[i].Command: protospec replay fuzz-out/finding-1 --target nginx

@@ -97,6 +97,10 @@ type Finding struct {
 	events               []event
 }
 
+// Transcript is what was sent and received in the confirming run, one
+// event a line, as transcript.txt holds it.
+func (f *Finding) Transcript() string { return transcriptText(f.events) }
+
 // Result is what a campaign did and found.
 type Result struct {
 	Protocol string

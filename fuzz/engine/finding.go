@@ -110,12 +110,14 @@ func pcapEvents(evs []event) []pcap.Event {
 func transcriptText(evs []event) string {
 	var b strings.Builder
 	for _, ev := range evs {
-		fmt.Fprintf(&b, "%9.3fms %-8s %-5s %s\n", float64(ev.At.Microseconds())/1000, ev.Conn, ev.Dir, excerpt(ev.Data, 2000))
+		fmt.Fprintf(&b, "%9.3fms %-8s %-5s %s\n", float64(ev.At.Microseconds())/1000, ev.Conn, ev.Dir, Excerpt(ev.Data, 2000))
 	}
 	return b.String()
 }
 
-func excerpt(b []byte, max int) string {
+// Excerpt quotes at most max bytes of b as a Go string body (without the
+// quotes), with "..." when cut: how models show bytes in their errors.
+func Excerpt(b []byte, max int) string {
 	cut := len(b) > max
 	if cut {
 		b = b[:max]
@@ -299,7 +301,7 @@ func reportEvents(evs []event) []reports.Event {
 			break
 		}
 		out = append(out, reports.Event{At: ev.At, Conn: ev.Conn, Dir: ev.Dir, Len: len(ev.Data),
-			Data: excerpt(ev.Data, 512), Truncated: len(ev.Data) > 512})
+			Data: Excerpt(ev.Data, 512), Truncated: len(ev.Data) > 512})
 	}
 	return out
 }

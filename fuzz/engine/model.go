@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"sort"
 	"strings"
+
+	"github.com/protospec/protospec/internal/protocol"
 )
 
 // Model is what the engine knows of one protocol: how to reach its states
@@ -13,7 +14,8 @@ import (
 // tell how many answers a message deserves, how to frame and judge the
 // answers, and a request that a live server must always answer.
 type Model interface {
-	// Name is the protocol name: "echo", "http1", "dns".
+	// Name is the protocol's name, the contract's Name constant it is
+	// registered under.
 	Name() string
 	// Services lists the target services the steps use, the probe's first.
 	Services() []string
@@ -52,8 +54,8 @@ type Session interface {
 // Response is one answer as the oracles and the differential comparison
 // see it.
 type Response struct {
-	// Class is the coarse outcome compared between targets: "2xx", "4xx",
-	// "NOERROR", "echo".
+	// Class is the coarse outcome compared between targets: an HTTP
+	// status class ("2xx"), a DNS RCODE ("NOERROR").
 	Class string
 	// Detail is the finer outcome: the HTTP status code, the DNS answer
 	// set. Differential mode compares it when the model says so
@@ -70,33 +72,69 @@ type DetailComparer interface {
 	CompareDetail() bool
 }
 
-// models holds the registered models by name.
-var models = map[string]func() Model{}
+// models holds the registered models, keyed by protocol name.
+var models = protocol.NewRegistry[func() Model]("fuzzing model")
 
-func register(name string, f func() Model) { models[name] = f }
+// Register makes a protocol's model known to the engine under name, the
+// Name constant of the protocol's contract (internal/<p>). Each fuzz/<p>
+// package calls it from its init:
+//
+//	func init() { engine.Register(contract.Name, func() engine.Model { return model{} }) }
+//
+// A model whose Name is not name, or a name registered twice, is a
+// programming error and panics.
+func Register(name string, newModel func() Model) {
+	if got := newModel().Name(); got != name {
+		panic(fmt.Sprintf("engine: model registered as %q names itself %q", name, got))
+	}
+	models.Register(name, newModel)
+}
 
 // LookupModel returns a new model of protocol name.
 func LookupModel(name string) (Model, error) {
-	f, ok := models[name]
+	f, ok := models.Lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("engine: no fuzzing model for %q (known: %s)", name, strings.Join(ModelNames(), ", "))
 	}
 	return f(), nil
 }
 
-// ModelNames lists the protocols that have a model.
-func ModelNames() []string {
-	var out []string
-	for n := range models {
-		out = append(out, n)
+// ModelNames lists the protocols that have a model, in order.
+func ModelNames() []string { return models.Names() }
+
+// CheckModel exercises a model the way a native fuzz target of fuzz/<p>
+// does: sent goes to a new session of every service of the model as what
+// was sent, got as what came back (in a stream that stays open, then one
+// that closed), and eight mutations of sent are rendered. It returns an
+// error when a session owes a negative number of answers or Parse claims
+// more bytes than it was given; a panic is left to the fuzzer to report.
+func CheckModel(m Model, sent, got []byte, seed uint64) error {
+	for _, svc := range m.Services() {
+		s := m.NewSession(svc)
+		if n, _ := s.Sent(sent); n < 0 {
+			return fmt.Errorf("%s %s: Sent returned %d", m.Name(), svc, n)
+		}
+		for _, closed := range []bool{false, true} {
+			if _, used, _ := s.Parse(got, closed); used < 0 || used > len(got) {
+				return fmt.Errorf("%s %s: Parse used %d of %d bytes (closed %v)", m.Name(), svc, used, len(got), closed)
+			}
+		}
+		in := Input{Steps: []Step{{Service: svc, Data: bytes.Clone(sent)}}}
+		r := rand.New(rand.NewPCG(seed, 1))
+		for k := 0; k < 8; k++ {
+			m.Mutate(r, &in, r.IntN(len(in.Steps)))
+		}
+		for _, st := range in.Steps {
+			_ = m.Render(st, map[string]string{"id": "7", "sid": "x"})
+		}
 	}
-	sort.Strings(out)
-	return out
+	return nil
 }
 
-// renderTemplate fills "{{name}}" placeholders of a text protocol's step
-// with vars; an unknown name becomes empty.
-func renderTemplate(data []byte, vars map[string]string) []byte {
+// RenderTemplate fills the "{{name}}" placeholders of a text protocol's
+// step with vars (the values Response.Vars extracted from earlier answers);
+// an unknown name becomes empty. Text models use it as their Render.
+func RenderTemplate(data []byte, vars map[string]string) []byte {
 	if !bytes.Contains(data, []byte("{{")) {
 		return data
 	}

@@ -19,12 +19,16 @@
 // reset, refused, closed, bad_response, unexpected_status, other); a
 // response is only a success once the protocol client has validated it.
 //
-// The protocol clients are Echo (the uppercase line protocol), HTTP1
-// (request mix, keep-alive or not, pipelining) and DNS (dnsperf query
-// files, UDP or TCP):
+// The engine knows no protocol. Each protocol's load client lives in its
+// own rooms (reference/<p>/loadclient.go) and registers a Client (Register)
+// under the name of the protocol's contract: its service, its params, and
+// how to build the Protocol whose Conns send and validate requests, on the
+// Stream and FIFO plumbing of this package. With every protocol linked in
+// (import _ "github.com/protospec/protospec/protocols"):
 //
-//	p, err := loadgen.NewHTTP1(loadgen.HTTP1Options{Addr: "127.0.0.1:8080", Paths: []string{"/hello.txt"}})
-//	if err != nil { ... }
+//	c, err := loadgen.LookupClient(name) // name: one of loadgen.ClientNames()
+//	load, err := c.Plan(map[string]string{}) // the defaults of c.Params
+//	p, err := load.Open(addr, loadgen.DefaultTimeout) // addr: the target's load.Service
 //	res, err := loadgen.Run(ctx, loadgen.Config{Protocol: p, Connections: 32, Duration: 10 * time.Second})
 //	fmt.Println(res.Throughput(), res.Latency.ValueAtQuantile(99))
 package loadgen

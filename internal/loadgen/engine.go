@@ -14,7 +14,7 @@ import (
 
 // Protocol opens the connections of one protocol's load client.
 type Protocol interface {
-	// Name is the protocol's name in reports ("http1", "dns", "echo").
+	// Name is the protocol's name in reports: its contract's Name.
 	Name() string
 	// Dial opens one connection (a TCP connection, or a UDP socket) whose
 	// requests time out after timeout.
@@ -42,6 +42,14 @@ type Conn interface {
 	Reusable() bool
 	// Close closes the connection; it may be called more than once.
 	Close() error
+}
+
+// Batcher is implemented by a Conn that reads answers in batches (UDP
+// with recvmmsg): while HasBuffered reports answers read and not yet
+// returned by Recv, the engine takes them first and holds its writes, so
+// that the requests they free go out in one batch.
+type Batcher interface {
+	HasBuffered() bool
 }
 
 // Config is one load run.
@@ -234,7 +242,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	<-done
 
 	res := &Result{
-		Start:   clockTime(e.measure),
+		Start:   ClockTime(e.measure),
 		Errors:  map[Kind]int64{},
 		Latency: NewHistogram(),
 		Mode:    "closed",
@@ -441,8 +449,8 @@ func (w *worker) run() {
 		unflushed += sent
 		// When answers are already read, take them first and send what
 		// they free in one batch.
-		b, batches := conn.(interface{ hasBuffered() bool })
-		hold := batches && b.hasBuffered() && outstanding > unflushed
+		b, batches := conn.(Batcher)
+		hold := batches && b.HasBuffered() && outstanding > unflushed
 		if !hold && unflushed > 0 {
 			unflushed = 0
 			if err := conn.Flush(); err != nil {

@@ -4,13 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/protospec/protospec/reference/echo"
 )
 
 // lineServer is a loopback uppercase-line server for the engine's tests:
@@ -76,14 +75,66 @@ func startLineServer(t *testing.T, reply func(n int64, line []byte) []byte) *lin
 
 func upper(line []byte) []byte { return bytes.ToUpper(line) }
 
-func newEcho(t *testing.T, addr string) *Echo {
+// lineClient is the toy load client of the engine's tests, so that they
+// depend on no protocol's rooms: it sends numbered lines and wants each
+// back in upper case, through the same Stream and FIFO as the real
+// stream clients.
+type lineClient struct{ addr string }
+
+func newLineClient(t *testing.T, addr string) *lineClient {
 	t.Helper()
-	p, err := NewEcho(EchoOptions{Addr: addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return &lineClient{addr: addr}
 }
+
+func (p *lineClient) Name() string { return "line" }
+
+func (p *lineClient) Dial(_ context.Context, timeout time.Duration) (Conn, error) {
+	s, err := DialStream(p.addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &lineConn{Stream: s}, nil
+}
+
+type lineConn struct {
+	*Stream
+	q FIFO
+	n int32
+}
+
+func (c *lineConn) Send(at int64) error {
+	c.n++
+	c.Out = fmt.Appendf(c.Out, "line %d of the load\n", c.n)
+	c.q.Push(Pending{At: at, Idx: c.n})
+	return nil
+}
+
+func (c *lineConn) Recv(wake int64) (int64, error) {
+	if c.q.Len() == 0 {
+		return 0, ErrNothingPending
+	}
+	for {
+		buf := c.Buffered()
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			p := c.q.Pop()
+			line := string(buf[:i+1])
+			c.Consume(i + 1)
+			if want := fmt.Sprintf("LINE %d OF THE LOAD\n", p.Idx); line != want {
+				return p.At, BadResponse("expected %q, got %q", want, line)
+			}
+			return p.At, nil
+		}
+		switch err := c.Fill(c.q.Front().At, wake); err {
+		case nil, ErrWaitAgain:
+		case ErrWake:
+			return 0, err
+		default:
+			return c.q.Front().At, err
+		}
+	}
+}
+
+func (c *lineConn) Reusable() bool { return true }
 
 // stallOnce answers in upper case, but holds the reply to request number
 // `at` for `stall`.
@@ -108,7 +159,7 @@ func TestOpenLoopShowsStall(t *testing.T) {
 	const stall = time.Second
 	s := startLineServer(t, stallOnce(100, stall))
 	open, err := Run(context.Background(), Config{
-		Protocol: newEcho(t, s.l.Addr().String()), Connections: 4, Rate: 400, Duration: 2500 * time.Millisecond,
+		Protocol: newLineClient(t, s.l.Addr().String()), Connections: 4, Rate: 400, Duration: 2500 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +184,7 @@ func TestOpenLoopShowsStall(t *testing.T) {
 
 	s2 := startLineServer(t, stallOnce(100, stall))
 	closed, err := Run(context.Background(), Config{
-		Protocol: newEcho(t, s2.l.Addr().String()), Connections: 4, Duration: 1500 * time.Millisecond,
+		Protocol: newLineClient(t, s2.l.Addr().String()), Connections: 4, Duration: 1500 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -149,15 +200,9 @@ func TestOpenLoopShowsStall(t *testing.T) {
 }
 
 func TestClosedLoopRequests(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &echo.Server{Service: echo.Uppercase}
-	go srv.Serve(l)
-	defer srv.Close()
+	s := startLineServer(t, func(_ int64, line []byte) []byte { return upper(line) })
 	res, err := Run(context.Background(), Config{
-		Protocol: newEcho(t, l.Addr().String()), Connections: 4, Pipeline: 8, Requests: 5000,
+		Protocol: newLineClient(t, s.l.Addr().String()), Connections: 4, Pipeline: 8, Requests: 5000,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +228,7 @@ func TestClosedLoopRequests(t *testing.T) {
 func TestWarmupIsNotRecorded(t *testing.T) {
 	s := startLineServer(t, func(_ int64, l []byte) []byte { return upper(l) })
 	res, err := Run(context.Background(), Config{
-		Protocol: newEcho(t, s.l.Addr().String()), Connections: 2, Warmup: 300 * time.Millisecond, Requests: 200,
+		Protocol: newLineClient(t, s.l.Addr().String()), Connections: 2, Warmup: 300 * time.Millisecond, Requests: 200,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +244,7 @@ func TestWarmupIsNotRecorded(t *testing.T) {
 func TestErrorKinds(t *testing.T) {
 	t.Run("bad_response", func(t *testing.T) {
 		s := startLineServer(t, func(_ int64, l []byte) []byte { return l }) // echoes, does not uppercase
-		res := mustRun(t, Config{Protocol: newEcho(t, s.l.Addr().String()), Requests: 20})
+		res := mustRun(t, Config{Protocol: newLineClient(t, s.l.Addr().String()), Requests: 20})
 		if res.Completed != 0 || res.Errors[KindBadResponse] != 20 {
 			t.Fatalf("completed %d errors %v, want 20 bad responses", res.Completed, res.Errors)
 		}
@@ -209,7 +254,7 @@ func TestErrorKinds(t *testing.T) {
 	})
 	t.Run("timeout", func(t *testing.T) {
 		s := startLineServer(t, func(int64, []byte) []byte { return nil })
-		res := mustRun(t, Config{Protocol: newEcho(t, s.l.Addr().String()), Connections: 2, Timeout: 100 * time.Millisecond, Duration: 550 * time.Millisecond})
+		res := mustRun(t, Config{Protocol: newLineClient(t, s.l.Addr().String()), Connections: 2, Timeout: 100 * time.Millisecond, Duration: 550 * time.Millisecond})
 		if res.Completed != 0 || res.Errors[KindTimeout] < 4 || len(res.Errors) != 1 {
 			t.Fatalf("completed %d errors %v, want only timeouts (about 10)", res.Completed, res.Errors)
 		}
@@ -221,7 +266,7 @@ func TestErrorKinds(t *testing.T) {
 		}
 		addr := l.Addr().String()
 		l.Close()
-		res := mustRun(t, Config{Protocol: newEcho(t, addr), Requests: 5})
+		res := mustRun(t, Config{Protocol: newLineClient(t, addr), Requests: 5})
 		if res.Completed != 0 || res.Errors[KindRefused] != 5 {
 			t.Fatalf("completed %d errors %v, want 5 refused", res.Completed, res.Errors)
 		}
@@ -246,7 +291,7 @@ func TestErrorKinds(t *testing.T) {
 				}()
 			}
 		}()
-		res := mustRun(t, Config{Protocol: newEcho(t, l.Addr().String()), Requests: 10})
+		res := mustRun(t, Config{Protocol: newLineClient(t, l.Addr().String()), Requests: 10})
 		if res.Completed != 0 || res.Errors[KindReset] == 0 {
 			t.Fatalf("completed %d errors %v, want resets", res.Completed, res.Errors)
 		}
@@ -269,7 +314,7 @@ func TestCancelStopsRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := Run(ctx, Config{Protocol: newEcho(t, s.l.Addr().String()), Connections: 3, Duration: time.Minute, Timeout: 30 * time.Second})
+	_, err := Run(ctx, Config{Protocol: newLineClient(t, s.l.Addr().String()), Connections: 3, Duration: time.Minute, Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +324,7 @@ func TestCancelStopsRun(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	p := newEcho(t, "127.0.0.1:1")
+	p := newLineClient(t, "127.0.0.1:1")
 	for _, cfg := range []Config{
 		{Protocol: p},
 		{Protocol: nil, Duration: time.Second},

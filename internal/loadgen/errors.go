@@ -50,8 +50,9 @@ type Error struct {
 func (e *Error) Error() string { return fmt.Sprintf("%s: %v", e.Kind, e.Err) }
 func (e *Error) Unwrap() error { return e.Err }
 
-// badResponse returns a fatal bad-response error.
-func badResponse(format string, args ...any) error {
+// BadResponse returns a fatal bad-response error: the response broke the
+// framing, so the stream is out of step and the connection is dropped.
+func BadResponse(format string, args ...any) error {
 	return &Error{Kind: KindBadResponse, Fatal: true, Err: fmt.Errorf(format, args...)}
 }
 
@@ -99,5 +100,5 @@ var base = time.Now()
 // started using the package.
 func Now() int64 { return int64(time.Since(base)) }
 
-// clockTime converts an engine clock value to a time.Time.
-func clockTime(ns int64) time.Time { return base.Add(time.Duration(ns)) }
+// ClockTime converts an engine clock value to a time.Time (for deadlines).
+func ClockTime(ns int64) time.Time { return base.Add(time.Duration(ns)) }

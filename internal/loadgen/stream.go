@@ -9,15 +9,25 @@ import (
 	"time"
 )
 
-// stream is the buffered TCP plumbing the stream clients share: a write
-// buffer flushed in one write, a read buffer parsed in place, and read and
-// write deadlines that are only moved when they drift by more than a
-// quarter of the timeout, so that a request costs no deadline syscall.
-type stream struct {
+// Stream is the buffered TCP plumbing that the protocols' stream clients
+// share: a write buffer flushed in one write, a read buffer parsed in
+// place, and read and write deadlines that are only moved when they drift
+// by more than a quarter of the timeout, so that a request costs no
+// deadline syscall. A client's Conn embeds it, which gives it Flush and
+// Close:
+//
+//	func (c *conn) Send(at int64) error {
+//		c.Out = append(c.Out, request...)
+//		c.inflight.Push(loadgen.Pending{At: at})
+//		return nil
+//	}
+type Stream struct {
+	// Out holds the requests queued for the next Flush: Send appends to it.
+	Out []byte
+
 	c       net.Conn
 	timeout int64
 	slack   int64
-	wbuf    []byte
 	rbuf    []byte
 	r, w    int   // unread bytes are rbuf[r:w]
 	rdl     int64 // read deadline set on c (engine clock), 0 for none
@@ -32,7 +42,9 @@ const (
 	maxReadBuf  = 1 << 20
 )
 
-func dialStream(addr string, timeout time.Duration) (*stream, error) {
+// DialStream connects to a TCP address (with Nagle off) for requests that
+// time out after timeout.
+func DialStream(addr string, timeout time.Duration) (*Stream, error) {
 	c, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, err
@@ -40,42 +52,44 @@ func dialStream(addr string, timeout time.Duration) (*stream, error) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
-	return newStream(c, timeout), nil
+	return NewStream(c, timeout), nil
 }
 
-func newStream(c net.Conn, timeout time.Duration) *stream {
-	return &stream{
+// NewStream wraps a connection for requests that time out after timeout.
+func NewStream(c net.Conn, timeout time.Duration) *Stream {
+	return &Stream{
 		c:       c,
 		timeout: int64(timeout),
 		slack:   int64(timeout) / 4,
-		wbuf:    make([]byte, 0, 4096),
+		Out:     make([]byte, 0, 4096),
 		rbuf:    make([]byte, readBufSize),
 		maxBuf:  maxReadBuf,
 	}
 }
 
-// flush writes the write buffer.
-func (s *stream) flush() error {
-	if len(s.wbuf) == 0 {
+// Flush writes the queued requests (Out) in one write.
+func (s *Stream) Flush() error {
+	if len(s.Out) == 0 {
 		return nil
 	}
 	now := Now()
 	if d := now + s.timeout; s.wdl == 0 || s.wdl < now+s.timeout-s.slack {
-		if err := s.c.SetWriteDeadline(clockTime(d)); err != nil {
+		if err := s.c.SetWriteDeadline(ClockTime(d)); err != nil {
 			return err
 		}
 		s.wdl = d
 	}
-	_, err := s.c.Write(s.wbuf)
-	s.wbuf = s.wbuf[:0]
+	_, err := s.c.Write(s.Out)
+	s.Out = s.Out[:0]
 	return err
 }
 
-// buffered returns the unread bytes.
-func (s *stream) buffered() []byte { return s.rbuf[s.r:s.w] }
+// Buffered returns the bytes read and not yet consumed; they stay valid
+// until the next Fill.
+func (s *Stream) Buffered() []byte { return s.rbuf[s.r:s.w] }
 
-// consume drops n unread bytes.
-func (s *stream) consume(n int) {
+// Consume drops the first n unread bytes.
+func (s *Stream) Consume(n int) {
 	s.r += n
 	if s.r == s.w {
 		s.r, s.w = 0, 0
@@ -86,21 +100,24 @@ func (s *stream) consume(n int) {
 // longer be trusted to be in step, so the connection is dropped.
 var errTimeoutFatal = &Error{Kind: KindTimeout, Fatal: true, Err: errors.New("no response within the timeout")}
 
-// errWaitAgain means the read deadline fired early (it lags the wanted one
+// ErrWaitAgain means the read deadline fired early (it lags the wanted one
 // by up to the slack): read again.
-var errWaitAgain = errors.New("loadgen: wait again")
+var ErrWaitAgain = errors.New("loadgen: wait again")
 
-// fill reads more bytes, waiting at most until the oldest request's timeout
-// (sent at front) or wake, whichever is first. It returns errTimeoutFatal,
-// ErrWake, errWaitAgain, or the read error.
-func (s *stream) fill(front, wake int64) error {
+// Fill reads more bytes, waiting at most until the oldest request's timeout
+// (sent at front) or wake (0: none), whichever is first. It returns nil
+// when bytes came; a fatal timeout *Error once the oldest request has
+// waited past the timeout; ErrWake; ErrWaitAgain; a bad response when one
+// element outgrows 1 MiB of buffer; or the read error (io.EOF when the
+// server closed).
+func (s *Stream) Fill(front, wake int64) error {
 	deadline := front + s.timeout
 	d := deadline
 	if wake > 0 && wake < d {
 		d = wake
 	}
 	if s.rdl == 0 || s.rdl > d || s.rdl < d-s.slack {
-		if err := s.c.SetReadDeadline(clockTime(d)); err != nil {
+		if err := s.c.SetReadDeadline(ClockTime(d)); err != nil {
 			return err
 		}
 		s.rdl = d
@@ -115,7 +132,7 @@ func (s *stream) fill(front, wake int64) error {
 			s.r = 0
 			s.rbuf = nb
 		} else {
-			return badResponse("response element larger than %d bytes", s.maxBuf)
+			return BadResponse("response element larger than %d bytes", s.maxBuf)
 		}
 	}
 	n, err := s.c.Read(s.rbuf[s.w:])
@@ -124,7 +141,7 @@ func (s *stream) fill(front, wake int64) error {
 		return nil
 	}
 	if err == nil {
-		return errWaitAgain
+		return ErrWaitAgain
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		now := Now()
@@ -135,31 +152,36 @@ func (s *stream) fill(front, wake int64) error {
 			return ErrWake
 		}
 		s.rdl = 0
-		return errWaitAgain
+		return ErrWaitAgain
 	}
 	return err
 }
 
-func (s *stream) close() error {
+// Close closes the connection; it may be called more than once, from
+// another goroutine too.
+func (s *Stream) Close() error {
 	s.once.Do(func() { s.cerr = s.c.Close() })
 	return s.cerr
 }
 
-// pending is one request in flight.
-type pending struct {
-	at  int64
-	idx int32
+// Pending is one request in flight: when its latency counts from (engine
+// clock) and which of the client's requests it is.
+type Pending struct {
+	At  int64
+	Idx int32
 }
 
-// fifo is a growable ring of requests in flight, oldest first.
-type fifo struct {
-	buf        []pending
+// FIFO is a growable ring of requests in flight, oldest first. The zero
+// value is empty and ready.
+type FIFO struct {
+	buf        []Pending
 	head, size int
 }
 
-func (q *fifo) push(p pending) {
+// Push adds the newest request.
+func (q *FIFO) Push(p Pending) {
 	if q.size == len(q.buf) {
-		n := make([]pending, max(8, 2*len(q.buf)))
+		n := make([]Pending, max(8, 2*len(q.buf)))
 		for i := 0; i < q.size; i++ {
 			n[i] = q.buf[(q.head+i)%len(q.buf)]
 		}
@@ -169,16 +191,20 @@ func (q *fifo) push(p pending) {
 	q.size++
 }
 
-func (q *fifo) front() pending { return q.buf[q.head] }
+// Front returns the oldest request; the FIFO must not be empty.
+func (q *FIFO) Front() Pending { return q.buf[q.head] }
 
-func (q *fifo) pop() pending {
+// Pop removes and returns the oldest request; the FIFO must not be empty.
+func (q *FIFO) Pop() Pending {
 	p := q.buf[q.head]
 	q.head = (q.head + 1) % len(q.buf)
 	q.size--
 	return p
 }
 
-func (q *fifo) len() int { return q.size }
+// Len is the number of requests in flight.
+func (q *FIFO) Len() int { return q.size }
 
-// errNothingPending is a Recv with no request in flight: an engine bug.
-var errNothingPending = &Error{Kind: KindOther, Fatal: true, Err: fmt.Errorf("loadgen: receive with nothing in flight")}
+// ErrNothingPending is what Conn.Recv returns with no request in flight:
+// an engine bug.
+var ErrNothingPending = &Error{Kind: KindOther, Fatal: true, Err: fmt.Errorf("loadgen: receive with nothing in flight")}

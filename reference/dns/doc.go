@@ -1,7 +1,9 @@
 // Package dns holds protospec's reference DNS servers: an authoritative
 // server (AuthServer, zones from master files via LoadZone), an iterative
 // caching resolver with anti-spoofing defences (Resolver), and a miniature
-// DNS hierarchy on loopback that ties them together (StartHierarchy).
+// DNS hierarchy on loopback that ties them together (StartHierarchy). Its
+// client side is the load client of `protospec bench dns` (LoadClient,
+// registered with internal/loadgen).
 // miekg/dns provides the wire format and the zone-file parser; the
 // behaviour — what an authoritative server and a resolver must do by RFC
 // 1034/1035/2181/2308/6891/7766/8906 — is implemented here, each check

@@ -1,7 +1,9 @@
 // Package echo is the reference implementation of the simple line and byte
 // services that protospec uses as its smallest targets: uppercase (a
 // protospec test protocol), echo (RFC 862), discard (RFC 863), daytime
-// (RFC 867) and chargen (RFC 864), each over TCP and UDP.
+// (RFC 867) and chargen (RFC 864), each over TCP and UDP, and the load
+// client of `protospec bench echo` ([LoadClient], registered with
+// internal/loadgen).
 //
 // One [Server] runs one [Service] and may serve several listeners and packet
 // conns at once. The conformance suite in suites/echo is written against the

@@ -6,8 +6,9 @@
 // It serves the fixture of internal/http1: static files from Root
 // with validators, conditional and range requests (RFC 9110 13 and 14), PUT
 // and DELETE under /upload/, and the dynamic endpoints /redirect, /form,
-// /session and /echo. It also has an RFC 6265 Set-Cookie parser and a
-// client cookie Jar.
+// /session and /echo. It also has an RFC 6265 Set-Cookie parser, a
+// client cookie Jar, and the load client of `protospec bench http1`
+// (LoadClient, registered with internal/loadgen).
 //
 //	s := &http1.Server{Root: "/tmp/docroot"}
 //	l, _ := net.Listen("tcp", "127.0.0.1:0")

@@ -12,12 +12,21 @@ import (
 	"strings"
 
 	fixture "github.com/protospec/protospec/internal/dns"
+	"github.com/protospec/protospec/internal/protocol"
 	refdns "github.com/protospec/protospec/reference/dns"
 	"github.com/protospec/protospec/targets"
 )
 
 func init() {
-	register("dns", Protocol{Start: startDNS, Serve: serveDNS})
+	register("dns", Protocol{Start: startDNS, Serve: serveDNS, Params: []protocol.Param{
+		{Name: "hierarchy", Doc: "serve a whole root, TLD and authoritative hierarchy on loopback, plus a resolver", Default: "false"},
+		{Name: "resolver", Doc: "serve the iterative resolver, rooted at upstream= or at a hierarchy started for it", Default: "false"},
+		{Name: fixture.ParamUpstream, Doc: "HOST:PORT of the root server the resolver starts from"},
+		{Name: "udp-workers", Doc: "goroutines reading each UDP socket of the authoritative server (1 to 64)", Default: "1"},
+	}, Examples: []string{
+		"--addr 127.0.0.1:5300 --hierarchy      # dig @127.0.0.10 -p 5300 gaia.cs.umass.edu",
+		"--addr 127.0.0.1:5300 --param udp-workers=4",
+	}})
 }
 
 // dnsOutsider is the loopback client that the allow-lists leave out

@@ -8,12 +8,18 @@ import (
 	"net"
 	"strings"
 
+	"github.com/protospec/protospec/internal/protocol"
 	"github.com/protospec/protospec/reference/echo"
 	"github.com/protospec/protospec/targets"
 )
 
 func init() {
-	register("echo", Protocol{Start: startEcho, Serve: serveEcho})
+	register("echo", Protocol{Start: startEcho, Serve: serveEcho, Params: []protocol.Param{
+		{Name: "service", Doc: "the service served on both TCP and UDP: " + serviceNames(), Default: string(echo.Uppercase)},
+	}, Examples: []string{
+		"--addr 127.0.0.1:7000                 # uppercase on TCP and UDP",
+		"--addr 127.0.0.1:7007 --service echo",
+	}})
 }
 
 // startEcho runs every echo service on its own ephemeral TCP and UDP
@@ -64,15 +70,13 @@ func serveEcho(ctx context.Context, opts ServeOptions) error {
 		name = string(echo.Uppercase)
 	}
 	var svc echo.Service
-	var names []string
 	for _, s := range echo.Services {
-		names = append(names, string(s))
 		if string(s) == name {
 			svc = s
 		}
 	}
 	if svc == "" {
-		return fmt.Errorf("unknown echo service %q (one of %s)", name, strings.Join(names, ", "))
+		return fmt.Errorf("unknown echo service %q (one of %s)", name, serviceNames())
 	}
 	l, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
@@ -100,4 +104,13 @@ func serveEcho(ctx context.Context, opts ServeOptions) error {
 		s.Close()
 		return err
 	}
+}
+
+// serviceNames lists the echo services, comma-separated.
+func serviceNames() string {
+	var names []string
+	for _, s := range echo.Services {
+		names = append(names, string(s))
+	}
+	return strings.Join(names, ", ")
 }

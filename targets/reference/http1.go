@@ -9,12 +9,15 @@ import (
 	"path/filepath"
 
 	fixture "github.com/protospec/protospec/internal/http1"
+	"github.com/protospec/protospec/internal/protocol"
 	"github.com/protospec/protospec/reference/http1"
 	"github.com/protospec/protospec/targets"
 )
 
 func init() {
-	register("http1", Protocol{Start: startHTTP1, Serve: serveHTTP1})
+	register("http1", Protocol{Start: startHTTP1, Serve: serveHTTP1, Params: []protocol.Param{
+		{Name: "root", Doc: "the docroot to serve (default: a temporary copy of the suite's fixture)"},
+	}, Examples: []string{"--addr 127.0.0.1:8080 --root ./docroot"}})
 }
 
 // startHTTP1 writes the fixture docroot into a work directory and serves it

@@ -11,6 +11,7 @@ import (
 	"io"
 	"sort"
 
+	"github.com/protospec/protospec/internal/protocol"
 	"github.com/protospec/protospec/targets"
 )
 
@@ -22,6 +23,13 @@ type Protocol struct {
 	Start func(ctx context.Context, opts targets.Options) (targets.Target, error)
 	// Serve runs the reference for a user until ctx is done.
 	Serve func(ctx context.Context, opts ServeOptions) error
+	// Params are the settings Serve takes (ServeOptions.Params, given as
+	// `protospec serve --param k=v`), with their documentation and
+	// defaults; `protospec serve` refuses any other.
+	Params []protocol.Param
+	// Examples are `protospec serve <protocol>` argument lists shown in
+	// the command's help ("--addr 127.0.0.1:8080 --root ./docroot").
+	Examples []string
 }
 
 // ServeOptions are the settings of `protospec serve`.
@@ -69,6 +77,13 @@ func (Launcher) Start(ctx context.Context, opts targets.Options) (targets.Target
 		return nil, fmt.Errorf("%w: no reference implementation of %q", targets.ErrUnsupportedProtocol, opts.Protocol)
 	}
 	return p.Start(ctx, opts)
+}
+
+// Lookup returns how the reference of the protocol name is started and
+// served.
+func Lookup(name string) (Protocol, bool) {
+	p, ok := protocols[name]
+	return p, ok
 }
 
 // Serve runs the reference implementation of protocol until ctx is done.

@@ -1,4 +1,4 @@
-package engine
+package http1fuzz
 
 import (
 	"bytes"
@@ -6,9 +6,12 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+
+	"github.com/protospec/protospec/fuzz/engine"
+	contract "github.com/protospec/protospec/internal/http1"
 )
 
-func init() { register("http1", func() Model { return httpModel{} }) }
+func init() { engine.Register(contract.Name, func() engine.Model { return httpModel{} }) }
 
 // httpModel fuzzes HTTP/1.x origin servers (RFC 9112): requests on fresh
 // and kept-alive connections, pipelined, with bodies framed by
@@ -18,46 +21,48 @@ type httpModel struct{}
 
 const httpService = "http/tcp"
 
-func (httpModel) Name() string       { return "http1" }
+func (httpModel) Name() string       { return contract.Name }
 func (httpModel) Services() []string { return []string{httpService} }
 
-func httpStep(conn int, s string) Step {
-	st := Step{Service: httpService, Conn: conn, Data: []byte(s)}
+func httpStep(conn int, s string) engine.Step {
+	st := engine.Step{Service: httpService, Conn: conn, Data: []byte(s)}
 	if strings.Contains(s, "{{sid}}") {
 		st.Use = "sid"
 	}
 	return st
 }
 
-func (httpModel) Seeds() []Input {
+func (httpModel) Seeds() []engine.Input {
 	const h = "Host: localhost\r\n"
-	return []Input{
-		{Steps: []Step{httpStep(0, "GET / HTTP/1.1\r\n"+h+"\r\n")}},
-		{Steps: []Step{httpStep(0, "GET /hello.txt HTTP/1.1\r\n"+h+"User-Agent: protospec\r\nAccept: */*\r\n\r\n"),
+	return []engine.Input{
+		{Steps: []engine.Step{httpStep(0, "GET / HTTP/1.1\r\n"+h+"\r\n")}},
+		{Steps: []engine.Step{httpStep(0, "GET /hello.txt HTTP/1.1\r\n"+h+"User-Agent: protospec\r\nAccept: */*\r\n\r\n"),
 			httpStep(0, "GET /index.html HTTP/1.1\r\n"+h+"\r\n")}},
-		{Steps: []Step{httpStep(0, "GET /session HTTP/1.1\r\n"+h+"\r\n"),
+		{Steps: []engine.Step{httpStep(0, "GET /session HTTP/1.1\r\n"+h+"\r\n"),
 			httpStep(0, "GET /session HTTP/1.1\r\n"+h+"Cookie: sid={{sid}}\r\n\r\n")}},
-		{Steps: []Step{httpStep(0, "POST /echo HTTP/1.1\r\n"+h+"Content-Type: text/plain\r\nContent-Length: 11\r\n\r\nhello world")}},
-		{Steps: []Step{httpStep(0, "POST /echo HTTP/1.1\r\n"+h+"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n")}},
-		{Steps: []Step{httpStep(0, "GET /hello.txt HTTP/1.1\r\n"+h+"\r\nHEAD /index.html HTTP/1.1\r\n"+h+"\r\n")}},
-		{Steps: []Step{httpStep(0, "HEAD /data/1k.bin HTTP/1.1\r\n"+h+"Range: bytes=0-99\r\n\r\n")}},
-		{Steps: []Step{httpStep(0, "GET /hello.txt HTTP/1.0\r\n\r\n")}},
-		{Steps: []Step{httpStep(0, "OPTIONS * HTTP/1.1\r\n"+h+"\r\n")}},
-		{Steps: []Step{httpStep(0, "POST /form HTTP/1.1\r\n"+h+"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\nConnection: close\r\n\r\na=1&b=2")}},
-		{Steps: []Step{httpStep(0, "POST /echo HTTP/1.1\r\n"+h+"Content-Length: 4\r\n\r\n"), httpStep(0, "body")}},
-		{Steps: []Step{httpStep(0, "GET /dir HTTP/1.1\r\n"+h+"If-None-Match: \"x\"\r\n\r\n"), httpStep(1, "GET http://localhost/hello.txt HTTP/1.1\r\n"+h+"\r\n")}},
+		{Steps: []engine.Step{httpStep(0, "POST /echo HTTP/1.1\r\n"+h+"Content-Type: text/plain\r\nContent-Length: 11\r\n\r\nhello world")}},
+		{Steps: []engine.Step{httpStep(0, "POST /echo HTTP/1.1\r\n"+h+"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n")}},
+		{Steps: []engine.Step{httpStep(0, "GET /hello.txt HTTP/1.1\r\n"+h+"\r\nHEAD /index.html HTTP/1.1\r\n"+h+"\r\n")}},
+		{Steps: []engine.Step{httpStep(0, "HEAD /data/1k.bin HTTP/1.1\r\n"+h+"Range: bytes=0-99\r\n\r\n")}},
+		{Steps: []engine.Step{httpStep(0, "GET /hello.txt HTTP/1.0\r\n\r\n")}},
+		{Steps: []engine.Step{httpStep(0, "OPTIONS * HTTP/1.1\r\n"+h+"\r\n")}},
+		{Steps: []engine.Step{httpStep(0, "POST /form HTTP/1.1\r\n"+h+"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\nConnection: close\r\n\r\na=1&b=2")}},
+		{Steps: []engine.Step{httpStep(0, "POST /echo HTTP/1.1\r\n"+h+"Content-Length: 4\r\n\r\n"), httpStep(0, "body")}},
+		{Steps: []engine.Step{httpStep(0, "GET /dir HTTP/1.1\r\n"+h+"If-None-Match: \"x\"\r\n\r\n"), httpStep(1, "GET http://localhost/hello.txt HTTP/1.1\r\n"+h+"\r\n")}},
 	}
 }
 
-func (httpModel) Probe() Input {
-	return Input{Steps: []Step{httpStep(0, "GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: protospec-probe\r\n\r\n")}}
+func (httpModel) Probe() engine.Input {
+	return engine.Input{Steps: []engine.Step{httpStep(0, "GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: protospec-probe\r\n\r\n")}}
 }
 
-func (httpModel) NewSession(string) Session { return &httpSession{} }
+func (httpModel) NewSession(string) engine.Session { return &httpSession{} }
 
-func (httpModel) Render(st Step, vars map[string]string) []byte { return renderTemplate(st.Data, vars) }
+func (httpModel) Render(st engine.Step, vars map[string]string) []byte {
+	return engine.RenderTemplate(st.Data, vars)
+}
 
-func (httpModel) SeedStep(data []byte) Step { return httpStep(0, string(data)) }
+func (httpModel) SeedStep(data []byte) engine.Step { return httpStep(0, string(data)) }
 
 // httpMsg is a request split for mutation: head lines with their
 // delimiters, the delimiter of the blank line, and whatever follows it.
@@ -178,7 +183,7 @@ var httpMutations = []string{"method", "target", "version", "header-name", "head
 	"transfer-encoding", "chunk-size", "delimiter", "repeat", "huge", "encoding", "add-header", "delete-line",
 	"body", "whitespace", "smuggle"}
 
-func (httpModel) Mutate(r *rand.Rand, in *Input, i int) string {
+func (httpModel) Mutate(r *rand.Rand, in *engine.Input, i int) string {
 	st := &in.Steps[i]
 	m := parseHTTPMsg(st.Data)
 	if len(m.lines) == 0 {
@@ -688,8 +693,8 @@ func chunkedLen(b []byte) (int, bool, bool) {
 
 // Parse frames responses (RFC 9112 section 6.3) and checks the grammar a
 // server MUST follow.
-func (s *httpSession) Parse(buf []byte, closed bool) ([]Response, int, error) {
-	var out []Response
+func (s *httpSession) Parse(buf []byte, closed bool) ([]engine.Response, int, error) {
+	var out []engine.Response
 	used := 0
 	for used < len(buf) {
 		b := buf[used:]
@@ -714,12 +719,12 @@ func (s *httpSession) Parse(buf []byte, closed bool) ([]Response, int, error) {
 			if !closed {
 				return out, used, nil
 			}
-			return append(out, Response{Class: "0.9", Detail: "0.9"}), len(buf), nil
+			return append(out, engine.Response{Class: "0.9", Detail: "0.9"}), len(buf), nil
 		}
 		end := bytes.Index(b, []byte("\r\n\r\n"))
 		if end < 0 {
 			if closed {
-				return out, used, fmt.Errorf("response head cut short by the close: %q", excerpt(b, 120))
+				return out, used, fmt.Errorf("response head cut short by the close: %q", engine.Excerpt(b, 120))
 			}
 			if len(b) > 256<<10 {
 				return out, used, fmt.Errorf("response head longer than 256 KiB")
@@ -752,7 +757,7 @@ func (s *httpSession) Parse(buf []byte, closed bool) ([]Response, int, error) {
 		case framing.chunked:
 			l, complete, valid := chunkedLen(rest)
 			if !valid {
-				return out, used, fmt.Errorf("%d response: malformed chunked body: %q", resp.code, excerpt(rest, 80))
+				return out, used, fmt.Errorf("%d response: malformed chunked body: %q", resp.code, engine.Excerpt(rest, 80))
 			}
 			if !complete {
 				if closed {
@@ -783,7 +788,7 @@ func (s *httpSession) Parse(buf []byte, closed bool) ([]Response, int, error) {
 		if len(s.methods) > 0 {
 			s.methods = s.methods[1:]
 		}
-		r := Response{Class: fmt.Sprintf("%dxx", resp.code/100), Detail: strconv.Itoa(resp.code)}
+		r := engine.Response{Class: fmt.Sprintf("%dxx", resp.code/100), Detail: strconv.Itoa(resp.code)}
 		if resp.sid != "" {
 			r.Vars = map[string]string{"sid": resp.sid}
 		}
@@ -806,18 +811,18 @@ func parseResponseHead(head string) (respHead, reqFraming, error) {
 	sl := lines[0]
 	// status-line = HTTP-version SP status-code SP [ reason-phrase ]
 	if len(sl) < 12 || !strings.HasPrefix(sl, "HTTP/") || !isDigit(sl[5]) || sl[6] != '.' || !isDigit(sl[7]) || sl[8] != ' ' {
-		return rh, fr, fmt.Errorf("malformed status line %q", excerpt([]byte(sl), 120))
+		return rh, fr, fmt.Errorf("malformed status line %q", engine.Excerpt([]byte(sl), 120))
 	}
 	code, err := strconv.Atoi(sl[9:12])
 	if err != nil || code < 100 || code > 599 || !isDigit(sl[9]) {
-		return rh, fr, fmt.Errorf("malformed status code in %q", excerpt([]byte(sl), 120))
+		return rh, fr, fmt.Errorf("malformed status code in %q", engine.Excerpt([]byte(sl), 120))
 	}
 	if len(sl) == 12 || sl[12] != ' ' {
-		return rh, fr, fmt.Errorf("status line %q lacks the SP after the status code", excerpt([]byte(sl), 120))
+		return rh, fr, fmt.Errorf("status line %q lacks the SP after the status code", engine.Excerpt([]byte(sl), 120))
 	}
 	for i := 13; i < len(sl); i++ {
 		if c := sl[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return rh, fr, fmt.Errorf("control byte %#x in the reason phrase of %q", c, excerpt([]byte(sl), 120))
+			return rh, fr, fmt.Errorf("control byte %#x in the reason phrase of %q", c, engine.Excerpt([]byte(sl), 120))
 		}
 	}
 	rh.code = code
@@ -827,7 +832,7 @@ func parseResponseHead(head string) (respHead, reqFraming, error) {
 	for _, l := range lines[1:] {
 		name, value, found := strings.Cut(l, ":")
 		if !found || !isToken(name) {
-			return rh, fr, fmt.Errorf("%d response: malformed header line %q", code, excerpt([]byte(l), 120))
+			return rh, fr, fmt.Errorf("%d response: malformed header line %q", code, engine.Excerpt([]byte(l), 120))
 		}
 		if strings.ContainsAny(value, "\r\n\x00") {
 			return rh, fr, fmt.Errorf("%d response: CR, LF or NUL in the value of %s", code, name)

@@ -1,4 +1,4 @@
-package loadgen
+package http1
 
 import (
 	"bytes"
@@ -8,10 +8,81 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	contract "github.com/protospec/protospec/internal/http1"
+	"github.com/protospec/protospec/internal/loadgen"
+	"github.com/protospec/protospec/internal/protocol"
 )
 
-// HTTP1Options configure the HTTP/1.1 client.
-type HTTP1Options struct {
+func init() {
+	loadgen.Register(contract.Name, loadgen.Client{
+		Service: loadService,
+		Params: []protocol.Param{
+			{Name: "paths", Doc: "request targets sent in turn, comma-separated, each PATH or 'METHOD PATH'", Default: "/"},
+			{Name: "method", Doc: "method of the paths that name none", Default: "GET"},
+			{Name: "no-keepalive", Doc: "one request per connection (Connection: close)", Default: "false"},
+		},
+		Examples: []string{
+			"--target nginx --connections 32 --duration 10s --param paths=/hello.txt,/data/1k.bin",
+			"--target 127.0.0.1:8080 --rate 5000 --warmup 2s --report-dir bench-report",
+		},
+		Plan: planLoad,
+	})
+}
+
+// loadService is the target service the load client loads.
+const loadService = "http/tcp"
+
+// planLoad turns bench's params into the load: the request mix, with or
+// without keep-alive.
+func planLoad(params map[string]string) (*loadgen.Load, error) {
+	method := params["method"]
+	if method == "" {
+		method = "GET"
+	}
+	var paths []string
+	if v := params["paths"]; v != "" {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				paths = append(paths, p)
+			}
+		}
+	}
+	noKeepAlive, err := loadgen.BoolParam(params, "no-keepalive")
+	if err != nil {
+		return nil, err
+	}
+	o := LoadClientOptions{Addr: "localhost", Requests: paths, Method: method, NoKeepAlive: noKeepAlive}
+	if _, err := NewLoadClient(o); err != nil {
+		return nil, err
+	}
+	l := &loadgen.Load{Service: loadService, Options: []string{"keep-alive"}}
+	for _, p := range paths {
+		if len(strings.Fields(p)) == 1 {
+			p = method + " " + p
+		}
+		l.Workload = append(l.Workload, p)
+	}
+	if len(l.Workload) == 0 {
+		l.Workload = []string{method + " /"}
+	}
+	if noKeepAlive {
+		l.Options = []string{"no keep-alive"}
+	}
+	l.Open = func(addr string, _ time.Duration) (loadgen.Protocol, error) {
+		o := o
+		o.Addr = addr
+		p, err := NewLoadClient(o)
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
+	return l, nil
+}
+
+// LoadClientOptions configure the HTTP/1.1 client.
+type LoadClientOptions struct {
 	// Addr is the server's host:port.
 	Addr string
 	// Host is the Host header; default Addr.
@@ -30,11 +101,12 @@ type HTTP1Options struct {
 	Accept func(status int) bool
 }
 
-// HTTP1 is the HTTP/1.1 load client. It parses every response's status
-// line, headers and framing (Content-Length, chunked, or read to close, as
-// RFC 9112 6.3 orders them), so a response that is cut short, too long or
-// malformed is counted as a bad response rather than as a success.
-type HTTP1 struct {
+// LoadClient is the HTTP/1.1 load client (`protospec bench http1`). It
+// parses every response's status line, headers and framing
+// (Content-Length, chunked, or read to close, as RFC 9112 6.3 orders them),
+// so a response that is cut short, too long or malformed is counted as a
+// bad response rather than as a success.
+type LoadClient struct {
 	addr   string
 	reqs   [][]byte
 	head   []bool
@@ -42,10 +114,10 @@ type HTTP1 struct {
 	close  bool
 }
 
-// NewHTTP1 returns the HTTP/1.1 client.
-func NewHTTP1(o HTTP1Options) (*HTTP1, error) {
+// NewLoadClient returns the HTTP/1.1 client.
+func NewLoadClient(o LoadClientOptions) (*LoadClient, error) {
 	if o.Addr == "" {
-		return nil, errors.New("loadgen: http1 needs an address")
+		return nil, errors.New("http1 load client: no address")
 	}
 	host := o.Host
 	if host == "" {
@@ -59,13 +131,13 @@ func NewHTTP1(o HTTP1Options) (*HTTP1, error) {
 	if len(reqs) == 0 {
 		reqs = []string{"/"}
 	}
-	p := &HTTP1{addr: o.Addr, accept: o.Accept, close: o.NoKeepAlive}
+	p := &LoadClient{addr: o.Addr, accept: o.Accept, close: o.NoKeepAlive}
 	if p.accept == nil {
 		p.accept = func(s int) bool { return s >= 200 && s < 400 }
 	}
 	for _, h := range append([]string{host}, o.Headers...) {
 		if strings.ContainsAny(h, "\r\n\x00") {
-			return nil, fmt.Errorf("loadgen: header %q holds CR, LF or NUL", h)
+			return nil, fmt.Errorf("http1 load client: header %q holds CR, LF or NUL", h)
 		}
 	}
 	for _, r := range reqs {
@@ -73,13 +145,13 @@ func NewHTTP1(o HTTP1Options) (*HTTP1, error) {
 		if f := strings.Fields(r); len(f) == 2 {
 			m, path = f[0], f[1]
 		} else if len(f) != 1 {
-			return nil, fmt.Errorf("loadgen: request %q is not PATH or METHOD PATH", r)
+			return nil, fmt.Errorf("http1 load client: request %q is not PATH or METHOD PATH", r)
 		}
 		if !isToken(m) {
-			return nil, fmt.Errorf("loadgen: bad method %q", m)
+			return nil, fmt.Errorf("http1 load client: bad method %q", m)
 		}
 		if path == "" || strings.ContainsAny(path, " \t\r\n\x00") || (path[0] != '/' && path != "*") {
-			return nil, fmt.Errorf("loadgen: bad request target %q (want /path)", path)
+			return nil, fmt.Errorf("http1 load client: bad request target %q (want /path)", path)
 		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: protospec-bench\r\n", m, path, host)
@@ -100,104 +172,89 @@ func NewHTTP1(o HTTP1Options) (*HTTP1, error) {
 	return p, nil
 }
 
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
+// Name implements loadgen.Protocol.
+func (p *LoadClient) Name() string { return contract.Name }
 
-// Name implements Protocol.
-func (p *HTTP1) Name() string { return "http1" }
-
-// Dial implements Protocol.
-func (p *HTTP1) Dial(_ context.Context, timeout time.Duration) (Conn, error) {
-	s, err := dialStream(p.addr, timeout)
+// Dial implements loadgen.Protocol.
+func (p *LoadClient) Dial(_ context.Context, timeout time.Duration) (loadgen.Conn, error) {
+	s, err := loadgen.DialStream(p.addr, timeout)
 	if err != nil {
 		return nil, err
 	}
-	return &httpConn{stream: s, p: p, reusable: true}, nil
+	return &loadConn{Stream: s, p: p, reusable: true}, nil
 }
 
-type httpConn struct {
-	*stream
-	p        *HTTP1
-	q        fifo
+type loadConn struct {
+	*loadgen.Stream
+	p        *LoadClient
+	q        loadgen.FIFO
 	n        int
 	resp     respParser
 	parsing  bool
 	reusable bool
 }
 
-func (c *httpConn) Send(at int64) error {
+func (c *loadConn) Send(at int64) error {
 	i := c.n % len(c.p.reqs)
 	c.n++
-	c.wbuf = append(c.wbuf, c.p.reqs[i]...)
-	c.q.push(pending{at: at, idx: int32(i)})
+	c.Out = append(c.Out, c.p.reqs[i]...)
+	c.q.Push(loadgen.Pending{At: at, Idx: int32(i)})
 	if c.p.close {
 		c.reusable = false
 	}
 	return nil
 }
 
-func (c *httpConn) Flush() error   { return c.flush() }
-func (c *httpConn) Reusable() bool { return c.reusable }
-func (c *httpConn) Close() error   { return c.close() }
-func (c *httpConn) Recv(wake int64) (int64, error) {
-	if c.q.len() == 0 {
-		return 0, errNothingPending
+func (c *loadConn) Reusable() bool { return c.reusable }
+func (c *loadConn) Recv(wake int64) (int64, error) {
+	if c.q.Len() == 0 {
+		return 0, loadgen.ErrNothingPending
 	}
 	for {
 		if !c.parsing {
-			c.resp.reset(c.p.head[c.q.front().idx])
+			c.resp.reset(c.p.head[c.q.Front().Idx])
 			c.parsing = true
 		}
-		if buf := c.buffered(); len(buf) > 0 {
+		if buf := c.Buffered(); len(buf) > 0 {
 			n, done, err := c.resp.parse(buf)
-			c.consume(n)
+			c.Consume(n)
 			if err != nil {
-				return c.q.front().at, err
+				return c.q.Front().At, err
 			}
 			if done {
 				return c.finish()
 			}
 		}
-		if c.resp.state == stHead && len(c.buffered()) >= maxHead {
-			return c.q.front().at, badResponse("response head longer than %d bytes", maxHead)
+		if c.resp.state == stHead && len(c.Buffered()) >= maxHead {
+			return c.q.Front().At, loadgen.BadResponse("response head longer than %d bytes", maxHead)
 		}
-		err := c.fill(c.q.front().at, wake)
+		err := c.Fill(c.q.Front().At, wake)
 		switch {
-		case err == nil, err == errWaitAgain:
-		case err == ErrWake:
+		case err == nil, err == loadgen.ErrWaitAgain:
+		case err == loadgen.ErrWake:
 			return 0, err
 		case errors.Is(err, io.EOF) && c.resp.state == stUntilClose:
 			c.reusable = false
 			return c.finish()
-		case errors.Is(err, io.EOF) && (c.resp.state != stHead || len(c.buffered()) > 0):
-			return c.q.front().at, badResponse("connection closed in the middle of a response")
+		case errors.Is(err, io.EOF) && (c.resp.state != stHead || len(c.Buffered()) > 0):
+			return c.q.Front().At, loadgen.BadResponse("connection closed in the middle of a response")
 		default:
-			return c.q.front().at, err
+			return c.q.Front().At, err
 		}
 	}
 }
 
 // finish completes the response to the oldest request.
-func (c *httpConn) finish() (int64, error) {
-	p := c.q.pop()
+func (c *loadConn) finish() (int64, error) {
+	p := c.q.Pop()
 	c.parsing = false
 	if c.resp.close {
 		c.reusable = false
 	}
 	if !c.p.accept(c.resp.status) {
-		return p.at, &Error{Kind: KindStatus, Err: fmt.Errorf("status %d", c.resp.status)}
+		return p.At, &loadgen.Error{Kind: loadgen.KindStatus, Err: fmt.Errorf("status %d", c.resp.status)}
 	}
-	return p.at, nil
+	return p.At, nil
 }
 
 // maxHead bounds a response's status line and header section.
@@ -257,12 +314,12 @@ func (p *respParser) parse(buf []byte) (n int, done bool, err error) {
 		case stChunkSize:
 			i := indexLF(rest, 1024)
 			if i == -2 {
-				return n, false, badResponse("chunk-size line longer than 1024 bytes")
+				return n, false, loadgen.BadResponse("chunk-size line longer than 1024 bytes")
 			}
 			if i < 0 {
 				return n, false, nil
 			}
-			size, err := parseChunkSize(trimCR(rest[:i]))
+			size, err := respChunkSize(trimCR(rest[:i]))
 			if err != nil {
 				return n, false, err
 			}
@@ -287,13 +344,13 @@ func (p *respParser) parse(buf []byte) (n int, done bool, err error) {
 			case len(rest) == 0 || len(rest) == 1 && rest[0] == '\r':
 				return n, false, nil
 			default:
-				return n, false, badResponse("chunk data not followed by CRLF")
+				return n, false, loadgen.BadResponse("chunk data not followed by CRLF")
 			}
 			p.state = stChunkSize
 		case stTrailers:
 			i := indexLF(rest, maxHead)
 			if i == -2 {
-				return n, false, badResponse("trailer section too long")
+				return n, false, loadgen.BadResponse("trailer section too long")
 			}
 			if i < 0 {
 				return n, false, nil
@@ -342,7 +399,7 @@ func (p *respParser) parseHead(buf []byte) (int, bool, error) {
 	if len(line) < 12 || string(line[:7]) != "HTTP/1." || !isDigit(line[7]) || line[8] != ' ' ||
 		line[9] < '1' || line[9] > '5' || !isDigit(line[10]) || !isDigit(line[11]) ||
 		(len(line) > 12 && line[12] != ' ') {
-		return 0, false, badResponse("bad status line %q", excerpt(line))
+		return 0, false, loadgen.BadResponse("bad status line %q", respExcerpt(line))
 	}
 	status := int(line[9]-'0')*100 + int(line[10]-'0')*10 + int(line[11]-'0')
 	http10 := line[7] == '0'
@@ -364,9 +421,9 @@ func (p *respParser) parseHead(buf []byte) (int, bool, error) {
 		}
 		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 || line[0] == ' ' || line[0] == '\t' || line[colon-1] == ' ' || line[colon-1] == '\t' {
-			return 0, false, badResponse("bad header line %q", excerpt(line))
+			return 0, false, loadgen.BadResponse("bad header line %q", respExcerpt(line))
 		}
-		name, value := line[:colon], trimOWS(line[colon+1:])
+		name, value := line[:colon], trimOWSBytes(line[colon+1:])
 		switch len(name) {
 		case len("content-length"):
 			if !equalFoldASCII(name, "content-length") {
@@ -374,7 +431,7 @@ func (p *respParser) parseHead(buf []byte) (int, bool, error) {
 			}
 			v, ok := parseLength(value)
 			if !ok || (length >= 0 && v != length) {
-				return 0, false, badResponse("bad Content-Length %q", excerpt(value))
+				return 0, false, loadgen.BadResponse("bad Content-Length %q", respExcerpt(value))
 			}
 			length = v
 		case len("transfer-encoding"):
@@ -393,7 +450,7 @@ func (p *respParser) parseHead(buf []byte) (int, bool, error) {
 	}
 	if status < 200 {
 		if status == 101 {
-			return 0, false, badResponse("101 Switching Protocols to a request that asked for no upgrade")
+			return 0, false, loadgen.BadResponse("101 Switching Protocols to a request that asked for no upgrade")
 		}
 		return pos, true, nil // interim: the final response follows
 	}
@@ -417,16 +474,14 @@ func (p *respParser) parseHead(buf []byte) (int, bool, error) {
 	return pos, true, nil
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func excerpt(b []byte) string {
+func respExcerpt(b []byte) string {
 	if len(b) > 60 {
 		return string(b[:60]) + "..."
 	}
 	return string(b)
 }
 
-func trimOWS(b []byte) []byte {
+func trimOWSBytes(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
 		b = b[1:]
 	}
@@ -467,18 +522,18 @@ func parseLength(b []byte) (int64, bool) {
 			return 0, false
 		}
 		v = n
-		b = trimOWS(b[i:])
+		b = trimOWSBytes(b[i:])
 		if len(b) > 0 {
 			if b[0] != ',' {
 				return 0, false
 			}
-			b = trimOWS(b[1:])
+			b = trimOWSBytes(b[1:])
 		}
 	}
 	return v, v >= 0
 }
 
-func parseChunkSize(line []byte) (int64, error) {
+func respChunkSize(line []byte) (int64, error) {
 	var n int64
 	i := 0
 	for ; i < len(line); i++ {
@@ -493,17 +548,17 @@ func parseChunkSize(line []byte) (int64, error) {
 			goto end
 		}
 		if i >= 15 {
-			return 0, badResponse("chunk size %q too large", excerpt(line))
+			return 0, loadgen.BadResponse("chunk size %q too large", respExcerpt(line))
 		}
 		n = n<<4 | int64(d)
 	}
 end:
 	if i == 0 {
-		return 0, badResponse("bad chunk-size line %q", excerpt(line))
+		return 0, loadgen.BadResponse("bad chunk-size line %q", respExcerpt(line))
 	}
-	rest := trimOWS(line[i:])
+	rest := trimOWSBytes(line[i:])
 	if len(rest) > 0 && rest[0] != ';' {
-		return 0, badResponse("bad chunk-size line %q", excerpt(line))
+		return 0, loadgen.BadResponse("bad chunk-size line %q", respExcerpt(line))
 	}
 	return n, nil
 }
@@ -516,7 +571,7 @@ func hasToken(v []byte, tok string) bool {
 		for i < len(v) && v[i] != ',' {
 			i++
 		}
-		if equalFoldASCII(trimOWS(v[:i]), tok) {
+		if equalFoldASCII(trimOWSBytes(v[:i]), tok) {
 			return true
 		}
 		if i == len(v) {
@@ -533,7 +588,7 @@ func lastTokenIs(v []byte, tok string) bool {
 	for i > 0 && v[i-1] != ',' {
 		i--
 	}
-	last := trimOWS(v[i:])
+	last := trimOWSBytes(v[i:])
 	// Transfer codings may carry parameters (";q=..." is not allowed for
 	// chunked, so a parameter makes it not chunked).
 	return equalFoldASCII(last, tok)

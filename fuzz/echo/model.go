@@ -1,12 +1,15 @@
-package engine
+package echofuzz
 
 import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/protospec/protospec/fuzz/engine"
+	contract "github.com/protospec/protospec/internal/echo"
 )
 
-func init() { register("echo", func() Model { return echoModel{} }) }
+func init() { engine.Register(contract.Name, func() engine.Model { return echoModel{} }) }
 
 // echoModel fuzzes the RFC 862 echo service over TCP: every byte sent
 // must come back, unchanged and in order, and nothing else.
@@ -14,35 +17,37 @@ type echoModel struct{}
 
 const echoService = "echo/tcp"
 
-func (echoModel) Name() string       { return "echo" }
+func (echoModel) Name() string       { return contract.Name }
 func (echoModel) Services() []string { return []string{echoService} }
 
-func (echoModel) Seeds() []Input {
-	st := func(conn int, s string, half bool) Step {
-		return Step{Service: echoService, Conn: conn, Data: []byte(s), HalfClose: half}
+func (echoModel) Seeds() []engine.Input {
+	st := func(conn int, s string, half bool) engine.Step {
+		return engine.Step{Service: echoService, Conn: conn, Data: []byte(s), HalfClose: half}
 	}
-	return []Input{
-		{Steps: []Step{st(0, "hello\r\n", false)}},
-		{Steps: []Step{st(0, "first line\n", false), st(0, "second line\n", false)}},
-		{Steps: []Step{st(0, "no newline", false), st(0, " then the rest\r\n", true)}},
-		{Steps: []Step{st(0, "\x00\x01\xff\xfe binary\n", false)}},
-		{Steps: []Step{st(0, "a\n", false), st(1, "b\n", false)}},
+	return []engine.Input{
+		{Steps: []engine.Step{st(0, "hello\r\n", false)}},
+		{Steps: []engine.Step{st(0, "first line\n", false), st(0, "second line\n", false)}},
+		{Steps: []engine.Step{st(0, "no newline", false), st(0, " then the rest\r\n", true)}},
+		{Steps: []engine.Step{st(0, "\x00\x01\xff\xfe binary\n", false)}},
+		{Steps: []engine.Step{st(0, "a\n", false), st(1, "b\n", false)}},
 	}
 }
 
-func (echoModel) Probe() Input {
-	return Input{Steps: []Step{{Service: echoService, Data: []byte("protospec liveness probe\r\n")}}}
+func (echoModel) Probe() engine.Input {
+	return engine.Input{Steps: []engine.Step{{Service: echoService, Data: []byte("protospec liveness probe\r\n")}}}
 }
 
-func (echoModel) NewSession(string) Session { return &echoSession{} }
+func (echoModel) NewSession(string) engine.Session { return &echoSession{} }
 
-func (echoModel) Render(st Step, _ map[string]string) []byte { return st.Data }
+func (echoModel) Render(st engine.Step, _ map[string]string) []byte { return st.Data }
 
-func (echoModel) SeedStep(data []byte) Step { return Step{Service: echoService, Data: data} }
+func (echoModel) SeedStep(data []byte) engine.Step {
+	return engine.Step{Service: echoService, Data: data}
+}
 
 var echoMutations = []string{"line-length", "bytes", "split", "line-ending", "empty"}
 
-func (echoModel) Mutate(r *rand.Rand, in *Input, i int) string {
+func (echoModel) Mutate(r *rand.Rand, in *engine.Input, i int) string {
 	st := &in.Steps[i]
 	b := st.Data
 	name := echoMutations[r.IntN(len(echoMutations))]
@@ -69,7 +74,7 @@ func (echoModel) Mutate(r *rand.Rand, in *Input, i int) string {
 		rest.HalfClose = st.HalfClose
 		st.Data = bytes.Clone(b[:k])
 		st.HalfClose = false
-		in.Steps = append(in.Steps[:i+1], append([]Step{rest}, in.Steps[i+1:]...)...)
+		in.Steps = append(in.Steps[:i+1], append([]engine.Step{rest}, in.Steps[i+1:]...)...)
 	case "line-ending":
 		b = bytes.TrimRight(b, "\r\n")
 		st.Data = append(bytes.Clone(b), []string{"\n", "\r\n", "\r", "\n\r", "", "\r\r\n"}[r.IntN(6)]...)
@@ -95,24 +100,24 @@ func (s *echoSession) Sent(data []byte) (int, bool) {
 	return 1, true
 }
 
-func (s *echoSession) Parse(buf []byte, closed bool) ([]Response, int, error) {
+func (s *echoSession) Parse(buf []byte, closed bool) ([]engine.Response, int, error) {
 	n := min(len(buf), len(s.sent))
 	if !bytes.Equal(buf[:n], s.sent[:n]) {
 		k := 0
 		for k < n && buf[k] == s.sent[k] {
 			k++
 		}
-		return nil, 0, fmt.Errorf("echo changed byte %d: sent %q, got back %q", k, excerpt(s.sent[k:min(n, k+32)], 64), excerpt(buf[k:min(n, k+32)], 64))
+		return nil, 0, fmt.Errorf("echo changed byte %d: sent %q, got back %q", k, engine.Excerpt(s.sent[k:min(n, k+32)], 64), engine.Excerpt(buf[k:min(n, k+32)], 64))
 	}
 	if len(buf) > len(s.sent) {
-		return nil, 0, fmt.Errorf("echo sent %d bytes nobody sent: %q", len(buf)-len(s.sent), excerpt(buf[len(s.sent):], 64))
+		return nil, 0, fmt.Errorf("echo sent %d bytes nobody sent: %q", len(buf)-len(s.sent), engine.Excerpt(buf[len(s.sent):], 64))
 	}
-	var resps []Response
+	var resps []engine.Response
 	used := 0
 	for len(s.parts) > 0 && s.parts[0] <= n-used {
 		used += s.parts[0]
 		s.parts = s.parts[1:]
-		resps = append(resps, Response{Class: "echo"})
+		resps = append(resps, engine.Response{Class: "echo"})
 	}
 	s.sent = s.sent[used:]
 	return resps, used, nil

@@ -1,13 +1,14 @@
-package loadgen
+package http1
 
 import (
+	"context"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	fixture "github.com/protospec/protospec/internal/http1"
-	"github.com/protospec/protospec/reference/http1"
+	"github.com/protospec/protospec/internal/loadgen"
 )
 
 // parseAll feeds in to a parser in pieces of size step and returns the
@@ -71,7 +72,7 @@ func TestRespParser(t *testing.T) {
 			n, p, err := parseAll(t, tc.in, tc.head, step)
 			switch {
 			case tc.bad:
-				if err == nil || Classify(err) != KindBadResponse {
+				if err == nil || loadgen.Classify(err) != loadgen.KindBadResponse {
 					t.Errorf("%s (step %d): err %v, want a bad response", tc.name, step, err)
 				}
 			case err != nil:
@@ -126,32 +127,32 @@ func startReferenceHTTP(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &http1.Server{Root: root}
+	s := &Server{Root: root}
 	go s.Serve(l)
 	t.Cleanup(func() { s.Close() })
 	return l.Addr().String()
 }
 
-func TestHTTP1AgainstReference(t *testing.T) {
+func TestLoadClientAgainstReference(t *testing.T) {
 	addr := startReferenceHTTP(t)
 	mix := []string{"/hello.txt", "/data/64k.bin", "HEAD /index.html", "/empty.txt", "/redirect", "/dir/"}
 	for _, tc := range []struct {
 		name     string
-		opts     HTTP1Options
+		opts     LoadClientOptions
 		pipeline int
 	}{
-		{"keep-alive", HTTP1Options{Requests: mix}, 1},
-		{"pipelined", HTTP1Options{Requests: mix}, 8},
-		{"no keep-alive", HTTP1Options{Requests: mix, NoKeepAlive: true}, 1},
+		{"keep-alive", LoadClientOptions{Requests: mix}, 1},
+		{"pipelined", LoadClientOptions{Requests: mix}, 8},
+		{"no keep-alive", LoadClientOptions{Requests: mix, NoKeepAlive: true}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := tc.opts
 			o.Addr = addr
-			p, err := NewHTTP1(o)
+			p, err := NewLoadClient(o)
 			if err != nil {
 				t.Fatal(err)
 			}
-			res := mustRun(t, Config{Protocol: p, Connections: 4, Pipeline: tc.pipeline, Requests: 600})
+			res := mustRun(t, loadgen.Config{Protocol: p, Connections: 4, Pipeline: tc.pipeline, Requests: 600})
 			if res.Completed != 600 || res.ErrorCount() != 0 {
 				t.Fatalf("completed %d, errors %v; want 600 and none", res.Completed, res.Errors)
 			}
@@ -164,20 +165,20 @@ func TestHTTP1AgainstReference(t *testing.T) {
 		})
 	}
 	t.Run("status", func(t *testing.T) {
-		p, err := NewHTTP1(HTTP1Options{Addr: addr, Requests: []string{"/hello.txt", "/missing"}})
+		p, err := NewLoadClient(LoadClientOptions{Addr: addr, Requests: []string{"/hello.txt", "/missing"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := mustRun(t, Config{Protocol: p, Requests: 100})
-		if res.Completed != 50 || res.Errors[KindStatus] != 50 || res.Connects != 1 {
+		res := mustRun(t, loadgen.Config{Protocol: p, Requests: 100})
+		if res.Completed != 50 || res.Errors[loadgen.KindStatus] != 50 || res.Connects != 1 {
 			t.Fatalf("completed %d errors %v connects %d; want 50 ok, 50 unexpected_status on one connection", res.Completed, res.Errors, res.Connects)
 		}
 	})
 }
 
-// TestHTTP1ServerCloses: a server that closes after every few responses,
+// TestLoadClientServerCloses: a server that closes after every few responses,
 // saying so, costs reconnects, not errors.
-func TestHTTP1ServerCloses(t *testing.T) {
+func TestLoadClientServerCloses(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -223,11 +224,11 @@ func TestHTTP1ServerCloses(t *testing.T) {
 			}()
 		}
 	}()
-	p, err := NewHTTP1(HTTP1Options{Addr: l.Addr().String()})
+	p, err := NewLoadClient(LoadClientOptions{Addr: l.Addr().String()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := mustRun(t, Config{Protocol: p, Connections: 2, Pipeline: 4, Requests: 300})
+	res := mustRun(t, loadgen.Config{Protocol: p, Connections: 2, Pipeline: 4, Requests: 300})
 	if res.Completed != 300 || res.ErrorCount() != 0 {
 		t.Fatalf("completed %d errors %v; want 300 and none", res.Completed, res.Errors)
 	}
@@ -236,19 +237,19 @@ func TestHTTP1ServerCloses(t *testing.T) {
 	}
 }
 
-func TestHTTP1Options(t *testing.T) {
-	for _, o := range []HTTP1Options{
+func TestLoadClientOptions(t *testing.T) {
+	for _, o := range []LoadClientOptions{
 		{},
 		{Addr: "127.0.0.1:1", Requests: []string{"no-slash"}},
 		{Addr: "127.0.0.1:1", Requests: []string{"G(T /"}},
 		{Addr: "127.0.0.1:1", Requests: []string{"GET / extra"}},
 		{Addr: "127.0.0.1:1", Headers: []string{"X: a\r\nY: b"}},
 	} {
-		if _, err := NewHTTP1(o); err == nil {
-			t.Errorf("NewHTTP1(%+v) accepted bad options", o)
+		if _, err := NewLoadClient(o); err == nil {
+			t.Errorf("NewLoadClient(%+v) accepted bad options", o)
 		}
 	}
-	p, err := NewHTTP1(HTTP1Options{Addr: "127.0.0.1:1", Requests: []string{"HEAD /a", "/b"}, Method: "POST", NoKeepAlive: true})
+	p, err := NewLoadClient(LoadClientOptions{Addr: "127.0.0.1:1", Requests: []string{"HEAD /a", "/b"}, Method: "POST", NoKeepAlive: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,5 +261,84 @@ func TestHTTP1Options(t *testing.T) {
 		if string(p.reqs[i]) != w {
 			t.Errorf("request %d = %q, want %q", i, p.reqs[i], w)
 		}
+	}
+}
+
+// nginxResponse is what nginx 1.22 sends for /hello.txt.
+const nginxResponse = "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sat, 21 Nov 2026 21:00:00 GMT\r\n" +
+	"Content-Type: text/plain\r\nContent-Length: 14\r\nLast-Modified: Mon, 01 Jan 2024 00:00:00 GMT\r\n" +
+	"Connection: keep-alive\r\nETag: \"65920080-e\"\r\nAccept-Ranges: bytes\r\n\r\nHello, world!\n"
+
+func BenchmarkRespParse(b *testing.B) {
+	buf := []byte(nginxResponse)
+	var p respParser
+	b.ReportAllocs()
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		p.reset(false)
+		n, done, err := p.parse(buf)
+		if err != nil || !done || n != len(buf) {
+			b.Fatal(n, done, err)
+		}
+	}
+}
+
+func BenchmarkRespParseChunked(b *testing.B) {
+	buf := []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n" +
+		"400\r\n" + string(make([]byte, 1024)) + "\r\n400\r\n" + string(make([]byte, 1024)) + "\r\n0\r\n\r\n")
+	var p respParser
+	b.ReportAllocs()
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		p.reset(false)
+		if _, done, err := p.parse(buf); err != nil || !done {
+			b.Fatal(done, err)
+		}
+	}
+}
+
+// mustRun runs a load that must be able to run.
+func mustRun(t *testing.T, cfg loadgen.Config) *loadgen.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := loadgen.Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestPlanLoad checks the registered client's params: the request mix and
+// keep-alive as bench reports them, and bad values refused before any
+// target starts.
+func TestPlanLoad(t *testing.T) {
+	c, err := loadgen.LookupClient(fixture.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.Plan(map[string]string{"paths": "/hello.txt, HEAD /index.html", "method": "POST", "no-keepalive": "true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(l.Workload, "|"); l.Service != "http/tcp" || got != "POST /hello.txt|HEAD /index.html" || strings.Join(l.Options, "|") != "no keep-alive" {
+		t.Errorf("plan: service %q workload %q options %q", l.Service, got, l.Options)
+	}
+	l, err = c.Plan(nil)
+	if err != nil || strings.Join(l.Workload, "|") != "GET /" || strings.Join(l.Options, "|") != "keep-alive" {
+		t.Fatalf("default plan: %+v, %v", l, err)
+	}
+	for _, bad := range []map[string]string{{"paths": "no-slash"}, {"method": "G(T"}, {"no-keepalive": "maybe"}} {
+		if _, err := c.Plan(bad); err == nil {
+			t.Errorf("Plan(%v) accepted it", bad)
+		}
+	}
+	addr := startReferenceHTTP(t)
+	p, err := l.Open(addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := mustRun(t, loadgen.Config{Protocol: p, Requests: 50}); res.Completed != 50 || res.ErrorCount() != 0 {
+		t.Errorf("completed %d, errors %v; want 50 and none", res.Completed, res.Errors)
 	}
 }

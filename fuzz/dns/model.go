@@ -1,4 +1,4 @@
-package engine
+package dnsfuzz
 
 import (
 	"bytes"
@@ -10,9 +10,12 @@ import (
 	"strings"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/protospec/protospec/fuzz/engine"
+	contract "github.com/protospec/protospec/internal/dns"
 )
 
-func init() { register("dns", func() Model { return dnsModel{} }) }
+func init() { engine.Register(contract.Name, func() engine.Model { return dnsModel{} }) }
 
 // dnsModel fuzzes DNS servers (RFC 1035, 6891, 7766): UDP queries, and TCP
 // sessions of length-prefixed messages where a later query reuses the ID
@@ -24,10 +27,10 @@ const (
 	dnsTCP = "dns/tcp"
 )
 
-func (dnsModel) Name() string           { return "dns" }
-func (dnsModel) Services() []string     { return []string{dnsUDP, dnsTCP} }
-func (dnsModel) CompareDetail() bool    { return true }
-func (dnsModel) SeedStep(b []byte) Step { return Step{Service: dnsUDP, Data: b} }
+func (dnsModel) Name() string                  { return contract.Name }
+func (dnsModel) Services() []string            { return []string{dnsUDP, dnsTCP} }
+func (dnsModel) CompareDetail() bool           { return true }
+func (dnsModel) SeedStep(b []byte) engine.Step { return engine.Step{Service: dnsUDP, Data: b} }
 
 // dnsQuery packs a query; edns adds an OPT record.
 func dnsQuery(id uint16, name string, qtype uint16, edns bool, do bool) []byte {
@@ -49,47 +52,47 @@ func tcpFrame(b []byte) []byte {
 	return append(binary.BigEndian.AppendUint16(nil, uint16(len(b))), b...)
 }
 
-func (dnsModel) Seeds() []Input {
-	u := func(id uint16, name string, t uint16, edns bool) Step {
-		return Step{Service: dnsUDP, Data: dnsQuery(id, name, t, edns, false)}
+func (dnsModel) Seeds() []engine.Input {
+	u := func(id uint16, name string, t uint16, edns bool) engine.Step {
+		return engine.Step{Service: dnsUDP, Data: dnsQuery(id, name, t, edns, false)}
 	}
-	tc := func(conn int, id uint16, name string, t uint16, edns bool) Step {
-		return Step{Service: dnsTCP, Conn: conn, Data: tcpFrame(dnsQuery(id, name, t, edns, false))}
+	tc := func(conn int, id uint16, name string, t uint16, edns bool) engine.Step {
+		return engine.Step{Service: dnsTCP, Conn: conn, Data: tcpFrame(dnsQuery(id, name, t, edns, false))}
 	}
 	reuse := tc(0, 0x4444, "mail.test.", mdns.TypeA, false)
 	reuse.Use = "id"
-	return []Input{
-		{Steps: []Step{u(0x1001, "www.test.", mdns.TypeA, false)}},
-		{Steps: []Step{u(0x1002, "test.", mdns.TypeSOA, true)}},
-		{Steps: []Step{u(0x1003, "test.", mdns.TypeMX, false), u(0x1004, "alias.test.", mdns.TypeA, false)}},
-		{Steps: []Step{u(0x1005, "big.test.", mdns.TypeTXT, false)}},
-		{Steps: []Step{u(0x1006, "nonexistent.test.", mdns.TypeA, true)}},
-		{Steps: []Step{u(0x1007, "host.sub.test.", mdns.TypeA, false)}},
-		{Steps: []Step{u(0x1008, "1.0.0.127.in-addr.arpa.", mdns.TypePTR, false)}},
-		{Steps: []Step{u(0x1009, "anything.wild.test.", mdns.TypeAAAA, true)}},
-		{Steps: []Step{tc(0, 0x2001, "www.test.", mdns.TypeA, false)}},
-		{Steps: []Step{tc(0, 0x2002, "big.test.", mdns.TypeTXT, true), reuse}},
-		{Steps: []Step{{Service: dnsTCP, Data: append(tcpFrame(dnsQuery(0x2003, "test.", mdns.TypeNS, false, false)),
+	return []engine.Input{
+		{Steps: []engine.Step{u(0x1001, "www.test.", mdns.TypeA, false)}},
+		{Steps: []engine.Step{u(0x1002, "test.", mdns.TypeSOA, true)}},
+		{Steps: []engine.Step{u(0x1003, "test.", mdns.TypeMX, false), u(0x1004, "alias.test.", mdns.TypeA, false)}},
+		{Steps: []engine.Step{u(0x1005, "big.test.", mdns.TypeTXT, false)}},
+		{Steps: []engine.Step{u(0x1006, "nonexistent.test.", mdns.TypeA, true)}},
+		{Steps: []engine.Step{u(0x1007, "host.sub.test.", mdns.TypeA, false)}},
+		{Steps: []engine.Step{u(0x1008, "1.0.0.127.in-addr.arpa.", mdns.TypePTR, false)}},
+		{Steps: []engine.Step{u(0x1009, "anything.wild.test.", mdns.TypeAAAA, true)}},
+		{Steps: []engine.Step{tc(0, 0x2001, "www.test.", mdns.TypeA, false)}},
+		{Steps: []engine.Step{tc(0, 0x2002, "big.test.", mdns.TypeTXT, true), reuse}},
+		{Steps: []engine.Step{{Service: dnsTCP, Data: append(tcpFrame(dnsQuery(0x2003, "test.", mdns.TypeNS, false, false)),
 			tcpFrame(dnsQuery(0x2004, "_sip._tcp.test.", mdns.TypeSRV, true, true))...)}}},
 	}
 }
 
-func (dnsModel) Probe() Input {
-	return Input{Steps: []Step{{Service: dnsUDP, Data: dnsQuery(0x5050, "test.", mdns.TypeSOA, false, false)}}}
+func (dnsModel) Probe() engine.Input {
+	return engine.Input{Steps: []engine.Step{{Service: dnsUDP, Data: dnsQuery(0x5050, "test.", mdns.TypeSOA, false, false)}}}
 }
 
-func (dnsModel) NewSession(service string) Session {
-	return &dnsSession{tcp: isTCP(service), ids: map[uint16]int{}}
+func (dnsModel) NewSession(service string) engine.Session {
+	return &dnsSession{tcp: service == dnsTCP, ids: map[uint16]int{}}
 }
 
 // Render writes the ID of the last answer into a step that reuses it.
-func (dnsModel) Render(st Step, vars map[string]string) []byte {
+func (dnsModel) Render(st engine.Step, vars map[string]string) []byte {
 	if st.Use != "id" {
 		return st.Data
 	}
 	id, err := strconv.ParseUint(vars["id"], 10, 16)
 	off := 0
-	if isTCP(st.Service) {
+	if st.Service == dnsTCP {
 		off = 2
 	}
 	if err != nil || len(st.Data) < off+2 {
@@ -131,9 +134,9 @@ func nameEnd(b []byte, off int) int {
 	return -1
 }
 
-func (dnsModel) Mutate(r *rand.Rand, in *Input, i int) string {
+func (dnsModel) Mutate(r *rand.Rand, in *engine.Input, i int) string {
 	st := &in.Steps[i]
-	tcp := isTCP(st.Service)
+	tcp := st.Service == dnsTCP
 	msg := st.Data
 	if tcp {
 		if len(msg) < 2 {
@@ -387,8 +390,8 @@ func (s *dnsSession) Sent(data []byte) (int, bool) {
 
 // Parse judges answers: a UDP datagram or TCP frames, each a message that
 // unpacks, has QR set and carries the ID of a query sent.
-func (s *dnsSession) Parse(buf []byte, closed bool) ([]Response, int, error) {
-	var out []Response
+func (s *dnsSession) Parse(buf []byte, closed bool) ([]engine.Response, int, error) {
+	var out []engine.Response
 	used := 0
 	for used < len(buf) {
 		var m []byte
@@ -418,23 +421,23 @@ func (s *dnsSession) Parse(buf []byte, closed bool) ([]Response, int, error) {
 	return out, used, nil
 }
 
-func (s *dnsSession) judge(m []byte) (Response, error) {
+func (s *dnsSession) judge(m []byte) (engine.Response, error) {
 	if len(m) < 12 {
-		return Response{}, fmt.Errorf("answer of %d bytes is shorter than a DNS header: %q", len(m), excerpt(m, 40))
+		return engine.Response{}, fmt.Errorf("answer of %d bytes is shorter than a DNS header: %q", len(m), engine.Excerpt(m, 40))
 	}
 	var msg mdns.Msg
 	if err := msg.Unpack(m); err != nil {
-		return Response{}, fmt.Errorf("answer does not unpack: %v (%d bytes: %q)", err, len(m), excerpt(m, 80))
+		return engine.Response{}, fmt.Errorf("answer does not unpack: %v (%d bytes: %q)", err, len(m), engine.Excerpt(m, 80))
 	}
 	if !msg.Response {
-		return Response{}, fmt.Errorf("answer with QR clear (id %d, rcode %s)", msg.Id, mdns.RcodeToString[msg.Rcode])
+		return engine.Response{}, fmt.Errorf("answer with QR clear (id %d, rcode %s)", msg.Id, mdns.RcodeToString[msg.Rcode])
 	}
 	if s.ids[msg.Id] > 0 {
 		s.ids[msg.Id]--
 	} else if s.unknown > 0 {
 		s.unknown--
 	} else {
-		return Response{}, fmt.Errorf("answer ID %d matches no query sent", msg.Id)
+		return engine.Response{}, fmt.Errorf("answer ID %d matches no query sent", msg.Id)
 	}
 	rcode := mdns.RcodeToString[msg.Rcode]
 	if rcode == "" {
@@ -455,6 +458,6 @@ func (s *dnsSession) judge(m []byte) (Response, error) {
 		ans = append(ans, txt)
 	}
 	sort.Strings(ans)
-	return Response{Class: class, Detail: class + " [" + strings.Join(ans, "; ") + "]",
+	return engine.Response{Class: class, Detail: class + " [" + strings.Join(ans, "; ") + "]",
 		Vars: map[string]string{"id": strconv.Itoa(int(msg.Id))}}, nil
 }

@@ -1,0 +1,91 @@
+package dnsfuzz
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/protospec/protospec/fuzz/engine"
+	contract "github.com/protospec/protospec/internal/dns"
+	"github.com/protospec/protospec/targets"
+	_ "github.com/protospec/protospec/targets/reference"
+)
+
+// referenceTarget opens the reference implementation of the protocol.
+func referenceTarget() engine.TargetSpec {
+	return engine.TargetSpec{Name: "reference", Open: func(ctx context.Context) (targets.Target, error) {
+		return targets.Open(ctx, "reference", targets.Options{Protocol: contract.Name})
+	}}
+}
+
+// TestReferenceClean fuzzes the reference server briefly: nothing must be
+// found, and every seed reaches a state.
+func TestReferenceClean(t *testing.T) {
+	m := dnsModel{}
+	res, err := engine.Run(context.Background(), engine.Config{
+		Model: m, Targets: []engine.TargetSpec{referenceTarget()},
+		Seed: 7, Execs: 300, Duration: 20 * time.Second, Timing: engine.Timing{Deadline: 2 * time.Second},
+		NoMinimize: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d execs in %v (%.0f/s), %d states", res.Execs, res.Elapsed.Round(time.Millisecond), res.ExecsPerSecond(), res.States)
+	for _, f := range res.Findings {
+		t.Errorf("finding on the reference: %s %s: %s\n%s", f.Oracle, f.State, f.Detail, f.Transcript())
+	}
+	if res.Execs < 300 {
+		t.Errorf("only %d execs", res.Execs)
+	}
+	if res.States < len(m.Seeds()) {
+		t.Errorf("only %d states reached", res.States)
+	}
+}
+
+// TestRegistered checks the model is registered under the contract's name.
+func TestRegistered(t *testing.T) {
+	m, err := engine.LookupModel(contract.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.(dnsModel); !ok {
+		t.Errorf("LookupModel(%q) = %T", contract.Name, m)
+	}
+}
+
+// FuzzModel feeds arbitrary bytes to the model's sessions, as what was sent
+// and what came back, and to its mutator: nothing may panic, and Parse may
+// never claim more bytes than it was given.
+func FuzzModel(f *testing.F) {
+	f.Add(dnsQuery(7, "www.test.", 1, true, false), dnsQuery(7, "www.test.", 1, false, false), uint64(3))
+	f.Add(tcpFrame(dnsQuery(7, "a.", 1, false, false)), []byte{0, 2, 0, 7}, uint64(4))
+	f.Fuzz(func(t *testing.T, sent, got []byte, seed uint64) {
+		if err := engine.CheckModel(dnsModel{}, sent, got, seed); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestDNSJudge(t *testing.T) {
+	s := &dnsSession{ids: map[uint16]int{}}
+	q := dnsQuery(0x1234, "www.test.", 1, false, false)
+	if n, sure := s.Sent(q); n != 1 || !sure {
+		t.Fatalf("Sent: %d, %v", n, sure)
+	}
+	resp := append([]byte(nil), q...)
+	resp[2] |= 0x80
+	if _, _, err := s.Parse(resp, true); err != nil {
+		t.Errorf("valid response: %v", err)
+	}
+	for name, b := range map[string][]byte{
+		"QR clear":    q,
+		"short":       resp[:7],
+		"other ID":    append([]byte{0x43, 0x21}, resp[2:]...),
+		"not unpacks": append(append([]byte(nil), resp[:12]...), 0xc0),
+	} {
+		s.Sent(q)
+		if _, _, err := s.Parse(b, true); err == nil {
+			t.Errorf("%s: no grammar error", name)
+		}
+	}
+}
