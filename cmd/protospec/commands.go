@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/protospec/protospec/internal/tlsfixture"
 	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/targets"
 	"github.com/protospec/protospec/targets/reference"
@@ -22,12 +23,14 @@ func newServeCmd() *cobra.Command {
 	var addr, service, root, cpuprofile string
 	var params []string
 	var hierarchy bool
+	var st serveTLS
 	cmd := &cobra.Command{
 		Use:   "serve PROTOCOL",
 		Short: "Run a reference implementation until interrupted",
 		Example: `  protospec serve echo --addr 127.0.0.1:7000                 # uppercase on TCP and UDP
   protospec serve echo --addr 127.0.0.1:7007 --service echo
   protospec serve http1 --addr 127.0.0.1:8080 --root ./docroot
+  protospec serve http1 --addr 127.0.0.1:8443 --tls --ca-out ./tls   # run --tls --target tls://127.0.0.1:8443 --ca ./tls/ca.pem
   protospec serve dns --addr 127.0.0.1:5300 --hierarchy      # dig @127.0.0.10 -p 5300 gaia.cs.umass.edu
   protospec serve dns --addr 127.0.0.1:5300 --param udp-workers=4   # goroutines per UDP socket (default 1)`,
 		Args: cobra.ExactArgs(1),
@@ -49,6 +52,7 @@ func newServeCmd() *cobra.Command {
 			if hierarchy {
 				p["hierarchy"] = "true"
 			}
+			st.params(p)
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if cpuprofile != "" {
@@ -74,9 +78,37 @@ func newServeCmd() *cobra.Command {
 	cmd.Flags().StringVar(&root, "root", "", "http1: the docroot to serve (default: a temporary copy of the suite's fixture)")
 	cmd.Flags().BoolVar(&hierarchy, "hierarchy", false, "dns: a whole root, TLD and authoritative hierarchy on loopback plus a resolver")
 	cmd.Flags().StringArrayVar(&params, "param", nil, "protocol-specific KEY=VALUE setting (repeatable)")
+	st.add(cmd)
 	cmd.Flags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the server to this file")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
 	return cmd
+}
+
+// serveTLS are serve's TLS flags, passed to the reference as the params
+// tls=true, cert=, key= and ca-out=.
+type serveTLS struct {
+	on               bool
+	cert, key, caOut string
+}
+
+func (s *serveTLS) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.BoolVar(&s.on, "tls", false, "serve over TLS (with --cert/--key, or a new fixture CA and leaf for localhost, 127.0.0.1 and ::1)")
+	fl.StringVar(&s.cert, "cert", "", "with --tls: PEM certificate chain to serve")
+	fl.StringVar(&s.key, "key", "", "with --tls: PEM private key of --cert")
+	fl.StringVar(&s.caOut, "ca-out", "", "with --tls and no --cert: where to write the fixture's ca.pem, cert.pem and key.pem")
+}
+
+func (s *serveTLS) params(p map[string]string) {
+	if !s.on {
+		return
+	}
+	p["tls"] = "true"
+	for k, v := range map[string]string{"cert": s.cert, "key": s.key, "ca-out": s.caOut} {
+		if v != "" {
+			p[k] = v
+		}
+	}
 }
 
 func newTargetsCmd() *cobra.Command {
@@ -109,7 +141,7 @@ func newTargetsCmd() *cobra.Command {
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", l.Name(), strings.Join(l.Protocols(), ", "), status, base)
 			}
-			fmt.Fprintln(tw, "ADDRESS\t(any)\t[service=][tcp://|udp://]host:port[,...]\t-")
+			fmt.Fprintln(tw, "ADDRESS\t(any)\t[service[/transport]=][tcp://|udp://|tls://|starttls://]host:port[,...]\t-")
 			return tw.Flush()
 		},
 	}
@@ -181,9 +213,12 @@ func newFixturesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "fixtures PROTOCOL",
 		Short:   "Export what a server must serve for a protocol's suite (docroot, zones, mailboxes)",
-		Example: "  protospec fixtures http1 --out ./docroot",
+		Example: "  protospec fixtures http1 --out ./docroot\n  protospec fixtures tls --out ./tls      # ca.pem, cert.pem, key.pem",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] == "tls" {
+				return exportTLSFixture(cmd.OutOrStdout(), out)
+			}
 			p, err := protocolArg(args)
 			if err != nil {
 				return err
@@ -205,4 +240,20 @@ func newFixturesCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&out, "out", "protospec-fixtures", "directory to write into")
 	return cmd
+}
+
+// exportTLSFixture is `fixtures tls`: a new CA and a leaf for localhost,
+// 127.0.0.1 and ::1, for a user's server to serve (cert.pem, key.pem) and
+// for `run --ca` to trust (ca.pem).
+func exportTLSFixture(w io.Writer, dir string) error {
+	fx, err := tlsfixture.New()
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	p, err := fx.WriteDir(dir)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	fmt.Fprintf(w, "wrote the TLS fixture to %s: serve %s with %s; run with --ca %s\n", dir, p.Cert, p.Key, p.CA)
+	return nil
 }

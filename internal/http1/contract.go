@@ -15,5 +15,6 @@ var Contract = protocol.Register(protocol.Contract{
 	Title: "HTTP/1.0 and HTTP/1.1 (RFC 9110, RFC 9112, RFC 6265)",
 	Services: []protocol.Service{
 		{Name: "http", Transport: "tcp", Port: 80},
+		{Name: "http", Transport: "tls", Port: 443},
 	},
 })
