@@ -9,8 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
-	fixture "github.com/protospec/protospec/internal/fixture/http1"
 	"github.com/protospec/protospec/internal/dial"
+	fixture "github.com/protospec/protospec/internal/fixture/http1"
 	"github.com/protospec/protospec/internal/tlsfixture"
 	"github.com/protospec/protospec/reference/http1"
 	"github.com/protospec/protospec/targets"
@@ -79,9 +79,9 @@ func startHTTP1(_ context.Context, opts targets.Options) (targets.Target, error)
 
 // serveHTTP1 serves the fixture (or the directory of param root=) on Addr
 // over TCP until ctx is done; with param tls=true over TLS instead, with
-// the certificate and key of params cert= and key= (PEM files) or a fresh
-// fixture leaf whose CA is written to the log's directory of choice
-// (param ca-out=DIR, default a temporary directory named in the log).
+// the certificate and key of params cert= and key= (PEM files), or a new
+// fixture whose files go to param ca-out=DIR (default: a temporary
+// directory, named in the log).
 func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 	log := opts.Log
 	if log == nil {
