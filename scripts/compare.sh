@@ -89,7 +89,7 @@ wait_tcp "$NGX_PORT"
 NSD_PORT=$(free_port)
 D=$T/nsd
 mkdir -p "$D"
-cp "$ROOT/internal/fixture/dns/zones/test.zone" "$D/test.zone"
+cp "$ROOT/internal/dns/zones/test.zone" "$D/test.zone"
 cat >"$D/nsd.conf" <<EOF
 server:
   ip-address: 127.0.0.1@$NSD_PORT

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/protospec/protospec/internal/protocol"
 	"github.com/protospec/protospec/internal/tlsfixture"
 	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/targets"
@@ -219,22 +220,21 @@ func newFixturesCmd() *cobra.Command {
 			if args[0] == "tls" {
 				return exportTLSFixture(cmd.OutOrStdout(), out)
 			}
-			p, err := protocolArg(args)
-			if err != nil {
-				return err
+			c, ok := protocol.Lookup(args[0])
+			if !ok {
+				return usageErr("unknown protocol %q (known: %s, tls)", args[0], strings.Join(protocol.Names(), ", "))
 			}
-			w := p.Fixtures
-			if w == nil {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s needs no fixtures: its specs send everything they check\n", p.Name)
+			if c.Fixture == nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s needs no fixtures: its specs send everything they check\n", c.Name)
 				return nil
 			}
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return usageErr("%v", err)
 			}
-			if err := w(out); err != nil {
-				return usageErr("exporting %s fixtures: %v", p.Name, err)
+			if err := c.Fixture(out); err != nil {
+				return usageErr("exporting %s fixtures: %v", c.Name, err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote the %s fixtures to %s\n", p.Name, out)
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote the %s fixtures to %s\n", c.Name, out)
 			return nil
 		},
 	}

@@ -11,7 +11,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 
-	fixture "github.com/protospec/protospec/internal/fixture/dns"
+	fixture "github.com/protospec/protospec/internal/dns"
 )
 
 // roundTrip unpacks data, packs it and checks the result is a fixed point:

@@ -13,7 +13,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 
-	fixture "github.com/protospec/protospec/internal/fixture/dns"
+	fixture "github.com/protospec/protospec/internal/dns"
 	ref "github.com/protospec/protospec/reference/dns"
 )
 

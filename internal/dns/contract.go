@@ -1,13 +1,52 @@
 // Package dns is the contract of DNS that every room of it shares
 // (reference/dns, suites/dns, fuzz/dns, pcap/dns and the nsd, knot,
 // unbound and dnsmasq launchers): its name, its services with their
-// well-known ports, its features and params.
+// well-known ports, its features and params, the readiness probes, and the
+// fixture itself: the zones an authoritative target serves (README.md
+// lists them).
+//
+//	if err := dns.Write("/tmp/zones"); err != nil { ... }
+//	// /tmp/zones/test.zone and /tmp/zones/0.0.127.in-addr.arpa.zone now exist.
+//	probe := dns.SOAProbe("127.0.0.1:5300", dns.Origin) // ready once test. is served
 package dns
 
 import "github.com/protospec/protospec/internal/protocol"
 
 // Name is the protocol's name in every registry and on the command line.
 const Name = "dns"
+
+// Params the suite hands to a launcher (targets.Options.Params), and those
+// of `protospec serve dns`.
+const (
+	// ParamUpstream is the address ("127.A.B.1:53") of the suite's fake
+	// root server, the only root or forwarder a resolver target may use.
+	ParamUpstream = "upstream"
+	// ParamServerPort is the port of the further fake servers the fake
+	// root refers to.
+	ParamServerPort = "server-port"
+	// ParamHierarchy ("true") makes serve run the loopback hierarchy of
+	// reference/dns.
+	ParamHierarchy = "hierarchy"
+	// ParamResolver ("true") makes serve run the iterative resolver.
+	ParamResolver = "resolver"
+	// ParamUDPWorkers is the number of goroutines serve's authoritative
+	// server reads each UDP socket with.
+	ParamUDPWorkers = "udp-workers"
+)
+
+// Features a target may lack (targets.Static.Features); a spec that needs
+// one is skipped with the target's reason.
+const (
+	FeatureAXFR       = "dns/axfr"           // AXFR allowed to 127.0.0.0/8
+	FeatureAXFRACL    = "dns/axfr-acl"       // ... but refused to Outsider
+	FeatureIterative  = "dns/iterative"      // the resolver iterates from the root itself
+	FeaturePipelining = "dns/tcp-pipelining" // several queries answered on one TCP connection
+	FeatureAllowlist  = "dns/allowlist"      // recursion refused to Outsider
+)
+
+// Outsider is the loopback client address that targets offering
+// FeatureAXFRACL or FeatureAllowlist refuse.
+const Outsider = "127.0.0.66"
 
 // Contract is DNS's contract.
 var Contract = protocol.Register(protocol.Contract{
@@ -16,4 +55,20 @@ var Contract = protocol.Register(protocol.Contract{
 	Services: []protocol.Service{
 		{Name: "dns", Transport: "udp", Port: 53}, {Name: "dns", Transport: "tcp", Port: 53},
 	},
+	Features: []protocol.Feature{
+		{Name: FeatureAXFR, Doc: "the authoritative server allows AXFR of the fixture's zones to 127.0.0.0/8"},
+		{Name: FeatureAXFRACL, Doc: "AXFR from " + Outsider + " is refused while the rest of 127.0.0.0/8 may transfer"},
+		{Name: FeatureIterative, Doc: "the resolver iterates from the root itself, following referrals (not a forwarder)"},
+		{Name: FeaturePipelining, Doc: "several queries sent on one TCP connection are all answered without waiting for each"},
+		{Name: FeatureAllowlist, Doc: "the resolver refuses recursion to (or ignores) " + Outsider + " while it serves 127.0.0.1"},
+	},
+	Params: []protocol.Param{
+		{Name: ParamUpstream, Doc: "the fake root server a resolver target must use as its only root or forwarder (set by the suite)"},
+		{Name: ParamServerPort, Doc: "the port of the further servers the fake root refers to (set by the suite)"},
+		{Name: ParamHierarchy, Doc: "serve: run the loopback hierarchy of reference/dns", Default: "false"},
+		{Name: ParamResolver, Doc: "serve: run the iterative resolver, rooted at upstream or at a hierarchy of its own", Default: "false"},
+		{Name: ParamUDPWorkers, Doc: "serve: goroutines per UDP socket of the authoritative server (1 to 64)", Default: "1"},
+	},
+	Probe:   Probe,
+	Fixture: Write,
 })

@@ -1,13 +1,33 @@
 // Package http1 is the contract of HTTP/1.x that every room of it shares
 // (reference/http1, suites/http1, fuzz/http1, pcap/http1 and the nginx and
 // apache2 launchers): its name, its services with their well-known ports,
-// its fixture features and params.
+// its fixture features and params, the readiness probe, and the fixture
+// itself: the docroot every HTTP target serves and the dynamic endpoints
+// (README.md lists them).
+//
+//	if err := http1.Write("/tmp/docroot"); err != nil { ... }
+//	probe := http1.GetProbe("127.0.0.1:8080", "/hello.txt") // 200 once ready
 package http1
 
 import "github.com/protospec/protospec/internal/protocol"
 
 // Name is the protocol's name in every registry and on the command line.
 const Name = "http1"
+
+// Features of the fixture that a target may lack (targets.Static.Features);
+// a spec that needs one is skipped with the target's reason.
+const (
+	FeatureRedirect = "http1/redirect" // GET /redirect: 301 to /hello.txt
+	FeatureForm     = "http1/form"     // POST /form: sorted name=value lines
+	FeatureSession  = "http1/session"  // GET /session: the cookie session
+	FeatureEcho     = "http1/echo"     // any method on /echo: the decoded body back
+	FeatureUpload   = "http1/upload"   // PUT and DELETE under /upload/
+	FeatureTrace    = "http1/trace"    // TRACE reflects the request
+)
+
+// ParamRoot is the param of `protospec serve http1` naming the docroot to
+// serve instead of a temporary copy of the fixture.
+const ParamRoot = "root"
 
 // Contract is HTTP/1.x's contract.
 var Contract = protocol.Register(protocol.Contract{
@@ -17,4 +37,17 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: "http", Transport: "tcp", Port: 80},
 		{Name: "http", Transport: "tls", Port: 443},
 	},
+	Features: []protocol.Feature{
+		{Name: FeatureRedirect, Doc: "GET " + RedirectPath + " answers 301 with Location: " + RedirectLocation},
+		{Name: FeatureForm, Doc: "POST " + FormPath + " answers one name=value line per form field, sorted"},
+		{Name: FeatureSession, Doc: "GET " + SessionPath + " keeps a cookie session and counts its visits"},
+		{Name: FeatureEcho, Doc: "any method on " + EchoPath + " answers the decoded request body"},
+		{Name: FeatureUpload, Doc: "PUT and DELETE under " + UploadDir + " create, replace and remove files"},
+		{Name: FeatureTrace, Doc: "TRACE reflects the request as message/http"},
+	},
+	Params: []protocol.Param{
+		{Name: ParamRoot, Doc: "serve: the docroot to serve", Default: "a temporary copy of the fixture"},
+	},
+	Probe:   Probe,
+	Fixture: Write,
 })

@@ -9,7 +9,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 
-	fixture "github.com/protospec/protospec/internal/fixture/dns"
+	fixture "github.com/protospec/protospec/internal/dns"
 	refdns "github.com/protospec/protospec/reference/dns"
 )
 

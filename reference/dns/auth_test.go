@@ -14,7 +14,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 
-	fixture "github.com/protospec/protospec/internal/fixture/dns"
+	fixture "github.com/protospec/protospec/internal/dns"
 )
 
 // fixtureZones loads the fixture's zones.

@@ -12,7 +12,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 
-	fixture "github.com/protospec/protospec/internal/fixture/dns"
+	fixture "github.com/protospec/protospec/internal/dns"
 )
 
 // Loopback addresses of the hierarchy; every 127/8 address works on Linux
@@ -115,7 +115,7 @@ func hierarchyZones() map[string]struct {
 			"gaia-alias.example.com. CNAME " + GaiaName + "\n"},
 		"glueless.edu.": {HierarchyGluelessAddr, soa("glueless.edu.", "ns-glueless.example.com.") +
 			"www.glueless.edu. A 192.0.2.20\n"},
-		// test. serves the fixture zone (loaded from internal/fixture/dns).
+		// test. serves the fixture zone (loaded from internal/dns).
 		"test.": {HierarchyTESTAddr, ""},
 		"sub.test.": {HierarchySubTestAddr, soa("sub.test.", "ns.sub.test.") +
 			"ns.sub.test. A " + HierarchySubTestAddr.String() + "\n" +

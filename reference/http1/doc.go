@@ -3,7 +3,7 @@
 // net/http, so that every acceptance and rejection is explicit and sits
 // under the RFC sentence that requires it.
 //
-// It serves the fixture of internal/fixture/http1: static files from Root
+// It serves the fixture of internal/http1: static files from Root
 // with validators, conditional and range requests (RFC 9110 13 and 14), PUT
 // and DELETE under /upload/, and the dynamic endpoints /redirect, /form,
 // /session and /echo. It also has an RFC 6265 Set-Cookie parser and a

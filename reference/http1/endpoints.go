@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	fixture "github.com/protospec/protospec/internal/http1"
 )
 
 // echo answers any method with the decoded request body and what the

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"os"
 
-	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/reference/http1"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	fixture "github.com/protospec/protospec/internal/http1"
 )
 
 // startServer runs a Server over a fresh fixture docroot on loopback.

@@ -3,7 +3,7 @@ package http1
 import (
 	"strings"
 
-	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	fixture "github.com/protospec/protospec/internal/http1"
 )
 
 // The dynamic endpoints and the upload area of the fixture.

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	fixture "github.com/protospec/protospec/internal/http1"
 )
 
 // wireCase is one raw request and the server's expected reaction.

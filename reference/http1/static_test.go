@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	fixture "github.com/protospec/protospec/internal/http1"
 )
 
 func TestConditional(t *testing.T) {

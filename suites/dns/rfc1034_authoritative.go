@@ -6,7 +6,7 @@ import (
 	mdns "github.com/miekg/dns"
 	. "github.com/onsi/ginkgo/v2"
 
-	fixture "github.com/protospec/protospec/internal/fixture/dns"
+	fixture "github.com/protospec/protospec/internal/dns"
 	"github.com/protospec/protospec/suites/spec"
 )
 
@@ -17,7 +17,7 @@ func fixtureCase(t *spec.T, name string, qtype uint16) fixture.Case {
 			return c
 		}
 	}
-	t.Failf("spec bug: internal/fixture/dns has no case for %s %s", name, typeName(qtype))
+	t.Failf("spec bug: internal/dns has no case for %s %s", name, typeName(qtype))
 	return fixture.Case{}
 }
 

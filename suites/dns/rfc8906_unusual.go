@@ -6,7 +6,7 @@ import (
 	mdns "github.com/miekg/dns"
 	. "github.com/onsi/ginkgo/v2"
 
-	fixture "github.com/protospec/protospec/internal/fixture/dns"
+	fixture "github.com/protospec/protospec/internal/dns"
 	"github.com/protospec/protospec/suites/spec"
 )
 

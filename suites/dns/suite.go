@@ -13,7 +13,7 @@
 // Services:
 //
 //   - "dns/udp" and "dns/tcp": an authoritative-only server loaded with the
-//     zones of internal/fixture/dns (test. and 0.0.127.in-addr.arpa.), on
+//     zones of internal/dns (test. and 0.0.127.in-addr.arpa.), on
 //     one loopback address and port for both transports. AXFR of both zones
 //     is allowed to 127.0.0.0/8.
 //   - "resolver/udp" and "resolver/tcp": a recursive resolver or a
@@ -64,23 +64,22 @@ import (
 	"fmt"
 	"strconv"
 
-	fixture "github.com/protospec/protospec/internal/fixture/dns"
+	fixture "github.com/protospec/protospec/internal/dns"
 	"github.com/protospec/protospec/suites/spec"
-	"github.com/protospec/protospec/targets"
 )
 
 // Names of the contract, for launchers and specs.
 const (
 	// ParamUpstream is the Params key of the fake root's address.
-	ParamUpstream = targets.DNSParamUpstream
+	ParamUpstream = fixture.ParamUpstream
 	// ParamServerPort is the Params key of the port of the further servers.
-	ParamServerPort = targets.DNSParamServerPort
+	ParamServerPort = fixture.ParamServerPort
 
-	FeatureAXFR        = targets.DNSAXFR
-	FeatureAXFRACL     = targets.DNSAXFRACL
-	FeatureIterative   = targets.DNSIterative
-	FeaturePipelining  = targets.DNSPipelining
-	FeatureAllowlist   = targets.DNSAllowlist
+	FeatureAXFR        = fixture.FeatureAXFR
+	FeatureAXFRACL     = fixture.FeatureAXFRACL
+	FeatureIterative   = fixture.FeatureIterative
+	FeaturePipelining  = fixture.FeaturePipelining
+	FeatureAllowlist   = fixture.FeatureAllowlist
 	ServiceAuthUDP     = "dns/udp"
 	ServiceAuthTCP     = "dns/tcp"
 	ServiceResolverUDP = "resolver/udp"
@@ -88,7 +87,7 @@ const (
 
 	// Outsider is the loopback address that "dns/allowlist" and
 	// "dns/axfr-acl" targets refuse.
-	Outsider = targets.DNSOutsider
+	Outsider = fixture.Outsider
 )
 
 var _ = spec.RegisterProtocol(spec.Protocol{

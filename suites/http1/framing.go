@@ -3,7 +3,7 @@ package http1
 import (
 	"strconv"
 
-	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/suites/spec"
 )
 

@@ -2,7 +2,7 @@
 // servers: message syntax and framing (RFC 9112), semantics of methods,
 // status codes, conditional and range requests (RFC 9110), the 431 status
 // (RFC 6585) and server-side cookies (RFC 6265), against the fixture of
-// internal/fixture/http1 (docroot and dynamic endpoints).
+// internal/http1 (docroot and dynamic endpoints).
 //
 //	protospec run http1                          # against the embedded reference
 //	protospec run http1 --target nginx --label-filter 'rfc9112 && must'
@@ -20,9 +20,8 @@ import (
 	"strings"
 	"time"
 
-	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/suites/spec"
-	"github.com/protospec/protospec/targets"
 )
 
 var _ = spec.RegisterProtocol(spec.Protocol{
@@ -39,12 +38,12 @@ const service = "http/tcp"
 // PUT and DELETE under /upload/, and TRACE. Every launcher of protocol
 // "http1" uses these names.
 const (
-	featRedirect = targets.HTTPRedirect
-	featForm     = targets.HTTPForm
-	featSession  = targets.HTTPSession
-	featEcho     = targets.HTTPEcho
-	featUpload   = targets.HTTPUpload
-	featTrace    = targets.HTTPTrace
+	featRedirect = fixture.FeatureRedirect
+	featForm     = fixture.FeatureForm
+	featSession  = fixture.FeatureSession
+	featEcho     = fixture.FeatureEcho
+	featUpload   = fixture.FeatureUpload
+	featTrace    = fixture.FeatureTrace
 )
 
 // Timing of the specs that wait for something not to happen.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/suites/spec"
 )
 

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	fixture "github.com/protospec/protospec/internal/dns"
 	"github.com/protospec/protospec/targets"
 )
 
@@ -44,7 +45,7 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 	if err != nil {
 		return nil, err
 	}
-	upHost, upPort, err := targets.LoopbackParam("dnsmasq", opts.Params, targets.DNSParamUpstream, ErrNoUpstream)
+	upHost, upPort, err := targets.LoopbackParam("dnsmasq", opts.Params, fixture.ParamUpstream, ErrNoUpstream)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +56,7 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 		},
 		// version.bind CH TXT is answered by dnsmasq itself, without
 		// forwarding (and so without filling its cache).
-		Probe:  targets.DNSVersionProbe,
+		Probe:  fixture.VersionProbe,
 		Output: "dnsmasq.log",
 		// A free port may be taken before dnsmasq binds it: try another.
 		Attempts: 3,
@@ -71,14 +72,14 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 		// dnsmasq's TCP child reads one query, forwards it, answers, and
 		// reads the next (measured: 10 queries in one write, 10 answers
 		// in order).
-		Features: map[string]bool{targets.DNSPipelining: true},
+		Features: map[string]bool{fixture.FeaturePipelining: true},
 		Reasons: map[string]string{
-			"dns/udp":            authReason,
-			"dns/tcp":            authReason,
-			targets.DNSAXFR:      authReason,
-			targets.DNSAXFRACL:   authReason,
-			targets.DNSIterative: "dnsmasq forwards; it does not iterate",
-			targets.DNSAllowlist: "dnsmasq has no client access control: it answers every client that reaches its listening address",
+			"dns/udp":                authReason,
+			"dns/tcp":                authReason,
+			fixture.FeatureAXFR:      authReason,
+			fixture.FeatureAXFRACL:   authReason,
+			fixture.FeatureIterative: "dnsmasq forwards; it does not iterate",
+			fixture.FeatureAllowlist: "dnsmasq has no client access control: it answers every client that reaches its listening address",
 		},
 	}), nil
 }

@@ -1,6 +1,6 @@
 // Package knot launches CZ.NIC's Knot DNS (knotd), an authoritative-only
 // DNS server, as a target for the DNS suite: every zone of
-// internal/fixture/dns served over UDP and TCP on one free loopback port,
+// internal/dns served over UDP and TCP on one free loopback port,
 // AXFR allowed from 127.0.0.0/8.
 //
 //	protospec run dns --target knot --baseline builtin
@@ -14,7 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	fixture "github.com/protospec/protospec/internal/fixture/dns"
+	fixture "github.com/protospec/protospec/internal/dns"
 	"github.com/protospec/protospec/targets"
 )
 
@@ -60,7 +60,7 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 		// Knot binds before it has loaded its zones (it answers SERVFAIL
 		// meanwhile), so readiness is every zone's SOA answered.
 		Probe: func(addr string) func(context.Context) error {
-			return targets.DNSSOAProbe(addr, zones()...)
+			return fixture.SOAProbe(addr, zones()...)
 		},
 		Output: "knot.log",
 		// A free port may be taken before knotd binds it: try another.
@@ -76,12 +76,12 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 		Endpoints:  targets.UDPAndTCP("dns", run.Addr(0)),
 		// Knot answers every query of a TCP connection (measured: 10
 		// queries in one write, 10 answers).
-		Features: map[string]bool{targets.DNSAXFR: true, targets.DNSAXFRACL: true, targets.DNSPipelining: true},
+		Features: map[string]bool{fixture.FeatureAXFR: true, fixture.FeatureAXFRACL: true, fixture.FeaturePipelining: true},
 		Reasons: map[string]string{
-			"resolver/udp":       resolverReason,
-			"resolver/tcp":       resolverReason,
-			targets.DNSIterative: resolverReason,
-			targets.DNSAllowlist: resolverReason,
+			"resolver/udp":           resolverReason,
+			"resolver/tcp":           resolverReason,
+			fixture.FeatureIterative: resolverReason,
+			fixture.FeatureAllowlist: resolverReason,
 		},
 	}), nil
 }
@@ -118,7 +118,7 @@ template:
     journal-content: none
     acl: [targets.DNSOutsider, local_xfr]
 zone:
-`, port, dir, filepath.Join(dir, "knot.pid"), userLine(), filepath.Join(dir, "db"), targets.DNSOutsider, dir)
+`, port, dir, filepath.Join(dir, "knot.pid"), userLine(), filepath.Join(dir, "db"), fixture.Outsider, dir)
 	for _, z := range fixture.Zones {
 		fmt.Fprintf(&b, "  - domain: %q\n    file: %q\n", z.Origin, z.File)
 	}

@@ -3,7 +3,7 @@ package knot
 import (
 	"testing"
 
-	"github.com/protospec/protospec/targets"
+	fixture "github.com/protospec/protospec/internal/dns"
 	"github.com/protospec/protospec/targets/launchertest"
 )
 
@@ -11,5 +11,5 @@ import (
 // serves, and checks that Close stops it and removes its temporary
 // directory.
 func TestStartQueryClose(t *testing.T) {
-	launchertest.Authoritative(t, "knot", "knot.conf", targets.DNSOutsider)
+	launchertest.Authoritative(t, "knot", "knot.conf", fixture.Outsider)
 }

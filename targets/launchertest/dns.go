@@ -11,7 +11,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	fixture "github.com/protospec/protospec/internal/fixture/dns"
+	fixture "github.com/protospec/protospec/internal/dns"
 	"github.com/protospec/protospec/targets"
 )
 
@@ -41,7 +41,7 @@ func Authoritative(t *testing.T, name, conf, outsider string) {
 		t.Fatalf("reverse zone not served: %v %v", err, r)
 	}
 	tcp, _ := tg.Endpoint("dns/tcp")
-	Offered(t, tg, targets.DNSAXFR, targets.DNSAXFRACL, targets.DNSPipelining)
+	Offered(t, tg, fixture.FeatureAXFR, fixture.FeatureAXFRACL, fixture.FeaturePipelining)
 	AXFR(t, tcp.Addr, outsider)
 	Pipelining(t, tcp.Addr, "www.test.")
 	NotOffered(t, tg, "resolver/udp")

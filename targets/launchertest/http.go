@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/targets"
 )
 
@@ -90,7 +90,7 @@ func StaticKeepAlive(t testing.TB, tg targets.Target) *HTTPClient {
 // under /upload/, GET returns it and DELETE removes it.
 func Upload(t testing.TB, tg targets.Target) {
 	t.Helper()
-	if err := tg.Feature(targets.HTTPUpload); err != nil {
+	if err := tg.Feature(fixture.FeatureUpload); err != nil {
 		t.Fatal(err)
 	}
 	cl := DialHTTP(t, tg)

@@ -224,3 +224,82 @@ func StartFails(t testing.TB, l targets.Launcher, opts targets.Options, want str
 	}
 	t.Logf("start failed: %v", err)
 }
+
+// ConfigCase is one rendering of a declared launcher's configuration: as
+// root or not, with Vars set as its Prepare would, compared with the
+// golden file Golden (the config file) or ArgvGolden (the command line,
+// one argument a line).
+type ConfigCase struct {
+	Root       bool
+	Vars       map[string]any
+	Golden     string
+	ArgvGolden string
+}
+
+// ConfigDir is the work directory the configurations of Config are
+// rendered for.
+const ConfigDir = "/work/dir"
+
+// Config renders l's configuration for opts on ports in ConfigDir for each
+// case and compares it with the case's golden files, so that a change to a
+// template or a hook shows as a diff of the server's configuration. It
+// needs no server binary.
+func Config(t *testing.T, l *targets.DeclaredLauncher, opts targets.Options, ports []int, cases ...ConfigCase) {
+	t.Helper()
+	for _, c := range cases {
+		r, err := l.NewRun("/usr/sbin/"+l.Binary, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Root, r.Dir, r.Ports = c.Root, ConfigDir, ports
+		for k, v := range c.Vars {
+			r.Vars[k] = v
+		}
+		if c.Golden != "" {
+			conf, err := l.Config(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Config = filepath.Join(ConfigDir, l.ConfigFile)
+			golden(t, c.Golden, string(conf))
+		}
+		if c.ArgvGolden != "" {
+			golden(t, c.ArgvGolden, strings.Join(append([]string{r.Bin}, l.Argv(r)...), "\n")+"\n")
+		}
+	}
+}
+
+// golden compares got with the file path and reports the first line that
+// differs.
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got == string(want) {
+		return
+	}
+	g, w := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			t.Errorf("%s: line %d is %q, want %q\nwhole rendering:\n%s", path, i+1, gl, wl, got)
+			return
+		}
+	}
+}
+
+// Missing returns l looking for a binary that does not exist, unregistered:
+// for MissingBinary.
+func Missing(l *targets.DeclaredLauncher) targets.Launcher {
+	d := l.Declared
+	d.Binary = "protospec-no-such-" + d.Binary
+	return targets.NewDeclared(d)
+}

@@ -5,12 +5,20 @@ import (
 	"strings"
 	"testing"
 
-	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/targets"
 	"github.com/protospec/protospec/targets/launchertest"
 )
 
 var opts = targets.Options{Protocol: "http1"}
+
+// TestConfig renders nginx.conf for a fixed work directory and port, as
+// root and not, and compares it with testdata/.
+func TestConfig(t *testing.T) {
+	launchertest.Config(t, launcher, opts, []int{40001},
+		launchertest.ConfigCase{Golden: "testdata/nginx.conf"},
+		launchertest.ConfigCase{Root: true, Golden: "testdata/nginx-root.conf"})
+}
 
 func TestStaticKeepAliveRedirect(t *testing.T) {
 	tg := launchertest.Open(t, "nginx", opts)
@@ -32,7 +40,5 @@ func TestStaticKeepAliveRedirect(t *testing.T) {
 // TestLifecycle: PUT/DELETE under /upload/, Close, a missing binary and
 // a taken port.
 func TestLifecycle(t *testing.T) {
-	missing := launcher
-	missing.Binary = "protospec-no-such-nginx"
-	launchertest.HTTPLifecycle(t, launchertest.HTTPLauncher{Launcher: launcher, Missing: missing, Package: "nginx", FreePorts: &freePorts})
+	launchertest.HTTPLifecycle(t, launchertest.HTTPLauncher{Launcher: launcher, Missing: launchertest.Missing(launcher), Package: "nginx", FreePorts: &launcher.FreePorts})
 }

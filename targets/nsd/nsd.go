@@ -1,5 +1,5 @@
 // Package nsd launches NLnet Labs' NSD, an authoritative-only DNS server,
-// as a target for the DNS suite: every zone of internal/fixture/dns served
+// as a target for the DNS suite: every zone of internal/dns served
 // over UDP and TCP on one free loopback port, AXFR allowed from 127.0.0.0/8.
 //
 //	protospec run dns --target nsd --baseline builtin
@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	fixture "github.com/protospec/protospec/internal/fixture/dns"
+	fixture "github.com/protospec/protospec/internal/dns"
 	"github.com/protospec/protospec/targets"
 )
 
@@ -51,7 +51,7 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 			return []string{bin, "-d", "-c", confPath}, nil
 		},
 		Probe: func(addr string) func(context.Context) error {
-			return targets.DNSSOAProbe(addr, zones()...)
+			return fixture.SOAProbe(addr, zones()...)
 		},
 		Output: "nsd.log",
 		// A free port may be taken before nsd binds it: try another.
@@ -67,12 +67,12 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 		Endpoints:  targets.UDPAndTCP("dns", run.Addr(0)),
 		// NSD reads every query of a TCP connection in turn and answers
 		// each in order (measured: 10 queries in one write, 10 answers).
-		Features: map[string]bool{targets.DNSAXFR: true, targets.DNSAXFRACL: true, targets.DNSPipelining: true},
+		Features: map[string]bool{fixture.FeatureAXFR: true, fixture.FeatureAXFRACL: true, fixture.FeaturePipelining: true},
 		Reasons: map[string]string{
-			"resolver/udp":       resolverReason,
-			"resolver/tcp":       resolverReason,
-			targets.DNSIterative: resolverReason,
-			targets.DNSAllowlist: resolverReason,
+			"resolver/udp":           resolverReason,
+			"resolver/tcp":           resolverReason,
+			fixture.FeatureIterative: resolverReason,
+			fixture.FeatureAllowlist: resolverReason,
 		},
 	}), nil
 }
@@ -106,7 +106,7 @@ remote-control:
 `, port, port, dir, filepath.Join(dir, "zone.list"), filepath.Join(dir, "xfrd.state"), dir, filepath.Join(dir, "nsd.pid"))
 	// AXFR to 127.0.0.0/8 but the suite's targets.DNSOutsider (dns/axfr-acl).
 	for _, z := range fixture.Zones {
-		fmt.Fprintf(&b, "zone:\n\tname: %q\n\tzonefile: %q\n\tprovide-xfr: %s BLOCKED\n\tprovide-xfr: 127.0.0.0/8 NOKEY\n", z.Origin, z.File, targets.DNSOutsider)
+		fmt.Fprintf(&b, "zone:\n\tname: %q\n\tzonefile: %q\n\tprovide-xfr: %s BLOCKED\n\tprovide-xfr: 127.0.0.0/8 NOKEY\n", z.Origin, z.File, fixture.Outsider)
 	}
 	return b.String()
 }

@@ -3,12 +3,12 @@ package nsd
 import (
 	"testing"
 
-	"github.com/protospec/protospec/targets"
+	fixture "github.com/protospec/protospec/internal/dns"
 	"github.com/protospec/protospec/targets/launchertest"
 )
 
 // TestStartQueryClose starts nsd, asks it what the fixture says it serves,
 // and checks that Close stops it and removes its temporary directory.
 func TestStartQueryClose(t *testing.T) {
-	launchertest.Authoritative(t, "nsd", "nsd.conf", targets.DNSOutsider)
+	launchertest.Authoritative(t, "nsd", "nsd.conf", fixture.Outsider)
 }

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	fixture "github.com/protospec/protospec/internal/fixture/dns"
+	fixture "github.com/protospec/protospec/internal/dns"
 	refdns "github.com/protospec/protospec/reference/dns"
 	"github.com/protospec/protospec/targets"
 )
@@ -22,7 +22,7 @@ func init() {
 
 // dnsOutsider is the loopback client that the allow-lists leave out
 // (suites/dns Outsider).
-var dnsOutsider = netip.MustParseAddr(targets.DNSOutsider)
+var dnsOutsider = netip.MustParseAddr(fixture.Outsider)
 
 // loopbackExcept returns prefixes covering 127.0.0.0/8 and ::1 except one
 // address.
@@ -119,13 +119,13 @@ func startDNS(_ context.Context, opts targets.Options) (targets.Target, error) {
 			"dns/udp": {Network: "udp", Addr: apc.LocalAddr().String()},
 			"dns/tcp": {Network: "tcp", Addr: aln.Addr().String()},
 		},
-		Features: map[string]bool{targets.DNSAXFR: true, targets.DNSAXFRACL: true, targets.DNSPipelining: true},
+		Features: map[string]bool{fixture.FeatureAXFR: true, fixture.FeatureAXFRACL: true, fixture.FeaturePipelining: true},
 		Reasons:  map[string]string{},
 		OnClose:  closeAll,
 	}
-	up := opts.Params[targets.DNSParamUpstream]
+	up := opts.Params[fixture.ParamUpstream]
 	if up == "" {
-		for _, s := range []string{"resolver/udp", "resolver/tcp", targets.DNSIterative, targets.DNSAllowlist} {
+		for _, s := range []string{"resolver/udp", "resolver/tcp", fixture.FeatureIterative, fixture.FeatureAllowlist} {
 			st.Reasons[s] = "no upstream given: the reference resolver needs Params[\"upstream\"] as its root"
 		}
 		return st, nil
@@ -136,7 +136,7 @@ func startDNS(_ context.Context, opts targets.Options) (targets.Target, error) {
 		return nil, fmt.Errorf("reference dns: upstream %q: %w", up, err)
 	}
 	port := root.Port()
-	if p := opts.Params[targets.DNSParamServerPort]; p != "" {
+	if p := opts.Params[fixture.ParamServerPort]; p != "" {
 		n, err := strconv.ParseUint(p, 10, 16)
 		if err != nil {
 			closeAll()
@@ -155,8 +155,8 @@ func startDNS(_ context.Context, opts targets.Options) (targets.Target, error) {
 	closers = append(closers, res.Close)
 	st.Endpoints["resolver/udp"] = targets.Endpoint{Network: "udp", Addr: rpc.LocalAddr().String()}
 	st.Endpoints["resolver/tcp"] = targets.Endpoint{Network: "tcp", Addr: rln.Addr().String()}
-	st.Features[targets.DNSIterative] = true
-	st.Features[targets.DNSAllowlist] = true
+	st.Features[fixture.FeatureIterative] = true
+	st.Features[fixture.FeatureAllowlist] = true
 	return st, nil
 }
 
@@ -215,7 +215,7 @@ func serveDNS(ctx context.Context, opts ServeOptions) error {
 	case opts.Params["resolver"] == "true":
 		var root netip.AddrPort
 		serverPort := uint16(53)
-		if up := opts.Params[targets.DNSParamUpstream]; up != "" {
+		if up := opts.Params[fixture.ParamUpstream]; up != "" {
 			root, err = netip.ParseAddrPort(up)
 			if err != nil {
 				return fmt.Errorf("upstream %q: %w", up, err)

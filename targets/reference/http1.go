@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/protospec/protospec/internal/dial"
-	fixture "github.com/protospec/protospec/internal/fixture/http1"
+	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/internal/tlsfixture"
 	"github.com/protospec/protospec/reference/http1"
 	"github.com/protospec/protospec/targets"
@@ -64,10 +64,10 @@ func startHTTP1(_ context.Context, opts targets.Options) (targets.Target, error)
 			"http/tls": {Network: "tcp", Addr: tl.Addr().String(), Security: dial.TLS, ServerName: "localhost"},
 		},
 		Features: map[string]bool{
-			targets.HTTPRedirect: true, targets.HTTPForm: true, targets.HTTPSession: true, targets.HTTPEcho: true, targets.HTTPUpload: true,
+			fixture.FeatureRedirect: true, fixture.FeatureForm: true, fixture.FeatureSession: true, fixture.FeatureEcho: true, fixture.FeatureUpload: true,
 		},
 		Reasons: map[string]string{
-			targets.HTTPTrace: "TRACE is disabled on the reference, as RFC 9110 9.3.8 allows",
+			fixture.FeatureTrace: "TRACE is disabled on the reference, as RFC 9110 9.3.8 allows",
 		},
 		OnClose: func() error {
 			err := s.Close()

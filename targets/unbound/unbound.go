@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	fixture "github.com/protospec/protospec/internal/dns"
 	"github.com/protospec/protospec/targets"
 )
 
@@ -43,7 +44,7 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 	if err != nil {
 		return nil, err
 	}
-	upHost, upPort, err := targets.LoopbackParam("unbound", opts.Params, targets.DNSParamUpstream, ErrNoUpstream)
+	upHost, upPort, err := targets.LoopbackParam("unbound", opts.Params, fixture.ParamUpstream, ErrNoUpstream)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +61,7 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 		},
 		// version.bind CH TXT is answered by unbound itself, without
 		// asking the upstream (and so without filling its cache).
-		Probe:  targets.DNSVersionProbe,
+		Probe:  fixture.VersionProbe,
 		Output: "unbound.log",
 		// A free port may be taken before unbound binds it: try another.
 		Attempts:  3,
@@ -70,23 +71,23 @@ func (l Launcher) Start(ctx context.Context, opts targets.Options) (targets.Targ
 	if err != nil {
 		return nil, err
 	}
-	features := map[string]bool{targets.DNSAllowlist: true, targets.DNSPipelining: true}
+	features := map[string]bool{fixture.FeatureAllowlist: true, fixture.FeaturePipelining: true}
 	reasons := map[string]string{
-		"dns/udp":          authReason,
-		"dns/tcp":          authReason,
-		targets.DNSAXFR:    authReason,
-		targets.DNSAXFRACL: authReason,
+		"dns/udp":              authReason,
+		"dns/tcp":              authReason,
+		fixture.FeatureAXFR:    authReason,
+		fixture.FeatureAXFRACL: authReason,
 	}
 	// Unbound sends every query it iterates to beyond the stub to port 53:
 	// it can follow the suite's referrals only when the further servers
 	// listen there.
-	switch sp := opts.Params[targets.DNSParamServerPort]; sp {
+	switch sp := opts.Params[fixture.ParamServerPort]; sp {
 	case "53":
-		features[targets.DNSIterative] = true
+		features[fixture.FeatureIterative] = true
 	case "":
-		reasons[targets.DNSIterative] = "unbound queries referred servers on port 53 only, and the suite did not say that its further servers listen there (Params[\"server-port\"])"
+		reasons[fixture.FeatureIterative] = "unbound queries referred servers on port 53 only, and the suite did not say that its further servers listen there (Params[\"server-port\"])"
 	default:
-		reasons[targets.DNSIterative] = fmt.Sprintf("unbound queries referred servers on port 53 only, and the suite's further servers are on port %s (run the suite as root so they can bind port 53)", sp)
+		reasons[fixture.FeatureIterative] = fmt.Sprintf("unbound queries referred servers on port 53 only, and the suite's further servers are on port %s (run the suite as root so they can bind port 53)", sp)
 	}
 	return run.Target(&targets.Static{
 		TargetName: "unbound",
@@ -155,7 +156,7 @@ remote-control:
 stub-zone:
 	name: "."
 	stub-addr: %[4]s@%[5]d
-`, port, dir, filepath.Join(dir, "unbound.pid"), upHost, upPort, targets.DNSOutsider)
+`, port, dir, filepath.Join(dir, "unbound.pid"), upHost, upPort, fixture.Outsider)
 }
 
 // version is "Version 1.17.1" from "unbound -V", as "unbound 1.17.1".

@@ -9,6 +9,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	fixture "github.com/protospec/protospec/internal/dns"
 	refdns "github.com/protospec/protospec/reference/dns"
 	"github.com/protospec/protospec/targets"
 	"github.com/protospec/protospec/targets/launchertest"
@@ -40,10 +41,10 @@ func TestIterativeNeedsPort53(t *testing.T) {
 // is refused or ignored, the behaviour dns/allowlist claims.
 func outsiderRefused(t *testing.T, addr string) {
 	t.Helper()
-	c := &dns.Client{Timeout: time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(targets.DNSOutsider)}}}
+	c := &dns.Client{Timeout: time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(fixture.Outsider)}}}
 	r, _, err := c.Exchange(new(dns.Msg).SetQuestion("www.test.", dns.TypeA), addr)
 	if err == nil && r.Rcode != dns.RcodeRefused {
-		t.Errorf("query from %s: rcode %s, want REFUSED or no answer", targets.DNSOutsider, dns.RcodeToString[r.Rcode])
+		t.Errorf("query from %s: rcode %s, want REFUSED or no answer", fixture.Outsider, dns.RcodeToString[r.Rcode])
 	}
 }
 

@@ -1,0 +1,75 @@
+package http1
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+)
+
+// statusLineMax bounds what the probe reads of a status line.
+const statusLineMax = 512
+
+// Probe is the contract's readiness probe: "GET /hello.txt" on the
+// service's address must be answered 200.
+func Probe(ctx context.Context, service, addr string) error {
+	if service != "http/tcp" {
+		return fmt.Errorf("http1 probe: no service %q", service)
+	}
+	return GetProbe(addr, "/hello.txt")(ctx)
+}
+
+// GetProbe returns a readiness probe that succeeds once "GET path
+// HTTP/1.1" sent to addr over TCP is answered 200. It reads at most one
+// status line of 512 bytes within ctx's deadline (or a second).
+func GetProbe(addr, path string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		deadline, ok := ctx.Deadline()
+		if !ok {
+			deadline = time.Now().Add(time.Second)
+		}
+		if err := c.SetDeadline(deadline); err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", path); err != nil {
+			return err
+		}
+		line, err := bufio.NewReader(&limitedReader{c, statusLineMax}).ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("GET %s: no status line: %w", path, err)
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if !strings.HasPrefix(line, "HTTP/1.1 200 ") && line != "HTTP/1.1 200" {
+			return fmt.Errorf("GET %s answered %q, want 200", path, line)
+		}
+		return nil
+	}
+}
+
+// limitedReader reads at most n bytes from r, then fails: a status line
+// longer than that is no answer.
+type limitedReader struct {
+	r io.Reader
+	n int
+}
+
+func (l *limitedReader) Read(b []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, fmt.Errorf("status line longer than %d bytes", statusLineMax)
+	}
+	if len(b) > l.n {
+		b = b[:l.n]
+	}
+	n, err := l.r.Read(b)
+	l.n -= n
+	return n, err
+}
