@@ -15,7 +15,7 @@ var opts = targets.Options{Protocol: "http1"}
 // TestConfig renders httpd.conf for a fixed work directory and port, as
 // root (children as www-data) and not, and compares it with testdata/.
 func TestConfig(t *testing.T) {
-	launchertest.Config(t, launcher, opts, []int{40001},
+	launchertest.Config(t, launcher, opts, []int{40001, 40002},
 		launchertest.ConfigCase{Golden: "testdata/httpd.conf"},
 		launchertest.ConfigCase{Root: true, Vars: map[string]any{"user": "www-data", "group": "www-data"}, Golden: "testdata/httpd-root.conf"})
 }

@@ -150,7 +150,15 @@ func HTTPLifecycle(t *testing.T, h HTTPLauncher) {
 	t.Run("StartErrorHasLog", func(t *testing.T) {
 		port := TakenPort(t)
 		old := *h.FreePorts
-		*h.FreePorts = func(string, int) ([]int, error) { return []int{port}, nil }
+		// The first port is taken; a launcher that needs more (a TLS
+		// port) gets free ones for the rest.
+		*h.FreePorts = func(host string, n int) ([]int, error) {
+			if n <= 1 {
+				return []int{port}, nil
+			}
+			more, err := targets.FreePorts(host, n-1)
+			return append([]int{port}, more...), err
+		}
 		defer func() { *h.FreePorts = old }()
 		StartFails(t, h.Launcher, opts, "Address already in use")
 	})

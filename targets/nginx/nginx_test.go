@@ -15,7 +15,7 @@ var opts = targets.Options{Protocol: "http1"}
 // TestConfig renders nginx.conf for a fixed work directory and port, as
 // root and not, and compares it with testdata/.
 func TestConfig(t *testing.T) {
-	launchertest.Config(t, launcher, opts, []int{40001},
+	launchertest.Config(t, launcher, opts, []int{40001, 40002},
 		launchertest.ConfigCase{Golden: "testdata/nginx.conf"},
 		launchertest.ConfigCase{Root: true, Golden: "testdata/nginx-root.conf"})
 }
