@@ -94,6 +94,10 @@ type Conn struct {
 	rerr          error
 }
 
+// Scaled is T.Scaled: d, tuned at the default step timeout, scaled by the
+// run's.
+func (c *Conn) Scaled(d time.Duration) time.Duration { return c.t.Scaled(d) }
+
 // Name identifies the connection in transcripts ("tcp#1 127.0.0.1:7",
 // "tls#2 127.0.0.1:8443").
 func (c *Conn) Name() string { return c.name }
@@ -427,6 +431,10 @@ type PacketConn struct {
 // Name identifies the socket in transcripts.
 func (p *PacketConn) Name() string { return p.name }
 
+// Scaled is T.Scaled: d, tuned at the default step timeout, scaled by the
+// run's.
+func (p *PacketConn) Scaled(d time.Duration) time.Duration { return p.t.Scaled(d) }
+
 // Remote is the service's address.
 func (p *PacketConn) Remote() *net.UDPAddr { return p.remote }
 
@@ -490,6 +498,12 @@ func (p *PacketConn) recv(timeout time.Duration, max int) ([]byte, net.Addr, err
 		return data, from, &ReadError{Conn: p.name, Waiting: "a datagram", Got: data, Err: ErrTooLong}
 	}
 	return data, from, nil
+}
+
+// RecvWithin is Recv with a wait of d instead of the step timeout, for a
+// spec where silence is an acceptable answer (give d through Scaled).
+func (p *PacketConn) RecvWithin(d time.Duration, max int) ([]byte, net.Addr, error) {
+	return p.recv(d, max)
 }
 
 // Reply waits for one datagram and checks that it came from the service's

@@ -138,6 +138,20 @@ func (t *T) Context() context.Context { return t.ctx }
 // StepTimeout is the deadline of one network step.
 func (t *T) StepTimeout() time.Duration { return t.cfg.StepTimeout }
 
+// Scaled is a wait a suite tuned at the default step timeout (a silence
+// window, the time a server has to close, a "no early reply" wait),
+// scaled by the run's --timeout: d at DefaultStepTimeout, twice d at twice
+// it. A slow target or a loaded machine then gets longer windows from the
+// one flag, and no spec keeps a fixed constant of its own.
+func (t *T) Scaled(d time.Duration) time.Duration { return scale(d, t.cfg.StepTimeout) }
+
+func scale(d, step time.Duration) time.Duration {
+	if step <= 0 || step == DefaultStepTimeout {
+		return d
+	}
+	return time.Duration(float64(d) * float64(step) / float64(DefaultStepTimeout))
+}
+
 // MaxRead is the default size limit of one read helper.
 func (t *T) MaxRead() int { return t.cfg.MaxRead }
 
