@@ -160,8 +160,14 @@ func (r *recorder) add(e event) {
 	r.stored += len(data)
 	ev := Event{At: time.Since(r.start), Conn: e.conn, Dir: e.dir, Len: n, Data: append([]byte(nil), data...), Local: e.local, Remote: e.remote, TLS: e.tls, Wire: e.wire}
 	// Consecutive reads on one connection merge into one event, so a
-	// reply that arrived in several segments reads as one.
-	if k := len(r.events) - 1; k >= 0 && e.dir == dirRecv && r.events[k].Dir == dirRecv && r.events[k].Conn == e.conn && r.events[k].TLS == e.tls && r.events[k].Wire == e.wire && r.events[k].Len < 64<<10 {
+	// reply that arrived in several segments (or TLS records) reads as
+	// one; on a TLS connection the application bytes and the records
+	// interleave, and each merges with its own kind.
+	k := len(r.events) - 1
+	for k >= 0 && e.dir == dirRecv && r.events[k].Dir == dirRecv && r.events[k].Conn == e.conn && r.events[k].Wire != e.wire {
+		k--
+	}
+	if k >= 0 && e.dir == dirRecv && r.events[k].Dir == dirRecv && r.events[k].Conn == e.conn && r.events[k].TLS == e.tls && r.events[k].Wire == e.wire && r.events[k].Len < 64<<10 {
 		r.events[k].Data = append(r.events[k].Data, ev.Data...)
 		r.events[k].Len += ev.Len
 		return
