@@ -49,3 +49,7 @@ func TestStaticKeepAliveRedirect(t *testing.T) {
 func TestLifecycle(t *testing.T) {
 	launchertest.HTTPLifecycle(t, launchertest.HTTPLauncher{Launcher: launcher, Missing: launchertest.Missing(launcher), Package: "apache2", FreePorts: &launcher.FreePorts})
 }
+
+// TestTLS: the http/tls endpoint serves the fixture with the run's
+// certificate.
+func TestTLS(t *testing.T) { launchertest.TLSServes(t, "apache2") }

@@ -42,3 +42,7 @@ func TestStaticKeepAliveRedirect(t *testing.T) {
 func TestLifecycle(t *testing.T) {
 	launchertest.HTTPLifecycle(t, launchertest.HTTPLauncher{Launcher: launcher, Missing: launchertest.Missing(launcher), Package: "nginx", FreePorts: &launcher.FreePorts})
 }
+
+// TestTLS: the http/tls endpoint serves the fixture with the run's
+// certificate.
+func TestTLS(t *testing.T) { launchertest.TLSServes(t, "nginx") }
