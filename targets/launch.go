@@ -14,43 +14,6 @@ import (
 	"time"
 )
 
-// BinaryLauncher is embedded in the launcher of a third-party server: it
-// gives the Name, Protocols, Requirement and Available methods of
-// Launcher from the server's binary and Debian package, leaving Start to
-// the launcher.
-//
-//	type Launcher struct{ targets.BinaryLauncher }
-//	var launcher = Launcher{targets.BinaryLauncher{Server: "knot", Serves: []string{"dns"}, Binary: "knotd", Package: "knot"}}
-type BinaryLauncher struct {
-	// Server is the launcher's name, what --target takes: "knot".
-	Server string
-	// Serves lists the protocols served: "dns".
-	Serves []string
-	// Binary is the executable looked up by FindBinary: "knotd".
-	Binary string
-	// Package is the Debian package that installs Binary: "knot".
-	Package string
-}
-
-// Name implements Launcher.
-func (l BinaryLauncher) Name() string { return l.Server }
-
-// Protocols implements Launcher.
-func (l BinaryLauncher) Protocols() []string { return l.Serves }
-
-// Requirement implements Launcher.
-func (l BinaryLauncher) Requirement() string { return "Debian package " + l.Package }
-
-// Available implements Launcher.
-func (l BinaryLauncher) Available() error {
-	_, err := l.Find()
-	return err
-}
-
-// Find returns the path of the server's binary, or an error wrapping
-// ErrMissingBinary that names the package to install.
-func (l BinaryLauncher) Find() (string, error) { return FindBinary(l.Binary, l.Package) }
-
 // Server describes how a launcher runs its server process: Start makes the
 // work directory, picks free loopback ports, writes the configuration,
 // starts the process and waits until it answers, trying other ports when

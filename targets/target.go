@@ -12,14 +12,19 @@
 //     protospec configures in a temporary directory, starts on free loopback
 //     ports, waits for and stops afterwards;
 //   - an address: a server the user runs ("127.0.0.1:7000", "udp://[::1]:7",
-//     "uppercase/tcp=127.0.0.1:7001,echo/udp=127.0.0.1:7").
+//     "uppercase/tcp=127.0.0.1:7001,discard/udp=127.0.0.1:9").
+//
+// A launcher of a third-party server is one Declared value registered with
+// Declare (its config an embedded text/template beside it); package
+// targets itself names no protocol: the names, features and probes of each
+// live in its contract package, internal/<p>.
 //
 // Example:
 //
-//	t, err := targets.Open(ctx, "xinetd", targets.Options{Protocol: "echo"})
+//	t, err := targets.Open(ctx, "xinetd", targets.Options{Protocol: echo.Name})
 //	if err != nil { ... }
 //	defer t.Close()
-//	ep, err := t.Endpoint("echo/tcp") // ep.Network "tcp", ep.Addr "127.0.0.1:40123"
+//	ep, err := t.Endpoint("daytime/tcp") // ep.Network "tcp", ep.Addr "127.0.0.1:40123"
 package targets
 
 import (
@@ -41,15 +46,16 @@ type Target interface {
 	// Info describes the target for reports.
 	Info() Info
 	// Endpoint returns where a service is reached. Services are named
-	// "<service>/<transport>": "echo/tcp", "uppercase/udp", "http/tcp",
+	// "<service>/<transport>": "daytime/tcp", "uppercase/udp", "http/tcp",
 	// "http/tls" (TCP with TLS from the first byte; its Endpoint has
 	// Security dial.TLS). A
 	// service the target does not offer gives an error wrapping
 	// ErrNotOffered whose text is the reason, fit to be a skip message.
 	Endpoint(service string) (Endpoint, error)
 	// Feature reports whether an optional behaviour or fixture endpoint is
-	// offered ("http/trace", "dns/axfr"): nil when it is, an error wrapping
-	// ErrNotOffered with the reason when it is not.
+	// offered (a contract's feature, such as http1.FeatureTrace): nil when
+	// it is, an error wrapping ErrNotOffered with the reason when it is
+	// not.
 	Feature(name string) error
 	// Close stops whatever Open started. Closing an address target does
 	// nothing to the user's server.
@@ -110,7 +116,8 @@ func (e notOffered) Unwrap() error { return ErrNotOffered }
 
 // Options configure a target for one run.
 type Options struct {
-	// Protocol is the protocol the suite will test: "echo", "http1", "dns".
+	// Protocol is the protocol the suite will test: its contract's Name
+	// (internal/<p>).
 	Protocol string
 	// WorkDir is where a launcher writes its configuration, fixtures and
 	// logs; empty means a new temporary directory, removed on Close.

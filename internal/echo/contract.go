@@ -1,6 +1,7 @@
 // Package echo is the contract of the echo protocol family that every room
 // of it shares (reference/echo, suites/echo, fuzz/echo, pcap/echo and the
-// xinetd launcher): its name and its services with their well-known ports.
+// xinetd launcher): its name, its services with their well-known ports and
+// the param of `protospec serve echo`.
 package echo
 
 import "github.com/protospec/protospec/internal/protocol"
@@ -8,7 +9,12 @@ import "github.com/protospec/protospec/internal/protocol"
 // Name is the protocol's name in every registry and on the command line.
 const Name = "echo"
 
-// Contract is the echo family's contract.
+// ParamService is the param of `protospec serve echo` naming the one
+// service to serve.
+const ParamService = "service"
+
+// Contract is the echo family's contract. It has no optional features and
+// no fixture: every spec sends what it checks.
 var Contract = protocol.Register(protocol.Contract{
 	Name:  Name,
 	Title: "socket services: RFC 862 echo, uppercase, RFC 863 discard, RFC 864 chargen, RFC 867 daytime",
@@ -18,5 +24,8 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: "discard", Transport: "tcp", Port: 9}, {Name: "discard", Transport: "udp", Port: 9},
 		{Name: "daytime", Transport: "tcp", Port: 13}, {Name: "daytime", Transport: "udp", Port: 13},
 		{Name: "chargen", Transport: "tcp", Port: 19}, {Name: "chargen", Transport: "udp", Port: 19},
+	},
+	Params: []protocol.Param{
+		{Name: ParamService, Doc: "serve: the service to serve on TCP and UDP (echo, uppercase, discard, daytime, chargen)", Default: "uppercase"},
 	},
 })

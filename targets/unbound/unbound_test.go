@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,26 @@ import (
 	"github.com/protospec/protospec/targets"
 	"github.com/protospec/protospec/targets/launchertest"
 )
+
+// TestConfig renders unbound.conf for a fixed work directory, port and
+// upstream and compares it with testdata/.
+func TestConfig(t *testing.T) {
+	opts := targets.Options{Protocol: "dns", Params: map[string]string{"upstream": "127.0.0.1:40002"}}
+	launchertest.Config(t, launcher, opts, []int{40001}, launchertest.ConfigCase{Golden: "testdata/unbound.conf"})
+}
+
+// TestIterativeFeature checks what the target says of dns/iterative for
+// each server-port the suite may give.
+func TestIterativeFeature(t *testing.T) {
+	for sp, want := range map[string]string{"53": "", "": "did not say", "5300": "port 5300"} {
+		st := &targets.Static{Features: map[string]bool{}, Reasons: map[string]string{}}
+		iterative(&targets.Run{Opts: targets.Options{Params: map[string]string{"server-port": sp}}}, st)
+		reason := st.Reasons["dns/iterative"]
+		if st.Features["dns/iterative"] != (want == "") || !strings.Contains(reason, want) {
+			t.Errorf("server-port %q: offered %v, reason %q; want reason with %q", sp, st.Features["dns/iterative"], reason, want)
+		}
+	}
+}
 
 // TestStartQueryClose resolves www.test. through unbound from a fake
 // upstream and checks that Close stops unbound and removes its temporary
