@@ -20,7 +20,7 @@ import (
 // answers for the "<service>/tls" services ("http/tls"); starttls:// is a
 // TCP service that the protocol upgrades in place (its endpoint has
 // Security dial.StartTLS). An endpoint without "service=" serves every
-// service of its transport, so "127.0.0.1:7000" answers for echo/tcp,
+// service of its transport, so "127.0.0.1:7000" answers for daytime/tcp,
 // uppercase/tcp and the rest; "uppercase=127.0.0.1:7001" (or
 // "uppercase/tcp=...") only for uppercase/tcp, and "http/tls=127.0.0.1:8443"
 // (or "http=tls://127.0.0.1:8443") only for http/tls.
