@@ -99,20 +99,44 @@ func (t *tlsFlags) config(fx *tlsfixture.Fixture) (*tls.Config, error) {
 	return &tls.Config{RootCAs: pool}, nil
 }
 
-// check refuses --tls for a protocol whose contract declares no TLS
-// service.
-func (t *tlsFlags) check(proto string) error {
-	if !t.over {
-		return nil
-	}
+// tlsServices are the TLS services of a protocol's contract.
+func tlsServices(proto string) []string {
+	var out []string
 	if c, ok := protocol.Lookup(proto); ok {
 		for _, s := range c.Services {
 			if s.Transport == "tls" {
-				return nil
+				out = append(out, s.Key())
 			}
 		}
 	}
-	return usageErr("--tls: %s declares no TLS service", proto)
+	return out
+}
+
+// check refuses --tls for a protocol whose contract declares no TLS
+// service.
+func (t *tlsFlags) check(proto string) error {
+	if t.over && len(tlsServices(proto)) == 0 {
+		return usageErr("--tls: %s declares no TLS service", proto)
+	}
+	return nil
+}
+
+// checkTarget refuses --tls against a target that offers none of the
+// protocol's TLS services: every spec would be skipped, and a run that
+// judged nothing must not pass.
+func (t *tlsFlags) checkTarget(proto string, tg targets.Target) error {
+	if !t.over {
+		return nil
+	}
+	var why []string
+	for _, svc := range tlsServices(proto) {
+		_, err := tg.Endpoint(svc)
+		if err == nil {
+			return nil
+		}
+		why = append(why, err.Error())
+	}
+	return usageErr("--tls: target %s offers no TLS service: %s", tg.Name(), strings.Join(why, "; "))
 }
 
 func newRunCmd() *cobra.Command {
@@ -208,6 +232,9 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 		return usageErr("target %s: %v", f.target, strings.TrimPrefix(err.Error(), "targets: "))
 	}
 	defer target.Close()
+	if err := f.tls.checkTarget(protocol, target); err != nil {
+		return err
+	}
 
 	run, err := spec.Execute(&failT{}, spec.RunOptions{
 		Protocol:    protocol,

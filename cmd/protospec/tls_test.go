@@ -121,6 +121,7 @@ func TestServeTLSAndCA(t *testing.T) {
 		{[]string{"run", "http1", "--ca", "/nonexistent/ca.pem"}, "--ca"},
 		{[]string{"run", "http1", "--ca", "x.pem", "--insecure"}, "exclude each other"},
 		{[]string{"run", "echo", "--tls"}, "echo declares no TLS service"},
+		{[]string{"run", "http1", "--tls", "--target", "http/tcp=" + a}, "offers no TLS service"},
 	} {
 		if r := protospec(t, tc.args...); r.code != 2 || !strings.Contains(r.stderr, tc.says) {
 			t.Errorf("protospec %s: exit %d, %q; want 2 saying %q", strings.Join(tc.args, " "), r.code, r.stderr, tc.says)
