@@ -86,7 +86,8 @@ func newServeCmd() *cobra.Command {
 }
 
 // serveTLS are serve's TLS flags, passed to the reference as the params
-// tls=true, cert=, key= and ca-out=.
+// tls=true, cert=, key= and ca-out=, which every reference that serves
+// TLS declares in its contract (internal/http1: ParamTLS...).
 type serveTLS struct {
 	on               bool
 	cert, key, caOut string

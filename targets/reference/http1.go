@@ -102,7 +102,7 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 		return fmt.Errorf("root %q is not a directory", root)
 	}
 	var cfg *tls.Config
-	if opts.Params["tls"] == "true" {
+	if opts.Params[fixture.ParamTLS] == "true" {
 		c, err := serveTLSConfig(opts.Params, log)
 		if err != nil {
 			return err
@@ -136,7 +136,7 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 // cert= and key= files, or a new fixture whose files (ca.pem for the
 // client's --ca) go to ca-out= or a new temporary directory.
 func serveTLSConfig(params map[string]string, log io.Writer) (*tls.Config, error) {
-	certFile, keyFile := params["cert"], params["key"]
+	certFile, keyFile := params[fixture.ParamCert], params[fixture.ParamKey]
 	if (certFile == "") != (keyFile == "") {
 		return nil, fmt.Errorf("--cert and --key go together")
 	}
@@ -151,7 +151,7 @@ func serveTLSConfig(params map[string]string, log io.Writer) (*tls.Config, error
 	if err != nil {
 		return nil, err
 	}
-	dir := params["ca-out"]
+	dir := params[fixture.ParamCAOut]
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "protospec-tls-"); err != nil {
 			return nil, err
