@@ -11,9 +11,11 @@ var (
 )
 
 const (
-	NgSHB = ngSHB
-	NgIDB = ngIDB
-	NgEPB = ngEPB
+	NgSHB      = ngSHB
+	NgIDB      = ngIDB
+	NgEPB      = ngEPB
+	NgDSB      = blockTypeDSB
+	SecretsTLS = secretsTypeTLS
 )
 
 // Seq is the next sequence number of one side.

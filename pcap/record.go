@@ -3,6 +3,7 @@ package pcap
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -44,12 +45,44 @@ type TranscriptOptions struct {
 	// well-known port (tshark decodes DNS on 53, not on a test's ephemeral
 	// port). Datagrams that came from another port keep theirs.
 	ServerPort uint16
+	// TLSServerPort is ServerPort for the TLS connections (those whose
+	// Conn starts with "tls"), so that tshark finds TLS (on 443, say)
+	// and the protocol inside it.
+	TLSServerPort uint16
+	// KeyLog, when not empty, is the NSS key log of the conversation's
+	// TLS sessions, written as a Decryption Secrets Block before the
+	// packets so that Wireshark and tshark decrypt them.
+	KeyLog []byte
+}
+
+// pcapng Decryption Secrets Block (pcapng draft, section 4.7).
+const (
+	blockTypeDSB   = 0x0000000A
+	secretsTypeTLS = 0x544c534b // "TLSK": an NSS key log
+)
+
+// writeDSB writes a Decryption Secrets Block holding an NSS key log, in
+// the little-endian byte order of the section pcapgo writes.
+func writeDSB(out io.Writer, keyLog []byte) error {
+	pad := (4 - len(keyLog)%4) % 4
+	total := 16 + len(keyLog) + pad + 4 // type, length, secrets type and length; data; length
+	b := make([]byte, 0, total)
+	b = binary.LittleEndian.AppendUint32(b, blockTypeDSB)
+	b = binary.LittleEndian.AppendUint32(b, uint32(total))
+	b = binary.LittleEndian.AppendUint32(b, secretsTypeTLS)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(keyLog)))
+	b = append(b, keyLog...)
+	b = append(b, make([]byte, pad)...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(total))
+	_, err := out.Write(b)
+	return err
 }
 
 // WriteTranscript writes a conversation as a pcapng capture: each TCP
 // connection as a three-way handshake, its data segmented at MSS with ACKs,
 // and a FIN exchange (or a RST when the transcript says the connection was
-// reset); each UDP datagram as a packet. Notes are left out.
+// reset); each UDP datagram as a packet. Notes are left out. A key log
+// goes first, as a Decryption Secrets Block.
 func WriteTranscript(out io.Writer, events []Event, o TranscriptOptions) error {
 	if o.Base.IsZero() {
 		o.Base = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -57,6 +90,19 @@ func WriteTranscript(out io.Writer, events []Event, o TranscriptOptions) error {
 	w, err := NewWriter(out)
 	if err != nil {
 		return err
+	}
+	if len(o.KeyLog) > 0 {
+		if len(o.KeyLog) > 1<<24 {
+			return errors.New("pcap: key log larger than 16 MiB")
+		}
+		// The section header and interface go out first: the block
+		// follows them and precedes every packet.
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		if err := writeDSB(out, o.KeyLog); err != nil {
+			return fmt.Errorf("pcap: writing the decryption secrets: %w", err)
+		}
 	}
 	type conn struct {
 		tcp           *TCPConn
@@ -89,8 +135,12 @@ func WriteTranscript(out io.Writer, events []Event, o TranscriptOptions) error {
 				continue // no addresses: cannot make packets
 			}
 			c = &conn{udp: strings.HasPrefix(key, "udp"), local: l, remote: r, seen: r}
-			if o.ServerPort != 0 {
-				c.remote = netip.AddrPortFrom(r.Addr(), o.ServerPort)
+			port := o.ServerPort
+			if strings.HasPrefix(key, "tls") {
+				port = o.TLSServerPort
+			}
+			if port != 0 {
+				c.remote = netip.AddrPortFrom(r.Addr(), port)
 			}
 			if !c.udp {
 				c.tcp = w.TCP(l, c.remote, o.Comment)

@@ -8,20 +8,38 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/protospec/protospec/internal/dial"
 )
 
 // An address target is a list of comma-separated endpoints, each
 //
-//	[service=][tcp://|udp://]host:port
+//	[service[/transport]=][tcp://|udp://|tls://|starttls://]host:port
 //
-// A bare host:port is TCP. An endpoint without "service=" serves every
-// service of its transport, so "127.0.0.1:7000" answers for echo/tcp,
+// A bare host:port is TCP. tls:// is TCP with TLS from the first byte: it
+// answers for the "<service>/tls" services ("http/tls"); starttls:// is a
+// TCP service that the protocol upgrades in place (its endpoint has
+// Security dial.StartTLS). An endpoint without "service=" serves every
+// service of its transport, so "127.0.0.1:7000" answers for daytime/tcp,
 // uppercase/tcp and the rest; "uppercase=127.0.0.1:7001" (or
-// "uppercase/tcp=...") only for uppercase/tcp.
+// "uppercase/tcp=...") only for uppercase/tcp, and "http/tls=127.0.0.1:8443"
+// (or "http=tls://127.0.0.1:8443") only for http/tls.
 type addrRule struct {
-	service string // "" for every service
-	network string
-	addr    string
+	service   string // "" for every service
+	transport string // "tcp", "udp" or "tls": the suffix of the service name
+	ep        Endpoint
+}
+
+// schemes are the address schemes: the transport in service names they
+// stand for, the network and the security.
+var schemes = []struct {
+	scheme, transport, network string
+	security                   Security
+}{
+	{"tcp", "tcp", "tcp", dial.Plain},
+	{"udp", "udp", "udp", dial.Plain},
+	{"tls", "tls", "tcp", dial.TLS},
+	{"starttls", "tcp", "tcp", dial.StartTLS},
 }
 
 // ParseAddress parses an address target. It does not touch the network.
@@ -33,7 +51,7 @@ func ParseAddress(spec string) ([]Endpoint, []string, error) {
 	eps := make([]Endpoint, len(rules))
 	svcs := make([]string, len(rules))
 	for i, r := range rules {
-		eps[i] = Endpoint{Network: r.network, Addr: r.addr}
+		eps[i] = r.ep
 		svcs[i] = r.service
 	}
 	return eps, svcs, nil
@@ -53,25 +71,35 @@ func parseRules(spec string) ([]addrRule, error) {
 				return nil, fmt.Errorf("targets: bad service name %q in %q", r.service, spec)
 			}
 		}
-		r.network = "tcp"
+		r.transport, r.ep.Network = "tcp", "tcp"
 		scheme := ""
-		switch {
-		case strings.HasPrefix(part, "tcp://"):
-			scheme, part = "tcp", part[len("tcp://"):]
-		case strings.HasPrefix(part, "udp://"):
-			scheme, part = "udp", part[len("udp://"):]
-			r.network = "udp"
-		case strings.Contains(part, "://"):
-			return nil, fmt.Errorf("targets: unsupported scheme in %q (use tcp:// or udp://)", part)
+		if s, rest, ok := strings.Cut(part, "://"); ok {
+			found := false
+			for _, sc := range schemes {
+				if sc.scheme == s {
+					scheme, part, found = s, rest, true
+					r.transport, r.ep.Network, r.ep.Security = sc.transport, sc.network, sc.security
+				}
+			}
+			if !found {
+				return nil, fmt.Errorf("targets: unsupported scheme in %q (use tcp://, udp://, tls:// or starttls://)", part)
+			}
 		}
 		if svc, tr, ok := strings.Cut(r.service, "/"); ok {
-			if tr != "tcp" && tr != "udp" {
-				return nil, fmt.Errorf("targets: bad transport %q in %q", tr, spec)
+			if tr != "tcp" && tr != "udp" && tr != "tls" {
+				return nil, fmt.Errorf("targets: bad transport %q in %q (tcp, udp or tls)", tr, spec)
 			}
-			if scheme != "" && scheme != tr {
+			if scheme != "" && tr != r.transport {
 				return nil, fmt.Errorf("targets: %s=%s:// names two transports", r.service, scheme)
 			}
-			r.service, r.network = svc, tr
+			r.service, r.transport = svc, tr
+			if scheme == "" {
+				for _, sc := range schemes {
+					if sc.scheme == tr {
+						r.ep.Network, r.ep.Security = sc.network, sc.security
+					}
+				}
+			}
 		}
 		host, port, err := net.SplitHostPort(part)
 		if err != nil {
@@ -83,7 +111,7 @@ func parseRules(spec string) ([]addrRule, error) {
 		if p, err := netip.ParseAddrPort("0.0.0.0:" + port); err != nil || p.Port() == 0 {
 			return nil, fmt.Errorf("targets: bad port in %q", part)
 		}
-		r.addr = net.JoinHostPort(host, port)
+		r.ep.Addr = net.JoinHostPort(host, port)
 		rules = append(rules, r)
 	}
 	return rules, nil
@@ -107,20 +135,22 @@ func OpenAddress(ctx context.Context, spec string, opts Options) (Target, error)
 	if err != nil {
 		return nil, err
 	}
-	var d net.Dialer
+	d := dial.Dialer{Timeout: 3 * time.Second}
 	for _, r := range rules {
-		if r.network != "tcp" {
+		if r.ep.Network != "tcp" {
 			continue
 		}
-		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		c, err := d.DialContext(cctx, "tcp", r.addr)
-		cancel()
+		// A TCP connect only: the TLS handshake is judged by the specs,
+		// with the run's CA.
+		plain := r.ep
+		plain.Security = dial.Plain
+		c, err := d.Dial(ctx, plain)
 		if err != nil {
 			var op *net.OpError
 			if errors.As(err, &op) && op.Err != nil {
 				err = op.Err
 			}
-			return nil, fmt.Errorf("targets: cannot connect to %s: %v", r.addr, err)
+			return nil, fmt.Errorf("targets: cannot connect to %s: %v", r.ep.Addr, err)
 		}
 		c.Close()
 	}
@@ -136,32 +166,32 @@ func (a *addressTarget) Info() Info {
 		if svc == "" {
 			svc = "*"
 		}
-		eps[svc+"/"+r.network] = r.network + "://" + r.addr
+		eps[svc+"/"+r.transport] = r.ep.String()
 	}
 	return Info{Name: a.name, Kind: KindAddress, Endpoints: eps}
 }
 
 func (a *addressTarget) Endpoint(service string) (Endpoint, error) {
-	svc, network, ok := strings.Cut(service, "/")
+	svc, transport, ok := strings.Cut(service, "/")
 	if !ok {
 		return Endpoint{}, fmt.Errorf("targets: service %q has no transport", service)
 	}
 	var wildcard *addrRule
 	for i, r := range a.rules {
-		if r.network != network {
+		if r.transport != transport {
 			continue
 		}
 		if r.service == svc {
-			return Endpoint{Network: r.network, Addr: r.addr}, nil
+			return r.ep, nil
 		}
 		if r.service == "" && wildcard == nil {
 			wildcard = &a.rules[i]
 		}
 	}
 	if wildcard != nil {
-		return Endpoint{Network: wildcard.network, Addr: wildcard.addr}, nil
+		return wildcard.ep, nil
 	}
-	return Endpoint{}, NotOffered("target %s gives no %s endpoint for %s (add %s=%s://HOST:PORT)", a.name, strings.ToUpper(network), svc, svc, network)
+	return Endpoint{}, NotOffered("target %s gives no %s endpoint for %s (add %s=%s://HOST:PORT)", a.name, strings.ToUpper(transport), svc, svc, transport)
 }
 
 // Feature implements Target: a user's server is assumed to offer every

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/protospec/protospec/internal/dial"
 )
 
 func TestParseAddress(t *testing.T) {
@@ -16,11 +18,16 @@ func TestParseAddress(t *testing.T) {
 		svcs []string
 		err  string
 	}{
-		{in: "127.0.0.1:7000", eps: []Endpoint{{"tcp", "127.0.0.1:7000"}}, svcs: []string{""}},
-		{in: "udp://[::1]:7", eps: []Endpoint{{"udp", "[::1]:7"}}, svcs: []string{""}},
-		{in: "uppercase/tcp=127.0.0.1:7001,echo/udp=127.0.0.1:7", eps: []Endpoint{{"tcp", "127.0.0.1:7001"}, {"udp", "127.0.0.1:7"}}, svcs: []string{"uppercase", "echo"}},
-		{in: "uppercase=udp://127.0.0.1:9", eps: []Endpoint{{"udp", "127.0.0.1:9"}}, svcs: []string{"uppercase"}},
-		{in: "localhost:80", eps: []Endpoint{{"tcp", "localhost:80"}}, svcs: []string{""}},
+		{in: "127.0.0.1:7000", eps: []Endpoint{{Network: "tcp", Addr: "127.0.0.1:7000"}}, svcs: []string{""}},
+		{in: "udp://[::1]:7", eps: []Endpoint{{Network: "udp", Addr: "[::1]:7"}}, svcs: []string{""}},
+		{in: "uppercase/tcp=127.0.0.1:7001,echo/udp=127.0.0.1:7", eps: []Endpoint{{Network: "tcp", Addr: "127.0.0.1:7001"}, {Network: "udp", Addr: "127.0.0.1:7"}}, svcs: []string{"uppercase", "echo"}},
+		{in: "uppercase=udp://127.0.0.1:9", eps: []Endpoint{{Network: "udp", Addr: "127.0.0.1:9"}}, svcs: []string{"uppercase"}},
+		{in: "localhost:80", eps: []Endpoint{{Network: "tcp", Addr: "localhost:80"}}, svcs: []string{""}},
+		{in: "tls://127.0.0.1:8443", eps: []Endpoint{{Network: "tcp", Addr: "127.0.0.1:8443", Security: dial.TLS}}, svcs: []string{""}},
+		{in: "http/tls=127.0.0.1:8443", eps: []Endpoint{{Network: "tcp", Addr: "127.0.0.1:8443", Security: dial.TLS}}, svcs: []string{"http"}},
+		{in: "http=tls://[::1]:8443", eps: []Endpoint{{Network: "tcp", Addr: "[::1]:8443", Security: dial.TLS}}, svcs: []string{"http"}},
+		{in: "smtp=starttls://127.0.0.1:2525", eps: []Endpoint{{Network: "tcp", Addr: "127.0.0.1:2525", Security: dial.StartTLS}}, svcs: []string{"smtp"}},
+		{in: "http/tcp=tls://127.0.0.1:8443", err: "two transports"},
 		{in: "127.0.0.1", err: "bad address"},
 		{in: "127.0.0.1:0", err: "bad port"},
 		{in: "127.0.0.1:99999", err: "bad port"},
@@ -87,6 +94,17 @@ func TestOpenAddressEndpoints(t *testing.T) {
 	}
 	if tg.Info().Kind != KindAddress {
 		t.Errorf("kind %q", tg.Info().Kind)
+	}
+	tg2, err := Open(context.Background(), "tls://"+addr, Options{Protocol: "http1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg2.Close()
+	if ep, err := tg2.Endpoint("http/tls"); err != nil || ep.Addr != addr || ep.Security != dial.TLS || ep.Name() != "127.0.0.1" {
+		t.Errorf("http/tls = %+v, %v", ep, err)
+	}
+	if _, err := tg2.Endpoint("http/tcp"); !errors.Is(err, ErrNotOffered) {
+		t.Errorf("http/tcp on a tls:// target: %v, want not offered", err)
 	}
 }
 

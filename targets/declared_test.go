@@ -107,7 +107,7 @@ func fake(t *testing.T) Declared {
 			}
 		},
 		Endpoints: func(r *Run) map[string]Endpoint {
-			return map[string]Endpoint{"one/tcp": {"tcp", r.Addr(0)}, "two/tcp": {"tcp", r.Addr(1)}}
+			return map[string]Endpoint{"one/tcp": {Network: "tcp", Addr: r.Addr(0)}, "two/tcp": {Network: "tcp", Addr: r.Addr(1)}}
 		},
 		Finish: func(r *Run, t *Static) {
 			if r.Opts.Params["c"] == "yes" {

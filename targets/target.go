@@ -34,6 +34,9 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/protospec/protospec/internal/dial"
+	"github.com/protospec/protospec/internal/tlsfixture"
 )
 
 // Target is a running server (or set of servers) that specs talk to.
@@ -43,7 +46,9 @@ type Target interface {
 	// Info describes the target for reports.
 	Info() Info
 	// Endpoint returns where a service is reached. Services are named
-	// "<service>/<transport>": "daytime/tcp", "uppercase/udp", "http/tcp". A
+	// "<service>/<transport>": "daytime/tcp", "uppercase/udp", "http/tcp",
+	// "http/tls" (TCP with TLS from the first byte; its Endpoint has
+	// Security dial.TLS). A
 	// service the target does not offer gives an error wrapping
 	// ErrNotOffered whose text is the reason, fit to be a skip message.
 	Endpoint(service string) (Endpoint, error)
@@ -57,13 +62,14 @@ type Target interface {
 	Close() error
 }
 
-// Endpoint is a network address of one service.
-type Endpoint struct {
-	Network string // "tcp" or "udp"
-	Addr    string // host:port
-}
+// Endpoint is a network address of one service, with its transport
+// security and TLS server name: the dialer of internal/dial, which every
+// pillar uses, reaches it.
+type Endpoint = dial.Endpoint
 
-func (e Endpoint) String() string { return e.Network + "://" + e.Addr }
+// Security is an endpoint's transport security: dial.Plain, dial.TLS or
+// dial.StartTLS.
+type Security = dial.Security
 
 // Info describes a target for reports.
 type Info struct {
@@ -122,6 +128,18 @@ type Options struct {
 	// Log receives the launcher's progress and the server's output; nil
 	// discards it.
 	Log io.Writer
+	// TLS is the run's fixture CA and leaf certificate: launchers that
+	// offer TLS services serve its leaf, and the suites trust its CA. Nil
+	// means the launcher makes its own (see TLSFixture).
+	TLS *tlsfixture.Fixture
+}
+
+// TLSFixture returns opts.TLS, or a new fixture when the caller gave none.
+func (o Options) TLSFixture() (*tlsfixture.Fixture, error) {
+	if o.TLS != nil {
+		return o.TLS, nil
+	}
+	return tlsfixture.New()
 }
 
 // Launcher starts a target of one kind.

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/protospec/protospec/internal/protocol"
+	"github.com/protospec/protospec/internal/tlsfixture"
 	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/targets"
 	"github.com/protospec/protospec/targets/reference"
@@ -39,7 +40,8 @@ var serveParams = paramSource{
 
 // serveShorthands are serve flags of earlier releases, each setting the
 // reference server param of its name.
-var serveShorthands = []paramFlag{{Name: "service"}, {Name: "root"}, {Name: "hierarchy", Bool: true}}
+var serveShorthands = []paramFlag{{Name: "service"}, {Name: "root"}, {Name: "hierarchy", Bool: true},
+	{Name: "tls", Bool: true}, {Name: "cert"}, {Name: "key"}, {Name: "ca-out"}}
 
 func newServeCmd() *cobra.Command {
 	var addr, cpuprofile string
@@ -124,7 +126,7 @@ func newTargetsCmd() *cobra.Command {
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", l.Name(), strings.Join(l.Protocols(), ", "), status, base)
 			}
-			fmt.Fprintln(tw, "ADDRESS\t(any)\t[service=][tcp://|udp://]host:port[,...]\t-")
+			fmt.Fprintln(tw, "ADDRESS\t(any)\t[service[/transport]=][tcp://|udp://|tls://|starttls://]host:port[,...]\t-")
 			return tw.Flush()
 		},
 	}
@@ -196,12 +198,15 @@ func newFixturesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "fixtures PROTOCOL",
 		Short:   "Export what a server must serve for a protocol's suite (docroot, zones, mailboxes)",
-		Example: "  protospec fixtures http1 --out ./docroot",
+		Example: "  protospec fixtures http1 --out ./docroot\n  protospec fixtures tls --out ./tls      # ca.pem, cert.pem, key.pem",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] == "tls" {
+				return exportTLSFixture(cmd.OutOrStdout(), out)
+			}
 			c, ok := protocol.Lookup(args[0])
 			if !ok {
-				return usageErr("unknown protocol %q (known: %s)", args[0], strings.Join(protocol.Names(), ", "))
+				return usageErr("unknown protocol %q (known: %s, tls)", args[0], strings.Join(protocol.Names(), ", "))
 			}
 			if c.Fixture == nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s needs no fixtures: its specs send everything they check\n", c.Name)
@@ -219,4 +224,20 @@ func newFixturesCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&out, "out", "protospec-fixtures", "directory to write into")
 	return cmd
+}
+
+// exportTLSFixture is `fixtures tls`: a new CA and a leaf for localhost,
+// 127.0.0.1 and ::1, for a user's server to serve (cert.pem, key.pem) and
+// for `run --ca` to trust (ca.pem).
+func exportTLSFixture(w io.Writer, dir string) error {
+	fx, err := tlsfixture.New()
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	p, err := fx.WriteDir(dir)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	fmt.Fprintf(w, "wrote the TLS fixture to %s: serve %s with %s; run with --ca %s\n", dir, p.Cert, p.Key, p.CA)
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/protospec/protospec/internal/protocol"
 	"github.com/protospec/protospec/pcap"
 	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/suites/spec"
@@ -31,14 +32,39 @@ func init() {
 // packet commented with the spec's ID. The server's port is the one the
 // spec's protocol registers with pcap (its well-known port), so that
 // tshark and Wireshark decode the conversation as the protocol it is.
+// A TLS connection is written as the records its socket carried (the
+// Wire events, not the application bytes the spec saw), with the spec's
+// key log as a Decryption Secrets Block.
 func writeSpecCapture(path, specID string, tr spec.Transcript) error {
 	evs := make([]pcap.Event, 0, len(tr.Events))
 	var last time.Duration
 	for _, e := range tr.Events {
-		evs = append(evs, pcap.Event{At: e.At, Conn: e.Conn, Dir: e.Dir, Local: e.Local, Remote: e.Remote, Data: e.Data})
 		last = max(last, e.At)
+		if e.TLS {
+			continue
+		}
+		evs = append(evs, pcap.Event{At: e.At, Conn: e.Conn, Dir: e.Dir, Local: e.Local, Remote: e.Remote, Data: e.Data})
 	}
-	return pcap.WriteTranscriptFile(path, evs, pcap.TranscriptOptions{Base: time.Now().Add(-last), Comment: specID, ServerPort: pcap.CapturePort(specID)})
+	return pcap.WriteTranscriptFile(path, evs, pcap.TranscriptOptions{
+		Base: time.Now().Add(-last), Comment: specID,
+		ServerPort: pcap.CapturePort(specID), TLSServerPort: wellKnownTLSPort(specID), KeyLog: tr.KeyLog,
+	})
+}
+
+// wellKnownTLSPort is the well-known port of the first TLS service the
+// spec's protocol declares (443 for HTTP), or 0.
+func wellKnownTLSPort(specID string) uint16 {
+	name, _, _ := strings.Cut(specID, "/")
+	c, ok := protocol.Lookup(name)
+	if !ok {
+		return 0
+	}
+	for _, s := range c.Services {
+		if s.Transport == "tls" {
+			return s.Port
+		}
+	}
+	return 0
 }
 
 // captureFlags are the flags every command reading a capture shares.

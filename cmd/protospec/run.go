@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +16,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/protospec/protospec/internal/protocol"
+	"github.com/protospec/protospec/internal/tlsfixture"
 	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/suites/spec"
 	"github.com/protospec/protospec/targets"
@@ -49,6 +53,90 @@ type runFlags struct {
 	quiet       bool
 	workDir     string
 	pcapDir     string
+	tls         tlsFlags
+}
+
+// tlsFlags are run's transport security flags.
+type tlsFlags struct {
+	// over runs the suite over the protocol's TLS services (--tls).
+	over bool
+	// ca is a PEM file of the CAs to trust instead of the run's fixture
+	// CA (--ca), for a user's server.
+	ca string
+	// insecure skips certificate verification (--insecure).
+	insecure bool
+}
+
+func (t *tlsFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.BoolVar(&t.over, "tls", false, "run the specs over the protocol's TLS services (http/tls instead of http/tcp)")
+	fl.StringVar(&t.ca, "ca", "", "PEM file of the CA certificates to trust for TLS (default: the run's fixture CA and the system's roots)")
+	fl.BoolVar(&t.insecure, "insecure", false, "do not verify the TLS server's certificate")
+}
+
+// config is the TLS client configuration of the run: the fixture CA that
+// signed the references' and launchers' certificates (with the system's
+// roots, for a user's server), the --ca file instead, or no verification.
+func (t *tlsFlags) config(fx *tlsfixture.Fixture) (*tls.Config, error) {
+	if t.insecure {
+		if t.ca != "" {
+			return nil, usageErr("--ca and --insecure exclude each other")
+		}
+		return &tls.Config{InsecureSkipVerify: true}, nil
+	}
+	if t.ca != "" {
+		pool, err := tlsfixture.LoadPool(t.ca)
+		if err != nil {
+			return nil, usageErr("--ca: %v", strings.TrimPrefix(err.Error(), "tlsfixture: "))
+		}
+		return &tls.Config{RootCAs: pool}, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	pool.AddCert(fx.CA)
+	return &tls.Config{RootCAs: pool}, nil
+}
+
+// tlsServices are the TLS services of a protocol's contract.
+func tlsServices(proto string) []string {
+	var out []string
+	if c, ok := protocol.Lookup(proto); ok {
+		for _, s := range c.Services {
+			if s.Transport == "tls" {
+				out = append(out, s.Key())
+			}
+		}
+	}
+	return out
+}
+
+// check refuses --tls for a protocol whose contract declares no TLS
+// service.
+func (t *tlsFlags) check(proto string) error {
+	if t.over && len(tlsServices(proto)) == 0 {
+		return usageErr("--tls: %s declares no TLS service", proto)
+	}
+	return nil
+}
+
+// checkTarget refuses --tls against a target that offers none of the
+// protocol's TLS services: every spec would be skipped, and a run that
+// judged nothing must not pass.
+func (t *tlsFlags) checkTarget(proto string, tg targets.Target) error {
+	if !t.over {
+		return nil
+	}
+	var why []string
+	for _, svc := range tlsServices(proto) {
+		_, err := tg.Endpoint(svc)
+		if err == nil {
+			return nil
+		}
+		why = append(why, err.Error())
+	}
+	return usageErr("--tls: target %s offers no TLS service: %s", tg.Name(), strings.Join(why, "; "))
 }
 
 func newRunCmd() *cobra.Command {
@@ -59,7 +147,9 @@ func newRunCmd() *cobra.Command {
 		Example: `  protospec run echo
   protospec run echo --target xinetd --baseline builtin
   protospec run echo --target 127.0.0.1:7000 --label-filter 'uppercase && must'
-  protospec run echo --target 'uppercase=127.0.0.1:7001,echo/udp=127.0.0.1:7'`,
+  protospec run echo --target 'uppercase=127.0.0.1:7001,echo/udp=127.0.0.1:7'
+  protospec run http1 --tls --target nginx --baseline builtin
+  protospec run http1 --tls --target tls://127.0.0.1:8443 --ca ca.pem`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := protocolArg(args)
@@ -81,6 +171,7 @@ func newRunCmd() *cobra.Command {
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary")
 	fl.StringVar(&f.pcapDir, "pcap-dir", "", "write each spec's traffic as <DIR>/<spec ID>.pcapng and link it from the report")
 	fl.StringVar(&f.workDir, "work-dir", "", "where a launcher writes its config and logs (default: a temporary directory, removed afterwards)")
+	f.tls.add(cmd)
 	return cmd
 }
 
@@ -103,6 +194,17 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 		}
 		base = b
 	}
+	if err := f.tls.check(protocol); err != nil {
+		return err
+	}
+	fx, err := tlsfixture.New()
+	if err != nil {
+		return usageErr("the run's TLS fixture: %v", err)
+	}
+	tlsConfig, err := f.tls.config(fx)
+	if err != nil {
+		return err
+	}
 	if f.labelFilter != "" {
 		if _, err := spec.ParseLabelFilter(f.labelFilter); err != nil {
 			return usageErr("%v", err)
@@ -124,16 +226,19 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 		cancel()
 		return usageErr("preparing the %s suite: %v", protocol, err)
 	}
-	target, err := targets.Open(ctx, f.target, targets.Options{Protocol: protocol, WorkDir: f.workDir, Params: params})
+	target, err := targets.Open(ctx, f.target, targets.Options{Protocol: protocol, WorkDir: f.workDir, Params: params, TLS: fx})
 	cancel()
 	if err != nil {
 		return usageErr("target %s: %v", f.target, strings.TrimPrefix(err.Error(), "targets: "))
 	}
 	defer target.Close()
+	if err := f.tls.checkTarget(protocol, target); err != nil {
+		return err
+	}
 
 	run, err := spec.Execute(&failT{}, spec.RunOptions{
 		Protocol:    protocol,
-		Config:      spec.Config{Target: target, StepTimeout: f.step, PcapDir: f.pcapDir},
+		Config:      spec.Config{Target: target, StepTimeout: f.step, PcapDir: f.pcapDir, TLS: tlsConfig, OverTLS: f.tls.over},
 		LabelFilter: f.labelFilter,
 		Focus:       f.focus,
 		Timeout:     f.timeout,

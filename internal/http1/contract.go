@@ -29,12 +29,22 @@ const (
 // serve instead of a temporary copy of the fixture.
 const ParamRoot = "root"
 
+// Params of `protospec serve http1 --tls` (its --tls, --cert, --key and
+// --ca-out flags set them).
+const (
+	ParamTLS   = "tls"    // "true": serve HTTPS instead of HTTP
+	ParamCert  = "cert"   // PEM certificate chain to serve
+	ParamKey   = "key"    // PEM private key of ParamCert
+	ParamCAOut = "ca-out" // where a new fixture's ca.pem, cert.pem and key.pem go
+)
+
 // Contract is HTTP/1.x's contract.
 var Contract = protocol.Register(protocol.Contract{
 	Name:  Name,
 	Title: "HTTP/1.0 and HTTP/1.1 (RFC 9110, RFC 9112, RFC 6265)",
 	Services: []protocol.Service{
 		{Name: "http", Transport: "tcp", Port: 80},
+		{Name: "http", Transport: "tls", Port: 443},
 	},
 	Features: []protocol.Feature{
 		{Name: FeatureRedirect, Doc: "GET " + RedirectPath + " answers 301 with Location: " + RedirectLocation},
@@ -46,6 +56,10 @@ var Contract = protocol.Register(protocol.Contract{
 	},
 	Params: []protocol.Param{
 		{Name: ParamRoot, Doc: "serve: the docroot to serve", Default: "a temporary copy of the fixture"},
+		{Name: ParamTLS, Doc: "serve: HTTPS instead of HTTP (true)", Default: "false"},
+		{Name: ParamCert, Doc: "serve with tls=true: the PEM certificate chain", Default: "a new fixture leaf for localhost, 127.0.0.1 and ::1"},
+		{Name: ParamKey, Doc: "serve with tls=true: the PEM key of cert"},
+		{Name: ParamCAOut, Doc: "serve with tls=true and no cert: where the fixture's ca.pem, cert.pem and key.pem go", Default: "a new temporary directory"},
 	},
 	Probe:   Probe,
 	Fixture: Write,

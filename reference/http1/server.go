@@ -2,6 +2,7 @@ package http1
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log"
@@ -145,6 +146,13 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 }
 
+// ServeTLS is Serve over TLS: each connection accepted on l runs the TLS
+// server handshake with cfg (within ReadHeaderTimeout, as the first read
+// of the request head) before HTTP/1.1 is spoken over it.
+func (s *Server) ServeTLS(l net.Listener, cfg *tls.Config) error {
+	return s.Serve(tls.NewListener(l, cfg))
+}
+
 // ServeConn serves one already established connection (for example one end
 // of net.Pipe) until it closes, and then closes it.
 func (s *Server) ServeConn(c net.Conn) {
@@ -266,12 +274,22 @@ const (
 // lingerClose half-closes a TCP connection and discards what the client
 // still sends for a short, bounded time before closing. Closing a socket
 // with unread input makes the kernel send RST, which can destroy the error
-// response (414, 431, 413, ...) before the client has read it.
+// response (414, 431, 413, ...) before the client has read it. Over TLS
+// the half-close is TLS's close_notify followed by the TCP FIN.
 func lingerClose(c net.Conn) {
-	if tc, ok := c.(*net.TCPConn); ok {
+	sock := c
+	if tc, ok := c.(*tls.Conn); ok {
+		sock = tc.NetConn()
+		tc.SetWriteDeadline(time.Now().Add(lingerTime))
+		if tc.CloseWrite() != nil {
+			c.Close()
+			return
+		}
+	}
+	if tc, ok := sock.(*net.TCPConn); ok {
 		if tc.CloseWrite() == nil {
-			tc.SetReadDeadline(time.Now().Add(lingerTime))
-			io.CopyN(io.Discard, tc, lingerBytes)
+			c.SetReadDeadline(time.Now().Add(lingerTime))
+			io.CopyN(io.Discard, c, lingerBytes)
 		}
 	}
 	c.Close()

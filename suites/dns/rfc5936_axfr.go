@@ -3,11 +3,8 @@ package dns
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
-	"net"
 	"sort"
 	"strings"
-	"time"
 
 	mdns "github.com/miekg/dns"
 	. "github.com/onsi/ginkgo/v2"
@@ -79,41 +76,30 @@ func fixtureRecords(t *spec.T, z fixture.Zone) []string {
 }
 
 // dialFrom opens a TCP connection to a service from a chosen loopback
-// source address. The spec package dials from the default source only, so
-// this one socket is handled here, with the same step deadline and limits,
-// and noted in the transcript.
-func dialFrom(t *spec.T, service, source string) (net.Conn, error) {
-	ep := t.Endpoint(service)
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}, Timeout: t.StepTimeout()}
-	c, err := d.DialContext(t.Context(), "tcp", ep.Addr)
-	if err != nil {
-		t.Note("connect from %s to %s failed: %v", source, ep.Addr, err)
-		return nil, err
-	}
-	t.Note("tcp from %s -> %s", c.LocalAddr(), ep.Addr)
-	return c, nil
+// source address, through spec.Conn with its transcript, deadlines and
+// limits.
+func dialFrom(t *spec.T, service, source string) (*spec.Conn, error) {
+	return t.TryDialFrom(service, source)
 }
 
 // exchangeFrom sends one framed query on c and reads one framed response,
 // within the step deadline; nil without error when the server closed or
 // stayed silent.
-func exchangeFrom(t *spec.T, c net.Conn, q *mdns.Msg) (*mdns.Msg, error) {
+func exchangeFrom(t *spec.T, c *spec.Conn, q *mdns.Msg) (*mdns.Msg, error) {
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(t.StepTimeout()))
-	if _, err := c.Write(tcpFrame(mustPack(t, q))); err != nil {
+	if err := c.TrySend(tcpFrame(mustPack(t, q))); err != nil {
 		t.Note("send failed: %v", err)
 		return nil, nil
 	}
-	var l [2]byte
-	if _, err := io.ReadFull(c, l[:]); err != nil {
+	l, err := c.ReadN(2)
+	if err != nil {
 		t.Note("no response (%v)", err)
 		return nil, nil
 	}
-	b := make([]byte, binary.BigEndian.Uint16(l[:]))
-	if _, err := io.ReadFull(c, b); err != nil {
+	b, err := c.ReadN(int(binary.BigEndian.Uint16(l)))
+	if err != nil {
 		return nil, fmt.Errorf("the response was cut off: %v", err)
 	}
-	t.Note("recv %d bytes: %s", len(b), spec.Excerpt(b, 200))
 	return parse(b)
 }
 

@@ -56,7 +56,7 @@ var _ = Describe("RFC 7766 DNS over TCP", func() {
 		b, err := readTCPMsg(c)
 		t.Check(err)
 		unpack(t, b)
-		extra, _, err := c.ReadFor(200*time.Millisecond, 4096)
+		extra, _, err := c.ReadFor(c.Scaled(200*time.Millisecond), 4096)
 		t.Check(err)
 		if len(extra) > 0 {
 			t.Failf("expected: nothing after the response the length announced\n  actual:   %d more bytes: %s", len(extra), spec.Excerpt(extra, 80))

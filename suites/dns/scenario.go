@@ -141,7 +141,7 @@ func (sc *scenario) resolveSlow(name string, qtype uint16, d time.Duration) *mdn
 	q := recQuery(name, qtype)
 	p := sc.t.DialPacket(ServiceResolverUDP)
 	pb := mustPack(sc.t, q)
-	deadline := time.Now().Add(d)
+	deadline := time.Now().Add(sc.t.Scaled(d))
 	for time.Now().Before(deadline) {
 		p.Send(pb)
 		b, err := p.Reply(65535)

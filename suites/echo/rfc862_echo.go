@@ -135,7 +135,7 @@ var _ = Describe("RFC 862 echo over UDP", func() {
 			}
 			want[string(got)]--
 		}
-		t.Check(p.ExpectSilence(quiet))
+		t.Check(p.ExpectSilence(p.Scaled(quiet)))
 	})
 
 	// "the data from it is sent back": all of the data of a large datagram.

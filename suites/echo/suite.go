@@ -22,7 +22,9 @@ var _ = spec.RegisterProtocol(spec.Protocol{
 	Docs:  []string{"rfc862", "uppercase", "rfc863", "rfc864", "rfc867"},
 })
 
-// quiet is how long a spec listens to conclude that nothing more is coming.
+// quiet is how long a spec listens to conclude that nothing more is coming,
+// at the default step timeout: every use scales it by the run's --timeout
+// (spec.T.Scaled).
 const quiet = 300 * time.Millisecond
 
 // allBytes is every byte value once, in order.

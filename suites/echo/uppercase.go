@@ -71,7 +71,7 @@ var _ = Describe("uppercase over TCP", func() {
 	spec.It("echo/uppercase/tcp/line-across-writes", spec.MUST, "answers a line sent in pieces once, after its LF", func(t *spec.T) {
 		c := t.Dial("uppercase/tcp")
 		c.Send("hel")
-		early, closed, err := c.ReadFor(quiet, 64)
+		early, closed, err := c.ReadFor(c.Scaled(quiet), 64)
 		t.Check(err)
 		if len(early) > 0 || closed {
 			t.Failf("expected no reply before the line's LF, but received %s (closed: %v)", spec.Excerpt(early, 64), closed)
@@ -188,7 +188,7 @@ var _ = Describe("uppercase over UDP", func() {
 	spec.It("echo/uppercase/udp/whole-datagram", spec.MUST, "answers a datagram of several lines with one datagram", func(t *spec.T) {
 		p := t.DialPacket("uppercase/udp")
 		t.Check(spec.Equal("the answering datagram", []byte("A\nB\r\nC"), exchangeDatagram(t, p, []byte("a\nb\r\nc"))))
-		t.Check(p.ExpectSilence(quiet))
+		t.Check(p.ExpectSilence(p.Scaled(quiet)))
 	})
 
 	// "same byte rule": every byte but a..z unchanged.
@@ -235,6 +235,6 @@ var _ = Describe("uppercase over UDP", func() {
 			}
 			want[string(got)]--
 		}
-		t.Check(p.ExpectSilence(quiet))
+		t.Check(p.ExpectSilence(p.Scaled(quiet)))
 	})
 })

@@ -32,7 +32,7 @@ func expectFramed(t *spec.T, raw string) *Response {
 		t.Failf("%v", spec.Errorf("a response to the request with content", "%v", err))
 	}
 	if first.Closes() {
-		t.Check(c.ExpectClosed(closeWait))
+		t.Check(c.ExpectClosed(c.Scaled(closeWait)))
 		t.Note("the target closed the connection after the first response")
 		return first
 	}
@@ -65,7 +65,7 @@ func expectClosedAfter(t *spec.T, raw string) *Response {
 		}
 		t.Failf("%v", spec.Errorf("one response (or none) and then the connection closed", "%v", err))
 	}
-	if e := c.ExpectClosed(closeWait); e != nil {
+	if e := c.ExpectClosed(c.Scaled(closeWait)); e != nil {
 		t.Failf("%v", spec.Errorf("the connection closed after the response "+resp.String(), "%v", e))
 	}
 	return resp
@@ -92,7 +92,7 @@ func echoed(t *spec.T, raw string, want []byte) {
 // alone (405, 404 ...). Never allowed: an answer to the smuggled request,
 // which shows that the server read past the content.
 func expectNoSecondResponse(c *spec.Conn) error {
-	got, _, err := c.ReadFor(quiet, 64<<10)
+	got, _, err := c.ReadFor(c.Scaled(quiet), 64<<10)
 	if err != nil {
 		return err
 	}

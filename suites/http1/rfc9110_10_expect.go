@@ -89,7 +89,7 @@ var _ = Describe("RFC 9110 10.1.1 Expect", func() {
 		m, p := expectTarget(t)
 		c := t.Dial(service)
 		c.Send(request10(m, p, "Expect: 100-continue", "Content-Length: 5"))
-		got, _, err := c.ReadFor(quiet, 4096)
+		got, _, err := c.ReadFor(c.Scaled(quiet), 4096)
 		t.Check(err)
 		if len(got) > 0 {
 			r, rerr := ReadOne(&bytesWire{b: got}, m)

@@ -346,15 +346,18 @@ var _ = Describe("RFC 9110 9 Methods", func() {
 })
 
 // expectLocation checks that Location resolves to path on the target:
-// "/p" or "http://<any host>/p" (RFC 9110 10.2.2: a URI-reference).
+// "/p", "http://<any host>/p" or, over TLS, "https://<any host>/p"
+// (RFC 9110 10.2.2: a URI-reference).
 func expectLocation(t *spec.T, resp *Response, path string) error {
 	loc := resp.Header.Get("Location")
 	if loc == path {
 		return nil
 	}
-	if rest, ok := strings.CutPrefix(loc, "http://"); ok {
-		if i := strings.IndexByte(rest, '/'); i >= 0 && rest[i:] == path {
-			return nil
+	for _, scheme := range []string{"http://", "https://"} {
+		if rest, ok := strings.CutPrefix(loc, scheme); ok {
+			if i := strings.IndexByte(rest, '/'); i >= 0 && rest[i:] == path {
+				return nil
+			}
 		}
 	}
 	return spec.Errorf("Location "+path+" (or an absolute URI with that path)", "%q", loc)

@@ -111,7 +111,7 @@ var _ = Describe("RFC 9112 5 Field Syntax", func() {
 		raw := "GET " + hello.Path + " HTTP/1.1\r\nHost:   " + host(t) + "   \r\nConnection:   close   \r\n\r\n"
 		c, resp := roundTrip(t, raw)
 		t.Check(expectFile(resp, hello))
-		t.Check(c.ExpectClosed(closeWait))
+		t.Check(c.ExpectClosed(c.Scaled(closeWait)))
 	})
 
 	// OWS = *( SP / HTAB )
@@ -119,7 +119,7 @@ var _ = Describe("RFC 9112 5 Field Syntax", func() {
 		raw := "GET " + hello.Path + " HTTP/1.1\r\nHost:\t" + host(t) + "\t\r\nConnection:\tclose\t\r\n\r\n"
 		c, resp := roundTrip(t, raw)
 		t.Check(expectFile(resp, hello))
-		t.Check(c.ExpectClosed(closeWait))
+		t.Check(c.ExpectClosed(c.Scaled(closeWait)))
 	})
 
 	spec.It("http1/rfc9110/5.5/no-ows-after-colon", spec.MUST, "reads a field whose value follows the colon directly", func(t *spec.T) {
@@ -132,7 +132,7 @@ var _ = Describe("RFC 9112 5 Field Syntax", func() {
 		raw := "GET " + hello.Path + " HTTP/1.1\r\nhOsT: " + host(t) + "\r\ncOnNeCtIoN: close\r\n\r\n"
 		c, resp := roundTrip(t, raw)
 		t.Check(expectFile(resp, hello))
-		t.Check(c.ExpectClosed(closeWait))
+		t.Check(c.ExpectClosed(c.Scaled(closeWait)))
 	})
 
 	// RFC 9110 5.4: "A server that receives a request header field line,

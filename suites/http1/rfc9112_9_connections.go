@@ -22,7 +22,7 @@ var _ = Describe("RFC 9112 9 Connection Management", func() {
 		c, resp := roundTrip(t, get(t, hello.Path))
 		t.Check(expectFile(resp, hello))
 		if resp.Closes() {
-			t.Check(c.ExpectClosed(closeWait))
+			t.Check(c.ExpectClosed(c.Scaled(closeWait)))
 			return
 		}
 		r2, err := ReadResponseAfter(c, get(t, index.Path))
@@ -67,7 +67,7 @@ var _ = Describe("RFC 9112 9 Connection Management", func() {
 	spec.It("http1/rfc9112/9.3/http10-closes", spec.MUST, "closes an HTTP/1.0 connection without keep-alive after the response", func(t *spec.T) {
 		c, resp := roundTrip(t, request10("GET", hello.Path))
 		t.Check(expectFile(resp, hello))
-		t.Check(c.ExpectClosed(closeWait))
+		t.Check(c.ExpectClosed(c.Scaled(closeWait)))
 	})
 
 	spec.It("http1/rfc9112/9.3/http10-no-keep-alive-announced", spec.MUST, "does not announce keep-alive to an HTTP/1.0 request that did not ask for it", func(t *spec.T) {
@@ -81,7 +81,7 @@ var _ = Describe("RFC 9112 9 Connection Management", func() {
 		c, resp := roundTrip(t, request10("GET", hello.Path, "Connection: keep-alive"))
 		t.Check(expectFile(resp, hello))
 		if !resp.Header.HasToken("Connection", "keep-alive") || resp.Header.HasToken("Connection", "close") {
-			t.Check(c.ExpectClosed(closeWait))
+			t.Check(c.ExpectClosed(c.Scaled(closeWait)))
 			return
 		}
 		r2, err := ReadResponseAfter(c, request10("GET", index.Path, "Connection: keep-alive"))
@@ -120,7 +120,7 @@ var _ = Describe("RFC 9112 9 Connection Management", func() {
 		spec.It("http1/rfc9112/9.6/closes-on-"+v.slug, spec.MUST, "closes the connection after answering \"Connection: "+v.value+"\"", func(t *spec.T) {
 			c, resp := roundTrip(t, get(t, hello.Path, "Connection: "+v.value))
 			t.Check(expectFile(resp, hello))
-			t.Check(c.ExpectClosed(closeWait))
+			t.Check(c.ExpectClosed(c.Scaled(closeWait)))
 		})
 	}
 
@@ -134,7 +134,7 @@ var _ = Describe("RFC 9112 9 Connection Management", func() {
 	spec.It("http1/rfc9112/9.6/close-on-error-response", spec.MUST, "closes after an error response to a request with close", func(t *spec.T) {
 		c, resp := roundTrip(t, get(t, "/no-such-file", "Connection: close"))
 		t.Check(expectStatus(resp, 404, 410))
-		t.Check(c.ExpectClosed(closeWait))
+		t.Check(c.ExpectClosed(c.Scaled(closeWait)))
 	})
 
 	// 9.6: "The server MUST NOT process any further requests received on
@@ -143,7 +143,7 @@ var _ = Describe("RFC 9112 9 Connection Management", func() {
 		c := t.Dial(service)
 		c.Send(get(t, hello.Path, "Connection: close") + get(t, index.Path))
 		t.Check(expectFile(read(t, c, "GET"), hello))
-		t.Check(c.ExpectClosed(closeWait))
+		t.Check(c.ExpectClosed(c.Scaled(closeWait)))
 	})
 
 	// 9.6: "A server that sends a "close" connection option MUST initiate
@@ -157,7 +157,7 @@ var _ = Describe("RFC 9112 9 Connection Management", func() {
 			resp, err := ReadResponse(c, "GET")
 			t.Check(err)
 			if resp.Header.HasToken("Connection", "close") {
-				t.Check(c.ExpectClosed(closeWait))
+				t.Check(c.ExpectClosed(c.Scaled(closeWait)))
 			}
 		}
 	})

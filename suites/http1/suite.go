@@ -46,7 +46,9 @@ const (
 	featTrace    = fixture.FeatureTrace
 )
 
-// Timing of the specs that wait for something not to happen.
+// Timing of the specs that wait for something not to happen, at the
+// default step timeout: every use scales them by the run's --timeout
+// (spec.T.Scaled).
 const (
 	// quiet is how long a spec listens to conclude that nothing more comes.
 	quiet = 500 * time.Millisecond

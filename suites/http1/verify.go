@@ -80,7 +80,7 @@ func expectRejectedThenClosed(c *spec.Conn, resp *Response, err error, codes ...
 	if err != nil {
 		return nil // already closed
 	}
-	if e := c.ExpectClosed(closeWait); e != nil {
+	if e := c.ExpectClosed(c.Scaled(closeWait)); e != nil {
 		return fmt.Errorf("after answering %d the target must close the connection: %w", resp.Code, e)
 	}
 	return nil
@@ -95,7 +95,7 @@ func expectStatusThenClosed(c *spec.Conn, resp *Response, err error, codes ...in
 	if e := expectStatus(resp, codes...); e != nil {
 		return e
 	}
-	if e := c.ExpectClosed(closeWait); e != nil {
+	if e := c.ExpectClosed(c.Scaled(closeWait)); e != nil {
 		return fmt.Errorf("after answering %d the target must close the connection: %w", resp.Code, e)
 	}
 	return nil

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
 
+	"github.com/protospec/protospec/internal/tlsfixture"
 	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/targets"
 )
@@ -17,9 +19,12 @@ import (
 // RunSuite is the go test entry point of a suite package: it opens the
 // target named by $PROTOSPEC_TARGET (default: the embedded reference), runs
 // the protocol's specs against it and, when $PROTOSPEC_REPORT_DIR is set,
-// writes the four reports there. The test fails when a spec fails.
+// writes the four reports there. $PROTOSPEC_TLS=1 runs the specs over the
+// target's TLS services, as `run --tls` does. The test fails when a spec
+// fails.
 //
 //	func TestEcho(t *testing.T) { spec.RunSuite(t, "echo") }
+//	PROTOSPEC_TLS=1 go test ./suites/http1
 func RunSuite(t *testing.T, protocol string) {
 	gomega.RegisterFailHandler(ginkgo.Fail)
 	name := os.Getenv("PROTOSPEC_TARGET")
@@ -30,13 +35,19 @@ func RunSuite(t *testing.T, protocol string) {
 		t.Fatalf("preparing the %s suite: %v", protocol, err)
 	}
 	defer teardown()
-	target, err := targets.Open(ctx, name, targets.Options{Protocol: protocol, Params: params})
+	fx, err := tlsfixture.New()
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	target, err := targets.Open(ctx, name, targets.Options{Protocol: protocol, Params: params, TLS: fx})
 	cancel()
 	if err != nil {
 		t.Fatalf("opening target %q: %v", name, err)
 	}
 	defer target.Close()
-	run, err := Execute(t, RunOptions{Protocol: protocol, Config: Config{Target: target}})
+	cfg := Config{Target: target, TLS: &tls.Config{RootCAs: fx.Pool()}, OverTLS: os.Getenv("PROTOSPEC_TLS") == "1"}
+	run, err := Execute(t, RunOptions{Protocol: protocol, Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,18 @@ package spec
 
 import (
 	"bytes"
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/protospec/protospec/targets"
 )
 
 // ErrTooLong is returned by a read helper when the target sent more than
@@ -70,11 +75,15 @@ func isReset(err error) bool {
 	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
 }
 
-// Conn is a TCP connection to the target. Every read and write has the
-// step deadline and a size limit, and everything is recorded.
+// Conn is a TCP connection to the target, plain or TLS. Every read and
+// write has the step deadline and a size limit, and everything is
+// recorded: the application bytes (marked when they travel in TLS) and,
+// for a TLS connection, the records on the wire, for captures.
 type Conn struct {
 	t       *T
-	nc      net.Conn
+	nc      net.Conn // what the spec reads and writes: the socket or TLS over it
+	sock    *wireConn
+	ep      targets.Endpoint
 	name    string
 	service string
 	// local and remote are the socket's addresses, recorded with each
@@ -85,11 +94,106 @@ type Conn struct {
 	rerr          error
 }
 
-// Name identifies the connection in transcripts ("tcp#1 127.0.0.1:7").
+// Scaled is T.Scaled: d, tuned at the default step timeout, scaled by the
+// run's.
+func (c *Conn) Scaled(d time.Duration) time.Duration { return c.t.Scaled(d) }
+
+// Name identifies the connection in transcripts ("tcp#1 127.0.0.1:7",
+// "tls#2 127.0.0.1:8443").
 func (c *Conn) Name() string { return c.name }
 
-// Raw is the underlying connection, for specs that need socket options.
+// Raw is the underlying connection, for specs that need socket options:
+// a *tls.Conn once the connection is TLS.
 func (c *Conn) Raw() net.Conn { return c.nc }
+
+// TLS reports the connection's TLS state; ok is false while it is plain.
+func (c *Conn) TLS() (state tls.ConnectionState, ok bool) {
+	if tc, isTLS := c.nc.(*tls.Conn); isTLS {
+		return tc.ConnectionState(), true
+	}
+	return tls.ConnectionState{}, false
+}
+
+// StartTLS upgrades the connection to TLS in place, after the protocol's
+// own command (STARTTLS, STLS, AUTH TLS) was accepted, and returns the
+// handshake's error. cfg nil means the run's client configuration with the
+// endpoint's server name. Bytes already read but not consumed are an
+// error: a server must not send anything between its go-ahead and the
+// handshake. The transcript keeps recording the application bytes after
+// the upgrade, marked as TLS, and the records on the wire for captures.
+func (c *Conn) StartTLS(cfg *tls.Config) error {
+	if _, ok := c.nc.(*tls.Conn); ok {
+		return fmt.Errorf("spec: %s is already TLS", c.name)
+	}
+	if len(c.pending) > 0 {
+		return fmt.Errorf("the target sent %s before the TLS handshake on %s", Excerpt(c.pending, 100), c.name)
+	}
+	tc, err := c.handshake(cfg)
+	if err != nil {
+		return err
+	}
+	c.nc = tc
+	return nil
+}
+
+// handshake runs a TLS client handshake over the socket within the step
+// deadline, recording the records on the wire and the outcome.
+func (c *Conn) handshake(cfg *tls.Config) (*tls.Conn, error) {
+	d := c.t.dialer("")
+	if cfg == nil {
+		cfg = d.Config(c.ep.Name())
+	} else {
+		cfg = cfg.Clone()
+		if cfg.KeyLogWriter == nil {
+			cfg.KeyLogWriter = c.t.rec
+		}
+	}
+	c.sock.wire.Store(true)
+	tc := tls.Client(c.sock, cfg)
+	ctx, cancel := context.WithDeadline(c.t.ctx, c.t.deadline(c.t.cfg.StepTimeout))
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.t.rec.add(event{conn: c.name, local: c.local, remote: c.remote, dir: dirNote, data: []byte("TLS handshake failed: " + err.Error())})
+		return nil, fmt.Errorf("TLS handshake on %s (server name %q): %v", c.name, cfg.ServerName, unwrapOp(err))
+	}
+	st := tc.ConnectionState()
+	note := fmt.Sprintf("TLS handshake done: %s, %s, server name %q", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), cfg.ServerName)
+	if st.NegotiatedProtocol != "" {
+		note += ", ALPN " + st.NegotiatedProtocol
+	}
+	c.t.rec.add(event{conn: c.name, local: c.local, remote: c.remote, dir: dirNote, data: []byte(note)})
+	return tc, nil
+}
+
+// secure reports whether application bytes now travel in TLS.
+func (c *Conn) secure() bool {
+	_, ok := c.nc.(*tls.Conn)
+	return ok
+}
+
+// wireConn is the socket under a Conn: once TLS starts, it records what
+// the wire carries (the TLS records) as Wire events.
+type wireConn struct {
+	net.Conn
+	c    *Conn
+	wire atomic.Bool
+}
+
+func (w *wireConn) Read(p []byte) (int, error) {
+	n, err := w.Conn.Read(p)
+	if n > 0 && w.wire.Load() {
+		w.c.t.rec.add(event{conn: w.c.name, local: w.c.local, remote: w.c.remote, dir: dirRecv, data: p[:n], wire: true})
+	}
+	return n, err
+}
+
+func (w *wireConn) Write(p []byte) (int, error) {
+	n, err := w.Conn.Write(p)
+	if n > 0 && w.wire.Load() {
+		w.c.t.rec.add(event{conn: w.c.name, local: w.c.local, remote: w.c.remote, dir: dirSend, data: p[:n], wire: true})
+	}
+	return n, err
+}
 
 // Send writes s (a string or []byte) and fails the spec if the write
 // fails.
@@ -111,7 +215,7 @@ func (c *Conn) TrySend(s any) error {
 	default:
 		return fmt.Errorf("spec: Send takes a string or []byte, not %T", s)
 	}
-	c.t.rec.add(event{conn: c.name, local: c.local, remote: c.remote, dir: dirSend, data: b})
+	c.t.rec.add(event{conn: c.name, local: c.local, remote: c.remote, dir: dirSend, data: b, tls: c.secure()})
 	_ = c.nc.SetWriteDeadline(c.t.deadline(c.t.cfg.StepTimeout))
 	if _, err := c.nc.Write(b); err != nil {
 		return fmt.Errorf("sending %d bytes on %s: %v", len(b), c.name, unwrapOp(err))
@@ -119,14 +223,30 @@ func (c *Conn) TrySend(s any) error {
 	return nil
 }
 
-// CloseWrite half-closes the connection (sends FIN); the target can still
-// answer.
+// CloseWrite half-closes the connection (sends FIN, after TLS's
+// close_notify on a TLS connection); the target can still answer.
 func (c *Conn) CloseWrite() error {
 	c.t.rec.add(event{conn: c.name, local: c.local, remote: c.remote, dir: dirClose, data: []byte("client half-close (FIN)")})
-	if tc, ok := c.nc.(*net.TCPConn); ok {
-		return tc.CloseWrite()
+	tlsClosed := false
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		_ = tc.SetWriteDeadline(c.t.deadline(c.t.cfg.StepTimeout))
+		if err := tc.CloseWrite(); err != nil {
+			return err
+		}
+		tlsClosed = true
 	}
-	return errors.New("spec: not a TCP connection")
+	tc, ok := c.sock.Conn.(*net.TCPConn)
+	if !ok {
+		return errors.New("spec: not a TCP connection")
+	}
+	err := tc.CloseWrite()
+	if err != nil && tlsClosed && errors.Is(err, syscall.ENOTCONN) {
+		// The target dropped the connection on the close_notify before
+		// the FIN could follow it: what it answered is still to be read.
+		c.t.rec.add(event{conn: c.name, local: c.local, remote: c.remote, dir: dirNote, data: []byte("FIN after close_notify: " + unwrapOp(err).Error())})
+		return nil
+	}
+	return err
 }
 
 // Close closes the connection.
@@ -150,7 +270,7 @@ func (c *Conn) fill(dl time.Time) error {
 	buf := make([]byte, 32<<10)
 	n, err := c.nc.Read(buf)
 	if n > 0 {
-		c.t.rec.add(event{conn: c.name, local: c.local, remote: c.remote, dir: dirRecv, data: buf[:n]})
+		c.t.rec.add(event{conn: c.name, local: c.local, remote: c.remote, dir: dirRecv, data: buf[:n], tls: c.secure()})
 		c.pending = append(c.pending, buf[:n]...)
 	}
 	if err != nil {
@@ -311,6 +431,10 @@ type PacketConn struct {
 // Name identifies the socket in transcripts.
 func (p *PacketConn) Name() string { return p.name }
 
+// Scaled is T.Scaled: d, tuned at the default step timeout, scaled by the
+// run's.
+func (p *PacketConn) Scaled(d time.Duration) time.Duration { return p.t.Scaled(d) }
+
 // Remote is the service's address.
 func (p *PacketConn) Remote() *net.UDPAddr { return p.remote }
 
@@ -374,6 +498,12 @@ func (p *PacketConn) recv(timeout time.Duration, max int) ([]byte, net.Addr, err
 		return data, from, &ReadError{Conn: p.name, Waiting: "a datagram", Got: data, Err: ErrTooLong}
 	}
 	return data, from, nil
+}
+
+// RecvWithin is Recv with a wait of d instead of the step timeout, for a
+// spec where silence is an acceptable answer (give d through Scaled).
+func (p *PacketConn) RecvWithin(d time.Duration, max int) ([]byte, net.Addr, error) {
+	return p.recv(d, max)
 }
 
 // Reply waits for one datagram and checks that it came from the service's

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 
+	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/targets"
 )
@@ -28,6 +30,15 @@ type Config struct {
 	// capture (<PcapDir>/<ID with / as _>.pcapng) by CaptureWriter, and
 	// attached to the spec's report.
 	PcapDir string
+	// TLS is the client configuration of TLS connections: the run's CA
+	// pool (RootCAs: the fixture CA, or --ca FILE) or InsecureSkipVerify
+	// (--insecure). Each connection gets a copy with its endpoint's
+	// server name and the spec's key log. Nil means the system's roots.
+	TLS *tls.Config
+	// OverTLS runs the specs of TCP services over the target's TLS
+	// services instead (run --tls): a spec that dials "http/tcp" reaches
+	// "http/tls".
+	OverTLS bool
 }
 
 // CaptureWriter writes a spec's transcript as a capture file at path. The
@@ -127,6 +138,20 @@ func (t *T) Context() context.Context { return t.ctx }
 // StepTimeout is the deadline of one network step.
 func (t *T) StepTimeout() time.Duration { return t.cfg.StepTimeout }
 
+// Scaled is a wait a suite tuned at the default step timeout (a silence
+// window, the time a server has to close, a "no early reply" wait),
+// scaled by the run's --timeout: d at DefaultStepTimeout, twice d at twice
+// it. A slow target or a loaded machine then gets longer windows from the
+// one flag, and no spec keeps a fixed constant of its own.
+func (t *T) Scaled(d time.Duration) time.Duration { return scale(d, t.cfg.StepTimeout) }
+
+func scale(d, step time.Duration) time.Duration {
+	if step <= 0 || step == DefaultStepTimeout {
+		return d
+	}
+	return time.Duration(float64(d) * float64(step) / float64(DefaultStepTimeout))
+}
+
 // MaxRead is the default size limit of one read helper.
 func (t *T) MaxRead() int { return t.cfg.MaxRead }
 
@@ -138,9 +163,19 @@ func (t *T) Target() targets.Target {
 	return t.cfg.Target
 }
 
-// Endpoint returns the address of a service, or skips the spec with the
-// target's reason when it does not offer the service.
+// Service is the service a spec that names service reaches: the same one,
+// or with Config.OverTLS its TLS counterpart ("http/tcp" gives "http/tls").
+func (t *T) Service(service string) string {
+	if name, ok := strings.CutSuffix(service, "/tcp"); ok && t.cfg.OverTLS {
+		return name + "/tls"
+	}
+	return service
+}
+
+// Endpoint returns the address of a service (see Service), or skips the
+// spec with the target's reason when it does not offer the service.
 func (t *T) Endpoint(service string) targets.Endpoint {
+	service = t.Service(service)
 	ep, err := t.Target().Endpoint(service)
 	if err != nil {
 		if errors.Is(err, targets.ErrNotOffered) {
@@ -215,8 +250,15 @@ func (t *T) deadline(d time.Duration) time.Time {
 	return dl
 }
 
-// Dial connects to a TCP service of the target. A service the target does
-// not offer skips the spec; a failed connection fails it.
+// dialer is the run's dialer for this spec: the step deadline, the run's
+// TLS configuration, the spec's key log, and the source address given.
+func (t *T) dialer(source string) *dial.Dialer {
+	return &dial.Dialer{Timeout: t.cfg.StepTimeout, Source: source, TLS: t.cfg.TLS, KeyLog: t.rec}
+}
+
+// Dial connects to a TCP service of the target (over TLS when its
+// endpoint is TLS). A service the target does not offer skips the spec; a
+// failed connection or handshake fails it.
 func (t *T) Dial(service string) *Conn {
 	c, err := t.TryDial(service)
 	if err != nil {
@@ -228,23 +270,58 @@ func (t *T) Dial(service string) *Conn {
 // TryDial is Dial that returns the connection error instead of failing,
 // for specs about connection handling itself.
 func (t *T) TryDial(service string) (*Conn, error) {
+	return t.TryDialFrom(service, "")
+}
+
+// DialFrom is Dial from a chosen loopback source address ("127.0.0.66"),
+// for specs about address-based access control.
+func (t *T) DialFrom(service, source string) *Conn {
+	c, err := t.TryDialFrom(service, source)
+	if err != nil {
+		t.Failf("%v", err)
+	}
+	return c
+}
+
+// TryDialFrom is DialFrom that returns the connection error, for a spec
+// where refusing the connection is an acceptable answer.
+func (t *T) TryDialFrom(service, source string) (*Conn, error) {
 	ep := t.Endpoint(service)
+	service = t.Service(service)
 	if ep.Network != "tcp" {
 		return nil, fmt.Errorf("spec: %s is %s, not a TCP service", service, ep.Network)
 	}
-	name := t.connName("tcp", ep)
+	kind := "tcp"
+	if ep.Security == dial.TLS {
+		kind = "tls"
+	}
+	name := t.connName(kind, ep)
+	from := ""
+	if source != "" {
+		from = " from " + source
+	}
 	ctx, cancel := context.WithDeadline(t.ctx, t.deadline(t.cfg.StepTimeout))
 	defer cancel()
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", ep.Addr)
+	plain := ep
+	plain.Security = dial.Plain
+	nc, err := t.dialer(source).Dial(ctx, plain)
 	if err != nil {
-		t.rec.add(event{conn: name, dir: dirNote, data: []byte("connect failed: " + err.Error())})
-		return nil, fmt.Errorf("could not connect to %s at %s: %v", service, ep.Addr, unwrapOp(err))
+		t.rec.add(event{conn: name, dir: dirNote, data: []byte("connect" + from + " failed: " + err.Error())})
+		return nil, fmt.Errorf("could not connect to %s at %s%s: %v", service, ep.Addr, from, unwrapOp(err))
 	}
 	local, remote := nc.LocalAddr().String(), nc.RemoteAddr().String()
 	t.rec.add(event{conn: name, local: local, remote: remote, dir: dirOpen, data: []byte(local + " -> " + remote)})
-	c := &Conn{t: t, nc: nc, name: name, service: service, local: local, remote: remote}
+	c := &Conn{t: t, ep: ep, name: name, service: service, local: local, remote: remote}
+	c.sock = &wireConn{Conn: nc, c: c}
+	c.nc = c.sock
 	t.track(c)
+	if ep.Security == dial.TLS {
+		tc, err := c.handshake(nil)
+		if err != nil {
+			return nil, err
+		}
+		c.nc = tc
+	}
 	return c, nil
 }
 
@@ -252,24 +329,22 @@ func (t *T) TryDial(service string) (*Conn, error) {
 // socket is not connected: replies from any address are read, so a spec
 // can tell a reply from the wrong port from no reply at all.
 func (t *T) DialPacket(service string) *PacketConn {
+	return t.DialPacketFrom(service, "")
+}
+
+// DialPacketFrom is DialPacket with the socket bound to a chosen loopback
+// source address.
+func (t *T) DialPacketFrom(service, source string) *PacketConn {
 	ep := t.Endpoint(service)
 	if ep.Network != "udp" {
 		t.Failf("spec: %s is %s, not a UDP service", service, ep.Network)
 	}
-	raddr, err := net.ResolveUDPAddr("udp", ep.Addr)
+	pc, raddr, err := t.dialer(source).ListenPacket(ep)
 	if err != nil {
-		t.Failf("cannot resolve %s address %s: %v", service, ep.Addr, err)
-	}
-	local := "127.0.0.1:0"
-	if raddr.IP.To4() == nil {
-		local = "[::1]:0"
-	}
-	pc, err := net.ListenPacket("udp", local)
-	if err != nil {
-		t.Failf("cannot open a UDP socket: %v", err)
+		t.Failf("cannot open a UDP socket for %s at %s: %v", service, ep.Addr, err)
 	}
 	name := t.connName("udp", ep)
-	local = pc.LocalAddr().String()
+	local := pc.LocalAddr().String()
 	t.rec.add(event{conn: name, local: local, remote: raddr.String(), dir: dirOpen, data: []byte(local + " -> " + raddr.String())})
 	p := &PacketConn{t: t, pc: pc, remote: raddr, local: local, name: name, service: service}
 	t.track(p)

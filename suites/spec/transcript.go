@@ -33,6 +33,9 @@ const ExcerptLen = 256
 // Transcript is what one spec sent and received, in order.
 type Transcript struct {
 	Events []Event
+	// KeyLog is the NSS key log (SSLKEYLOGFILE format) of the spec's TLS
+	// sessions, so that a capture of the Wire events can be decrypted.
+	KeyLog []byte
 }
 
 // Event is one step of a transcript. Data holds the raw bytes (or the
@@ -48,6 +51,14 @@ type Event struct {
 	// or socket the event happened on; Remote is a datagram's source for
 	// one received from elsewhere. Empty for notes about no connection.
 	Local, Remote string
+	// TLS marks application bytes that travelled inside TLS (after the
+	// handshake or a STARTTLS upgrade): they are what the spec sent and
+	// read, not what the wire carried.
+	TLS bool
+	// Wire marks the bytes a TLS connection's socket carried (records,
+	// handshake included). Wire events are for captures only: String and
+	// Report leave them out.
+	Wire bool
 }
 
 // String renders the transcript one event per line, as the console shows
@@ -55,6 +66,9 @@ type Event struct {
 func (tr Transcript) String() string {
 	var b strings.Builder
 	for _, e := range tr.Events {
+		if e.Wire {
+			continue
+		}
 		b.WriteString(e.String())
 		b.WriteByte('\n')
 	}
@@ -65,17 +79,30 @@ func (e Event) String() string {
 	at := fmt.Sprintf("%9.3fms", float64(e.At.Microseconds())/1000)
 	switch e.Dir {
 	case dirSend, dirRecv:
-		return fmt.Sprintf("%s %s %s %s (%d bytes)", at, e.Conn, e.Dir, Excerpt(e.Data, ExcerptLen), e.Len)
+		return fmt.Sprintf("%s %s %s%s %s (%d bytes)", at, e.Conn, e.Dir, e.tlsMark(), Excerpt(e.Data, ExcerptLen), e.Len)
 	default:
 		return fmt.Sprintf("%s %s %s %s", at, e.Conn, e.Dir, string(e.Data))
 	}
 }
 
-// Report converts the transcript to the result model's events.
+// tlsMark is how a transcript marks application bytes carried in TLS.
+func (e Event) tlsMark() string {
+	if e.TLS {
+		return " (tls)"
+	}
+	return ""
+}
+
+// Report converts the transcript to the result model's events, leaving
+// out the Wire events and marking the TLS ones on their connection's
+// name.
 func (tr Transcript) Report() []reports.Event {
 	out := make([]reports.Event, 0, len(tr.Events))
 	for _, e := range tr.Events {
-		re := reports.Event{At: e.At, Conn: e.Conn, Dir: e.Dir, Len: e.Len}
+		if e.Wire {
+			continue
+		}
+		re := reports.Event{At: e.At, Conn: e.Conn + e.tlsMark(), Dir: e.Dir, Len: e.Len}
 		if e.Dir == dirSend || e.Dir == dirRecv {
 			re.Data = quoteBytes(e.Data, ExcerptLen)
 			re.Truncated = len(e.Data) > ExcerptLen || len(e.Data) < e.Len
@@ -93,6 +120,7 @@ type event struct {
 	dir           string
 	data          []byte
 	n             int // real length when data was cut
+	tls, wire     bool
 }
 
 type recorder struct {
@@ -100,6 +128,22 @@ type recorder struct {
 	start  time.Time
 	events []Event
 	stored int
+	keyLog []byte
+}
+
+// maxKeyLog bounds the key log a transcript keeps: a few hundred bytes
+// per TLS session.
+const maxKeyLog = 64 << 10
+
+// Write appends NSS key log lines (it is the TLS KeyLogWriter of the
+// spec's connections), up to maxKeyLog bytes.
+func (r *recorder) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.keyLog)+len(p) <= maxKeyLog {
+		r.keyLog = append(r.keyLog, p...)
+	}
+	return len(p), nil
 }
 
 func (r *recorder) add(e event) {
@@ -114,10 +158,16 @@ func (r *recorder) add(e event) {
 		data = data[:max(room, 0)]
 	}
 	r.stored += len(data)
-	ev := Event{At: time.Since(r.start), Conn: e.conn, Dir: e.dir, Len: n, Data: append([]byte(nil), data...), Local: e.local, Remote: e.remote}
+	ev := Event{At: time.Since(r.start), Conn: e.conn, Dir: e.dir, Len: n, Data: append([]byte(nil), data...), Local: e.local, Remote: e.remote, TLS: e.tls, Wire: e.wire}
 	// Consecutive reads on one connection merge into one event, so a
-	// reply that arrived in several segments reads as one.
-	if k := len(r.events) - 1; k >= 0 && e.dir == dirRecv && r.events[k].Dir == dirRecv && r.events[k].Conn == e.conn && r.events[k].Len < 64<<10 {
+	// reply that arrived in several segments (or TLS records) reads as
+	// one; on a TLS connection the application bytes and the records
+	// interleave, and each merges with its own kind.
+	k := len(r.events) - 1
+	for k >= 0 && e.dir == dirRecv && r.events[k].Dir == dirRecv && r.events[k].Conn == e.conn && r.events[k].Wire != e.wire {
+		k--
+	}
+	if k >= 0 && e.dir == dirRecv && r.events[k].Dir == dirRecv && r.events[k].Conn == e.conn && r.events[k].TLS == e.tls && r.events[k].Wire == e.wire && r.events[k].Len < 64<<10 {
 		r.events[k].Data = append(r.events[k].Data, ev.Data...)
 		r.events[k].Len += ev.Len
 		return
@@ -128,7 +178,7 @@ func (r *recorder) add(e event) {
 func (r *recorder) transcript() Transcript {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return Transcript{Events: append([]Event(nil), r.events...)}
+	return Transcript{Events: append([]Event(nil), r.events...), KeyLog: append([]byte(nil), r.keyLog...)}
 }
 
 // lastSends describes the last n things sent, for failure messages.
@@ -138,7 +188,7 @@ func (r *recorder) lastSends(n int) string {
 	var lines []string
 	for i := len(r.events) - 1; i >= 0 && len(lines) < n; i-- {
 		e := r.events[i]
-		if e.Dir == dirSend {
+		if e.Dir == dirSend && !e.Wire {
 			lines = append(lines, fmt.Sprintf("  sent on %s: %s (%d bytes)", e.Conn, Excerpt(e.Data, 120), e.Len))
 		}
 	}

@@ -2,10 +2,13 @@
 // HTTP/1.1 target: it writes the fixture of internal/http1 and an
 // httpd.conf of its own (httpd.conf.tmpl) into a work directory (Debian's
 // /etc/apache2 and a2enmod are not used: modules are loaded from
-// /usr/lib/apache2/modules), starts apache2 in the foreground on a free
-// 127.0.0.1 port and stops it by PID on Close.
+// /usr/lib/apache2/modules), with the run's TLS fixture (tls/cert.pem,
+// tls/key.pem), starts apache2 in the foreground on two free 127.0.0.1
+// ports, plain ("http/tcp") and TLS with mod_ssl ("http/tls"), and stops it
+// by PID on Close.
 //
 //	protospec run http1 --target apache2 --baseline builtin
+//	protospec run http1 --tls --target apache2 --baseline builtin
 //
 // apache2 serves the static docroot, GET /redirect (301 to /hello.txt,
 // mod_alias), PUT/DELETE under /upload/ (mod_dav, mod_dav_fs) and TRACE
@@ -23,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/targets"
 )
@@ -47,7 +51,7 @@ const moduleDir = "/usr/lib/apache2/modules"
 // mod_so are compiled into Debian's apache2 (loading them again is an
 // error).
 var modules = []string{
-	"mpm_event", "authz_core", "mime", "dir", "alias", "reqtimeout", "dav", "dav_fs",
+	"mpm_event", "authz_core", "mime", "dir", "alias", "reqtimeout", "dav", "dav_fs", "socache_shmcb", "ssl",
 }
 
 var launcher = targets.Declare(targets.Declared{
@@ -67,6 +71,7 @@ var launcher = targets.Declare(targets.Declared{
 	},
 	Requires:       checkModules,
 	Vars:           map[string]any{"modules": modules, "moduleDir": moduleDir, "user": "", "group": ""},
+	Ports:          2,
 	Prepare:        prepare,
 	ConfigTemplate: config,
 	ConfigFile:     "httpd.conf",
@@ -75,7 +80,10 @@ var launcher = targets.Declare(targets.Declared{
 	Argv:  func(r *targets.Run) []string { return []string{"-d", r.Dir, "-f", r.Config, "-DFOREGROUND"} },
 	Probe: func(r *targets.Run) func(context.Context) error { return http1.GetProbe(r.Addr(0), "/hello.txt") },
 	Endpoints: func(r *targets.Run) map[string]targets.Endpoint {
-		return map[string]targets.Endpoint{"http/tcp": {Network: "tcp", Addr: r.Addr(0)}}
+		return map[string]targets.Endpoint{
+			"http/tcp": {Network: "tcp", Addr: r.Addr(0)},
+			"http/tls": {Network: "tcp", Addr: r.Addr(1), Security: dial.TLS, ServerName: "localhost"},
+		}
 	},
 	ServerLog: "error.log",
 	Prefix:    "apache2: ",
@@ -91,14 +99,21 @@ func checkModules() error {
 	return nil
 }
 
-// prepare writes the docroot, run/ and an empty mime.types into the work
-// directory. As root it also sets the user and group apache2's children
+// prepare writes the docroot, the TLS certificate and key, run/ and an
+// empty mime.types into the work directory. As root it also sets the user and group apache2's children
 // run as (Vars user and group), and lets them in: apache2 refuses to serve
 // as root, and the children must reach the docroot (MkdirTemp made the
 // work dir 0700) and write the upload area and the DAV lock database.
 func prepare(r *targets.Run) error {
 	docroot := r.Path("htdocs")
 	if err := http1.Write(docroot); err != nil {
+		return err
+	}
+	fx, err := r.Opts.TLSFixture()
+	if err != nil {
+		return err
+	}
+	if _, err := fx.WriteDir(r.Path("tls")); err != nil {
 		return err
 	}
 	run := r.Path("run")

@@ -15,7 +15,7 @@ var opts = targets.Options{Protocol: "http1"}
 // TestConfig renders httpd.conf for a fixed work directory and port, as
 // root (children as www-data) and not, and compares it with testdata/.
 func TestConfig(t *testing.T) {
-	launchertest.Config(t, launcher, opts, []int{40001},
+	launchertest.Config(t, launcher, opts, []int{40001, 40002},
 		launchertest.ConfigCase{Golden: "testdata/httpd.conf"},
 		launchertest.ConfigCase{Root: true, Vars: map[string]any{"user": "www-data", "group": "www-data"}, Golden: "testdata/httpd-root.conf"})
 }
@@ -49,3 +49,7 @@ func TestStaticKeepAliveRedirect(t *testing.T) {
 func TestLifecycle(t *testing.T) {
 	launchertest.HTTPLifecycle(t, launchertest.HTTPLauncher{Launcher: launcher, Missing: launchertest.Missing(launcher), Package: "apache2", FreePorts: &launcher.FreePorts})
 }
+
+// TestTLS: the http/tls endpoint serves the fixture with the run's
+// certificate.
+func TestTLS(t *testing.T) { launchertest.TLSServes(t, "apache2") }

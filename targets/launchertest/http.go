@@ -2,6 +2,8 @@ package launchertest
 
 import (
 	"bufio"
+	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -10,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/protospec/protospec/internal/dial"
 	fixture "github.com/protospec/protospec/internal/http1"
+	"github.com/protospec/protospec/internal/tlsfixture"
 	"github.com/protospec/protospec/targets"
 )
 
@@ -36,6 +40,47 @@ func DialHTTP(t testing.TB, tg targets.Target) *HTTPClient {
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	t.Cleanup(func() { c.Close() })
 	return &HTTPClient{c: c, br: bufio.NewReader(io.LimitReader(c, 1<<20))}
+}
+
+// DialHTTPS connects to tg's http/tls endpoint through the dialer every
+// pillar uses, trusting only the run's fixture CA that opts gave the
+// launcher; the connection is closed when the test ends.
+func DialHTTPS(t testing.TB, tg targets.Target, fx *tlsfixture.Fixture) *HTTPClient {
+	t.Helper()
+	ep, err := tg.Endpoint("http/tls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := dial.Dialer{Timeout: 5 * time.Second, TLS: &tls.Config{RootCAs: fx.Pool()}}
+	c, err := d.Dial(context.Background(), ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	t.Cleanup(func() { c.Close() })
+	return &HTTPClient{c: c, br: bufio.NewReader(io.LimitReader(c, 1<<20))}
+}
+
+// TLSServes starts the launcher with a fixture CA of its own and checks
+// that its http/tls endpoint serves the fixture's /hello.txt with a
+// certificate that CA signed, for localhost.
+func TLSServes(t *testing.T, name string) {
+	t.Helper()
+	fx, err := tlsfixture.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := Open(t, name, targets.Options{Protocol: "http1", TLS: fx})
+	cl := DialHTTPS(t, tg, fx)
+	hello, _ := fixture.Lookup("/hello.txt")
+	resp, body := cl.Do(t, "GET", "/hello.txt", "", "")
+	if resp.StatusCode != 200 || body != string(hello.Content) {
+		t.Errorf("GET /hello.txt over TLS = %d %q, want 200 %q", resp.StatusCode, body, hello.Content)
+	}
+	st := cl.c.(*tls.Conn).ConnectionState()
+	if st.ServerName != "localhost" || len(st.PeerCertificates) == 0 || st.PeerCertificates[0].Issuer.CommonName != fx.CA.Subject.CommonName {
+		t.Errorf("TLS state: server name %q, peer chain %d", st.ServerName, len(st.PeerCertificates))
+	}
 }
 
 // Do sends one request (headers are "Name: value\r\n" lines) and reads its
@@ -150,7 +195,15 @@ func HTTPLifecycle(t *testing.T, h HTTPLauncher) {
 	t.Run("StartErrorHasLog", func(t *testing.T) {
 		port := TakenPort(t)
 		old := *h.FreePorts
-		*h.FreePorts = func(string, int) ([]int, error) { return []int{port}, nil }
+		// The first port is taken; a launcher that needs more (a TLS
+		// port) gets free ones for the rest.
+		*h.FreePorts = func(host string, n int) ([]int, error) {
+			if n <= 1 {
+				return []int{port}, nil
+			}
+			more, err := targets.FreePorts(host, n-1)
+			return append([]int{port}, more...), err
+		}
 		defer func() { *h.FreePorts = old }()
 		StartFails(t, h.Launcher, opts, "Address already in use")
 	})

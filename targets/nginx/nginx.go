@@ -1,9 +1,11 @@
 // Package nginx launches nginx as an HTTP/1.1 target: it writes the
-// fixture of internal/http1 and an nginx.conf (nginx.conf.tmpl) into a
-// work directory, starts nginx in the foreground on a free 127.0.0.1 port
-// and stops it by PID on Close.
+// fixture of internal/http1, the run's TLS fixture (tls/cert.pem,
+// tls/key.pem) and an nginx.conf (nginx.conf.tmpl) into a work directory,
+// starts nginx in the foreground on two free 127.0.0.1 ports, plain
+// ("http/tcp") and TLS ("http/tls"), and stops it by PID on Close.
 //
 //	protospec run http1 --target nginx --baseline builtin
+//	protospec run http1 --tls --target nginx --baseline builtin
 //
 // nginx serves the static docroot, GET /redirect (301 to /hello.txt) and
 // PUT/DELETE under /upload/ (ngx_http_dav_module). It has no TRACE and no
@@ -18,6 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/targets"
 )
@@ -51,6 +54,7 @@ var launcher = targets.Declare(targets.Declared{
 		http1.FeatureForm:    "nginx serves static files only: no /form endpoint",
 		http1.FeatureSession: "nginx serves static files only: no /session endpoint (it keeps no server-side state to count visits)",
 	},
+	Ports:          2,
 	Prepare:        prepare,
 	ConfigTemplate: config,
 	ConfigFile:     "nginx.conf",
@@ -61,16 +65,26 @@ var launcher = targets.Declare(targets.Declared{
 	},
 	Probe: func(r *targets.Run) func(context.Context) error { return http1.GetProbe(r.Addr(0), "/hello.txt") },
 	Endpoints: func(r *targets.Run) map[string]targets.Endpoint {
-		return map[string]targets.Endpoint{"http/tcp": {Network: "tcp", Addr: r.Addr(0)}}
+		return map[string]targets.Endpoint{
+			"http/tcp": {Network: "tcp", Addr: r.Addr(0)},
+			"http/tls": {Network: "tcp", Addr: r.Addr(1), Security: dial.TLS, ServerName: "localhost"},
+		}
 	},
 	ServerLog: "error.log",
 	Prefix:    "nginx: ",
 })
 
-// prepare writes the docroot and the temporary directories nginx.conf
-// names.
+// prepare writes the docroot, the TLS certificate and key, and the
+// temporary directories nginx.conf names.
 func prepare(r *targets.Run) error {
 	if err := http1.Write(r.Path("htdocs")); err != nil {
+		return err
+	}
+	fx, err := r.Opts.TLSFixture()
+	if err != nil {
+		return err
+	}
+	if _, err := fx.WriteDir(r.Path("tls")); err != nil {
 		return err
 	}
 	for _, d := range []string{"tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"} {

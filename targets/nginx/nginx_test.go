@@ -15,7 +15,7 @@ var opts = targets.Options{Protocol: "http1"}
 // TestConfig renders nginx.conf for a fixed work directory and port, as
 // root and not, and compares it with testdata/.
 func TestConfig(t *testing.T) {
-	launchertest.Config(t, launcher, opts, []int{40001},
+	launchertest.Config(t, launcher, opts, []int{40001, 40002},
 		launchertest.ConfigCase{Golden: "testdata/nginx.conf"},
 		launchertest.ConfigCase{Root: true, Golden: "testdata/nginx-root.conf"})
 }
@@ -42,3 +42,7 @@ func TestStaticKeepAliveRedirect(t *testing.T) {
 func TestLifecycle(t *testing.T) {
 	launchertest.HTTPLifecycle(t, launchertest.HTTPLauncher{Launcher: launcher, Missing: launchertest.Missing(launcher), Package: "nginx", FreePorts: &launcher.FreePorts})
 }
+
+// TestTLS: the http/tls endpoint serves the fixture with the run's
+// certificate.
+func TestTLS(t *testing.T) { launchertest.TLSServes(t, "nginx") }

@@ -2,27 +2,42 @@ package reference
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
 
+	"github.com/protospec/protospec/internal/dial"
 	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/internal/protocol"
+	"github.com/protospec/protospec/internal/tlsfixture"
 	"github.com/protospec/protospec/reference/http1"
 	"github.com/protospec/protospec/targets"
 )
 
 func init() {
-	register("http1", Protocol{Start: startHTTP1, Serve: serveHTTP1, Params: []protocol.Param{
-		{Name: "root", Doc: "the docroot to serve (default: a temporary copy of the suite's fixture)"},
-	}, Examples: []string{"--addr 127.0.0.1:8080 --root ./docroot"}})
+	register(fixture.Name, Protocol{Start: startHTTP1, Serve: serveHTTP1, Params: []protocol.Param{
+		{Name: fixture.ParamRoot, Doc: "the docroot to serve (default: a temporary copy of the suite's fixture)"},
+		{Name: fixture.ParamTLS, Doc: "serve HTTPS instead of HTTP (with cert and key, or a new fixture CA and leaf for localhost, 127.0.0.1 and ::1)"},
+		{Name: fixture.ParamCert, Doc: "with tls: the PEM certificate chain to serve"},
+		{Name: fixture.ParamKey, Doc: "with tls: the PEM private key of cert"},
+		{Name: fixture.ParamCAOut, Doc: "with tls and no cert: where to write the fixture's ca.pem, cert.pem and key.pem"},
+	}, Examples: []string{
+		"--addr 127.0.0.1:8080 --root ./docroot",
+		"--addr 127.0.0.1:8443 --tls --ca-out ./tls   # run --tls --target tls://127.0.0.1:8443 --ca ./tls/ca.pem",
+	}})
 }
 
 // startHTTP1 writes the fixture docroot into a work directory and serves it
-// with reference/http1 on an ephemeral loopback port. TRACE stays disabled.
+// with reference/http1 on two ephemeral loopback ports: plain ("http/tcp")
+// and TLS with the run's fixture leaf ("http/tls"). TRACE stays disabled.
 func startHTTP1(_ context.Context, opts targets.Options) (targets.Target, error) {
+	fx, err := opts.TLSFixture()
+	if err != nil {
+		return nil, fmt.Errorf("reference http1: %w", err)
+	}
 	dir, cleanup, err := targets.WorkDir(opts, "http1")
 	if err != nil {
 		return nil, fmt.Errorf("reference http1: %w", err)
@@ -41,13 +56,23 @@ func startHTTP1(_ context.Context, opts targets.Options) (targets.Target, error)
 		cleanup()
 		return nil, fmt.Errorf("reference http1: %w", err)
 	}
+	tl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		l.Close()
+		cleanup()
+		return nil, fmt.Errorf("reference http1: %w", err)
+	}
 	s := &http1.Server{Root: root, EnableTrace: false}
 	go s.Serve(l)
+	go s.ServeTLS(tl, fx.ServerConfig())
 	return &targets.Static{
 		TargetName: "reference",
 		Kind:       targets.KindReference,
 		Version:    "protospec reference/http1",
-		Endpoints:  map[string]targets.Endpoint{"http/tcp": {Network: "tcp", Addr: l.Addr().String()}},
+		Endpoints: map[string]targets.Endpoint{
+			"http/tcp": {Network: "tcp", Addr: l.Addr().String()},
+			"http/tls": {Network: "tcp", Addr: tl.Addr().String(), Security: dial.TLS, ServerName: "localhost"},
+		},
 		Features: map[string]bool{
 			fixture.FeatureRedirect: true, fixture.FeatureForm: true, fixture.FeatureSession: true, fixture.FeatureEcho: true, fixture.FeatureUpload: true,
 		},
@@ -63,8 +88,15 @@ func startHTTP1(_ context.Context, opts targets.Options) (targets.Target, error)
 }
 
 // serveHTTP1 serves the fixture (or the directory of param root=) on Addr
-// over TCP until ctx is done.
+// over TCP until ctx is done; with param tls=true over TLS instead, with
+// the certificate and key of params cert= and key= (PEM files), or a new
+// fixture whose files go to param ca-out=DIR (default: a temporary
+// directory, named in the log).
 func serveHTTP1(ctx context.Context, opts ServeOptions) error {
+	log := opts.Log
+	if log == nil {
+		log = io.Discard
+	}
 	root := opts.Params["root"]
 	if root == "" {
 		d, err := os.MkdirTemp("", "protospec-http1-")
@@ -79,18 +111,27 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 	} else if st, err := os.Stat(root); err != nil || !st.IsDir() {
 		return fmt.Errorf("root %q is not a directory", root)
 	}
+	var cfg *tls.Config
+	if opts.Params[fixture.ParamTLS] == "true" {
+		c, err := serveTLSConfig(opts.Params, log)
+		if err != nil {
+			return err
+		}
+		cfg = c
+	}
 	l, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return err
 	}
 	s := &http1.Server{Root: root}
-	log := opts.Log
-	if log == nil {
-		log = io.Discard
-	}
-	fmt.Fprintf(log, "serving HTTP/1.1 from %s on http://%s/\n", root, l.Addr())
 	errc := make(chan error, 1)
-	go func() { errc <- s.Serve(l) }()
+	if cfg != nil {
+		fmt.Fprintf(log, "serving HTTP/1.1 over TLS from %s on https://%s/\n", root, l.Addr())
+		go func() { errc <- s.ServeTLS(l, cfg) }()
+	} else {
+		fmt.Fprintf(log, "serving HTTP/1.1 from %s on http://%s/\n", root, l.Addr())
+		go func() { errc <- s.Serve(l) }()
+	}
 	select {
 	case <-ctx.Done():
 		s.Close()
@@ -99,4 +140,37 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 		s.Close()
 		return err
 	}
+}
+
+// serveTLSConfig is the TLS configuration of `serve --tls`: the given
+// cert= and key= files, or a new fixture whose files (ca.pem for the
+// client's --ca) go to ca-out= or a new temporary directory.
+func serveTLSConfig(params map[string]string, log io.Writer) (*tls.Config, error) {
+	certFile, keyFile := params[fixture.ParamCert], params[fixture.ParamKey]
+	if (certFile == "") != (keyFile == "") {
+		return nil, fmt.Errorf("--cert and --key go together")
+	}
+	if certFile != "" {
+		c, err := tlsfixture.LoadKeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, err
+		}
+		return &tls.Config{Certificates: []tls.Certificate{c}, MinVersion: tls.VersionTLS12}, nil
+	}
+	fx, err := tlsfixture.New()
+	if err != nil {
+		return nil, err
+	}
+	dir := params[fixture.ParamCAOut]
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "protospec-tls-"); err != nil {
+			return nil, err
+		}
+	}
+	p, err := fx.WriteDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "TLS fixture: CA %s (run --ca %s), certificate %s, key %s\n", p.CA, p.CA, p.Cert, p.Key)
+	return fx.ServerConfig(), nil
 }
