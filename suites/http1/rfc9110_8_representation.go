@@ -11,49 +11,49 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
+var rfc9110_8_3 = spec.Section("http1", "rfc9110", "8.3", "")
+var rfc9110_8_3_1 = spec.Section("http1", "rfc9110", "8.3.1", "")
+var rfc9110_6_6_1 = spec.Section("http1", "rfc9110", "6.6.1", "")
+var rfc9110_8_8_2 = spec.Section("http1", "rfc9110", "8.8.2", "")
+var rfc9110_8_8_2_1 = spec.Section("http1", "rfc9110", "8.8.2.1", "")
+var rfc9110_15_5_5 = spec.Section("http1", "rfc9110", "15.5.5", "")
+var rfc9110_15_3_1 = spec.Section("http1", "rfc9110", "15.3.1", "")
+
 // RFC 9110 sections 6.6.1 (Date) and 8 (representation data and
 // metadata).
 var _ = Describe("RFC 9110 8 Representation Metadata", func() {
-	// 8.3: "A sender that generates a message containing content SHOULD
-	// generate a Content-Type header field in that message unless the
-	// intended media type of the enclosed representation is unknown to the
-	// sender."
 	for _, f := range fixture.Files {
-		spec.It("http1/rfc9110/8.3/content-type"+slugOf(f.Path), spec.SHOULD, "sends Content-Type "+f.ContentType+" for "+f.Path, func(t *spec.T) {
+		rfc9110_8_3.It("content-type"+slugOf(f.Path), spec.SHOULD, "sends Content-Type "+f.ContentType+" for "+f.Path, spec.Quote(`A sender that generates a message containing content SHOULD generate a Content-Type header field in that message unless the intended media type of the enclosed representation is unknown to the sender.`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
 			resp := fetch(t, get(t, f.Path))
 			mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 			if err != nil {
-				t.Failf("%v", spec.Errorf("Content-Type "+f.ContentType, "%q: %v", resp.Header.Get("Content-Type"), err))
+				t.Mismatch("Content-Type "+f.ContentType, "%q: %v", resp.Header.Get("Content-Type"), err)
 			}
 			t.Check(spec.Equal("the media type", []byte(f.ContentType), []byte(mt)))
 		})
 	}
 
-	// 8.3.1: "media-type = type "/" subtype parameters".
-	spec.It("http1/rfc9110/8.3.1/content-type-syntax", spec.MUST, "sends a well-formed Content-Type on errors and redirects too", func(t *spec.T) {
+	rfc9110_8_3_1.It("content-type-syntax", spec.MUST, "sends a well-formed Content-Type on errors and redirects too", spec.Inferred(`"media-type = type "/" subtype parameters".`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
 		for _, p := range []string{"/no-such-file", "/dir", hello.Path} {
 			resp := fetch(t, get(t, p))
 			if v := resp.Header.Get("Content-Type"); v != "" {
 				if _, _, err := mime.ParseMediaType(v); err != nil {
-					t.Failf("%v", spec.Errorf("media-type = type \"/\" subtype parameters", "%q: %v", v, err))
+					t.Mismatch("media-type = type \"/\" subtype parameters", "%q: %v", v, err)
 				}
 			}
 		}
 	})
 
-	// 6.6.1: "An origin server with a clock (as defined in Section 5.6.7) MUST
-	// generate a Date header field in all 2xx (Successful), 3xx
-	// (Redirection), and 4xx (Client Error) responses".
 	for _, sc := range statusCases {
 		if sc.slug == "http10" || sc.slug == "head" || sc.slug == "empty" {
 			continue
 		}
-		spec.It("http1/rfc9110/6.6.1/date-in-"+sc.slug, spec.MUST, "sends Date in "+sc.title, func(t *spec.T) {
+		rfc9110_6_6_1.It("date-in-"+sc.slug, spec.MUST, "sends Date in "+sc.title, spec.Quote(`An origin server with a clock (as defined in Section 5.6.7) MUST generate a Date header field in all 2xx (Successful), 3xx (Redirection), and 4xx (Client Error) responses`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
 			t.Check(expectHeader(fetch(t, sc.raw(t)), "Date"))
 		})
 	}
 
-	spec.It("http1/rfc9110/6.6.1/date-in-206", spec.MUST, "sends Date in a 206", func(t *spec.T) {
+	rfc9110_6_6_1.It("date-in-206", spec.MUST, "sends Date in a 206", spec.Quote(`An origin server with a clock (as defined in Section 5.6.7) MUST generate a Date header field in all 2xx (Successful), 3xx (Redirection), and 4xx (Client Error) responses`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
 		resp := fetch(t, get(t, oneK.Path, "Range: bytes=0-1"))
 		if resp.Code != 206 {
 			t.Skipf("not applicable: the target answered %d to a Range", resp.Code)
@@ -61,7 +61,7 @@ var _ = Describe("RFC 9110 8 Representation Metadata", func() {
 		t.Check(expectHeader(resp, "Date"))
 	})
 
-	spec.It("http1/rfc9110/6.6.1/date-in-416", spec.MUST, "sends Date in a 416", func(t *spec.T) {
+	rfc9110_6_6_1.It("date-in-416", spec.MUST, "sends Date in a 416", spec.Quote(`An origin server with a clock (as defined in Section 5.6.7) MUST generate a Date header field in all 2xx (Successful), 3xx (Redirection), and 4xx (Client Error) responses`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
 		resp := fetch(t, get(t, oneK.Path, "Range: bytes=9000-"))
 		if resp.Code != 416 {
 			t.Skipf("not applicable: the target answered %d to an unsatisfiable Range", resp.Code)
@@ -69,9 +69,7 @@ var _ = Describe("RFC 9110 8 Representation Metadata", func() {
 		t.Check(expectHeader(resp, "Date"))
 	})
 
-	// 5.6.7: "a sender MUST generate timestamps in the IMF-fixdate format";
-	// "HTTP-date is case sensitive".
-	spec.It("http1/rfc9110/5.6.7/date-imf-fixdate", spec.MUST, "sends Date as an IMF-fixdate", func(t *spec.T) {
+	rfc9110_5_6_7.It("date-imf-fixdate", spec.MUST, "sends Date as an IMF-fixdate", spec.Quote(`"a sender MUST generate timestamps in the IMF-fixdate format"; "HTTP-date is case sensitive".`), func(t *spec.T) {
 		for _, sc := range statusCases {
 			resp := fetch(t, sc.raw(t))
 			if v := resp.Header.Get("Date"); v != "" {
@@ -80,7 +78,7 @@ var _ = Describe("RFC 9110 8 Representation Metadata", func() {
 		}
 	})
 
-	spec.It("http1/rfc9110/5.6.7/last-modified-imf-fixdate", spec.MUST, "sends Last-Modified as an IMF-fixdate", func(t *spec.T) {
+	rfc9110_5_6_7.It("last-modified-imf-fixdate", spec.MUST, "sends Last-Modified as an IMF-fixdate", spec.Quote(`"a sender MUST generate timestamps in the IMF-fixdate format"; "HTTP-date is case sensitive".`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
 		for _, f := range fixture.Files {
 			if v := fetch(t, get(t, f.Path)).Header.Get("Last-Modified"); v != "" {
 				t.Check(checkIMFDate("Last-Modified of "+f.Path, v))
@@ -88,37 +86,29 @@ var _ = Describe("RFC 9110 8 Representation Metadata", func() {
 		}
 	})
 
-	// 6.6.1: "the field value ... is the best available approximation of the
-	// date and time of message generation".
-	spec.It("http1/rfc9110/6.6.1/date-is-now", spec.SHOULD, "sends a Date within a minute of the clock (same host)", func(t *spec.T) {
+	rfc9110_6_6_1.It("date-is-now", spec.SHOULD, "sends a Date within a minute of the clock (same host)", spec.Inferred(`the field value ... is the best available approximation of the date and time of message generation`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
 		before := time.Now().Add(-time.Minute)
 		resp := fetch(t, get(t, hello.Path))
 		after := time.Now().Add(time.Minute)
 		d, err := parseHTTPDate(resp.Header.Get("Date"))
 		if err != nil {
-			t.Failf("%v", spec.Errorf("a Date", "%v", err))
+			t.Mismatch("a Date", "%v", err)
 		}
 		if d.Before(before) || d.After(after) {
-			t.Failf("%v", spec.Errorf("a Date near "+time.Now().UTC().Format(imfFixdate), "%s", resp.Header.Get("Date")))
+			t.Mismatch("a Date near "+time.Now().UTC().Format(imfFixdate), "%s", resp.Header.Get("Date"))
 		}
 	})
 
-	// 8.8.2: "An origin server SHOULD send Last-Modified for any selected
-	// representation for which a last modification date can be reasonably
-	// and consistently determined".
-	spec.It("http1/rfc9110/8.8.2/last-modified-sent", spec.SHOULD, "sends Last-Modified for a static file", func(t *spec.T) {
+	rfc9110_8_8_2.It("last-modified-sent", spec.SHOULD, "sends Last-Modified for a static file", spec.Quote(`An origin server SHOULD send Last-Modified for any selected representation for which a last modification date can be reasonably and consistently determined`), func(t *spec.T) {
 		t.Check(expectHeader(fetch(t, get(t, hello.Path)), "Last-Modified"))
 	})
 
-	spec.It("http1/rfc9110/8.8.2/last-modified-value", spec.SHOULD, "sends the file's modification time (2024-01-01) as Last-Modified", func(t *spec.T) {
+	rfc9110_8_8_2.It("last-modified-value", spec.SHOULD, "sends the file's modification time (2024-01-01) as Last-Modified", spec.Quote(`An origin server SHOULD send Last-Modified for any selected representation for which a last modification date can be reasonably and consistently determined`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
 		want := fixture.ModTime.UTC().Format(imfFixdate)
 		t.Check(spec.Equal("Last-Modified", []byte(want), []byte(fetch(t, get(t, hello.Path)).Header.Get("Last-Modified"))))
 	})
 
-	// 8.8.2.1: "An origin server with a clock MUST NOT generate a
-	// Last-Modified date that is later than the server's time of message
-	// origination (Date)."
-	spec.It("http1/rfc9110/8.8.2.1/last-modified-not-after-date", spec.MUST, "sends no Last-Modified later than Date", func(t *spec.T) {
+	rfc9110_8_8_2_1.It("last-modified-not-after-date", spec.MUST, "sends no Last-Modified later than Date", spec.Quote(`An origin server with a clock MUST NOT generate a Last-Modified date that is later than the server's time of message origination (Date).`), func(t *spec.T) {
 		resp := fetch(t, get(t, hello.Path))
 		lm, d := resp.Header.Get("Last-Modified"), resp.Header.Get("Date")
 		if lm == "" || d == "" {
@@ -130,46 +120,39 @@ var _ = Describe("RFC 9110 8 Representation Metadata", func() {
 			t.Failf("unparsable dates: %v %v", err1, err2)
 		}
 		if lt.After(dt) {
-			t.Failf("%v", spec.Errorf("Last-Modified <= Date", "Last-Modified %s, Date %s", lm, d))
+			t.Mismatch("Last-Modified <= Date", "Last-Modified %s, Date %s", lm, d)
 		}
 	})
 
-	// 8.8.3: "An origin server SHOULD send an ETag for any selected
-	// representation for which detection of changes can be reasonably and
-	// consistently determined". "entity-tag = [ weak ] opaque-tag".
-	spec.It("http1/rfc9110/8.8.3/etag-sent", spec.SHOULD, "sends an ETag for a static file", func(t *spec.T) {
+	rfc9110_8_8_3.It("etag-sent", spec.SHOULD, "sends an ETag for a static file", spec.Quote(`"An origin server SHOULD send an ETag for any selected representation for which detection of changes can be reasonably and consistently determined". "entity-tag = [ weak ] opaque-tag".`), func(t *spec.T) {
 		t.Check(expectHeader(fetch(t, get(t, hello.Path)), "ETag"))
 	})
 
-	spec.It("http1/rfc9110/8.8.3/etag-syntax", spec.MUST, "sends ETags of the entity-tag grammar", func(t *spec.T) {
+	rfc9110_8_8_3.It("etag-syntax", spec.MUST, "sends ETags of the entity-tag grammar", spec.Inferred(`"An origin server SHOULD send an ETag for any selected representation for which detection of changes can be reasonably and consistently determined". "entity-tag = [ weak ] opaque-tag".`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
 		for _, f := range fixture.Files {
 			if v := fetch(t, get(t, f.Path)).Header.Get("ETag"); v != "" && !etagRE.MatchString(v) {
-				t.Failf("%v", spec.Errorf(`entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE`, "%q for %s", v, f.Path))
+				t.Mismatch(`entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE`, "%q for %s", v, f.Path)
 			}
 		}
 	})
 
-	spec.It("http1/rfc9110/8.8.3/etag-differs-per-content", spec.SHOULD, "sends different strong ETags for files with different content", func(t *spec.T) {
+	rfc9110_8_8_3.It("etag-differs-per-content", spec.SHOULD, "sends different strong ETags for files with different content", spec.Quote(`"An origin server SHOULD send an ETag for any selected representation for which detection of changes can be reasonably and consistently determined". "entity-tag = [ weak ] opaque-tag".`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
 		a, _ := validators(t, hello.Path)
 		b, _ := validators(t, big.Path)
 		if a != "" && a == b && !strings.HasPrefix(a, "W/") {
-			t.Failf("%v", spec.Errorf("different ETags", "%s for both", a))
+			t.Mismatch("different ETags", "%s for both", a)
 		}
 	})
 
-	// 15.5.5: "The 404 (Not Found) status code indicates that the origin
-	// server did not find a current representation for the target resource".
-	spec.It("http1/rfc9110/15.5.5/not-found", spec.MUST, "answers a missing file with 404 (or 410)", func(t *spec.T) {
+	rfc9110_15_5_5.It("not-found", spec.MUST, "answers a missing file with 404 (or 410)", spec.Inferred(`The 404 (Not Found) status code indicates that the origin server did not find a current representation for the target resource`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
 		t.Check(expectStatus(fetch(t, get(t, "/no-such-file.txt")), 404, 410))
 	})
 
-	spec.It("http1/rfc9110/15.5.5/not-found-in-subdir", spec.MUST, "answers a missing file in a subdirectory with 404 (or 410)", func(t *spec.T) {
+	rfc9110_15_5_5.It("not-found-in-subdir", spec.MUST, "answers a missing file in a subdirectory with 404 (or 410)", spec.Inferred(`The 404 (Not Found) status code indicates that the origin server did not find a current representation for the target resource`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
 		t.Check(expectStatus(fetch(t, get(t, "/data/no-such.bin")), 404, 410))
 	})
 
-	// 15.3.1: "The 200 (OK) status code indicates that the request has
-	// succeeded."
-	spec.It("http1/rfc9110/15.3.1/ok", spec.MUST, "answers GET of an existing file with 200", func(t *spec.T) {
+	rfc9110_15_3_1.It("ok", spec.MUST, "answers GET of an existing file with 200", spec.Inferred(`The 200 (OK) status code indicates that the request has succeeded.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
 		t.Check(expectStatus(fetch(t, get(t, index.Path)), 200))
 	})
 })
