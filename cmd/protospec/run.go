@@ -303,10 +303,10 @@ func newListCmd() *cobra.Command {
 }
 
 type listed struct {
-	ID      string `json:"id"`
-	Level   string `json:"level"`
-	Doc     string `json:"doc"`
-	Section string `json:"section"`
+	ID       string `json:"id"`
+	Level    string `json:"level"`
+	Doc      string `json:"doc"`
+	Section  string `json:"section"`
 	Title    string `json:"title"`
 	Sentence string `json:"sentence"`
 }

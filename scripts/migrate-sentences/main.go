@@ -95,7 +95,7 @@ func migrateFile(path string, declared map[string]bool) error {
 	seenSec := map[string]bool{}
 	removed := map[*ast.CommentGroup]bool{}
 	lastSentence := map[string]string{} // per doc
-	used := map[string]bool{}          // doc + sentence already quoted
+	used := map[string]bool{}           // doc + sentence already quoted
 
 	var stack []ast.Node
 	ast.Inspect(f, func(n ast.Node) bool {
