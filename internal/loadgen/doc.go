@@ -23,7 +23,7 @@
 // (request mix, keep-alive or not, pipelining) and DNS (dnsperf query
 // files, UDP or TCP):
 //
-//	p, err := loadgen.NewHTTP1(loadgen.HTTP1Options{Addr: "127.0.0.1:8080", Paths: []string{"/hello.txt"}})
+//	p, err := loadgen.NewHTTP1(loadgen.HTTP1Options{Addr: "127.0.0.1:8080", Requests: []string{"/hello.txt"}})
 //	if err != nil { ... }
 //	res, err := loadgen.Run(ctx, loadgen.Config{Protocol: p, Connections: 32, Duration: 10 * time.Second})
 //	fmt.Println(res.Throughput(), res.Latency.ValueAtQuantile(99))

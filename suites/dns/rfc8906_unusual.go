@@ -12,7 +12,7 @@ import (
 
 var rfc8906_3_1_3_1 = spec.Section("dns", "rfc8906", "3.1.3.1", "")
 var rfc8906_3_1_3_2 = spec.Section("dns", "rfc8906", "3.1.3.2", "")
-var rfc4035_3_1_6 = spec.Section("dns", "rfc4035", "3.1.6", "")
+var rfc4035_3 = spec.Section("dns", "rfc4035", "3", "Serving")
 var rfc8906_3_1_3_3 = spec.Section("dns", "rfc8906", "3.1.3.3", "")
 var rfc8906_3_1_3_4 = spec.Section("dns", "rfc8906", "3.1.3.4", "")
 var rfc8906_3_1_4 = spec.Section("dns", "rfc8906", "3.1.4", "")
@@ -66,7 +66,7 @@ var _ = Describe("RFC 8906 unusual queries", func() {
 		t.Check(answersWWW(udp(t, ServiceAuthUDP, q)))
 	})
 
-	rfc4035_3_1_6.It("cd-copied", spec.SHOULD, "copies CD=1 into the response", spec.Inferred(`RFC 4035 3.1.6: "the name server side MUST copy the setting of the CD bit from a query to the corresponding response" (said of security-aware servers; copying it costs nothing to any server).`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc4035_3.It("cd-copied", spec.SHOULD, "copies CD=1 into the response", spec.Inferred(`The CD bit is controlled by resolvers; a security-aware name server MUST copy the CD bit from a query into the corresponding response.`, "the MUST binds a security-aware name server; the suite asks it of every authoritative server as a SHOULD (RFC 4035 3.2.2 says the same of recursive servers)"), func(t *spec.T) {
 		q := authQuery(fixture.NameWWW, mdns.TypeA)
 		q.CheckingDisabled = true
 		m := udp(t, ServiceAuthUDP, q)

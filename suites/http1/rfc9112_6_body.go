@@ -214,16 +214,16 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		expectFramed(t, request(t, "POST", bodyTarget(t), "Transfer-Encoding: CHUNKED")+"5\r\nhello\r\n0\r\n\r\n")
 	})
 
-	rfc9112_6_1.It("chunked-split-lines", spec.MUST, "reads chunked announced on a second Transfer-Encoding line as the final coding", spec.Inferred(`RFC 9112 7: "All transfer-coding names are case-insensitive".`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
-		// RFC 9110 5.3: repeated list field lines combine in order: "gzip,
-		// chunked" here, chunked being final; gzip is unknown: 501 allowed.
-		c := t.Dial(service)
-		c.Send(request(t, "POST", bodyTarget(t), "Transfer-Encoding: identity", "Transfer-Encoding: chunked") + "5\r\nhello\r\n0\r\n\r\n")
-		resp, err := ReadResponse(c, "POST")
-		if err == nil && (resp.Code == 501 || resp.Code == 400) {
-			return
+	rfc9112_6_1.It("chunked-split-lines", spec.MUST, "reads chunked announced on a second Transfer-Encoding line as the final coding", spec.Quote(`A recipient MUST be able to parse the chunked transfer coding (Section 7.1) because it plays a crucial role in framing messages when the content size is not known in advance.`), func(t *spec.T) {
+		// RFC 9110 5.3: repeated list field lines combine in order:
+		// "identity, chunked", chunked being final. identity is no
+		// longer a registered coding, so 501 (or 400) is allowed, but
+		// the content ends where the chunked framing ends: the GET
+		// pipelined after it must be answered, or the connection closed.
+		first := expectFramed(t, request(t, "POST", bodyTarget(t), "Transfer-Encoding: identity", "Transfer-Encoding: chunked")+"5\r\nhello\r\n0\r\n\r\n")
+		if first.Code/100 != 2 && first.Code != 501 && first.Code != 400 {
+			t.Mismatch("a 2xx, or 501 or 400 for the unknown identity coding", "status %d (status-line %s)", first.Code, first)
 		}
-		t.Check(err)
 	})
 
 	for _, f := range []string{big.Path, index.Path, "/no-such-file"} {
@@ -264,14 +264,20 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		t.Require(featUpload)
 		p := uploadPath(t, "no-cl-204")
 		fetch(t, withBody(t, "PUT", p, "one"))
+		seen := 0
 		for _, raw := range []string{withBody(t, "PUT", p, "two"), request(t, "DELETE", p)} {
 			resp := fetch(t, raw)
 			if resp.Code != 204 {
 				t.Note("%s answered %d, not 204", methodOf(raw), resp.Code)
 				continue
 			}
+			seen++
 			t.Check(expectNoHeader(resp, "Content-Length"))
 			t.Check(expectNoHeader(resp, "Transfer-Encoding"))
+		}
+		if seen == 0 {
+			// Nothing was judged: say so rather than pass.
+			t.Skipf("not applicable: neither the PUT that replaces %s nor its DELETE was answered 204", p)
 		}
 	})
 

@@ -17,7 +17,9 @@
 //			func(t *spec.T) {
 //				c := t.Dial("echo/tcp")
 //				c.Send("hello\n")
-//				t.Check(spec.Equal("the echoed bytes", []byte("hello\n"), c.ReadN(6)))
+//				got, err := c.ReadN(6)
+//				t.Check(err)
+//				t.Check(spec.Equal("the echoed bytes", []byte("hello\n"), got))
 //			})
 //	})
 package spec
