@@ -115,6 +115,9 @@ type Options struct {
 	// Log receives the launcher's progress and the server's output; nil
 	// discards it.
 	Log io.Writer
+	// Features are the optional features (protocol.Feature.Optional) the
+	// user declares a server at an address offers (run --feature).
+	Features []string
 }
 
 // Launcher starts a target of one kind.

@@ -51,6 +51,7 @@ type runFlags struct {
 	workDir     string
 	pcapDir     string
 	failOn      []string
+	features    []string
 }
 
 func newRunCmd() *cobra.Command {
@@ -82,6 +83,7 @@ func newRunCmd() *cobra.Command {
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every spec as it runs")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary")
 	fl.StringVar(&f.pcapDir, "pcap-dir", "", "write each spec's traffic as <DIR>/<spec ID>.pcapng and link it from the report")
+	fl.StringArrayVar(&f.features, "feature", nil, "an optional feature the server at --target offers, such as http1/trace or dns/axfr-acl (repeatable); without it their specs are skipped")
 	fl.StringSliceVar(&f.failOn, "fail-on", []string{"must", "should", "fixture"}, "requirement levels whose failures fail the run: must, should, may (a MAY the target does not support), fixture (protospec's fixture contract)")
 	fl.StringVar(&f.workDir, "work-dir", "", "where a launcher writes its config and logs (default: a temporary directory, removed afterwards)")
 	return cmd
@@ -131,7 +133,7 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 		cancel()
 		return usageErr("preparing the %s suite: %v", protocol, err)
 	}
-	target, err := targets.Open(ctx, f.target, targets.Options{Protocol: protocol, WorkDir: f.workDir, Params: params})
+	target, err := targets.Open(ctx, f.target, targets.Options{Protocol: protocol, WorkDir: f.workDir, Params: params, Features: f.features})
 	cancel()
 	if err != nil {
 		return usageErr("target %s: %v", f.target, strings.TrimPrefix(err.Error(), "targets: "))

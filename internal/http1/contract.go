@@ -16,4 +16,8 @@ var Contract = protocol.Register(protocol.Contract{
 	Services: []protocol.Service{
 		{Name: "http", Transport: "tcp", Port: 80},
 	},
+	Features: []protocol.Feature{
+		// RFC 9110 9.3.8 lets a server refuse TRACE, as the reference does.
+		{Name: "http1/trace", Doc: "TRACE reflects the request", Optional: true},
+	},
 })
