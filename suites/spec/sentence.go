@@ -19,6 +19,10 @@ type Sentence struct {
 	// Shared, when set, says why another spec of the same document quotes
 	// the same sentence (one sentence, several cases of it).
 	Shared string
+	// Section, when set, is the section of the document the sentence is
+	// in, when it is not the spec's own (a requirement of 9.3 worded in
+	// 9.5).
+	Section string
 }
 
 // Quote is a sentence quoted from the document; it must contain its
@@ -32,6 +36,20 @@ func Inferred(text, reason string) Sentence { return Sentence{Text: text, Inferr
 // Fixture is a statement of protospec's fixture contract, for FIXTURE
 // specs: what the fixture's endpoints do, which no RFC demands.
 func Fixture(text string) Sentence { return Sentence{Text: text} }
+
+// In says the sentence is in another section of the same document.
+func (s Sentence) In(section string) Sentence {
+	s.Section = section
+	return s
+}
+
+// Cite is where the sentence is: "rfc9112 9.5" for a spec of rfc9112.
+func (m Meta) Cite() string {
+	if m.Sentence.Section != "" {
+		return m.ID.Doc + " " + m.Sentence.Section
+	}
+	return m.ID.Doc + " " + m.ID.Section
+}
 
 // SharedBecause marks a sentence that several specs quote, each checking
 // one case of it.

@@ -193,7 +193,7 @@ func (t *T) failureText(msg string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s: %s\n", t.Level, t.ID, t.Title)
 	if t.Sentence.Text != "" {
-		fmt.Fprintf(&b, "  %s %s: %q\n", t.ID.Doc, t.ID.Section, t.Sentence.Text)
+		fmt.Fprintf(&b, "  %s: %q\n", t.Cite(), t.Sentence.Text)
 	}
 	b.WriteString(strings.TrimRight(msg, "\n"))
 	if last := t.rec.lastSends(3); last != "" {
