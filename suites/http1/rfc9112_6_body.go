@@ -18,27 +18,27 @@ var rfc9112_6_2 = spec.Section("http1", "rfc9112", "6.2", "")
 // RFC 9112 section 6: message body, Transfer-Encoding, Content-Length and
 // the message body length.
 var _ = Describe("RFC 9112 6 Message Body", func() {
-	rfc9112_6_3.It("content-length-framing", spec.MUST, "reads exactly Content-Length octets of content", spec.Inferred(`If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9112_6_3.It("content-length-framing", spec.MUST, "reads exactly Content-Length octets of content", spec.Inferred("If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.", "RFC 9112 6.3 states the framing rule without a key word; a server that reads more or fewer octets takes content for a request, or a request for content"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "POST", bodyTarget(t), "hello=world"))
 	})
 
-	rfc9112_6_3.It("content-length-zero", spec.MUST, "reads a request with Content-Length: 0 as having no content", spec.Inferred(`If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_3.It("content-length-zero", spec.MUST, "reads a request with Content-Length: 0 as having no content", spec.Inferred("When a message does not have a Transfer-Encoding header field, a Content-Length header field (Section 8.6 of [HTTP]) can provide the anticipated size, as a decimal number of octets, for potential content.", "RFC 9112 6.2 states it without a key word; a length of 0 announces no content").In("6.2"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "POST", bodyTarget(t), ""))
 	})
 
-	rfc9112_6_3.It("content-length-large", spec.MUST, "reads 256 KiB of content framed by Content-Length", spec.Inferred(`If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_3.It("content-length-large", spec.MUST, "reads 256 KiB of content framed by Content-Length", spec.Inferred("If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.", "RFC 9112 6.3 states the framing rule without a key word; a server that reads more or fewer octets takes content for a request, or a request for content").SharedBecause("a 256 KiB case of the framing rule"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "POST", bodyTarget(t), strings.Repeat("0123456789abcdef", 16<<10)))
 	})
 
-	rfc9112_6_3.It("content-looks-like-request", spec.MUST, "does not take content that looks like a request for a request", spec.Inferred(`If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_3.It("content-looks-like-request", spec.MUST, "does not take content that looks like a request for a request", spec.Inferred("If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.", "RFC 9112 6.3 states the framing rule without a key word; a server that reads more or fewer octets takes content for a request, or a request for content").SharedBecause("content that looks like a request is still content of the announced length"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "POST", bodyTarget(t), smuggled(t)))
 	})
 
-	rfc9112_6_3.It("content-length-echo", spec.MUST, "hands the application exactly the Content-Length content", spec.Inferred(`If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_3.It("content-length-echo", spec.MUST, "hands the application exactly the Content-Length content", spec.Inferred("The message body is identical to the content unless a transfer coding has been applied, as described in Section 6.1.", "RFC 9112 6 states it without a key word; /echo shows the content the server read").In("6"), func(t *spec.T) {
 		echoed(t, withBody(t, "POST", fixture.EchoPath, "hello, echo"), []byte("hello, echo"))
 	})
 
-	rfc9112_6_3.It("content-binary-echo", spec.MUST, "hands the application binary content unchanged", spec.Inferred(`If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_3.It("content-binary-echo", spec.MUST, "hands the application binary content unchanged", spec.Inferred("The message body is identical to the content unless a transfer coding has been applied, as described in Section 6.1.", "RFC 9112 6 states it without a key word; /echo shows the content the server read").In("6").SharedBecause("binary octets are content too"), func(t *spec.T) {
 		b := make([]byte, 256)
 		for i := range b {
 			b[i] = byte(i)
@@ -46,7 +46,7 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		echoed(t, withBody(t, "POST", fixture.EchoPath, string(b)), b)
 	})
 
-	rfc9112_6_3.It("content-split-writes", spec.MUST, "reads content that arrives in several segments", spec.Inferred(`If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_3.It("content-split-writes", spec.MUST, "reads content that arrives in several segments", spec.Inferred("If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.", "RFC 9112 6.3 states the framing rule without a key word; a server that reads more or fewer octets takes content for a request, or a request for content").SharedBecause("where TCP splits the content is no part of the message"), func(t *spec.T) {
 		t.Require(featEcho)
 		c := t.Dial(service)
 		c.Send(request(t, "POST", fixture.EchoPath, "Content-Length: 10"))
@@ -57,30 +57,30 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		t.Check(expectBody(resp, []byte("0123456789")))
 	})
 
-	rfc9112_6_3.It("no-framing-no-content", spec.MUST, "reads a POST without Content-Length or Transfer-Encoding as having no content", spec.Inferred(`If this is a request message and none of the above are true, then the message body length is zero (no message body is present).`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9112_6_3.It("no-framing-no-content", spec.MUST, "reads a POST without Content-Length or Transfer-Encoding as having no content", spec.Inferred("If this is a request message and none of the above are true, then the message body length is zero (no message body is present).", "rule 6 of RFC 9112 6.3, stated without a key word"), func(t *spec.T) {
 		first := expectFramed(t, request(t, "POST", bodyTarget(t)))
 		// 6.3: "A server MAY reject a request that contains a message body
 		// but not a Content-Length by responding with 411 (Length Required)."
 		t.Note("first response: %s", first)
 	})
 
-	rfc9112_6_3.It("get-with-content", spec.MUST, "reads or closes past the content of a GET", spec.Quote(`RFC 9110 9.3.1: "content received in a GET request has no generally defined semantics"; RFC 9112 9.3: "A server MUST read the entire request message body or close the connection after sending its response".`), func(t *spec.T) {
+	rfc9112_6_3.It("get-with-content", spec.MUST, "reads or closes past the content of a GET", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response, since otherwise the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "GET", hello.Path, "ignored content"))
 	})
 
-	rfc9112_6_3.It("head-with-content", spec.MUST, "reads or closes past the content of a HEAD", spec.Quote(`RFC 9110 9.3.1: "content received in a GET request has no generally defined semantics"; RFC 9112 9.3: "A server MUST read the entire request message body or close the connection after sending its response".`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_3.It("head-with-content", spec.MUST, "reads or closes past the content of a HEAD", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response, since otherwise the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("one case per method or status: HEAD"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "HEAD", hello.Path, "ignored content"))
 	})
 
-	rfc9112_6_3.It("options-with-content", spec.MUST, "reads or closes past the content of an OPTIONS", spec.Quote(`RFC 9110 9.3.1: "content received in a GET request has no generally defined semantics"; RFC 9112 9.3: "A server MUST read the entire request message body or close the connection after sending its response".`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_3.It("options-with-content", spec.MUST, "reads or closes past the content of an OPTIONS", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response, since otherwise the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("one case per method or status: OPTIONS"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "OPTIONS", hello.Path, "ignored content"))
 	})
 
-	rfc9112_6_3.It("content-on-404", spec.MUST, "reads or closes past the content of a request answered 404", spec.Quote(`RFC 9110 9.3.1: "content received in a GET request has no generally defined semantics"; RFC 9112 9.3: "A server MUST read the entire request message body or close the connection after sending its response".`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_3.It("content-on-404", spec.MUST, "reads or closes past the content of a request answered 404", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response, since otherwise the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("one case per method or status: a 404"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "POST", "/no-such-file.txt", "some content"))
 	})
 
-	rfc9112_6_3.It("chunked-on-404", spec.MUST, "reads or closes past chunked content of a request answered 404", spec.Quote(`RFC 9110 9.3.1: "content received in a GET request has no generally defined semantics"; RFC 9112 9.3: "A server MUST read the entire request message body or close the connection after sending its response".`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_3.It("chunked-on-404", spec.MUST, "reads or closes past chunked content of a request answered 404", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response, since otherwise the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("one case per method or status: a 404 to chunked content"), func(t *spec.T) {
 		expectFramed(t, request(t, "POST", "/no-such-file.txt", "Transfer-Encoding: chunked")+"5\r\nhello\r\n0\r\n\r\n")
 	})
 
@@ -91,7 +91,7 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		{"list", "\"Content-Length: 5, 5\"", []string{"Content-Length: 5, 5"}},
 		{"lines", "two \"Content-Length: 5\" lines", []string{"Content-Length: 5", "Content-Length: 5"}},
 	} {
-		rfc9110_8_6.It("repeated-content-length-"+d.slug, spec.MUST, "rejects or reads as 5 octets "+d.title, spec.Inferred(`RFC 9110 8.6: "a recipient of a Content-Length header field value consisting of the same decimal value repeated as a comma-separated list (e.g, "Content-Length: 42, 42") MAY either reject the message as invalid or replace that invalid field value with a single instance of the decimal value".`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
+		rfc9110_8_6.It("repeated-content-length-"+d.slug, spec.MUST, "rejects or reads as 5 octets "+d.title, spec.Inferred("a recipient of a Content-Length header field value consisting of the same decimal value repeated as a comma-separated list (e.g, \"Content-Length: 42, 42\") MAY either reject the message as invalid or replace that invalid field value with a single instance of the decimal value, since this likely indicates that a duplicate was generated or combined by an upstream message processor.", "RFC 9110 8.6 leaves the choice to the recipient; either is accepted, and reading anything but 5 octets never is").SharedBecause("one spec per way of repeating the value"), func(t *spec.T) {
 			raw := request(t, "POST", bodyTarget(t), d.fields...) + "hello"
 			c := t.Dial(service)
 			c.Send(raw + get(t, hello.Path))
@@ -155,21 +155,21 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		expectClosedAfter(t, raw)
 	})
 
-	rfc9112_6_1.It("cl-te-smuggling", spec.MUST, "does not answer a request hidden by Content-Length before Transfer-Encoding (CL.TE)", spec.Quote(`A server MAY reject a request that contains both Content-Length and Transfer-Encoding or process such a request in accordance with the Transfer-Encoding alone. Regardless, the server MUST close the connection after responding to such a request to avoid the potential attacks.`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_1.It("cl-te-smuggling", spec.MUST, "does not answer a request hidden by Content-Length before Transfer-Encoding (CL.TE)", spec.Inferred("If a message is received with both a Transfer-Encoding and a Content-Length header field, the Transfer-Encoding overrides the Content-Length. Such a message might indicate an attempt to perform request smuggling (Section 11.2) or response splitting (Section 11.1) and ought to be handled as an error.", "rule 3 of RFC 9112 6.3, stated without a key word; 6.1 adds that the server MUST close the connection after such a request").In("6.3"), func(t *spec.T) {
 		s := smuggled(t)
 		body := "0\r\n\r\n" + s
 		raw := request(t, "POST", bodyTarget(t), "Content-Length: "+strconv.Itoa(len(body)), "Transfer-Encoding: chunked") + body
 		expectClosedAfter(t, raw)
 	})
 
-	rfc9112_6_1.It("te-cl-smuggling", spec.MUST, "does not answer a request hidden by Transfer-Encoding before Content-Length (TE.CL)", spec.Quote(`A server MAY reject a request that contains both Content-Length and Transfer-Encoding or process such a request in accordance with the Transfer-Encoding alone. Regardless, the server MUST close the connection after responding to such a request to avoid the potential attacks.`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_1.It("te-cl-smuggling", spec.MUST, "does not answer a request hidden by Transfer-Encoding before Content-Length (TE.CL)", spec.Inferred("If a message is received with both a Transfer-Encoding and a Content-Length header field, the Transfer-Encoding overrides the Content-Length. Such a message might indicate an attempt to perform request smuggling (Section 11.2) or response splitting (Section 11.1) and ought to be handled as an error.", "rule 3 of RFC 9112 6.3, stated without a key word; 6.1 adds that the server MUST close the connection after such a request").In("6.3").SharedBecause("the two orders of the same smuggling probe"), func(t *spec.T) {
 		s := smuggled(t)
 		chunk := strconv.FormatInt(int64(len(s)), 16) + "\r\n" + s + "\r\n0\r\n\r\n"
 		raw := request(t, "POST", bodyTarget(t), "Transfer-Encoding: chunked", "Content-Length: 4") + chunk
 		expectClosedAfter(t, raw)
 	})
 
-	rfc9112_6_1.It("te-and-cl-response-or-400", spec.MUST, "rejects with 400 or processes by Transfer-Encoding alone", spec.Quote(`A server MAY reject a request that contains both Content-Length and Transfer-Encoding or process such a request in accordance with the Transfer-Encoding alone. Regardless, the server MUST close the connection after responding to such a request to avoid the potential attacks.`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_1.It("te-and-cl-response-or-400", spec.MUST, "rejects with 400 or processes by Transfer-Encoding alone", spec.Quote("A server MAY reject a request that contains both Content-Length and Transfer-Encoding or process such a request in accordance with the Transfer-Encoding alone. Regardless, the server MUST close the connection after responding to such a request to avoid the potential attacks.").SharedBecause("the MAY half of the sentence te-and-cl-closes checks"), func(t *spec.T) {
 		t.Require(featEcho)
 		raw := request(t, "POST", fixture.EchoPath, "Content-Length: 3", "Transfer-Encoding: chunked") + "5\r\nhello\r\n0\r\n\r\n"
 		resp := expectClosedAfter(t, raw)
@@ -184,7 +184,7 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		expectClosedAfter(t, raw)
 	})
 
-	rfc9112_6_1.It("te-in-http10-with-cl", spec.MUST, "closes the connection after an HTTP/1.0 request with Transfer-Encoding and Content-Length", spec.Quote(`A server or client that receives an HTTP/1.0 message containing a Transfer-Encoding header field MUST treat the message as if the framing is faulty, even if a Content-Length is present, and close the connection after processing the message.`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_1.It("te-in-http10-with-cl", spec.MUST, "closes the connection after an HTTP/1.0 request with Transfer-Encoding and Content-Length", spec.Quote("A server or client that receives an HTTP/1.0 message containing a Transfer-Encoding header field MUST treat the message as if the framing is faulty, even if a Content-Length is present, and close the connection after processing the message.").SharedBecause("the case with a Content-Length present, which the sentence names"), func(t *spec.T) {
 		raw := request10("POST", bodyTarget(t), "Connection: keep-alive", "Transfer-Encoding: chunked", "Content-Length: 5") + "0\r\n\r\n" + request10("GET", hello.Path)
 		expectClosedAfter(t, raw)
 	})
@@ -205,12 +205,12 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		})
 	}
 
-	rfc9112_6_1.It("unknown-coding-before-chunked", spec.SHOULD, "answers an unknown transfer coding before chunked with 501", spec.Quote(`"If a Transfer-Encoding header field is present in a request and the chunked transfer coding is not the final encoding, the message body length cannot be determined reliably; the server MUST respond with the 400 (Bad Request) status code and then close the connection." 6.1: "A server that receives a request message with a transfer coding it does not understand SHOULD respond with 501 (Not Implemented)."`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_1.It("unknown-coding-before-chunked", spec.SHOULD, "answers an unknown transfer coding before chunked with 501", spec.Quote("A server that receives a request message with a transfer coding it does not understand SHOULD respond with 501 (Not Implemented)."), func(t *spec.T) {
 		_, resp, err := exchange(t, request(t, "POST", bodyTarget(t), "Transfer-Encoding: x-unknown, chunked")+"5\r\nhello\r\n0\r\n\r\n")
 		t.Check(expectRejected(resp, err, 501))
 	})
 
-	rfc9112_6_1.It("chunked-case-insensitive", spec.MUST, "reads \"Transfer-Encoding: CHUNKED\" as chunked", spec.Inferred(`RFC 9112 7: "All transfer-coding names are case-insensitive".`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9112_6_1.It("chunked-case-insensitive", spec.MUST, "reads \"Transfer-Encoding: CHUNKED\" as chunked", spec.Inferred("All transfer-coding names are case-insensitive", "RFC 9112 7 states it without a key word; \"CHUNKED\" is the chunked coding").In("7"), func(t *spec.T) {
 		expectFramed(t, request(t, "POST", bodyTarget(t), "Transfer-Encoding: CHUNKED")+"5\r\nhello\r\n0\r\n\r\n")
 	})
 
@@ -282,7 +282,7 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 	})
 
 	for _, f := range []string{hello.Path, big.Path, "/no-such-file", "/dir"} {
-		rfc9112_6_3.It("head-no-content"+slugOf(f), spec.MUST, "sends no content in the answer to HEAD "+f, spec.Inferred(`6.3 rule 1: "Any response to a HEAD request and any response with a 1xx (Informational), 204 (No Content), or 304 (Not Modified) status code is always terminated by the first empty line after the header fields, regardless of the header fields present in the message, and thus cannot contain a message body or trailer section."`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
+		rfc9112_6_3.It("head-no-content"+slugOf(f), spec.MUST, "sends no content in the answer to HEAD "+f, spec.Inferred("Any response to a HEAD request and any response with a 1xx (Informational), 204 (No Content), or 304 (Not Modified) status code is always terminated by the first empty line after the header fields, regardless of the header fields present in the message, and thus cannot contain a message body or trailer section.", "rule 1 of RFC 9112 6.3, stated without a key word: content sent there would be read as the next response").SharedBecause("one spec per resource asked for with HEAD"), func(t *spec.T) {
 			c := t.Dial(service)
 			c.Send(request(t, "HEAD", f) + get(t, hello.Path))
 			read(t, c, "HEAD")
@@ -290,7 +290,7 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		})
 	}
 
-	rfc9112_6_3.It("304-no-content", spec.MUST, "sends no content in a 304", spec.Inferred(`6.3 rule 1: "Any response to a HEAD request and any response with a 1xx (Informational), 204 (No Content), or 304 (Not Modified) status code is always terminated by the first empty line after the header fields, regardless of the header fields present in the message, and thus cannot contain a message body or trailer section."`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_3.It("304-no-content", spec.MUST, "sends no content in a 304", spec.Inferred("Any response to a HEAD request and any response with a 1xx (Informational), 204 (No Content), or 304 (Not Modified) status code is always terminated by the first empty line after the header fields, regardless of the header fields present in the message, and thus cannot contain a message body or trailer section.", "rule 1 of RFC 9112 6.3, stated without a key word: content sent there would be read as the next response").SharedBecause("the 304 case of rule 1"), func(t *spec.T) {
 		etag := needETag(t, hello.Path)
 		c := t.Dial(service)
 		c.Send(get(t, hello.Path, "If-None-Match: "+etag) + get(t, hello.Path))
@@ -298,7 +298,7 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		t.Check(expectFile(expectNextIsResponse(t, c, "GET"), hello))
 	})
 
-	rfc9112_6_3.It("204-no-content", spec.MUST, "sends no content in a 204", spec.Inferred(`6.3 rule 1: "Any response to a HEAD request and any response with a 1xx (Informational), 204 (No Content), or 304 (Not Modified) status code is always terminated by the first empty line after the header fields, regardless of the header fields present in the message, and thus cannot contain a message body or trailer section."`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_6_3.It("204-no-content", spec.MUST, "sends no content in a 204", spec.Inferred("Any response to a HEAD request and any response with a 1xx (Informational), 204 (No Content), or 304 (Not Modified) status code is always terminated by the first empty line after the header fields, regardless of the header fields present in the message, and thus cannot contain a message body or trailer section.", "rule 1 of RFC 9112 6.3, stated without a key word: content sent there would be read as the next response").SharedBecause("the 204 case of rule 1"), func(t *spec.T) {
 		t.Require(featUpload)
 		p := uploadPath(t, "no-content-204")
 		fetch(t, withBody(t, "PUT", p, "one"))
