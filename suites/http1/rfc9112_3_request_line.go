@@ -18,7 +18,7 @@ var rfc9112_3_2_4 = spec.Section("http1", "rfc9112", "3.2.4", "")
 // RFC 9112 section 3: the request-line, its method and request-target
 // forms, and the Host field.
 var _ = Describe("RFC 9112 3 Request Line", func() {
-	rfc9112_3.It("simple-get", spec.MUST, "answers a well-formed GET request-line", spec.Inferred(`request-line = method SP request-target SP HTTP-version`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9112_3.It("simple-get", spec.MUST, "answers a well-formed GET request-line", spec.Inferred("request-line = method SP request-target SP HTTP-version", "the grammar of RFC 9112 3; a server answers a request-line that follows it"), func(t *spec.T) {
 		t.Check(expectFile(fetch(t, get(t, hello.Path)), hello))
 	})
 
@@ -35,12 +35,12 @@ var _ = Describe("RFC 9112 3 Request Line", func() {
 		})
 	}
 
-	rfc9112_3.It("trailing-whitespace", spec.SHOULD, "parses or rejects a request-line with SP before the CRLF", spec.Quote(`Although the request-line grammar rule requires that each of the component elements be separated by a single SP octet, recipients MAY instead parse on whitespace-delimited word boundaries ... Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target properly encoded.`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_3.It("trailing-whitespace", spec.SHOULD, "parses or rejects a request-line with SP before the CRLF", spec.Quote("Although the request-line grammar rule requires that each of the component elements be separated by a single SP octet, recipients MAY instead parse on whitespace-delimited word boundaries ... Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target properly encoded.").SharedBecause("whitespace before the CRLF: a case of the same robustness rule"), func(t *spec.T) {
 		_, resp, err := exchange(t, "GET "+hello.Path+" HTTP/1.1 \r\nHost: "+host(t)+"\r\n\r\n")
 		t.Check(expectServedOrRejected(resp, err, hello, 400, 301))
 	})
 
-	rfc9112_3.It("leading-whitespace", spec.SHOULD, "parses or rejects a request-line with SP before the method", spec.Quote(`Although the request-line grammar rule requires that each of the component elements be separated by a single SP octet, recipients MAY instead parse on whitespace-delimited word boundaries ... Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target properly encoded.`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_3.It("leading-whitespace", spec.SHOULD, "parses or rejects a request-line with SP before the method", spec.Quote("Although the request-line grammar rule requires that each of the component elements be separated by a single SP octet, recipients MAY instead parse on whitespace-delimited word boundaries ... Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target properly encoded.").SharedBecause("whitespace before the method: a case of the same robustness rule"), func(t *spec.T) {
 		_, resp, err := exchange(t, " GET "+hello.Path+" HTTP/1.1\r\nHost: "+host(t)+"\r\n\r\n")
 		t.Check(expectServedOrRejected(resp, err, hello, 400, 301))
 	})
@@ -60,7 +60,7 @@ var _ = Describe("RFC 9112 3 Request Line", func() {
 		})
 	}
 
-	rfc9112_3.It("method-case-sensitive", spec.MUST, "does not serve a \"get\" request as GET", spec.Inferred(`"The method token is case-sensitive" (RFC 9110 9.1: "The method token is case-sensitive because it might be used as a gateway to object-based systems with case-sensitive method names.")`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9112_3.It("method-case-sensitive", spec.MUST, "does not serve a \"get\" request as GET", spec.Inferred("The method token is case-sensitive because it might be used as a gateway to object-based systems with case-sensitive method names.", "RFC 9110 9.1 states it without a key word; serving \"get\" as GET performs another method than the one asked for"), func(t *spec.T) {
 		resp := fetch(t, request(t, "get", hello.Path))
 		if resp.Code/100 == 2 {
 			t.Mismatch("\"get\" treated as an unknown method (400, 405 or 501)", "status %d: served as GET", resp.Code)
@@ -68,7 +68,7 @@ var _ = Describe("RFC 9112 3 Request Line", func() {
 		t.Check(expectStatus(resp, 400, 405, 501))
 	})
 
-	rfc9112_3.It("method-not-token", spec.SHOULD, "answers a method that is not a token with 400", spec.Inferred(`method = token`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9112_3.It("method-not-token", spec.SHOULD, "answers a method that is not a token with 400", spec.Quote("Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target properly encoded.").SharedBecause("a method that is not a token makes the request-line invalid"), func(t *spec.T) {
 		_, resp, err := exchange(t, request(t, "GE(T", hello.Path))
 		t.Check(expectRejected(resp, err, 400, 501))
 	})
@@ -88,7 +88,7 @@ var _ = Describe("RFC 9112 3 Request Line", func() {
 		t.Check(expectStatus(resp, 414, 404))
 	})
 
-	rfc9112_3.It("long-query-414", spec.MUST, "answers a request-target with a 64 KiB query with 414", spec.Quote(`A server that receives a request-target longer than any URI it wishes to parse MUST respond with a 414 (URI Too Long) status code`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_3.It("long-query-414", spec.MUST, "answers a request-target with a 64 KiB query with 414", spec.Quote("A server that receives a request-target longer than any URI it wishes to parse MUST respond with a 414 (URI Too Long) status code").SharedBecause("a long query makes a long request-target"), func(t *spec.T) {
 		target := hello.Path + "?q=" + strings.Repeat("b", 64<<10)
 		_, resp, err := exchange(t, get(t, target))
 		if err != nil {
@@ -105,20 +105,20 @@ var _ = Describe("RFC 9112 3 Request Line", func() {
 		t.Check(expectFile(resp, hello))
 	})
 
-	rfc9112_3_2_1.It("origin-form-query", spec.MUST, "serves an origin-form target with a query", spec.Inferred(`"origin-form = absolute-path [ "?" query ]"`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9112_3_2_1.It("origin-form-query", spec.MUST, "serves an origin-form target with a query", spec.Inferred("origin-form = absolute-path [ \"?\" query ]", "the grammar of RFC 9112 3.2.1"), func(t *spec.T) {
 		t.Check(expectFile(fetch(t, get(t, hello.Path+"?a=1&b=2")), hello))
 	})
 
-	rfc9112_3_2_1.It("origin-form-percent-encoded", spec.MUST, "decodes percent-encoded unreserved characters in the path", spec.Inferred(`"origin-form = absolute-path [ "?" query ]"`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_3_2_1.It("origin-form-percent-encoded", spec.MUST, "decodes percent-encoded unreserved characters in the path", spec.Inferred("Characters other than those in the \"reserved\" set are equivalent to their percent-encoded octets: the normal form is to not encode them", "RFC 9110 4.2.3, quoted here, states the equivalence without a key word"), func(t *spec.T) {
 		// "%68ello.txt" is "hello.txt" (RFC 3986 2.3: equivalent URIs).
 		t.Check(expectFile(fetch(t, get(t, "/%68ello.txt")), hello))
 	})
 
-	rfc9112_3_2_2.It("absolute-form", spec.MUST, "serves an absolute-form request-target", spec.Quote(`"When making a request to a proxy ... a client MUST send the target URI in "absolute-form" ... a server MUST accept the absolute-form in requests even though most HTTP/1.1 clients will only send the absolute-form to a proxy."`), func(t *spec.T) {
+	rfc9112_3_2_2.It("absolute-form", spec.MUST, "serves an absolute-form request-target", spec.Quote("To allow for transition to the absolute-form for all requests in some future version of HTTP, a server MUST accept the absolute-form in requests even though most HTTP/1.1 clients will only send the absolute-form to a proxy."), func(t *spec.T) {
 		t.Check(expectFile(fetch(t, get(t, "http://"+host(t)+hello.Path)), hello))
 	})
 
-	rfc9112_3_2_2.It("absolute-form-query", spec.MUST, "serves an absolute-form request-target with a query", spec.Quote(`"When making a request to a proxy ... a client MUST send the target URI in "absolute-form" ... a server MUST accept the absolute-form in requests even though most HTTP/1.1 clients will only send the absolute-form to a proxy."`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_3_2_2.It("absolute-form-query", spec.MUST, "serves an absolute-form request-target with a query", spec.Quote("To allow for transition to the absolute-form for all requests in some future version of HTTP, a server MUST accept the absolute-form in requests even though most HTTP/1.1 clients will only send the absolute-form to a proxy.").SharedBecause("an absolute-form target with a query"), func(t *spec.T) {
 		t.Check(expectFile(fetch(t, get(t, "http://"+host(t)+hello.Path+"?x=y")), hello))
 	})
 
@@ -127,7 +127,7 @@ var _ = Describe("RFC 9112 3 Request Line", func() {
 		t.Check(expectFile(fetch(t, raw), hello))
 	})
 
-	rfc9112_3_2_2.It("absolute-form-case-insensitive-scheme", spec.MUST, "accepts the scheme of an absolute-form target in upper case", spec.Quote(`When an origin server receives a request with an absolute-form of request-target, the origin server MUST ignore the received Host header field (if any) and instead use the host information of the request-target.`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_3_2_2.It("absolute-form-case-insensitive-scheme", spec.MUST, "accepts the scheme of an absolute-form target in upper case", spec.Inferred("The scheme and host are case-insensitive and normally provided in lowercase; all other components are compared in a case-sensitive manner.", "RFC 9110 4.2.3, quoted here, states it without a key word"), func(t *spec.T) {
 		// RFC 3986 3.1: "schemes are case-insensitive".
 		t.Check(expectFile(fetch(t, get(t, "HTTP://"+host(t)+hello.Path)), hello))
 	})
@@ -145,22 +145,22 @@ var _ = Describe("RFC 9112 3 Request Line", func() {
 		}
 	})
 
-	rfc9112_3_2.It("missing-host-absolute-form", spec.MUST, "answers an HTTP/1.1 absolute-form request without Host with 400", spec.Quote(`A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value.`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_3_2.It("missing-host-absolute-form", spec.MUST, "answers an HTTP/1.1 absolute-form request without Host with 400", spec.Quote("A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value.").SharedBecause("the absolute-form case: Host is still required"), func(t *spec.T) {
 		resp := fetch(t, "GET http://"+host(t)+hello.Path+" HTTP/1.1\r\n\r\n")
 		t.Check(expectStatus(resp, 400))
 	})
 
-	rfc9112_3_2.It("duplicate-host", spec.MUST, "answers a request with two Host field lines with 400", spec.Quote(`A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value.`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_3_2.It("duplicate-host", spec.MUST, "answers a request with two Host field lines with 400", spec.Quote("A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value.").SharedBecause("the case of two Host lines"), func(t *spec.T) {
 		resp := fetch(t, "GET "+hello.Path+" HTTP/1.1\r\nHost: "+host(t)+"\r\nHost: other.invalid\r\n\r\n")
 		t.Check(expectStatus(resp, 400))
 	})
 
-	rfc9112_3_2.It("duplicate-host-same-value", spec.MUST, "answers two identical Host field lines with 400", spec.Quote(`A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value.`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_3_2.It("duplicate-host-same-value", spec.MUST, "answers two identical Host field lines with 400", spec.Quote("A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value.").SharedBecause("the case of two identical Host lines"), func(t *spec.T) {
 		resp := fetch(t, "GET "+hello.Path+" HTTP/1.1\r\nHost: "+host(t)+"\r\nHost: "+host(t)+"\r\n\r\n")
 		t.Check(expectStatus(resp, 400))
 	})
 
-	rfc9112_3_2.It("duplicate-host-http10", spec.MUST, "answers an HTTP/1.0 request with two Host field lines with 400", spec.Quote(`A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value.`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_3_2.It("duplicate-host-http10", spec.MUST, "answers an HTTP/1.0 request with two Host field lines with 400", spec.Quote("A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value.").SharedBecause("the case of two Host lines in HTTP/1.0, which the sentence covers (\"any request message\")"), func(t *spec.T) {
 		resp := fetch(t, request10("GET", hello.Path, "Host: a.invalid", "Host: b.invalid"))
 		t.Check(expectStatus(resp, 400))
 	})
@@ -172,21 +172,21 @@ var _ = Describe("RFC 9112 3 Request Line", func() {
 		{"path", "a path", "example.com/path"},
 		{"bad-port", "a non-numeric port", "example.com:http"},
 	} {
-		rfc9112_3_2.It("invalid-host-"+bad.slug, spec.MUST, "answers a Host value with "+bad.title+" with 400", spec.Quote(`A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value.`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+		rfc9112_3_2.It("invalid-host-"+bad.slug, spec.MUST, "answers a Host value with "+bad.title+" with 400", spec.Quote("A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value.").SharedBecause("one spec per invalid Host value"), func(t *spec.T) {
 			resp := fetch(t, "GET "+hello.Path+" HTTP/1.1\r\nHost: "+bad.value+"\r\n\r\n")
 			t.Check(expectStatus(resp, 400))
 		})
 	}
 
-	rfc9112_3_2.It("http10-without-host", spec.MUST, "serves an HTTP/1.0 request without Host", spec.Inferred(`RFC 9112 3.2 requires Host only of HTTP/1.1 requests; HTTP/1.0 has none.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9112_3_2.It("http10-without-host", spec.MUST, "serves an HTTP/1.0 request without Host", spec.Inferred("A client MUST send a Host header field (Section 7.2 of [HTTP]) in all HTTP/1.1 request messages.", "RFC 9112 3.2 asks Host of HTTP/1.1 requests only: an HTTP/1.0 request without one is served"), func(t *spec.T) {
 		t.Check(expectFile(fetch(t, request10("GET", hello.Path)), hello))
 	})
 
-	rfc9112_3_2.It("host-with-port", spec.MUST, "serves a request whose Host carries the port", spec.Inferred(`RFC 9110 7.2: "Host = uri-host [ ":" port ]"; a name with the port of the listener is the same authority.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9112_3_2.It("host-with-port", spec.MUST, "serves a request whose Host carries the port", spec.Inferred("Host = uri-host [ \":\" port ]", "the grammar of RFC 9110 7.2; a name with the listener's port is the same authority"), func(t *spec.T) {
 		t.Check(expectFile(fetch(t, get(t, hello.Path)), hello))
 	})
 
-	rfc9112_3_2.It("host-name-only", spec.MUST, "serves a request whose Host is a name without port", spec.Inferred(`RFC 9110 7.2: "Host = uri-host [ ":" port ]"; a name with the port of the listener is the same authority.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_3_2.It("host-name-only", spec.MUST, "serves a request whose Host is a name without port", spec.Inferred("Host = uri-host [ \":\" port ]", "the grammar of RFC 9110 7.2; the port is optional").SharedBecause("with and without the port"), func(t *spec.T) {
 		t.Check(expectFile(fetch(t, "GET "+hello.Path+" HTTP/1.1\r\nHost: localhost\r\n\r\n"), hello))
 	})
 
@@ -204,22 +204,22 @@ var _ = Describe("RFC 9112 3 Request Line", func() {
 		}
 	})
 
-	rfc9112_3_2_3.It("connect-origin-refuses", spec.SHOULD, "refuses CONNECT as an origin server without a tunnel (4xx/5xx)", spec.Inferred(`"The "authority-form" of request-target is only used for CONNECT requests". RFC 9110 9.3.6: "A server MUST NOT send any Transfer-Encoding or Content-Length header fields in a 2xx (Successful) response to CONNECT."`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_3_2_3.It("connect-origin-refuses", spec.SHOULD, "refuses CONNECT as an origin server without a tunnel (4xx/5xx)", spec.Inferred("The CONNECT method requests that the recipient establish a tunnel to the destination origin server identified by the request-target and, if successful, thereafter restrict its behavior to blind forwarding of data, in both directions, until the tunnel is closed.", "RFC 9110 9.3.6 states no key word for a server that tunnels nothing; it answers with an error rather than pretend to tunnel"), func(t *spec.T) {
 		_, resp, err := exchange(t, request(t, "CONNECT", "127.0.0.1:1"))
 		t.Check(expectRejected(resp, err, 400, 403, 405, 501, 502))
 	})
 
-	rfc9112_3_2_3.It("authority-form-with-get", spec.SHOULD, "rejects the authority-form with a method other than CONNECT", spec.Inferred(`"The "authority-form" of request-target is only used for CONNECT requests". RFC 9110 9.3.6: "A server MUST NOT send any Transfer-Encoding or Content-Length header fields in a 2xx (Successful) response to CONNECT."`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_3_2_3.It("authority-form-with-get", spec.SHOULD, "rejects the authority-form with a method other than CONNECT", spec.Inferred("The \"authority-form\" of request-target is only used for CONNECT requests (Section 9.3.6 of [HTTP]).", "RFC 9112 3.2.3 states it without a key word; another method with it makes an invalid request-line"), func(t *spec.T) {
 		_, resp, err := exchange(t, get(t, host(t)))
 		t.Check(expectRejected(resp, err, 400, 301, 404))
 	})
 
-	rfc9112_3_2_4.It("options-asterisk", spec.MAY, "answers OPTIONS * with 2xx", spec.Inferred(`"The "asterisk-form" of request-target is only used for a server-wide OPTIONS request".`, "migrated: the comment quoted no MAY key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9112_3_2_4.It("options-asterisk", spec.MAY, "answers OPTIONS * with 2xx", spec.Inferred("The \"asterisk-form\" of request-target is only used for a server-wide OPTIONS request (Section 9.3.7 of [HTTP]).", "OPTIONS is OPTIONAL (RFC 9110 9.1): a server that takes it answers the asterisk-form"), func(t *spec.T) {
 		resp := fetch(t, request(t, "OPTIONS", "*"))
 		t.Check(expectClass(resp, 2))
 	})
 
-	rfc9112_3_2_4.It("asterisk-with-get", spec.SHOULD, "does not serve GET * as a resource", spec.Inferred(`"The "asterisk-form" of request-target is only used for a server-wide OPTIONS request".`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_3_2_4.It("asterisk-with-get", spec.SHOULD, "does not serve GET * as a resource", spec.Inferred("The \"asterisk-form\" of request-target is only used for a server-wide OPTIONS request (Section 9.3.7 of [HTTP]).", "RFC 9112 3.2.4 states it without a key word; GET * names no resource").SharedBecause("the asterisk-form with a method other than OPTIONS"), func(t *spec.T) {
 		_, resp, err := exchange(t, get(t, "*"))
 		t.Check(expectRejected(resp, err, 400, 404, 405, 501))
 	})
