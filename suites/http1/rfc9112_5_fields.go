@@ -20,7 +20,7 @@ var rfc9110_5_3 = spec.Section("http1", "rfc9110", "5.3", "")
 // RFC 9112 section 5 and RFC 9110 section 5: field syntax.
 var _ = Describe("RFC 9112 5 Field Syntax", func() {
 	for _, sc := range statusCases {
-		rfc9112_5.It("field-lines-"+sc.slug, spec.MUST, "sends well-formed field lines in "+sc.title, spec.Inferred(`"field-line = field-name ":" OWS field-value OWS"`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
+		rfc9112_5.It("field-lines-"+sc.slug, spec.MUST, "sends well-formed field lines in "+sc.title, spec.Inferred("field-line = field-name \":\" OWS field-value OWS", "the field-line grammar of RFC 9112 5; other lines are what no client parses").SharedBecause("one spec per response the suite looks at"), func(t *spec.T) {
 			t.Check(checkFieldLines(fetch(t, sc.raw(t)).Header))
 		})
 	}
@@ -45,14 +45,14 @@ var _ = Describe("RFC 9112 5 Field Syntax", func() {
 		}
 	})
 
-	rfc9112_5_2.It("obs-fold-htab", spec.MUST, "answers an obs-fold (HTAB) with 400 or unfolds it", spec.Quote(`"A server that receives an obs-fold in a request message that is not within a "message/http" container MUST either reject the message by sending a 400 (Bad Request), preferably with a representation explaining that obsolete line folding is unacceptable, or replace each received obs-fold with one or more SP octets prior to interpreting the field value or forwarding the message downstream."`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_5_2.It("obs-fold-htab", spec.MUST, "answers an obs-fold (HTAB) with 400 or unfolds it", spec.Quote(`"A server that receives an obs-fold in a request message that is not within a "message/http" container MUST either reject the message by sending a 400 (Bad Request), preferably with a representation explaining that obsolete line folding is unacceptable, or replace each received obs-fold with one or more SP octets prior to interpreting the field value or forwarding the message downstream."`).SharedBecause("the HTAB case of the same sentence"), func(t *spec.T) {
 		resp := fetch(t, get(t, hello.Path, "X-Folded: a", "\tb"))
 		if resp.Code != 400 {
 			t.Check(expectFile(resp, hello))
 		}
 	})
 
-	rfc9112_5_2.It("obs-fold-content-length", spec.MUST, "does not read a folded line as a new Content-Length field", spec.Quote(`"A server that receives an obs-fold in a request message that is not within a "message/http" container MUST either reject the message by sending a 400 (Bad Request), preferably with a representation explaining that obsolete line folding is unacceptable, or replace each received obs-fold with one or more SP octets prior to interpreting the field value or forwarding the message downstream."`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_5_2.It("obs-fold-content-length", spec.MUST, "does not read a folded line as a new Content-Length field", spec.Quote(`"A server that receives an obs-fold in a request message that is not within a "message/http" container MUST either reject the message by sending a 400 (Bad Request), preferably with a representation explaining that obsolete line folding is unacceptable, or replace each received obs-fold with one or more SP octets prior to interpreting the field value or forwarding the message downstream."`).SharedBecause("the case of a folded line that looks like Content-Length"), func(t *spec.T) {
 		// Unfolded, "X-Folded: a Content-Length: 5" is one field and the GET
 		// has no content; a parser that takes the folded line for a field
 		// would wait for 5 octets that never come.
@@ -88,7 +88,7 @@ var _ = Describe("RFC 9112 5 Field Syntax", func() {
 		t.Check(expectServedOrRejected(resp, err, hello, 400))
 	})
 
-	rfc9110_5_5.It("nul-in-host", spec.MUST, "rejects a NUL in the Host value or reads it as SP (then an invalid Host: 400)", spec.Quote(`RFC 9110 5.5: "Field values containing CR, LF, or NUL characters are invalid and dangerous ... a recipient of CR, LF, or NUL within a field value MUST either reject the message or replace each of those characters with SP before further processing or forwarding of that message."`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9110_5_5.It("nul-in-host", spec.MUST, "rejects a NUL in the Host value or reads it as SP (then an invalid Host: 400)", spec.Quote(`RFC 9110 5.5: "Field values containing CR, LF, or NUL characters are invalid and dangerous ... a recipient of CR, LF, or NUL within a field value MUST either reject the message or replace each of those characters with SP before further processing or forwarding of that message."`).SharedBecause("the Host case of the same sentence"), func(t *spec.T) {
 		resp := fetch(t, "GET "+hello.Path+" HTTP/1.1\r\nHost: a\x00b\r\n\r\n")
 		t.Check(expectStatus(resp, 400))
 	})
@@ -100,19 +100,19 @@ var _ = Describe("RFC 9112 5 Field Syntax", func() {
 		t.Check(c.ExpectClosed(closeWait))
 	})
 
-	rfc9110_5_5.It("ows-htab-around-value", spec.MUST, "excludes leading and trailing HTAB from field values", spec.Inferred(`OWS = *( SP / HTAB )`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9110_5_5.It("ows-htab-around-value", spec.MUST, "excludes leading and trailing HTAB from field values", spec.Quote("RFC 9110 5.5: \"A field value does not include leading or trailing whitespace. ... a parsing implementation MUST exclude such whitespace prior to evaluating the field value.\"").SharedBecause("the HTAB case of the same sentence"), func(t *spec.T) {
 		raw := "GET " + hello.Path + " HTTP/1.1\r\nHost:\t" + host(t) + "\t\r\nConnection:\tclose\t\r\n\r\n"
 		c, resp := roundTrip(t, raw)
 		t.Check(expectFile(resp, hello))
 		t.Check(c.ExpectClosed(closeWait))
 	})
 
-	rfc9110_5_5.It("no-ows-after-colon", spec.MUST, "reads a field whose value follows the colon directly", spec.Inferred(`OWS = *( SP / HTAB )`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9110_5_5.It("no-ows-after-colon", spec.MUST, "reads a field whose value follows the colon directly", spec.Inferred("OWS = *( SP / HTAB )", "the grammar of RFC 9110 5.6.3: optional whitespace may be empty"), func(t *spec.T) {
 		raw := "GET " + hello.Path + " HTTP/1.1\r\nHost:" + host(t) + "\r\n\r\n"
 		t.Check(expectFile(fetch(t, raw), hello))
 	})
 
-	rfc9110_5_1.It("field-names-case-insensitive", spec.MUST, "reads field names in any case", spec.Inferred(`RFC 9110 5.1: "Field names are case-insensitive".`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9110_5_1.It("field-names-case-insensitive", spec.MUST, "reads field names in any case", spec.Inferred("Field names are case-insensitive and ought to be registered within the \"Hypertext Transfer Protocol (HTTP) Field Name Registry\"", "RFC 9110 5.1 states it without a key word; a server that reads only one case misses fields"), func(t *spec.T) {
 		raw := "GET " + hello.Path + " HTTP/1.1\r\nhOsT: " + host(t) + "\r\ncOnNeCtIoN: close\r\n\r\n"
 		c, resp := roundTrip(t, raw)
 		t.Check(expectFile(resp, hello))
@@ -124,7 +124,7 @@ var _ = Describe("RFC 9112 5 Field Syntax", func() {
 		t.Check(expectTooLarge(resp, err))
 	})
 
-	rfc9110_5_4.It("huge-header-section", spec.MUST, "answers a 256 KiB header section of small fields with a 4xx, or serves the request", spec.Quote(`RFC 9110 5.4: "A server that receives a request header field line, field value, or set of fields larger than it wishes to process MUST respond with an appropriate 4xx (Client Error) status code."`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9110_5_4.It("huge-header-section", spec.MUST, "answers a 256 KiB header section of small fields with a 4xx, or serves the request", spec.Quote(`RFC 9110 5.4: "A server that receives a request header field line, field value, or set of fields larger than it wishes to process MUST respond with an appropriate 4xx (Client Error) status code."`).SharedBecause("one case per kind of large header section: many small fields"), func(t *spec.T) {
 		fields := make([]string, 8000)
 		for i := range fields {
 			fields[i] = fmt.Sprintf("X-F%d: %s", i, strings.Repeat("v", 20))
@@ -133,16 +133,16 @@ var _ = Describe("RFC 9112 5 Field Syntax", func() {
 		t.Check(expectTooLarge(resp, err))
 	})
 
-	rfc9110_5_4.It("huge-cookie", spec.MUST, "answers a 64 KiB Cookie field with a 4xx, or serves the request", spec.Quote(`RFC 9110 5.4: "A server that receives a request header field line, field value, or set of fields larger than it wishes to process MUST respond with an appropriate 4xx (Client Error) status code."`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9110_5_4.It("huge-cookie", spec.MUST, "answers a 64 KiB Cookie field with a 4xx, or serves the request", spec.Quote(`RFC 9110 5.4: "A server that receives a request header field line, field value, or set of fields larger than it wishes to process MUST respond with an appropriate 4xx (Client Error) status code."`).SharedBecause("one case per kind of large header section: a large Cookie"), func(t *spec.T) {
 		_, resp, err := exchange(t, get(t, hello.Path, "Cookie: a="+strings.Repeat("c", 64<<10)))
 		t.Check(expectTooLarge(resp, err))
 	})
 
-	rfc9110_5_4.It("4k-field", spec.SHOULD, "serves a request with a 4 KiB field value", spec.Inferred(`RFC 9110 5.4: "HTTP does not place a predefined limit on the length of each header field or on the length of the header section as a whole"; a 4 KiB field is well within what every server processes.`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9110_5_4.It("4k-field", spec.SHOULD, "serves a request with a 4 KiB field value", spec.Inferred("HTTP does not place a predefined limit on the length of each header field or on the length of the header section as a whole, as described in Section 2.", "RFC 9110 5.4 states no key word; a 4 KiB field is well within what every server processes"), func(t *spec.T) {
 		t.Check(expectFile(fetch(t, get(t, hello.Path, "X-Medium: "+strings.Repeat("m", 4<<10))), hello))
 	})
 
-	rfc9110_5_4.It("50-fields", spec.SHOULD, "serves a request with 50 field lines", spec.Inferred(`RFC 9110 5.4: "HTTP does not place a predefined limit on the length of each header field or on the length of the header section as a whole"; a 4 KiB field is well within what every server processes.`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9110_5_4.It("50-fields", spec.SHOULD, "serves a request with 50 field lines", spec.Inferred("HTTP does not place a predefined limit on the length of each header field or on the length of the header section as a whole, as described in Section 2.", "RFC 9110 5.4 states no key word; 50 short field lines are well within what every server processes").SharedBecause("50 lines instead of one long field"), func(t *spec.T) {
 		fields := make([]string, 50)
 		for i := range fields {
 			fields[i] = fmt.Sprintf("X-Field-%d: value %d", i, i)
@@ -150,7 +150,7 @@ var _ = Describe("RFC 9112 5 Field Syntax", func() {
 		t.Check(expectFile(fetch(t, get(t, hello.Path, fields...)), hello))
 	})
 
-	rfc9110_5_3.It("repeated-list-field", spec.MUST, "accepts a list field split over several lines", spec.Inferred(`RFC 9110 5.3: "A recipient MAY combine multiple field lines within a field section that have the same field name into one field line, without changing the semantics of the message".`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9110_5_3.It("repeated-list-field", spec.MUST, "accepts a list field split over several lines", spec.Inferred("A recipient MAY combine multiple field lines within a field section that have the same field name into one field line, without changing the semantics of the message, by appending each subsequent field line value to the combined field line value in order, separated by a comma.", "RFC 9110 5.3: several lines of a list field mean what one combined line means; a recipient that takes only one line loses members"), func(t *spec.T) {
 		t.Check(expectFile(fetch(t, get(t, hello.Path, "Accept: text/plain", "Accept: text/html", "Accept-Encoding: identity", "Accept-Encoding: *;q=0.1")), hello))
 	})
 
@@ -171,7 +171,7 @@ var _ = Describe("RFC 9112 5 Field Syntax", func() {
 		t.Check(expectNoHeader(resp, "X-Injected"))
 	})
 
-	rfc9110_5_5.It("redirect-target-safe", spec.MUST, "does not inject a field through a redirected path", spec.Quote(`RFC 9110 5.5: "a sender MUST NOT generate field values with CR, LF or NUL" (field-value = *field-content of VCHAR, SP, HTAB, obs-text).`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9110_5_5.It("redirect-target-safe", spec.MUST, "does not inject a field through a redirected path", spec.Quote("RFC 9110 5.5: \"a sender MUST NOT generate field values with CR, LF or NUL\" (field-value = *field-content of VCHAR, SP, HTAB, obs-text).").SharedBecause("the case of a redirect's Location built from the target"), func(t *spec.T) {
 		resp := fetch(t, get(t, "/dir%0d%0aX-Injected:%20yes"))
 		t.Check(checkFieldLines(resp.Header))
 		t.Check(expectNoHeader(resp, "X-Injected"))
