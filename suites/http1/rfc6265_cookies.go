@@ -173,7 +173,7 @@ var _ = Describe("RFC 6265 Cookies", func() {
 		t.Check(expectBody(resp, []byte(fixture.SessionNewBody)))
 	})
 
-	rfc6265_3.It("distinct-sessions", spec.SHOULD, "issues different session IDs to different clients", spec.Inferred(`The fixture's /session answers a malformed session ID with a new session.`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc6265_3.It("distinct-sessions", spec.SHOULD, "issues different session IDs to different clients", spec.Inferred("Instead of storing session information directly in a cookie (where it might be exposed to or replayed by an attacker), servers commonly store a nonce (or \"session identifier\") in a cookie.", "RFC 6265 8.4 states it without a key word; an identifier shared by two clients identifies neither").In("8.4"), func(t *spec.T) {
 		_, a := sessionCookie(t)
 		_, b := sessionCookie(t)
 		if a.value == b.value {
@@ -200,14 +200,14 @@ var _ = Describe("RFC 6265 Cookies", func() {
 		}
 	})
 
-	rfc6265_4_1_2_1.It("expires-format", spec.SHOULD, "sends Expires, if any, as an IMF-fixdate", spec.Inferred(`"sane-cookie-date = <IMF-fixdate>" (the rfc1123-date of 7231).`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc6265_4_1_2_1.It("expires-format", spec.SHOULD, "sends Expires, if any, as an IMF-fixdate", spec.Inferred(`"sane-cookie-date = <IMF-fixdate>" (the rfc1123-date of 7231).`, "RFC 6265 4.1.1: \"Servers SHOULD NOT send Set-Cookie headers that fail to conform to the following grammar\"; this is the attribute's part of it"), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		if v, ok := c.attr("Expires"); ok {
 			t.Check(checkIMFDate("Expires", v))
 		}
 	})
 
-	rfc6265_4_1_2_2.It("max-age-format", spec.SHOULD, "sends Max-Age, if any, as a positive number", spec.Inferred(`"The Max-Age attribute indicates the maximum lifetime of the cookie"; "max-age-av = "Max-Age=" non-zero-digit *DIGIT".`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc6265_4_1_2_2.It("max-age-format", spec.SHOULD, "sends Max-Age, if any, as a positive number", spec.Inferred(`"The Max-Age attribute indicates the maximum lifetime of the cookie"; "max-age-av = "Max-Age=" non-zero-digit *DIGIT".`, "RFC 6265 4.1.1: \"Servers SHOULD NOT send Set-Cookie headers that fail to conform to the following grammar\"; this is the attribute's part of it"), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		if v, ok := c.attr("Max-Age"); ok && !maxAgeRE.MatchString(v) {
 			t.Mismatch("Max-Age = non-zero-digit *DIGIT", "%q", v)
@@ -223,7 +223,7 @@ var _ = Describe("RFC 6265 Cookies", func() {
 		t.Check(spec.Equal("Max-Age", []byte("3600"), []byte(v)))
 	})
 
-	rfc6265_4_1_2_3.It("domain-matches-host", spec.MUST, "sends no Domain attribute that the request host fails to match", spec.Inferred(`5.2.3 / 5.3 step 6: "If the canonicalized request-host does not domain-match the domain-attribute: Ignore the cookie entirely". A session cookie the user agent ignores never comes back.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc6265_4_1_2_3.It("domain-matches-host", spec.MUST, "sends no Domain attribute that the request host fails to match", spec.Inferred("If the canonicalized request-host does not domain-match the domain-attribute: Ignore the cookie entirely and abort these steps.", "RFC 6265 5.3 step 6 binds the user agent; a session cookie it ignores never comes back, so the server sends none").In("5.3"), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		d, ok := c.attr("Domain")
 		if !ok {
@@ -239,7 +239,7 @@ var _ = Describe("RFC 6265 Cookies", func() {
 		}
 	})
 
-	rfc6265_4_1_2_4.It("path-covers-session", spec.MUST, "sends a Path, if any, that covers /session", spec.Inferred(`5.1.4 path-match: the cookie comes back for /session only if its Path path-matches it.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc6265_4_1_2_4.It("path-covers-session", spec.MUST, "sends a Path, if any, that covers /session", spec.Inferred(`5.1.4 path-match: the cookie comes back for /session only if its Path path-matches it.`, "RFC 6265 5.1.4 path-match states no key word; a Path that does not cover /session keeps the cookie from coming back"), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		p, ok := c.attr("Path")
 		if !ok {
@@ -250,14 +250,14 @@ var _ = Describe("RFC 6265 Cookies", func() {
 		}
 	})
 
-	rfc6265_4_1_2_5.It("no-secure-over-http", spec.SHOULD, "does not mark the session cookie Secure over plain HTTP", spec.Inferred(`"The Secure attribute limits the scope of the cookie to "secure" channels"; over plain HTTP the session would never come back.`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc6265_4_1_2_5.It("no-secure-over-http", spec.SHOULD, "does not mark the session cookie Secure over plain HTTP", spec.Inferred(`"The Secure attribute limits the scope of the cookie to "secure" channels"; over plain HTTP the session would never come back.`, "RFC 6265 4.1.2.5 states no key word; over plain HTTP a Secure session cookie never comes back"), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		if _, ok := c.attr("Secure"); ok {
 			t.Mismatch("no Secure attribute on a cookie set over http", "%q", c.raw)
 		}
 	})
 
-	rfc6265_4_1_2_6.It("httponly-session", spec.SHOULD, "marks the session cookie HttpOnly", spec.Inferred(`"The HttpOnly attribute limits the scope of the cookie to HTTP requests"; 8.? session identifiers should not be readable by scripts.`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc6265_4_1_2_6.It("httponly-session", spec.SHOULD, "marks the session cookie HttpOnly", spec.Inferred("The HttpOnly attribute limits the scope of the cookie to HTTP requests.", "RFC 6265 4.1.2.6 states no key word; a session identifier that scripts can read can be stolen (8.4)"), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		if _, ok := c.attr("HttpOnly"); !ok {
 			t.Mismatch("HttpOnly", "%q", c.raw)
@@ -273,7 +273,7 @@ var _ = Describe("RFC 6265 Cookies", func() {
 		}
 	})
 
-	rfc6265_4_1_1.It("session-id-entropy", spec.SHOULD, "uses a session ID of at least 16 characters", spec.Inferred(`"The HttpOnly attribute limits the scope of the cookie to HTTP requests"; 8.? session identifiers should not be readable by scripts.`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc6265_4_1_1.It("session-id-entropy", spec.SHOULD, "uses a session ID of at least 16 characters", spec.Inferred("Instead of storing session information directly in a cookie (where it might be exposed to or replayed by an attacker), servers commonly store a nonce (or \"session identifier\") in a cookie.", "RFC 6265 8.4 states it without a key word; a short nonce can be guessed").In("8.4").SharedBecause("the entropy of the same session identifier"), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		if len(c.value) < 16 {
 			t.Mismatch("a long, unguessable session ID", "%q", c.value)

@@ -46,7 +46,7 @@ var _ = Describe("RFC 9110 10.1.1 Expect", func() {
 		}
 	})
 
-	rfc9110_10_1_1.It("100-continue-echo", spec.MUST, "reads the content sent after 100 (Continue)", spec.Quote(`An origin server MUST, upon receiving an HTTP/1.1 (or later) request-line and a complete header section that contains a 100-continue expectation and indicates a request message body will follow, either send an immediate response with a final status code, if that status can be determined by examining just the request-line and header fields, or send an immediate 100 (Continue) response to encourage the client to send the request content.`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9110_10_1_1.It("100-continue-echo", spec.MUST, "reads the content sent after 100 (Continue)", spec.Quote(`An origin server MUST, upon receiving an HTTP/1.1 (or later) request-line and a complete header section that contains a 100-continue expectation and indicates a request message body will follow, either send an immediate response with a final status code, if that status can be determined by examining just the request-line and header fields, or send an immediate 100 (Continue) response to encourage the client to send the request content.`).SharedBecause("the content half of the same sentence: what follows 100 is read"), func(t *spec.T) {
 		t.Require(featEcho)
 		c := t.Dial(service)
 		c.Send(request(t, "POST", fixture.EchoPath, "Expect: 100-continue", "Content-Length: 5"))
@@ -61,7 +61,7 @@ var _ = Describe("RFC 9110 10.1.1 Expect", func() {
 		}
 	})
 
-	rfc9110_10_1_1.It("content-sent-at-once", spec.MUST, "answers a 100-continue request whose content came at once", spec.Inferred(`A server MAY omit sending a 100 (Continue) response if it has already received some or all of the content for the corresponding request`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9110_10_1_1.It("content-sent-at-once", spec.MUST, "answers a 100-continue request whose content came at once", spec.Inferred(`A server MAY omit sending a 100 (Continue) response if it has already received some or all of the content for the corresponding request`, "a MAY of RFC 9110 10.1.1: the server may skip 100, and still answers the request"), func(t *spec.T) {
 		m, p := expectTarget(t)
 		c := t.Dial(service)
 		c.Send(request(t, m, p, "Expect: 100-continue", "Content-Length: 5") + "hello" + get(t, hello.Path))
@@ -101,7 +101,7 @@ var _ = Describe("RFC 9110 10.1.1 Expect", func() {
 		t.Check(expectStatus(fetch(t, get(t, hello.Path, "Expect: x-teapot")), 417))
 	})
 
-	rfc9110_10_1_1.It("unknown-expectation", spec.MUST, "answers an unknown expectation with 417 or processes the request", spec.Inferred(`A server that receives an Expect field value containing a member other than 100-continue MAY respond with a 417 (Expectation Failed) status code to indicate that the unexpected expectation cannot be met.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9110_10_1_1.It("unknown-expectation", spec.MUST, "answers an unknown expectation with 417 or processes the request", spec.Inferred(`A server that receives an Expect field value containing a member other than 100-continue MAY respond with a 417 (Expectation Failed) status code to indicate that the unexpected expectation cannot be met.`, "a MAY of RFC 9110 10.1.1: 417 is the option, processing the request the other reaction allowed").SharedBecause("the either-or case; unknown-expectation-417 checks the 417 option"), func(t *spec.T) {
 		resp := fetch(t, get(t, hello.Path, "Expect: x-teapot"))
 		if resp.Code != 417 {
 			t.Check(expectFile(resp, hello))

@@ -61,23 +61,23 @@ var _ = Describe("RFC 9110 17.3 Path Traversal", func() {
 		{"dot-segments-mixed", "/./../.././../../etc/./passwd"},
 		{"trailing-dot", "/../../../../etc/passwd."},
 	} {
-		rfc9110_17_3.It("traversal-"+tr.slug, spec.MUST, "serves nothing outside the docroot for "+strings.ReplaceAll(tr.target, "\\", "\\\\"), spec.Inferred(`"an origin server needs to avoid accessing names that have a special significance to the system when mapping the target resource to files, folders, or directories. For example, UNIX, Microsoft Windows, and other operating systems use ".." as a path component to indicate a directory level above the current one".`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
+		rfc9110_17_3.It("traversal-"+tr.slug, spec.MUST, "serves nothing outside the docroot for "+strings.ReplaceAll(tr.target, "\\", "\\\\"), spec.Inferred(`"an origin server needs to avoid accessing names that have a special significance to the system when mapping the target resource to files, folders, or directories. For example, UNIX, Microsoft Windows, and other operating systems use ".." as a path component to indicate a directory level above the current one".`, "RFC 9110 17.3 states it without a key word (\"needs to avoid\"); a file outside the docroot served is a disclosure every server must prevent").SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
 			_, resp, err := exchange(t, get(t, tr.target))
 			t.Check(expectInsideDocroot(resp, err))
 		})
 	}
 
-	rfc9110_17_3.It("traversal-absolute-form", spec.MUST, "serves nothing outside the docroot for an absolute-form target with ..", spec.Inferred(`"an origin server needs to avoid accessing names that have a special significance to the system when mapping the target resource to files, folders, or directories. For example, UNIX, Microsoft Windows, and other operating systems use ".." as a path component to indicate a directory level above the current one".`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9110_17_3.It("traversal-absolute-form", spec.MUST, "serves nothing outside the docroot for an absolute-form target with ..", spec.Inferred(`"an origin server needs to avoid accessing names that have a special significance to the system when mapping the target resource to files, folders, or directories. For example, UNIX, Microsoft Windows, and other operating systems use ".." as a path component to indicate a directory level above the current one".`, "RFC 9110 17.3 states it without a key word (\"needs to avoid\"); a file outside the docroot served is a disclosure every server must prevent").SharedBecause("the absolute-form case"), func(t *spec.T) {
 		_, resp, err := exchange(t, get(t, "http://"+host(t)+"/../../../../etc/passwd"))
 		t.Check(expectInsideDocroot(resp, err))
 	})
 
-	rfc9110_17_3.It("traversal-http10", spec.MUST, "serves nothing outside the docroot to an HTTP/1.0 request with ..", spec.Inferred(`"an origin server needs to avoid accessing names that have a special significance to the system when mapping the target resource to files, folders, or directories. For example, UNIX, Microsoft Windows, and other operating systems use ".." as a path component to indicate a directory level above the current one".`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9110_17_3.It("traversal-http10", spec.MUST, "serves nothing outside the docroot to an HTTP/1.0 request with ..", spec.Inferred(`"an origin server needs to avoid accessing names that have a special significance to the system when mapping the target resource to files, folders, or directories. For example, UNIX, Microsoft Windows, and other operating systems use ".." as a path component to indicate a directory level above the current one".`, "RFC 9110 17.3 states it without a key word (\"needs to avoid\"); a file outside the docroot served is a disclosure every server must prevent").SharedBecause("the HTTP/1.0 case"), func(t *spec.T) {
 		_, resp, err := exchange(t, request10("GET", "/../../../../etc/passwd"))
 		t.Check(expectInsideDocroot(resp, err))
 	})
 
-	rfc9110_17_3.It("traversal-upload-put", spec.MUST, "does not let a PUT write outside the upload area", spec.Inferred(`"an origin server needs to avoid accessing names that have a special significance to the system when mapping the target resource to files, folders, or directories. For example, UNIX, Microsoft Windows, and other operating systems use ".." as a path component to indicate a directory level above the current one".`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9110_17_3.It("traversal-upload-put", spec.MUST, "does not let a PUT write outside the upload area", spec.Inferred(`"an origin server needs to avoid accessing names that have a special significance to the system when mapping the target resource to files, folders, or directories. For example, UNIX, Microsoft Windows, and other operating systems use ".." as a path component to indicate a directory level above the current one".`, "RFC 9110 17.3 states it without a key word (\"needs to avoid\"); a file outside the docroot served is a disclosure every server must prevent").SharedBecause("the PUT case: nothing is written outside the upload area"), func(t *spec.T) {
 		t.Require(featUpload)
 		_, resp, err := exchange(t, withBody(t, "PUT", "/upload/..%2f..%2fescaped.txt", "x"))
 		if err == nil && resp.Code/100 == 2 {
@@ -89,12 +89,12 @@ var _ = Describe("RFC 9110 17.3 Path Traversal", func() {
 		}
 	})
 
-	rfc9110_4_2_3.It("dot-segments-inside-root", spec.MUST, "resolves /data/../hello.txt to /hello.txt, or refuses it", spec.Inferred(`RFC 3986 5.2.4 (remove_dot_segments), used by RFC 9110 4.2.3 normalization: a dot-segment that stays inside the root names a docroot file, or the server refuses dot-segments altogether.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9110_4_2_3.It("dot-segments-inside-root", spec.MUST, "resolves /data/../hello.txt to /hello.txt, or refuses it", spec.Inferred(`RFC 3986 5.2.4 (remove_dot_segments), used by RFC 9110 4.2.3 normalization: a dot-segment that stays inside the root names a docroot file, or the server refuses dot-segments altogether.`, "RFC 3986 5.2.4, as RFC 9110 4.2.3 uses it: dot-segments are resolved before a path names a file"), func(t *spec.T) {
 		_, resp, err := exchange(t, get(t, "/data/../hello.txt"))
 		t.Check(expectServedOrRejected(resp, err, hello, 400, 403, 404))
 	})
 
-	rfc9110_4_2_3.It("single-dot-segment", spec.MUST, "resolves /./hello.txt to /hello.txt, or refuses it", spec.Inferred(`RFC 3986 5.2.4 (remove_dot_segments), used by RFC 9110 4.2.3 normalization: a dot-segment that stays inside the root names a docroot file, or the server refuses dot-segments altogether.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9110_4_2_3.It("single-dot-segment", spec.MUST, "resolves /./hello.txt to /hello.txt, or refuses it", spec.Inferred(`RFC 3986 5.2.4 (remove_dot_segments), used by RFC 9110 4.2.3 normalization: a dot-segment that stays inside the root names a docroot file, or the server refuses dot-segments altogether.`, "RFC 3986 5.2.4, as RFC 9110 4.2.3 uses it: dot-segments are resolved before a path names a file").SharedBecause("the single-dot case"), func(t *spec.T) {
 		_, resp, err := exchange(t, get(t, "/./hello.txt"))
 		t.Check(expectServedOrRejected(resp, err, hello, 400, 403, 404))
 	})

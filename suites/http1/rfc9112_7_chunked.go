@@ -44,12 +44,12 @@ var _ = Describe("RFC 9112 7 Chunked Transfer Coding", func() {
 		rfc9112_7_1.It("framing-"+v.slug, spec.MUST, "reads chunked content with "+v.title+" to its end", spec.Quote(`"The chunked transfer coding wraps content in order to transfer it as a series of chunks, each with its own size indicator, followed by an OPTIONAL trailer section containing trailer fields." 7.1.1: "A recipient MUST ignore unrecognized chunk extensions." 7.1.2: "A recipient that removes the chunked coding from a message MAY selectively retain or discard the received trailer fields."`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
 			expectFramed(t, chunkedPost(t, bodyTarget(t), v.encoded))
 		})
-		rfc9112_7_1.It("decodes-"+v.slug, spec.MUST, "decodes chunked content with "+v.title, spec.Quote(`"The chunked transfer coding wraps content in order to transfer it as a series of chunks, each with its own size indicator, followed by an OPTIONAL trailer section containing trailer fields." 7.1.1: "A recipient MUST ignore unrecognized chunk extensions." 7.1.2: "A recipient that removes the chunked coding from a message MAY selectively retain or discard the received trailer fields."`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+		rfc9112_7_1.It("decodes-"+v.slug, spec.MUST, "decodes chunked content with "+v.title, spec.Quote(`"The chunked transfer coding wraps content in order to transfer it as a series of chunks, each with its own size indicator, followed by an OPTIONAL trailer section containing trailer fields." 7.1.1: "A recipient MUST ignore unrecognized chunk extensions." 7.1.2: "A recipient that removes the chunked coding from a message MAY selectively retain or discard the received trailer fields."`).SharedBecause("one spec per chunked encoding of the list"), func(t *spec.T) {
 			echoed(t, chunkedPost(t, fixture.EchoPath, v.encoded), []byte(v.decoded))
 		})
 	}
 
-	rfc9112_7_1.It("many-chunks", spec.MUST, "decodes 64 KiB sent in 1 KiB chunks", spec.Quote(`"The chunked transfer coding wraps content in order to transfer it as a series of chunks, each with its own size indicator, followed by an OPTIONAL trailer section containing trailer fields." 7.1.1: "A recipient MUST ignore unrecognized chunk extensions." 7.1.2: "A recipient that removes the chunked coding from a message MAY selectively retain or discard the received trailer fields."`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_7_1.It("many-chunks", spec.MUST, "decodes 64 KiB sent in 1 KiB chunks", spec.Quote(`"The chunked transfer coding wraps content in order to transfer it as a series of chunks, each with its own size indicator, followed by an OPTIONAL trailer section containing trailer fields." 7.1.1: "A recipient MUST ignore unrecognized chunk extensions." 7.1.2: "A recipient that removes the chunked coding from a message MAY selectively retain or discard the received trailer fields."`).SharedBecause("64 chunks of 1 KiB: a case of the same coding"), func(t *spec.T) {
 		var enc strings.Builder
 		want := fixture.Pattern(64 << 10)
 		for i := 0; i < len(want); i += 1024 {
@@ -61,7 +61,7 @@ var _ = Describe("RFC 9112 7 Chunked Transfer Coding", func() {
 		echoed(t, chunkedPost(t, fixture.EchoPath, enc.String()), want)
 	})
 
-	rfc9112_7_1.It("chunks-in-separate-segments", spec.MUST, "decodes chunks that arrive in separate segments", spec.Quote(`"The chunked transfer coding wraps content in order to transfer it as a series of chunks, each with its own size indicator, followed by an OPTIONAL trailer section containing trailer fields." 7.1.1: "A recipient MUST ignore unrecognized chunk extensions." 7.1.2: "A recipient that removes the chunked coding from a message MAY selectively retain or discard the received trailer fields."`).SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_7_1.It("chunks-in-separate-segments", spec.MUST, "decodes chunks that arrive in separate segments", spec.Quote(`"The chunked transfer coding wraps content in order to transfer it as a series of chunks, each with its own size indicator, followed by an OPTIONAL trailer section containing trailer fields." 7.1.1: "A recipient MUST ignore unrecognized chunk extensions." 7.1.2: "A recipient that removes the chunked coding from a message MAY selectively retain or discard the received trailer fields."`).SharedBecause("where TCP splits the chunks is no part of the coding"), func(t *spec.T) {
 		t.Require(featEcho)
 		c := t.Dial(service)
 		c.Send(request(t, "POST", fixture.EchoPath, "Transfer-Encoding: chunked"))
@@ -96,14 +96,14 @@ var _ = Describe("RFC 9112 7 Chunked Transfer Coding", func() {
 		{"junk-after-size", "junk after the chunk-size", "5 junk\r\nhello\r\n0\r\n\r\n"},
 	}
 	for _, bad := range invalid {
-		rfc9112_7_1.It("reject-"+bad.slug, spec.SHOULD, "answers "+bad.title+" with 400 and closes, or never reads past it", spec.Inferred(`Recipients MUST anticipate potentially large hexadecimal numerals and prevent parsing errors due to integer conversion overflows or precision loss due to integer representation.`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+		rfc9112_7_1.It("reject-"+bad.slug, spec.SHOULD, "answers "+bad.title+" with 400 and closes, or never reads past it", spec.Inferred(`Recipients MUST anticipate potentially large hexadecimal numerals and prevent parsing errors due to integer conversion overflows or precision loss due to integer representation.`, "RFC 9112 7.1 gives the grammar; a recipient of an invalid message SHOULD answer 400 (RFC 9112 2.2)").SharedBecause("one spec per malformed chunked encoding"), func(t *spec.T) {
 			c := t.Dial(service)
 			c.Send(chunkedPost(t, bodyTarget(t), bad.encoded) + smuggled(t))
 			t.Check(expectNoSecondResponse(c))
 		})
 	}
 
-	rfc9112_7_1.It("bare-lf-chunk-line", spec.MUST, "rejects a chunk-size line ended by a bare LF or decodes it right", spec.Inferred(`"chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF"; RFC 9112 2.2 lets a recipient accept a bare LF for the start-line and fields only. Accepting it in chunk framing is a known smuggling vector; decoding it wrongly is never allowed.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9112_7_1.It("bare-lf-chunk-line", spec.MUST, "rejects a chunk-size line ended by a bare LF or decodes it right", spec.Inferred(`"chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF"; RFC 9112 2.2 lets a recipient accept a bare LF for the start-line and fields only. Accepting it in chunk framing is a known smuggling vector; decoding it wrongly is never allowed.`, "RFC 9112 2.2 lets a recipient accept a bare LF in the start-line and fields only; in chunk framing it is a smuggling vector, and decoding it wrongly is never allowed"), func(t *spec.T) {
 		t.Require(featEcho)
 		_, resp, err := exchange(t, chunkedPost(t, fixture.EchoPath, "5\nhello\r\n0\r\n\r\n"))
 		if err == nil && resp.Code == 200 {
@@ -117,7 +117,7 @@ var _ = Describe("RFC 9112 7 Chunked Transfer Coding", func() {
 		expectFramed(t, chunkedPost(t, bodyTarget(t), "5\r\nhello\r\n0\r\nContent-Length: 100\r\n\r\n"))
 	})
 
-	rfc9112_8.It("incomplete-chunked", spec.SHOULD, "does not process chunked content without its last-chunk as complete", spec.Inferred(`RFC 9112 8: "A message body that uses the chunked transfer coding is incomplete if the zero-sized chunk that terminates the encoding has not been received."`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9112_8.It("incomplete-chunked", spec.SHOULD, "does not process chunked content without its last-chunk as complete", spec.Inferred(`RFC 9112 8: "A message body that uses the chunked transfer coding is incomplete if the zero-sized chunk that terminates the encoding has not been received."`, "RFC 9112 8 defines an incomplete message without a key word; processing one as complete acts on content that never came"), func(t *spec.T) {
 		t.Require(featEcho)
 		c := t.Dial(service)
 		c.Send(chunkedPost(t, fixture.EchoPath, "5\r\nhello\r\n"))
@@ -128,7 +128,7 @@ var _ = Describe("RFC 9112 7 Chunked Transfer Coding", func() {
 		}
 	})
 
-	rfc9112_8.It("incomplete-content-length", spec.SHOULD, "does not process content shorter than its Content-Length as complete", spec.Inferred(`RFC 9112 8: "A message body that uses the chunked transfer coding is incomplete if the zero-sized chunk that terminates the encoding has not been received."`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading").SharedBecause("migrated: a sentence of its own is still to be quoted"), func(t *spec.T) {
+	rfc9112_8.It("incomplete-content-length", spec.SHOULD, "does not process content shorter than its Content-Length as complete", spec.Inferred(`RFC 9112 8: "A message body that uses the chunked transfer coding is incomplete if the zero-sized chunk that terminates the encoding has not been received."`, "RFC 9112 8 defines an incomplete message without a key word; processing one as complete acts on content that never came").SharedBecause("the Content-Length case of the same rule"), func(t *spec.T) {
 		t.Require(featEcho)
 		c := t.Dial(service)
 		c.Send(request(t, "POST", fixture.EchoPath, "Content-Length: 10") + "hello")
