@@ -8,7 +8,6 @@ import (
 )
 
 var rfc9110_10_1_1 = spec.Section("http1", "rfc9110", "10.1.1", "")
-var rfc9110_15_2 = spec.Section("http1", "rfc9110", "15.2", "")
 
 // expectTarget is where 100-continue specs send content: /echo, else a
 // PUT under /upload/, else POST /hello.txt.
@@ -108,11 +107,4 @@ var _ = Describe("RFC 9110 10.1.1 Expect", func() {
 		}
 	})
 
-	rfc9110_15_2.It("no-1xx-to-http10", spec.MUST, "sends no 1xx to an HTTP/1.0 request with content", spec.Quote(`A server MUST NOT send a 1xx response to an HTTP/1.0 client.`), func(t *spec.T) {
-		m, p := expectTarget(t)
-		resp := fetch(t, request10(m, p, "Content-Length: 5")+"hello")
-		if len(resp.Interim) > 0 {
-			t.Mismatch("no 1xx for HTTP/1.0", "%s", resp.Interim[0])
-		}
-	})
 })

@@ -13,14 +13,11 @@ import (
 var rfc9110_9_3_1 = spec.Section("http1", "rfc9110", "9.3.1", "")
 var rfc9110_9_3_2 = spec.Section("http1", "rfc9110", "9.3.2", "")
 var rfc9110_9_3_3 = spec.Section("http1", "rfc9110", "9.3.3", "")
-var rfc9110_15_5_6 = spec.Section("http1", "rfc9110", "15.5.6", "")
 var rfc9110_9_3_4 = spec.Section("http1", "rfc9110", "9.3.4", "")
-var rfc9110_15_5_12 = spec.Section("http1", "rfc9110", "15.5.12", "")
 var rfc9110_9_3_5 = spec.Section("http1", "rfc9110", "9.3.5", "")
 var rfc9110_9_3_7 = spec.Section("http1", "rfc9110", "9.3.7", "")
 var rfc9110_9_3_8 = spec.Section("http1", "rfc9110", "9.3.8", "")
 var rfc9110_9_1 = spec.Section("http1", "rfc9110", "9.1", "")
-var rfc9110_15_4_2 = spec.Section("http1", "rfc9110", "15.4.2", "")
 
 // expectAllowList checks that an Allow field is present, a list of method
 // tokens, and contains each of want.
@@ -105,24 +102,6 @@ var _ = Describe("RFC 9110 9 Methods", func() {
 		t.Check(expectBody(resp, []byte("a=1\nb=2\n")))
 	})
 
-	rfc9110_15_5_6.It("form-get-405", spec.MUST, "answers GET /form with 405 and an Allow listing POST", spec.Quote("The origin server MUST generate an Allow header field in a 405 response containing a list of the target resource's currently supported methods.").In("15.5.6"), func(t *spec.T) {
-		t.Require(featForm)
-		resp := fetch(t, get(t, fixture.FormPath))
-		t.Check(expectStatus(resp, 405))
-		t.Check(expectAllowList(resp, "POST"))
-	})
-
-	for _, m := range []string{"POST", "PUT", "DELETE", "PATCH"} {
-		rfc9110_15_5_6.It("allow-in-405-"+strings.ToLower(m), spec.MUST, "sends Allow in a 405 answer to "+m+" on a static file", spec.Quote("The origin server MUST generate an Allow header field in a 405 response containing a list of the target resource's currently supported methods.").In("15.5.6").SharedBecause("one spec per method answered 405, as form-get-405"), func(t *spec.T) {
-			resp := fetch(t, withBody(t, m, hello.Path, "x"))
-			if resp.Code != 405 {
-				t.Note("%s %s answered %d, not 405: the requirement does not apply", m, hello.Path, resp.Code)
-				return
-			}
-			t.Check(expectAllowList(resp, "GET"))
-		})
-	}
-
 	rfc9110_9_3_4.It("put-creates-201", spec.MUST, "answers a PUT that creates a resource with 201", spec.Quote("If the target resource does not have a current representation and the PUT successfully creates one, then the origin server MUST inform the user agent by sending a 201 (Created) response."), func(t *spec.T) {
 		t.Require(featUpload)
 		t.Check(expectStatus(fetch(t, withBody(t, "PUT", uploadPath(t, "create"), "new content\n")), 201))
@@ -178,12 +157,6 @@ var _ = Describe("RFC 9110 9 Methods", func() {
 		t.Require(featUpload)
 		resp := fetch(t, withBody(t, "PUT", uploadPath(t, "range"), "abc", "Content-Range: bytes 0-2/10"))
 		t.Check(expectStatus(resp, 400))
-	})
-
-	rfc9110_15_5_12.It("put-without-length", spec.MUST, "answers a PUT without framing with 411 or stores empty content", spec.Inferred("The 411 (Length Required) status code indicates that the server refuses to accept the request without a defined Content-Length.", "RFC 9112 6.3 makes a request without Content-Length or Transfer-Encoding one of zero length; 411 is the refusal RFC 9110 15.5.12 defines").In("15.5.12"), func(t *spec.T) {
-		t.Require(featUpload)
-		resp := fetch(t, request(t, "PUT", uploadPath(t, "nolength")))
-		t.Check(expectStatus(resp, 411, 201, 200, 204))
 	})
 
 	rfc9110_9_3_5.It("delete-2xx", spec.SHOULD, "answers a successful DELETE with 200, 202 or 204", spec.Quote(`If a DELETE method is successfully applied, the origin server SHOULD send a 202 (Accepted) status code if the action will likely succeed but has not yet been enacted, a 204 (No Content) status code if the action has been enacted and no further information is to be supplied, or a 200 (OK) status code if the action has been enacted and the response message includes a representation describing the status.`), func(t *spec.T) {
@@ -277,27 +250,6 @@ var _ = Describe("RFC 9110 9 Methods", func() {
 		}
 	})
 
-	rfc9110_15_4_2.It("redirect-endpoint", spec.FIXTURE, "answers GET /redirect with 301 and Location /hello.txt", spec.Fixture(`The fixture's /redirect answers GET with 301 and Location: /hello.txt.`), func(t *spec.T) {
-		t.Require(featRedirect)
-		resp := fetch(t, get(t, fixture.RedirectPath))
-		t.Check(expectStatus(resp, 301))
-		t.Check(expectLocation(t, resp, fixture.RedirectLocation))
-	})
-
-	rfc9110_15_4_2.It("directory-redirect", spec.SHOULD, "answers /dir with 301 and Location /dir/", spec.Quote("The server SHOULD generate a Location header field in the response containing a preferred URI reference for the new permanent URI.").In("15.4.2"), func(t *spec.T) {
-		resp := fetch(t, get(t, "/dir"))
-		t.Check(expectStatus(resp, 301))
-		t.Check(expectLocation(t, resp, "/dir/"))
-	})
-
-	rfc9110_15_4_2.It("redirect-has-location", spec.SHOULD, "sends Location in every 301", spec.Quote("The server SHOULD generate a Location header field in the response containing a preferred URI reference for the new permanent URI.").In("15.4.2").SharedBecause("every 301 the suite sees is a case of the rule directory-redirect checks"), func(t *spec.T) {
-		for _, p := range []string{"/dir", "/data"} {
-			resp := fetch(t, get(t, p))
-			if resp.Code == 301 {
-				t.Check(expectHeader(resp, "Location"))
-			}
-		}
-	})
 })
 
 // expectLocation checks that Location resolves to path on the target:
