@@ -95,7 +95,7 @@ func main() {
 			}
 		}
 	}
-	moves := map[string][]move{}   // source file -> moves
+	moves := map[string][]move{}      // source file -> moves
 	incoming := map[string][]string{} // target chapter -> texts
 	usedElsewhere := map[string]bool{}
 	movedVars := map[string]string{} // var -> target chapter
