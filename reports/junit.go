@@ -124,7 +124,16 @@ func WriteJUnit(w io.Writer, r *Run) error {
 				c.SystemOut = &junitText{x(problemText(sp))}
 				suite.Skipped++
 			case sp.State == StatePassed || sp.State == StateSupported:
-			case sp.State == StateUnsupported:
+			case sp.Unmet() && !r.Fails(sp) && sp.State != StateUnsupported:
+				// A failure at a level --fail-on leaves out: reported,
+				// and no failure for the CI, which agrees with the exit
+				// code.
+				c.Skipped = &junitProblem{
+					Message: "failed at a level the run does not fail on (" + x(levelName(sp.Level)) + "): " + x(orDefault(headline(sp.Message), sp.State)),
+				}
+				c.SystemOut = &junitText{x(problemText(sp))}
+				suite.Skipped++
+			case sp.State == StateUnsupported && !r.Fails(sp):
 				// An option the target does not take is no failure:
 				// the case passes and says so.
 				c.SystemOut = &junitText{x("not supported (MAY): " + problemText(sp))}

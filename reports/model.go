@@ -235,14 +235,7 @@ func (r *Run) OK() bool {
 // Unexpected returns the specs that fail the run: unmet, not expected by
 // the baseline, and at one of the run's FailOn levels.
 func (r *Run) Unexpected() []Spec {
-	at := map[string]bool{}
-	levels := r.FailOn
-	if len(levels) == 0 {
-		levels = DefaultFailOn
-	}
-	for _, l := range levels {
-		at[strings.ToUpper(l)] = true
-	}
+	at := r.failOn()
 	var out []Spec
 	for _, sp := range r.Specs {
 		if failsRun(sp, at) {
@@ -252,14 +245,38 @@ func (r *Run) Unexpected() []Spec {
 	return out
 }
 
+// Fails reports whether sp, a spec of r, fails the run.
+func (r *Run) Fails(sp Spec) bool { return failsRun(sp, r.failOn()) }
+
+func (r *Run) failOn() map[string]bool {
+	levels := r.FailOn
+	if len(levels) == 0 {
+		levels = DefaultFailOn
+	}
+	at := map[string]bool{}
+	for _, l := range levels {
+		at[strings.ToUpper(l)] = true
+	}
+	return at
+}
+
 func failsRun(sp Spec, at map[string]bool) bool {
-	return !sp.Known && sp.Unmet() && (sp.Level == "" || at[sp.Level])
+	if sp.Known || !sp.Unmet() {
+		return false
+	}
+	switch sp.Level {
+	case LevelMust, LevelShould, LevelMay, LevelFixture:
+		return at[sp.Level]
+	}
+	// No level (a capture check's rule) or one this model does not know:
+	// it counts, whatever --fail-on says.
+	return true
 }
 
 // OKAt reports whether the run has no unexpected failure at one of the
 // levels given: a spec of another level never fails the run, and a MAY
 // fails it (when "MAY" is given) by being not supported. A spec without a
-// level, such as a capture check's rule, always counts.
+// known level, such as a capture check's rule, always counts.
 func (r *Run) OKAt(levels []string) bool {
 	at := map[string]bool{}
 	for _, l := range levels {

@@ -87,3 +87,25 @@ func TestMayInReports(t *testing.T) {
 		t.Errorf("json lacks the sentence or the MAY state:\n%s", js.String())
 	}
 }
+
+// JUnit agrees with the exit code: a failure at a level --fail-on leaves
+// out is no <failure>, and --fail-on may makes a MAY not supported one.
+func TestJUnitFollowsFailOn(t *testing.T) {
+	r := mayRun()
+	r.FailOn = []string{"MUST"}
+	var b bytes.Buffer
+	if err := WriteJUnit(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "<failure") || !strings.Contains(b.String(), "does not fail on (SHOULD)") {
+		t.Errorf("--fail-on must: a SHOULD failure is a JUnit failure:\n%s", b.String())
+	}
+	r.FailOn = []string{"MUST", "SHOULD", "MAY"}
+	b.Reset()
+	if err := WriteJUnit(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), "<failure"); n != 2 {
+		t.Errorf("--fail-on must,should,may: %d failures, want 2 (the SHOULD and the MAY not supported):\n%s", n, b.String())
+	}
+}
