@@ -150,7 +150,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		checkNotPoisoned(sc, sc.name("www"), false)
 	})
 
-	rfc5452_9_1.It("wrong-source-port-ignored", spec.MUST, "ignores a forged answer from the server's address but another port", spec.Inferred(`RFC 5452 9.1 (as above): the remote address includes the port; a reply from the server's address but another port is not the reply.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc5452_9_1.It("wrong-source-port-ignored", spec.MUST, "ignores a forged answer from the server's address but another port", spec.Inferred(`RFC 5452 9.1 (as above): the remote address includes the port; a reply from the server's address but another port is not the reply.`, "RFC 5452 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		forgeFirst(sc, sc.name("www"), func(e *fakeExchange, forged *mdns.Msg) {
@@ -159,7 +159,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		checkNotPoisoned(sc, sc.name("www"), false)
 	})
 
-	rfc5452_9_1.It("wrong-source-address-ignored", spec.MUST, "ignores a forged answer from another address with the server's port", spec.Inferred(`RFC 5452 9.1 (as above): "Remote address".`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc5452_9_1.It("wrong-source-address-ignored", spec.MUST, "ignores a forged answer from another address with the server's port", spec.Inferred(`RFC 5452 9.1 (as above): "Remote address".`, "RFC 5452 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		forgeFirst(sc, sc.name("www"), func(e *fakeExchange, forged *mdns.Msg) {
@@ -168,7 +168,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		checkNotPoisoned(sc, sc.name("www"), false)
 	})
 
-	rfc5452_9_1.It("other-question-ignored", spec.MUST, "ignores a reply with the right ID but another question, and its records", spec.Inferred(`RFC 5452 9.1 (as above): the question must match too; a reply with the right ID about another name is not an answer, and its records are not believed.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc5452_9_1.It("other-question-ignored", spec.MUST, "ignores a reply with the right ID but another question, and its records", spec.Inferred(`RFC 5452 9.1 (as above): the question must match too; a reply with the right ID about another name is not an answer, and its records are not believed.`, "RFC 5452 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A "+realAddr, "target 300 IN A "+realAddr)
 		sc.rule(sc.name("www"), func(e *fakeExchange) bool {
@@ -187,7 +187,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		checkNotPoisoned(sc, sc.name("target"), false)
 	})
 
-	rfc5452_9_1.It("unsolicited-answer-ignored", spec.MUST, "ignores an unsolicited answer sent to the port it last queried from", spec.Inferred(`RFC 5452 9.1 (as above): a reply nobody asked for matches no outstanding query.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc5452_9_1.It("unsolicited-answer-ignored", spec.MUST, "ignores an unsolicited answer sent to the port it last queried from", spec.Inferred(`RFC 5452 9.1 (as above): a reply nobody asked for matches no outstanding query.`, "RFC 5452 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("warmup 300 IN A "+realAddr, "www 300 IN A "+realAddr)
 		sc.resolve(sc.name("warmup"), mdns.TypeA)
@@ -213,7 +213,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		checkNotPoisoned(sc, sc.name("www"), false)
 	})
 
-	dns0x20_4.It("case-mismatch-ignored", spec.MAY, "ignores a forged answer in the wrong case when it randomizes case (0x20)", spec.Inferred(`draft-vixie-dnsext-dns0x20 ("Use of Bit 0x20 in DNS Labels to Improve Transaction Identity"): a resolver that randomizes the case of its questions checks that the reply repeats it exactly, and so ignores a reply in another case. Using 0x20 is optional.`, "migrated: the comment quoted no MAY key word; the level is the suite's reading"), func(t *spec.T) {
+	dns0x20_4.It("case-mismatch-ignored", spec.MAY, "ignores a forged answer in the wrong case when it randomizes case (0x20)", spec.Inferred(`draft-vixie-dnsext-dns0x20 ("Use of Bit 0x20 in DNS Labels to Improve Transaction Identity"): a resolver that randomizes the case of its questions checks that the reply repeats it exactly, and so ignores a reply in another case. Using 0x20 is optional.`, "draft-vixie-dnsext-dns0x20 states it without an RFC 2119 key word; MAY is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("a-rather-long-name-with-letters 300 IN A " + realAddr)
 		name := sc.name("a-rather-long-name-with-letters")
@@ -252,7 +252,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		}
 	})
 
-	rfc5452_6.It("out-of-bailiwick-additional-ignored", spec.SHOULD, "does not believe an address for another zone's name added by a child zone's server", spec.Inferred(`RFC 2181 5.4.1: data "from the additional data section ... should not be cached in such a way that they would ever be returned as answers"; RFC 5452 6 (accepting only in-domain records): records outside the bailiwick of the zone a server was asked as are not to be accepted. A delegated zone's server that adds an address for a name of its parent zone is not believed.`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc5452_6.It("out-of-bailiwick-additional-ignored", spec.SHOULD, "does not believe an address for another zone's name added by a child zone's server", spec.Inferred(`RFC 2181 5.4.1: data "from the additional data section ... should not be cached in such a way that they would ever be returned as answers"; RFC 5452 6 (accepting only in-domain records): records outside the bailiwick of the zone a server was asked as are not to be accepted. A delegated zone's server that adds an address for a name of its parent zone is not believed.`, "RFC 5452 words it in lower case; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		requireIterative(t)
 		sc := newScenario(t)
 		sc.add("victim 300 IN A " + realAddr)
@@ -272,7 +272,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		checkNotPoisoned(sc, sc.name("victim"), false)
 	})
 
-	rfc5452_6.It("out-of-bailiwick-answer-ignored", spec.SHOULD, "does not believe an answer record for another zone's name from a child zone's server", spec.Inferred(`RFC 5452 6 (as above), for a record slipped into the answer section of a child zone's answer.`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc5452_6.It("out-of-bailiwick-answer-ignored", spec.SHOULD, "does not believe an answer record for another zone's name from a child zone's server", spec.Inferred(`RFC 5452 6 (as above), for a record slipped into the answer section of a child zone's answer.`, "RFC 5452 states it without an RFC 2119 key word; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		requireIterative(t)
 		sc := newScenario(t)
 		sc.add("victim 300 IN A " + realAddr)
@@ -290,7 +290,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		checkNotPoisoned(sc, sc.name("victim"), false)
 	})
 
-	rfc5452_9_2.It("id-and-port-entropy", spec.SHOULD, "draws query IDs and source ports with at least 30 bits of entropy combined", spec.Inferred(`RFC 5452 9.2: "Resolver implementations MUST: Use an unpredictable source port for outgoing queries from the range of available ports (53, or 1024 and above) that is as large as possible and practicable; ... Use an unpredictable query ID for outgoing queries, utilizing the full range available (0-65535)." A full 16-bit ID and a port drawn from tens of thousands give about 30 bits or more: the bar set after Kaminsky's 2008 attack.`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc5452_9_2.It("id-and-port-entropy", spec.SHOULD, "draws query IDs and source ports with at least 30 bits of entropy combined", spec.Inferred(`RFC 5452 9.2: "Resolver implementations MUST: Use an unpredictable source port for outgoing queries from the range of available ports (53, or 1024 and above) that is as large as possible and practicable; ... Use an unpredictable query ID for outgoing queries, utilizing the full range available (0-65535)." A full 16-bit ID and a port drawn from tens of thousands give about 30 bits or more: the bar set after Kaminsky's 2008 attack.`, "RFC 5452 states it without an RFC 2119 key word; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		s := measureIDsAndPorts(sc)
 		t.Check(s.err)
@@ -302,7 +302,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		}
 	})
 
-	rfc5452_9_2.It("unpredictable-id", spec.MUST, "draws unpredictable query IDs (not constant, not sequential)", spec.Inferred(`RFC 5452 9.2 (as above): "Use an unpredictable query ID": at the least not a constant or a counter (10 bits measured over 64 queries).`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc5452_9_2.It("unpredictable-id", spec.MUST, "draws unpredictable query IDs (not constant, not sequential)", spec.Inferred(`RFC 5452 9.2 (as above): "Use an unpredictable query ID": at the least not a constant or a counter (10 bits measured over 64 queries).`, "RFC 5452 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		s := measureIDsAndPorts(sc)
 		t.Check(s.err)
@@ -313,7 +313,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		}
 	})
 
-	rfc5452_9_2.It("unpredictable-port", spec.MUST, "draws unpredictable source ports for its upstream queries", spec.Inferred(`RFC 5452 9.2 (as above): "Use an unpredictable source port": not one fixed port (10 bits measured over 64 queries).`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc5452_9_2.It("unpredictable-port", spec.MUST, "draws unpredictable source ports for its upstream queries", spec.Inferred(`RFC 5452 9.2 (as above): "Use an unpredictable source port": not one fixed port (10 bits measured over 64 queries).`, "RFC 5452 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		s := measureIDsAndPorts(sc)
 		t.Check(s.err)

@@ -115,15 +115,15 @@ var _ = Describe("RFC 1034 authoritative answers", func() {
 		}
 	})
 
-	rfc4592_3_3_1.It("wildcard-synthesis", spec.MUST, "synthesizes anything.wild.test. A from *.wild.test., owned by the query name", spec.Inferred(`RFC 1034 4.3.2 step 3c: "If at some label, a match is impossible (i.e., the corresponding label does not exist), look to see if a the "*" label exists. If the "*" label does exist, match RRs at that node against QTYPE. If any match, copy them into the answer section, but set the owner of the RR to be QNAME, and not the node with the "*" label." (RFC 4592 3.3.1)`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc4592_3_3_1.It("wildcard-synthesis", spec.MUST, "synthesizes anything.wild.test. A from *.wild.test., owned by the query name", spec.Inferred(`RFC 1034 4.3.2 step 3c: "If at some label, a match is impossible (i.e., the corresponding label does not exist), look to see if a the "*" label exists. If the "*" label does exist, match RRs at that node against QTYPE. If any match, copy them into the answer section, but set the owner of the RR to be QNAME, and not the node with the "*" label." (RFC 4592 3.3.1)`, "RFC 4592 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		authCase(t, ServiceAuthUDP, fixture.NameWildHit, mdns.TypeA)
 	})
 
-	rfc4592_3_3_1.It("wildcard-nodata", spec.MUST, "answers anything.wild.test. MX with NODATA from the wildcard", spec.Inferred(`RFC 4592 3.3.1 / RFC 2308 2.2: a wildcard match without the type is a NODATA answer, "NOERROR ... and the authority section will contain an SOA record".`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc4592_3_3_1.It("wildcard-nodata", spec.MUST, "answers anything.wild.test. MX with NODATA from the wildcard", spec.Inferred(`RFC 4592 3.3.1 / RFC 2308 2.2: a wildcard match without the type is a NODATA answer, "NOERROR ... and the authority section will contain an SOA record".`, "RFC 4592 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		authCase(t, ServiceAuthUDP, fixture.NameWildHit, mdns.TypeMX)
 	})
 
-	rfc4592_2_2_2.It("wildcard-parent-nodata", spec.MUST, "answers wild.test. A with NODATA, not from the wildcard", spec.Inferred(`RFC 4592 2.2.2: "The existence of a wildcard domain name does not affect the existence of ... its parent"; wild.test. exists as the parent of *.wild.test. and owns no A record: NODATA, not a synthesized answer.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc4592_2_2_2.It("wildcard-parent-nodata", spec.MUST, "answers wild.test. A with NODATA, not from the wildcard", spec.Inferred(`RFC 4592 2.2.2: "The existence of a wildcard domain name does not affect the existence of ... its parent"; wild.test. exists as the parent of *.wild.test. and owns no A record: NODATA, not a synthesized answer.`, "RFC 4592 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		authCase(t, ServiceAuthUDP, "wild.test.", mdns.TypeA)
 	})
 
@@ -131,11 +131,11 @@ var _ = Describe("RFC 1034 authoritative answers", func() {
 		authCase(t, ServiceAuthUDP, fixture.NameBelowENT, mdns.TypeTXT)
 	})
 
-	rfc8020_2.It("empty-non-terminal-nodata", spec.MUST, "answers b.ent.test. A with NODATA, not NXDOMAIN", spec.Inferred(`RFC 1034 3.3: "A name ... may have no RRs" yet exist in the tree; RFC 8020 2: "when an NXDOMAIN is received ... there is nothing below it", so an empty non-terminal (which has names below it) must not be NXDOMAIN: it is NODATA.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc8020_2.It("empty-non-terminal-nodata", spec.MUST, "answers b.ent.test. A with NODATA, not NXDOMAIN", spec.Inferred(`RFC 1034 3.3: "A name ... may have no RRs" yet exist in the tree; RFC 8020 2: "when an NXDOMAIN is received ... there is nothing below it", so an empty non-terminal (which has names below it) must not be NXDOMAIN: it is NODATA.`, "RFC 8020 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		authCase(t, ServiceAuthUDP, fixture.NameENT, mdns.TypeA)
 	})
 
-	rfc8020_2.It("upper-empty-non-terminal-nodata", spec.MUST, "answers ent.test. TXT with NOERROR, not NXDOMAIN", spec.Inferred(`RFC 8020 2 (as above), one level higher: ent.test. has a.b.ent.test. below it.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc8020_2.It("upper-empty-non-terminal-nodata", spec.MUST, "answers ent.test. TXT with NOERROR, not NXDOMAIN", spec.Inferred(`RFC 8020 2 (as above), one level higher: ent.test. has a.b.ent.test. below it.`, "RFC 8020 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		m := ask(t, ServiceAuthUDP, authQuery("ent.test.", mdns.TypeTXT))
 		t.Check(checkRcode(m, mdns.RcodeSuccess))
 		t.Check(checkAA(m, true))
@@ -146,7 +146,7 @@ var _ = Describe("RFC 1034 authoritative answers", func() {
 		authCase(t, ServiceAuthUDP, fixture.NameMissing, mdns.TypeA)
 	})
 
-	rfc8020_2.It("nxdomain-below-nxdomain", spec.MUST, "answers deep.nonexistent.test. A with NXDOMAIN", spec.Inferred(`RFC 8020 2: "when an NXDOMAIN is received ... there is nothing below it": a name below a nonexistent one is NXDOMAIN as well.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc8020_2.It("nxdomain-below-nxdomain", spec.MUST, "answers deep.nonexistent.test. A with NXDOMAIN", spec.Inferred(`RFC 8020 2: "when an NXDOMAIN is received ... there is nothing below it": a name below a nonexistent one is NXDOMAIN as well.`, "RFC 8020 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		authCase(t, ServiceAuthUDP, "deep.nonexistent.test.", mdns.TypeA)
 	})
 
@@ -191,7 +191,7 @@ var _ = Describe("RFC 1034 authoritative answers", func() {
 		}
 	})
 
-	rfc8482_4_1.It("any-answered", spec.SHOULD, "answers www.test. ANY with records of www.test.", spec.Inferred(`RFC 8482 4.1: "A DNS responder that receives an ANY query ... MAY return a conventional ANY response" or one RRset or a synthesized HINFO; in every case the answer is about the name asked.`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc8482_4_1.It("any-answered", spec.SHOULD, "answers www.test. ANY with records of www.test.", spec.Inferred(`RFC 8482 4.1: "A DNS responder that receives an ANY query ... MAY return a conventional ANY response" or one RRset or a synthesized HINFO; in every case the answer is about the name asked.`, "RFC 8482 states it without an RFC 2119 key word; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		q := authQuery(fixture.NameWWW, mdns.TypeANY)
 		m := udp(t, ServiceAuthUDP, q)
 		if m.Truncated {
@@ -208,11 +208,11 @@ var _ = Describe("RFC 1034 authoritative answers", func() {
 		}
 	})
 
-	rfc8906_3_1_2.It("unknown-type-nodata", spec.MUST, "answers www.test. TYPE65280 with NODATA", spec.Inferred(`RFC 3597 / RFC 8906 3.1.2: "a query for an unknown type ... should be answered as for any other type": the name exists, the type has no data: NODATA.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc8906_3_1_2.It("unknown-type-nodata", spec.MUST, "answers www.test. TYPE65280 with NODATA", spec.Inferred(`RFC 3597 / RFC 8906 3.1.2: "a query for an unknown type ... should be answered as for any other type": the name exists, the type has no data: NODATA.`, "RFC 8906 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		authCase(t, ServiceAuthUDP, fixture.NameWWW, 65280)
 	})
 
-	rfc8906_3_1_2.It("unknown-type-nxdomain", spec.MUST, "answers nonexistent.test. TYPE65280 with NXDOMAIN", spec.Inferred(`RFC 8906 3.1.2 (as above), for an unknown type at a name that does not exist: NXDOMAIN, like any other type.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc8906_3_1_2.It("unknown-type-nxdomain", spec.MUST, "answers nonexistent.test. TYPE65280 with NXDOMAIN", spec.Inferred(`RFC 8906 3.1.2 (as above), for an unknown type at a name that does not exist: NXDOMAIN, like any other type.`, "RFC 8906 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		m := ask(t, ServiceAuthUDP, authQuery(fixture.NameMissing, 65280))
 		t.Check(checkRcode(m, mdns.RcodeNameError))
 		t.Check(checkAA(m, true))

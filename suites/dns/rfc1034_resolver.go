@@ -86,7 +86,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		}
 	})
 
-	rfc4343_4_1.It("resolver-question-case", spec.MUST, "repeats a mixed-case question exactly", spec.Inferred(`RFC 1035 4.1.2 / RFC 4343 4.1: the question comes back as asked, case included.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc4343_4_1.It("resolver-question-case", spec.MUST, "repeats a mixed-case question exactly", spec.Inferred(`RFC 1035 4.1.2 / RFC 4343 4.1: the question comes back as asked, case included.`, "RFC 4343 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		q := recQuery("WwW."+sc.origin, mdns.TypeA)
@@ -122,7 +122,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		t.Check(checkHasOPT(m))
 	})
 
-	rfc9619_4.It("upstream-queries-well-formed", spec.MUST, "sends the upstream queries with QR=0, OPCODE QUERY and one question", spec.Inferred(`RFC 1035 4.1.1 / RFC 9619 4: the queries a resolver sends upstream are queries: QR=0, OPCODE QUERY, exactly one question.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9619_4.It("upstream-queries-well-formed", spec.MUST, "sends the upstream queries with QR=0, OPCODE QUERY and one question", spec.Inferred(`RFC 1035 4.1.1 / RFC 9619 4: the queries a resolver sends upstream are queries: QR=0, OPCODE QUERY, exactly one question.`, "RFC 9619 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		sc.resolve(sc.name("www"), mdns.TypeA)
@@ -133,7 +133,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		}
 	})
 
-	rfc3597_3.It("resolver-unknown-type", spec.MUST, "returns a record of an unknown type (TYPE65280) as the upstream gave it", spec.Inferred(`RFC 3597 3: resolvers handle RRs of unknown type transparently: "...must treat RRs of unknown types as unstructured binary data" and pass them on.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc3597_3.It("resolver-unknown-type", spec.MUST, "returns a record of an unknown type (TYPE65280) as the upstream gave it", spec.Inferred(`RFC 3597 3: resolvers handle RRs of unknown type transparently: "...must treat RRs of unknown types as unstructured binary data" and pass them on.`, "RFC 3597 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add(`opaque 300 IN TYPE65280 \# 4 0a0b0c0d`)
 		m := sc.resolve(sc.name("opaque"), 65280)
@@ -186,7 +186,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		t.Check(checkAddrs(m, "www."+gl.origin, realAddr))
 	})
 
-	rfc2181_9.It("tc-retried-over-tcp", spec.SHOULD, "retries a truncated upstream answer over TCP and returns the full answer", spec.Inferred(`RFC 2181 9: "When a DNS client receives a reply with TC set, it should ignore that response, and query again, using a mechanism, such as a TCP connection, that will permit larger replies."`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc2181_9.It("tc-retried-over-tcp", spec.SHOULD, "retries a truncated upstream answer over TCP and returns the full answer", spec.Inferred(`RFC 2181 9: "When a DNS client receives a reply with TC set, it should ignore that response, and query again, using a mechanism, such as a TCP connection, that will permit larger replies."`, "RFC 2181 words it in lower case; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("big 300 IN A "+realAddr, "big 300 IN A "+realAddr2)
 		sc.rule(sc.name("big"), func(e *fakeExchange) bool {

@@ -86,7 +86,7 @@ var _ = Describe("RFC 1035 resolver cache and TTLs", func() {
 		t.Check(checkUpstreamQueries(sc, sc.name("www"), mdns.TypeA, 2, "a TTL of 0 is not cached"))
 	})
 
-	rfc2181_8.It("ttl-msb-as-zero", spec.SHOULD, "treats an upstream TTL with the top bit set as 0", spec.Inferred(`RFC 2181 8: "Implementations should treat a TTL value received with the most significant bit set as if the entire value received was zero."`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc2181_8.It("ttl-msb-as-zero", spec.SHOULD, "treats an upstream TTL with the top bit set as 0", spec.Inferred(`RFC 2181 8: "Implementations should treat a TTL value received with the most significant bit set as if the entire value received was zero."`, "RFC 2181 words it in lower case; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		rr := mustRR(sc.name("www") + " 300 IN A " + realAddr)
 		rr.Header().Ttl = 0x80000010
@@ -97,7 +97,7 @@ var _ = Describe("RFC 1035 resolver cache and TTLs", func() {
 		}
 	})
 
-	rfc2181_5_2.It("rrset-ttl-lowest", spec.SHOULD, "gives both records of an RRset sent with TTLs 100 and 200 the lowest, 100 or less", spec.Inferred(`RFC 2181 5.2: "Should an authoritative source send such a malformed RRSet, the client should treat the RRs for all purposes as if all TTLs in the RRSet had been set to the value of the lowest TTL in the RRSet."`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc2181_5_2.It("rrset-ttl-lowest", spec.SHOULD, "gives both records of an RRset sent with TTLs 100 and 200 the lowest, 100 or less", spec.Inferred(`RFC 2181 5.2: "Should an authoritative source send such a malformed RRSet, the client should treat the RRs for all purposes as if all TTLs in the RRSet had been set to the value of the lowest TTL in the RRSet."`, "RFC 2181 words it in lower case; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 100 IN A "+realAddr, "www 200 IN A "+realAddr2)
 		m := sc.resolve(sc.name("www"), mdns.TypeA)
@@ -113,7 +113,7 @@ var _ = Describe("RFC 1035 resolver cache and TTLs", func() {
 		}
 	})
 
-	rfc2181_5.It("rrset-whole", spec.MUST, "returns all three records of an RRset", spec.Inferred(`RFC 2181 5: "RRs ... with the same label, class and type ... Such sets are to be treated as a unit": the resolver returns the whole RRset, not part of it.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc2181_5.It("rrset-whole", spec.MUST, "returns all three records of an RRset", spec.Inferred(`RFC 2181 5: "RRs ... with the same label, class and type ... Such sets are to be treated as a unit": the resolver returns the whole RRset, not part of it.`, "RFC 2181 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A 192.0.2.1", "www 300 IN A 192.0.2.2", "www 300 IN A 192.0.2.3")
 		m := sc.resolve(sc.name("www"), mdns.TypeA)
@@ -130,7 +130,7 @@ var _ = Describe("RFC 1035 resolver cache and TTLs", func() {
 		t.Check(checkAA(m, false))
 	})
 
-	rfc2181_5_4_1.It("additional-not-returned-as-answer", spec.SHOULD, "does not answer from a record it only saw in an additional section", spec.Inferred(`RFC 2181 5.4.1: "Unauthenticated RRs received and cached from the least trustworthy of those groupings, that is data from the additional data section, and data from the authority section of a non-authoritative answer, should not be cached in such a way that they would ever be returned as answers to a received query."`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc2181_5_4_1.It("additional-not-returned-as-answer", spec.SHOULD, "does not answer from a record it only saw in an additional section", spec.Inferred(`RFC 2181 5.4.1: "Unauthenticated RRs received and cached from the least trustworthy of those groupings, that is data from the additional data section, and data from the authority section of a non-authoritative answer, should not be cached in such a way that they would ever be returned as answers to a received query."`, "RFC 2181 words it in lower case; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A "+realAddr, "victim 300 IN A "+realAddr2)
 		sc.rule(sc.name("www"), func(e *fakeExchange) bool {
@@ -147,14 +147,14 @@ var _ = Describe("RFC 1035 resolver cache and TTLs", func() {
 
 // RFC 2308: negative answers, as a resolver passes and caches them.
 var _ = Describe("RFC 2308 resolver negative caching", func() {
-	rfc2308_2_1.It("resolver-nxdomain", spec.MUST, "answers NXDOMAIN for a name its upstream says does not exist", spec.Inferred(`RFC 2308 2.1: "Name errors (NXDOMAIN) are indicated by the presence of "Name Error" in the RCODE field": the resolver passes the name error on.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc2308_2_1.It("resolver-nxdomain", spec.MUST, "answers NXDOMAIN for a name its upstream says does not exist", spec.Inferred(`RFC 2308 2.1: "Name errors (NXDOMAIN) are indicated by the presence of "Name Error" in the RCODE field": the resolver passes the name error on.`, "RFC 2308 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		m := sc.resolve(sc.name("missing"), mdns.TypeA)
 		t.Check(checkRcode(m, mdns.RcodeNameError))
 		t.Check(checkSection("answer", m.Answer, nil, false))
 	})
 
-	rfc2308_2_2.It("resolver-nodata", spec.MUST, "answers NOERROR with no answer for a type the name lacks", spec.Inferred(`RFC 2308 2.2: "NODATA is indicated by an answer with the RCODE set to NOERROR and no relevant answers in the answer section."`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc2308_2_2.It("resolver-nodata", spec.MUST, "answers NOERROR with no answer for a type the name lacks", spec.Inferred(`RFC 2308 2.2: "NODATA is indicated by an answer with the RCODE set to NOERROR and no relevant answers in the answer section."`, "RFC 2308 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		m := sc.resolve(sc.name("www"), mdns.TypeTXT)
@@ -162,13 +162,13 @@ var _ = Describe("RFC 2308 resolver negative caching", func() {
 		t.Check(checkSection("answer", m.Answer, nil, false))
 	})
 
-	rfc2308_6.It("resolver-nxdomain-soa", spec.SHOULD, "includes the zone's SOA in the authority section of an NXDOMAIN", spec.Inferred(`RFC 2308 6 (negative answers from the cache): the negative answer handed out carries the SOA in its authority section, as the authoritative one did (section 3), so that the client can cache it in turn (section 5).`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc2308_6.It("resolver-nxdomain-soa", spec.SHOULD, "includes the zone's SOA in the authority section of an NXDOMAIN", spec.Inferred(`RFC 2308 6 (negative answers from the cache): the negative answer handed out carries the SOA in its authority section, as the authoritative one did (section 3), so that the client can cache it in turn (section 5).`, "RFC 2308 states it without an RFC 2119 key word; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		m := sc.resolve(sc.name("missing"), mdns.TypeA)
 		t.Check(checkNegativeSOA(m, sc.origin, -1))
 	})
 
-	rfc2308_5.It("nxdomain-cached", spec.SHOULD, "answers a repeated query for a missing name from its cache", spec.Inferred(`RFC 2308 5: "A negative answer that resulted from a name error (NXDOMAIN) should be cached such that it can be retrieved and returned in response to another query for the same <QNAME, QCLASS> that resulted in the cached negative response."`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc2308_5.It("nxdomain-cached", spec.SHOULD, "answers a repeated query for a missing name from its cache", spec.Inferred(`RFC 2308 5: "A negative answer that resulted from a name error (NXDOMAIN) should be cached such that it can be retrieved and returned in response to another query for the same <QNAME, QCLASS> that resulted in the cached negative response."`, "RFC 2308 words it in lower case; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.resolve(sc.name("missing"), mdns.TypeA)
 		m := sc.resolve(sc.name("missing"), mdns.TypeA)
@@ -176,7 +176,7 @@ var _ = Describe("RFC 2308 resolver negative caching", func() {
 		t.Check(checkUpstreamQueries(sc, sc.name("missing"), mdns.TypeA, 1, "the NXDOMAIN is cached for 60 s"))
 	})
 
-	rfc2308_5.It("nodata-cached", spec.SHOULD, "answers a repeated NODATA query from its cache", spec.Inferred(`RFC 2308 5: "A negative answer that resulted from a no data error (NODATA) should be cached such that it can be retrieved and returned in response to another query for the same <QNAME, QTYPE, QCLASS>".`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc2308_5.It("nodata-cached", spec.SHOULD, "answers a repeated NODATA query from its cache", spec.Inferred(`RFC 2308 5: "A negative answer that resulted from a no data error (NODATA) should be cached such that it can be retrieved and returned in response to another query for the same <QNAME, QTYPE, QCLASS>".`, "RFC 2308 words it in lower case; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		sc.resolve(sc.name("www"), mdns.TypeTXT)
@@ -185,7 +185,7 @@ var _ = Describe("RFC 2308 resolver negative caching", func() {
 		t.Check(checkUpstreamQueries(sc, sc.name("www"), mdns.TypeTXT, 1, "the NODATA answer is cached for 60 s"))
 	})
 
-	rfc2308_5.It("negative-ttl-bounded", spec.SHOULD, "gives the SOA of an NXDOMAIN answer, fresh and cached, a TTL of at most min(SOA TTL, MINIMUM)", spec.Inferred(`RFC 2308 4: the SOA MINIMUM field's meaning is now "the TTL to be used for negative responses"; section 3 has the negative answer live for "the minimum of the MINIMUM field of the SOA record and the TTL of the SOA itself". An upstream that sends its SOA with the full TTL 3600 (MINIMUM 60) does not make the resolver hand it out for longer than 60 s.`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc2308_5.It("negative-ttl-bounded", spec.SHOULD, "gives the SOA of an NXDOMAIN answer, fresh and cached, a TTL of at most min(SOA TTL, MINIMUM)", spec.Inferred(`RFC 2308 4: the SOA MINIMUM field's meaning is now "the TTL to be used for negative responses"; section 3 has the negative answer live for "the minimum of the MINIMUM field of the SOA record and the TTL of the SOA itself". An upstream that sends its SOA with the full TTL 3600 (MINIMUM 60) does not make the resolver hand it out for longer than 60 s.`, "RFC 2308 states it without an RFC 2119 key word; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.rule(sc.name("missing"), func(e *fakeExchange) bool {
 			// Send the SOA with its full TTL, as old servers did: the
@@ -209,7 +209,7 @@ var _ = Describe("RFC 2308 resolver negative caching", func() {
 		}
 	})
 
-	rfc2308_5.It("negative-cache-expires", spec.SHOULD, "asks upstream again once a 2-second negative TTL has run out", spec.Inferred(`RFC 2308 5 (as above): the negative answer is cached for the SOA's MINIMUM, no longer.`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc2308_5.It("negative-cache-expires", spec.SHOULD, "asks upstream again once a 2-second negative TTL has run out", spec.Inferred(`RFC 2308 5 (as above): the negative answer is cached for the SOA's MINIMUM, no longer.`, "RFC 2308 states it without an RFC 2119 key word; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		z := sc.subzone("short", 2)
 		name := "missing." + z.origin
@@ -220,7 +220,7 @@ var _ = Describe("RFC 2308 resolver negative caching", func() {
 		t.Check(checkUpstreamQueries(sc, name, mdns.TypeA, 2, "the NXDOMAIN's 2 s negative TTL ran out"))
 	})
 
-	rfc8020_2.It("below-nxdomain", spec.MUST, "answers NXDOMAIN for a name below a name that does not exist", spec.Inferred(`RFC 8020 2: "when an iterative caching DNS resolver receives an NXDOMAIN, it SHOULD store it in its cache and then all names and types at or below that node SHOULD be considered unreachable"; it MAY answer below it from that; at least it must not make one up.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc8020_2.It("below-nxdomain", spec.MUST, "answers NXDOMAIN for a name below a name that does not exist", spec.Inferred(`RFC 8020 2: "when an iterative caching DNS resolver receives an NXDOMAIN, it SHOULD store it in its cache and then all names and types at or below that node SHOULD be considered unreachable"; it MAY answer below it from that; at least it must not make one up.`, "RFC 8020 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.resolve(sc.name("gone"), mdns.TypeA)
 		m := sc.resolve("deeper."+sc.name("gone"), mdns.TypeA)

@@ -237,7 +237,7 @@ var _ = Describe("RFC 1035 message header", func() {
 		}
 	})
 
-	rfc2181_4_1.It("reply-from-queried-address", spec.MUST, "replies from the address and port the query was sent to", spec.Inferred(`RFC 2181 4.1: "replies to queries ... must always be sent from the same address to which the query was sent"; RFC 2181 4.2: "Replies to all queries must be directed to the port from which they were sent."`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc2181_4_1.It("reply-from-queried-address", spec.MUST, "replies from the address and port the query was sent to", spec.Inferred(`RFC 2181 4.1: "replies to queries ... must always be sent from the same address to which the query was sent"; RFC 2181 4.2: "Replies to all queries must be directed to the port from which they were sent."`, "RFC 2181 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		p := t.DialPacket(ServiceAuthUDP)
 		_, err := p.Exchange(mustPack(t, authQuery(fixture.NameWWW, mdns.TypeA)), 65535)
 		t.Check(err)

@@ -101,7 +101,7 @@ var _ = Describe("RFC 1035 domain names", func() {
 		t.Check(checkFormerrOrDrop(raw, r))
 	})
 
-	rfc2181_11.It("binary-label-answered", spec.MUST, "answers a query whose label holds a dot, a NUL and octets above 127", spec.Inferred(`RFC 2181 11: "any binary string whatever can be used as the label of any resource record"; a query for such a name is a valid query, here for a name that does not exist.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc2181_11.It("binary-label-answered", spec.MUST, "answers a query whose label holds a dot, a NUL and octets above 127", spec.Inferred(`RFC 2181 11: "any binary string whatever can be used as the label of any resource record"; a query for such a name is a valid query, here for a name that does not exist.`, "RFC 2181 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		raw := rawQuery(0x4c4c, wireName("a.b\x00\xff\x80", "test"), mdns.TypeA)
 		p := t.DialPacket(ServiceAuthUDP)
 		b, err := p.Exchange(raw, 65535)
@@ -124,7 +124,7 @@ var _ = Describe("RFC 1035 domain names", func() {
 		t.Check(checkAddrs(m, "mixedcase.test.", fixture.AddrMixed))
 	})
 
-	rfc4343_4_1.It("question-case-preserved", spec.MUST, "repeats the question's mixed case exactly", spec.Inferred(`RFC 4343 4.1 (DNS output case preservation): a server passes names on with their case; the question is copied into the response (RFC 1035 4.1.2), so its case comes back as sent, which 0x20 resolvers rely on.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc4343_4_1.It("question-case-preserved", spec.MUST, "repeats the question's mixed case exactly", spec.Inferred(`RFC 4343 4.1 (DNS output case preservation): a server passes names on with their case; the question is copied into the response (RFC 1035 4.1.2), so its case comes back as sent, which 0x20 resolvers rely on.`, "RFC 4343 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		q := authQuery("WwW.tEsT.", mdns.TypeA)
 		m := udp(t, ServiceAuthUDP, q)
 		t.Check(checkQuestion(q, m))

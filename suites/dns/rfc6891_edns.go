@@ -74,7 +74,7 @@ var _ = Describe("RFC 6891 EDNS(0)", func() {
 		}
 	})
 
-	rfc6891_7.It("opt-in-response-tcp", spec.MUST, "includes an OPT record in the response to an EDNS query over TCP", spec.Inferred(`RFC 6891 7 (as above), over TCP.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc6891_7.It("opt-in-response-tcp", spec.MUST, "includes an OPT record in the response to an EDNS query over TCP", spec.Inferred(`RFC 6891 7 (as above), over TCP.`, "RFC 6891 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		m := tcp(t, ServiceAuthTCP, ednsQuery(fixture.NameWWW, mdns.TypeA, 1232, 0, false, 0))
 		t.Check(checkHasOPT(m))
 	})
@@ -105,7 +105,7 @@ var _ = Describe("RFC 6891 EDNS(0)", func() {
 		t.Check(checkHasOPT(m))
 	})
 
-	rfc6891_6_1_2.It("unknown-option-not-echoed", spec.SHOULD, "does not echo an unknown EDNS option back", spec.Inferred(`RFC 6891 6.1.2 (as above): an ignored option is not echoed as if it had been understood (RFC 8906 3.2.4: "the response ... does not contain the unknown option").`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc6891_6_1_2.It("unknown-option-not-echoed", spec.SHOULD, "does not echo an unknown EDNS option back", spec.Inferred(`RFC 6891 6.1.2 (as above): an ignored option is not echoed as if it had been understood (RFC 8906 3.2.4: "the response ... does not contain the unknown option").`, "RFC 6891 states it without an RFC 2119 key word; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		m := udp(t, ServiceAuthUDP, ednsQuery(fixture.NameWWW, mdns.TypeA, 1232, 0, false, 0, unknownOption()))
 		if o := m.IsEdns0(); o != nil {
 			for _, opt := range o.Option {
@@ -116,13 +116,13 @@ var _ = Describe("RFC 6891 EDNS(0)", func() {
 		}
 	})
 
-	rfc6891_6_1_4.It("unknown-flags-ignored", spec.MUST, "answers a query with unknown EDNS flags normally", spec.Inferred(`RFC 6891 6.1.4: "Z Set to zero by senders and ignored by receivers, unless modified in a subsequent specification."`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc6891_6_1_4.It("unknown-flags-ignored", spec.MUST, "answers a query with unknown EDNS flags normally", spec.Inferred(`RFC 6891 6.1.4: "Z Set to zero by senders and ignored by receivers, unless modified in a subsequent specification."`, "RFC 6891 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		m := udp(t, ServiceAuthUDP, ednsQuery(fixture.NameWWW, mdns.TypeA, 1232, 0, false, 0x4000))
 		t.Check(checkRcode(m, mdns.RcodeSuccess))
 		t.Check(checkAddrs(m, fixture.NameWWW, fixture.AddrWWW))
 	})
 
-	rfc6891_6_1_4.It("unknown-flags-cleared", spec.MUST, "clears unknown EDNS flags in its response", spec.Inferred(`RFC 6891 6.1.4 (as above): "Set to zero by senders": the response's OPT does not carry the unknown flag back.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc6891_6_1_4.It("unknown-flags-cleared", spec.MUST, "clears unknown EDNS flags in its response", spec.Inferred(`RFC 6891 6.1.4 (as above): "Set to zero by senders": the response's OPT does not carry the unknown flag back.`, "RFC 6891 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		m := udp(t, ServiceAuthUDP, ednsQuery(fixture.NameWWW, mdns.TypeA, 1232, 0, false, 0x4000))
 		t.Check(checkHasOPT(m))
 		if o := m.IsEdns0(); o != nil && o.Z() != 0 {
@@ -138,7 +138,7 @@ var _ = Describe("RFC 6891 EDNS(0)", func() {
 		}
 	})
 
-	rfc6891_6_2_3.It("payload-size-honoured", spec.MUST, "keeps big.test. TXT within the 1232 bytes the query advertises, with TC", spec.Inferred(`RFC 6891 6.2.3: "The requestor's UDP payload size ... the largest UDP payload that can be delivered in the requestor's network"; a response larger than that is truncated with TC set, as RFC 1035 4.2.1 does at 512.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc6891_6_2_3.It("payload-size-honoured", spec.MUST, "keeps big.test. TXT within the 1232 bytes the query advertises, with TC", spec.Inferred(`RFC 6891 6.2.3: "The requestor's UDP payload size ... the largest UDP payload that can be delivered in the requestor's network"; a response larger than that is truncated with TC set, as RFC 1035 4.2.1 does at 512.`, "RFC 6891 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		b := rawUDP(t, ServiceAuthUDP, ednsQuery(fixture.NameBig, mdns.TypeTXT, 1232, 0, false, 0))
 		if len(b) > 1232 {
 			t.Mismatch("at most 1232 bytes", "%d bytes", len(b))
@@ -173,7 +173,7 @@ var _ = Describe("RFC 6891 EDNS(0)", func() {
 		t.Check(checkRcode(m, mdns.RcodeFormatError))
 	})
 
-	rfc6891_6_1_3.It("extended-rcode-zero", spec.MUST, "keeps EXTENDED-RCODE 0 in an NXDOMAIN to an EDNS query", spec.Inferred(`RFC 6891 6.1.3: "EXTENDED-RCODE Forms the upper 8 bits of extended 12-bit RCODE ... Note that EXTENDED-RCODE value 0 indicates that an unextended RCODE is in use": an NXDOMAIN keeps it 0.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc6891_6_1_3.It("extended-rcode-zero", spec.MUST, "keeps EXTENDED-RCODE 0 in an NXDOMAIN to an EDNS query", spec.Inferred(`RFC 6891 6.1.3: "EXTENDED-RCODE Forms the upper 8 bits of extended 12-bit RCODE ... Note that EXTENDED-RCODE value 0 indicates that an unextended RCODE is in use": an NXDOMAIN keeps it 0.`, "RFC 6891 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		b := rawUDP(t, ServiceAuthUDP, ednsQuery(fixture.NameMissing, mdns.TypeA, 1232, 0, false, 0))
 		m := unpack(t, b)
 		t.Check(checkRcode(m, mdns.RcodeNameError))
@@ -183,7 +183,7 @@ var _ = Describe("RFC 6891 EDNS(0)", func() {
 		}
 	})
 
-	rfc6891_6_2_3.It("tcp-not-limited-by-payload-size", spec.MUST, "answers big.test. TXT in full over TCP even with EDNS 512", spec.Inferred(`RFC 6891 6.2.3 (as above), over TCP no payload limit applies: the whole answer comes (RFC 7766 / RFC 1035 4.2.2).`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc6891_6_2_3.It("tcp-not-limited-by-payload-size", spec.MUST, "answers big.test. TXT in full over TCP even with EDNS 512", spec.Inferred(`RFC 6891 6.2.3 (as above), over TCP no payload limit applies: the whole answer comes (RFC 7766 / RFC 1035 4.2.2).`, "RFC 6891 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		m := tcp(t, ServiceAuthTCP, ednsQuery(fixture.NameBig, mdns.TypeTXT, 512, 0, false, 0))
 		if m.Truncated || len(m.Answer) != fixture.BigTXTCount {
 			t.Mismatch(fmt.Sprintf("all %d TXT records, TC=0", fixture.BigTXTCount), "%s", summary(m))

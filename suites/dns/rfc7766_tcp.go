@@ -89,7 +89,7 @@ var _ = Describe("RFC 7766 DNS over TCP", func() {
 		t.Check(checkAddrs(got[qs[1].Id], fixture.NameMail, fixture.AddrMail))
 	})
 
-	rfc7766_6_2_1_1.It("pipelined-mixed", spec.SHOULD, "answers pipelined NXDOMAIN, NODATA and large queries, each matched by ID", spec.Inferred(`RFC 7766 6.2.1.1 (as above), with a mix of answers, a negative one and a large one among them.`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc7766_6_2_1_1.It("pipelined-mixed", spec.SHOULD, "answers pipelined NXDOMAIN, NODATA and large queries, each matched by ID", spec.Inferred(`RFC 7766 6.2.1.1 (as above), with a mix of answers, a negative one and a large one among them.`, "RFC 7766 states it without an RFC 2119 key word; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		t.Require(FeaturePipelining)
 		c := t.Dial(ServiceAuthTCP)
 		qs := []*mdns.Msg{authQuery(fixture.NameMissing, mdns.TypeA), authQuery(fixture.NameWWW, mdns.TypeMX), authQuery(fixture.NameBig, mdns.TypeTXT), authQuery(fixture.NameAlias, mdns.TypeA)}
@@ -106,7 +106,7 @@ var _ = Describe("RFC 7766 DNS over TCP", func() {
 		}
 	})
 
-	rfc7766_8.It("length-and-message-apart", spec.MUST, "answers when the length prefix and the message arrive in separate segments", spec.Inferred(`RFC 7766 8: senders "SHOULD pass the two-octet length field, and the message described by that length field, to the TCP layer at the same time", because receivers have been seen to fail otherwise; TCP is a byte stream (RFC 793), so a server must still read a length and a message that arrive apart.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc7766_8.It("length-and-message-apart", spec.MUST, "answers when the length prefix and the message arrive in separate segments", spec.Inferred(`RFC 7766 8: senders "SHOULD pass the two-octet length field, and the message described by that length field, to the TCP layer at the same time", because receivers have been seen to fail otherwise; TCP is a byte stream (RFC 793), so a server must still read a length and a message that arrive apart.`, "RFC 7766 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		c := t.Dial(ServiceAuthTCP)
 		frame := tcpFrame(mustPack(t, authQuery(fixture.NameWWW, mdns.TypeA)))
 		c.Send(frame[:2])
@@ -117,7 +117,7 @@ var _ = Describe("RFC 7766 DNS over TCP", func() {
 		t.Check(answersWWW(unpack(t, b)))
 	})
 
-	rfc7766_8.It("message-in-pieces", spec.MUST, "answers a query sent in five pieces", spec.Inferred(`RFC 7766 8 (as above), a message dribbled a few bytes at a time.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc7766_8.It("message-in-pieces", spec.MUST, "answers a query sent in five pieces", spec.Inferred(`RFC 7766 8 (as above), a message dribbled a few bytes at a time.`, "RFC 7766 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		c := t.Dial(ServiceAuthTCP)
 		frame := tcpFrame(mustPack(t, authQuery(fixture.NameWWW, mdns.TypeA)))
 		step := (len(frame) + 4) / 5
@@ -136,7 +136,7 @@ var _ = Describe("RFC 7766 DNS over TCP", func() {
 		t.Check(answersWWW(tcpOn(t, a, authQuery(fixture.NameWWW, mdns.TypeA))))
 	})
 
-	rfc7766_6_2_3.It("answer-after-half-close", spec.SHOULD, "answers a query whose client half-closed right after sending it", spec.Inferred(`RFC 7766 6.2.3 / RFC 1035 4.2.2: the server may close a connection but must not break the answers it owes: a client that half-closes after its query still gets the answer.`, "migrated: the comment quoted no SHOULD key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc7766_6_2_3.It("answer-after-half-close", spec.SHOULD, "answers a query whose client half-closed right after sending it", spec.Inferred(`RFC 7766 6.2.3 / RFC 1035 4.2.2: the server may close a connection but must not break the answers it owes: a client that half-closes after its query still gets the answer.`, "RFC 7766 words it in lower case; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		c := t.Dial(ServiceAuthTCP)
 		c.Send(tcpFrame(mustPack(t, authQuery(fixture.NameWWW, mdns.TypeA))))
 		t.Check(c.CloseWrite())

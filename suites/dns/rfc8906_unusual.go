@@ -53,14 +53,14 @@ func checkOpcodeReaction(q, m *mdns.Msg, accepted ...int) error {
 // Communicate": queries servers must answer, not drop, and RFC 9619 on
 // QDCOUNT.
 var _ = Describe("RFC 8906 unusual queries", func() {
-	rfc8906_3_1_3_1.It("rd-set-answered", spec.MUST, "answers a query with RD=1 from its zone data", spec.Inferred(`RFC 8906 3.1.3.1: "Recursive Queries ... A non-recursive server is supposed to respond to recursive queries as if the Recursion Desired (RD) bit is not set."`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc8906_3_1_3_1.It("rd-set-answered", spec.MUST, "answers a query with RD=1 from its zone data", spec.Inferred(`RFC 8906 3.1.3.1: "Recursive Queries ... A non-recursive server is supposed to respond to recursive queries as if the Recursion Desired (RD) bit is not set."`, "RFC 8906 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		q := recQuery(fixture.NameWWW, mdns.TypeA)
 		m := udp(t, ServiceAuthUDP, q)
 		t.Check(answersWWW(m))
 		t.Check(checkAA(m, true))
 	})
 
-	rfc8906_3_1_3_2.It("cd-set-answered", spec.MUST, "answers a query with CD=1 normally", spec.Inferred(`RFC 8906 3.1.3.2: "CD=1 Queries ... the CD bit [is] ... to be copied into the response ... Otherwise, the query should be answered normally" (RFC 4035 3.1.6: the CD bit is copied).`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc8906_3_1_3_2.It("cd-set-answered", spec.MUST, "answers a query with CD=1 normally", spec.Inferred(`RFC 8906 3.1.3.2: "CD=1 Queries ... the CD bit [is] ... to be copied into the response ... Otherwise, the query should be answered normally" (RFC 4035 3.1.6: the CD bit is copied).`, "RFC 8906 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		q := authQuery(fixture.NameWWW, mdns.TypeA)
 		q.CheckingDisabled = true
 		t.Check(answersWWW(udp(t, ServiceAuthUDP, q)))
@@ -75,19 +75,19 @@ var _ = Describe("RFC 8906 unusual queries", func() {
 		}
 	})
 
-	rfc8906_3_1_3_3.It("ad-set-answered", spec.MUST, "answers a query with AD=1 normally", spec.Inferred(`RFC 8906 3.1.3.3: "AD=1 Queries ... the server is expected to respond" (RFC 6840 5.7: AD in a query asks for AD in the response, nothing more).`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc8906_3_1_3_3.It("ad-set-answered", spec.MUST, "answers a query with AD=1 normally", spec.Inferred(`RFC 8906 3.1.3.3: "AD=1 Queries ... the server is expected to respond" (RFC 6840 5.7: AD in a query asks for AD in the response, nothing more).`, "RFC 8906 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		q := authQuery(fixture.NameWWW, mdns.TypeA)
 		q.AuthenticatedData = true
 		t.Check(answersWWW(udp(t, ServiceAuthUDP, q)))
 	})
 
-	rfc8906_3_1_3_4.It("z-set-answered", spec.MUST, "answers a query with the reserved Z flag set normally", spec.Inferred(`RFC 8906 3.1.3.4: "Reserved Flags ... Servers should ignore [the Z flag] ... and respond normally"; RFC 1035 4.1.1: Z "Must be zero in all queries and responses".`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc8906_3_1_3_4.It("z-set-answered", spec.MUST, "answers a query with the reserved Z flag set normally", spec.Inferred(`RFC 8906 3.1.3.4: "Reserved Flags ... Servers should ignore [the Z flag] ... and respond normally"; RFC 1035 4.1.1: Z "Must be zero in all queries and responses".`, "RFC 8906 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		q := authQuery(fixture.NameWWW, mdns.TypeA)
 		q.Zero = true
 		t.Check(answersWWW(udp(t, ServiceAuthUDP, q)))
 	})
 
-	rfc8906_3_1_3_4.It("z-cleared", spec.MUST, "clears the Z flag in the response to a query that set it", spec.Inferred(`RFC 1035 4.1.1: Z "Must be zero in all queries and responses", so a response to a query with Z=1 clears it.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc8906_3_1_3_4.It("z-cleared", spec.MUST, "clears the Z flag in the response to a query that set it", spec.Inferred(`RFC 1035 4.1.1: Z "Must be zero in all queries and responses", so a response to a query with Z=1 clears it.`, "RFC 8906 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		q := authQuery(fixture.NameWWW, mdns.TypeA)
 		q.Zero = true
 		m := udp(t, ServiceAuthUDP, q)
@@ -96,13 +96,13 @@ var _ = Describe("RFC 8906 unusual queries", func() {
 		}
 	})
 
-	rfc8906_3_1_4.It("unknown-opcode-notimp", spec.MUST, "answers an unassigned opcode (15) with NOTIMP", spec.Inferred(`RFC 8906 3.1.4: "Unknown DNS Opcodes ... The response should be NOTIMP" (RFC 1035 4.1.1: "Not Implemented - The name server does not support the requested kind of query").`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc8906_3_1_4.It("unknown-opcode-notimp", spec.MUST, "answers an unassigned opcode (15) with NOTIMP", spec.Inferred(`RFC 8906 3.1.4: "Unknown DNS Opcodes ... The response should be NOTIMP" (RFC 1035 4.1.1: "Not Implemented - The name server does not support the requested kind of query").`, "RFC 8906 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		q := opcodeQuery(15)
 		m := udp(t, ServiceAuthUDP, q)
 		t.Check(checkOpcodeReaction(q, m, mdns.RcodeNotImplemented))
 	})
 
-	rfc8906_3_1_4.It("unknown-opcode-notimp-tcp", spec.MUST, "answers an unassigned opcode (15) over TCP with NOTIMP", spec.Inferred(`RFC 8906 3.1.4 (as above), over TCP.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc8906_3_1_4.It("unknown-opcode-notimp-tcp", spec.MUST, "answers an unassigned opcode (15) over TCP with NOTIMP", spec.Inferred(`RFC 8906 3.1.4 (as above), over TCP.`, "RFC 8906 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		q := opcodeQuery(15)
 		m := tcp(t, ServiceAuthTCP, q)
 		t.Check(checkOpcodeReaction(q, m, mdns.RcodeNotImplemented))
@@ -114,20 +114,20 @@ var _ = Describe("RFC 8906 unusual queries", func() {
 		t.Check(checkOpcodeReaction(q, m, mdns.RcodeNotImplemented, mdns.RcodeRefused, mdns.RcodeFormatError))
 	})
 
-	rfc8906_3_1_4.It("status-opcode-notimp", spec.MUST, "answers a STATUS query (opcode 2) with NOTIMP", spec.Inferred(`RFC 8906 3.1.4 (as above): STATUS (opcode 2) was never defined.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc8906_3_1_4.It("status-opcode-notimp", spec.MUST, "answers a STATUS query (opcode 2) with NOTIMP", spec.Inferred(`RFC 8906 3.1.4 (as above): STATUS (opcode 2) was never defined.`, "RFC 8906 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		q := opcodeQuery(mdns.OpcodeStatus)
 		m := udp(t, ServiceAuthUDP, q)
 		t.Check(checkOpcodeReaction(q, m, mdns.RcodeNotImplemented, mdns.RcodeRefused))
 	})
 
-	rfc1996_4_7.It("notify-answered", spec.MUST, "answers a NOTIFY for test. (NOERROR, NOTIMP, REFUSED or NOTAUTH), opcode copied", spec.Inferred(`RFC 1996 3.7/4.7: a NOTIFY is answered with the same opcode; a server that does not take NOTIFY from this client answers NOTIMP, REFUSED or NOTAUTH (RFC 8906 3.1.4: not silence), and a server for the zone may acknowledge with NOERROR.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc1996_4_7.It("notify-answered", spec.MUST, "answers a NOTIFY for test. (NOERROR, NOTIMP, REFUSED or NOTAUTH), opcode copied", spec.Inferred(`RFC 1996 3.7/4.7: a NOTIFY is answered with the same opcode; a server that does not take NOTIFY from this client answers NOTIMP, REFUSED or NOTAUTH (RFC 8906 3.1.4: not silence), and a server for the zone may acknowledge with NOERROR.`, "RFC 1996 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		q := opcodeQuery(mdns.OpcodeNotify)
 		q.Authoritative = true
 		m := udp(t, ServiceAuthUDP, q)
 		t.Check(checkOpcodeReaction(q, m, mdns.RcodeSuccess, mdns.RcodeNotImplemented, mdns.RcodeRefused, mdns.RcodeNotAuth))
 	})
 
-	rfc2136_3_3.It("update-rejected", spec.MUST, "answers an unauthorized UPDATE with NOTIMP, REFUSED or NOTAUTH", spec.Inferred(`RFC 2136 3.3 (check requestor's permissions): an update the server does not permit is rejected with REFUSED; a server that does not support UPDATE (opcode 5) answers NOTIMP (RFC 1035 4.1.1); NOTAUTH from a server that will not act as the zone's primary.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc2136_3_3.It("update-rejected", spec.MUST, "answers an unauthorized UPDATE with NOTIMP, REFUSED or NOTAUTH", spec.Inferred(`RFC 2136 3.3 (check requestor's permissions): an update the server does not permit is rejected with REFUSED; a server that does not support UPDATE (opcode 5) answers NOTIMP (RFC 1035 4.1.1); NOTAUTH from a server that will not act as the zone's primary.`, "RFC 2136 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		q := new(mdns.Msg)
 		q.SetUpdate(fixture.Origin)
 		q.Insert([]mdns.RR{mustRR("evil.test. 300 IN A 192.0.2.66")})
@@ -135,7 +135,7 @@ var _ = Describe("RFC 8906 unusual queries", func() {
 		t.Check(checkOpcodeReaction(q, m, mdns.RcodeNotImplemented, mdns.RcodeRefused, mdns.RcodeNotAuth))
 	})
 
-	rfc2136_3_3.It("update-not-applied", spec.MUST, "does not add the record an unauthorized UPDATE asked for", spec.Inferred(`RFC 2136 3.3 (as above): a refused update changes nothing.`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc2136_3_3.It("update-not-applied", spec.MUST, "does not add the record an unauthorized UPDATE asked for", spec.Inferred(`RFC 2136 3.3 (as above): a refused update changes nothing.`, "RFC 2136 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		q := new(mdns.Msg)
 		q.SetUpdate(fixture.Origin)
 		q.Insert([]mdns.RR{mustRR("evil.test. 300 IN A 192.0.2.66")})
@@ -153,7 +153,7 @@ var _ = Describe("RFC 8906 unusual queries", func() {
 		t.Check(checkFormerrOrDrop(raw, r))
 	})
 
-	rfc9619_4.It("qdcount-0-rejected", spec.MUST, "answers a query without a question with FORMERR (or NOTIMP/REFUSED)", spec.Inferred(`RFC 9619 4: QDCOUNT 0 in a QUERY without a COOKIE option (RFC 7873 5.4 defines that one case) has no question to answer: FORMERR (or NOTIMP/REFUSED from servers that treat it as unsupported), never an answer and not silence (RFC 8906 3: failing to respond is the problem).`, "migrated: the comment quoted no MUST key word; the level is the suite's reading"), func(t *spec.T) {
+	rfc9619_4.It("qdcount-0-rejected", spec.MUST, "answers a query without a question with FORMERR (or NOTIMP/REFUSED)", spec.Inferred(`RFC 9619 4: QDCOUNT 0 in a QUERY without a COOKIE option (RFC 7873 5.4 defines that one case) has no question to answer: FORMERR (or NOTIMP/REFUSED from servers that treat it as unsupported), never an answer and not silence (RFC 8906 3: failing to respond is the problem).`, "RFC 9619 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		raw := header(0x5252, 0, 0, 0, 0, 0)
 		r := sendMalformedUDP(t, ServiceAuthUDP, raw)
 		t.Check(requireResponse(r))
