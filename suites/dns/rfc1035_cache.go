@@ -16,10 +16,10 @@ var rfc2181_8 = spec.Section("dns", "rfc2181", "8", "")
 var rfc2181_5_2 = spec.Section("dns", "rfc2181", "5.2", "")
 var rfc2181_5 = spec.Section("dns", "rfc2181", "5", "")
 var rfc2181_5_4_1 = spec.Section("dns", "rfc2181", "5.4.1", "")
-var rfc2308_2_1 = spec.Section("dns", "rfc2308", "2.1", "")
-var rfc2308_2_2 = spec.Section("dns", "rfc2308", "2.2", "")
+var rfc2308_2_1 = spec.Section("dns", "rfc2308", "2.1", "Name Error")
+var rfc2308_2_2 = spec.Section("dns", "rfc2308", "2.2", "No Data")
 var rfc2308_6 = spec.Section("dns", "rfc2308", "6", "")
-var rfc2308_5 = spec.Section("dns", "rfc2308", "5", "")
+var rfc2308_5 = spec.Section("dns", "rfc2308", "5", "Caching Negative Answers")
 
 // subzone creates the zone "<label>.<origin>" served by the fake root
 // itself with its own negative TTL, delegated from the scenario's zone.

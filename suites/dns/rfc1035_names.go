@@ -10,7 +10,7 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc1035_2_3_4 = spec.Section("dns", "rfc1035", "2.3.4", "")
+var rfc1035_2_3_4 = spec.Section("dns", "rfc1035", "2.3.4", "Size limits")
 var rfc2181_11 = spec.Section("dns", "rfc2181", "11", "")
 
 // rawQuery builds a query with id for a wire-format name.

@@ -16,7 +16,7 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc5936_2_2 = spec.Section("dns", "rfc5936", "2.2", "")
+var rfc5936_2_2 = spec.Section("dns", "rfc5936", "2.2", "AXFR Response")
 var rfc5936_2_2_1 = spec.Section("dns", "rfc5936", "2.2.1", "")
 var rfc5936_4_1 = spec.Section("dns", "rfc5936", "4.1", "")
 

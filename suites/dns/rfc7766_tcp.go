@@ -11,10 +11,10 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc1035_4_2_2 = spec.Section("dns", "rfc1035", "4.2.2", "")
+var rfc1035_4_2_2 = spec.Section("dns", "rfc1035", "4.2.2", "TCP usage")
 var rfc7766_6_2_1 = spec.Section("dns", "rfc7766", "6.2.1", "")
 var rfc7766_6_2_1_1 = spec.Section("dns", "rfc7766", "6.2.1.1", "")
-var rfc7766_8 = spec.Section("dns", "rfc7766", "8", "")
+var rfc7766_8 = spec.Section("dns", "rfc7766", "8", "TCP Message Length Field")
 var rfc7766_6_2_2 = spec.Section("dns", "rfc7766", "6.2.2", "")
 var rfc7766_6_2_3 = spec.Section("dns", "rfc7766", "6.2.3", "")
 

@@ -9,8 +9,8 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc862_tcp = spec.Section("echo", "rfc862", "tcp", "")
-var rfc862_udp = spec.Section("echo", "rfc862", "udp", "")
+var rfc862_tcp = spec.Section("echo", "rfc862", "tcp", "TCP Based Echo Service")
+var rfc862_udp = spec.Section("echo", "rfc862", "udp", "UDP Based Echo Service")
 
 // RFC 862, Echo Protocol.
 var _ = Describe("RFC 862 echo over TCP", func() {

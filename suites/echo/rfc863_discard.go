@@ -8,8 +8,8 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc863_tcp = spec.Section("echo", "rfc863", "tcp", "")
-var rfc863_udp = spec.Section("echo", "rfc863", "udp", "")
+var rfc863_tcp = spec.Section("echo", "rfc863", "tcp", "TCP Based Discard Service")
+var rfc863_udp = spec.Section("echo", "rfc863", "udp", "UDP Based Discard Service")
 
 // RFC 863, Discard Protocol.
 var _ = Describe("RFC 863 discard", func() {

@@ -9,8 +9,8 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc864_tcp = spec.Section("echo", "rfc864", "tcp", "")
-var rfc864_udp = spec.Section("echo", "rfc864", "udp", "")
+var rfc864_tcp = spec.Section("echo", "rfc864", "tcp", "TCP Based Character Generator Service")
+var rfc864_udp = spec.Section("echo", "rfc864", "udp", "UDP Based Character Generator Service")
 
 // RFC 864, Character Generator Protocol.
 var _ = Describe("RFC 864 chargen", func() {

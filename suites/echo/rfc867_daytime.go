@@ -13,8 +13,8 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc867_tcp = spec.Section("echo", "rfc867", "tcp", "")
-var rfc867_udp = spec.Section("echo", "rfc867", "udp", "")
+var rfc867_tcp = spec.Section("echo", "rfc867", "tcp", "TCP Based Daytime Service")
+var rfc867_udp = spec.Section("echo", "rfc867", "udp", "UDP Based Daytime Service")
 
 // RFC 867, Daytime Protocol.
 var _ = Describe("RFC 867 daytime", func() {

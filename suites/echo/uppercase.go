@@ -10,8 +10,8 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var uppercase_tcp = spec.Section("echo", "uppercase", "tcp", "")
-var uppercase_udp = spec.Section("echo", "uppercase", "udp", "")
+var uppercase_tcp = spec.Section("echo", "uppercase", "tcp", "Uppercase over TCP")
+var uppercase_udp = spec.Section("echo", "uppercase", "udp", "Uppercase over UDP")
 
 // The uppercase protocol is defined in the package documentation of
 // reference/echo; its sentences are quoted above each spec. Its limits:

@@ -11,16 +11,16 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc6265_3 = spec.Section("http1", "rfc6265", "3", "")
-var rfc6265_5_4 = spec.Section("http1", "rfc6265", "5.4", "")
-var rfc6265_4_1_1 = spec.Section("http1", "rfc6265", "4.1.1", "")
-var rfc6265_4_1_2_1 = spec.Section("http1", "rfc6265", "4.1.2.1", "")
-var rfc6265_4_1_2_2 = spec.Section("http1", "rfc6265", "4.1.2.2", "")
-var rfc6265_4_1_2_3 = spec.Section("http1", "rfc6265", "4.1.2.3", "")
-var rfc6265_4_1_2_4 = spec.Section("http1", "rfc6265", "4.1.2.4", "")
-var rfc6265_4_1_2_5 = spec.Section("http1", "rfc6265", "4.1.2.5", "")
-var rfc6265_4_1_2_6 = spec.Section("http1", "rfc6265", "4.1.2.6", "")
-var rfc6265bis_4_1_1 = spec.Section("http1", "rfc6265bis", "4.1.1", "")
+var rfc6265_3 = spec.Section("http1", "rfc6265", "3", "Overview")
+var rfc6265_5_4 = spec.Section("http1", "rfc6265", "5.4", "The Cookie Header")
+var rfc6265_4_1_1 = spec.Section("http1", "rfc6265", "4.1.1", "Syntax")
+var rfc6265_4_1_2_1 = spec.Section("http1", "rfc6265", "4.1.2.1", "The Expires Attribute")
+var rfc6265_4_1_2_2 = spec.Section("http1", "rfc6265", "4.1.2.2", "The Max-Age Attribute")
+var rfc6265_4_1_2_3 = spec.Section("http1", "rfc6265", "4.1.2.3", "The Domain Attribute")
+var rfc6265_4_1_2_4 = spec.Section("http1", "rfc6265", "4.1.2.4", "The Path Attribute")
+var rfc6265_4_1_2_5 = spec.Section("http1", "rfc6265", "4.1.2.5", "The Secure Attribute")
+var rfc6265_4_1_2_6 = spec.Section("http1", "rfc6265", "4.1.2.6", "The HttpOnly Attribute")
+var rfc6265bis_4_1_1 = spec.Section("http1", "rfc6265bis", "4.1.1", "Syntax")
 
 // RFC 6265 4.1.1 grammar, server side.
 var (

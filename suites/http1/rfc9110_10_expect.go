@@ -7,7 +7,7 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9110_10_1_1 = spec.Section("http1", "rfc9110", "10.1.1", "")
+var rfc9110_10_1_1 = spec.Section("http1", "rfc9110", "10.1.1", "Expect")
 
 // expectTarget is where 100-continue specs send content: /echo, else a
 // PUT under /upload/, else POST /hello.txt.

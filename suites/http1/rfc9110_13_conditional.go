@@ -8,14 +8,14 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9110_13_1_5 = spec.Section("http1", "rfc9110", "13.1.5", "")
-var rfc9110_13_1_2 = spec.Section("http1", "rfc9110", "13.1.2", "")
-var rfc9110_13_1_1 = spec.Section("http1", "rfc9110", "13.1.1", "")
-var rfc9110_13_1_3 = spec.Section("http1", "rfc9110", "13.1.3", "")
-var rfc9110_13_1_4 = spec.Section("http1", "rfc9110", "13.1.4", "")
-var rfc9110_13_2_2 = spec.Section("http1", "rfc9110", "13.2.2", "")
-var rfc9110_13_2_1 = spec.Section("http1", "rfc9110", "13.2.1", "")
-var rfc9110_8_8_3 = spec.Section("http1", "rfc9110", "8.8.3", "")
+var rfc9110_13_1_5 = spec.Section("http1", "rfc9110", "13.1.5", "If-Range")
+var rfc9110_13_1_2 = spec.Section("http1", "rfc9110", "13.1.2", "If-None-Match")
+var rfc9110_13_1_1 = spec.Section("http1", "rfc9110", "13.1.1", "If-Match")
+var rfc9110_13_1_3 = spec.Section("http1", "rfc9110", "13.1.3", "If-Modified-Since")
+var rfc9110_13_1_4 = spec.Section("http1", "rfc9110", "13.1.4", "If-Unmodified-Since")
+var rfc9110_13_2_2 = spec.Section("http1", "rfc9110", "13.2.2", "Precedence of Preconditions")
+var rfc9110_13_2_1 = spec.Section("http1", "rfc9110", "13.2.1", "When to Evaluate")
+var rfc9110_8_8_3 = spec.Section("http1", "rfc9110", "8.8.3", "ETag")
 
 // RFC 9110 section 13: conditional requests, on /hello.txt.
 var _ = Describe("RFC 9110 13 Conditional Requests", func() {

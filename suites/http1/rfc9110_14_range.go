@@ -15,10 +15,10 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9110_14_2 = spec.Section("http1", "rfc9110", "14.2", "")
-var rfc9110_14_6 = spec.Section("http1", "rfc9110", "14.6", "")
-var rfc9110_14_1_1 = spec.Section("http1", "rfc9110", "14.1.1", "")
-var rfc9110_14_3 = spec.Section("http1", "rfc9110", "14.3", "")
+var rfc9110_14_2 = spec.Section("http1", "rfc9110", "14.2", "Range")
+var rfc9110_14_6 = spec.Section("http1", "rfc9110", "14.6", "Media Type multipart/byteranges")
+var rfc9110_14_1_1 = spec.Section("http1", "rfc9110", "14.1.1", "Range Specifiers")
+var rfc9110_14_3 = spec.Section("http1", "rfc9110", "14.3", "Accept-Ranges")
 
 var contentRangeRE = regexp.MustCompile(`^bytes ([0-9]+)-([0-9]+)/([0-9]+|\*)$`)
 

@@ -13,14 +13,14 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9110_15_2 = spec.Section("http1", "rfc9110", "15.2", "")
-var rfc9110_15_3_1 = spec.Section("http1", "rfc9110", "15.3.1", "")
-var rfc9110_15_3_7_2 = spec.Section("http1", "rfc9110", "15.3.7.2", "")
-var rfc9110_15_4_2 = spec.Section("http1", "rfc9110", "15.4.2", "")
-var rfc9110_15_4_5 = spec.Section("http1", "rfc9110", "15.4.5", "")
-var rfc9110_15_5_12 = spec.Section("http1", "rfc9110", "15.5.12", "")
-var rfc9110_15_5_5 = spec.Section("http1", "rfc9110", "15.5.5", "")
-var rfc9110_15_5_6 = spec.Section("http1", "rfc9110", "15.5.6", "")
+var rfc9110_15_2 = spec.Section("http1", "rfc9110", "15.2", "Informational 1xx")
+var rfc9110_15_3_1 = spec.Section("http1", "rfc9110", "15.3.1", "200 OK")
+var rfc9110_15_3_7_2 = spec.Section("http1", "rfc9110", "15.3.7.2", "Multiple Parts")
+var rfc9110_15_4_2 = spec.Section("http1", "rfc9110", "15.4.2", "301 Moved Permanently")
+var rfc9110_15_4_5 = spec.Section("http1", "rfc9110", "15.4.5", "304 Not Modified")
+var rfc9110_15_5_12 = spec.Section("http1", "rfc9110", "15.5.12", "411 Length Required")
+var rfc9110_15_5_5 = spec.Section("http1", "rfc9110", "15.5.5", "404 Not Found")
+var rfc9110_15_5_6 = spec.Section("http1", "rfc9110", "15.5.6", "405 Method Not Allowed")
 
 // RFC 9110 15 Status Codes.
 var _ = Describe("RFC 9110 15 Status Codes", func() {

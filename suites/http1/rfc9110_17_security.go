@@ -10,7 +10,7 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9110_17_3 = spec.Section("http1", "rfc9110", "17.3", "")
+var rfc9110_17_3 = spec.Section("http1", "rfc9110", "17.3", "Attacks Based on File and Path Names")
 
 // expectInsideDocroot accepts a 4xx, a 3xx, or a 2xx carrying the content
 // of a docroot file; never anything like /etc/passwd.

@@ -8,7 +8,7 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9110_2_5 = spec.Section("http1", "rfc9110", "2.5", "")
+var rfc9110_2_5 = spec.Section("http1", "rfc9110", "2.5", "Protocol Version")
 
 // RFC 9110 2 Conformance: Protocol Version.
 var _ = Describe("RFC 9110 2 Conformance: Protocol Version", func() {

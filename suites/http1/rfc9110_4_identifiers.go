@@ -6,7 +6,7 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9110_4_2_3 = spec.Section("http1", "rfc9110", "4.2.3", "")
+var rfc9110_4_2_3 = spec.Section("http1", "rfc9110", "4.2.3", "http(s) Normalization and Comparison")
 
 // RFC 9110 4 Identifiers in HTTP.
 var _ = Describe("RFC 9110 4 Identifiers in HTTP", func() {

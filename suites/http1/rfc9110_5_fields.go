@@ -11,11 +11,11 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9110_5_1 = spec.Section("http1", "rfc9110", "5.1", "")
-var rfc9110_5_3 = spec.Section("http1", "rfc9110", "5.3", "")
-var rfc9110_5_4 = spec.Section("http1", "rfc9110", "5.4", "")
-var rfc9110_5_5 = spec.Section("http1", "rfc9110", "5.5", "")
-var rfc9110_5_6_7 = spec.Section("http1", "rfc9110", "5.6.7", "")
+var rfc9110_5_1 = spec.Section("http1", "rfc9110", "5.1", "Field Names")
+var rfc9110_5_3 = spec.Section("http1", "rfc9110", "5.3", "Field Order")
+var rfc9110_5_4 = spec.Section("http1", "rfc9110", "5.4", "Field Limits")
+var rfc9110_5_5 = spec.Section("http1", "rfc9110", "5.5", "Field Values")
+var rfc9110_5_6_7 = spec.Section("http1", "rfc9110", "5.6.7", "Date/Time Formats")
 
 // RFC 9110 5 Fields.
 var _ = Describe("RFC 9110 5 Fields", func() {

@@ -8,8 +8,8 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9110_6_5_1 = spec.Section("http1", "rfc9110", "6.5.1", "")
-var rfc9110_6_6_1 = spec.Section("http1", "rfc9110", "6.6.1", "")
+var rfc9110_6_5_1 = spec.Section("http1", "rfc9110", "6.5.1", "Limitations on Use of Trailers")
+var rfc9110_6_6_1 = spec.Section("http1", "rfc9110", "6.6.1", "Date")
 
 // RFC 9110 6 Message Abstraction.
 var _ = Describe("RFC 9110 6 Message Abstraction", func() {

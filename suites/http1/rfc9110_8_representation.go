@@ -12,11 +12,11 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9110_8_6 = spec.Section("http1", "rfc9110", "8.6", "")
-var rfc9110_8_3 = spec.Section("http1", "rfc9110", "8.3", "")
-var rfc9110_8_3_1 = spec.Section("http1", "rfc9110", "8.3.1", "")
-var rfc9110_8_8_2 = spec.Section("http1", "rfc9110", "8.8.2", "")
-var rfc9110_8_8_2_1 = spec.Section("http1", "rfc9110", "8.8.2.1", "")
+var rfc9110_8_6 = spec.Section("http1", "rfc9110", "8.6", "Content-Length")
+var rfc9110_8_3 = spec.Section("http1", "rfc9110", "8.3", "Content-Type")
+var rfc9110_8_3_1 = spec.Section("http1", "rfc9110", "8.3.1", "Media Type")
+var rfc9110_8_8_2 = spec.Section("http1", "rfc9110", "8.8.2", "Last-Modified")
+var rfc9110_8_8_2_1 = spec.Section("http1", "rfc9110", "8.8.2.1", "Generation")
 
 // RFC 9110 sections 6.6.1 (Date) and 8 (representation data and
 // metadata).

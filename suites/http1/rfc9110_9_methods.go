@@ -10,14 +10,14 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9110_9_3_1 = spec.Section("http1", "rfc9110", "9.3.1", "")
-var rfc9110_9_3_2 = spec.Section("http1", "rfc9110", "9.3.2", "")
-var rfc9110_9_3_3 = spec.Section("http1", "rfc9110", "9.3.3", "")
-var rfc9110_9_3_4 = spec.Section("http1", "rfc9110", "9.3.4", "")
-var rfc9110_9_3_5 = spec.Section("http1", "rfc9110", "9.3.5", "")
-var rfc9110_9_3_7 = spec.Section("http1", "rfc9110", "9.3.7", "")
-var rfc9110_9_3_8 = spec.Section("http1", "rfc9110", "9.3.8", "")
-var rfc9110_9_1 = spec.Section("http1", "rfc9110", "9.1", "")
+var rfc9110_9_3_1 = spec.Section("http1", "rfc9110", "9.3.1", "GET")
+var rfc9110_9_3_2 = spec.Section("http1", "rfc9110", "9.3.2", "HEAD")
+var rfc9110_9_3_3 = spec.Section("http1", "rfc9110", "9.3.3", "POST")
+var rfc9110_9_3_4 = spec.Section("http1", "rfc9110", "9.3.4", "PUT")
+var rfc9110_9_3_5 = spec.Section("http1", "rfc9110", "9.3.5", "DELETE")
+var rfc9110_9_3_7 = spec.Section("http1", "rfc9110", "9.3.7", "OPTIONS")
+var rfc9110_9_3_8 = spec.Section("http1", "rfc9110", "9.3.8", "TRACE")
+var rfc9110_9_1 = spec.Section("http1", "rfc9110", "9.1", "Overview")
 
 // expectAllowList checks that an Allow field is present, a list of method
 // tokens, and contains each of want.

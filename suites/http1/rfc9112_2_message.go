@@ -8,9 +8,9 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9112_2_1 = spec.Section("http1", "rfc9112", "2.1", "")
-var rfc9112_2_2 = spec.Section("http1", "rfc9112", "2.2", "")
-var rfc9112_2_3 = spec.Section("http1", "rfc9112", "2.3", "")
+var rfc9112_2_1 = spec.Section("http1", "rfc9112", "2.1", "Message Format")
+var rfc9112_2_2 = spec.Section("http1", "rfc9112", "2.2", "Message Parsing")
+var rfc9112_2_3 = spec.Section("http1", "rfc9112", "2.3", "HTTP Version")
 
 // RFC 9112 section 2: message format, parsing and the HTTP version.
 var _ = Describe("RFC 9112 2 Message", func() {

@@ -8,12 +8,12 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9112_3 = spec.Section("http1", "rfc9112", "3", "")
-var rfc9112_3_2_1 = spec.Section("http1", "rfc9112", "3.2.1", "")
-var rfc9112_3_2_2 = spec.Section("http1", "rfc9112", "3.2.2", "")
-var rfc9112_3_2 = spec.Section("http1", "rfc9112", "3.2", "")
-var rfc9112_3_2_3 = spec.Section("http1", "rfc9112", "3.2.3", "")
-var rfc9112_3_2_4 = spec.Section("http1", "rfc9112", "3.2.4", "")
+var rfc9112_3 = spec.Section("http1", "rfc9112", "3", "Request Line")
+var rfc9112_3_2_1 = spec.Section("http1", "rfc9112", "3.2.1", "origin-form")
+var rfc9112_3_2_2 = spec.Section("http1", "rfc9112", "3.2.2", "absolute-form")
+var rfc9112_3_2 = spec.Section("http1", "rfc9112", "3.2", "Request Target")
+var rfc9112_3_2_3 = spec.Section("http1", "rfc9112", "3.2.3", "authority-form")
+var rfc9112_3_2_4 = spec.Section("http1", "rfc9112", "3.2.4", "asterisk-form")
 
 // RFC 9112 section 3: the request-line, its method and request-target
 // forms, and the Host field.

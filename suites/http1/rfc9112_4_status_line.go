@@ -6,7 +6,7 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9112_4 = spec.Section("http1", "rfc9112", "4", "")
+var rfc9112_4 = spec.Section("http1", "rfc9112", "4", "Status Line")
 
 // statusCase is a request that provokes a given kind of response.
 type statusCase struct {

@@ -6,9 +6,9 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9112_5 = spec.Section("http1", "rfc9112", "5", "")
-var rfc9112_5_1 = spec.Section("http1", "rfc9112", "5.1", "")
-var rfc9112_5_2 = spec.Section("http1", "rfc9112", "5.2", "")
+var rfc9112_5 = spec.Section("http1", "rfc9112", "5", "Field Syntax")
+var rfc9112_5_1 = spec.Section("http1", "rfc9112", "5.1", "Field Line Parsing")
+var rfc9112_5_2 = spec.Section("http1", "rfc9112", "5.2", "Obsolete Line Folding")
 
 // RFC 9112 section 5 and RFC 9110 section 5: field syntax.
 var _ = Describe("RFC 9112 5 Field Syntax", func() {

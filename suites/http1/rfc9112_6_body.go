@@ -10,9 +10,9 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9112_6_3 = spec.Section("http1", "rfc9112", "6.3", "")
-var rfc9112_6_1 = spec.Section("http1", "rfc9112", "6.1", "")
-var rfc9112_6_2 = spec.Section("http1", "rfc9112", "6.2", "")
+var rfc9112_6_3 = spec.Section("http1", "rfc9112", "6.3", "Message Body Length")
+var rfc9112_6_1 = spec.Section("http1", "rfc9112", "6.1", "Transfer-Encoding")
+var rfc9112_6_2 = spec.Section("http1", "rfc9112", "6.2", "Content-Length")
 
 // RFC 9112 section 6: message body, Transfer-Encoding, Content-Length and
 // the message body length.

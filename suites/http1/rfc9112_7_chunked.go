@@ -10,7 +10,7 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9112_7_1 = spec.Section("http1", "rfc9112", "7.1", "")
+var rfc9112_7_1 = spec.Section("http1", "rfc9112", "7.1", "Chunked Transfer Coding")
 
 // chunkedPost is a POST with Transfer-Encoding: chunked and the given
 // encoded content.

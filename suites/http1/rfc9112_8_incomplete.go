@@ -7,7 +7,7 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9112_8 = spec.Section("http1", "rfc9112", "8", "")
+var rfc9112_8 = spec.Section("http1", "rfc9112", "8", "Handling Incomplete Messages")
 
 // RFC 9112 8 Handling Incomplete Messages.
 var _ = Describe("RFC 9112 8 Handling Incomplete Messages", func() {

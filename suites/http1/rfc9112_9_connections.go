@@ -10,10 +10,10 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc9112_9_3 = spec.Section("http1", "rfc9112", "9.3", "")
-var rfc9112_9_6 = spec.Section("http1", "rfc9112", "9.6", "")
-var rfc9112_9_3_2 = spec.Section("http1", "rfc9112", "9.3.2", "")
-var rfc9112_9_1 = spec.Section("http1", "rfc9112", "9.1", "")
+var rfc9112_9_3 = spec.Section("http1", "rfc9112", "9.3", "Persistence")
+var rfc9112_9_6 = spec.Section("http1", "rfc9112", "9.6", "Tear-down")
+var rfc9112_9_3_2 = spec.Section("http1", "rfc9112", "9.3.2", "Pipelining")
+var rfc9112_9_1 = spec.Section("http1", "rfc9112", "9.1", "Establishment")
 
 // RFC 9112 section 9: connection management, persistence, pipelining and
 // closing.
