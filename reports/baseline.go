@@ -144,7 +144,7 @@ func (b *Baseline) Apply(r *Run) {
 	}
 	r.Baseline = orDefault(b.Name, "baseline")
 	for i := range r.Specs {
-		if r.Specs[i].Failing() && b.Match(r.Specs[i].ID) {
+		if r.Specs[i].Unmet() && b.Match(r.Specs[i].ID) {
 			r.Specs[i].Known = true
 		}
 	}
@@ -161,7 +161,7 @@ func (b *Baseline) Unused(r *Run) []string {
 		used := false
 		if r != nil {
 			for _, sp := range r.Specs {
-				if sp.Failing() && e.Match(sp.ID) {
+				if sp.Unmet() && e.Match(sp.ID) {
 					used = true
 					break
 				}

@@ -72,10 +72,13 @@ type htmlSection struct {
 
 type htmlSpec struct {
 	ID, Level, Title, Status, Duration string
-	Reason, Location, Message          string
-	Open, Empty                        bool
-	Events                             []htmlEvent
-	Attachments                        []htmlAttachment
+	// Class is Status as a CSS class ("not-supported"); Sentence is the
+	// requirement as the document words it.
+	Class, Sentence           string
+	Reason, Location, Message string
+	Open, Empty               bool
+	Events                    []htmlEvent
+	Attachments               []htmlAttachment
 }
 
 type htmlEvent struct{ Dir, Text string }
@@ -95,7 +98,7 @@ func newHTMLView(r *Run) *htmlView {
 		Tool:     c(strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version)),
 		OK:       r.OK(),
 		Summary:  sum,
-		States:   []string{StatePassed, StateFailed, StateError, StatusKnown, StateSkipped},
+		States:   []string{StatePassed, StateFailed, StateError, StatusKnown, StateSkipped, StateSupported, StateUnsupported},
 	}
 	if r.Tool.Go != "" {
 		v.Tool += " (" + c(r.Tool.Go) + ")"
@@ -106,11 +109,11 @@ func newHTMLView(r *Run) *htmlView {
 	if !r.Started.IsZero() {
 		v.Started = r.Started.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
-	switch unexpected := sum.Failed + sum.Errors - sum.Known; {
-	case sum.Failed+sum.Errors == 0:
+	switch unexpected := len(r.Unexpected()); {
+	case sum.Failed+sum.Errors == 0 && unexpected == 0:
 		v.Verdict = "PASS"
 	case v.OK:
-		v.Verdict = "PASS (failures are known deviations)"
+		v.Verdict = "PASS (failures are known deviations or at levels that do not fail the run)"
 	case unexpected == 1:
 		v.Verdict = "FAIL: 1 unexpected failure"
 	default:
@@ -187,8 +190,11 @@ func newHTMLView(r *Run) *htmlView {
 
 func (cell *htmlCell) add(sp Spec) {
 	switch {
-	case sp.State == StatePassed:
+	case sp.State == StatePassed || sp.State == StateSupported:
 		cell.Passed++
+	case sp.State == StateUnsupported && !sp.Known:
+		// Not supported is no deviation: counted, never marked bad.
+		cell.Failed++
 	case sp.State == StateSkipped:
 		cell.Skipped++
 	default:
@@ -223,6 +229,8 @@ func newHTMLSpec(sp Spec) htmlSpec {
 		Level:    c(levelName(sp.Level)),
 		Title:    c(sp.Title),
 		Status:   sp.Status(),
+		Class:    strings.ReplaceAll(sp.Status(), " ", "-"),
+		Sentence: c(sp.Sentence),
 		Duration: fmtDuration(sp.Duration),
 		Location: c(sp.Location),
 		Message:  c(strings.TrimRight(sp.Message, "\n")),

@@ -64,7 +64,8 @@ type junitProblem struct {
 
 // WriteJUnit writes r as JUnit XML: one <testsuite> per document section,
 // one <testcase> per spec. Failed specs carry a <failure>, errors an
-// <error>, skipped specs and failures the baseline expects a <skipped>.
+// <error>, skipped specs and failures the baseline expects a <skipped>; a
+// MAY the target does not support passes with a "not supported" output.
 // Text that XML 1.0 cannot hold is escaped Go-style, so the output always
 // parses.
 func WriteJUnit(w io.Writer, r *Run) error {
@@ -116,13 +117,26 @@ func WriteJUnit(w io.Writer, r *Run) error {
 				Time:      seconds(sp.Duration),
 			}
 			switch {
-			case sp.Known && sp.Failing():
+			case sp.Known && sp.Unmet():
 				c.Skipped = &junitProblem{
 					Message: "known deviation (baseline): " + x(orDefault(headline(sp.Message), sp.State)),
 				}
 				c.SystemOut = &junitText{x(problemText(sp))}
 				suite.Skipped++
-			case sp.State == StatePassed:
+			case sp.State == StatePassed || sp.State == StateSupported:
+			case sp.Unmet() && !r.Fails(sp) && sp.State != StateUnsupported:
+				// A failure at a level --fail-on leaves out: reported,
+				// and no failure for the CI, which agrees with the exit
+				// code.
+				c.Skipped = &junitProblem{
+					Message: "failed at a level the run does not fail on (" + x(levelName(sp.Level)) + "): " + x(orDefault(headline(sp.Message), sp.State)),
+				}
+				c.SystemOut = &junitText{x(problemText(sp))}
+				suite.Skipped++
+			case sp.State == StateUnsupported && !r.Fails(sp):
+				// An option the target does not take is no failure:
+				// the case passes and says so.
+				c.SystemOut = &junitText{x("not supported (MAY): " + problemText(sp))}
 			case sp.State == StateSkipped:
 				c.Skipped = &junitProblem{Message: x(headline(sp.Message))}
 				suite.Skipped++
@@ -186,6 +200,9 @@ func problemText(sp Spec) string {
 	var b strings.Builder
 	if sp.Title != "" {
 		fmt.Fprintf(&b, "%s %s\n\n", levelName(sp.Level), sp.Title)
+	}
+	if sp.Sentence != "" {
+		fmt.Fprintf(&b, "%s %s: %q\n\n", sp.Doc, sp.Section, sp.Sentence)
 	}
 	b.WriteString(strings.TrimRight(sp.Message, "\n"))
 	b.WriteString("\n")

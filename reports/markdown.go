@@ -14,6 +14,9 @@ var stateSymbol = map[string]string{
 	StateError:   "💥 error",
 	StateSkipped: "⏭️ skipped",
 	StatusKnown:  "⚠️ known",
+	// A MAY: whether the target takes the option.
+	StateSupported:   "☑️ supported",
+	StateUnsupported: "➖ not supported",
 }
 
 // WriteMarkdown writes r as a Markdown (GitHub flavoured) report: the run,
@@ -28,9 +31,9 @@ func WriteMarkdown(w io.Writer, r *Run) error {
 	sum := r.Summarize()
 
 	p("# protospec %s report: %s\n\n", mdText(orDefault(r.Protocol, "run")), mdText(orDefault(r.Target.Name, "unknown target")))
-	verdict := "**PASS**: every failure is a known deviation"
-	switch unexpected := sum.Failed + sum.Errors - sum.Known; {
-	case sum.Failed+sum.Errors == 0:
+	verdict := "**PASS**: every failure is a known deviation or at a level that does not fail the run"
+	switch unexpected := len(r.Unexpected()); {
+	case sum.Failed+sum.Errors == 0 && unexpected == 0:
 		verdict = "**PASS**: no failures"
 	case unexpected == 1:
 		verdict = "**FAIL**: 1 unexpected failure"
@@ -84,6 +87,10 @@ func WriteMarkdown(w io.Writer, r *Run) error {
 		if c == nil {
 			c = &Counts{}
 		}
+		if l == LevelMay {
+			p("| %s | %d supported | %d not supported | %d |\n", mdText(levelName(l)), c.Passed, c.Failed, c.Skipped)
+			continue
+		}
 		p("| %s | %d | %d | %d |\n", mdText(levelName(l)), c.Passed, c.Failed, c.Skipped)
 	}
 	for _, n := range r.Notes {
@@ -95,7 +102,7 @@ func WriteMarkdown(w io.Writer, r *Run) error {
 	for _, sec := range sections {
 		for _, sp := range sec.Specs {
 			switch {
-			case sp.Failing() && sp.Known:
+			case sp.Unmet() && sp.Known:
 				known = append(known, sp)
 			case sp.Failing():
 				failures = append(failures, sp)
@@ -140,6 +147,9 @@ func mdProblem(w io.Writer, sp Spec) {
 		fmt.Fprintf(w, " (at %s)", mdCode(sp.Location))
 	}
 	fmt.Fprint(w, "\n\n")
+	if sp.Sentence != "" {
+		fmt.Fprintf(w, "> %s %s: %s\n\n", mdText(sp.Doc), mdText(sp.Section), mdText(sp.Sentence))
+	}
 	if sp.Message != "" {
 		mdFence(w, "", strings.TrimRight(sp.Message, "\n"))
 	}

@@ -26,7 +26,7 @@ func TestMarkdown(t *testing.T) {
 		"| 8 | 3 | 2 | 1 | 2 | 2 |",
 		"| MUST | 1 | 2 | 0 |",
 		"| SHOULD | 1 | 2 | 0 |",
-		"| MAY | 1 | 0 | 1 |",
+		"| MAY | 1 supported | 0 not supported | 1 |",
 		"### ❌ failed `echo/rfc862/tcp/after-half-close`",
 		"**SHOULD** keeps echoing after the client's half-close",
 		// the message has ``` in it, so its fence is longer

@@ -11,6 +11,7 @@ package reports
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -32,7 +33,15 @@ const (
 	LevelMust   = "MUST"
 	LevelShould = "SHOULD"
 	LevelMay    = "MAY"
+	// LevelFixture is the contract of protospec's own fixture (the
+	// /session cookie, /form), which no RFC demands.
+	LevelFixture = "FIXTURE"
 )
+
+// DefaultFailOn is the levels whose failures fail a run unless the user
+// chooses others: a MAY reports whether an option is supported and fails
+// nothing by default.
+var DefaultFailOn = []string{LevelMust, LevelShould, LevelFixture}
 
 // States of a spec result.
 const (
@@ -42,6 +51,11 @@ const (
 	// StateError is a spec that could not be judged: it panicked, was
 	// interrupted or timed out in the suite's own code.
 	StateError = "error"
+	// StateSupported and StateUnsupported are the results of a MAY spec:
+	// whether the target implements the optional behaviour. Neither is a
+	// failure; Run.OK counts "not supported" only when asked to.
+	StateSupported   = "supported"
+	StateUnsupported = "not supported"
 )
 
 // Run is the result of one run of protospec against one target.
@@ -58,7 +72,10 @@ type Run struct {
 	// Baseline names the file of known deviations the run was judged
 	// against, if any; specs listed there have Known set.
 	Baseline string `json:"baseline,omitempty"`
-	Specs    []Spec `json:"specs"`
+	// FailOn is the requirement levels whose failures fail the run
+	// (--fail-on); empty means DefaultFailOn.
+	FailOn []string `json:"fail_on,omitempty"`
+	Specs  []Spec   `json:"specs"`
 	// Notes are run-level messages (a target's log excerpt, a warning).
 	Notes []string `json:"notes,omitempty"`
 	// Bench is the measurement of a load run (Kind "bench").
@@ -95,8 +112,11 @@ type Spec struct {
 	Section string `json:"section"`
 	Level   string `json:"level"`
 	Title   string `json:"title"`
-	State   string `json:"state"`
-	// Known is set when the spec failed and the baseline lists it.
+	// Sentence is the requirement as the document words it.
+	Sentence string `json:"sentence,omitempty"`
+	State    string `json:"state"`
+	// Known is set when the spec failed (or, for a MAY, was not
+	// supported) and the baseline lists it.
 	Known bool `json:"known,omitempty"`
 	// Message is the failure text, or the reason a spec was skipped.
 	Message  string        `json:"message,omitempty"`
@@ -144,6 +164,8 @@ type Attachment struct {
 // Summary counts the specs of a run.
 type Summary struct {
 	Total, Passed, Failed, Skipped, Errors int
+	// Supported and Unsupported count the MAY specs' results.
+	Supported, Unsupported int
 	// Known counts failures and errors the baseline expects.
 	Known int
 	// ByLevel counts per requirement level: passed, failed (including
@@ -151,7 +173,8 @@ type Summary struct {
 	ByLevel map[string]*Counts
 }
 
-// Counts is a passed/failed/skipped triple.
+// Counts is a passed/failed/skipped triple; for MAY, passed counts the
+// supported options and failed the options not supported.
 type Counts struct {
 	Passed, Failed, Skipped int
 }
@@ -170,6 +193,12 @@ func (r *Run) Summarize() Summary {
 		case StatePassed:
 			s.Passed++
 			c.Passed++
+		case StateSupported:
+			s.Supported++
+			c.Passed++
+		case StateUnsupported:
+			s.Unsupported++
+			c.Failed++
 		case StateSkipped:
 			s.Skipped++
 			c.Skipped++
@@ -180,7 +209,7 @@ func (r *Run) Summarize() Summary {
 			s.Failed++
 			c.Failed++
 		}
-		if sp.Known && sp.Failing() {
+		if sp.Known && sp.Unmet() {
 			s.Known++
 		}
 	}
@@ -190,10 +219,71 @@ func (r *Run) Summarize() Summary {
 // Failing reports whether the spec failed or errored.
 func (s Spec) Failing() bool { return s.State == StateFailed || s.State == StateError }
 
-// OK reports whether the run has no failure that the baseline does not expect.
+// Unmet reports whether the spec failed, errored, or is a MAY the target
+// does not support: what a baseline may list.
+func (s Spec) Unmet() bool { return s.Failing() || s.State == StateUnsupported }
+
+// OK reports whether the run has no failure that the baseline does not
+// expect, at the levels of r.FailOn (DefaultFailOn when it is empty).
 func (r *Run) OK() bool {
+	if len(r.FailOn) == 0 {
+		return r.OKAt(DefaultFailOn)
+	}
+	return r.OKAt(r.FailOn)
+}
+
+// Unexpected returns the specs that fail the run: unmet, not expected by
+// the baseline, and at one of the run's FailOn levels.
+func (r *Run) Unexpected() []Spec {
+	at := r.failOn()
+	var out []Spec
 	for _, sp := range r.Specs {
-		if sp.Failing() && !sp.Known {
+		if failsRun(sp, at) {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+// Fails reports whether sp, a spec of r, fails the run.
+func (r *Run) Fails(sp Spec) bool { return failsRun(sp, r.failOn()) }
+
+func (r *Run) failOn() map[string]bool {
+	levels := r.FailOn
+	if len(levels) == 0 {
+		levels = DefaultFailOn
+	}
+	at := map[string]bool{}
+	for _, l := range levels {
+		at[strings.ToUpper(l)] = true
+	}
+	return at
+}
+
+func failsRun(sp Spec, at map[string]bool) bool {
+	if sp.Known || !sp.Unmet() {
+		return false
+	}
+	switch sp.Level {
+	case LevelMust, LevelShould, LevelMay, LevelFixture:
+		return at[sp.Level]
+	}
+	// No level (a capture check's rule) or one this model does not know:
+	// it counts, whatever --fail-on says.
+	return true
+}
+
+// OKAt reports whether the run has no unexpected failure at one of the
+// levels given: a spec of another level never fails the run, and a MAY
+// fails it (when "MAY" is given) by being not supported. A spec without a
+// known level, such as a capture check's rule, always counts.
+func (r *Run) OKAt(levels []string) bool {
+	at := map[string]bool{}
+	for _, l := range levels {
+		at[strings.ToUpper(l)] = true
+	}
+	for _, sp := range r.Specs {
+		if failsRun(sp, at) {
 			return false
 		}
 	}

@@ -10,9 +10,9 @@ import (
 )
 
 // Status is the state a reader sees: the spec's State, or "known" for a
-// failure or error that the baseline expects.
+// failure or error (or an unsupported MAY) that the baseline expects.
 func (s Spec) Status() string {
-	if s.Known && s.Failing() {
+	if s.Known && s.Unmet() {
 		return StatusKnown
 	}
 	return s.State

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/protospec/protospec/internal/dial"
+	"github.com/protospec/protospec/internal/protocol"
 )
 
 // An address target is a list of comma-separated endpoints, each
@@ -125,6 +126,10 @@ func looksLikeAddress(s string) bool {
 type addressTarget struct {
 	name  string
 	rules []addrRule
+	// contract is the protocol's, when it is registered: a bare address
+	// offers its services, and its optional features need declaring.
+	contract *protocol.Contract
+	declared map[string]bool
 }
 
 // OpenAddress returns a target for a server the user runs. Every TCP
@@ -154,7 +159,53 @@ func OpenAddress(ctx context.Context, spec string, opts Options) (Target, error)
 		}
 		c.Close()
 	}
-	return &addressTarget{name: spec, rules: rules}, nil
+	a := &addressTarget{name: spec, rules: rules, declared: map[string]bool{}}
+	for _, f := range opts.Features {
+		a.declared[f] = true
+	}
+	if c, ok := protocol.Lookup(opts.Protocol); ok {
+		a.contract = &c
+		a.offerUDP(ctx)
+	}
+	return a, nil
+}
+
+// offerUDP adds, for each bare TCP address, the contract's UDP services
+// that answer its probe on the same address and port: "HOST:PORT" of a
+// DNS server means UDP and TCP. Without a probe UDP cannot be checked,
+// and only "udp://" or "service/udp=" endpoints give UDP.
+func (a *addressTarget) offerUDP(ctx context.Context) {
+	if a.contract.Probe == nil {
+		return
+	}
+	var extra []addrRule
+	for _, r := range a.rules {
+		if r.service != "" || r.transport != "tcp" {
+			continue
+		}
+		for _, s := range a.contract.Services {
+			if s.Transport != "udp" || a.hasRule(s.Name, "udp") {
+				continue
+			}
+			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			err := a.contract.Probe(pctx, s.Key(), r.ep.Addr)
+			cancel()
+			if err == nil {
+				extra = append(extra, addrRule{service: s.Name, transport: "udp", ep: Endpoint{Network: "udp", Addr: r.ep.Addr, Security: dial.Plain}})
+			}
+		}
+	}
+	a.rules = append(a.rules, extra...)
+}
+
+// hasRule reports whether an endpoint was given for service on transport.
+func (a *addressTarget) hasRule(service, transport string) bool {
+	for _, r := range a.rules {
+		if r.transport == transport && (r.service == service || r.service == "") {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *addressTarget) Name() string { return a.name }
@@ -188,15 +239,31 @@ func (a *addressTarget) Endpoint(service string) (Endpoint, error) {
 			wildcard = &a.rules[i]
 		}
 	}
+	if wildcard != nil && a.contract != nil {
+		if _, ok := a.contract.Service(service); !ok {
+			// A bare address is a server of the protocol's own
+			// services, not of the suite's others (a DNS resolver).
+			return Endpoint{}, NotOffered("target %s is a %s server; the suite's %s service needs its own endpoint (add %s=%s://HOST:PORT)", a.name, a.contract.Name, service, svc, transport)
+		}
+	}
 	if wildcard != nil {
 		return wildcard.ep, nil
 	}
 	return Endpoint{}, NotOffered("target %s gives no %s endpoint for %s (add %s=%s://HOST:PORT)", a.name, strings.ToUpper(transport), svc, svc, transport)
 }
 
-// Feature implements Target: a user's server is assumed to offer every
-// feature of the fixture (protospec fixtures exports it); the specs find
-// out when it does not.
-func (a *addressTarget) Feature(string) error { return nil }
+// Feature implements Target: a user's server is assumed to offer the
+// fixture's features (protospec fixtures exports it), and the specs find
+// out when it does not, except the contract's optional ones, which the
+// user declares (run --feature NAME).
+func (a *addressTarget) Feature(name string) error {
+	if a.declared[name] || a.contract == nil {
+		return nil
+	}
+	if f, ok := a.contract.Feature(name); ok && f.Optional {
+		return NotOffered("%s is optional and target %s does not declare it (run --feature %s if it offers it)", name, a.name, name)
+	}
+	return nil
+}
 
 func (a *addressTarget) Close() error { return nil }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/protospec/protospec/internal/dial"
+	"github.com/protospec/protospec/internal/protocol"
 )
 
 func TestParseAddress(t *testing.T) {
@@ -160,3 +161,70 @@ func TestFreePorts(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// addrContract is a protocol whose UDP service answers the probe only at
+// probeOK, and whose feature "addrtest/optional" needs declaring.
+var probeOK string
+
+var addrContract = protocol.Register(protocol.Contract{
+	Name:     "addrtest",
+	Services: []protocol.Service{{Name: "svc", Transport: "tcp"}, {Name: "svc", Transport: "udp"}},
+	Features: []protocol.Feature{{Name: "addrtest/optional", Optional: true}, {Name: "addrtest/assumed"}},
+	Probe: func(_ context.Context, service, addr string) error {
+		if service == "svc/udp" && addr == probeOK {
+			return nil
+		}
+		return errors.New("no answer")
+	},
+})
+
+func TestAddressContract(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	addr := l.Addr().String()
+	probeOK = addr
+	ctx := context.Background()
+	tg, err := OpenAddress(ctx, addr, Options{Protocol: addrContract.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep, err := tg.Endpoint("svc/udp"); err != nil || ep.Addr != addr || ep.Network != "udp" {
+		t.Errorf("a bare address whose UDP service answers the probe: %v %v", ep, err)
+	}
+	if _, err := tg.Endpoint("other/tcp"); !errors.Is(err, ErrNotOffered) {
+		t.Errorf("a service outside the contract: %v, want not offered", err)
+	}
+	if err := tg.Feature("addrtest/optional"); !errors.Is(err, ErrNotOffered) || !strings.Contains(err.Error(), "--feature addrtest/optional") {
+		t.Errorf("an optional feature not declared: %v", err)
+	}
+	if err := tg.Feature("addrtest/assumed"); err != nil {
+		t.Errorf("a feature the contract does not mark optional: %v", err)
+	}
+	tg, err = OpenAddress(ctx, addr, Options{Protocol: addrContract.Name, Features: []string{"addrtest/optional"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tg.Feature("addrtest/optional"); err != nil {
+		t.Errorf("a declared feature: %v", err)
+	}
+	probeOK = ""
+	tg, err = OpenAddress(ctx, addr, Options{Protocol: addrContract.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tg.Endpoint("svc/udp"); !errors.Is(err, ErrNotOffered) {
+		t.Errorf("UDP that does not answer the probe: %v, want not offered", err)
+	}
+}

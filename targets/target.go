@@ -128,6 +128,10 @@ type Options struct {
 	// Log receives the launcher's progress and the server's output; nil
 	// discards it.
 	Log io.Writer
+	// Features are the optional features (protocol.Feature.Optional) the
+	// user declares a server at an address offers (run --feature).
+	Features []string
+
 	// TLS is the run's fixture CA and leaf certificate: launchers that
 	// offer TLS services serve its leaf, and the suites trust its CA. Nil
 	// means the launcher makes its own (see TLSFixture).

@@ -488,3 +488,59 @@ func TestFuzzFindsCrashAndReplayConfirmsIt(t *testing.T) {
 		t.Errorf("replay against the reference: exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// lfChargen streams 72-character lines ended by a bare LF: a chargen
+// that does not take RFC 864's optional CRLF line pattern.
+func lfChargen(c net.Conn) {
+	defer c.Close()
+	line := append(bytes.Repeat([]byte("x"), 72), '\n')
+	c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, err := c.Write(line); err != nil {
+			return
+		}
+	}
+}
+
+// A MAY the target does not support is reported, and fails the run only
+// with --fail-on may; a SHOULD failure does not fail --fail-on must.
+func TestMetaFailOn(t *testing.T) {
+	t.Parallel()
+	addr := serveTCP(t, lfChargen)
+	const may = "echo/rfc864/tcp/72-char-lines"
+	r := protospec(t, "run", "echo", "--target", "chargen/tcp="+addr, "--focus", "72-char-lines", "--timeout", "2s")
+	if r.code != 0 {
+		t.Fatalf("a MAY not supported: exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if s := r.spec(t, may); s.State != reports.StateUnsupported || !strings.Contains(s.Message, "CRLF") {
+		t.Errorf("%s: %s %q, want not supported with the reason", may, s.State, s.Message)
+	}
+	if !strings.Contains(r.stdout, "1 not supported") {
+		t.Errorf("the summary does not count the MAY as not supported:\n%s", r.stdout)
+	}
+	r = protospec(t, "run", "echo", "--target", "chargen/tcp="+addr, "--focus", "72-char-lines", "--timeout", "2s", "--fail-on", "must,may")
+	if r.code != 1 {
+		t.Errorf("--fail-on must,may: exit %d, want 1\n%s", r.code, r.stdout)
+	}
+	// printable-ascii is a SHOULD: the stream holds only printable
+	// characters and LF, so make it fail with a binary stream instead.
+	bin := serveTCP(t, func(c net.Conn) {
+		defer c.Close()
+		c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		for {
+			if _, err := c.Write(bytes.Repeat([]byte{0, 1, 2, 0xff}, 256)); err != nil {
+				return
+			}
+		}
+	})
+	args := []string{"run", "echo", "--target", "chargen/tcp=" + bin, "--focus", "rfc864/tcp/printable-ascii", "--timeout", "2s"}
+	if r := protospec(t, args...); r.code != 1 {
+		t.Errorf("a failing SHOULD at the default levels: exit %d, want 1\n%s", r.code, r.stdout)
+	}
+	if r := protospec(t, append(args, "--fail-on", "must")...); r.code != 0 {
+		t.Errorf("a failing SHOULD with --fail-on must: exit %d, want 0\n%s", r.code, r.stdout)
+	}
+	if r := protospec(t, append(args, "--fail-on", "sometimes")...); r.code != 2 {
+		t.Errorf("--fail-on with an unknown level: exit %d, want 2", r.code)
+	}
+}

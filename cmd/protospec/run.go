@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -53,6 +54,8 @@ type runFlags struct {
 	quiet       bool
 	workDir     string
 	pcapDir     string
+	failOn      []string
+	features    []string
 	tls         tlsFlags
 }
 
@@ -170,6 +173,8 @@ func newRunCmd() *cobra.Command {
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every spec as it runs")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary")
 	fl.StringVar(&f.pcapDir, "pcap-dir", "", "write each spec's traffic as <DIR>/<spec ID>.pcapng and link it from the report")
+	fl.StringArrayVar(&f.features, "feature", nil, "an optional feature the server at --target offers, such as http1/trace or dns/axfr-acl (repeatable); without it their specs are skipped")
+	fl.StringSliceVar(&f.failOn, "fail-on", []string{"must", "should", "fixture"}, "requirement levels whose failures fail the run: must, should, may (a MAY the target does not support), fixture (protospec's fixture contract)")
 	fl.StringVar(&f.workDir, "work-dir", "", "where a launcher writes its config and logs (default: a temporary directory, removed afterwards)")
 	f.tls.add(cmd)
 	return cmd
@@ -205,6 +210,10 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 	if err != nil {
 		return err
 	}
+	failOn, err := parseFailOn(f.failOn)
+	if err != nil {
+		return err
+	}
 	if f.labelFilter != "" {
 		if _, err := spec.ParseLabelFilter(f.labelFilter); err != nil {
 			return usageErr("%v", err)
@@ -226,7 +235,7 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 		cancel()
 		return usageErr("preparing the %s suite: %v", protocol, err)
 	}
-	target, err := targets.Open(ctx, f.target, targets.Options{Protocol: protocol, WorkDir: f.workDir, Params: params, TLS: fx})
+	target, err := targets.Open(ctx, f.target, targets.Options{Protocol: protocol, WorkDir: f.workDir, Params: params, TLS: fx, Features: f.features})
 	cancel()
 	if err != nil {
 		return usageErr("target %s: %v", f.target, strings.TrimPrefix(err.Error(), "targets: "))
@@ -251,6 +260,7 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 	if len(run.Specs) == 0 {
 		return usageErr("no %s spec matches the filters given (see protospec list %s)", protocol, protocol)
 	}
+	run.FailOn = failOn
 	if base != nil {
 		base.Apply(run)
 	}
@@ -263,6 +273,20 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 		return errFailures
 	}
 	return nil
+}
+
+// parseFailOn checks the levels of --fail-on and returns them in upper
+// case, as the result model writes levels.
+func parseFailOn(levels []string) ([]string, error) {
+	var out []string
+	for _, l := range levels {
+		lvl := spec.Level(strings.ToUpper(strings.TrimSpace(l)))
+		if !slices.Contains(spec.Levels, lvl) {
+			return nil, usageErr("--fail-on: unknown level %q (levels: must, should, may, fixture)", l)
+		}
+		out = append(out, string(lvl))
+	}
+	return out, nil
 }
 
 // relativeAttachments makes the attachments' paths relative to the
@@ -310,16 +334,26 @@ func builtinBaseline(target, protocol string) (*reports.Baseline, error) {
 func printSummary(w io.Writer, run *reports.Run, base *reports.Baseline, dir string) {
 	s := run.Summarize()
 	fmt.Fprintf(w, "\nprotospec %s against %s: %d specs\n", run.Protocol, run.Target.Name, s.Total)
-	for _, lvl := range []string{reports.LevelMust, reports.LevelShould, reports.LevelMay} {
+	for _, lvl := range []string{reports.LevelMust, reports.LevelShould, reports.LevelFixture} {
 		if c := s.ByLevel[lvl]; c != nil {
-			fmt.Fprintf(w, "  %-6s %3d passed  %3d failed  %3d skipped\n", lvl, c.Passed, c.Failed, c.Skipped)
+			fmt.Fprintf(w, "  %-7s %3d passed  %3d failed  %3d skipped\n", lvl, c.Passed, c.Failed, c.Skipped)
 		}
 	}
+	if c := s.ByLevel[reports.LevelMay]; c != nil {
+		fmt.Fprintf(w, "  %-7s %3d supported  %3d not supported  %3d skipped\n", reports.LevelMay, c.Passed, c.Failed, c.Skipped)
+	}
+	fails := map[string]bool{}
+	for _, sp := range run.Unexpected() {
+		fails[sp.ID] = true
+	}
 	for _, sp := range run.Specs {
-		if sp.Failing() {
+		if sp.Failing() || fails[sp.ID] {
 			mark := "FAIL"
-			if sp.Known {
+			switch {
+			case sp.Known:
 				mark = "known"
+			case !fails[sp.ID]:
+				mark = "fail" // at a level --fail-on leaves out
 			}
 			fmt.Fprintf(w, "  %-5s %s %s\n", mark, sp.Level, sp.ID)
 		}
@@ -331,12 +365,17 @@ func printSummary(w io.Writer, run *reports.Run, base *reports.Baseline, dir str
 	}
 	fmt.Fprintf(w, "reports: %s\n", filepath.Join(dir, "report.html"))
 	// The plain closing line CI systems read.
-	fmt.Fprintf(w, "%d passed, %d failed, %d skipped\n", s.Passed, s.Failed+s.Errors, s.Skipped)
+	// A supported MAY counts as passed; one not supported is neither.
+	fmt.Fprintf(w, "%d passed, %d failed, %d skipped", s.Passed+s.Supported, s.Failed+s.Errors, s.Skipped)
+	if s.Unsupported > 0 {
+		fmt.Fprintf(w, ", %d not supported", s.Unsupported)
+	}
+	fmt.Fprintln(w)
 }
 
 func newListCmd() *cobra.Command {
 	var filter string
-	var asJSON bool
+	var asJSON, sentences bool
 	cmd := &cobra.Command{
 		Use:     "list PROTOCOL",
 		Short:   "List a protocol's specs (ID, level, RFC section) without running them",
@@ -361,32 +400,41 @@ func newListCmd() *cobra.Command {
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			return printList(cmd.OutOrStdout(), run, asJSON)
+			return printList(cmd.OutOrStdout(), run, asJSON, sentences)
 		},
 	}
 	cmd.Flags().StringVar(&filter, "label-filter", "", "list only specs matching this Ginkgo label filter")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table (it always holds the sentences)")
+	cmd.Flags().BoolVar(&sentences, "sentences", false, "print under each spec the document's sentence it checks")
 	return cmd
 }
 
 type listed struct {
-	ID      string `json:"id"`
-	Level   string `json:"level"`
-	Doc     string `json:"doc"`
-	Section string `json:"section"`
-	Title   string `json:"title"`
+	ID       string `json:"id"`
+	Level    string `json:"level"`
+	Doc      string `json:"doc"`
+	Section  string `json:"section"`
+	Title    string `json:"title"`
+	Sentence string `json:"sentence"`
 }
 
-func printList(w io.Writer, run *reports.Run, asJSON bool) error {
+func printList(w io.Writer, run *reports.Run, asJSON, sentences bool) error {
 	var out []listed
 	for _, s := range run.Specs {
-		out = append(out, listed{s.ID, s.Level, s.Doc, s.Section, s.Title})
+		out = append(out, listed{s.ID, s.Level, s.Doc, s.Section, s.Title, s.Sentence})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
+	}
+	if sentences {
+		for _, l := range out {
+			fmt.Fprintf(w, "%s  %s  %s %s\n    %s\n    %s\n", l.ID, l.Level, l.Doc, l.Section, l.Title, l.Sentence)
+		}
+		fmt.Fprintf(w, "%d specs\n", len(out))
+		return nil
 	}
 	tw := newTable(w)
 	fmt.Fprintln(tw, "ID\tLEVEL\tSECTION\tTITLE")

@@ -10,7 +10,16 @@
 //	probe := dns.SOAProbe("127.0.0.1:5300", dns.Origin) // ready once test. is served
 package dns
 
-import "github.com/protospec/protospec/internal/protocol"
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	mdns "github.com/miekg/dns"
+
+	"github.com/protospec/protospec/internal/protocol"
+)
 
 // Name is the protocol's name in every registry and on the command line.
 const Name = "dns"
@@ -57,10 +66,13 @@ var Contract = protocol.Register(protocol.Contract{
 	},
 	Features: []protocol.Feature{
 		{Name: FeatureAXFR, Doc: "the authoritative server allows AXFR of the fixture's zones to 127.0.0.0/8"},
-		{Name: FeatureAXFRACL, Doc: "AXFR from " + Outsider + " is refused while the rest of 127.0.0.0/8 may transfer"},
+		{Name: FeatureAXFRACL, Doc: "AXFR from " + Outsider + " is refused while the rest of 127.0.0.0/8 may transfer",
+			// Allow-lists name a client address the user's configuration must
+			// refuse: no server does that by default.
+			Optional: true},
 		{Name: FeatureIterative, Doc: "the resolver iterates from the root itself, following referrals (not a forwarder)"},
 		{Name: FeaturePipelining, Doc: "several queries sent on one TCP connection are all answered without waiting for each"},
-		{Name: FeatureAllowlist, Doc: "the resolver refuses recursion to (or ignores) " + Outsider + " while it serves 127.0.0.1"},
+		{Name: FeatureAllowlist, Doc: "the resolver refuses recursion to (or ignores) " + Outsider + " while it serves 127.0.0.1", Optional: true},
 	},
 	Params: []protocol.Param{
 		{Name: ParamUpstream, Doc: "the fake root server a resolver target must use as its only root or forwarder (set by the suite)"},
@@ -69,6 +81,30 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: ParamResolver, Doc: "serve: run the iterative resolver, rooted at upstream or at a hierarchy of its own", Default: "false"},
 		{Name: ParamUDPWorkers, Doc: "serve: goroutines per UDP socket of the authoritative server (1 to 64)", Default: "1"},
 	},
-	Probe:   Probe,
+	Probe:   probe,
 	Fixture: Write,
 })
+
+// probe checks that a DNS server answers at addr over the service's
+// transport: one SOA query for the root, any response with its ID.
+func probe(ctx context.Context, service, addr string) error {
+	_, transport, _ := strings.Cut(service, "/")
+	if transport != "udp" && transport != "tcp" {
+		return fmt.Errorf("dns: no probe for %s", service)
+	}
+	timeout := time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	c := &mdns.Client{Net: transport, Timeout: timeout}
+	q := new(mdns.Msg)
+	q.SetQuestion(".", mdns.TypeSOA)
+	r, _, err := c.ExchangeContext(ctx, q, addr)
+	if err != nil {
+		return fmt.Errorf("dns: %s at %s: %w", service, addr, err)
+	}
+	if r.Id != q.Id || !r.Response {
+		return fmt.Errorf("dns: %s at %s: not a response to the query", service, addr)
+	}
+	return nil
+}

@@ -12,11 +12,11 @@ import (
 // probeTimeout bounds one exchange of a probe.
 const probeTimeout = 500 * time.Millisecond
 
-// Probe is the contract's readiness probe for one service: "dns/udp" and
+// FixtureProbe is the readiness probe of a server serving the fixture for one service: "dns/udp" and
 // "dns/tcp" must answer the SOA of every fixture zone authoritatively over
 // their transport, "resolver/udp" and "resolver/tcp" must answer
 // version.bind CH TXT (whatever the answer).
-func Probe(ctx context.Context, service, addr string) error {
+func FixtureProbe(ctx context.Context, service, addr string) error {
 	svc, netw, _ := strings.Cut(service, "/")
 	if netw != "udp" && netw != "tcp" {
 		return fmt.Errorf("dns probe: no service %q", service)

@@ -62,16 +62,16 @@ func TestProbes(t *testing.T) {
 		t.Errorf("version.bind: %v", err)
 	}
 	for svc, addr := range map[string]string{"dns/udp": loaded, "dns/tcp": loaded, "resolver/udp": loading, "resolver/tcp": loading} {
-		if err := Probe(ctx, svc, addr); err != nil {
+		if err := FixtureProbe(ctx, svc, addr); err != nil {
 			t.Errorf("Probe %s: %v", svc, err)
 		}
 	}
 	for _, svc := range []string{"dns/sctp", "mail/udp", "dns"} {
-		if err := Probe(ctx, svc, loaded); err == nil {
+		if err := FixtureProbe(ctx, svc, loaded); err == nil {
 			t.Errorf("Probe %s succeeded", svc)
 		}
 	}
-	if err := Probe(ctx, "dns/tcp", loading); err == nil {
+	if err := FixtureProbe(ctx, "dns/tcp", loading); err == nil {
 		t.Error("Probe dns/tcp of a loading server succeeded")
 	}
 }

@@ -52,7 +52,8 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: FeatureSession, Doc: "GET " + SessionPath + " keeps a cookie session and counts its visits"},
 		{Name: FeatureEcho, Doc: "any method on " + EchoPath + " answers the decoded request body"},
 		{Name: FeatureUpload, Doc: "PUT and DELETE under " + UploadDir + " create, replace and remove files"},
-		{Name: FeatureTrace, Doc: "TRACE reflects the request as message/http"},
+		// RFC 9110 9.3.8 lets a server refuse TRACE, as the reference does.
+		{Name: FeatureTrace, Doc: "TRACE reflects the request as message/http", Optional: true},
 	},
 	Params: []protocol.Param{
 		{Name: ParamRoot, Doc: "serve: the docroot to serve", Default: "a temporary copy of the fixture"},
@@ -61,6 +62,5 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: ParamKey, Doc: "serve with tls=true: the PEM key of cert"},
 		{Name: ParamCAOut, Doc: "serve with tls=true and no cert: where the fixture's ca.pem, cert.pem and key.pem go", Default: "a new temporary directory"},
 	},
-	Probe:   Probe,
 	Fixture: Write,
 })

@@ -13,9 +13,9 @@ import (
 // statusLineMax bounds what the probe reads of a status line.
 const statusLineMax = 512
 
-// Probe is the contract's readiness probe: "GET /hello.txt" on the
+// FixtureProbe is the readiness probe of a server serving the fixture: "GET /hello.txt" on the
 // service's address must be answered 200.
-func Probe(ctx context.Context, service, addr string) error {
+func FixtureProbe(ctx context.Context, service, addr string) error {
 	if service != "http/tcp" {
 		return fmt.Errorf("http1 probe: no service %q", service)
 	}

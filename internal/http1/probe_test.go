@@ -50,10 +50,10 @@ func TestGetProbe(t *testing.T) {
 	if err := GetProbe(ok, "/hello.txt")(ctx); err != nil {
 		t.Errorf("200: %v", err)
 	}
-	if err := Probe(ctx, "http/tcp", ok); err != nil {
+	if err := FixtureProbe(ctx, "http/tcp", ok); err != nil {
 		t.Errorf("Probe http/tcp: %v", err)
 	}
-	if err := Probe(ctx, "ftp/tcp", ok); err == nil {
+	if err := FixtureProbe(ctx, "ftp/tcp", ok); err == nil {
 		t.Error("Probe of a service http1 lacks succeeded")
 	}
 	for answer, want := range map[string]string{

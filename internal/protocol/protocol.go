@@ -42,6 +42,21 @@ func (s Service) Key() string { return s.Name + "/" + s.Transport }
 type Feature struct {
 	Name string
 	Doc  string
+	// Optional marks a feature that a server the user runs (an address
+	// target) cannot be assumed to offer, such as TRACE or an AXFR
+	// allow-list: its specs are skipped unless the user declares it
+	// (run --feature NAME). Other features are assumed of such a server.
+	Optional bool
+}
+
+// Feature returns the contract's feature of that name.
+func (c Contract) Feature(name string) (Feature, bool) {
+	for _, f := range c.Features {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Feature{}, false
 }
 
 // Param is a protocol-specific setting given as --param k=v.

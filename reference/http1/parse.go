@@ -468,6 +468,10 @@ func (r *Request) parseFraming(lim Limits) error {
 		if !strings.EqualFold(codings[len(codings)-1], "chunked") {
 			return statusErr(400, ErrBadFraming, "chunked is not the final transfer coding")
 		}
+		// Every coding is checked before any is refused as unknown: a
+		// framing error (chunked twice, a malformed coding) anywhere in
+		// the list is a 400, whatever unknown coding comes before it.
+		unknown := ""
 		for _, c := range codings[:len(codings)-1] {
 			if strings.EqualFold(c, "chunked") {
 				// RFC 9112 6.1: "A sender MUST NOT apply the chunked
@@ -477,10 +481,15 @@ func (r *Request) parseFraming(lim Limits) error {
 			if !isToken(c) && !strings.Contains(c, ";") {
 				return statusErr(400, ErrBadFraming, "invalid transfer coding")
 			}
+			if unknown == "" {
+				unknown = c
+			}
+		}
+		if unknown != "" {
 			// RFC 9112 6.1: "A server that receives a request message with
 			// a transfer coding it does not understand SHOULD respond with
 			// 501 (Not Implemented)."
-			return statusErr(501, ErrUnknownCoding, "transfer coding "+c+" not implemented")
+			return statusErr(501, ErrUnknownCoding, "transfer coding "+unknown+" not implemented")
 		}
 		r.Chunked = true
 		return nil

@@ -113,6 +113,11 @@ var wireCases = []wireCase{
 	{name: "te-not-final", raw: "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", code: 400, close: true},
 	{name: "te-gzip-chunked", raw: "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", code: 501, close: true},
 	{name: "te-chunked-twice", raw: "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", code: 400, close: true},
+	// An unknown coding before a framing error is no reason to answer 501:
+	// every coding is checked first (staticcheck SA4004 found the loop
+	// returning on its first pass).
+	{name: "te-gzip-chunked-twice", raw: "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked, chunked\r\n\r\n0\r\n\r\n", code: 400, close: true},
+	{name: "te-gzip-bad-coding", raw: "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, a@b, chunked\r\n\r\n0\r\n\r\n", code: 400, close: true},
 	{name: "te-http10", raw: "POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", code: 400, close: true},
 	{name: "te-empty", raw: "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \r\n\r\n", code: 400, close: true},
 	{name: "cl-repeated-same", raw: "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 3\r\n\r\nabc", code: 200,

@@ -13,6 +13,12 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
+var rfc5452_9_1 = spec.Section("dns", "rfc5452", "9.1", "")
+var dns0x20_4 = spec.Section("dns", "dns0x20", "4", "")
+var rfc5452_6 = spec.Section("dns", "rfc5452", "6", "")
+var rfc5452_9_2 = spec.Section("dns", "rfc5452", "9.2", "")
+var rfc5358_4 = spec.Section("dns", "rfc5358", "4", "")
+
 // forgeFirst installs a rule for name that sends forged (built from the
 // real answer by forge, sent by send) before the real answer, over UDP.
 func forgeFirst(sc *scenario, name string, send func(e *fakeExchange, forged *mdns.Msg)) {
@@ -36,7 +42,7 @@ func checkNotPoisoned(sc *scenario, name string, mayFail bool) {
 		m := sc.resolve(name, mdns.TypeA)
 		for _, a := range answerAddrs(m, name) {
 			if a == forgedAddr {
-				sc.t.Failf("expected: only the real address %s for %s\n  actual:   the forged %s was accepted (query %d of 2): %s", realAddr, name, forgedAddr, i+1, summary(m))
+				sc.t.Mismatch(fmt.Sprintf("only the real address %s for %s", realAddr, name), "the forged %s was accepted (query %d of 2): %s", forgedAddr, i+1, summary(m))
 			}
 		}
 		if mayFail && m.Rcode == mdns.RcodeServerFailure && len(m.Answer) == 0 {
@@ -133,10 +139,7 @@ func distinct(vals []uint16) int {
 // RFC 5452, measures for making DNS more resilient against forged answers,
 // and RFC 2181 5.4.1 / RFC 5358: what a resolver must not believe or do.
 var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
-	// RFC 5452 9.1: "A resolver implementation MUST match responses to all
-	// of the following attributes of the query: Remote address, Local
-	// address, Query ID, Question section".
-	spec.It("dns/rfc5452/9.1/wrong-id-ignored", spec.MUST, "ignores a forged answer with the wrong ID that arrives before the real one", func(t *spec.T) {
+	rfc5452_9_1.It("wrong-id-ignored", spec.MUST, "ignores a forged answer with the wrong ID that arrives before the real one", spec.Quote(`RFC 5452 9.1: "A resolver implementation MUST match responses to all of the following attributes of the query: Remote address, Local address, Query ID, Question section".`), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		forgeFirst(sc, sc.name("www"), func(e *fakeExchange, forged *mdns.Msg) {
@@ -146,9 +149,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		checkNotPoisoned(sc, sc.name("www"), false)
 	})
 
-	// RFC 5452 9.1 (as above): the remote address includes the port; a
-	// reply from the server's address but another port is not the reply.
-	spec.It("dns/rfc5452/9.1/wrong-source-port-ignored", spec.MUST, "ignores a forged answer from the server's address but another port", func(t *spec.T) {
+	rfc5452_9_1.It("wrong-source-port-ignored", spec.MUST, "ignores a forged answer from the server's address but another port", spec.Inferred(`RFC 5452 9.1 (as above): the remote address includes the port; a reply from the server's address but another port is not the reply.`, "RFC 5452 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		forgeFirst(sc, sc.name("www"), func(e *fakeExchange, forged *mdns.Msg) {
@@ -157,8 +158,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		checkNotPoisoned(sc, sc.name("www"), false)
 	})
 
-	// RFC 5452 9.1 (as above): "Remote address".
-	spec.It("dns/rfc5452/9.1/wrong-source-address-ignored", spec.MUST, "ignores a forged answer from another address with the server's port", func(t *spec.T) {
+	rfc5452_9_1.It("wrong-source-address-ignored", spec.MUST, "ignores a forged answer from another address with the server's port", spec.Inferred(`RFC 5452 9.1 (as above): "Remote address".`, "RFC 5452 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		forgeFirst(sc, sc.name("www"), func(e *fakeExchange, forged *mdns.Msg) {
@@ -167,10 +167,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		checkNotPoisoned(sc, sc.name("www"), false)
 	})
 
-	// RFC 5452 9.1 (as above): the question must match too; a reply with the
-	// right ID about another name is not an answer, and its records are not
-	// believed.
-	spec.It("dns/rfc5452/9.1/other-question-ignored", spec.MUST, "ignores a reply with the right ID but another question, and its records", func(t *spec.T) {
+	rfc5452_9_1.It("other-question-ignored", spec.MUST, "ignores a reply with the right ID but another question, and its records", spec.Inferred(`RFC 5452 9.1 (as above): the question must match too; a reply with the right ID about another name is not an answer, and its records are not believed.`, "RFC 5452 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A "+realAddr, "target 300 IN A "+realAddr)
 		sc.rule(sc.name("www"), func(e *fakeExchange) bool {
@@ -189,9 +186,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		checkNotPoisoned(sc, sc.name("target"), false)
 	})
 
-	// RFC 5452 9.1 (as above): a reply nobody asked for matches no
-	// outstanding query.
-	spec.It("dns/rfc5452/9.1/unsolicited-answer-ignored", spec.MUST, "ignores an unsolicited answer sent to the port it last queried from", func(t *spec.T) {
+	rfc5452_9_1.It("unsolicited-answer-ignored", spec.MUST, "ignores an unsolicited answer sent to the port it last queried from", spec.Inferred(`RFC 5452 9.1 (as above): a reply nobody asked for matches no outstanding query.`, "RFC 5452 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("warmup 300 IN A "+realAddr, "www 300 IN A "+realAddr)
 		sc.resolve(sc.name("warmup"), mdns.TypeA)
@@ -217,11 +212,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		checkNotPoisoned(sc, sc.name("www"), false)
 	})
 
-	// draft-vixie-dnsext-dns0x20 ("Use of Bit 0x20 in DNS Labels to Improve
-	// Transaction Identity"): a resolver that randomizes the case of its
-	// questions checks that the reply repeats it exactly, and so ignores a
-	// reply in another case. Using 0x20 is optional.
-	spec.It("dns/dns0x20/4/case-mismatch-ignored", spec.MAY, "ignores a forged answer in the wrong case when it randomizes case (0x20)", func(t *spec.T) {
+	dns0x20_4.It("case-mismatch-ignored", spec.MAY, "ignores a forged answer in the wrong case when it randomizes case (0x20)", spec.Inferred(`draft-vixie-dnsext-dns0x20 ("Use of Bit 0x20 in DNS Labels to Improve Transaction Identity"): a resolver that randomizes the case of its questions checks that the reply repeats it exactly, and so ignores a reply in another case. Using 0x20 is optional.`, "draft-vixie-dnsext-dns0x20 states it without an RFC 2119 key word; MAY is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("a-rather-long-name-with-letters 300 IN A " + realAddr)
 		name := sc.name("a-rather-long-name-with-letters")
@@ -255,18 +246,12 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		}
 		for _, a := range answerAddrs(m, name) {
 			if a == forgedAddr {
-				t.Failf("expected: the reply in the wrong case ignored\n  actual:   the forged %s was accepted: %s", forgedAddr, summary(m))
+				t.Mismatch("the reply in the wrong case ignored", "the forged %s was accepted: %s", forgedAddr, summary(m))
 			}
 		}
 	})
 
-	// RFC 2181 5.4.1: data "from the additional data section ... should not
-	// be cached in such a way that they would ever be returned as answers";
-	// RFC 5452 6 (accepting only in-domain records): records outside the
-	// bailiwick of the zone a server was asked as are not to be accepted. A
-	// delegated zone's server that adds an address for a name of its parent
-	// zone is not believed.
-	spec.It("dns/rfc5452/6/out-of-bailiwick-additional-ignored", spec.SHOULD, "does not believe an address for another zone's name added by a child zone's server", func(t *spec.T) {
+	rfc5452_6.It("out-of-bailiwick-additional-ignored", spec.SHOULD, "does not believe an address for another zone's name added by a child zone's server", spec.Inferred(`RFC 2181 5.4.1: data "from the additional data section ... should not be cached in such a way that they would ever be returned as answers"; RFC 5452 6 (accepting only in-domain records): records outside the bailiwick of the zone a server was asked as are not to be accepted. A delegated zone's server that adds an address for a name of its parent zone is not believed.`, "RFC 5452 words it in lower case; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		requireIterative(t)
 		sc := newScenario(t)
 		sc.add("victim 300 IN A " + realAddr)
@@ -286,9 +271,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		checkNotPoisoned(sc, sc.name("victim"), false)
 	})
 
-	// RFC 5452 6 (as above), for a record slipped into the answer section
-	// of a child zone's answer.
-	spec.It("dns/rfc5452/6/out-of-bailiwick-answer-ignored", spec.SHOULD, "does not believe an answer record for another zone's name from a child zone's server", func(t *spec.T) {
+	rfc5452_6.It("out-of-bailiwick-answer-ignored", spec.SHOULD, "does not believe an answer record for another zone's name from a child zone's server", spec.Inferred(`RFC 5452 6 (as above), for a record slipped into the answer section of a child zone's answer.`, "RFC 5452 states it without an RFC 2119 key word; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		requireIterative(t)
 		sc := newScenario(t)
 		sc.add("victim 300 IN A " + realAddr)
@@ -306,14 +289,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		checkNotPoisoned(sc, sc.name("victim"), false)
 	})
 
-	// RFC 5452 9.2: "Resolver implementations MUST: Use an unpredictable
-	// source port for outgoing queries from the range of available ports
-	// (53, or 1024 and above) that is as large as possible and practicable;
-	// ... Use an unpredictable query ID for outgoing queries, utilizing the
-	// full range available (0-65535)." A full 16-bit ID and a port drawn
-	// from tens of thousands give about 30 bits or more: the bar set after
-	// Kaminsky's 2008 attack.
-	spec.It("dns/rfc5452/9.2/id-and-port-entropy", spec.SHOULD, "draws query IDs and source ports with at least 30 bits of entropy combined", func(t *spec.T) {
+	rfc5452_9_2.It("id-and-port-entropy", spec.SHOULD, "draws query IDs and source ports with at least 30 bits of entropy combined", spec.Inferred(`RFC 5452 9.2: "Resolver implementations MUST: Use an unpredictable source port for outgoing queries from the range of available ports (53, or 1024 and above) that is as large as possible and practicable; ... Use an unpredictable query ID for outgoing queries, utilizing the full range available (0-65535)." A full 16-bit ID and a port drawn from tens of thousands give about 30 bits or more: the bar set after Kaminsky's 2008 attack.`, "RFC 5452 states it without an RFC 2119 key word; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		s := measureIDsAndPorts(sc)
 		t.Check(s.err)
@@ -321,41 +297,33 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		t.Note("%d upstream queries: ID entropy %.1f bits (%d distinct), source port entropy %.1f bits (%d distinct), combined %.1f bits",
 			len(s.ids), idBits, distinct(s.ids), portBits, distinct(s.ports), idBits+portBits)
 		if idBits+portBits < 30 {
-			t.Failf("expected: at least 30 bits of ID and source-port entropy combined\n  actual:   %.1f bits (ID %.1f, port %.1f) over %d queries", idBits+portBits, idBits, portBits, len(s.ids))
+			t.Mismatch("at least 30 bits of ID and source-port entropy combined", "%.1f bits (ID %.1f, port %.1f) over %d queries", idBits+portBits, idBits, portBits, len(s.ids))
 		}
 	})
 
-	// RFC 5452 9.2 (as above): "Use an unpredictable query ID": at the least
-	// not a constant or a counter (10 bits measured over 64 queries).
-	spec.It("dns/rfc5452/9.2/unpredictable-id", spec.MUST, "draws unpredictable query IDs (not constant, not sequential)", func(t *spec.T) {
+	rfc5452_9_2.It("unpredictable-id", spec.MUST, "draws unpredictable query IDs (not constant, not sequential)", spec.Inferred(`RFC 5452 9.2 (as above): "Use an unpredictable query ID": at the least not a constant or a counter (10 bits measured over 64 queries).`, "RFC 5452 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		s := measureIDsAndPorts(sc)
 		t.Check(s.err)
 		bits := bitEntropy(s.ids)
 		t.Note("ID entropy %.1f bits over %d queries", bits, len(s.ids))
 		if bits < 10 {
-			t.Failf("expected: IDs with at least 10 bits of measured entropy\n  actual:   %.1f bits; IDs %v", bits, s.ids[:min(len(s.ids), 16)])
+			t.Mismatch("IDs with at least 10 bits of measured entropy", "%.1f bits; IDs %v", bits, s.ids[:min(len(s.ids), 16)])
 		}
 	})
 
-	// RFC 5452 9.2 (as above): "Use an unpredictable source port": not one
-	// fixed port (10 bits measured over 64 queries).
-	spec.It("dns/rfc5452/9.2/unpredictable-port", spec.MUST, "draws unpredictable source ports for its upstream queries", func(t *spec.T) {
+	rfc5452_9_2.It("unpredictable-port", spec.MUST, "draws unpredictable source ports for its upstream queries", spec.Inferred(`RFC 5452 9.2 (as above): "Use an unpredictable source port": not one fixed port (10 bits measured over 64 queries).`, "RFC 5452 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		s := measureIDsAndPorts(sc)
 		t.Check(s.err)
 		bits := bitEntropy(s.ports)
 		t.Note("source port entropy %.1f bits over %d queries", bits, len(s.ports))
 		if bits < 10 {
-			t.Failf("expected: source ports with at least 10 bits of measured entropy\n  actual:   %.1f bits; ports %v", bits, s.ports[:min(len(s.ports), 16)])
+			t.Mismatch("source ports with at least 10 bits of measured entropy", "%.1f bits; ports %v", bits, s.ports[:min(len(s.ports), 16)])
 		}
 	})
 
-	// RFC 5358 4: "by default, nameservers SHOULD NOT offer recursive
-	// service to external networks"; a client outside the allow-list
-	// (127.0.0.66 here) gets REFUSED or nothing, and no recursion is done
-	// for it.
-	spec.It("dns/rfc5358/4/outsider-refused", spec.SHOULD, "refuses recursion to a client outside its allow-list", func(t *spec.T) {
+	rfc5358_4.It("outsider-refused", spec.SHOULD, "refuses recursion to a client outside its allow-list", spec.Quote(`RFC 5358 4: "by default, nameservers SHOULD NOT offer recursive service to external networks"; a client outside the allow-list (127.0.0.66 here) gets REFUSED or nothing, and no recursion is done for it.`), func(t *spec.T) {
 		t.Require(FeatureAllowlist)
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
@@ -369,7 +337,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 			t.Check(perr)
 			t.Note("received: %s", summary(m))
 			if len(answerAddrs(m, sc.name("www"))) > 0 {
-				t.Failf("expected: REFUSED or no answer for a client outside the allow-list\n  actual:   %s", summary(m))
+				t.Mismatch("REFUSED or no answer for a client outside the allow-list", "%s", summary(m))
 			}
 		case spec.IsTimeout(err):
 			t.Note("no response within %v", pc.Scaled(1500*time.Millisecond))
@@ -377,7 +345,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 			t.Check(err)
 		}
 		if len(sc.seen(sc.name("www"), 0)) > 0 {
-			t.Failf("expected: no recursion on behalf of a client outside the allow-list\n  actual:   the resolver asked the upstream for %s", sc.name("www"))
+			t.Mismatch("no recursion on behalf of a client outside the allow-list", "the resolver asked the upstream for %s", sc.name("www"))
 		}
 	})
 })

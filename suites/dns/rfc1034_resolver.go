@@ -10,6 +10,15 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
+var rfc1034_5_3_3 = spec.Section("dns", "rfc1034", "5.3.3", "")
+var rfc4343_4_1 = spec.Section("dns", "rfc4343", "4.1", "")
+var rfc7766_5 = spec.Section("dns", "rfc7766", "5", "")
+var rfc7766_7 = spec.Section("dns", "rfc7766", "7", "")
+var rfc6891_7 = spec.Section("dns", "rfc6891", "7", "Transport Considerations")
+var rfc9619_4 = spec.Section("dns", "rfc9619", "4", "")
+var rfc3597_3 = spec.Section("dns", "rfc3597", "3", "")
+var rfc2181_9 = spec.Section("dns", "rfc2181", "9", "")
+
 // Addresses the fake hands out: real answers and forged ones.
 const (
 	realAddr   = "192.0.2.1"
@@ -25,7 +34,7 @@ func answerTTL(t *spec.T, m *mdns.Msg, name string, qtype uint16) uint32 {
 			return rr.Header().Ttl
 		}
 	}
-	t.Failf("expected: a %s record for %s in the answer\n  actual:   %s", typeName(qtype), name, summary(m))
+	t.Mismatch(fmt.Sprintf("a %s record for %s in the answer", typeName(qtype), name), "%s", summary(m))
 	return 0
 }
 
@@ -49,25 +58,18 @@ func plural(n int, one, many string) string {
 // RFC 1034 5.3.3 and RFC 1035 7: what a resolver does for its clients, with
 // the suite's fake upstream controlling every answer.
 var _ = Describe("RFC 1034 resolver behaviour", func() {
-	// RFC 1034 5.3.3: "The top level algorithm has four steps: 1. See if the
-	// answer is in local information, and if so return it to the client. 2.
-	// Find the best servers to ask. 3. Send them queries until one returns a
-	// response. 4. Analyze the response".
-	spec.It("dns/rfc1034/5.3.3/resolves-name", spec.MUST, "resolves a name of the fake upstream and returns its address", func(t *spec.T) {
+	rfc1034_5_3_3.It("resolves-name", spec.MUST, "resolves a name of the fake upstream and returns its address", spec.Inferred(`RFC 1034 5.3.3: "The top level algorithm has four steps: 1. See if the answer is in local information, and if so return it to the client. 2. Find the best servers to ask. 3. Send them queries until one returns a response. 4. Analyze the response".`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		m := sc.resolve(sc.name("www"), mdns.TypeA)
 		t.Check(checkRcode(m, mdns.RcodeSuccess))
 		t.Check(checkAddrs(m, sc.name("www"), realAddr))
 		if len(sc.seen(sc.name("www"), mdns.TypeA)) == 0 {
-			t.Failf("expected: the resolver to ask the suite's upstream\n  actual:   the fake upstream never saw the query (is the resolver pointed at Params[\"upstream\"]?)")
+			t.Mismatch("the resolver to ask the suite's upstream", "the fake upstream never saw the query (is the resolver pointed at Params[\", upstream\"]?)")
 		}
 	})
 
-	// RFC 1035 4.1.1: the header of a response: ID copied, QR=1, opcode
-	// copied, "RD ... is copied into the response", Z zero, the question
-	// repeated.
-	spec.It("dns/rfc1035/4.1.1/resolver-header", spec.MUST, "answers with the query's ID, QR=1, RD copied, Z=0 and the question", func(t *spec.T) {
+	rfc1035_4_1_1.It("resolver-header", spec.MUST, "answers with the query's ID, QR=1, RD copied, Z=0 and the question", spec.Inferred(`RFC 1035 4.1.1: the header of a response: ID copied, QR=1, opcode copied, "RD ... is copied into the response", Z zero, the question repeated.`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		q := recQuery(sc.name("www"), mdns.TypeA)
@@ -75,21 +77,16 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		t.Check(checkReplyHeader(q, m))
 	})
 
-	// RFC 1035 4.1.1: "RA Recursion Available - this be is set or cleared in
-	// a response, and denotes whether recursive query support is available
-	// in the name server."
-	spec.It("dns/rfc1035/4.1.1/resolver-ra-set", spec.MUST, "sets RA in its answers", func(t *spec.T) {
+	rfc1035_4_1_1.It("resolver-ra-set", spec.MUST, "sets RA in its answers", spec.Inferred(`RFC 1035 4.1.1: "RA Recursion Available - this be is set or cleared in a response, and denotes whether recursive query support is available in the name server."`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		m := sc.resolve(sc.name("www"), mdns.TypeA)
 		if !m.RecursionAvailable {
-			t.Failf("expected: RA=1 from a recursive resolver\n  actual:   %s", summary(m))
+			t.Mismatch("RA=1 from a recursive resolver", "%s", summary(m))
 		}
 	})
 
-	// RFC 1035 4.1.2 / RFC 4343 4.1: the question comes back as asked, case
-	// included.
-	spec.It("dns/rfc4343/4.1/resolver-question-case", spec.MUST, "repeats a mixed-case question exactly", func(t *spec.T) {
+	rfc4343_4_1.It("resolver-question-case", spec.MUST, "repeats a mixed-case question exactly", spec.Inferred(`RFC 1035 4.1.2 / RFC 4343 4.1: the question comes back as asked, case included.`, "RFC 4343 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		q := recQuery("WwW."+sc.origin, mdns.TypeA)
@@ -98,20 +95,14 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		t.Check(checkRcode(m, mdns.RcodeSuccess))
 	})
 
-	// RFC 7766 5: "Recursive server (or forwarder) implementations MUST
-	// support TCP so that they do not prevent large responses from a
-	// TCP-capable server from reaching its TCP-capable clients."
-	spec.It("dns/rfc7766/5/resolver-tcp", spec.MUST, "answers a query over TCP", func(t *spec.T) {
+	rfc7766_5.It("resolver-tcp", spec.MUST, "answers a query over TCP", spec.Quote(`RFC 7766 5: "Recursive server (or forwarder) implementations MUST support TCP so that they do not prevent large responses from a TCP-capable server from reaching its TCP-capable clients."`), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		m := sc.resolveTCP(sc.name("www"), mdns.TypeA)
 		t.Check(checkAddrs(m, sc.name("www"), realAddr))
 	})
 
-	// RFC 7766 7: "recursive resolvers SHOULD process TCP queries in
-	// parallel and return individual responses as soon as they are
-	// available, possibly out of order."
-	spec.It("dns/rfc7766/7/resolver-pipelined", spec.SHOULD, "answers two queries pipelined on one TCP connection", func(t *spec.T) {
+	rfc7766_7.It("resolver-pipelined", spec.SHOULD, "answers two queries pipelined on one TCP connection", spec.Quote(`RFC 7766 7: "recursive resolvers SHOULD process TCP queries in parallel and return individual responses as soon as they are available, possibly out of order."`), func(t *spec.T) {
 		t.Require(FeaturePipelining)
 		sc := newScenario(t)
 		sc.add("a 300 IN A "+realAddr, "b 300 IN A "+realAddr2)
@@ -123,10 +114,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		t.Check(checkAddrs(got[qs[1].Id], sc.name("b"), realAddr2))
 	})
 
-	// RFC 6891 7: "If an OPT record is present in a received request,
-	// compliant responders MUST include an OPT record in their respective
-	// responses."
-	spec.It("dns/rfc6891/7/resolver-opt-in-response", spec.MUST, "includes an OPT record in its answer to an EDNS query", func(t *spec.T) {
+	rfc6891_7.It("resolver-opt-in-response", spec.MUST, "includes an OPT record in its answer to an EDNS query", spec.Quote(`RFC 6891 7: "If an OPT record is present in a received request, compliant responders MUST include an OPT record in their respective responses."`), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		q := withEDNS(recQuery(sc.name("www"), mdns.TypeA), 1232)
@@ -134,23 +122,18 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		t.Check(checkHasOPT(m))
 	})
 
-	// RFC 1035 4.1.1 / RFC 9619 4: the queries a resolver sends upstream are
-	// queries: QR=0, OPCODE QUERY, exactly one question.
-	spec.It("dns/rfc9619/4/upstream-queries-well-formed", spec.MUST, "sends the upstream queries with QR=0, OPCODE QUERY and one question", func(t *spec.T) {
+	rfc9619_4.It("upstream-queries-well-formed", spec.MUST, "sends the upstream queries with QR=0, OPCODE QUERY and one question", spec.Inferred(`RFC 1035 4.1.1 / RFC 9619 4: the queries a resolver sends upstream are queries: QR=0, OPCODE QUERY, exactly one question.`, "RFC 9619 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		sc.resolve(sc.name("www"), mdns.TypeA)
 		for _, q := range sc.seen(sc.name("www"), 0) {
 			if q.QR || q.Opcode != mdns.OpcodeQuery || q.QDs != 1 {
-				t.Failf("expected: QR=0, QUERY, QDCOUNT 1\n  actual:   QR=%v opcode %s %d questions", q.QR, opcodeName(q.Opcode), q.QDs)
+				t.Mismatch("QR=0, QUERY, QDCOUNT 1", "QR=%v opcode %s %d questions", q.QR, opcodeName(q.Opcode), q.QDs)
 			}
 		}
 	})
 
-	// RFC 3597 3: resolvers handle RRs of unknown type transparently:
-	// "...must treat RRs of unknown types as unstructured binary data" and
-	// pass them on.
-	spec.It("dns/rfc3597/3/resolver-unknown-type", spec.MUST, "returns a record of an unknown type (TYPE65280) as the upstream gave it", func(t *spec.T) {
+	rfc3597_3.It("resolver-unknown-type", spec.MUST, "returns a record of an unknown type (TYPE65280) as the upstream gave it", spec.Inferred(`RFC 3597 3: resolvers handle RRs of unknown type transparently: "...must treat RRs of unknown types as unstructured binary data" and pass them on.`, "RFC 3597 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add(`opaque 300 IN TYPE65280 \# 4 0a0b0c0d`)
 		m := sc.resolve(sc.name("opaque"), 65280)
@@ -158,11 +141,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		t.Check(checkSection("answer", m.Answer, []string{sc.name("opaque") + ` 300 IN TYPE65280 \# 4 0a0b0c0d`}, true))
 	})
 
-	// RFC 1034 5.3.3 step 4: "if the response shows a CNAME and that is not
-	// the answer itself, then cache the CNAME, change the SNAME to the
-	// canonical name in the CNAME RR and go to step 1": an answer holding
-	// the chain is passed on whole.
-	spec.It("dns/rfc1034/5.3.3/cname-chain-returned", spec.MUST, "returns the CNAME and the target's A record from one upstream answer", func(t *spec.T) {
+	rfc1034_5_3_3.It("cname-chain-returned", spec.MUST, "returns the CNAME and the target's A record from one upstream answer", spec.Inferred(`RFC 1034 5.3.3 step 4: "if the response shows a CNAME and that is not the answer itself, then cache the CNAME, change the SNAME to the canonical name in the CNAME RR and go to step 1": an answer holding the chain is passed on whole.`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("alias 300 IN CNAME www", "www 300 IN A "+realAddr)
 		m := sc.resolve(sc.name("alias"), mdns.TypeA)
@@ -171,9 +150,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		t.Check(checkAddrs(m, sc.name("www"), realAddr))
 	})
 
-	// RFC 1034 5.3.3 step 4 (as above), with the canonical name in another
-	// zone on other servers: the resolver restarts there.
-	spec.It("dns/rfc1034/5.3.3/cname-chased-across-zones", spec.MUST, "chases a CNAME into a delegated zone and returns CNAME and A", func(t *spec.T) {
+	rfc1034_5_3_3.It("cname-chased-across-zones", spec.MUST, "chases a CNAME into a delegated zone and returns CNAME and A", spec.Inferred(`RFC 1034 5.3.3 step 4 (as above), with the canonical name in another zone on other servers: the resolver restarts there.`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
 		requireIterative(t)
 		sc := newScenario(t)
 		child := sc.delegate("other", 60, modeAnswer)
@@ -184,10 +161,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		t.Check(checkAddrs(m, "www."+child.origin, realAddr))
 	})
 
-	// RFC 1034 5.3.3 step 4: "if the response contains a better delegation
-	// to other servers, cache the delegation information, and go to step
-	// 2."
-	spec.It("dns/rfc1034/5.3.3/referral-followed", spec.MUST, "follows a referral to a delegated zone's server and returns its answer", func(t *spec.T) {
+	rfc1034_5_3_3.It("referral-followed", spec.MUST, "follows a referral to a delegated zone's server and returns its answer", spec.Inferred(`RFC 1034 5.3.3 step 4: "if the response contains a better delegation to other servers, cache the delegation information, and go to step 2."`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
 		requireIterative(t)
 		sc := newScenario(t)
 		child := sc.delegate("sub", 60, modeAnswer)
@@ -195,15 +169,11 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		m := sc.resolveSlow("www."+child.origin, mdns.TypeA, 10*time.Second)
 		t.Check(checkAddrs(m, "www."+child.origin, realAddr))
 		if len(sc.f.queries(func(q seenQuery) bool { return q.Server == 1 && equalFold(q.Name, "www."+child.origin) })) == 0 {
-			t.Failf("expected: the child zone's server (%s) to be asked\n  actual:   it was not", sc.f.addr(1))
+			t.Mismatch(fmt.Sprintf("the child zone's server (%s) to be asked", sc.f.addr(1)), "it was not")
 		}
 	})
 
-	// RFC 1034 5.3.3 step 2, "Find the best servers to ask": for servers
-	// whose addresses came without glue, the resolver looks the addresses
-	// up itself (RFC 1034 5.3.3, the SLIST "addresses for the name server
-	// names"), then asks them.
-	spec.It("dns/rfc1034/5.3.3/glueless-delegation", spec.MUST, "resolves the address of a glueless delegation's server and then the name", func(t *spec.T) {
+	rfc1034_5_3_3.It("glueless-delegation", spec.MUST, "resolves the address of a glueless delegation's server and then the name", spec.Inferred(`RFC 1034 5.3.3 step 2, "Find the best servers to ask": for servers whose addresses came without glue, the resolver looks the addresses up itself (RFC 1034 5.3.3, the SLIST "addresses for the name server names"), then asks them.`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
 		requireIterative(t)
 		sc := newScenario(t)
 		hosts := sc.delegate("hosts", 60, modeAnswer) // server 1
@@ -216,10 +186,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		t.Check(checkAddrs(m, "www."+gl.origin, realAddr))
 	})
 
-	// RFC 2181 9: "When a DNS client receives a reply with TC set, it should
-	// ignore that response, and query again, using a mechanism, such as a
-	// TCP connection, that will permit larger replies."
-	spec.It("dns/rfc2181/9/tc-retried-over-tcp", spec.SHOULD, "retries a truncated upstream answer over TCP and returns the full answer", func(t *spec.T) {
+	rfc2181_9.It("tc-retried-over-tcp", spec.SHOULD, "retries a truncated upstream answer over TCP and returns the full answer", spec.Inferred(`RFC 2181 9: "When a DNS client receives a reply with TC set, it should ignore that response, and query again, using a mechanism, such as a TCP connection, that will permit larger replies."`, "RFC 2181 words it in lower case; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("big 300 IN A "+realAddr, "big 300 IN A "+realAddr2)
 		sc.rule(sc.name("big"), func(e *fakeExchange) bool {
@@ -241,14 +208,11 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		}
 		t.Check(checkAddrs(m, sc.name("big"), realAddr, realAddr2))
 		if len(sc.f.queries(func(q seenQuery) bool { return q.TCP && equalFold(q.Name, sc.name("big")) })) == 0 {
-			t.Failf("expected: a TCP query upstream after the truncated answer\n  actual:   none")
+			t.Mismatch("a TCP query upstream after the truncated answer", "none")
 		}
 	})
 
-	// RFC 1034 5.3.3 step 4: "If the response ... shows ... a server
-	// failure, or other bizarre contents, delete the server from the SLIST
-	// and go back to step 3": a silent or refusing server leads to the next.
-	spec.It("dns/rfc1034/5.3.3/lame-server-skipped", spec.MUST, "gets the answer from the one working server of a zone whose others refuse or stay silent", func(t *spec.T) {
+	rfc1034_5_3_3.It("lame-server-skipped", spec.MUST, "gets the answer from the one working server of a zone whose others refuse or stay silent", spec.Inferred(`RFC 1034 5.3.3 step 4: "If the response ... shows ... a server failure, or other bizarre contents, delete the server from the SLIST and go back to step 3": a silent or refusing server leads to the next.`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
 		requireIterative(t)
 		sc := newScenario(t)
 		lame := sc.newZone(sc.name("lame"), 60, map[int]serverMode{3: modeRefused, 4: modeServfail, 5: modeAnswer})
@@ -262,9 +226,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		t.Check(checkAddrs(m, "www."+lame.origin, realAddr))
 	})
 
-	// RFC 1034 5.3.3 step 3 (as above): a server that never answers is
-	// given up on and the next one tried.
-	spec.It("dns/rfc1034/5.3.3/silent-server-skipped", spec.MUST, "gets the answer from a zone's second server when the first never answers", func(t *spec.T) {
+	rfc1034_5_3_3.It("silent-server-skipped", spec.MUST, "gets the answer from a zone's second server when the first never answers", spec.Inferred(`RFC 1034 5.3.3 step 3 (as above): a server that never answers is given up on and the next one tried.`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
 		requireIterative(t)
 		sc := newScenario(t)
 		z := sc.newZone(sc.name("quiet"), 60, map[int]serverMode{silentServer: modeSilent, 6: modeAnswer})
@@ -275,10 +237,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		t.Check(checkAddrs(m, "www."+z.origin, realAddr))
 	})
 
-	// RFC 1035 4.1.1: "Server failure - The name server was unable to
-	// process this query due to a problem with the name server": when every
-	// server of the zone fails, the resolver says so.
-	spec.It("dns/rfc1035/4.1.1/servfail-when-all-fail", spec.SHOULD, "answers SERVFAIL when every server of the zone refuses or fails", func(t *spec.T) {
+	rfc1035_4_1_1.It("servfail-when-all-fail", spec.SHOULD, "answers SERVFAIL when every server of the zone refuses or fails", spec.Inferred(`RFC 1035 4.1.1: "Server failure - The name server was unable to process this query due to a problem with the name server": when every server of the zone fails, the resolver says so.`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		requireIterative(t)
 		sc := newScenario(t)
 		z := sc.newZone(sc.name("dead"), 60, map[int]serverMode{3: modeRefused, 4: modeServfail})
@@ -289,9 +248,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		t.Check(checkNoAnswerData(m))
 	})
 
-	// RFC 1035 4.1.1 (as above): an upstream that fails makes the
-	// resolver's answer a failure, not data.
-	spec.It("dns/rfc1035/4.1.1/servfail-passed-on", spec.SHOULD, "answers SERVFAIL when its upstream answers SERVFAIL", func(t *spec.T) {
+	rfc1035_4_1_1.It("servfail-passed-on", spec.SHOULD, "answers SERVFAIL when its upstream answers SERVFAIL", spec.Inferred(`RFC 1035 4.1.1 (as above): an upstream that fails makes the resolver's answer a failure, not data.`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.rule(sc.name("broken"), func(e *fakeExchange) bool {
 			m := e.answer()

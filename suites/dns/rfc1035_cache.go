@@ -10,6 +10,17 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
+var rfc1035_3_2_1 = spec.Section("dns", "rfc1035", "3.2.1", "")
+var rfc1035_7_4 = spec.Section("dns", "rfc1035", "7.4", "")
+var rfc2181_8 = spec.Section("dns", "rfc2181", "8", "")
+var rfc2181_5_2 = spec.Section("dns", "rfc2181", "5.2", "")
+var rfc2181_5 = spec.Section("dns", "rfc2181", "5", "")
+var rfc2181_5_4_1 = spec.Section("dns", "rfc2181", "5.4.1", "")
+var rfc2308_2_1 = spec.Section("dns", "rfc2308", "2.1", "Name Error")
+var rfc2308_2_2 = spec.Section("dns", "rfc2308", "2.2", "No Data")
+var rfc2308_6 = spec.Section("dns", "rfc2308", "6", "")
+var rfc2308_5 = spec.Section("dns", "rfc2308", "5", "Caching Negative Answers")
+
 // subzone creates the zone "<label>.<origin>" served by the fake root
 // itself with its own negative TTL, delegated from the scenario's zone.
 func (sc *scenario) subzone(label string, negTTL uint32) *fakeZone {
@@ -21,10 +32,7 @@ func (sc *scenario) subzone(label string, negTTL uint32) *fakeZone {
 // RFC 1035 7.4 / RFC 1034 5.3.3 / RFC 2181 5 and 8: the resolver's cache
 // and TTLs.
 var _ = Describe("RFC 1035 resolver cache and TTLs", func() {
-	// RFC 1034 5.3.3 step 4: "if the response answers the question or
-	// contains a name error, cache the data as well as returning it back to
-	// the client."
-	spec.It("dns/rfc1034/5.3.3/answer-cached", spec.SHOULD, "answers a repeated query from its cache without asking upstream again", func(t *spec.T) {
+	rfc1034_5_3_3.It("answer-cached", spec.SHOULD, "answers a repeated query from its cache without asking upstream again", spec.Inferred(`RFC 1034 5.3.3 step 4: "if the response answers the question or contains a name error, cache the data as well as returning it back to the client."`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		sc.resolve(sc.name("www"), mdns.TypeA)
@@ -33,24 +41,16 @@ var _ = Describe("RFC 1035 resolver cache and TTLs", func() {
 		t.Check(checkUpstreamQueries(sc, sc.name("www"), mdns.TypeA, 1, "the second answer comes from the cache"))
 	})
 
-	// RFC 1035 3.2.1: "TTL a 32 bit signed integer that specifies the time
-	// interval that the resource record may be cached before the source of
-	// the information should again be consulted": a resolver never gives a
-	// record a longer life than its source did.
-	spec.It("dns/rfc1035/3.2.1/ttl-not-increased", spec.MUST, "returns a TTL no larger than the upstream's 300", func(t *spec.T) {
+	rfc1035_3_2_1.It("ttl-not-increased", spec.MUST, "returns a TTL no larger than the upstream's 300", spec.Inferred(`RFC 1035 3.2.1: "TTL a 32 bit signed integer that specifies the time interval that the resource record may be cached before the source of the information should again be consulted": a resolver never gives a record a longer life than its source did.`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		m := sc.resolve(sc.name("www"), mdns.TypeA)
 		if ttl := answerTTL(t, m, sc.name("www"), mdns.TypeA); ttl > 300 {
-			t.Failf("expected: TTL <= 300\n  actual:   TTL %d", ttl)
+			t.Mismatch("TTL <= 300", "TTL %d", ttl)
 		}
 	})
 
-	// RFC 1035 7.4 (using the cache) with 3.2.1: the TTL is "the time
-	// interval that the resource record may be cached", so a record handed
-	// out of the cache carries what is left of that interval, not the
-	// original.
-	spec.It("dns/rfc1035/7.4/ttl-decremented", spec.SHOULD, "hands out a cached record with its TTL decreased by the time spent in the cache", func(t *spec.T) {
+	rfc1035_7_4.It("ttl-decremented", spec.SHOULD, "hands out a cached record with its TTL decreased by the time spent in the cache", spec.Inferred(`RFC 1035 7.4 (using the cache) with 3.2.1: the TTL is "the time interval that the resource record may be cached", so a record handed out of the cache carries what is left of that interval, not the original.`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		first := answerTTL(t, sc.resolve(sc.name("www"), mdns.TypeA), sc.name("www"), mdns.TypeA)
@@ -62,13 +62,11 @@ var _ = Describe("RFC 1035 resolver cache and TTLs", func() {
 		second := answerTTL(t, m, sc.name("www"), mdns.TypeA)
 		t.Note("TTL %d, then %d after 2.2 s", first, second)
 		if second+2 > first {
-			t.Failf("expected: a TTL at least 2 s lower than the first answer's %d\n  actual:   TTL %d after 2.2 s in the cache", first, second)
+			t.Mismatch(fmt.Sprintf("a TTL at least 2 s lower than the first answer's %d", first), "TTL %d after 2.2 s in the cache", second)
 		}
 	})
 
-	// RFC 1035 3.2.1 (as above): once the TTL has run out, "the source of the
-	// information should again be consulted".
-	spec.It("dns/rfc1035/3.2.1/expired-record-refetched", spec.SHOULD, "asks upstream again once a 2-second TTL has run out", func(t *spec.T) {
+	rfc1035_3_2_1.It("expired-record-refetched", spec.SHOULD, "asks upstream again once a 2-second TTL has run out", spec.Inferred(`RFC 1035 3.2.1 (as above): once the TTL has run out, "the source of the information should again be consulted".`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 2 IN A " + realAddr)
 		sc.resolve(sc.name("www"), mdns.TypeA)
@@ -78,10 +76,7 @@ var _ = Describe("RFC 1035 resolver cache and TTLs", func() {
 		t.Check(checkUpstreamQueries(sc, sc.name("www"), mdns.TypeA, 2, "the cached record expired after 2 s"))
 	})
 
-	// RFC 1035 3.2.1: "Zero values are interpreted to mean that the RR can
-	// only be used for the transaction in progress, and should not be
-	// cached."
-	spec.It("dns/rfc1035/3.2.1/ttl-zero-not-cached", spec.SHOULD, "asks upstream again for a record whose TTL is 0", func(t *spec.T) {
+	rfc1035_3_2_1.It("ttl-zero-not-cached", spec.SHOULD, "asks upstream again for a record whose TTL is 0", spec.Inferred(`RFC 1035 3.2.1: "Zero values are interpreted to mean that the RR can only be used for the transaction in progress, and should not be cached."`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 0 IN A " + realAddr)
 		sc.resolve(sc.name("www"), mdns.TypeA)
@@ -91,25 +86,18 @@ var _ = Describe("RFC 1035 resolver cache and TTLs", func() {
 		t.Check(checkUpstreamQueries(sc, sc.name("www"), mdns.TypeA, 2, "a TTL of 0 is not cached"))
 	})
 
-	// RFC 2181 8: "Implementations should treat a TTL value received with
-	// the most significant bit set as if the entire value received was
-	// zero."
-	spec.It("dns/rfc2181/8/ttl-msb-as-zero", spec.SHOULD, "treats an upstream TTL with the top bit set as 0", func(t *spec.T) {
+	rfc2181_8.It("ttl-msb-as-zero", spec.SHOULD, "treats an upstream TTL with the top bit set as 0", spec.Inferred(`RFC 2181 8: "Implementations should treat a TTL value received with the most significant bit set as if the entire value received was zero."`, "RFC 2181 words it in lower case; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		rr := mustRR(sc.name("www") + " 300 IN A " + realAddr)
 		rr.Header().Ttl = 0x80000010
 		sc.f.addRecords(sc.zone, rr)
 		m := sc.resolve(sc.name("www"), mdns.TypeA)
 		if ttl := answerTTL(t, m, sc.name("www"), mdns.TypeA); ttl != 0 {
-			t.Failf("expected: TTL 0 (2147483664 has the top bit set)\n  actual:   TTL %d", ttl)
+			t.Mismatch("TTL 0 (2147483664 has the top bit set)", "TTL %d", ttl)
 		}
 	})
 
-	// RFC 2181 5.2: "Should an authoritative source send such a malformed
-	// RRSet, the client should treat the RRs for all purposes as if all
-	// TTLs in the RRSet had been set to the value of the lowest TTL in the
-	// RRSet."
-	spec.It("dns/rfc2181/5.2/rrset-ttl-lowest", spec.SHOULD, "gives both records of an RRset sent with TTLs 100 and 200 the lowest, 100 or less", func(t *spec.T) {
+	rfc2181_5_2.It("rrset-ttl-lowest", spec.SHOULD, "gives both records of an RRset sent with TTLs 100 and 200 the lowest, 100 or less", spec.Inferred(`RFC 2181 5.2: "Should an authoritative source send such a malformed RRSet, the client should treat the RRs for all purposes as if all TTLs in the RRSet had been set to the value of the lowest TTL in the RRSet."`, "RFC 2181 words it in lower case; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 100 IN A "+realAddr, "www 200 IN A "+realAddr2)
 		m := sc.resolve(sc.name("www"), mdns.TypeA)
@@ -121,14 +109,11 @@ var _ = Describe("RFC 1035 resolver cache and TTLs", func() {
 			}
 		}
 		if len(ttls) != 2 || ttls[0] != ttls[1] || ttls[0] > 100 {
-			t.Failf("expected: one TTL <= 100 for the whole RRset\n  actual:   TTLs %v", ttls)
+			t.Mismatch("one TTL <= 100 for the whole RRset", "TTLs %v", ttls)
 		}
 	})
 
-	// RFC 2181 5: "RRs ... with the same label, class and type ... Such
-	// sets are to be treated as a unit": the resolver returns the whole
-	// RRset, not part of it.
-	spec.It("dns/rfc2181/5/rrset-whole", spec.MUST, "returns all three records of an RRset", func(t *spec.T) {
+	rfc2181_5.It("rrset-whole", spec.MUST, "returns all three records of an RRset", spec.Inferred(`RFC 2181 5: "RRs ... with the same label, class and type ... Such sets are to be treated as a unit": the resolver returns the whole RRset, not part of it.`, "RFC 2181 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A 192.0.2.1", "www 300 IN A 192.0.2.2", "www 300 IN A 192.0.2.3")
 		m := sc.resolve(sc.name("www"), mdns.TypeA)
@@ -137,10 +122,7 @@ var _ = Describe("RFC 1035 resolver cache and TTLs", func() {
 		t.Check(checkAddrs(m, sc.name("www"), "192.0.2.1", "192.0.2.2", "192.0.2.3"))
 	})
 
-	// RFC 1035 4.1.1: AA "specifies that the responding name server is an
-	// authority for the domain name in question section"; a resolver
-	// answering from its cache is not.
-	spec.It("dns/rfc1035/4.1.1/cached-answer-not-authoritative", spec.MUST, "clears AA in an answer from its cache", func(t *spec.T) {
+	rfc1035_4_1_1.It("cached-answer-not-authoritative", spec.MUST, "clears AA in an answer from its cache", spec.Inferred(`RFC 1035 4.1.1: AA "specifies that the responding name server is an authority for the domain name in question section"; a resolver answering from its cache is not.`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		sc.resolve(sc.name("www"), mdns.TypeA)
@@ -148,12 +130,7 @@ var _ = Describe("RFC 1035 resolver cache and TTLs", func() {
 		t.Check(checkAA(m, false))
 	})
 
-	// RFC 2181 5.4.1: "Unauthenticated RRs received and cached from the
-	// least trustworthy of those groupings, that is data from the additional
-	// data section, and data from the authority section of a
-	// non-authoritative answer, should not be cached in such a way that they
-	// would ever be returned as answers to a received query."
-	spec.It("dns/rfc2181/5.4.1/additional-not-returned-as-answer", spec.SHOULD, "does not answer from a record it only saw in an additional section", func(t *spec.T) {
+	rfc2181_5_4_1.It("additional-not-returned-as-answer", spec.SHOULD, "does not answer from a record it only saw in an additional section", spec.Inferred(`RFC 2181 5.4.1: "Unauthenticated RRs received and cached from the least trustworthy of those groupings, that is data from the additional data section, and data from the authority section of a non-authoritative answer, should not be cached in such a way that they would ever be returned as answers to a received query."`, "RFC 2181 words it in lower case; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A "+realAddr, "victim 300 IN A "+realAddr2)
 		sc.rule(sc.name("www"), func(e *fakeExchange) bool {
@@ -170,19 +147,14 @@ var _ = Describe("RFC 1035 resolver cache and TTLs", func() {
 
 // RFC 2308: negative answers, as a resolver passes and caches them.
 var _ = Describe("RFC 2308 resolver negative caching", func() {
-	// RFC 2308 2.1: "Name errors (NXDOMAIN) are indicated by the presence of
-	// "Name Error" in the RCODE field": the resolver passes the name error
-	// on.
-	spec.It("dns/rfc2308/2.1/resolver-nxdomain", spec.MUST, "answers NXDOMAIN for a name its upstream says does not exist", func(t *spec.T) {
+	rfc2308_2_1.It("resolver-nxdomain", spec.MUST, "answers NXDOMAIN for a name its upstream says does not exist", spec.Inferred(`RFC 2308 2.1: "Name errors (NXDOMAIN) are indicated by the presence of "Name Error" in the RCODE field": the resolver passes the name error on.`, "RFC 2308 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		m := sc.resolve(sc.name("missing"), mdns.TypeA)
 		t.Check(checkRcode(m, mdns.RcodeNameError))
 		t.Check(checkSection("answer", m.Answer, nil, false))
 	})
 
-	// RFC 2308 2.2: "NODATA is indicated by an answer with the RCODE set to
-	// NOERROR and no relevant answers in the answer section."
-	spec.It("dns/rfc2308/2.2/resolver-nodata", spec.MUST, "answers NOERROR with no answer for a type the name lacks", func(t *spec.T) {
+	rfc2308_2_2.It("resolver-nodata", spec.MUST, "answers NOERROR with no answer for a type the name lacks", spec.Inferred(`RFC 2308 2.2: "NODATA is indicated by an answer with the RCODE set to NOERROR and no relevant answers in the answer section."`, "RFC 2308 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		m := sc.resolve(sc.name("www"), mdns.TypeTXT)
@@ -190,21 +162,13 @@ var _ = Describe("RFC 2308 resolver negative caching", func() {
 		t.Check(checkSection("answer", m.Answer, nil, false))
 	})
 
-	// RFC 2308 6 (negative answers from the cache): the negative answer
-	// handed out carries the SOA in its authority section, as the
-	// authoritative one did (section 3), so that the client can cache it
-	// in turn (section 5).
-	spec.It("dns/rfc2308/6/resolver-nxdomain-soa", spec.SHOULD, "includes the zone's SOA in the authority section of an NXDOMAIN", func(t *spec.T) {
+	rfc2308_6.It("resolver-nxdomain-soa", spec.SHOULD, "includes the zone's SOA in the authority section of an NXDOMAIN", spec.Inferred(`RFC 2308 6 (negative answers from the cache): the negative answer handed out carries the SOA in its authority section, as the authoritative one did (section 3), so that the client can cache it in turn (section 5).`, "RFC 2308 states it without an RFC 2119 key word; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		m := sc.resolve(sc.name("missing"), mdns.TypeA)
 		t.Check(checkNegativeSOA(m, sc.origin, -1))
 	})
 
-	// RFC 2308 5: "A negative answer that resulted from a name error
-	// (NXDOMAIN) should be cached such that it can be retrieved and returned
-	// in response to another query for the same <QNAME, QCLASS> that
-	// resulted in the cached negative response."
-	spec.It("dns/rfc2308/5/nxdomain-cached", spec.SHOULD, "answers a repeated query for a missing name from its cache", func(t *spec.T) {
+	rfc2308_5.It("nxdomain-cached", spec.SHOULD, "answers a repeated query for a missing name from its cache", spec.Inferred(`RFC 2308 5: "A negative answer that resulted from a name error (NXDOMAIN) should be cached such that it can be retrieved and returned in response to another query for the same <QNAME, QCLASS> that resulted in the cached negative response."`, "RFC 2308 words it in lower case; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.resolve(sc.name("missing"), mdns.TypeA)
 		m := sc.resolve(sc.name("missing"), mdns.TypeA)
@@ -212,10 +176,7 @@ var _ = Describe("RFC 2308 resolver negative caching", func() {
 		t.Check(checkUpstreamQueries(sc, sc.name("missing"), mdns.TypeA, 1, "the NXDOMAIN is cached for 60 s"))
 	})
 
-	// RFC 2308 5: "A negative answer that resulted from a no data error
-	// (NODATA) should be cached such that it can be retrieved and returned
-	// in response to another query for the same <QNAME, QTYPE, QCLASS>".
-	spec.It("dns/rfc2308/5/nodata-cached", spec.SHOULD, "answers a repeated NODATA query from its cache", func(t *spec.T) {
+	rfc2308_5.It("nodata-cached", spec.SHOULD, "answers a repeated NODATA query from its cache", spec.Inferred(`RFC 2308 5: "A negative answer that resulted from a no data error (NODATA) should be cached such that it can be retrieved and returned in response to another query for the same <QNAME, QTYPE, QCLASS>".`, "RFC 2308 words it in lower case; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		sc.resolve(sc.name("www"), mdns.TypeTXT)
@@ -224,13 +185,7 @@ var _ = Describe("RFC 2308 resolver negative caching", func() {
 		t.Check(checkUpstreamQueries(sc, sc.name("www"), mdns.TypeTXT, 1, "the NODATA answer is cached for 60 s"))
 	})
 
-	// RFC 2308 4: the SOA MINIMUM field's meaning is now "the TTL to be used
-	// for negative responses"; section 3 has the negative answer live for
-	// "the minimum of the MINIMUM field of the SOA record and the TTL of the
-	// SOA itself". An upstream that sends its SOA with the full TTL 3600
-	// (MINIMUM 60) does not make the resolver hand it out for longer than
-	// 60 s.
-	spec.It("dns/rfc2308/5/negative-ttl-bounded", spec.SHOULD, "gives the SOA of an NXDOMAIN answer, fresh and cached, a TTL of at most min(SOA TTL, MINIMUM)", func(t *spec.T) {
+	rfc2308_5.It("negative-ttl-bounded", spec.SHOULD, "gives the SOA of an NXDOMAIN answer, fresh and cached, a TTL of at most min(SOA TTL, MINIMUM)", spec.Inferred(`RFC 2308 4: the SOA MINIMUM field's meaning is now "the TTL to be used for negative responses"; section 3 has the negative answer live for "the minimum of the MINIMUM field of the SOA record and the TTL of the SOA itself". An upstream that sends its SOA with the full TTL 3600 (MINIMUM 60) does not make the resolver hand it out for longer than 60 s.`, "RFC 2308 states it without an RFC 2119 key word; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.rule(sc.name("missing"), func(e *fakeExchange) bool {
 			// Send the SOA with its full TTL, as old servers did: the
@@ -248,15 +203,13 @@ var _ = Describe("RFC 2308 resolver negative caching", func() {
 			m := sc.resolve(sc.name("missing"), mdns.TypeA)
 			for _, s := range soaOf(m.Ns) {
 				if s.Hdr.Ttl > scenarioNegTTL {
-					t.Failf("expected: SOA TTL <= %d (the SOA's MINIMUM) in the %s NXDOMAIN answer\n  actual:   TTL %d (query %d)", scenarioNegTTL, which, s.Hdr.Ttl, i+1)
+					t.Mismatch(fmt.Sprintf("SOA TTL <= %d (the SOA's MINIMUM) in the %s NXDOMAIN answer", scenarioNegTTL, which), "TTL %d (query %d)", s.Hdr.Ttl, i+1)
 				}
 			}
 		}
 	})
 
-	// RFC 2308 5 (as above): the negative answer is cached for the SOA's
-	// MINIMUM, no longer.
-	spec.It("dns/rfc2308/5/negative-cache-expires", spec.SHOULD, "asks upstream again once a 2-second negative TTL has run out", func(t *spec.T) {
+	rfc2308_5.It("negative-cache-expires", spec.SHOULD, "asks upstream again once a 2-second negative TTL has run out", spec.Inferred(`RFC 2308 5 (as above): the negative answer is cached for the SOA's MINIMUM, no longer.`, "RFC 2308 states it without an RFC 2119 key word; SHOULD is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		z := sc.subzone("short", 2)
 		name := "missing." + z.origin
@@ -267,11 +220,7 @@ var _ = Describe("RFC 2308 resolver negative caching", func() {
 		t.Check(checkUpstreamQueries(sc, name, mdns.TypeA, 2, "the NXDOMAIN's 2 s negative TTL ran out"))
 	})
 
-	// RFC 8020 2: "when an iterative caching DNS resolver receives an
-	// NXDOMAIN, it SHOULD store it in its cache and then all names and
-	// types at or below that node SHOULD be considered unreachable"; it MAY
-	// answer below it from that; at least it must not make one up.
-	spec.It("dns/rfc8020/2/below-nxdomain", spec.MUST, "answers NXDOMAIN for a name below a name that does not exist", func(t *spec.T) {
+	rfc8020_2.It("below-nxdomain", spec.MUST, "answers NXDOMAIN for a name below a name that does not exist", spec.Inferred(`RFC 8020 2: "when an iterative caching DNS resolver receives an NXDOMAIN, it SHOULD store it in its cache and then all names and types at or below that node SHOULD be considered unreachable"; it MAY answer below it from that; at least it must not make one up.`, "RFC 8020 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.resolve(sc.name("gone"), mdns.TypeA)
 		m := sc.resolve("deeper."+sc.name("gone"), mdns.TypeA)

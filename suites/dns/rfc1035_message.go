@@ -11,6 +11,11 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
+var rfc1035_4_1_2 = spec.Section("dns", "rfc1035", "4.1.2", "Question section format")
+var rfc1035_4_1_4 = spec.Section("dns", "rfc1035", "4.1.4", "Message compression")
+var rfc1035_4_2_1 = spec.Section("dns", "rfc1035", "4.2.1", "UDP usage")
+var rfc2181_4_1 = spec.Section("dns", "rfc2181", "4.1", "")
+
 // checkPointers walks a message's names and checks every compression
 // pointer points to an earlier offset inside the message (RFC 1035 4.1.4:
 // "a pointer to a prior occurance of the same name"). It returns how many
@@ -93,109 +98,84 @@ func rawUDP(t *spec.T, service string, q *mdns.Msg) []byte {
 // RFC 1035 4.1, the message format: header fields every response must get
 // right.
 var _ = Describe("RFC 1035 message header", func() {
-	// RFC 1035 4.1.1: "ID ... This identifier is copied the corresponding
-	// reply and can be used by the requester to match up replies to
-	// outstanding queries."
-	spec.It("dns/rfc1035/4.1.1/id-copied", spec.MUST, "copies the query's ID into the response", func(t *spec.T) {
+	rfc1035_4_1_1.It("id-copied", spec.MUST, "copies the query's ID into the response", spec.Inferred(`RFC 1035 4.1.1: "ID ... This identifier is copied the corresponding reply and can be used by the requester to match up replies to outstanding queries."`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		q := authQuery(fixture.NameWWW, mdns.TypeA)
 		q.Id = 0xBEEF
 		m := udp(t, ServiceAuthUDP, q)
 		if m.Id != q.Id {
-			t.Failf("expected: ID 0xbeef\n  actual:   ID 0x%04x", m.Id)
+			t.Mismatch("ID 0xbeef", "ID 0x%04x", m.Id)
 		}
 	})
 
-	// RFC 1035 4.1.1 (as above), over TCP.
-	spec.It("dns/rfc1035/4.1.1/id-copied-tcp", spec.MUST, "copies the query's ID into the response over TCP", func(t *spec.T) {
+	rfc1035_4_1_1.It("id-copied-tcp", spec.MUST, "copies the query's ID into the response over TCP", spec.Inferred(`RFC 1035 4.1.1 (as above), over TCP.`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		q := authQuery(fixture.NameWWW, mdns.TypeA)
 		q.Id = 0x1234
 		m := tcp(t, ServiceAuthTCP, q)
 		if m.Id != q.Id {
-			t.Failf("expected: ID 0x1234\n  actual:   ID 0x%04x", m.Id)
+			t.Mismatch("ID 0x1234", "ID 0x%04x", m.Id)
 		}
 	})
 
-	// RFC 1035 4.1.1: "QR A one bit field that specifies whether this
-	// message is a query (0), or a response (1)."
-	spec.It("dns/rfc1035/4.1.1/qr-set", spec.MUST, "sets QR in the response", func(t *spec.T) {
+	rfc1035_4_1_1.It("qr-set", spec.MUST, "sets QR in the response", spec.Inferred(`RFC 1035 4.1.1: "QR A one bit field that specifies whether this message is a query (0), or a response (1)."`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		m := udp(t, ServiceAuthUDP, authQuery(fixture.NameWWW, mdns.TypeA))
 		if !m.Response {
-			t.Failf("expected: QR=1\n  actual:   %s", summary(m))
+			t.Mismatch("QR=1", "%s", summary(m))
 		}
 	})
 
-	// RFC 1035 4.1.1: "OPCODE ... This value is set by the originator of a
-	// query and copied into the response."
-	spec.It("dns/rfc1035/4.1.1/opcode-copied", spec.MUST, "copies OPCODE QUERY into the response", func(t *spec.T) {
+	rfc1035_4_1_1.It("opcode-copied", spec.MUST, "copies OPCODE QUERY into the response", spec.Inferred(`RFC 1035 4.1.1: "OPCODE ... This value is set by the originator of a query and copied into the response."`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		q := authQuery(fixture.NameWWW, mdns.TypeA)
 		m := udp(t, ServiceAuthUDP, q)
 		t.Check(checkReplyHeader(q, m))
 	})
 
-	// RFC 1035 4.1.1: "RD Recursion Desired - this bit may be set in a query
-	// and is copied into the response."
-	spec.It("dns/rfc1035/4.1.1/rd-copied-set", spec.MUST, "copies RD=1 into the response", func(t *spec.T) {
+	rfc1035_4_1_1.It("rd-copied-set", spec.MUST, "copies RD=1 into the response", spec.Inferred(`RFC 1035 4.1.1: "RD Recursion Desired - this bit may be set in a query and is copied into the response."`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		q := recQuery(fixture.NameWWW, mdns.TypeA)
 		m := udp(t, ServiceAuthUDP, q)
 		if !m.RecursionDesired {
-			t.Failf("expected: RD=1 copied from the query\n  actual:   %s", summary(m))
+			t.Mismatch("RD=1 copied from the query", "%s", summary(m))
 		}
 	})
 
-	// RFC 1035 4.1.1 (as above), for RD=0.
-	spec.It("dns/rfc1035/4.1.1/rd-copied-clear", spec.MUST, "copies RD=0 into the response", func(t *spec.T) {
+	rfc1035_4_1_1.It("rd-copied-clear", spec.MUST, "copies RD=0 into the response", spec.Inferred(`RFC 1035 4.1.1 (as above), for RD=0.`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		q := authQuery(fixture.NameWWW, mdns.TypeA)
 		m := udp(t, ServiceAuthUDP, q)
 		if m.RecursionDesired {
-			t.Failf("expected: RD=0 copied from the query\n  actual:   %s", summary(m))
+			t.Mismatch("RD=0 copied from the query", "%s", summary(m))
 		}
 	})
 
-	// RFC 1035 4.1.1: "Z Reserved for future use. Must be zero in all
-	// queries and responses."
-	spec.It("dns/rfc1035/4.1.1/z-zero", spec.MUST, "keeps the Z bit zero in the response", func(t *spec.T) {
+	rfc1035_4_1_1.It("z-zero", spec.MUST, "keeps the Z bit zero in the response", spec.Inferred(`RFC 1035 4.1.1: "Z Reserved for future use. Must be zero in all queries and responses."`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		b := rawUDP(t, ServiceAuthUDP, authQuery(fixture.NameWWW, mdns.TypeA))
 		if len(b) < 4 || b[3]&0x40 != 0 {
-			t.Failf("expected: Z=0 (bit 0x40 of the fourth header byte)\n  actual:   header %s", spec.Excerpt(b[:min(len(b), 12)], 40))
+			t.Mismatch("Z=0 (bit 0x40 of the fourth header byte)", "header %s", spec.Excerpt(b[:min(len(b), 12)], 40))
 		}
 	})
 
-	// RFC 1035 4.1.1: "RA Recursion Available - this be is set or cleared in
-	// a response, and denotes whether recursive query support is available
-	// in the name server." An authoritative-only server offers no recursion,
-	// so RA=1 on a refusal would claim what it does not do.
-	spec.It("dns/rfc1035/4.1.1/ra-matches-no-recursion", spec.SHOULD, "does not claim recursion (RA=0) while refusing names outside its zones", func(t *spec.T) {
+	rfc1035_4_1_1.It("ra-matches-no-recursion", spec.SHOULD, "does not claim recursion (RA=0) while refusing names outside its zones", spec.Inferred(`RFC 1035 4.1.1: "RA Recursion Available - this be is set or cleared in a response, and denotes whether recursive query support is available in the name server." An authoritative-only server offers no recursion, so RA=1 on a refusal would claim what it does not do.`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		m := udp(t, ServiceAuthUDP, recQuery("www.example.com.", mdns.TypeA))
 		if m.RecursionAvailable && len(m.Answer) == 0 {
-			t.Failf("expected: RA=0 from a server that does not recurse\n  actual:   %s", summary(m))
+			t.Mismatch("RA=0 from a server that does not recurse", "%s", summary(m))
 		}
 	})
 
-	// RFC 1035 4.1.2: the question section carries "the question for the
-	// name server"; responses repeat it (RFC 1035 7.3: resolvers match the
-	// question of the response with the query).
-	spec.It("dns/rfc1035/4.1.2/question-copied", spec.MUST, "repeats the question in the response", func(t *spec.T) {
+	rfc1035_4_1_2.It("question-copied", spec.MUST, "repeats the question in the response", spec.Inferred(`RFC 1035 4.1.2: the question section carries "the question for the name server"; responses repeat it (RFC 1035 7.3: resolvers match the question of the response with the query).`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		q := authQuery(fixture.NameTXT, mdns.TypeTXT)
 		m := udp(t, ServiceAuthUDP, q)
 		t.Check(checkQuestion(q, m))
 	})
 
-	// RFC 1035 4.1.1: "QDCOUNT ... ANCOUNT ... NSCOUNT ... ARCOUNT an
-	// unsigned 16 bit integer specifying the number of resource records in
-	// the ... section": the counts describe the sections exactly.
-	spec.It("dns/rfc1035/4.1.1/counts-match-sections", spec.MUST, "sends a response whose counts match its sections, with nothing after them", func(t *spec.T) {
+	rfc1035_4_1_1.It("counts-match-sections", spec.MUST, "sends a response whose counts match its sections, with nothing after them", spec.Inferred(`RFC 1035 4.1.1: "QDCOUNT ... ANCOUNT ... NSCOUNT ... ARCOUNT an unsigned 16 bit integer specifying the number of resource records in the ... section": the counts describe the sections exactly.`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		b := rawUDP(t, ServiceAuthUDP, authQuery(fixture.NameApex, mdns.TypeMX))
 		_, end, err := walkMessage(b)
 		t.Check(err)
 		unpack(t, b)
 		if end != len(b) {
-			t.Failf("expected: the response to end where its last counted record ends, at byte %d\n  actual:   %d bytes", end, len(b))
+			t.Mismatch(fmt.Sprintf("the response to end where its last counted record ends, at byte %d", end), "%d bytes", len(b))
 		}
 	})
 
-	// RFC 1035 4.1.4: "the pointer ... specifies an offset from the start of
-	// the message ... a pointer to a prior occurance of the same name."
-	spec.It("dns/rfc1035/4.1.4/pointers-point-backwards", spec.MUST, "uses only compression pointers to earlier offsets", func(t *spec.T) {
+	rfc1035_4_1_4.It("pointers-point-backwards", spec.MUST, "uses only compression pointers to earlier offsets", spec.Inferred(`RFC 1035 4.1.4: "the pointer ... specifies an offset from the start of the message ... a pointer to a prior occurance of the same name."`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		for _, q := range []*mdns.Msg{authQuery(fixture.NameApex, mdns.TypeMX), authQuery(fixture.NameChain, mdns.TypeA), authQuery(fixture.NameBelowCut, mdns.TypeA)} {
 			b := rawUDP(t, ServiceAuthUDP, q)
 			_, err := checkPointers(b)
@@ -204,49 +184,37 @@ var _ = Describe("RFC 1035 message header", func() {
 		}
 	})
 
-	// RFC 1035 4.1.4: "In order to reduce the size of messages, the domain
-	// system utilizes a compression scheme ... Programs are free to avoid
-	// using pointers in messages they generate".
-	spec.It("dns/rfc1035/4.1.4/compression-used", spec.MAY, "compresses repeated names in a response", func(t *spec.T) {
+	rfc1035_4_1_4.It("compression-used", spec.MAY, "compresses repeated names in a response", spec.Inferred(`RFC 1035 4.1.4: "In order to reduce the size of messages, the domain system utilizes a compression scheme ... Programs are free to avoid using pointers in messages they generate".`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		b := rawUDP(t, ServiceAuthUDP, authQuery(fixture.NameChain, mdns.TypeA))
 		n, err := checkPointers(b)
 		t.Check(err)
 		if n == 0 {
-			t.Failf("expected: compression pointers in a response repeating chain2.test., chain3.test. and www.test.\n  actual:   no pointer in %d bytes", len(b))
+			t.Mismatch("compression pointers in a response repeating chain2.test., chain3.test. and www.test.", "no pointer in %d bytes", len(b))
 		}
 	})
 
-	// RFC 1035 4.2.1: "Messages carried by UDP are restricted to 512 bytes
-	// (not counting the IP or UDP headers). Longer messages are truncated
-	// and the TC bit is set in the header."
-	spec.It("dns/rfc1035/4.2.1/udp-512-limit", spec.MUST, "keeps a UDP response without EDNS within 512 bytes", func(t *spec.T) {
+	rfc1035_4_2_1.It("udp-512-limit", spec.MUST, "keeps a UDP response without EDNS within 512 bytes", spec.Inferred(`RFC 1035 4.2.1: "Messages carried by UDP are restricted to 512 bytes (not counting the IP or UDP headers). Longer messages are truncated and the TC bit is set in the header."`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		b := rawUDP(t, ServiceAuthUDP, authQuery(fixture.NameBig, mdns.TypeTXT))
 		if len(b) > 512 {
-			t.Failf("expected: at most 512 bytes\n  actual:   %d bytes", len(b))
+			t.Mismatch("at most 512 bytes", "%d bytes", len(b))
 		}
 	})
 
-	// RFC 1035 4.2.1 (as above): "Longer messages are truncated and the TC
-	// bit is set in the header."
-	spec.It("dns/rfc1035/4.2.1/tc-on-truncation", spec.MUST, "sets TC when big.test. TXT does not fit in 512 bytes", func(t *spec.T) {
+	rfc1035_4_2_1.It("tc-on-truncation", spec.MUST, "sets TC when big.test. TXT does not fit in 512 bytes", spec.Inferred(`RFC 1035 4.2.1 (as above): "Longer messages are truncated and the TC bit is set in the header."`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		m := unpack(t, rawUDP(t, ServiceAuthUDP, authQuery(fixture.NameBig, mdns.TypeTXT)))
 		if !m.Truncated {
-			t.Failf("expected: TC=1 for an answer of more than %d bytes\n  actual:   %s", fixture.BigTXTMinBytes, summary(m))
+			t.Mismatch(fmt.Sprintf("TC=1 for an answer of more than %d bytes", fixture.BigTXTMinBytes), "%s", summary(m))
 		}
 	})
 
-	// RFC 1035 4.2.1 (as above): an answer that fits is not truncated.
-	spec.It("dns/rfc1035/4.2.1/no-tc-when-fits", spec.MUST, "does not set TC on an answer that fits in 512 bytes", func(t *spec.T) {
+	rfc1035_4_2_1.It("no-tc-when-fits", spec.MUST, "does not set TC on an answer that fits in 512 bytes", spec.Inferred(`RFC 1035 4.2.1 (as above): an answer that fits is not truncated.`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		m := udp(t, ServiceAuthUDP, authQuery(fixture.NameTXT, mdns.TypeTXT))
 		if m.Truncated {
-			t.Failf("expected: TC=0\n  actual:   %s", summary(m))
+			t.Mismatch("TC=0", "%s", summary(m))
 		}
 	})
 
-	// RFC 1035 4.2.1: "UDP ... Queries or their responses may be reordered"
-	// but each is answered: several queries on one socket get one response
-	// each, matched by ID.
-	spec.It("dns/rfc1035/4.2.1/several-queries-one-socket", spec.MUST, "answers four queries sent at once from one socket, each once", func(t *spec.T) {
+	rfc1035_4_2_1.It("several-queries-one-socket", spec.MUST, "answers four queries sent at once from one socket, each once", spec.Inferred(`RFC 1035 4.2.1: "UDP ... Queries or their responses may be reordered" but each is answered: several queries on one socket get one response each, matched by ID.`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		p := t.DialPacket(ServiceAuthUDP)
 		want := map[uint16]string{}
 		for _, n := range []string{fixture.NameWWW, fixture.NameMail, fixture.NameNS, fixture.NameTXT} {
@@ -260,19 +228,16 @@ var _ = Describe("RFC 1035 message header", func() {
 			m := unpack(t, b)
 			n, ok := want[m.Id]
 			if !ok {
-				t.Failf("expected: one response per query, matched by ID\n  actual:   unexpected or repeated %s", summary(m))
+				t.Mismatch("one response per query, matched by ID", "unexpected or repeated %s", summary(m))
 			}
 			delete(want, m.Id)
 			if len(m.Question) != 1 || m.Question[0].Name != n {
-				t.Failf("expected: the response with ID %d to be about %s\n  actual:   %s", m.Id, n, summary(m))
+				t.Mismatch(fmt.Sprintf("the response with ID %d to be about %s", m.Id, n), "%s", summary(m))
 			}
 		}
 	})
 
-	// RFC 2181 4.1: "replies to queries ... must always be sent from the
-	// same address to which the query was sent"; RFC 2181 4.2: "Replies to
-	// all queries must be directed to the port from which they were sent."
-	spec.It("dns/rfc2181/4.1/reply-from-queried-address", spec.MUST, "replies from the address and port the query was sent to", func(t *spec.T) {
+	rfc2181_4_1.It("reply-from-queried-address", spec.MUST, "replies from the address and port the query was sent to", spec.Inferred(`RFC 2181 4.1: "replies to queries ... must always be sent from the same address to which the query was sent"; RFC 2181 4.2: "Replies to all queries must be directed to the port from which they were sent."`, "RFC 2181 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		p := t.DialPacket(ServiceAuthUDP)
 		_, err := p.Exchange(mustPack(t, authQuery(fixture.NameWWW, mdns.TypeA)), 65535)
 		t.Check(err)

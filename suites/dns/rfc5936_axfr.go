@@ -13,6 +13,10 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
+var rfc5936_2_2 = spec.Section("dns", "rfc5936", "2.2", "AXFR Response")
+var rfc5936_2_2_1 = spec.Section("dns", "rfc5936", "2.2.1", "")
+var rfc5936_4_1 = spec.Section("dns", "rfc5936", "4.1", "")
+
 // axfr runs a zone transfer on a new connection and returns its messages,
 // reading until a message ends with the SOA after the first one, the
 // server closes, or an error rcode arrives.
@@ -105,20 +109,16 @@ func exchangeFrom(t *spec.T, c *spec.Conn, q *mdns.Msg) (*mdns.Msg, error) {
 
 // RFC 5936, DNS zone transfer protocol (AXFR).
 var _ = Describe("RFC 5936 AXFR", func() {
-	// RFC 5936 2.2: "the first message MUST begin with the SOA resource
-	// record of the zone".
-	spec.It("dns/rfc5936/2.2/starts-with-soa", spec.MUST, "starts the transfer of test. with its SOA", func(t *spec.T) {
+	rfc5936_2_2.It("starts-with-soa", spec.MUST, "starts the transfer of test. with its SOA", spec.Quote(`RFC 5936 2.2: "the first message MUST begin with the SOA resource record of the zone".`), func(t *spec.T) {
 		_, msgs := axfr(t, fixture.Origin)
 		t.Check(checkRcode(msgs[0], mdns.RcodeSuccess))
 		rrs := transferRecords(msgs)
 		if len(rrs) == 0 || rrs[0].Header().Rrtype != mdns.TypeSOA {
-			t.Failf("expected: the SOA of test. first\n  actual:   %s", summary(msgs[0]))
+			t.Mismatch("the SOA of test. first", "%s", summary(msgs[0]))
 		}
 	})
 
-	// RFC 5936 2.2: "the last message MUST conclude with the same SOA
-	// resource record".
-	spec.It("dns/rfc5936/2.2/ends-with-soa", spec.MUST, "ends the transfer of test. with the same SOA", func(t *spec.T) {
+	rfc5936_2_2.It("ends-with-soa", spec.MUST, "ends the transfer of test. with the same SOA", spec.Quote(`RFC 5936 2.2: "the last message MUST conclude with the same SOA resource record".`), func(t *spec.T) {
 		_, msgs := axfr(t, fixture.Origin)
 		rrs := transferRecords(msgs)
 		if len(rrs) < 2 || rrs[len(rrs)-1].Header().Rrtype != mdns.TypeSOA || rrs[len(rrs)-1].String() != rrs[0].String() {
@@ -126,13 +126,11 @@ var _ = Describe("RFC 5936 AXFR", func() {
 			if len(rrs) > 0 {
 				last = rrText(rrs[len(rrs)-1])
 			}
-			t.Failf("expected: the first SOA repeated as the last record\n  actual:   last record %s", last)
+			t.Mismatch("the first SOA repeated as the last record", "last record %s", last)
 		}
 	})
 
-	// RFC 5936 2.2: the transfer holds "the zone's RRs": every record of the
-	// zone, once the SOA's repetition is set aside.
-	spec.It("dns/rfc5936/2.2/whole-zone", spec.MUST, "transfers every record of test. and nothing else", func(t *spec.T) {
+	rfc5936_2_2.It("whole-zone", spec.MUST, "transfers every record of test. and nothing else", spec.Inferred(`RFC 5936 2.2: the transfer holds "the zone's RRs": every record of the zone, once the SOA's repetition is set aside.`, "RFC 5936 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		_, msgs := axfr(t, fixture.Origin)
 		rrs := transferRecords(msgs)
 		if len(rrs) > 1 {
@@ -146,12 +144,11 @@ var _ = Describe("RFC 5936 AXFR", func() {
 		want := fixtureRecords(t, fixture.Zones[0])
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Check(checkSection("transfer", rrs, want, false))
-			t.Failf("expected: %d records\n  actual:   %d records", len(want), len(got))
+			t.Mismatch(fmt.Sprintf("%d records", len(want)), "%d records", len(got))
 		}
 	})
 
-	// RFC 5936 2.2 (as above), for the reverse zone.
-	spec.It("dns/rfc5936/2.2/whole-reverse-zone", spec.MUST, "transfers every record of 0.0.127.in-addr.arpa.", func(t *spec.T) {
+	rfc5936_2_2.It("whole-reverse-zone", spec.MUST, "transfers every record of 0.0.127.in-addr.arpa.", spec.Inferred(`RFC 5936 2.2 (as above), for the reverse zone.`, "RFC 5936 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		_, msgs := axfr(t, fixture.ReverseOrigin)
 		rrs := transferRecords(msgs)
 		if len(rrs) > 1 {
@@ -160,57 +157,43 @@ var _ = Describe("RFC 5936 AXFR", func() {
 		t.Check(checkSection("transfer", rrs, fixtureRecords(t, fixture.Zones[1]), false))
 	})
 
-	// RFC 5936 2.2.1: "ID: Copy from request" (in every message of the
-	// response).
-	spec.It("dns/rfc5936/2.2.1/id-copied", spec.MUST, "copies the query's ID into every message of the transfer", func(t *spec.T) {
+	rfc5936_2_2_1.It("id-copied", spec.MUST, "copies the query's ID into every message of the transfer", spec.Inferred(`RFC 5936 2.2.1: "ID: Copy from request" (in every message of the response).`, "RFC 5936 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		q, msgs := axfr(t, fixture.Origin)
 		for i, m := range msgs {
 			if m.Id != q.Id || !m.Response {
-				t.Failf("expected: ID %d and QR=1 in message %d\n  actual:   %s", q.Id, i+1, summary(m))
+				t.Mismatch(fmt.Sprintf("ID %d and QR=1 in message %d", q.Id, i+1), "%s", summary(m))
 			}
 		}
 	})
 
-	// RFC 5936 2.2.1: "QDCOUNT MUST be 1 in the first message, and MUST be 0
-	// or 1 in all following messages", the question being the query's.
-	spec.It("dns/rfc5936/2.2.1/question-in-first", spec.MUST, "repeats the AXFR question in the first message", func(t *spec.T) {
+	rfc5936_2_2_1.It("question-in-first", spec.MUST, "repeats the AXFR question in the first message", spec.Quote(`RFC 5936 2.2.1: "QDCOUNT MUST be 1 in the first message, and MUST be 0 or 1 in all following messages", the question being the query's.`), func(t *spec.T) {
 		q, msgs := axfr(t, fixture.Origin)
 		t.Check(checkQuestion(q, msgs[0]))
 	})
 
-	// RFC 5936 2.2.1, header values of an AXFR response: "If the RCODE is 0
-	// (no error), then the AA bit MUST be 1."
-	spec.It("dns/rfc5936/2.2.1/aa-set", spec.MUST, "sets AA in the messages of the transfer", func(t *spec.T) {
+	rfc5936_2_2_1.It("aa-set", spec.MUST, "sets AA in the messages of the transfer", spec.Quote(`RFC 5936 2.2.1, header values of an AXFR response: "If the RCODE is 0 (no error), then the AA bit MUST be 1."`), func(t *spec.T) {
 		_, msgs := axfr(t, fixture.Origin)
 		t.Check(checkAA(msgs[0], true))
 	})
 
-	// RFC 5936 2.1: the question's name is "the name of the zone requested";
-	// a name that is not the apex of a served zone gets an error (NOTAUTH,
-	// REFUSED, FORMERR or SERVFAIL), never records.
-	spec.It("dns/rfc5936/2.2.1/non-apex-refused", spec.MUST, "refuses an AXFR of www.test., which is not a zone", func(t *spec.T) {
+	rfc5936_2_2_1.It("non-apex-refused", spec.MUST, "refuses an AXFR of www.test., which is not a zone", spec.Inferred(`RFC 5936 2.1: the question's name is "the name of the zone requested"; a name that is not the apex of a served zone gets an error (NOTAUTH, REFUSED, FORMERR or SERVFAIL), never records.`, "RFC 5936 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		_, msgs := axfr(t, fixture.NameWWW)
 		m := msgs[0]
 		if m.Rcode == mdns.RcodeSuccess && len(m.Answer) > 0 {
-			t.Failf("expected: an error rcode (NOTAUTH, REFUSED, FORMERR) for a name that is not a zone\n  actual:   %s", summary(m))
+			t.Mismatch("an error rcode (NOTAUTH, REFUSED, FORMERR) for a name that is not a zone", "%s", summary(m))
 		}
 		t.Check(checkRcode(m, mdns.RcodeNotAuth, mdns.RcodeRefused, mdns.RcodeFormatError, mdns.RcodeServerFailure))
 	})
 
-	// RFC 5936 2.2.1: a server not authoritative for the zone answers
-	// "NotAuth" or "Refused"; example.com. is not served.
-	spec.It("dns/rfc5936/2.2.1/unknown-zone-refused", spec.MUST, "refuses an AXFR of example.com., a zone it does not serve", func(t *spec.T) {
+	rfc5936_2_2_1.It("unknown-zone-refused", spec.MUST, "refuses an AXFR of example.com., a zone it does not serve", spec.Inferred(`RFC 5936 2.2.1: a server not authoritative for the zone answers "NotAuth" or "Refused"; example.com. is not served.`, "RFC 5936 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		_, msgs := axfr(t, "example.com.")
 		t.Check(checkRcode(msgs[0], mdns.RcodeNotAuth, mdns.RcodeRefused))
 		if len(msgs[0].Answer) > 0 {
-			t.Failf("expected: no records\n  actual:   %s", summary(msgs[0]))
+			t.Mismatch("no records", "%s", summary(msgs[0]))
 		}
 	})
 
-	// RFC 5936 4.1: "An implementation ... SHOULD provide means to restrict
-	// AXFR" by client address; a client not allowed gets REFUSED (RFC 5936
-	// 2.2.1) or its connection closed, never the zone.
-	spec.It("dns/rfc5936/4.1/acl-refuses-outsider", spec.MUST, "refuses the transfer of test. to a client its ACL leaves out (127.0.0.66)", func(t *spec.T) {
+	rfc5936_4_1.It("acl-refuses-outsider", spec.MUST, "refuses the transfer of test. to a client its ACL leaves out (127.0.0.66)", spec.Inferred(`RFC 5936 4.1: "An implementation ... SHOULD provide means to restrict AXFR" by client address; a client not allowed gets REFUSED (RFC 5936 2.2.1) or its connection closed, never the zone.`, "RFC 5936 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		t.Require(FeatureAXFRACL)
 		c, err := dialFrom(t, ServiceAuthTCP, Outsider)
 		if err != nil {
@@ -224,26 +207,24 @@ var _ = Describe("RFC 5936 AXFR", func() {
 		}
 		for _, rr := range m.Answer {
 			if rr.Header().Rrtype != mdns.TypeSOA || len(m.Answer) > 1 {
-				t.Failf("expected: REFUSED (or a closed connection) for a client outside the ACL\n  actual:   %s", summary(m))
+				t.Mismatch("REFUSED (or a closed connection) for a client outside the ACL", "%s", summary(m))
 			}
 		}
 		t.Check(checkRcode(m, mdns.RcodeRefused, mdns.RcodeNotAuth))
 	})
 
-	// RFC 5936 4.1 (as above): the same ACL lets a permitted client (an
-	// address of 127.0.0.0/8 other than the outsider) transfer.
-	spec.It("dns/rfc5936/4.1/acl-allows-permitted", spec.MUST, "transfers test. to a permitted client at 127.0.0.2", func(t *spec.T) {
+	rfc5936_4_1.It("acl-allows-permitted", spec.MUST, "transfers test. to a permitted client at 127.0.0.2", spec.Inferred(`RFC 5936 4.1 (as above): the same ACL lets a permitted client (an address of 127.0.0.0/8 other than the outsider) transfer.`, "RFC 5936 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		t.Require(FeatureAXFRACL)
 		c, err := dialFrom(t, ServiceAuthTCP, "127.0.0.2")
 		t.Check(err)
 		m, err := exchangeFrom(t, c, authQuery(fixture.Origin, mdns.TypeAXFR))
 		t.Check(err)
 		if m == nil {
-			t.Failf("expected: the transfer\n  actual:   no response")
+			t.Mismatch("the transfer", "no response")
 		}
 		t.Check(checkRcode(m, mdns.RcodeSuccess))
 		if len(m.Answer) == 0 || m.Answer[0].Header().Rrtype != mdns.TypeSOA {
-			t.Failf("expected: the transfer starting with the SOA\n  actual:   %s", summary(m))
+			t.Mismatch("the transfer starting with the SOA", "%s", summary(m))
 		}
 	})
 })

@@ -154,7 +154,7 @@ func (sc *scenario) resolveSlow(name string, qtype uint16, d time.Duration) *mdn
 			return m
 		}
 	}
-	sc.t.Failf("expected: an answer for %s %s within %v\n  actual:   no answer", name, typeName(qtype), d)
+	sc.t.Mismatch(fmt.Sprintf("an answer for %s %s within %v", name, typeName(qtype), d), "no answer")
 	return nil
 }
 

@@ -9,37 +9,34 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
+var rfc862_tcp = spec.Section("echo", "rfc862", "tcp", "TCP Based Echo Service")
+var rfc862_udp = spec.Section("echo", "rfc862", "udp", "UDP Based Echo Service")
+
 // RFC 862, Echo Protocol.
 var _ = Describe("RFC 862 echo over TCP", func() {
-	// "Once a connection is established any data received is sent back."
-	spec.It("echo/rfc862/tcp/echoes-line", spec.MUST, "sends back a line it receives, unchanged", func(t *spec.T) {
+	rfc862_tcp.It("echoes-line", spec.MUST, "sends back a line it receives, unchanged", spec.Inferred(`Once a connection is established any data received is sent back.`, "RFC 862 predates RFC 2119's key words"), func(t *spec.T) {
 		c := t.Dial("echo/tcp")
 		exchangeLine(t, c, "hello, world\n", "hello, world\n")
 	})
 
-	// "Once a connection is established any data received is sent back."
-	spec.It("echo/rfc862/tcp/preserves-case", spec.MUST, "sends back mixed-case text without changing it", func(t *spec.T) {
+	rfc862_tcp.It("preserves-case", spec.MUST, "sends back mixed-case text without changing it", spec.Inferred(`Once a connection is established any data received is sent back.`, "RFC 862 predates RFC 2119's key words").SharedBecause("one sentence, several cases of it"), func(t *spec.T) {
 		c := t.Dial("echo/tcp")
 		exchangeLine(t, c, "MiXeD CaSe 123 abc XYZ\n", "MiXeD CaSe 123 abc XYZ\n")
 	})
 
-	// "Once a connection is established any data received is sent back."
-	spec.It("echo/rfc862/tcp/echoes-binary", spec.MUST, "sends back every byte value 0x00..0xff unchanged", func(t *spec.T) {
+	rfc862_tcp.It("echoes-binary", spec.MUST, "sends back every byte value 0x00..0xff unchanged", spec.Inferred(`Once a connection is established any data received is sent back.`, "RFC 862 predates RFC 2119's key words").SharedBecause("one sentence, several cases of it"), func(t *spec.T) {
 		c := t.Dial("echo/tcp")
 		c.Send(allBytes())
 		t.Check(spec.Equal("the echoed bytes", allBytes(), readStream(t, c, 256)))
 	})
 
-	// "any data received is sent back": data, not lines; the server must not
-	// wait for a line end.
-	spec.It("echo/rfc862/tcp/no-line-semantics", spec.MUST, "sends back data that has no line end without waiting for one", func(t *spec.T) {
+	rfc862_tcp.It("no-line-semantics", spec.MUST, "sends back data that has no line end without waiting for one", spec.Inferred(`"any data received is sent back": data, not lines; the server must not wait for a line end.`, "RFC 862 predates RFC 2119's key words"), func(t *spec.T) {
 		c := t.Dial("echo/tcp")
 		c.Send("partial")
 		t.Check(spec.Equal("the echoed bytes", []byte("partial"), readStream(t, c, 7)))
 	})
 
-	// "This continues until the calling user terminates the connection."
-	spec.It("echo/rfc862/tcp/continues-until-close", spec.MUST, "keeps echoing on one connection over several exchanges", func(t *spec.T) {
+	rfc862_tcp.It("continues-until-close", spec.MUST, "keeps echoing on one connection over several exchanges", spec.Inferred(`This continues until the calling user terminates the connection.`, "RFC 862 predates RFC 2119's key words"), func(t *spec.T) {
 		c := t.Dial("echo/tcp")
 		for i := range 5 {
 			line := fmt.Sprintf("round %d of 5\n", i+1)
@@ -47,8 +44,7 @@ var _ = Describe("RFC 862 echo over TCP", func() {
 		}
 	})
 
-	// "any data received is sent back": all of it, also in bulk.
-	spec.It("echo/rfc862/tcp/large-stream", spec.MUST, "sends back 256 KiB sent while it is still echoing", func(t *spec.T) {
+	rfc862_tcp.It("large-stream", spec.MUST, "sends back 256 KiB sent while it is still echoing", spec.Inferred(`"any data received is sent back": all of it, also in bulk.`, "RFC 862 predates RFC 2119's key words"), func(t *spec.T) {
 		c := t.Dial("echo/tcp")
 		data := bytes.Repeat([]byte("0123456789abcdef"), 16<<10)
 		errc := make(chan error, 1)
@@ -59,9 +55,7 @@ var _ = Describe("RFC 862 echo over TCP", func() {
 		t.Check(spec.Equal("the echoed stream", data, got))
 	})
 
-	// "any data received is sent back": data that arrived before the client
-	// half-closed is still data received.
-	spec.It("echo/rfc862/tcp/echoes-after-half-close", spec.MUST, "still sends back what arrived before the client's FIN", func(t *spec.T) {
+	rfc862_tcp.It("echoes-after-half-close", spec.MUST, "still sends back what arrived before the client's FIN", spec.Inferred(`"any data received is sent back": data that arrived before the client half-closed is still data received.`, "RFC 862 predates RFC 2119's key words"), func(t *spec.T) {
 		c := t.Dial("echo/tcp")
 		c.Send("last words\n")
 		t.Check(c.CloseWrite())
@@ -70,9 +64,7 @@ var _ = Describe("RFC 862 echo over TCP", func() {
 		t.Check(spec.Equal("the echoed bytes", []byte("last words\n"), got))
 	})
 
-	// "This continues until the calling user terminates the connection."
-	// Once the user has, the server has nothing left to do and should close.
-	spec.It("echo/rfc862/tcp/closes-after-client", spec.SHOULD, "closes its side once the client has closed its side", func(t *spec.T) {
+	rfc862_tcp.It("closes-after-client", spec.SHOULD, "closes its side once the client has closed its side", spec.Inferred(`"This continues until the calling user terminates the connection." Once the user has, the server has nothing left to do and should close.`, "RFC 862 predates RFC 2119's key words"), func(t *spec.T) {
 		c := t.Dial("echo/tcp")
 		c.Send("bye\n")
 		t.Check(c.CloseWrite())
@@ -81,8 +73,7 @@ var _ = Describe("RFC 862 echo over TCP", func() {
 		t.Check(spec.Equal("everything received before the close", []byte("bye\n"), got))
 	})
 
-	// A server listens for connections: more than one user may be served.
-	spec.It("echo/rfc862/tcp/concurrent-connections", spec.SHOULD, "serves two interleaved connections, each with its own data", func(t *spec.T) {
+	rfc862_tcp.It("concurrent-connections", spec.SHOULD, "serves two interleaved connections, each with its own data", spec.Inferred(`A server listens for connections: more than one user may be served.`, "RFC 862 predates RFC 2119's key words"), func(t *spec.T) {
 		a, b := t.Dial("echo/tcp"), t.Dial("echo/tcp")
 		a.Send("first connection\n")
 		b.Send("second connection\n")
@@ -96,30 +87,23 @@ var _ = Describe("RFC 862 echo over TCP", func() {
 })
 
 var _ = Describe("RFC 862 echo over UDP", func() {
-	// "When a datagram is received, the data from it is sent back in an
-	// answering datagram."
-	spec.It("echo/rfc862/udp/echoes-datagram", spec.MUST, "answers a datagram with one holding the same data", func(t *spec.T) {
+	rfc862_udp.It("echoes-datagram", spec.MUST, "answers a datagram with one holding the same data", spec.Inferred(`When a datagram is received, the data from it is sent back in an answering datagram.`, "RFC 862 predates RFC 2119's key words"), func(t *spec.T) {
 		p := t.DialPacket("echo/udp")
 		t.Check(spec.Equal("the answering datagram", []byte("hello, datagram"), exchangeDatagram(t, p, []byte("hello, datagram"))))
 	})
 
-	// "the data from it is sent back in an answering datagram."
-	spec.It("echo/rfc862/udp/echoes-binary", spec.MUST, "sends back every byte value 0x00..0xff unchanged", func(t *spec.T) {
+	rfc862_udp.It("echoes-binary", spec.MUST, "sends back every byte value 0x00..0xff unchanged", spec.Inferred(`the data from it is sent back in an answering datagram.`, "RFC 862 predates RFC 2119's key words"), func(t *spec.T) {
 		p := t.DialPacket("echo/udp")
 		t.Check(spec.Equal("the answering datagram", allBytes(), exchangeDatagram(t, p, allBytes())))
 	})
 
-	// The answering datagram goes back from the port the request was sent to:
-	// RFC 768's source port "may be assumed to be the port to which a reply
-	// should be addressed", and a client matches the reply by that port.
-	spec.It("echo/rfc862/udp/reply-from-service-port", spec.MUST, "answers from the address and port the datagram was sent to", func(t *spec.T) {
+	rfc862_udp.It("reply-from-service-port", spec.MUST, "answers from the address and port the datagram was sent to", spec.Inferred(`The answering datagram goes back from the port the request was sent to: RFC 768's source port "may be assumed to be the port to which a reply should be addressed", and a client matches the reply by that port.`, "RFC 862 predates RFC 2119's key words"), func(t *spec.T) {
 		p := t.DialPacket("echo/udp")
 		_, err := p.Exchange([]byte("which port answers?"), 0)
 		t.Check(err)
 	})
 
-	// "When a datagram is received ... an answering datagram": one each.
-	spec.It("echo/rfc862/udp/one-answer-per-datagram", spec.MUST, "answers each of several datagrams exactly once", func(t *spec.T) {
+	rfc862_udp.It("one-answer-per-datagram", spec.MUST, "answers each of several datagrams exactly once", spec.Inferred(`"When a datagram is received ... an answering datagram": one each.`, "RFC 862 predates RFC 2119's key words"), func(t *spec.T) {
 		p := t.DialPacket("echo/udp")
 		want := map[string]int{}
 		for i := range 4 {
@@ -131,23 +115,20 @@ var _ = Describe("RFC 862 echo over UDP", func() {
 			got, err := p.Reply(0)
 			t.Check(err)
 			if want[string(got)] == 0 {
-				t.Failf("unexpected answer %s: not one of the datagrams sent, or answered twice", spec.Excerpt(got, 100))
+				t.Mismatch("one answer per datagram sent, each the same data", "%s: not one of the datagrams sent, or answered twice", spec.Excerpt(got, 100))
 			}
 			want[string(got)]--
 		}
 		t.Check(p.ExpectSilence(p.Scaled(quiet)))
 	})
 
-	// "the data from it is sent back": all of the data of a large datagram.
-	spec.It("echo/rfc862/udp/large-datagram", spec.SHOULD, "sends back a 4096-byte datagram whole", func(t *spec.T) {
+	rfc862_udp.It("large-datagram", spec.SHOULD, "sends back a 4096-byte datagram whole", spec.Inferred(`"the data from it is sent back": all of the data of a large datagram.`, "RFC 862 predates RFC 2119's key words"), func(t *spec.T) {
 		p := t.DialPacket("echo/udp")
 		data := bytes.Repeat([]byte("udp-echo"), 512)
 		t.Check(spec.Equal("the answering datagram", data, exchangeDatagram(t, p, data)))
 	})
 
-	// "When a datagram is received ... an answering datagram": an empty
-	// datagram is a datagram too.
-	spec.It("echo/rfc862/udp/empty-datagram", spec.SHOULD, "answers an empty datagram with an empty datagram", func(t *spec.T) {
+	rfc862_udp.It("empty-datagram", spec.SHOULD, "answers an empty datagram with an empty datagram", spec.Inferred(`"When a datagram is received ... an answering datagram": an empty datagram is a datagram too.`, "RFC 862 predates RFC 2119's key words"), func(t *spec.T) {
 		p := t.DialPacket("echo/udp")
 		t.Check(spec.Equal("the answering datagram", []byte{}, exchangeDatagram(t, p, []byte{})))
 	})

@@ -12,6 +12,17 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
+var rfc6265_3 = spec.Section("http1", "rfc6265", "3", "Overview")
+var rfc6265_5_4 = spec.Section("http1", "rfc6265", "5.4", "The Cookie Header")
+var rfc6265_4_1_1 = spec.Section("http1", "rfc6265", "4.1.1", "Syntax")
+var rfc6265_4_1_2_1 = spec.Section("http1", "rfc6265", "4.1.2.1", "The Expires Attribute")
+var rfc6265_4_1_2_2 = spec.Section("http1", "rfc6265", "4.1.2.2", "The Max-Age Attribute")
+var rfc6265_4_1_2_3 = spec.Section("http1", "rfc6265", "4.1.2.3", "The Domain Attribute")
+var rfc6265_4_1_2_4 = spec.Section("http1", "rfc6265", "4.1.2.4", "The Path Attribute")
+var rfc6265_4_1_2_5 = spec.Section("http1", "rfc6265", "4.1.2.5", "The Secure Attribute")
+var rfc6265_4_1_2_6 = spec.Section("http1", "rfc6265", "4.1.2.6", "The HttpOnly Attribute")
+var rfc6265bis_4_1_1 = spec.Section("http1", "rfc6265bis", "4.1.1", "Syntax")
+
 // RFC 6265 4.1.1 grammar, server side.
 var (
 	cookieOctetsRE = regexp.MustCompile(`^("[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*"|[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*)$`)
@@ -116,22 +127,19 @@ func sessionCookie(t *spec.T) (*Response, setCookie) {
 			return resp, c
 		}
 	}
-	t.Failf("%v", spec.Errorf("Set-Cookie: "+fixture.SessionCookie+"=... on a first visit to /session", "Set-Cookie: %q", resp.Header.Values("Set-Cookie")))
+	t.Mismatch("Set-Cookie: "+fixture.SessionCookie+"=... on a first visit to /session", "Set-Cookie: %q", resp.Header.Values("Set-Cookie"))
 	return nil, setCookie{}
 }
 
 // RFC 6265: cookies, server requirements, through the fixture's /session.
 var _ = Describe("RFC 6265 Cookies", func() {
-	// 3: "an origin server can include a Set-Cookie header in any response";
-	// the fixture's /session issues a session ID on the first visit.
-	spec.It("http1/rfc6265/3/session-issues-cookie", spec.MUST, "issues a session cookie on a first visit to /session", func(t *spec.T) {
+
+	rfc6265_3.It("session-issues-cookie", spec.FIXTURE, "issues a session cookie on a first visit to /session", spec.Fixture(`The fixture's /session answers a request without its session cookie with a new session: the new-session body and a Set-Cookie holding the session ID.`), func(t *spec.T) {
 		resp, _ := sessionCookie(t)
 		t.Check(expectBody(resp, []byte(fixture.SessionNewBody)))
 	})
 
-	// 3: "Using the Cookie header, the user agent can return ... to the origin
-	// server"; the server recognises its own session.
-	spec.It("http1/rfc6265/3/session-recognised", spec.MUST, "recognises the session cookie on the next request", func(t *spec.T) {
+	rfc6265_3.It("session-recognised", spec.FIXTURE, "recognises the session cookie on the next request", spec.Fixture(`The fixture's /session recognises its session cookie on the next request: it answers with the visit count and sets no new cookie.`), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		resp := fetch(t, get(t, fixture.SessionPath, "Cookie: "+c.name+"="+c.value))
 		t.Check(expectStatus(resp, 200))
@@ -139,7 +147,7 @@ var _ = Describe("RFC 6265 Cookies", func() {
 		t.Check(expectNoHeader(resp, "Set-Cookie"))
 	})
 
-	spec.It("http1/rfc6265/3/session-counts-visits", spec.MUST, "counts visits of one session", func(t *spec.T) {
+	rfc6265_3.It("session-counts-visits", spec.FIXTURE, "counts visits of one session", spec.Fixture(`The fixture's /session counts the visits of one session, one more on each request that carries its cookie.`), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		for n := 2; n <= 4; n++ {
 			resp := fetch(t, get(t, fixture.SessionPath, "Cookie: "+c.name+"="+c.value))
@@ -147,87 +155,76 @@ var _ = Describe("RFC 6265 Cookies", func() {
 		}
 	})
 
-	// 5.4: "the user-agent ... cookie-string ... separated by "; "".
-	spec.It("http1/rfc6265/5.4/session-among-cookies", spec.MUST, "finds the session cookie among other cookies", func(t *spec.T) {
+	rfc6265_5_4.It("session-among-cookies", spec.FIXTURE, "finds the session cookie among other cookies", spec.Fixture(`The fixture's /session finds its cookie among the other cookie-pairs of the Cookie header.`), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		resp := fetch(t, get(t, fixture.SessionPath, "Cookie: theme=dark; "+c.name+"="+c.value+"; lang=en"))
 		t.Check(expectBody(resp, []byte(fmt.Sprintf(fixture.SessionWelcomeFormat, 2))))
 	})
 
-	spec.It("http1/rfc6265/3/unknown-session-new", spec.MUST, "issues a new session for an unknown session ID", func(t *spec.T) {
+	rfc6265_3.It("unknown-session-new", spec.FIXTURE, "issues a new session for an unknown session ID", spec.Fixture(`The fixture's /session answers a session ID it never issued with a new session and a new Set-Cookie.`), func(t *spec.T) {
 		t.Require(featSession)
 		resp := fetch(t, get(t, fixture.SessionPath, "Cookie: "+fixture.SessionCookie+"=00000000000000000000000000000000"))
 		t.Check(expectBody(resp, []byte(fixture.SessionNewBody)))
 		t.Check(expectHeader(resp, "Set-Cookie"))
 	})
 
-	spec.It("http1/rfc6265/3/garbage-session-new", spec.MUST, "issues a new session for a malformed session cookie", func(t *spec.T) {
+	rfc6265_3.It("garbage-session-new", spec.FIXTURE, "issues a new session for a malformed session cookie", spec.Fixture(`The fixture's /session answers a malformed session ID with a new session.`), func(t *spec.T) {
 		t.Require(featSession)
 		resp := fetch(t, get(t, fixture.SessionPath, "Cookie: "+fixture.SessionCookie+"=../../etc/passwd"))
 		t.Check(expectBody(resp, []byte(fixture.SessionNewBody)))
 	})
 
-	spec.It("http1/rfc6265/3/distinct-sessions", spec.SHOULD, "issues different session IDs to different clients", func(t *spec.T) {
+	rfc6265_3.It("distinct-sessions", spec.SHOULD, "issues different session IDs to different clients", spec.Inferred("Instead of storing session information directly in a cookie (where it might be exposed to or replayed by an attacker), servers commonly store a nonce (or \"session identifier\") in a cookie.", "RFC 6265 8.4 states it without a key word; an identifier shared by two clients identifies neither").In("8.4"), func(t *spec.T) {
 		_, a := sessionCookie(t)
 		_, b := sessionCookie(t)
 		if a.value == b.value {
-			t.Failf("%v", spec.Errorf("two different session IDs", "%q twice", a.value))
+			t.Mismatch("two different session IDs", "%q twice", a.value)
 		}
 	})
 
-	// 4.1.1: "Servers SHOULD NOT send Set-Cookie headers that fail to conform
-	// to the following grammar".
-	spec.It("http1/rfc6265/4.1.1/set-cookie-grammar", spec.SHOULD, "sends a Set-Cookie that follows the grammar of 4.1.1", func(t *spec.T) {
+	rfc6265_4_1_1.It("set-cookie-grammar", spec.SHOULD, "sends a Set-Cookie that follows the grammar of 4.1.1", spec.Quote(`Servers SHOULD NOT send Set-Cookie headers that fail to conform to the following grammar`), func(t *spec.T) {
 		resp, _ := sessionCookie(t)
 		for _, v := range resp.Header.Values("Set-Cookie") {
 			t.Check(checkSetCookie(v))
 		}
 	})
 
-	// 4.1.1: "Servers SHOULD NOT include more than one Set-Cookie header
-	// field in the same response with the same cookie-name."
-	spec.It("http1/rfc6265/4.1.1/one-per-name", spec.SHOULD, "sends at most one Set-Cookie per cookie-name in a response", func(t *spec.T) {
+	rfc6265_4_1_1.It("one-per-name", spec.SHOULD, "sends at most one Set-Cookie per cookie-name in a response", spec.Quote(`Servers SHOULD NOT include more than one Set-Cookie header field in the same response with the same cookie-name.`), func(t *spec.T) {
 		resp, _ := sessionCookie(t)
 		seen := map[string]bool{}
 		for _, v := range resp.Header.Values("Set-Cookie") {
 			n := splitSetCookie(v).name
 			if seen[n] {
-				t.Failf("%v", spec.Errorf("one Set-Cookie for "+n, "%q", resp.Header.Values("Set-Cookie")))
+				t.Mismatch("one Set-Cookie for "+n, "%q", resp.Header.Values("Set-Cookie"))
 			}
 			seen[n] = true
 		}
 	})
 
-	// 4.1.1: "sane-cookie-date = <IMF-fixdate>" (the rfc1123-date of 7231).
-	spec.It("http1/rfc6265/4.1.2.1/expires-format", spec.SHOULD, "sends Expires, if any, as an IMF-fixdate", func(t *spec.T) {
+	rfc6265_4_1_2_1.It("expires-format", spec.SHOULD, "sends Expires, if any, as an IMF-fixdate", spec.Inferred(`"sane-cookie-date = <IMF-fixdate>" (the rfc1123-date of 7231).`, "RFC 6265 4.1.1: \"Servers SHOULD NOT send Set-Cookie headers that fail to conform to the following grammar\"; this is the attribute's part of it"), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		if v, ok := c.attr("Expires"); ok {
 			t.Check(checkIMFDate("Expires", v))
 		}
 	})
 
-	// 4.1.2.2: "The Max-Age attribute indicates the maximum lifetime of the
-	// cookie"; "max-age-av = "Max-Age=" non-zero-digit *DIGIT".
-	spec.It("http1/rfc6265/4.1.2.2/max-age-format", spec.SHOULD, "sends Max-Age, if any, as a positive number", func(t *spec.T) {
+	rfc6265_4_1_2_2.It("max-age-format", spec.SHOULD, "sends Max-Age, if any, as a positive number", spec.Inferred(`"The Max-Age attribute indicates the maximum lifetime of the cookie"; "max-age-av = "Max-Age=" non-zero-digit *DIGIT".`, "RFC 6265 4.1.1: \"Servers SHOULD NOT send Set-Cookie headers that fail to conform to the following grammar\"; this is the attribute's part of it"), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		if v, ok := c.attr("Max-Age"); ok && !maxAgeRE.MatchString(v) {
-			t.Failf("%v", spec.Errorf("Max-Age = non-zero-digit *DIGIT", "%q", v))
+			t.Mismatch("Max-Age = non-zero-digit *DIGIT", "%q", v)
 		}
 	})
 
-	spec.It("http1/rfc6265/4.1.2.2/session-lifetime", spec.MUST, "gives the session cookie the fixture's Max-Age of 3600", func(t *spec.T) {
+	rfc6265_4_1_2_2.It("session-lifetime", spec.FIXTURE, "gives the session cookie the fixture's Max-Age of 3600", spec.Fixture(`The fixture's session cookie carries Max-Age=3600.`), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		v, ok := c.attr("Max-Age")
 		if !ok {
-			t.Failf("%v", spec.Errorf("Max-Age=3600", "no Max-Age in %q", c.raw))
+			t.Mismatch("Max-Age=3600", "no Max-Age in %q", c.raw)
 		}
 		t.Check(spec.Equal("Max-Age", []byte("3600"), []byte(v)))
 	})
 
-	// 5.2.3 / 5.3 step 6: "If the canonicalized request-host does not
-	// domain-match the domain-attribute: Ignore the cookie entirely". A
-	// session cookie the user agent ignores never comes back.
-	spec.It("http1/rfc6265/4.1.2.3/domain-matches-host", spec.MUST, "sends no Domain attribute that the request host fails to match", func(t *spec.T) {
+	rfc6265_4_1_2_3.It("domain-matches-host", spec.MUST, "sends no Domain attribute that the request host fails to match", spec.Inferred("If the canonicalized request-host does not domain-match the domain-attribute: Ignore the cookie entirely and abort these steps.", "RFC 6265 5.3 step 6 binds the user agent; a session cookie it ignores never comes back, so the server sends none").In("5.3"), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		d, ok := c.attr("Domain")
 		if !ok {
@@ -239,55 +236,48 @@ var _ = Describe("RFC 6265 Cookies", func() {
 		}
 		d = strings.TrimPrefix(strings.ToLower(d), ".")
 		if h != d && !strings.HasSuffix(h, "."+d) {
-			t.Failf("%v", spec.Errorf("a Domain that "+h+" domain-matches", "Domain=%s", d))
+			t.Mismatch("a Domain that "+h+" domain-matches", "Domain=%s", d)
 		}
 	})
 
-	// 5.1.4 path-match: the cookie comes back for /session only if its Path
-	// path-matches it.
-	spec.It("http1/rfc6265/4.1.2.4/path-covers-session", spec.MUST, "sends a Path, if any, that covers /session", func(t *spec.T) {
+	rfc6265_4_1_2_4.It("path-covers-session", spec.MUST, "sends a Path, if any, that covers /session", spec.Inferred(`5.1.4 path-match: the cookie comes back for /session only if its Path path-matches it.`, "RFC 6265 5.1.4 path-match states no key word; a Path that does not cover /session keeps the cookie from coming back"), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		p, ok := c.attr("Path")
 		if !ok {
 			return
 		}
 		if !(p == "/" || p == fixture.SessionPath || strings.HasPrefix(fixture.SessionPath, strings.TrimSuffix(p, "/")+"/")) {
-			t.Failf("%v", spec.Errorf("a Path that path-matches /session", "Path=%s", p))
+			t.Mismatch("a Path that path-matches /session", "Path=%s", p)
 		}
 	})
 
-	// 4.1.2.5: "The Secure attribute limits the scope of the cookie to
-	// "secure" channels"; over plain HTTP the session would never come back.
-	spec.It("http1/rfc6265/4.1.2.5/no-secure-over-http", spec.SHOULD, "does not mark the session cookie Secure over plain HTTP", func(t *spec.T) {
+	rfc6265_4_1_2_5.It("no-secure-over-http", spec.SHOULD, "does not mark the session cookie Secure over plain HTTP", spec.Inferred(`"The Secure attribute limits the scope of the cookie to "secure" channels"; over plain HTTP the session would never come back.`, "RFC 6265 4.1.2.5 states no key word; over plain HTTP a Secure session cookie never comes back"), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		if _, ok := c.attr("Secure"); ok {
-			t.Failf("%v", spec.Errorf("no Secure attribute on a cookie set over http", "%q", c.raw))
+			t.Mismatch("no Secure attribute on a cookie set over http", "%q", c.raw)
 		}
 	})
 
-	// 4.1.2.6: "The HttpOnly attribute limits the scope of the cookie to HTTP
-	// requests"; 8.? session identifiers should not be readable by scripts.
-	spec.It("http1/rfc6265/4.1.2.6/httponly-session", spec.SHOULD, "marks the session cookie HttpOnly", func(t *spec.T) {
+	rfc6265_4_1_2_6.It("httponly-session", spec.SHOULD, "marks the session cookie HttpOnly", spec.Inferred("The HttpOnly attribute limits the scope of the cookie to HTTP requests.", "RFC 6265 4.1.2.6 states no key word; a session identifier that scripts can read can be stolen (8.4)"), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		if _, ok := c.attr("HttpOnly"); !ok {
-			t.Failf("%v", spec.Errorf("HttpOnly", "%q", c.raw))
+			t.Mismatch("HttpOnly", "%q", c.raw)
 		}
 	})
 
-	// RFC 6265bis 4.1.2.7: "SameSite" attribute values.
-	spec.It("http1/rfc6265/4.1.2.7/samesite-value", spec.SHOULD, "sends SameSite, if any, as Strict, Lax or None", func(t *spec.T) {
+	rfc6265bis_4_1_1.It("samesite-value", spec.SHOULD, "sends SameSite, if any, as Strict, Lax or None", spec.Quote(`Servers SHOULD NOT send Set-Cookie header fields that fail to conform to the following grammar: ... samesite-av = "SameSite=" samesite-value; samesite-value = "Strict" / "Lax" / "None"`), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		if v, ok := c.attr("SameSite"); ok {
 			if l := strings.ToLower(v); l != "strict" && l != "lax" && l != "none" {
-				t.Failf("%v", spec.Errorf("SameSite=Strict, Lax or None", "%q", v))
+				t.Mismatch("SameSite=Strict, Lax or None", "%q", v)
 			}
 		}
 	})
 
-	spec.It("http1/rfc6265/4.1.1/session-id-entropy", spec.SHOULD, "uses a session ID of at least 16 characters", func(t *spec.T) {
+	rfc6265_4_1_1.It("session-id-entropy", spec.SHOULD, "uses a session ID of at least 16 characters", spec.Inferred("Instead of storing session information directly in a cookie (where it might be exposed to or replayed by an attacker), servers commonly store a nonce (or \"session identifier\") in a cookie.", "RFC 6265 8.4 states it without a key word; a short nonce can be guessed").In("8.4").SharedBecause("the entropy of the same session identifier"), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		if len(c.value) < 16 {
-			t.Failf("%v", spec.Errorf("a long, unguessable session ID", "%q", c.value))
+			t.Mismatch("a long, unguessable session ID", "%q", c.value)
 		}
 	})
 })

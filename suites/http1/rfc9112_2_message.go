@@ -2,115 +2,93 @@ package http1
 
 import (
 	"fmt"
-	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/protospec/protospec/suites/spec"
 )
 
+var rfc9112_2_1 = spec.Section("http1", "rfc9112", "2.1", "Message Format")
+var rfc9112_2_2 = spec.Section("http1", "rfc9112", "2.2", "Message Parsing")
+var rfc9112_2_3 = spec.Section("http1", "rfc9112", "2.3", "HTTP Version")
+
 // RFC 9112 section 2: message format, parsing and the HTTP version.
 var _ = Describe("RFC 9112 2 Message", func() {
-	// 2.1: "HTTP-message = start-line CRLF *( field-line CRLF ) CRLF
-	// [ message-body ]"
-	spec.It("http1/rfc9112/2.1/head-lines-end-in-crlf", spec.MUST, "ends every line of a response head with CRLF", func(t *spec.T) {
+	rfc9112_2_1.It("head-lines-end-in-crlf", spec.MUST, "ends every line of a response head with CRLF", spec.Inferred("HTTP-message = start-line CRLF *( field-line CRLF ) CRLF [ message-body ]", "the message grammar of RFC 9112 2.1 ends every line of the head in CRLF; 2.2 lets only a recipient accept a bare LF"), func(t *spec.T) {
 		for _, raw := range []string{get(t, hello.Path), get(t, "/no-such-file"), request(t, "HEAD", index.Path)} {
 			resp := fetch(t, raw)
 			t.Check(checkCRLF(resp))
 		}
 	})
 
-	// 2.2: "A sender MUST NOT generate a bare CR (a CR character not
-	// immediately followed by LF) within any protocol elements other than
-	// the content."
-	spec.It("http1/rfc9112/2.2/no-bare-cr-sent", spec.MUST, "sends no bare CR in a response head", func(t *spec.T) {
+	rfc9112_2_2.It("no-bare-cr-sent", spec.MUST, "sends no bare CR in a response head", spec.Quote(`A sender MUST NOT generate a bare CR (a CR character not immediately followed by LF) within any protocol elements other than the content.`), func(t *spec.T) {
 		for _, raw := range []string{get(t, big.Path), get(t, "/dir"), request(t, "OPTIONS", hello.Path)} {
 			resp := fetch(t, raw)
 			t.Check(checkCRLF(resp))
 		}
 	})
 
-	// 2.2: "A recipient of such a bare CR MUST consider that element to be
-	// invalid or replace each bare CR with SP before processing the element
-	// or forwarding the message."
-	spec.It("http1/rfc9112/2.2/bare-cr-in-field-value", spec.MUST, "rejects a bare CR in a field value or reads it as SP", func(t *spec.T) {
+	rfc9112_2_2.It("bare-cr-in-field-value", spec.MUST, "rejects a bare CR in a field value or reads it as SP", spec.Quote(`A recipient of such a bare CR MUST consider that element to be invalid or replace each bare CR with SP before processing the element or forwarding the message.`), func(t *spec.T) {
 		_, resp, err := exchange(t, get(t, hello.Path, "X-Test: a\rb"))
 		t.Check(expectServedOrRejected(resp, err, hello, 400))
 	})
 
-	spec.It("http1/rfc9112/2.2/bare-cr-in-request-line", spec.MUST, "rejects a bare CR in the request-line or reads it as SP", func(t *spec.T) {
+	rfc9112_2_2.It("bare-cr-in-request-line", spec.MUST, "rejects a bare CR in the request-line or reads it as SP", spec.Quote("A recipient of such a bare CR MUST consider that element to be invalid or replace each bare CR with SP before processing the element or forwarding the message.").SharedBecause("one case per protocol element: the request-line"), func(t *spec.T) {
 		raw := "GET " + hello.Path + "\rHTTP/1.1\r\nHost: " + host(t) + "\r\n\r\n"
 		_, resp, err := exchange(t, raw)
 		t.Check(expectServedOrRejected(resp, err, hello, 400))
 	})
 
-	spec.It("http1/rfc9112/2.2/bare-cr-in-field-name", spec.MUST, "rejects a bare CR inside a field name", func(t *spec.T) {
+	rfc9112_2_2.It("bare-cr-in-field-name", spec.MUST, "rejects a bare CR inside a field name", spec.Quote("A recipient of such a bare CR MUST consider that element to be invalid or replace each bare CR with SP before processing the element or forwarding the message.").SharedBecause("one case per protocol element: a field name"), func(t *spec.T) {
 		_, resp, err := exchange(t, get(t, hello.Path, "X-\rTest: a"))
 		t.Check(expectRejected(resp, err, 400))
 	})
 
-	// 2.2: "Although the line terminator for the start-line and fields is
-	// the sequence CRLF, a recipient MAY recognize a single LF as a line
-	// terminator and ignore any preceding CR."
-	spec.It("http1/rfc9112/2.2/bare-lf-request-line", spec.MAY, "reads a request-line ended by a bare LF, or rejects it", func(t *spec.T) {
+	rfc9112_2_2.It("bare-lf-request-line", spec.MAY, "reads a request-line ended by a bare LF, or rejects it", spec.Quote(`Although the line terminator for the start-line and fields is the sequence CRLF, a recipient MAY recognize a single LF as a line terminator and ignore any preceding CR.`), func(t *spec.T) {
 		_, resp, err := exchange(t, "GET "+hello.Path+" HTTP/1.1\nHost: "+host(t)+"\r\n\r\n")
 		t.Check(expectServedOrRejected(resp, err, hello, 400))
 	})
 
-	spec.It("http1/rfc9112/2.2/bare-lf-field-line", spec.MAY, "reads a field line ended by a bare LF, or rejects it", func(t *spec.T) {
+	rfc9112_2_2.It("bare-lf-field-line", spec.MAY, "reads a field line ended by a bare LF, or rejects it", spec.Quote("Although the line terminator for the start-line and fields is the sequence CRLF, a recipient MAY recognize a single LF as a line terminator and ignore any preceding CR.").SharedBecause("one case per line: a field line"), func(t *spec.T) {
 		_, resp, err := exchange(t, "GET "+hello.Path+" HTTP/1.1\r\nHost: "+host(t)+"\nX-Test: 1\r\n\r\n")
 		t.Check(expectServedOrRejected(resp, err, hello, 400))
 	})
 
-	spec.It("http1/rfc9112/2.2/bare-lf-everywhere", spec.MAY, "reads a request whose lines all end in a bare LF, or rejects it", func(t *spec.T) {
+	rfc9112_2_2.It("bare-lf-everywhere", spec.MAY, "reads a request whose lines all end in a bare LF, or rejects it", spec.Quote("Although the line terminator for the start-line and fields is the sequence CRLF, a recipient MAY recognize a single LF as a line terminator and ignore any preceding CR.").SharedBecause("one case per line: every line of the head"), func(t *spec.T) {
 		_, resp, err := exchange(t, "GET "+hello.Path+" HTTP/1.1\nHost: "+host(t)+"\nX-Test: 1\n\n")
 		t.Check(expectServedOrRejected(resp, err, hello, 400))
 	})
 
-	spec.It("http1/rfc9112/2.2/bare-lf-accepted", spec.MAY, "recognizes a single LF as a line terminator", func(t *spec.T) {
+	rfc9112_2_2.It("bare-lf-accepted", spec.MAY, "recognizes a single LF as a line terminator", spec.Quote("Although the line terminator for the start-line and fields is the sequence CRLF, a recipient MAY recognize a single LF as a line terminator and ignore any preceding CR.").SharedBecause("the option itself, as a launcher's baseline names it"), func(t *spec.T) {
 		_, resp := roundTrip(t, "GET "+hello.Path+" HTTP/1.1\nHost: "+host(t)+"\n\n")
 		t.Check(expectFile(resp, hello))
 	})
 
-	// 2.2: "In the interest of robustness, a server that is expecting to
-	// receive and parse a request-line SHOULD ignore at least one empty line
-	// (CRLF) received prior to the request-line."
-	spec.It("http1/rfc9112/2.2/leading-empty-line", spec.SHOULD, "ignores an empty line before the request-line", func(t *spec.T) {
+	rfc9112_2_2.It("leading-empty-line", spec.SHOULD, "ignores an empty line before the request-line", spec.Quote(`In the interest of robustness, a server that is expecting to receive and parse a request-line SHOULD ignore at least one empty line (CRLF) received prior to the request-line.`), func(t *spec.T) {
 		_, resp := roundTrip(t, "\r\n"+get(t, hello.Path))
 		t.Check(expectFile(resp, hello))
 	})
 
-	spec.It("http1/rfc9112/2.2/empty-line-between-requests", spec.SHOULD, "ignores an extra CRLF after a request on a persistent connection", func(t *spec.T) {
+	rfc9112_2_2.It("empty-line-between-requests", spec.SHOULD, "ignores an extra CRLF after a request on a persistent connection", spec.Quote("In the interest of robustness, a server that is expecting to receive and parse a request-line SHOULD ignore at least one empty line (CRLF) received prior to the request-line.").SharedBecause("an empty line after a request is one before the next request-line"), func(t *spec.T) {
 		c := t.Dial(service)
 		c.Send(get(t, hello.Path) + "\r\n" + get(t, index.Path))
 		t.Check(expectFile(read(t, c, "GET"), hello))
 		t.Check(expectFile(read(t, c, "GET"), index))
 	})
 
-	// 2.2: "A sender MUST NOT send whitespace between the start-line and the
-	// first header field. A recipient that receives whitespace between the
-	// start-line and the first header field MUST either reject the message as
-	// invalid or consume each whitespace-preceded line without further
-	// processing of it".
-	spec.It("http1/rfc9112/2.2/whitespace-before-first-field", spec.MUST, "rejects or skips a whitespace-preceded line right after the request-line", func(t *spec.T) {
+	rfc9112_2_2.It("whitespace-before-first-field", spec.MUST, "rejects or skips a whitespace-preceded line right after the request-line", spec.Quote(`A sender MUST NOT send whitespace between the start-line and the first header field. A recipient that receives whitespace between the start-line and the first header field MUST either reject the message as invalid or consume each whitespace-preceded line without further processing of it`), func(t *spec.T) {
 		raw := "GET " + hello.Path + " HTTP/1.1\r\n X-Ignored: 1\r\nHost: " + host(t) + "\r\n\r\n"
 		_, resp, err := exchange(t, raw)
 		t.Check(expectServedOrRejected(resp, err, hello, 400))
 	})
 
-	spec.It("http1/rfc9112/2.2/whitespace-host-before-first-field", spec.MUST, "does not take a whitespace-preceded first line as the Host field", func(t *spec.T) {
+	rfc9112_2_2.It("whitespace-host-before-first-field", spec.MUST, "does not take a whitespace-preceded first line as the Host field", spec.Quote(`A sender MUST NOT send whitespace between the start-line and the first header field. A recipient that receives whitespace between the start-line and the first header field MUST either reject the message as invalid or consume each whitespace-preceded line without further processing of it`).SharedBecause("the case of a whitespace-preceded line that looks like Host"), func(t *spec.T) {
 		// Consumed without processing, the request has no Host: 400 either way.
 		raw := "GET " + hello.Path + " HTTP/1.1\r\n Host: " + host(t) + "\r\n\r\n"
 		_, resp, err := exchange(t, raw)
 		t.Check(expectRejected(resp, err, 400))
 	})
 
-	// 2.2: "When a server listening only for HTTP request messages, or
-	// processing what appears from the start-line to be an HTTP request
-	// message, receives a sequence of octets that does not match the
-	// HTTP-message grammar aside from the robustness exceptions listed above,
-	// the server SHOULD respond with a 400 (Bad Request) response and close
-	// the connection."
 	for _, bad := range []struct{ slug, title, raw string }{
 		{"garbage", "a line that is no request-line", "HELLO\r\n\r\n"},
 		{"binary", "binary junk", "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n"},
@@ -120,15 +98,13 @@ var _ = Describe("RFC 9112 2 Message", func() {
 		{"nul-in-request-line", "a NUL in the request-line", "GET /hello.txt\x00 HTTP/1.1\r\nHost: x\r\n\r\n"},
 		{"del-in-method", "a DEL in the method", "GE\x7fT /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n"},
 	} {
-		spec.It("http1/rfc9112/2.2/reject-"+bad.slug, spec.SHOULD, "answers "+bad.title+" with 400 and closes", func(t *spec.T) {
+		rfc9112_2_2.It("reject-"+bad.slug, spec.SHOULD, "answers "+bad.title+" with 400 and closes", spec.Quote(`When a server listening only for HTTP request messages, or processing what appears from the start-line to be an HTTP request message, receives a sequence of octets that does not match the HTTP-message grammar aside from the robustness exceptions listed above, the server SHOULD respond with a 400 (Bad Request) response and close the connection.`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
 			c, resp, err := exchange(t, bad.raw)
 			t.Check(expectRejectedThenClosed(c, resp, err, 400))
 		})
 	}
 
-	// 2.3: "HTTP-version = HTTP-name "/" DIGIT "." DIGIT", "HTTP-name =
-	// %s"HTTP"": the name is case-sensitive.
-	spec.It("http1/rfc9112/2.3/lowercase-http-name", spec.SHOULD, "rejects the HTTP-name in lower case", func(t *spec.T) {
+	rfc9112_2_3.It("lowercase-http-name", spec.SHOULD, "rejects the HTTP-name in lower case", spec.Quote("Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target properly encoded.").In("3").SharedBecause("an HTTP-name in lower case (HTTP-name = %s\"HTTP\", RFC 9112 2.3) makes the request-line invalid"), func(t *spec.T) {
 		_, resp, err := exchange(t, "GET "+hello.Path+" http/1.1\r\nHost: "+host(t)+"\r\n\r\n")
 		t.Check(expectRejected(resp, err, 400, 505))
 	})
@@ -139,84 +115,21 @@ var _ = Describe("RFC 9112 2 Message", func() {
 		{"no-minor", "HTTP/1"},
 		{"trailing-junk", "HTTP/1.1x"},
 	} {
-		spec.It("http1/rfc9112/2.3/malformed-version-"+v.slug, spec.SHOULD, fmt.Sprintf("rejects the malformed HTTP-version %q", v.version), func(t *spec.T) {
+		rfc9112_2_3.It("malformed-version-"+v.slug, spec.SHOULD, fmt.Sprintf("rejects the malformed HTTP-version %q", v.version), spec.Quote("Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target properly encoded.").In("3").SharedBecause("one spec per malformed HTTP-version"), func(t *spec.T) {
 			_, resp, err := exchange(t, "GET "+hello.Path+" "+v.version+"\r\nHost: "+host(t)+"\r\n\r\n")
 			t.Check(expectRejected(resp, err, 400, 505))
 		})
 	}
 
-	// RFC 9110 2.5 via RFC 9112 2.3: the response's status-line starts with
-	// the server's HTTP-version, "HTTP/1.1" for an HTTP/1.1 server.
-	spec.It("http1/rfc9112/2.3/response-version", spec.MUST, "answers an HTTP/1.1 request with an HTTP/1.x version", func(t *spec.T) {
+	rfc9112_2_3.It("response-version", spec.MUST, "answers an HTTP/1.1 request with an HTTP/1.x version", spec.Inferred("HTTP-version = HTTP-name \"/\" DIGIT \".\" DIGIT", "the grammar of RFC 9112 2.3 for the status-line's version; an HTTP/1.1 server answers with HTTP/1.x (RFC 9110 2.5)"), func(t *spec.T) {
 		resp := fetch(t, get(t, hello.Path))
 		if resp.Major != 1 {
-			t.Failf("%v", spec.Errorf("HTTP-version HTTP/1.x", "%s", resp.Proto))
+			t.Mismatch("HTTP-version HTTP/1.x", "%s", resp.Proto)
 		}
 	})
 })
 
 // RFC 9110 2.5: protocol versioning.
 var _ = Describe("RFC 9110 2.5 Protocol Version", func() {
-	// "A server SHOULD send a response version equal to the highest version
-	// to which the server is conformant that has a major version less than or
-	// equal to the one received in the request."
-	spec.It("http1/rfc9110/2.5/version-for-1.1", spec.SHOULD, "answers HTTP/1.1 to an HTTP/1.1 request", func(t *spec.T) {
-		resp := fetch(t, get(t, hello.Path))
-		t.Check(spec.Equal("the response's HTTP-version", []byte("HTTP/1.1"), []byte(resp.Proto)))
-	})
 
-	spec.It("http1/rfc9110/2.5/version-for-1.0", spec.SHOULD, "answers HTTP/1.1 (its highest 1.x) to an HTTP/1.0 request", func(t *spec.T) {
-		resp := fetch(t, request10("GET", hello.Path))
-		t.Check(spec.OneOf("the response's HTTP-version", []byte(resp.Proto), []byte("HTTP/1.1"), []byte("HTTP/1.0")))
-		t.Check(expectFile(resp, hello))
-	})
-
-	// "A server MUST NOT send a version to which it is not conformant."
-	spec.It("http1/rfc9110/2.5/no-higher-version", spec.MUST, "does not answer HTTP/1.2 to an HTTP/1.2 request", func(t *spec.T) {
-		resp := fetch(t, requestV(t, "HTTP/1.2", "GET", hello.Path))
-		if resp.Proto == "HTTP/1.2" || resp.Major != 1 {
-			t.Failf("%v", spec.Errorf("HTTP/1.1 or HTTP/1.0", "%s", resp.Proto))
-		}
-	})
-
-	// "A recipient that receives a message with a major version number that
-	// it implements and a minor version number higher than what it
-	// implements SHOULD process the message as if it were in the highest
-	// minor version within that major version to which the recipient is
-	// conformant."
-	spec.It("http1/rfc9110/2.5/higher-minor-as-1.1", spec.SHOULD, "serves an HTTP/1.2 request as HTTP/1.1", func(t *spec.T) {
-		resp := fetch(t, requestV(t, "HTTP/1.2", "GET", hello.Path))
-		t.Check(expectFile(resp, hello))
-	})
-
-	spec.It("http1/rfc9110/2.5/higher-minor-persistent", spec.SHOULD, "keeps the connection of an HTTP/1.2 request open, as for HTTP/1.1", func(t *spec.T) {
-		c, resp := roundTrip(t, requestV(t, "HTTP/1.2", "GET", hello.Path))
-		t.Check(expectFile(resp, hello))
-		t.Check(expectFile(expectPersistent(t, c, resp, get(t, index.Path)), index))
-	})
-
-	spec.It("http1/rfc9110/2.5/higher-minor-needs-host", spec.SHOULD, "requires Host in an HTTP/1.2 request, as in HTTP/1.1", func(t *spec.T) {
-		_, resp, err := exchange(t, "GET "+hello.Path+" HTTP/1.2\r\n\r\n")
-		t.Check(expectRejected(resp, err, 400))
-	})
-
-	// RFC 9110 15.6.6: "The 505 (HTTP Version Not Supported) status code
-	// indicates that the server does not support, or refuses to support, the
-	// major version of HTTP that was used in the request message." Nothing
-	// requires the refusal: answering in HTTP/1.1 also follows 2.5 ("the
-	// highest version ... less than or equal to the one received").
-	for _, v := range []string{"HTTP/2.0", "HTTP/3.1", "HTTP/9.9", "HTTP/0.1"} {
-		slug := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(v, "HTTP/"), ".", "-"))
-		spec.It("http1/rfc9110/2.5/unsupported-major-"+slug, spec.MAY, "answers an "+v+" request-line with 505 (or 400, or closes)", func(t *spec.T) {
-			_, resp, err := exchange(t, "GET "+hello.Path+" "+v+"\r\nHost: "+host(t)+"\r\n\r\n")
-			t.Check(expectRejected(resp, err, 505, 400))
-		})
-	}
-
-	// RFC 9113 3.4 sends the connection preface "PRI * HTTP/2.0" to an
-	// HTTP/1.1-only server; RFC 9110 15.6.6 lets it refuse that version.
-	spec.It("http1/rfc9110/2.5/h2-preface", spec.MAY, "refuses an HTTP/2 connection preface on an HTTP/1.1 port", func(t *spec.T) {
-		_, resp, err := exchange(t, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
-		t.Check(expectRejected(resp, err, 505, 400, 405, 501))
-	})
 })

@@ -8,46 +8,43 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
+var rfc9112_3 = spec.Section("http1", "rfc9112", "3", "Request Line")
+var rfc9112_3_2_1 = spec.Section("http1", "rfc9112", "3.2.1", "origin-form")
+var rfc9112_3_2_2 = spec.Section("http1", "rfc9112", "3.2.2", "absolute-form")
+var rfc9112_3_2 = spec.Section("http1", "rfc9112", "3.2", "Request Target")
+var rfc9112_3_2_3 = spec.Section("http1", "rfc9112", "3.2.3", "authority-form")
+var rfc9112_3_2_4 = spec.Section("http1", "rfc9112", "3.2.4", "asterisk-form")
+
 // RFC 9112 section 3: the request-line, its method and request-target
 // forms, and the Host field.
 var _ = Describe("RFC 9112 3 Request Line", func() {
-	// 3: "request-line = method SP request-target SP HTTP-version"
-	spec.It("http1/rfc9112/3/simple-get", spec.MUST, "answers a well-formed GET request-line", func(t *spec.T) {
+	rfc9112_3.It("simple-get", spec.MUST, "answers a well-formed GET request-line", spec.Inferred("request-line = method SP request-target SP HTTP-version", "the grammar of RFC 9112 3; a server answers a request-line that follows it"), func(t *spec.T) {
 		t.Check(expectFile(fetch(t, get(t, hello.Path)), hello))
 	})
 
-	// 3: "Although the request-line grammar rule requires that each of the
-	// component elements be separated by a single SP octet, recipients MAY
-	// instead parse on whitespace-delimited word boundaries ... Recipients of
-	// an invalid request-line SHOULD respond with either a 400 (Bad Request)
-	// error or a 301 (Moved Permanently) redirect with the request-target
-	// properly encoded."
 	for _, ws := range []struct{ slug, title, sep string }{
 		{"double-sp", "two SP", "  "},
 		{"htab", "an HTAB", "\t"},
 		{"vt", "a VT", "\x0b"},
 		{"ff", "an FF", "\x0c"},
 	} {
-		spec.It("http1/rfc9112/3/separator-"+ws.slug, spec.SHOULD, "parses on whitespace or rejects a request-line separated by "+ws.title, func(t *spec.T) {
+		rfc9112_3.It("separator-"+ws.slug, spec.SHOULD, "parses on whitespace or rejects a request-line separated by "+ws.title, spec.Quote(`Although the request-line grammar rule requires that each of the component elements be separated by a single SP octet, recipients MAY instead parse on whitespace-delimited word boundaries ... Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target properly encoded.`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
 			raw := "GET" + ws.sep + hello.Path + ws.sep + "HTTP/1.1\r\nHost: " + host(t) + "\r\n\r\n"
 			_, resp, err := exchange(t, raw)
 			t.Check(expectServedOrRejected(resp, err, hello, 400, 301))
 		})
 	}
 
-	spec.It("http1/rfc9112/3/trailing-whitespace", spec.SHOULD, "parses or rejects a request-line with SP before the CRLF", func(t *spec.T) {
+	rfc9112_3.It("trailing-whitespace", spec.SHOULD, "parses or rejects a request-line with SP before the CRLF", spec.Quote("Although the request-line grammar rule requires that each of the component elements be separated by a single SP octet, recipients MAY instead parse on whitespace-delimited word boundaries ... Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target properly encoded.").SharedBecause("whitespace before the CRLF: a case of the same robustness rule"), func(t *spec.T) {
 		_, resp, err := exchange(t, "GET "+hello.Path+" HTTP/1.1 \r\nHost: "+host(t)+"\r\n\r\n")
 		t.Check(expectServedOrRejected(resp, err, hello, 400, 301))
 	})
 
-	spec.It("http1/rfc9112/3/leading-whitespace", spec.SHOULD, "parses or rejects a request-line with SP before the method", func(t *spec.T) {
+	rfc9112_3.It("leading-whitespace", spec.SHOULD, "parses or rejects a request-line with SP before the method", spec.Quote("Although the request-line grammar rule requires that each of the component elements be separated by a single SP octet, recipients MAY instead parse on whitespace-delimited word boundaries ... Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target properly encoded.").SharedBecause("whitespace before the method: a case of the same robustness rule"), func(t *spec.T) {
 		_, resp, err := exchange(t, " GET "+hello.Path+" HTTP/1.1\r\nHost: "+host(t)+"\r\n\r\n")
 		t.Check(expectServedOrRejected(resp, err, hello, 400, 301))
 	})
 
-	// 3: "Recipients of an invalid request-line SHOULD respond with either a
-	// 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the
-	// request-target properly encoded."
 	for _, bad := range []struct{ slug, title, target string }{
 		{"space", "an SP inside the request-target", "/hello world.txt"},
 		{"control", "a control character in the request-target", "/hello\x01.txt"},
@@ -57,116 +54,90 @@ var _ = Describe("RFC 9112 3 Request Line", func() {
 		{"quote", "a DQUOTE in the request-target", "/hello\".txt"},
 		{"angle", "< and > in the request-target", "/<script>.txt"},
 	} {
-		spec.It("http1/rfc9112/3/invalid-target-"+bad.slug, spec.SHOULD, "answers "+bad.title+" with 400 or a 301 to the encoded target", func(t *spec.T) {
+		rfc9112_3.It("invalid-target-"+bad.slug, spec.SHOULD, "answers "+bad.title+" with 400 or a 301 to the encoded target", spec.Quote(`Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target properly encoded.`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
 			_, resp, err := exchange(t, "GET "+bad.target+" HTTP/1.1\r\nHost: "+host(t)+"\r\n\r\n")
 			t.Check(expectRejected(resp, err, 400, 301))
 		})
 	}
 
-	// 3: "The method token is case-sensitive" (RFC 9110 9.1: "The method
-	// token is case-sensitive because it might be used as a gateway to
-	// object-based systems with case-sensitive method names.")
-	spec.It("http1/rfc9112/3/method-case-sensitive", spec.MUST, "does not serve a \"get\" request as GET", func(t *spec.T) {
+	rfc9112_3.It("method-case-sensitive", spec.MUST, "does not serve a \"get\" request as GET", spec.Inferred("The method token is case-sensitive because it might be used as a gateway to object-based systems with case-sensitive method names.", "RFC 9110 9.1 states it without a key word; serving \"get\" as GET performs another method than the one asked for"), func(t *spec.T) {
 		resp := fetch(t, request(t, "get", hello.Path))
 		if resp.Code/100 == 2 {
-			t.Failf("%v", spec.Errorf("\"get\" treated as an unknown method (400, 405 or 501)", "status %d: served as GET", resp.Code))
+			t.Mismatch("\"get\" treated as an unknown method (400, 405 or 501)", "status %d: served as GET", resp.Code)
 		}
 		t.Check(expectStatus(resp, 400, 405, 501))
 	})
 
-	// 3: "method = token"
-	spec.It("http1/rfc9112/3/method-not-token", spec.SHOULD, "answers a method that is not a token with 400", func(t *spec.T) {
+	rfc9112_3.It("method-not-token", spec.SHOULD, "answers a method that is not a token with 400", spec.Quote("Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target properly encoded.").SharedBecause("a method that is not a token makes the request-line invalid"), func(t *spec.T) {
 		_, resp, err := exchange(t, request(t, "GE(T", hello.Path))
 		t.Check(expectRejected(resp, err, 400, 501))
 	})
 
-	// 3: "A server that receives a method longer than any that it implements
-	// SHOULD respond with a 501 (Not Implemented) status code."
-	spec.It("http1/rfc9112/3/long-method", spec.SHOULD, "answers a 1000-octet method with 501", func(t *spec.T) {
+	rfc9112_3.It("long-method", spec.SHOULD, "answers a 1000-octet method with 501", spec.Quote(`A server that receives a method longer than any that it implements SHOULD respond with a 501 (Not Implemented) status code.`), func(t *spec.T) {
 		_, resp, err := exchange(t, request(t, strings.Repeat("X", 1000), hello.Path))
 		t.Check(expectRejected(resp, err, 501))
 	})
 
-	// 3: "A server that receives a request-target longer than any URI it
-	// wishes to parse MUST respond with a 414 (URI Too Long) status code".
-	spec.It("http1/rfc9112/3/long-target-414", spec.MUST, "answers a 64 KiB request-target with 414", func(t *spec.T) {
+	rfc9112_3.It("long-target-414", spec.MUST, "answers a 64 KiB request-target with 414", spec.Quote(`A server that receives a request-target longer than any URI it wishes to parse MUST respond with a 414 (URI Too Long) status code`), func(t *spec.T) {
 		target := "/" + strings.Repeat("a", 64<<10)
 		_, resp, err := exchange(t, get(t, target))
 		if err != nil {
-			t.Failf("%v", spec.Errorf("a 414 response", "%v", err))
+			t.Mismatch("a 414 response", "%v", err)
 		}
 		// A server that did parse the whole target may answer 404 for it.
 		t.Check(expectStatus(resp, 414, 404))
 	})
 
-	spec.It("http1/rfc9112/3/long-query-414", spec.MUST, "answers a request-target with a 64 KiB query with 414", func(t *spec.T) {
+	rfc9112_3.It("long-query-414", spec.MUST, "answers a request-target with a 64 KiB query with 414", spec.Quote("A server that receives a request-target longer than any URI it wishes to parse MUST respond with a 414 (URI Too Long) status code").SharedBecause("a long query makes a long request-target"), func(t *spec.T) {
 		target := hello.Path + "?q=" + strings.Repeat("b", 64<<10)
 		_, resp, err := exchange(t, get(t, target))
 		if err != nil {
-			t.Failf("%v", spec.Errorf("a 414 response", "%v", err))
+			t.Mismatch("a 414 response", "%v", err)
 		}
 		// Having parsed it, a server may ignore the query and serve the file.
 		t.Check(expectStatus(resp, 414, 200))
 	})
 
-	// 3: "It is RECOMMENDED that all HTTP senders and recipients support, at
-	// a minimum, request-line lengths of 8000 octets."
-	spec.It("http1/rfc9112/3/8000-octet-request-line", spec.SHOULD, "serves a request-line of 8000 octets", func(t *spec.T) {
+	rfc9112_3.It("8000-octet-request-line", spec.SHOULD, "serves a request-line of 8000 octets", spec.Quote(`It is RECOMMENDED that all HTTP senders and recipients support, at a minimum, request-line lengths of 8000 octets.`), func(t *spec.T) {
 		prefix := "GET " + hello.Path + "?q="
 		target := hello.Path + "?q=" + strings.Repeat("c", 8000-len(prefix)-len(" HTTP/1.1"))
 		resp := fetch(t, get(t, target))
 		t.Check(expectFile(resp, hello))
 	})
 
-	// 3.2.1: "origin-form = absolute-path [ "?" query ]"
-	spec.It("http1/rfc9112/3.2.1/origin-form-query", spec.MUST, "serves an origin-form target with a query", func(t *spec.T) {
+	rfc9112_3_2_1.It("origin-form-query", spec.MUST, "serves an origin-form target with a query", spec.Inferred("origin-form = absolute-path [ \"?\" query ]", "the grammar of RFC 9112 3.2.1"), func(t *spec.T) {
 		t.Check(expectFile(fetch(t, get(t, hello.Path+"?a=1&b=2")), hello))
 	})
 
-	spec.It("http1/rfc9112/3.2.1/origin-form-percent-encoded", spec.MUST, "decodes percent-encoded unreserved characters in the path", func(t *spec.T) {
+	rfc9112_3_2_1.It("origin-form-percent-encoded", spec.MUST, "decodes percent-encoded unreserved characters in the path", spec.Inferred("Characters other than those in the \"reserved\" set are equivalent to their percent-encoded octets: the normal form is to not encode them", "RFC 9110 4.2.3, quoted here, states the equivalence without a key word"), func(t *spec.T) {
 		// "%68ello.txt" is "hello.txt" (RFC 3986 2.3: equivalent URIs).
 		t.Check(expectFile(fetch(t, get(t, "/%68ello.txt")), hello))
 	})
 
-	// 3.2.2: "When making a request to a proxy ... a client MUST send the
-	// target URI in "absolute-form" ... a server MUST accept the
-	// absolute-form in requests even though most HTTP/1.1 clients will only
-	// send the absolute-form to a proxy."
-	spec.It("http1/rfc9112/3.2.2/absolute-form", spec.MUST, "serves an absolute-form request-target", func(t *spec.T) {
+	rfc9112_3_2_2.It("absolute-form", spec.MUST, "serves an absolute-form request-target", spec.Quote("To allow for transition to the absolute-form for all requests in some future version of HTTP, a server MUST accept the absolute-form in requests even though most HTTP/1.1 clients will only send the absolute-form to a proxy."), func(t *spec.T) {
 		t.Check(expectFile(fetch(t, get(t, "http://"+host(t)+hello.Path)), hello))
 	})
 
-	spec.It("http1/rfc9112/3.2.2/absolute-form-query", spec.MUST, "serves an absolute-form request-target with a query", func(t *spec.T) {
+	rfc9112_3_2_2.It("absolute-form-query", spec.MUST, "serves an absolute-form request-target with a query", spec.Quote("To allow for transition to the absolute-form for all requests in some future version of HTTP, a server MUST accept the absolute-form in requests even though most HTTP/1.1 clients will only send the absolute-form to a proxy.").SharedBecause("an absolute-form target with a query"), func(t *spec.T) {
 		t.Check(expectFile(fetch(t, get(t, "http://"+host(t)+hello.Path+"?x=y")), hello))
 	})
 
-	// 3.2.2: "When an origin server receives a request with an absolute-form
-	// of request-target, the origin server MUST ignore the received Host
-	// header field (if any) and instead use the host information of the
-	// request-target."
-	spec.It("http1/rfc9112/3.2.2/absolute-form-overrides-host", spec.MUST, "serves an absolute-form request even when Host names another authority", func(t *spec.T) {
+	rfc9112_3_2_2.It("absolute-form-overrides-host", spec.MUST, "serves an absolute-form request even when Host names another authority", spec.Quote(`When an origin server receives a request with an absolute-form of request-target, the origin server MUST ignore the received Host header field (if any) and instead use the host information of the request-target.`), func(t *spec.T) {
 		raw := "GET http://" + host(t) + hello.Path + " HTTP/1.1\r\nHost: other.invalid\r\n\r\n"
 		t.Check(expectFile(fetch(t, raw), hello))
 	})
 
-	spec.It("http1/rfc9112/3.2.2/absolute-form-case-insensitive-scheme", spec.MUST, "accepts the scheme of an absolute-form target in upper case", func(t *spec.T) {
+	rfc9112_3_2_2.It("absolute-form-case-insensitive-scheme", spec.MUST, "accepts the scheme of an absolute-form target in upper case", spec.Inferred("The scheme and host are case-insensitive and normally provided in lowercase; all other components are compared in a case-sensitive manner.", "RFC 9110 4.2.3, quoted here, states it without a key word"), func(t *spec.T) {
 		// RFC 3986 3.1: "schemes are case-insensitive".
 		t.Check(expectFile(fetch(t, get(t, "HTTP://"+host(t)+hello.Path)), hello))
 	})
 
-	// RFC 9110 4.2.1: "A sender MUST NOT generate an "http" URI with an
-	// empty host identifier. A recipient that processes such a URI reference
-	// MUST reject it as invalid."
-	spec.It("http1/rfc9112/3.2.2/absolute-form-empty-host", spec.MUST, "rejects an absolute-form target with an empty host", func(t *spec.T) {
+	rfc9112_3_2_2.It("absolute-form-empty-host", spec.MUST, "rejects an absolute-form target with an empty host", spec.Quote(`RFC 9110 4.2.1: "A sender MUST NOT generate an "http" URI with an empty host identifier. A recipient that processes such a URI reference MUST reject it as invalid."`), func(t *spec.T) {
 		_, resp, err := exchange(t, get(t, "http://"+hello.Path))
 		t.Check(expectRejected(resp, err, 400))
 	})
 
-	// 3.2: "A server MUST respond with a 400 (Bad Request) status code to any
-	// HTTP/1.1 request message that lacks a Host header field and to any
-	// request message that contains more than one Host header field line or a
-	// Host header field with an invalid field value."
-	spec.It("http1/rfc9112/3.2/missing-host", spec.MUST, "answers an HTTP/1.1 request without Host with 400", func(t *spec.T) {
+	rfc9112_3_2.It("missing-host", spec.MUST, "answers an HTTP/1.1 request without Host with 400", spec.Quote(`A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value.`), func(t *spec.T) {
 		_, resp, err := exchange(t, "GET "+hello.Path+" HTTP/1.1\r\n\r\n")
 		t.Check(expectRejected(resp, err, 400))
 		if err == nil {
@@ -174,22 +145,22 @@ var _ = Describe("RFC 9112 3 Request Line", func() {
 		}
 	})
 
-	spec.It("http1/rfc9112/3.2/missing-host-absolute-form", spec.MUST, "answers an HTTP/1.1 absolute-form request without Host with 400", func(t *spec.T) {
+	rfc9112_3_2.It("missing-host-absolute-form", spec.MUST, "answers an HTTP/1.1 absolute-form request without Host with 400", spec.Quote("A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value.").SharedBecause("the absolute-form case: Host is still required"), func(t *spec.T) {
 		resp := fetch(t, "GET http://"+host(t)+hello.Path+" HTTP/1.1\r\n\r\n")
 		t.Check(expectStatus(resp, 400))
 	})
 
-	spec.It("http1/rfc9112/3.2/duplicate-host", spec.MUST, "answers a request with two Host field lines with 400", func(t *spec.T) {
+	rfc9112_3_2.It("duplicate-host", spec.MUST, "answers a request with two Host field lines with 400", spec.Quote("A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value.").SharedBecause("the case of two Host lines"), func(t *spec.T) {
 		resp := fetch(t, "GET "+hello.Path+" HTTP/1.1\r\nHost: "+host(t)+"\r\nHost: other.invalid\r\n\r\n")
 		t.Check(expectStatus(resp, 400))
 	})
 
-	spec.It("http1/rfc9112/3.2/duplicate-host-same-value", spec.MUST, "answers two identical Host field lines with 400", func(t *spec.T) {
+	rfc9112_3_2.It("duplicate-host-same-value", spec.MUST, "answers two identical Host field lines with 400", spec.Quote("A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value.").SharedBecause("the case of two identical Host lines"), func(t *spec.T) {
 		resp := fetch(t, "GET "+hello.Path+" HTTP/1.1\r\nHost: "+host(t)+"\r\nHost: "+host(t)+"\r\n\r\n")
 		t.Check(expectStatus(resp, 400))
 	})
 
-	spec.It("http1/rfc9112/3.2/duplicate-host-http10", spec.MUST, "answers an HTTP/1.0 request with two Host field lines with 400", func(t *spec.T) {
+	rfc9112_3_2.It("duplicate-host-http10", spec.MUST, "answers an HTTP/1.0 request with two Host field lines with 400", spec.Quote("A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value.").SharedBecause("the case of two Host lines in HTTP/1.0, which the sentence covers (\"any request message\")"), func(t *spec.T) {
 		resp := fetch(t, request10("GET", hello.Path, "Host: a.invalid", "Host: b.invalid"))
 		t.Check(expectStatus(resp, 400))
 	})
@@ -201,32 +172,25 @@ var _ = Describe("RFC 9112 3 Request Line", func() {
 		{"path", "a path", "example.com/path"},
 		{"bad-port", "a non-numeric port", "example.com:http"},
 	} {
-		spec.It("http1/rfc9112/3.2/invalid-host-"+bad.slug, spec.MUST, "answers a Host value with "+bad.title+" with 400", func(t *spec.T) {
+		rfc9112_3_2.It("invalid-host-"+bad.slug, spec.MUST, "answers a Host value with "+bad.title+" with 400", spec.Quote("A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value.").SharedBecause("one spec per invalid Host value"), func(t *spec.T) {
 			resp := fetch(t, "GET "+hello.Path+" HTTP/1.1\r\nHost: "+bad.value+"\r\n\r\n")
 			t.Check(expectStatus(resp, 400))
 		})
 	}
 
-	// RFC 9112 3.2 requires Host only of HTTP/1.1 requests; HTTP/1.0 has none.
-	spec.It("http1/rfc9112/3.2/http10-without-host", spec.MUST, "serves an HTTP/1.0 request without Host", func(t *spec.T) {
+	rfc9112_3_2.It("http10-without-host", spec.MUST, "serves an HTTP/1.0 request without Host", spec.Inferred("A client MUST send a Host header field (Section 7.2 of [HTTP]) in all HTTP/1.1 request messages.", "RFC 9112 3.2 asks Host of HTTP/1.1 requests only: an HTTP/1.0 request without one is served"), func(t *spec.T) {
 		t.Check(expectFile(fetch(t, request10("GET", hello.Path)), hello))
 	})
 
-	// RFC 9110 7.2: "Host = uri-host [ ":" port ]"; a name with the port
-	// of the listener is the same authority.
-	spec.It("http1/rfc9112/3.2/host-with-port", spec.MUST, "serves a request whose Host carries the port", func(t *spec.T) {
+	rfc9112_3_2.It("host-with-port", spec.MUST, "serves a request whose Host carries the port", spec.Inferred("Host = uri-host [ \":\" port ]", "the grammar of RFC 9110 7.2; a name with the listener's port is the same authority"), func(t *spec.T) {
 		t.Check(expectFile(fetch(t, get(t, hello.Path)), hello))
 	})
 
-	spec.It("http1/rfc9112/3.2/host-name-only", spec.MUST, "serves a request whose Host is a name without port", func(t *spec.T) {
+	rfc9112_3_2.It("host-name-only", spec.MUST, "serves a request whose Host is a name without port", spec.Inferred("Host = uri-host [ \":\" port ]", "the grammar of RFC 9110 7.2; the port is optional").SharedBecause("with and without the port"), func(t *spec.T) {
 		t.Check(expectFile(fetch(t, "GET "+hello.Path+" HTTP/1.1\r\nHost: localhost\r\n\r\n"), hello))
 	})
 
-	// 3.2.3: "The "authority-form" of request-target is only used for
-	// CONNECT requests". RFC 9110 9.3.6: "A server MUST NOT send any
-	// Transfer-Encoding or Content-Length header fields in a 2xx
-	// (Successful) response to CONNECT."
-	spec.It("http1/rfc9112/3.2.3/connect-2xx-no-framing", spec.MUST, "sends no Content-Length or Transfer-Encoding in a 2xx answer to CONNECT", func(t *spec.T) {
+	rfc9112_3_2_3.It("connect-2xx-no-framing", spec.MUST, "sends no Content-Length or Transfer-Encoding in a 2xx answer to CONNECT", spec.Quote(`"The "authority-form" of request-target is only used for CONNECT requests". RFC 9110 9.3.6: "A server MUST NOT send any Transfer-Encoding or Content-Length header fields in a 2xx (Successful) response to CONNECT."`), func(t *spec.T) {
 		_, resp, err := exchange(t, request(t, "CONNECT", host(t)))
 		if err != nil {
 			if noResponse(err) {
@@ -240,24 +204,22 @@ var _ = Describe("RFC 9112 3 Request Line", func() {
 		}
 	})
 
-	spec.It("http1/rfc9112/3.2.3/connect-origin-refuses", spec.SHOULD, "refuses CONNECT as an origin server without a tunnel (4xx/5xx)", func(t *spec.T) {
+	rfc9112_3_2_3.It("connect-origin-refuses", spec.SHOULD, "refuses CONNECT as an origin server without a tunnel (4xx/5xx)", spec.Inferred("The CONNECT method requests that the recipient establish a tunnel to the destination origin server identified by the request-target and, if successful, thereafter restrict its behavior to blind forwarding of data, in both directions, until the tunnel is closed.", "RFC 9110 9.3.6 states no key word for a server that tunnels nothing; it answers with an error rather than pretend to tunnel"), func(t *spec.T) {
 		_, resp, err := exchange(t, request(t, "CONNECT", "127.0.0.1:1"))
 		t.Check(expectRejected(resp, err, 400, 403, 405, 501, 502))
 	})
 
-	spec.It("http1/rfc9112/3.2.3/authority-form-with-get", spec.SHOULD, "rejects the authority-form with a method other than CONNECT", func(t *spec.T) {
+	rfc9112_3_2_3.It("authority-form-with-get", spec.SHOULD, "rejects the authority-form with a method other than CONNECT", spec.Inferred("The \"authority-form\" of request-target is only used for CONNECT requests (Section 9.3.6 of [HTTP]).", "RFC 9112 3.2.3 states it without a key word; another method with it makes an invalid request-line"), func(t *spec.T) {
 		_, resp, err := exchange(t, get(t, host(t)))
 		t.Check(expectRejected(resp, err, 400, 301, 404))
 	})
 
-	// 3.2.4: "The "asterisk-form" of request-target is only used for a
-	// server-wide OPTIONS request".
-	spec.It("http1/rfc9112/3.2.4/options-asterisk", spec.MAY, "answers OPTIONS * with 2xx", func(t *spec.T) {
+	rfc9112_3_2_4.It("options-asterisk", spec.MAY, "answers OPTIONS * with 2xx", spec.Inferred("The \"asterisk-form\" of request-target is only used for a server-wide OPTIONS request (Section 9.3.7 of [HTTP]).", "OPTIONS is OPTIONAL (RFC 9110 9.1): a server that takes it answers the asterisk-form"), func(t *spec.T) {
 		resp := fetch(t, request(t, "OPTIONS", "*"))
 		t.Check(expectClass(resp, 2))
 	})
 
-	spec.It("http1/rfc9112/3.2.4/asterisk-with-get", spec.SHOULD, "does not serve GET * as a resource", func(t *spec.T) {
+	rfc9112_3_2_4.It("asterisk-with-get", spec.SHOULD, "does not serve GET * as a resource", spec.Inferred("The \"asterisk-form\" of request-target is only used for a server-wide OPTIONS request (Section 9.3.7 of [HTTP]).", "RFC 9112 3.2.4 states it without a key word; GET * names no resource").SharedBecause("the asterisk-form with a method other than OPTIONS"), func(t *spec.T) {
 		_, resp, err := exchange(t, get(t, "*"))
 		t.Check(expectRejected(resp, err, 400, 404, 405, 501))
 	})

@@ -6,6 +6,8 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
+var rfc9112_4 = spec.Section("http1", "rfc9112", "4", "Status Line")
+
 // statusCase is a request that provokes a given kind of response.
 type statusCase struct {
 	slug, title string
@@ -26,47 +28,36 @@ var statusCases = []statusCase{
 // RFC 9112 section 4: the status-line.
 var _ = Describe("RFC 9112 4 Status Line", func() {
 	for _, sc := range statusCases {
-		// 4: "status-line = HTTP-version SP status-code SP [ reason-phrase ]"
-		// and "A server MUST send the space that separates the status-code
-		// from the reason-phrase even when the reason-phrase is absent (i.e.,
-		// the status-line would end with the space)."
-		spec.It("http1/rfc9112/4/status-line-"+sc.slug, spec.MUST, "sends a well-formed status-line in "+sc.title, func(t *spec.T) {
+		rfc9112_4.It("status-line-"+sc.slug, spec.MUST, "sends a well-formed status-line in "+sc.title, spec.Quote(`"status-line = HTTP-version SP status-code SP [ reason-phrase ]" and "A server MUST send the space that separates the status-code from the reason-phrase even when the reason-phrase is absent (i.e., the status-line would end with the space)."`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
 			t.Check(checkStatusLine(fetch(t, sc.raw(t))))
 		})
 	}
 
-	// 4: "The status-code element is a 3-digit integer code describing the
-	// result of the server's attempt to understand and satisfy the client's
-	// corresponding request." RFC 9110 15: "Values outside the range
-	// 100..599 are invalid."
-	spec.It("http1/rfc9112/4/status-code-range", spec.MUST, "sends status codes in 100..599", func(t *spec.T) {
+	rfc9112_4.It("status-code-range", spec.MUST, "sends status codes in 100..599", spec.Inferred(`"The status-code element is a 3-digit integer code describing the result of the server's attempt to understand and satisfy the client's corresponding request." RFC 9110 15: "Values outside the range 100..599 are invalid."`, "RFC 9110 15 states the range without a key word; a code outside it is invalid"), func(t *spec.T) {
 		for _, sc := range statusCases {
 			resp := fetch(t, sc.raw(t))
 			if resp.Code < 100 || resp.Code > 599 {
-				t.Failf("%v", spec.Errorf("a status-code in 100..599", "%d in %s", resp.Code, resp))
+				t.Mismatch("a status-code in 100..599", "%d in %s", resp.Code, resp)
 			}
 		}
 	})
 
-	// 4: "reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )"
-	spec.It("http1/rfc9112/4/reason-phrase-chars", spec.MUST, "sends a reason-phrase of HTAB, SP, VCHAR and obs-text only", func(t *spec.T) {
+	rfc9112_4.It("reason-phrase-chars", spec.MUST, "sends a reason-phrase of HTAB, SP, VCHAR and obs-text only", spec.Inferred(`reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )`, "the grammar of RFC 9112 4; other octets are what no client parses"), func(t *spec.T) {
 		for _, sc := range statusCases {
 			resp := fetch(t, sc.raw(t))
 			for i := 0; i < len(resp.Reason); i++ {
 				if c := resp.Reason[i]; c < 0x20 && c != '\t' || c == 0x7f {
-					t.Failf("%v", spec.Errorf("a reason-phrase of HTAB, SP, VCHAR, obs-text", "byte 0x%02x in %s", c, resp))
+					t.Mismatch("a reason-phrase of HTAB, SP, VCHAR, obs-text", "byte 0x%02x in %s", c, resp)
 				}
 			}
 		}
 	})
 
-	// RFC 9110 2.5: the response's version has the major version of the
-	// request: "HTTP/1.x".
-	spec.It("http1/rfc9112/4/major-version-1", spec.MUST, "sends HTTP-version 1.x in every response to an HTTP/1.x request", func(t *spec.T) {
+	rfc9112_4.It("major-version-1", spec.MUST, "sends HTTP-version 1.x in every response to an HTTP/1.x request", spec.Inferred(`RFC 9110 2.5: the response's version has the major version of the request: "HTTP/1.x".`, "RFC 9110 2.5 states it without a key word; an HTTP/1.x client cannot read another major version"), func(t *spec.T) {
 		for _, sc := range statusCases {
 			resp := fetch(t, sc.raw(t))
 			if resp.Major != 1 {
-				t.Failf("%v", spec.Errorf("HTTP/1.x", "%s", resp))
+				t.Mismatch("HTTP/1.x", "%s", resp)
 			}
 		}
 	})

@@ -1,7 +1,6 @@
 package http1
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 
@@ -11,33 +10,34 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
+var rfc9112_6_3 = spec.Section("http1", "rfc9112", "6.3", "Message Body Length")
+var rfc9112_6_1 = spec.Section("http1", "rfc9112", "6.1", "Transfer-Encoding")
+var rfc9112_6_2 = spec.Section("http1", "rfc9112", "6.2", "Content-Length")
+
 // RFC 9112 section 6: message body, Transfer-Encoding, Content-Length and
 // the message body length.
 var _ = Describe("RFC 9112 6 Message Body", func() {
-	// 6.3: "If a valid Content-Length header field is present without
-	// Transfer-Encoding, its decimal value defines the expected message body
-	// length in octets."
-	spec.It("http1/rfc9112/6.3/content-length-framing", spec.MUST, "reads exactly Content-Length octets of content", func(t *spec.T) {
+	rfc9112_6_3.It("content-length-framing", spec.MUST, "reads exactly Content-Length octets of content", spec.Inferred("If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.", "RFC 9112 6.3 states the framing rule without a key word; a server that reads more or fewer octets takes content for a request, or a request for content"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "POST", bodyTarget(t), "hello=world"))
 	})
 
-	spec.It("http1/rfc9112/6.3/content-length-zero", spec.MUST, "reads a request with Content-Length: 0 as having no content", func(t *spec.T) {
+	rfc9112_6_3.It("content-length-zero", spec.MUST, "reads a request with Content-Length: 0 as having no content", spec.Inferred("When a message does not have a Transfer-Encoding header field, a Content-Length header field (Section 8.6 of [HTTP]) can provide the anticipated size, as a decimal number of octets, for potential content.", "RFC 9112 6.2 states it without a key word; a length of 0 announces no content").In("6.2"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "POST", bodyTarget(t), ""))
 	})
 
-	spec.It("http1/rfc9112/6.3/content-length-large", spec.MUST, "reads 256 KiB of content framed by Content-Length", func(t *spec.T) {
+	rfc9112_6_3.It("content-length-large", spec.MUST, "reads 256 KiB of content framed by Content-Length", spec.Inferred("If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.", "RFC 9112 6.3 states the framing rule without a key word; a server that reads more or fewer octets takes content for a request, or a request for content").SharedBecause("a 256 KiB case of the framing rule"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "POST", bodyTarget(t), strings.Repeat("0123456789abcdef", 16<<10)))
 	})
 
-	spec.It("http1/rfc9112/6.3/content-looks-like-request", spec.MUST, "does not take content that looks like a request for a request", func(t *spec.T) {
+	rfc9112_6_3.It("content-looks-like-request", spec.MUST, "does not take content that looks like a request for a request", spec.Inferred("If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.", "RFC 9112 6.3 states the framing rule without a key word; a server that reads more or fewer octets takes content for a request, or a request for content").SharedBecause("content that looks like a request is still content of the announced length"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "POST", bodyTarget(t), smuggled(t)))
 	})
 
-	spec.It("http1/rfc9112/6.3/content-length-echo", spec.MUST, "hands the application exactly the Content-Length content", func(t *spec.T) {
+	rfc9112_6_3.It("content-length-echo", spec.MUST, "hands the application exactly the Content-Length content", spec.Inferred("The message body is identical to the content unless a transfer coding has been applied, as described in Section 6.1.", "RFC 9112 6 states it without a key word; /echo shows the content the server read").In("6"), func(t *spec.T) {
 		echoed(t, withBody(t, "POST", fixture.EchoPath, "hello, echo"), []byte("hello, echo"))
 	})
 
-	spec.It("http1/rfc9112/6.3/content-binary-echo", spec.MUST, "hands the application binary content unchanged", func(t *spec.T) {
+	rfc9112_6_3.It("content-binary-echo", spec.MUST, "hands the application binary content unchanged", spec.Inferred("The message body is identical to the content unless a transfer coding has been applied, as described in Section 6.1.", "RFC 9112 6 states it without a key word; /echo shows the content the server read").In("6").SharedBecause("binary octets are content too"), func(t *spec.T) {
 		b := make([]byte, 256)
 		for i := range b {
 			b[i] = byte(i)
@@ -45,7 +45,7 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		echoed(t, withBody(t, "POST", fixture.EchoPath, string(b)), b)
 	})
 
-	spec.It("http1/rfc9112/6.3/content-split-writes", spec.MUST, "reads content that arrives in several segments", func(t *spec.T) {
+	rfc9112_6_3.It("content-split-writes", spec.MUST, "reads content that arrives in several segments", spec.Inferred("If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.", "RFC 9112 6.3 states the framing rule without a key word; a server that reads more or fewer octets takes content for a request, or a request for content").SharedBecause("where TCP splits the content is no part of the message"), func(t *spec.T) {
 		t.Require(featEcho)
 		c := t.Dial(service)
 		c.Send(request(t, "POST", fixture.EchoPath, "Content-Length: 10"))
@@ -56,71 +56,33 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		t.Check(expectBody(resp, []byte("0123456789")))
 	})
 
-	// 6.3: "If this is a request message and none of the above are true,
-	// then the message body length is zero (no message body is present)."
-	spec.It("http1/rfc9112/6.3/no-framing-no-content", spec.MUST, "reads a POST without Content-Length or Transfer-Encoding as having no content", func(t *spec.T) {
+	rfc9112_6_3.It("no-framing-no-content", spec.MUST, "reads a POST without Content-Length or Transfer-Encoding as having no content", spec.Inferred("If this is a request message and none of the above are true, then the message body length is zero (no message body is present).", "rule 6 of RFC 9112 6.3, stated without a key word"), func(t *spec.T) {
 		first := expectFramed(t, request(t, "POST", bodyTarget(t)))
 		// 6.3: "A server MAY reject a request that contains a message body
 		// but not a Content-Length by responding with 411 (Length Required)."
 		t.Note("first response: %s", first)
 	})
 
-	// RFC 9110 9.3.1: "content received in a GET request has no generally
-	// defined semantics"; RFC 9112 9.3: "A server MUST read the entire request
-	// message body or close the connection after sending its response".
-	spec.It("http1/rfc9112/6.3/get-with-content", spec.MUST, "reads or closes past the content of a GET", func(t *spec.T) {
+	rfc9112_6_3.It("get-with-content", spec.MUST, "reads or closes past the content of a GET", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response, since otherwise the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "GET", hello.Path, "ignored content"))
 	})
 
-	spec.It("http1/rfc9112/6.3/head-with-content", spec.MUST, "reads or closes past the content of a HEAD", func(t *spec.T) {
+	rfc9112_6_3.It("head-with-content", spec.MUST, "reads or closes past the content of a HEAD", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response, since otherwise the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("one case per method or status: HEAD"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "HEAD", hello.Path, "ignored content"))
 	})
 
-	spec.It("http1/rfc9112/6.3/options-with-content", spec.MUST, "reads or closes past the content of an OPTIONS", func(t *spec.T) {
+	rfc9112_6_3.It("options-with-content", spec.MUST, "reads or closes past the content of an OPTIONS", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response, since otherwise the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("one case per method or status: OPTIONS"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "OPTIONS", hello.Path, "ignored content"))
 	})
 
-	spec.It("http1/rfc9112/6.3/content-on-404", spec.MUST, "reads or closes past the content of a request answered 404", func(t *spec.T) {
+	rfc9112_6_3.It("content-on-404", spec.MUST, "reads or closes past the content of a request answered 404", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response, since otherwise the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("one case per method or status: a 404"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "POST", "/no-such-file.txt", "some content"))
 	})
 
-	spec.It("http1/rfc9112/6.3/chunked-on-404", spec.MUST, "reads or closes past chunked content of a request answered 404", func(t *spec.T) {
+	rfc9112_6_3.It("chunked-on-404", spec.MUST, "reads or closes past chunked content of a request answered 404", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response, since otherwise the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("one case per method or status: a 404 to chunked content"), func(t *spec.T) {
 		expectFramed(t, request(t, "POST", "/no-such-file.txt", "Transfer-Encoding: chunked")+"5\r\nhello\r\n0\r\n\r\n")
 	})
 
-	// RFC 9110 8.6: "a recipient of a Content-Length header field value
-	// consisting of the same decimal value repeated as a comma-separated list
-	// (e.g, "Content-Length: 42, 42") MAY either reject the message as
-	// invalid or replace that invalid field value with a single instance of
-	// the decimal value".
-	for _, d := range []struct {
-		slug, title string
-		fields      []string
-	}{
-		{"list", "\"Content-Length: 5, 5\"", []string{"Content-Length: 5, 5"}},
-		{"lines", "two \"Content-Length: 5\" lines", []string{"Content-Length: 5", "Content-Length: 5"}},
-	} {
-		spec.It("http1/rfc9110/8.6/repeated-content-length-"+d.slug, spec.MUST, "rejects or reads as 5 octets "+d.title, func(t *spec.T) {
-			raw := request(t, "POST", bodyTarget(t), d.fields...) + "hello"
-			c := t.Dial(service)
-			c.Send(raw + get(t, hello.Path))
-			resp, err := ReadResponse(c, "POST")
-			if err == nil && resp.Code == 400 || noResponse(err) {
-				return
-			}
-			t.Check(err)
-			if !resp.Closes() {
-				t.Check(expectFile(read(t, c, "GET"), hello))
-			}
-		})
-	}
-
-	// 6.3: "If a message is received without Transfer-Encoding and with an
-	// invalid Content-Length header field, then the message framing is
-	// invalid and the recipient MUST treat it as an unrecoverable error ...
-	// If the unrecoverable error is in a request message, the server MUST
-	// respond with a 400 (Bad Request) status code and then close the
-	// connection."
 	for _, bad := range []struct {
 		slug, title string
 		fields      []string
@@ -136,7 +98,7 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		{"decimal-point", "a Content-Length with a decimal point", []string{"Content-Length: 5.0"}},
 		{"overflow", "a Content-Length that overflows 64 bits", []string{"Content-Length: 18446744073709551621"}},
 	} {
-		spec.It("http1/rfc9112/6.3/invalid-content-length-"+bad.slug, spec.MUST, "answers "+bad.title+" with 400 and closes", func(t *spec.T) {
+		rfc9112_6_3.It("invalid-content-length-"+bad.slug, spec.MUST, "answers "+bad.title+" with 400 and closes", spec.Quote(`If a message is received without Transfer-Encoding and with an invalid Content-Length header field, then the message framing is invalid and the recipient MUST treat it as an unrecoverable error ... If the unrecoverable error is in a request message, the server MUST respond with a 400 (Bad Request) status code and then close the connection.`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
 			c := t.Dial(service)
 			c.Send(request(t, "POST", bodyTarget(t), bad.fields...) + "hello" + smuggled(t))
 			resp, err := ReadResponse(c, "POST")
@@ -144,55 +106,26 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		})
 	}
 
-	// RFC 9110 8.6: "a recipient MUST anticipate potentially large decimal
-	// numerals and prevent parsing errors due to integer conversion overflows
-	// or precision loss due to integer representation."
-	spec.It("http1/rfc9110/8.6/huge-content-length", spec.MUST, "refuses or waits for 10^15 octets of content, never misreads the length", func(t *spec.T) {
-		c := t.Dial(service)
-		c.Send(request(t, "POST", bodyTarget(t), "Content-Length: 1000000000000000") + "hello" + smuggled(t))
-		got, closed, err := c.ReadFor(c.Scaled(quiet), 64<<10)
-		t.Check(err)
-		if len(got) == 0 {
-			return // still reading the announced content, or closed: both fine
-		}
-		resp, rerr := ReadResponse(&bytesWire{b: got}, "POST")
-		if rerr != nil {
-			t.Failf("%v", spec.Errorf("a 4xx answer or none", "%v", rerr))
-		}
-		// RFC 9110 15.5.14: 413 Content Too Large; 400 for a length the
-		// server will not parse.
-		t.Check(expectStatus(resp, 413, 400))
-		if bytes.Count(got, []byte("HTTP/1.")) > 1 {
-			t.Failf("%v", spec.Errorf("no answer to the request inside the content", "two responses:\n%s", spec.Excerpt(got, 400)))
-		}
-		_ = closed
-	})
-
-	// 6.1: "A server MAY reject a request that contains both Content-Length
-	// and Transfer-Encoding or process such a request in accordance with the
-	// Transfer-Encoding alone. Regardless, the server MUST close the
-	// connection after responding to such a request to avoid the potential
-	// attacks."
-	spec.It("http1/rfc9112/6.1/te-and-cl-closes", spec.MUST, "closes the connection after a request with both Transfer-Encoding and Content-Length", func(t *spec.T) {
+	rfc9112_6_1.It("te-and-cl-closes", spec.MUST, "closes the connection after a request with both Transfer-Encoding and Content-Length", spec.Quote(`A server MAY reject a request that contains both Content-Length and Transfer-Encoding or process such a request in accordance with the Transfer-Encoding alone. Regardless, the server MUST close the connection after responding to such a request to avoid the potential attacks.`), func(t *spec.T) {
 		raw := request(t, "POST", bodyTarget(t), "Content-Length: 5", "Transfer-Encoding: chunked") + "0\r\n\r\n" + smuggled(t)
 		expectClosedAfter(t, raw)
 	})
 
-	spec.It("http1/rfc9112/6.1/cl-te-smuggling", spec.MUST, "does not answer a request hidden by Content-Length before Transfer-Encoding (CL.TE)", func(t *spec.T) {
+	rfc9112_6_1.It("cl-te-smuggling", spec.MUST, "does not answer a request hidden by Content-Length before Transfer-Encoding (CL.TE)", spec.Inferred("If a message is received with both a Transfer-Encoding and a Content-Length header field, the Transfer-Encoding overrides the Content-Length. Such a message might indicate an attempt to perform request smuggling (Section 11.2) or response splitting (Section 11.1) and ought to be handled as an error.", "rule 3 of RFC 9112 6.3, stated without a key word; 6.1 adds that the server MUST close the connection after such a request").In("6.3"), func(t *spec.T) {
 		s := smuggled(t)
 		body := "0\r\n\r\n" + s
 		raw := request(t, "POST", bodyTarget(t), "Content-Length: "+strconv.Itoa(len(body)), "Transfer-Encoding: chunked") + body
 		expectClosedAfter(t, raw)
 	})
 
-	spec.It("http1/rfc9112/6.1/te-cl-smuggling", spec.MUST, "does not answer a request hidden by Transfer-Encoding before Content-Length (TE.CL)", func(t *spec.T) {
+	rfc9112_6_1.It("te-cl-smuggling", spec.MUST, "does not answer a request hidden by Transfer-Encoding before Content-Length (TE.CL)", spec.Inferred("If a message is received with both a Transfer-Encoding and a Content-Length header field, the Transfer-Encoding overrides the Content-Length. Such a message might indicate an attempt to perform request smuggling (Section 11.2) or response splitting (Section 11.1) and ought to be handled as an error.", "rule 3 of RFC 9112 6.3, stated without a key word; 6.1 adds that the server MUST close the connection after such a request").In("6.3").SharedBecause("the two orders of the same smuggling probe"), func(t *spec.T) {
 		s := smuggled(t)
 		chunk := strconv.FormatInt(int64(len(s)), 16) + "\r\n" + s + "\r\n0\r\n\r\n"
 		raw := request(t, "POST", bodyTarget(t), "Transfer-Encoding: chunked", "Content-Length: 4") + chunk
 		expectClosedAfter(t, raw)
 	})
 
-	spec.It("http1/rfc9112/6.1/te-and-cl-response-or-400", spec.MUST, "rejects with 400 or processes by Transfer-Encoding alone", func(t *spec.T) {
+	rfc9112_6_1.It("te-and-cl-response-or-400", spec.MUST, "rejects with 400 or processes by Transfer-Encoding alone", spec.Quote("A server MAY reject a request that contains both Content-Length and Transfer-Encoding or process such a request in accordance with the Transfer-Encoding alone. Regardless, the server MUST close the connection after responding to such a request to avoid the potential attacks.").SharedBecause("the MAY half of the sentence te-and-cl-closes checks"), func(t *spec.T) {
 		t.Require(featEcho)
 		raw := request(t, "POST", fixture.EchoPath, "Content-Length: 3", "Transfer-Encoding: chunked") + "5\r\nhello\r\n0\r\n\r\n"
 		resp := expectClosedAfter(t, raw)
@@ -202,26 +135,16 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		}
 	})
 
-	// 6.1: "A server or client that receives an HTTP/1.0 message containing a
-	// Transfer-Encoding header field MUST treat the message as if the framing
-	// is faulty, even if a Content-Length is present, and close the
-	// connection after processing the message."
-	spec.It("http1/rfc9112/6.1/te-in-http10", spec.MUST, "closes the connection after an HTTP/1.0 request with Transfer-Encoding", func(t *spec.T) {
+	rfc9112_6_1.It("te-in-http10", spec.MUST, "closes the connection after an HTTP/1.0 request with Transfer-Encoding", spec.Quote(`A server or client that receives an HTTP/1.0 message containing a Transfer-Encoding header field MUST treat the message as if the framing is faulty, even if a Content-Length is present, and close the connection after processing the message.`), func(t *spec.T) {
 		raw := request10("POST", bodyTarget(t), "Connection: keep-alive", "Transfer-Encoding: chunked") + "5\r\nhello\r\n0\r\n\r\n" + request10("GET", hello.Path)
 		expectClosedAfter(t, raw)
 	})
 
-	spec.It("http1/rfc9112/6.1/te-in-http10-with-cl", spec.MUST, "closes the connection after an HTTP/1.0 request with Transfer-Encoding and Content-Length", func(t *spec.T) {
+	rfc9112_6_1.It("te-in-http10-with-cl", spec.MUST, "closes the connection after an HTTP/1.0 request with Transfer-Encoding and Content-Length", spec.Quote("A server or client that receives an HTTP/1.0 message containing a Transfer-Encoding header field MUST treat the message as if the framing is faulty, even if a Content-Length is present, and close the connection after processing the message.").SharedBecause("the case with a Content-Length present, which the sentence names"), func(t *spec.T) {
 		raw := request10("POST", bodyTarget(t), "Connection: keep-alive", "Transfer-Encoding: chunked", "Content-Length: 5") + "0\r\n\r\n" + request10("GET", hello.Path)
 		expectClosedAfter(t, raw)
 	})
 
-	// 6.3: "If a Transfer-Encoding header field is present in a request and
-	// the chunked transfer coding is not the final encoding, the message body
-	// length cannot be determined reliably; the server MUST respond with the
-	// 400 (Bad Request) status code and then close the connection."
-	// 6.1: "A server that receives a request message with a transfer coding
-	// it does not understand SHOULD respond with 501 (Not Implemented)."
 	for _, te := range []struct{ slug, value string }{
 		{"gzip", "gzip"},
 		{"identity", "identity"},
@@ -230,7 +153,7 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		{"xchunked", "xchunked"},
 		{"chunked-quoted", "\"chunked\""},
 	} {
-		spec.It("http1/rfc9112/6.3/chunked-not-final-"+te.slug, spec.MUST, "answers Transfer-Encoding: "+te.value+" with 400 (or 501) and closes", func(t *spec.T) {
+		rfc9112_6_3.It("chunked-not-final-"+te.slug, spec.MUST, "answers Transfer-Encoding: "+te.value+" with 400 (or 501) and closes", spec.Quote(`"If a Transfer-Encoding header field is present in a request and the chunked transfer coding is not the final encoding, the message body length cannot be determined reliably; the server MUST respond with the 400 (Bad Request) status code and then close the connection." 6.1: "A server that receives a request message with a transfer coding it does not understand SHOULD respond with 501 (Not Implemented)."`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
 			c := t.Dial(service)
 			c.Send(request(t, "POST", bodyTarget(t), "Transfer-Encoding: "+te.value) + "5\r\nhello\r\n0\r\n\r\n" + smuggled(t))
 			resp, err := ReadResponse(c, "POST")
@@ -238,41 +161,35 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		})
 	}
 
-	spec.It("http1/rfc9112/6.1/unknown-coding-before-chunked", spec.SHOULD, "answers an unknown transfer coding before chunked with 501", func(t *spec.T) {
+	rfc9112_6_1.It("unknown-coding-before-chunked", spec.SHOULD, "answers an unknown transfer coding before chunked with 501", spec.Quote("A server that receives a request message with a transfer coding it does not understand SHOULD respond with 501 (Not Implemented)."), func(t *spec.T) {
 		_, resp, err := exchange(t, request(t, "POST", bodyTarget(t), "Transfer-Encoding: x-unknown, chunked")+"5\r\nhello\r\n0\r\n\r\n")
 		t.Check(expectRejected(resp, err, 501))
 	})
 
-	// RFC 9112 7: "All transfer-coding names are case-insensitive".
-	spec.It("http1/rfc9112/6.1/chunked-case-insensitive", spec.MUST, "reads \"Transfer-Encoding: CHUNKED\" as chunked", func(t *spec.T) {
+	rfc9112_6_1.It("chunked-case-insensitive", spec.MUST, "reads \"Transfer-Encoding: CHUNKED\" as chunked", spec.Inferred("All transfer-coding names are case-insensitive", "RFC 9112 7 states it without a key word; \"CHUNKED\" is the chunked coding").In("7"), func(t *spec.T) {
 		expectFramed(t, request(t, "POST", bodyTarget(t), "Transfer-Encoding: CHUNKED")+"5\r\nhello\r\n0\r\n\r\n")
 	})
 
-	spec.It("http1/rfc9112/6.1/chunked-split-lines", spec.MUST, "reads chunked announced on a second Transfer-Encoding line as the final coding", func(t *spec.T) {
-		// RFC 9110 5.3: repeated list field lines combine in order: "gzip,
-		// chunked" here, chunked being final; gzip is unknown: 501 allowed.
-		c := t.Dial(service)
-		c.Send(request(t, "POST", bodyTarget(t), "Transfer-Encoding: identity", "Transfer-Encoding: chunked") + "5\r\nhello\r\n0\r\n\r\n")
-		resp, err := ReadResponse(c, "POST")
-		if err == nil && (resp.Code == 501 || resp.Code == 400) {
-			return
+	rfc9112_6_1.It("chunked-split-lines", spec.MUST, "reads chunked announced on a second Transfer-Encoding line as the final coding", spec.Quote(`A recipient MUST be able to parse the chunked transfer coding (Section 7.1) because it plays a crucial role in framing messages when the content size is not known in advance.`), func(t *spec.T) {
+		// RFC 9110 5.3: repeated list field lines combine in order:
+		// "identity, chunked", chunked being final. identity is no
+		// longer a registered coding, so 501 (or 400) is allowed, but
+		// the content ends where the chunked framing ends: the GET
+		// pipelined after it must be answered, or the connection closed.
+		first := expectFramed(t, request(t, "POST", bodyTarget(t), "Transfer-Encoding: identity", "Transfer-Encoding: chunked")+"5\r\nhello\r\n0\r\n\r\n")
+		if first.Code/100 != 2 && first.Code != 501 && first.Code != 400 {
+			t.Mismatch("a 2xx, or 501 or 400 for the unknown identity coding", "status %d (status-line %s)", first.Code, first)
 		}
-		t.Check(err)
 	})
 
-	// 6.1: "A server MUST NOT send a response containing Transfer-Encoding
-	// unless the corresponding request indicates HTTP/1.1 (or later minor
-	// revisions)."
 	for _, f := range []string{big.Path, index.Path, "/no-such-file"} {
-		spec.It("http1/rfc9112/6.1/no-te-for-http10"+slugOf(f), spec.MUST, "sends no Transfer-Encoding to an HTTP/1.0 request for "+f, func(t *spec.T) {
+		rfc9112_6_1.It("no-te-for-http10"+slugOf(f), spec.MUST, "sends no Transfer-Encoding to an HTTP/1.0 request for "+f, spec.Quote(`A server MUST NOT send a response containing Transfer-Encoding unless the corresponding request indicates HTTP/1.1 (or later minor revisions).`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
 			resp := fetch(t, request10("GET", f))
 			t.Check(expectNoHeader(resp, "Transfer-Encoding"))
 		})
 	}
 
-	// 6.2 / RFC 9110 8.6: "A sender MUST NOT send a Content-Length header
-	// field in any message that contains a Transfer-Encoding header field."
-	spec.It("http1/rfc9112/6.2/no-cl-with-te", spec.MUST, "never sends Content-Length together with Transfer-Encoding", func(t *spec.T) {
+	rfc9112_6_2.It("no-cl-with-te", spec.MUST, "never sends Content-Length together with Transfer-Encoding", spec.Quote(`6.2 / RFC 9110 8.6: "A sender MUST NOT send a Content-Length header field in any message that contains a Transfer-Encoding header field."`), func(t *spec.T) {
 		for _, p := range []string{big.Path, hello.Path, "/no-such-file", "/dir"} {
 			resp := fetch(t, get(t, p))
 			if resp.Header.Has("Transfer-Encoding") {
@@ -281,59 +198,8 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		}
 	})
 
-	// RFC 9110 8.6: "In the absence of Transfer-Encoding, an origin server
-	// SHOULD send a Content-Length header field when the content size is
-	// known prior to sending the complete header section."
-	for _, f := range fixture.Files {
-		spec.It("http1/rfc9110/8.6/content-length"+slugOf(f.Path), spec.SHOULD, "sends Content-Length "+strconv.Itoa(len(f.Content))+" for "+f.Path, func(t *spec.T) {
-			resp := fetch(t, get(t, f.Path))
-			t.Check(expectFile(resp, f))
-			t.Check(spec.Equal("Content-Length", []byte(strconv.Itoa(len(f.Content))), []byte(resp.Header.Get("Content-Length"))))
-		})
-	}
-
-	// RFC 9110 8.6: "A server MAY send a Content-Length header field in a
-	// response to a HEAD request; a server MUST NOT send Content-Length in
-	// such a response unless its field value equals the decimal number of
-	// octets that would have been sent in the content of a response if the
-	// same request had used the GET method."
-	for _, f := range fixture.Files {
-		spec.It("http1/rfc9110/8.6/head-content-length"+slugOf(f.Path), spec.MUST, "sends in answer to HEAD "+f.Path+" no Content-Length or the GET one", func(t *spec.T) {
-			resp := fetch(t, request(t, "HEAD", f.Path))
-			t.Check(expectStatus(resp, 200))
-			if v := resp.Header.Get("Content-Length"); v != "" {
-				t.Check(spec.Equal("Content-Length of the HEAD response", []byte(strconv.Itoa(len(f.Content))), []byte(v)))
-			}
-		})
-	}
-
-	// RFC 9110 8.6: "A server MUST NOT send a Content-Length header field in
-	// any response with a status code of 1xx (Informational) or 204 (No
-	// Content)."; 6.1: "A server MUST NOT send a Transfer-Encoding header
-	// field in any response with a status code of 1xx (Informational) or 204
-	// (No Content)."
-	spec.It("http1/rfc9110/8.6/no-content-length-in-204", spec.MUST, "sends no Content-Length or Transfer-Encoding in a 204", func(t *spec.T) {
-		t.Require(featUpload)
-		p := uploadPath(t, "no-cl-204")
-		fetch(t, withBody(t, "PUT", p, "one"))
-		for _, raw := range []string{withBody(t, "PUT", p, "two"), request(t, "DELETE", p)} {
-			resp := fetch(t, raw)
-			if resp.Code != 204 {
-				t.Note("%s answered %d, not 204", methodOf(raw), resp.Code)
-				continue
-			}
-			t.Check(expectNoHeader(resp, "Content-Length"))
-			t.Check(expectNoHeader(resp, "Transfer-Encoding"))
-		}
-	})
-
-	// 6.3 rule 1: "Any response to a HEAD request and any response with a
-	// 1xx (Informational), 204 (No Content), or 304 (Not Modified) status
-	// code is always terminated by the first empty line after the header
-	// fields, regardless of the header fields present in the message, and
-	// thus cannot contain a message body or trailer section."
 	for _, f := range []string{hello.Path, big.Path, "/no-such-file", "/dir"} {
-		spec.It("http1/rfc9112/6.3/head-no-content"+slugOf(f), spec.MUST, "sends no content in the answer to HEAD "+f, func(t *spec.T) {
+		rfc9112_6_3.It("head-no-content"+slugOf(f), spec.MUST, "sends no content in the answer to HEAD "+f, spec.Inferred("Any response to a HEAD request and any response with a 1xx (Informational), 204 (No Content), or 304 (Not Modified) status code is always terminated by the first empty line after the header fields, regardless of the header fields present in the message, and thus cannot contain a message body or trailer section.", "rule 1 of RFC 9112 6.3, stated without a key word: content sent there would be read as the next response").SharedBecause("one spec per resource asked for with HEAD"), func(t *spec.T) {
 			c := t.Dial(service)
 			c.Send(request(t, "HEAD", f) + get(t, hello.Path))
 			read(t, c, "HEAD")
@@ -341,7 +207,7 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		})
 	}
 
-	spec.It("http1/rfc9112/6.3/304-no-content", spec.MUST, "sends no content in a 304", func(t *spec.T) {
+	rfc9112_6_3.It("304-no-content", spec.MUST, "sends no content in a 304", spec.Inferred("Any response to a HEAD request and any response with a 1xx (Informational), 204 (No Content), or 304 (Not Modified) status code is always terminated by the first empty line after the header fields, regardless of the header fields present in the message, and thus cannot contain a message body or trailer section.", "rule 1 of RFC 9112 6.3, stated without a key word: content sent there would be read as the next response").SharedBecause("the 304 case of rule 1"), func(t *spec.T) {
 		etag := needETag(t, hello.Path)
 		c := t.Dial(service)
 		c.Send(get(t, hello.Path, "If-None-Match: "+etag) + get(t, hello.Path))
@@ -349,7 +215,7 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		t.Check(expectFile(expectNextIsResponse(t, c, "GET"), hello))
 	})
 
-	spec.It("http1/rfc9112/6.3/204-no-content", spec.MUST, "sends no content in a 204", func(t *spec.T) {
+	rfc9112_6_3.It("204-no-content", spec.MUST, "sends no content in a 204", spec.Inferred("Any response to a HEAD request and any response with a 1xx (Informational), 204 (No Content), or 304 (Not Modified) status code is always terminated by the first empty line after the header fields, regardless of the header fields present in the message, and thus cannot contain a message body or trailer section.", "rule 1 of RFC 9112 6.3, stated without a key word: content sent there would be read as the next response").SharedBecause("the 204 case of rule 1"), func(t *spec.T) {
 		t.Require(featUpload)
 		p := uploadPath(t, "no-content-204")
 		fetch(t, withBody(t, "PUT", p, "one"))

@@ -27,7 +27,7 @@ import (
 var _ = spec.RegisterProtocol(spec.Protocol{
 	Name:     "http1",
 	Title:    "HTTP/1.0 and HTTP/1.1 origin servers: RFC 9112, RFC 9110, RFC 6585, RFC 6265",
-	Docs:     []string{"rfc9112", "rfc9110", "rfc6585", "rfc6265"},
+	Docs:     []string{"rfc9112", "rfc9110", "rfc6585", "rfc6265", "rfc6265bis"},
 	Fixtures: fixture.Write,
 })
 

@@ -166,8 +166,8 @@ func expectNextIsResponse(t *spec.T, c *spec.Conn, method string) *Response {
 	line, err := c.ReadLine(maxStatusLine)
 	t.Check(err)
 	if !bytes.HasPrefix(line, []byte("HTTP/")) {
-		t.Failf("%v", spec.Errorf("the next response's status-line right after the previous header section",
-			"%s: content was sent where none is allowed", spec.Excerpt(line, 120)))
+		t.Mismatch("the next response's status-line right after the previous header section",
+			"%s: content was sent where none is allowed", spec.Excerpt(line, 120))
 	}
 	w := &prefixed{first: line, w: c}
 	resp, err := ReadResponse(w, method)
@@ -276,14 +276,14 @@ func parseHTTPDate(v string) (time.Time, error) {
 // is answered unless resp announced the close.
 func expectPersistent(t *spec.T, c *spec.Conn, resp *Response, next string) *Response {
 	if resp.Closes() {
-		t.Failf("%v", spec.Errorf("a persistent connection (no \"close\" option)", "the response says the connection closes: %s", headText(resp)))
+		t.Mismatch("a persistent connection (no \"close\" option)", "the response says the connection closes: %s", headText(resp))
 	}
 	if err := c.TrySend(next); err != nil {
 		t.Failf("the connection is not persistent: %v", err)
 	}
 	r, err := ReadResponse(c, methodOf(next))
 	if err != nil {
-		t.Failf("%v", spec.Errorf("an answer to a second request on the same connection", "%v", err))
+		t.Mismatch("an answer to a second request on the same connection", "%v", err)
 	}
 	return r
 }

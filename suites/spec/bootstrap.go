@@ -51,6 +51,11 @@ func RunSuite(t *testing.T, protocol string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, sp := range run.Specs {
+		if sp.Sentence == "" {
+			t.Errorf("%s quotes no sentence: declare it with Specs.It and spec.Quote", sp.ID)
+		}
+	}
 	if dir := os.Getenv("PROTOSPEC_REPORT_DIR"); dir != "" {
 		if err := reports.WriteAll(dir, run); err != nil {
 			t.Errorf("writing reports: %v", err)

@@ -113,8 +113,16 @@ func convertSpec(sr types.SpecReport) reports.Spec {
 	s := reports.Spec{ID: idText, Title: title, Duration: sr.RunTime}
 	if m, ok := Lookup(idText); ok {
 		s.Protocol, s.Doc, s.Section, s.Level, s.Title = m.ID.Protocol, m.ID.Doc, m.ID.Section, string(m.Level), m.Title
+		s.Sentence = m.Sentence.Text
 	}
 	switch {
+	case sr.State == types.SpecStatePassed && s.Level == reports.LevelMay:
+		s.State = reports.StateSupported
+	case sr.State == types.SpecStateFailed && s.Level == reports.LevelMay:
+		// A MAY that does not hold is an option the target does not
+		// take: a fact to report, not a failure.
+		s.State = reports.StateUnsupported
+		s.Message = sr.Failure.Message
 	case sr.State == types.SpecStatePassed:
 		s.State = reports.StatePassed
 	case sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending:
@@ -133,7 +141,7 @@ func convertSpec(sr types.SpecReport) reports.Spec {
 			s.Message += "\npanic: " + sr.Failure.ForwardedPanic
 		}
 	}
-	if s.Failing() && sr.Failure.Location.FileName != "" {
+	if s.Unmet() && sr.Failure.Location.FileName != "" {
 		s.Location = fmt.Sprintf("%s:%d", sr.Failure.Location.FileName, sr.Failure.Location.LineNumber)
 	}
 	for _, e := range sr.ReportEntries {

@@ -1,19 +1,26 @@
 // Package spec holds what every protospec suite shares: the identity of a
-// spec (<proto>/<doc>/<section>/<slug>, a requirement level, labels), the
-// handle a spec uses to reach the target, connections whose every read and
-// write has a deadline and a size limit, failure messages that show what was
-// sent and what came back, and the transcript attached to each spec's report.
+// spec (<proto>/<doc>/<section>/<slug>, a requirement level, the document's
+// sentence, labels), the handle a spec uses to reach the target,
+// connections whose every read and write has a deadline and a size limit,
+// failure messages that show the requirement, what was sent and what came
+// back, and the transcript attached to each spec's report.
 //
-// A suite declares its specs with It, one RFC requirement each, the RFC's
-// sentence quoted above:
+// A suite declares each section it covers once, and each requirement of it
+// with its level and the sentence as data; the ID is derived from the
+// structure (here echo/rfc862/tcp/echoes-data):
 //
-//	var _ = Describe("RFC 862 TCP echo", Label("echo", "rfc862"), func() {
-//		// "Once a connection is established any data received is sent back."
-//		spec.It("echo/rfc862/tcp/echoes-data", spec.MUST, "sends back the data it receives", func(t *spec.T) {
-//			c := t.Dial("echo/tcp")
-//			c.Send("hello\n")
-//			t.Check(spec.Equal("the echoed bytes", []byte("hello\n"), c.ReadN(6)))
-//		})
+//	var tcpEcho = spec.Section("echo", "rfc862", "tcp", "TCP Based Echo Service")
+//
+//	var _ = Describe("RFC 862 TCP echo", func() {
+//		tcpEcho.It("echoes-data", spec.MUST, "sends back the data it receives",
+//			spec.Inferred("Once a connection is established any data received is sent back.", "RFC 862 predates RFC 2119"),
+//			func(t *spec.T) {
+//				c := t.Dial("echo/tcp")
+//				c.Send("hello\n")
+//				got, err := c.ReadN(6)
+//				t.Check(err)
+//				t.Check(spec.Equal("the echoed bytes", []byte("hello\n"), got))
+//			})
 //	})
 package spec
 
@@ -29,16 +36,34 @@ import (
 	"github.com/onsi/ginkgo/v2"
 )
 
-// Level is a requirement level, taken from the RFC's own words.
+// Level is a requirement level, taken from the RFC's own words, or
+// FIXTURE for what protospec's own fixture defines.
 type Level string
 
 // Requirement levels (RFC 2119). SHOULD NOT and MUST NOT requirements use
-// SHOULD and MUST: the spec's title says what must not happen.
+// SHOULD and MUST: the spec's title says what must not happen. A MAY spec
+// reports whether the optional behaviour is supported and fails a run only
+// when the user asks for it (--fail-on may). FIXTURE is the contract of
+// protospec's fixture (the /session cookie, /form): no RFC demands it, but
+// the suite cannot judge a server that does not serve it.
 const (
-	MUST   Level = "MUST"
-	SHOULD Level = "SHOULD"
-	MAY    Level = "MAY"
+	MUST    Level = "MUST"
+	SHOULD  Level = "SHOULD"
+	MAY     Level = "MAY"
+	FIXTURE Level = "FIXTURE"
 )
+
+// Levels lists the requirement levels in order of strength.
+var Levels = []Level{MUST, SHOULD, MAY, FIXTURE}
+
+func (l Level) valid() bool {
+	for _, v := range Levels {
+		if l == v {
+			return true
+		}
+	}
+	return false
+}
 
 // ID is the stable identity of a spec: <proto>/<doc>/<section>/<slug>.
 type ID struct {
@@ -80,9 +105,10 @@ func ParseID(s string) (ID, error) {
 
 // Meta is what is known of a spec without running it.
 type Meta struct {
-	ID    ID
-	Level Level
-	Title string
+	ID       ID
+	Level    Level
+	Title    string
+	Sentence Sentence
 }
 
 // Labels are the Ginkgo labels of a spec: its protocol, its document, its
@@ -95,6 +121,8 @@ func (m Meta) Labels() ginkgo.Labels {
 var (
 	regMu    sync.Mutex
 	registry = map[string]Meta{}
+	// sentences maps a document's sentence to the first spec quoting it.
+	sentences = map[string]string{}
 )
 
 // Lookup returns the metadata of a declared spec.
@@ -122,30 +150,43 @@ func Registered() []Meta {
 // shorter deadline (Config.StepTimeout).
 const DefaultSpecTimeout = 60 * time.Second
 
-// It declares a spec. The Ginkgo text is the ID followed by the title, so
-// --focus takes IDs; the labels come from Meta.Labels. Extra Ginkgo
-// decorators (a longer SpecTimeout, Serial) may follow the body. A
-// malformed or duplicate ID makes Ginkgo fail the tree with a clear error.
-func It(id string, level Level, title string, body func(t *T), decorators ...any) bool {
+// A Specs is one section of one document of a protocol: the specs declared
+// through it get IDs <protocol>/<doc>/<section>/<slug>.
+type Specs struct {
+	Protocol, Doc, Section string
+	// Title is the section's heading in its document ("Persistence").
+	Title string
+}
+
+// Section names a section whose requirements a suite declares:
+//
+//	var persistence = spec.Section("http1", "rfc9112", "9.3", "Persistence")
+func Section(protocol, doc, section, title string) Specs {
+	return Specs{Protocol: protocol, Doc: doc, Section: section, Title: title}
+}
+
+// It declares a spec of the section: one requirement, its level, a title
+// saying what the target must do, and the document's sentence. The Ginkgo
+// text is the ID followed by the title, so --focus takes IDs; the labels
+// come from Meta.Labels. Extra Ginkgo decorators (a longer SpecTimeout,
+// Serial) may follow the body. A malformed or duplicate ID, or a sentence
+// that CheckSentence refuses, makes the spec fail with a clear error
+// instead of running.
+func (s Specs) It(slug string, level Level, title string, sentence Sentence, body func(t *T), decorators ...any) bool {
+	id := ID{s.Protocol, s.Doc, s.Section, slug}.String()
 	pid, err := ParseID(id)
-	if err == nil && level != MUST && level != SHOULD && level != MAY {
-		err = fmt.Errorf("spec: %s: level %q is not MUST, SHOULD or MAY", id, level)
+	m := Meta{ID: pid, Level: level, Title: title, Sentence: sentence}
+	if err == nil {
+		err = CheckSentence(m)
 	}
 	if err == nil {
-		regMu.Lock()
-		if _, dup := registry[id]; dup {
-			err = fmt.Errorf("spec: %s declared twice", id)
-		} else {
-			registry[id] = Meta{ID: pid, Level: level, Title: title}
-		}
-		regMu.Unlock()
+		err = register(m)
 	}
 	if err != nil {
 		// Report the mistake as a failing spec rather than panicking:
 		// the other specs still run.
-		return ginkgo.It(id+" "+title, func() { ginkgo.Fail(err.Error()) })
+		return ginkgo.It(id+" "+title, ginkgo.Label(s.Protocol), func() { ginkgo.Fail(err.Error()) })
 	}
-	m := Meta{ID: pid, Level: level, Title: title}
 	args := []any{m.Labels(), ginkgo.SpecTimeout(DefaultSpecTimeout)}
 	args = append(args, decorators...)
 	args = append(args, func(ctx ginkgo.SpecContext) {
@@ -154,6 +195,26 @@ func It(id string, level Level, title string, body func(t *T), decorators ...any
 		body(t)
 	})
 	return ginkgo.It(id+" "+title, args...)
+}
+
+// register records m, refusing a second spec of the same ID and a second
+// use of a sentence that is not marked as shared.
+func register(m Meta) error {
+	id := m.ID.String()
+	regMu.Lock()
+	defer regMu.Unlock()
+	if _, dup := registry[id]; dup {
+		return fmt.Errorf("spec: %s declared twice", id)
+	}
+	key := m.ID.Protocol + "/" + m.ID.Doc + ": " + m.Sentence.Text
+	if first, dup := sentences[key]; dup && m.Sentence.Shared == "" {
+		return fmt.Errorf("spec: %s quotes the sentence of %s: quote its own, or say why it is shared (Sentence.SharedBecause)", id, first)
+	}
+	if _, seen := sentences[key]; !seen {
+		sentences[key] = id
+	}
+	registry[id] = m
+	return nil
 }
 
 // Protocol describes a protocol whose suite is compiled in.

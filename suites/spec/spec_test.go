@@ -94,3 +94,54 @@ func TestRecorderBoundsMemory(t *testing.T) {
 		t.Errorf("recorded length %d, want %d", length, 64*len(chunk))
 	}
 }
+
+func TestCheckSentence(t *testing.T) {
+	id := ID{"http1", "rfc9112", "9.3", "x"}
+	for _, tc := range []struct {
+		level Level
+		s     Sentence
+		ok    bool
+	}{
+		{MUST, Quote("A server MUST NOT do x."), true},
+		{MUST, Quote("It is REQUIRED."), true},
+		{MUST, Quote("It SHALL NOT."), true},
+		{MUST, Quote("A server SHOULD do x."), false},
+		{MUST, Quote("a server must do x"), false},
+		{SHOULD, Quote("It is NOT RECOMMENDED."), true},
+		{SHOULD, Quote("A server MAY do x."), false},
+		{MAY, Quote("This is OPTIONAL."), true},
+		{MAY, Quote("A server MAYBE does x."), false},
+		{MUST, Inferred("Once a connection is established any data received is sent back.", "RFC 862 predates RFC 2119"), true},
+		{FIXTURE, Fixture("The fixture's /session counts visits."), true},
+		{MUST, Quote(" "), false},
+		{Level("MIGHT"), Quote("It MAY."), false},
+	} {
+		err := CheckSentence(Meta{ID: id, Level: tc.level, Sentence: tc.s})
+		if (err == nil) != tc.ok {
+			t.Errorf("%s %q: err %v, want ok=%v", tc.level, tc.s.Text, err, tc.ok)
+		}
+	}
+}
+
+func TestSharedSentence(t *testing.T) {
+	m := func(slug string, s Sentence) Meta {
+		return Meta{ID: ID{"test", "rfc1", "1", slug}, Level: MUST, Sentence: s}
+	}
+	s := Quote("A server MUST frob.")
+	if err := register(m("first", s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := register(m("second", s)); err == nil || !strings.Contains(err.Error(), "test/rfc1/1/first") {
+		t.Errorf("a second spec quoting the same sentence was accepted: %v", err)
+	}
+	if err := register(m("third", s.SharedBecause("two cases"))); err != nil {
+		t.Errorf("a sentence marked shared was refused: %v", err)
+	}
+	if err := register(m("first", Quote("A server MUST frob twice."))); err == nil {
+		t.Error("a duplicate ID was accepted")
+	}
+	// Another document may quote the same words.
+	if err := register(Meta{ID: ID{"test", "rfc2", "1", "first"}, Level: MUST, Sentence: s}); err != nil {
+		t.Errorf("the same words in another document were refused: %v", err)
+	}
+}

@@ -213,6 +213,12 @@ func (t *T) Check(err error) {
 	ginkgo.Fail(t.failureText(err.Error()), 1)
 }
 
+// Mismatch fails the spec with the one form every failure takes: what the
+// requirement expects, and what came back (actual is a format).
+func (t *T) Mismatch(expected, actual string, args ...any) {
+	ginkgo.Fail(t.failureText(Errorf(expected, actual, args...).Error()), 1)
+}
+
 // Failf fails the spec with a formatted message.
 func (t *T) Failf(format string, args ...any) {
 	ginkgo.Fail(t.failureText(fmt.Sprintf(format, args...)), 1)
@@ -220,7 +226,11 @@ func (t *T) Failf(format string, args ...any) {
 
 func (t *T) failureText(msg string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s: %s\n%s", t.Level, t.ID, t.Title, strings.TrimRight(msg, "\n"))
+	fmt.Fprintf(&b, "%s %s: %s\n", t.Level, t.ID, t.Title)
+	if t.Sentence.Text != "" {
+		fmt.Fprintf(&b, "  %s: %q\n", t.Cite(), t.Sentence.Text)
+	}
+	b.WriteString(strings.TrimRight(msg, "\n"))
 	if last := t.rec.lastSends(3); last != "" {
 		b.WriteString("\n" + last)
 	}

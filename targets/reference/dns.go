@@ -256,7 +256,10 @@ func serveDNS(ctx context.Context, opts ServeOptions) error {
 		if err != nil {
 			return err
 		}
-		s := &refdns.AuthServer{Zones: zones, AllowTransfer: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+		// The transfer allow-list of the reference target (startDNS), so
+		// that run dns --target <this address> --feature dns/axfr-acl
+		// judges serve as it judges the reference.
+		s := &refdns.AuthServer{Zones: zones, AllowTransfer: loopbackExcept(dnsOutsider)}
 		if v := opts.Params["udp-workers"]; v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > 64 {
