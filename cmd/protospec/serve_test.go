@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -109,5 +110,31 @@ func TestServeDNSAsTarget(t *testing.T) {
 	r = protospec(t, "run", "dns", "--target", addr, "--timeout", "3s", "--focus", "rfc5936/4.1")
 	if s := r.spec(t, acl); s.State != reports.StateSkipped || !strings.Contains(s.Message, "--feature dns/axfr-acl") {
 		t.Errorf("%s without --feature: %s %s", acl, s.State, s.Message)
+	}
+}
+
+// Every spec of every suite is declared well: a level, and a sentence that
+// carries its level's RFC 2119 keyword or says why not, quoted by no other
+// spec unless marked shared. A declaration that breaks these rules is
+// listed without a level (spec.Specs.It refuses it), so listing is enough.
+func TestEverySpecQuotesItsSentence(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"echo", "http1", "dns"} {
+		r := protospec(t, "list", p, "--json")
+		if r.code != 0 {
+			t.Fatalf("list %s: exit %d\n%s", p, r.code, r.stderr)
+		}
+		var specs []struct{ ID, Level, Sentence string }
+		if err := json.Unmarshal([]byte(r.stdout), &specs); err != nil {
+			t.Fatalf("list %s --json: %v", p, err)
+		}
+		if len(specs) == 0 {
+			t.Fatalf("list %s: no spec", p)
+		}
+		for _, s := range specs {
+			if s.Level == "" || s.Sentence == "" {
+				t.Errorf("%s: level %q, sentence %q: the declaration was refused (run it to see why)", s.ID, s.Level, s.Sentence)
+			}
+		}
 	}
 }
