@@ -25,8 +25,14 @@
 # Environment: CXX (default clang++), CXXFLAGS (default: OSS-Fuzz's address
 # sanitizer flags), LIB_FUZZING_ENGINE (default -fsanitize=fuzzer),
 # GO118FUZZBUILD (the pinned go-118-fuzz-build version). Inside OSS-Fuzz's
-# base-builder (compile_native_go_fuzzer on PATH, $SRC set) each target is
-# built by compile_native_go_fuzzer itself.
+# base-builder these come from the image, and so the build is the one CI
+# proves. Only a coverage build (SANITIZER=coverage, which ClusterFuzzLite
+# makes for its coverage reports) is left to compile_native_go_fuzzer, which
+# builds such a binary with go test -c instead. compile_native_go_fuzzer is
+# not used for fuzzing builds: it finds the harness with
+# `grep -rl FuzzX PACKAGE_DIR` and gives up (no binary, exit 0) or fails when
+# another file mentions the name (a doc.go) or one target's name is the
+# prefix of another's (FuzzUpper, FuzzUppercaseTCPServer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -52,11 +58,15 @@ known=$root/scripts/libfuzzer-known.txt
 targets=$(scripts/fuzz-targets.sh "${patterns[@]}")
 [ -n "$targets" ] || { echo "libfuzzer-build: no fuzz targets found" >&2; exit 1; }
 
-# OSS-Fuzz's base-builder provides compile_native_go_fuzzer, $CXX and the
-# sanitizer flags; elsewhere the same steps run from here.
-native=
-if command -v compile_native_go_fuzzer >/dev/null && [ -n "${SRC:-}" ] && [ -n "${OUT:-}" ]; then native=1; fi
-[ -z "$native" ] || [ "$out" = "$(cd "$OUT" && pwd)" ] || { echo "libfuzzer-build: compile_native_go_fuzzer writes to \$OUT; -o must not differ" >&2; exit 1; }
+# OSS-Fuzz's base-builder provides $CXX, $CXXFLAGS and $LIB_FUZZING_ENGINE
+# for its sanitizer, and compile_native_go_fuzzer for coverage builds.
+coverage=
+if [[ ${SANITIZER:-} == *coverage* ]]; then
+  command -v compile_native_go_fuzzer >/dev/null && [ -n "${OUT:-}" ] ||
+    { echo "libfuzzer-build: a coverage build needs OSS-Fuzz's compile_native_go_fuzzer and \$OUT" >&2; exit 1; }
+  [ "$out" = "$(cd "$OUT" && pwd)" ] || { echo "libfuzzer-build: compile_native_go_fuzzer writes to \$OUT; -o must not differ" >&2; exit 1; }
+  coverage=1
+fi
 CXX=${CXX:-clang++}
 CXXFLAGS=${CXXFLAGS:--O1 -fno-omit-frame-pointer -gline-tables-only -fsanitize=address -fsanitize-address-use-after-scope -fsanitize=fuzzer-no-link}
 LIB_FUZZING_ENGINE=${LIB_FUZZING_ENGINE:--fsanitize=fuzzer}
@@ -109,13 +119,13 @@ prepare() {
 # build DIR TARGET NAME LOG: one libFuzzer binary, $out/NAME.
 build() {
   local dir=$1 target=$2 name=$3 log=$4
-  if [ -n "$native" ]; then
+  if [ -n "$coverage" ]; then
     compile_native_go_fuzzer "github.com/protospec/protospec/${dir#./}" "$target" "$name" >"$log" 2>&1
     return
   fi
   local abs
   abs=$(go list -tags gofuzz -f '{{.Dir}}' "$dir")
-  # As compile_native_go_fuzzer does (non-coverage builds).
+  # The two commands of compile_native_go_fuzzer's fuzzing builds.
   go-118-fuzz-build -tags gofuzz -o "$work/$name.a" -func "$target" "$abs" >"$log" 2>&1 &&
     $CXX $CXXFLAGS $LIB_FUZZING_ENGINE "$work/$name.a" -o "$out/$name" >>"$log" 2>&1 &&
     rm -f "$work/$name.a"
