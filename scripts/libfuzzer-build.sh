@@ -51,6 +51,9 @@ while [ $# -gt 0 ]; do
     *) patterns+=("$1"); shift ;;
   esac
 done
+# The default output directory is this script's own: clear it, so that no
+# binary of a target that has moved or gone is left to run.
+[ "$out" != "$work/out" ] || rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
