@@ -159,6 +159,9 @@ while read -r dir target; do
     else
       failed+=("$name")
       echo "--- [$i/$n] $dir $target: BUILD FAILED ($((SECONDS - t0))s); $log says:"
+      if grep -ls "^func $target(" "$pristine/$dir"/*_test.go | xargs -r grep -l '^package [A-Za-z0-9_]*_test\b' | grep -q .; then
+        echo "    $target is declared in an external test package (package ..._test), which go-118-fuzz-build cannot build: move it into the package's own test files"
+      fi
       grep -v '^#\|^go: ' "$log" | tail -n 15 | sed 's/^/    /'
     fi
     # A failed go-118-fuzz-build leaves the package rewritten: start it again.
