@@ -114,17 +114,48 @@ func FuzzUpper(f *testing.F) {
 	})
 }
 
+// kept is the server address that serveTCP or serveUDP keeps for the life
+// of a libFuzzer process: each binary holds one fuzz target, whose F comes
+// anew for every input.
+var kept net.Addr
+
 // serveTCP starts s on a loopback listener for the life of the fuzz target;
-// the cleanup closes it and checks that no server goroutine is left.
+// the cleanup closes it and checks that no server goroutine is left. In the
+// libFuzzer build, where cleanups never run, the first server is kept
+// instead of one more started per input.
 func serveTCP(f *testing.F, s *echo.Server) string {
+	if libFuzzer && kept != nil {
+		return kept.String()
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		f.Fatal(err)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(l) }()
+	if libFuzzer {
+		kept = l.Addr()
+	}
 	f.Cleanup(func() { closeServer(f, s, errc) })
 	return l.Addr().String()
+}
+
+// serveUDP is serveTCP for a datagram server.
+func serveUDP(f *testing.F, s *echo.Server) *net.UDPAddr {
+	if libFuzzer && kept != nil {
+		return kept.(*net.UDPAddr)
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.ServePacket(pc) }()
+	if libFuzzer {
+		kept = pc.LocalAddr()
+	}
+	f.Cleanup(func() { closeServer(f, s, errc) })
+	return pc.LocalAddr().(*net.UDPAddr)
 }
 
 // closeServer closes s, waits for its Serve call and checks for leaks.
@@ -251,16 +282,7 @@ func FuzzEchoTCPServer(f *testing.F) {
 func FuzzUppercaseUDPServer(f *testing.F) {
 	addSeeds(f)
 	f.Add(bytes.Repeat([]byte("x"), 65507))
-	s := &echo.Server{Service: echo.Uppercase, WriteTimeout: stepDeadline}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		f.Fatal(err)
-	}
-	srv := pc.LocalAddr().(*net.UDPAddr)
-	errc := make(chan error, 1)
-	go func() { errc <- s.ServePacket(pc) }()
-	f.Cleanup(func() { closeServer(f, s, errc) })
-
+	srv := serveUDP(f, &echo.Server{Service: echo.Uppercase, WriteTimeout: stepDeadline})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if len(in) > 65507 {
 			t.Skip("larger than a UDP datagram")

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -167,28 +166,23 @@ func FuzzSetCookieParser(f *testing.F) {
 	})
 }
 
-var (
-	serverOnce sync.Once
-	server     *http1.Server
-)
-
-// fuzzServer returns one shared server over a fixture docroot.
+// fuzzServer returns a server over a fixture docroot in f's TempDir. It is
+// made afresh for each f, never shared: the docroot goes when f ends (with
+// go test -count=2, and after every input in the libFuzzer build, whose F
+// lives for one input).
 func fuzzServer(f *testing.F) *http1.Server {
-	serverOnce.Do(func() {
-		root := f.TempDir()
-		if err := fixture.Write(root); err != nil {
-			f.Fatal(err)
-		}
-		server = &http1.Server{
-			Root:              root,
-			ReadHeaderTimeout: 100 * time.Millisecond,
-			ReadTimeout:       100 * time.Millisecond,
-			IdleTimeout:       100 * time.Millisecond,
-			WriteTimeout:      2 * time.Second,
-			MaxBodyBytes:      1 << 16,
-		}
-	})
-	return server
+	root := f.TempDir()
+	if err := fixture.Write(root); err != nil {
+		f.Fatal(err)
+	}
+	return &http1.Server{
+		Root:              root,
+		ReadHeaderTimeout: 100 * time.Millisecond,
+		ReadTimeout:       100 * time.Millisecond,
+		IdleTimeout:       100 * time.Millisecond,
+		WriteTimeout:      2 * time.Second,
+		MaxBodyBytes:      1 << 16,
+	}
 }
 
 // finalGET is the valid request appended after the fuzzed bytes.
