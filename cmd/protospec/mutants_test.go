@@ -209,5 +209,19 @@ func mutantRow(proto string, m mutant.Mutant) string {
 	if m.Name == mutant.None {
 		kills = []string{"none: passes what the reference passes"}
 	}
-	return fmt.Sprintf("| %s | `mutant:%s` | %s | %s |", proto, m.Name, m.Doc, strings.Join(kills, "<br>"))
+	subset := "the whole suite"
+	if m.Filter != "" {
+		subset = "`" + strings.ReplaceAll(m.Filter, "|", `\|`) + "`" // a pipe ends a table cell
+	}
+	return fmt.Sprintf("| %s | `mutant:%s` | %s | %s | %s |", proto, m.Name, m.Doc, strings.Join(kills, "<br>"), subset)
+}
+
+func TestMutantUnknown(t *testing.T) {
+	t.Parallel()
+	for _, target := range []string{"mutant:nosuch", "mutant"} {
+		r := protospec(t, "run", "http1", "--target", target)
+		if r.code != 2 || !strings.Contains(r.stderr, "drop-content-length") {
+			t.Errorf("--target %s: exit %d, want 2 and the mutants' names:\n%s", target, r.code, r.stderr)
+		}
+	}
 }
