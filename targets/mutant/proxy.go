@@ -11,7 +11,8 @@ import (
 // Limits bound a proxy. The zero value of a field means its default.
 type Limits struct {
 	// MaxConns is how many TCP connections (or UDP clients) are proxied
-	// at once; more are refused (closed, or their datagrams dropped).
+	// at once: more connections are closed at once; a new UDP client
+	// displaces the one heard from least recently.
 	MaxConns int // default 256
 	// Idle is how long a direction may stay silent (and a UDP client
 	// unheard from) before the proxy gives up on it.

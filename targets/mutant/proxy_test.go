@@ -282,3 +282,40 @@ func TestUDPProxyDrops(t *testing.T) {
 		t.Errorf("got %q, %v; want keep", buf[:n], err)
 	}
 }
+
+func TestUDPProxyDisplacesOldestClient(t *testing.T) {
+	up, _ := upstreamUDP(t)
+	p, err := ListenUDP("127.0.0.1:0", up, nil, Limits{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ask := func(c net.Conn, data string) {
+		t.Helper()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.Write([]byte(data))
+		buf := make([]byte, 100)
+		if n, err := c.Read(buf); err != nil || string(buf[:n]) != data {
+			t.Fatalf("got %q, %v; want %q", buf[:n], err, data)
+		}
+	}
+	a, err := net.Dial("udp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := net.Dial("udp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ask(a, "a1")
+	ask(b, "b1") // displaces a
+	ask(a, "a2") // displaces b, a is served again
+	p.mu.Lock()
+	n := len(p.sessions)
+	p.mu.Unlock()
+	if n != 1 {
+		t.Errorf("%d sessions with MaxConns 1", n)
+	}
+}

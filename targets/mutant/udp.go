@@ -19,7 +19,7 @@ type UDPProxy struct {
 	lim      Limits
 
 	mu       sync.Mutex
-	sessions map[string]*net.UDPConn
+	sessions map[string]*session
 	closed   bool
 	wg       sync.WaitGroup
 }
@@ -38,7 +38,7 @@ func ListenUDP(listen, upstream string, m *Datagram, lim Limits) (*UDPProxy, err
 	if m == nil {
 		m = &Datagram{}
 	}
-	p := &UDPProxy{pc: pc, upstream: up, m: m, lim: lim.withDefaults(), sessions: map[string]*net.UDPConn{}}
+	p := &UDPProxy{pc: pc, upstream: up, m: m, lim: lim.withDefaults(), sessions: map[string]*session{}}
 	if m.OtherPort {
 		host, _, _ := net.SplitHostPort(pc.LocalAddr().String())
 		other, err := net.ListenPacket("udp", net.JoinHostPort(host, "0"))
@@ -63,7 +63,7 @@ func (p *UDPProxy) Close() error {
 	p.mu.Lock()
 	p.closed = true
 	for _, s := range p.sessions {
-		s.Close()
+		s.up.Close()
 	}
 	p.mu.Unlock()
 	p.wg.Wait()
@@ -97,18 +97,36 @@ func (p *UDPProxy) serve() {
 	}
 }
 
+// session is one client's upstream socket.
+type session struct {
+	up       *net.UDPConn
+	lastSeen time.Time // guarded by UDPProxy.mu
+}
+
 // session returns the upstream socket of client, opening it (and the
-// goroutine relaying its answers) on the client's first datagram; nil when
-// MaxConns clients are already proxied or the proxy is closed.
+// goroutine relaying its answers) on the client's first datagram; with
+// MaxConns clients already proxied, the one heard from least recently is
+// dropped to make room. nil when the proxy is closed.
 func (p *UDPProxy) session(client net.Addr) *net.UDPConn {
 	key := client.String()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if s, ok := p.sessions[key]; ok {
-		return s
+		s.lastSeen = time.Now()
+		return s.up
 	}
-	if p.closed || len(p.sessions) >= p.lim.MaxConns {
+	if p.closed {
 		return nil
+	}
+	if len(p.sessions) >= p.lim.MaxConns {
+		var oldest string
+		for k, s := range p.sessions {
+			if oldest == "" || s.lastSeen.Before(p.sessions[oldest].lastSeen) {
+				oldest = k
+			}
+		}
+		p.sessions[oldest].up.Close() // its relay removes it
+		delete(p.sessions, oldest)
 	}
 	var laddr *net.UDPAddr
 	if a, ok := sameSource(client, "udp").(*net.UDPAddr); ok {
@@ -121,19 +139,23 @@ func (p *UDPProxy) session(client net.Addr) *net.UDPConn {
 	if err != nil {
 		return nil
 	}
-	p.sessions[key] = up
+	s := &session{up: up, lastSeen: time.Now()}
+	p.sessions[key] = s
 	p.wg.Add(1)
-	go p.relay(client, key, up)
+	go p.relay(client, key, s)
 	return up
 }
 
 // relay sends the upstream's answers to client until it has been silent
 // for Limits.Idle.
-func (p *UDPProxy) relay(client net.Addr, key string, up *net.UDPConn) {
+func (p *UDPProxy) relay(client net.Addr, key string, s *session) {
 	defer p.wg.Done()
+	up := s.up
 	defer func() {
 		p.mu.Lock()
-		delete(p.sessions, key)
+		if p.sessions[key] == s {
+			delete(p.sessions, key)
+		}
 		p.mu.Unlock()
 		up.Close()
 	}()
