@@ -54,6 +54,24 @@ func init() {
 				return &mutant.Datagram{ToClient: guarded(func(m []byte) []byte { m[2] |= 0x02; return m })}
 			},
 		},
+		mutant.Mutant{
+			Name:   "udp-other-port",
+			Doc:    "sends every answer over UDP from another port than the one queried",
+			Kills:  []string{"dns/rfc2181/4.1/reply-from-queried-address", "dns/rfc1035/4.1.2/question-copied"},
+			Filter: "rfc2181:4.1 || rfc1035:4.1.2",
+			Datagram: func(string) *mutant.Datagram {
+				return &mutant.Datagram{OtherPort: true}
+			},
+		},
+		mutant.Mutant{
+			Name:   "tcp-close-after-first",
+			Doc:    "closes every TCP connection after its first answer",
+			Kills:  []string{"dns/rfc7766/6.2.1/connection-reuse", "dns/rfc7766/6.2.1.1/pipelined-queries"},
+			Filter: "rfc7766:6.2.1 || rfc7766:6.2.1.1 || rfc1035:4.2.2",
+			Stream: mutant.ServerStreams(func() mutant.Stream {
+				return mutant.Framed(splitTCP, 0, func(_ int, msg []byte) ([]byte, mutant.Action) { return msg, mutant.Close })
+			}),
+		},
 	)
 }
 

@@ -142,15 +142,20 @@ func (p *TCPProxy) untrack(cs ...net.Conn) {
 
 func (p *TCPProxy) accept() {
 	defer p.wg.Done()
+	var backoff time.Duration
 	for {
 		c, err := p.ln.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
+		if errors.Is(err, net.ErrClosed) {
 			return
 		}
+		if err != nil {
+			// Out of descriptors, or a connection aborted before it was
+			// accepted: try again, more slowly each time.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
 		select {
 		case p.slots <- struct{}{}:
 		default:
