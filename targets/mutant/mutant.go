@@ -19,7 +19,6 @@ import (
 	"bufio"
 	"fmt"
 	"sort"
-	"sync"
 
 	"github.com/protospec/protospec/internal/protocol"
 )
@@ -161,28 +160,25 @@ type StreamFunc func(p []byte, eof bool) ([]byte, bool)
 // Next implements Stream.
 func (f StreamFunc) Next(p []byte, eof bool) ([]byte, bool) { return f(p, eof) }
 
-// Set is the mutants of one protocol.
-type Set struct {
-	mu      sync.Mutex
-	mutants map[string]Mutant
-}
+// set is the mutants of one protocol, complete once registered.
+type set map[string]Mutant
 
-var sets = protocol.NewRegistry[*Set]("mutant set")
+var sets = protocol.NewRegistry[set]("mutant set")
 
 // Register adds a protocol's mutants, from an init function of one of its
 // rooms; the mutant None is added for every protocol. Registering a
 // protocol twice, or a mutant without a name, without Kills or named None,
 // is a programming error and panics.
 func Register(proto string, ms ...Mutant) {
-	s := &Set{mutants: map[string]Mutant{None: {Name: None, Doc: "forwards every byte unchanged: the proxy is transparent"}}}
+	s := set{None: {Name: None, Doc: "forwards every byte unchanged: the proxy is transparent"}}
 	for _, m := range ms {
 		if m.Name == "" || m.Name == None || len(m.Kills) == 0 || (m.Stream == nil && m.Datagram == nil) {
 			panic(fmt.Sprintf("mutant: %s mutant %q needs a name other than %q, Kills and a mutation", proto, m.Name, None))
 		}
-		if _, dup := s.mutants[m.Name]; dup {
+		if _, dup := s[m.Name]; dup {
 			panic(fmt.Sprintf("mutant: %s mutant %q registered twice", proto, m.Name))
 		}
-		s.mutants[m.Name] = m
+		s[m.Name] = m
 	}
 	sets.Register(proto, s)
 }
@@ -192,26 +188,16 @@ func Protocols() []string { return sets.Names() }
 
 // Lookup returns a protocol's mutant.
 func Lookup(proto, name string) (Mutant, bool) {
-	s, ok := sets.Lookup(proto)
-	if !ok {
-		return Mutant{}, false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m, ok := s.mutants[name]
+	s, _ := sets.Lookup(proto)
+	m, ok := s[name]
 	return m, ok
 }
 
 // Mutants returns a protocol's mutants in name order, None first.
 func Mutants(proto string) []Mutant {
-	s, ok := sets.Lookup(proto)
-	if !ok {
-		return nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Mutant, 0, len(s.mutants))
-	for _, m := range s.mutants {
+	s, _ := sets.Lookup(proto)
+	out := make([]Mutant, 0, len(s))
+	for _, m := range s {
 		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool {
