@@ -24,7 +24,7 @@ import (
 
 // mutantRuns is how many protospec runs the meta-tests keep going at once:
 // the runs mostly wait on deadlines, not on the CPU.
-const mutantRuns = 6
+const mutantRuns = 10
 
 // mutantRun is one run of the suite for the mutant meta-tests.
 type mutantRun struct {

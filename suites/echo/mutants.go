@@ -23,6 +23,9 @@ func init() {
 			Name:  "drop-last-byte",
 			Doc:   "echo and uppercase: every reply datagram and every TCP reply line loses its last byte",
 			Kills: []string{"echo/rfc862/tcp/echoes-line", "echo/rfc862/udp/echoes-datagram", "echo/uppercase/udp/whole-datagram"},
+			// A line without its LF leaves the client waiting out its
+			// deadline: the uppercase TCP specs are left out.
+			Filter: "rfc862 || uppercase:udp",
 			Stream: mutant.ServerStreams(func() mutant.Stream {
 				return mutant.Framed(bufio.ScanLines, 0, func(_ int, line []byte) ([]byte, mutant.Action) {
 					return line[:len(line)-1], mutant.Continue
