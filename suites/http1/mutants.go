@@ -22,7 +22,7 @@ func init() {
 			// Every response then runs to a close that never comes: the
 			// whole suite would wait out each step's deadline.
 			Filter: "rfc9112:6.3",
-			Stream: heads(func(_ int, h []byte) []byte { return dropField(h, "content-length") }),
+			Stream: heads(func(h []byte) []byte { return dropField(h, "content-length") }),
 		},
 		mutant.Mutant{
 			Name: "short-content-length",
@@ -30,7 +30,7 @@ func init() {
 			Kills: []string{
 				"http1/rfc9112/6.3/content-length-framing", "http1/rfc9112/6.3/content-length-large", "http1/rfc9112/9.3.2/pipelined-in-order",
 			},
-			Stream: heads(func(_ int, h []byte) []byte {
+			Stream: heads(func(h []byte) []byte {
 				return editField(h, "content-length", func(v string) string {
 					n, err := strconv.ParseInt(v, 10, 64)
 					if err != nil || n <= 0 {
@@ -44,7 +44,7 @@ func init() {
 			Name:   "status-200-to-404",
 			Doc:    "turns every 200 (OK) status line into 404 (Not Found)",
 			Kills:  []string{"http1/rfc9110/15.3.1/ok", "http1/rfc9112/9.3.2/pipelined-in-order"},
-			Stream: heads(func(_ int, h []byte) []byte { return setStatus(h, "200", "404 Not Found") }),
+			Stream: heads(func(h []byte) []byte { return setStatus(h, "200", "404 Not Found") }),
 		},
 		mutant.Mutant{
 			Name: "status-2xx-to-500",
@@ -52,7 +52,7 @@ func init() {
 			Kills: []string{
 				"http1/rfc9110/15.3.1/ok", "http1/rfc9110/9.3.4/put-then-get",
 			},
-			Stream: heads(func(_ int, h []byte) []byte {
+			Stream: heads(func(h []byte) []byte {
 				for _, c := range []string{"200", "201", "204", "206"} {
 					h = setStatus(h, c, "500 Internal Server Error")
 				}
@@ -65,19 +65,19 @@ func init() {
 			Kills: []string{"http1/rfc9110/2.5/version-for-1.1", "http1/rfc9112/9.3/persistent-by-default"},
 			// A client waits for an HTTP/1.0 server to close.
 			Filter: "rfc9110:2.5 || rfc9112:9.3",
-			Stream: heads(func(_ int, h []byte) []byte { return replacePrefix(h, "HTTP/1.1 ", "HTTP/1.0 ") }),
+			Stream: heads(func(h []byte) []byte { return replacePrefix(h, "HTTP/1.1 ", "HTTP/1.0 ") }),
 		},
 		mutant.Mutant{
 			Name:   "drop-date",
 			Doc:    "removes the Date field from every response head",
 			Kills:  []string{"http1/rfc9110/6.6.1/date-in-200", "http1/rfc9110/15.4.5/304-has-date"},
-			Stream: heads(func(_ int, h []byte) []byte { return dropField(h, "date") }),
+			Stream: heads(func(h []byte) []byte { return dropField(h, "date") }),
 		},
 		mutant.Mutant{
 			Name:   "drop-etag",
 			Doc:    "removes the ETag field from every response head",
 			Kills:  []string{"http1/rfc9110/8.8.3/etag-sent"},
-			Stream: heads(func(_ int, h []byte) []byte { return dropField(h, "etag") }),
+			Stream: heads(func(h []byte) []byte { return dropField(h, "etag") }),
 		},
 		mutant.Mutant{
 			Name:  "close-after-first",
@@ -119,9 +119,9 @@ func init() {
 }
 
 // heads applies rewrite to the head of every response of a connection.
-func heads(rewrite func(i int, head []byte) []byte) func(string) (mutant.Stream, mutant.Stream) {
+func heads(rewrite func(head []byte) []byte) func(string) (mutant.Stream, mutant.Stream) {
 	return func(string) (mutant.Stream, mutant.Stream) {
-		return &responses{rewrite: func(i int, h []byte) ([]byte, bool) { return rewrite(i, h), false }}, nil
+		return &responses{rewrite: func(_ int, h []byte) ([]byte, bool) { return rewrite(h), false }}, nil
 	}
 }
 
