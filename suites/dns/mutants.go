@@ -16,24 +16,24 @@ import (
 // resolver's specs, and many others, wait out their deadlines.
 func init() {
 	mutant.Register(contract.Name,
-		answers("wrong-id", "adds one to the ID of every answer",
+		answerMutant("wrong-id", "adds one to the ID of every answer",
 			// Clients wait out their deadline for the right ID: a small subset.
 			"rfc1035:4.1.2 || rfc1035:4.2.2 || rfc7766:6.2.1.1",
 			[]string{"dns/rfc1035/4.1.2/question-copied", "dns/rfc1035/4.2.2/two-messages-one-segment", "dns/rfc7766/6.2.1.1/pipelined-queries"},
 			func(m []byte) []byte { binary.BigEndian.PutUint16(m, binary.BigEndian.Uint16(m)+1); return m }),
-		answers("clear-aa", "clears the AA bit of every answer",
+		answerMutant("clear-aa", "clears the AA bit of every answer",
 			"rfc1035:4.1.1 || rfc1034:4.3.2",
 			[]string{"dns/rfc1035/4.1.1/aa-on-authoritative-answer", "dns/rfc1035/4.1.1/aa-on-authoritative-answer-tcp", "dns/rfc1034/4.3.2/answer-a"},
 			func(m []byte) []byte { m[2] &^= 0x04; return m }),
-		answers("flip-qr", "clears the QR bit of every answer, so it reads as a query",
+		answerMutant("flip-qr", "clears the QR bit of every answer, so it reads as a query",
 			"rfc1035:4.1.1 || rfc1034:4.3.2",
 			[]string{"dns/rfc1035/4.1.1/qr-set", "dns/rfc1034/4.3.2/answer-a"},
 			func(m []byte) []byte { m[2] ^= 0x80; return m }),
-		answers("drop-question", "removes the question section from every answer (QDCOUNT 0)",
+		answerMutant("drop-question", "removes the question section from every answer (QDCOUNT 0)",
 			"rfc1035:4.1.2 || rfc1035:4.2.1 || rfc7766:6.2.1.1",
 			[]string{"dns/rfc1035/4.1.2/question-copied", "dns/rfc1035/4.2.1/several-queries-one-socket", "dns/rfc7766/6.2.1.1/pipelined-queries"},
 			dropQuestion),
-		answers("swap-noerror-nxdomain", "answers NXDOMAIN for NOERROR and NOERROR for NXDOMAIN",
+		answerMutant("swap-noerror-nxdomain", "answers NXDOMAIN for NOERROR and NOERROR for NXDOMAIN",
 			"rfc1034:4.3.2 || rfc2308:3",
 			[]string{"dns/rfc1034/4.3.2/answer-a", "dns/rfc1034/4.3.2/nxdomain", "dns/rfc2308/3/nxdomain-soa"},
 			func(m []byte) []byte {
@@ -75,9 +75,9 @@ func init() {
 	)
 }
 
-// answers is a mutant applying mutate to every DNS message the reference
+// answerMutant is a mutant applying mutate to every DNS message the reference
 // sends, over UDP and over TCP.
-func answers(name, doc, filter string, kills []string, mutate func(msg []byte) []byte) mutant.Mutant {
+func answerMutant(name, doc, filter string, kills []string, mutate func(msg []byte) []byte) mutant.Mutant {
 	mutate = guarded(mutate)
 	return mutant.Mutant{
 		Name: name, Doc: doc, Kills: kills, Filter: filter,

@@ -95,7 +95,7 @@ func init() {
 				var head atomic.Bool
 				toServer := firstRequest(func(req []byte) { head.Store(bytes.HasPrefix(req, []byte("HEAD "))) })
 				toClient := &responses{rewrite: func(i int, h []byte) ([]byte, bool) {
-					if code := status(h); code == 204 || code == 304 || (i == 0 && head.Load()) {
+					if code := headStatus(h); code == 204 || code == 304 || (i == 0 && head.Load()) {
 						h = append(h, "XXXXX"...)
 					}
 					return h, false
@@ -259,13 +259,13 @@ func wholeResponse(b []byte) int {
 // false when the body runs to the end of the connection (no
 // Content-Length, or one that is not a number, or Transfer-Encoding).
 func bodyLength(head []byte) (n int64, framed bool) {
-	if code := status(head); code/100 == 1 || code == 204 || code == 304 {
+	if code := headStatus(head); code/100 == 1 || code == 204 || code == 304 {
 		return 0, true
 	}
-	if _, ok := field(head, "transfer-encoding"); ok {
+	if _, ok := headField(head, "transfer-encoding"); ok {
 		return 0, false
 	}
-	v, ok := field(head, "content-length")
+	v, ok := headField(head, "content-length")
 	if !ok {
 		return 0, false
 	}
@@ -276,8 +276,8 @@ func bodyLength(head []byte) (n int64, framed bool) {
 	return n, true
 }
 
-// status is the status code of a response head, 0 if it has none.
-func status(head []byte) int {
+// headStatus is the status code of a response head, 0 if it has none.
+func headStatus(head []byte) int {
 	if len(head) < 12 || !bytes.HasPrefix(head, []byte("HTTP/")) {
 		return 0
 	}
@@ -292,8 +292,8 @@ func status(head []byte) int {
 // empty).
 func headLines(head []byte) [][]byte { return bytes.Split(head, []byte("\r\n")) }
 
-// fieldName returns the lower-cased name of a field line, "" if it is none.
-func fieldName(line []byte) string {
+// headFieldName returns the lower-cased name of a field line, "" if it is none.
+func headFieldName(line []byte) string {
 	i := bytes.IndexByte(line, ':')
 	if i <= 0 {
 		return ""
@@ -301,10 +301,10 @@ func fieldName(line []byte) string {
 	return string(bytes.ToLower(line[:i]))
 }
 
-// field returns the value of the first field named name (lower case).
-func field(head []byte, name string) (string, bool) {
+// headField returns the value of the first field named name (lower case).
+func headField(head []byte, name string) (string, bool) {
 	for _, l := range headLines(head)[1:] {
-		if fieldName(l) == name {
+		if headFieldName(l) == name {
 			return string(bytes.TrimSpace(l[len(name)+1:])), true
 		}
 	}
@@ -315,7 +315,7 @@ func field(head []byte, name string) (string, bool) {
 func dropField(head []byte, name string) []byte {
 	var kept [][]byte
 	for i, l := range headLines(head) {
-		if i == 0 || fieldName(l) != name {
+		if i == 0 || headFieldName(l) != name {
 			kept = append(kept, l)
 		}
 	}
@@ -326,7 +326,7 @@ func dropField(head []byte, name string) []byte {
 func editField(head []byte, name string, edit func(string) string) []byte {
 	ls := headLines(head)
 	for i, l := range ls {
-		if i > 0 && fieldName(l) == name {
+		if i > 0 && headFieldName(l) == name {
 			ls[i] = append(append([]byte(nil), l[:len(name)+1]...), " "+edit(string(bytes.TrimSpace(l[len(name)+1:])))...)
 		}
 	}
