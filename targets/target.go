@@ -10,7 +10,8 @@
 //     started in-process on ephemeral loopback ports;
 //   - a launcher name ("xinetd", "nginx", ...): a third-party server that
 //     protospec configures in a temporary directory, starts on free loopback
-//     ports, waits for and stops afterwards;
+//     ports, waits for and stops afterwards; "<launcher>:<variant>" names one
+//     of a VariantLauncher's variants ("mutant:drop-content-length");
 //   - an address: a server the user runs ("127.0.0.1:7000", "udp://[::1]:7",
 //     "uppercase/tcp=127.0.0.1:7001,discard/udp=127.0.0.1:9").
 //
@@ -223,6 +224,9 @@ func Open(ctx context.Context, spec string, opts Options) (Target, error) {
 			return nil, err
 		}
 		return l.Start(ctx, opts)
+	}
+	if t, ok, err := openVariant(ctx, spec, opts); ok {
+		return t, err
 	}
 	if looksLikeAddress(spec) {
 		return OpenAddress(ctx, spec, opts)

@@ -1,0 +1,134 @@
+package dns
+
+import (
+	"encoding/binary"
+
+	mdns "github.com/miekg/dns"
+
+	contract "github.com/protospec/protospec/internal/dns"
+	"github.com/protospec/protospec/targets/mutant"
+)
+
+// DNS's mutants: the reference behind a proxy that breaks one rule in every
+// answer (over UDP and TCP, authoritative and resolver), each killed by the
+// specs it names (targets/mutant/README.md). Each names the sections of
+// the authoritative server's specs that kill it: against a broken answer the
+// resolver's specs, and many others, wait out their deadlines.
+func init() {
+	mutant.Register(contract.Name,
+		answerMutant("wrong-id", "adds one to the ID of every answer",
+			// Clients wait out their deadline for the right ID: a small subset.
+			"rfc1035:4.1.2 || rfc1035:4.2.2 || rfc7766:6.2.1.1",
+			[]string{"dns/rfc1035/4.1.2/question-copied", "dns/rfc1035/4.2.2/two-messages-one-segment", "dns/rfc7766/6.2.1.1/pipelined-queries"},
+			func(m []byte) []byte { binary.BigEndian.PutUint16(m, binary.BigEndian.Uint16(m)+1); return m }),
+		answerMutant("clear-aa", "clears the AA bit of every answer",
+			"rfc1035:4.1.1 || rfc1034:4.3.2",
+			[]string{"dns/rfc1035/4.1.1/aa-on-authoritative-answer", "dns/rfc1035/4.1.1/aa-on-authoritative-answer-tcp", "dns/rfc1034/4.3.2/answer-a"},
+			func(m []byte) []byte { m[2] &^= 0x04; return m }),
+		answerMutant("flip-qr", "clears the QR bit of every answer, so it reads as a query",
+			"rfc1035:4.1.1 || rfc1034:4.3.2",
+			[]string{"dns/rfc1035/4.1.1/qr-set", "dns/rfc1034/4.3.2/answer-a"},
+			func(m []byte) []byte { m[2] ^= 0x80; return m }),
+		answerMutant("drop-question", "removes the question section from every answer (QDCOUNT 0)",
+			"rfc1035:4.1.2 || rfc1035:4.2.1 || rfc7766:6.2.1.1",
+			[]string{"dns/rfc1035/4.1.2/question-copied", "dns/rfc1035/4.2.1/several-queries-one-socket", "dns/rfc7766/6.2.1.1/pipelined-queries"},
+			dropQuestion),
+		answerMutant("swap-noerror-nxdomain", "answers NXDOMAIN for NOERROR and NOERROR for NXDOMAIN",
+			"rfc1034:4.3.2 || rfc2308:3",
+			[]string{"dns/rfc1034/4.3.2/answer-a", "dns/rfc1034/4.3.2/nxdomain", "dns/rfc2308/3/nxdomain-soa"},
+			func(m []byte) []byte {
+				switch m[3] & 0x0f {
+				case mdns.RcodeSuccess:
+					m[3] = m[3]&^0x0f | mdns.RcodeNameError
+				case mdns.RcodeNameError:
+					m[3] = m[3]&^0x0f | mdns.RcodeSuccess
+				}
+				return m
+			}),
+		mutant.Mutant{
+			Name:   "tc-on-udp",
+			Doc:    "sets the TC bit on every answer over UDP",
+			Kills:  []string{"dns/rfc1035/4.2.1/no-tc-when-fits", "dns/rfc1034/4.3.2/answer-a"},
+			Filter: "rfc1035:4.2.1 || rfc1034:4.3.2",
+			Datagram: func(string) *mutant.Datagram {
+				return &mutant.Datagram{ToClient: guarded(func(m []byte) []byte { m[2] |= 0x02; return m })}
+			},
+		},
+		mutant.Mutant{
+			Name:   "udp-other-port",
+			Doc:    "sends every answer over UDP from another port than the one queried",
+			Kills:  []string{"dns/rfc2181/4.1/reply-from-queried-address", "dns/rfc1035/4.1.2/question-copied"},
+			Filter: "rfc2181:4.1 || rfc1035:4.1.2",
+			Datagram: func(string) *mutant.Datagram {
+				return &mutant.Datagram{OtherPort: true}
+			},
+		},
+		mutant.Mutant{
+			Name:   "tcp-close-after-first",
+			Doc:    "closes every TCP connection after its first answer",
+			Kills:  []string{"dns/rfc7766/6.2.1/connection-reuse", "dns/rfc7766/6.2.1.1/pipelined-queries"},
+			Filter: "rfc7766:6.2.1 || rfc7766:6.2.1.1 || rfc1035:4.2.2",
+			Stream: mutant.ServerStreams(func() mutant.Stream {
+				return mutant.Framed(splitTCP, 0, func(_ int, msg []byte) ([]byte, mutant.Action) { return msg, mutant.Close })
+			}),
+		},
+	)
+}
+
+// answerMutant is a mutant applying mutate to every DNS message the reference
+// sends, over UDP and over TCP.
+func answerMutant(name, doc, filter string, kills []string, mutate func(msg []byte) []byte) mutant.Mutant {
+	mutate = guarded(mutate)
+	return mutant.Mutant{
+		Name: name, Doc: doc, Kills: kills, Filter: filter,
+		Datagram: mutant.Answers(mutate),
+		Stream: mutant.ServerStreams(func() mutant.Stream {
+			return mutant.Framed(splitTCP, 0, func(_ int, framed []byte) ([]byte, mutant.Action) {
+				m := mutate(append([]byte(nil), framed[2:]...))
+				if len(m) > 0xffff {
+					return framed, mutant.Continue
+				}
+				return append(binary.BigEndian.AppendUint16(nil, uint16(len(m))), m...), mutant.Continue
+			})
+		}),
+	}
+}
+
+// guarded guards a mutation: a message shorter than a DNS header passes
+// unchanged.
+func guarded(mutate func([]byte) []byte) func([]byte) []byte {
+	return func(m []byte) []byte {
+		if len(m) < 12 {
+			return m
+		}
+		return mutate(m)
+	}
+}
+
+// splitTCP frames DNS over TCP: a two-byte length, then the message.
+func splitTCP(data []byte, _ bool) (int, []byte, error) {
+	if len(data) < 2 {
+		return 0, nil, nil
+	}
+	n := 2 + int(binary.BigEndian.Uint16(data))
+	if len(data) < n {
+		return 0, nil, nil
+	}
+	return n, nil, nil
+}
+
+// dropQuestion removes the question section, packing the message anew (its
+// names may be compressed against the question's); a message that does not
+// unpack passes unchanged.
+func dropQuestion(m []byte) []byte {
+	var msg mdns.Msg
+	if err := msg.Unpack(m); err != nil {
+		return m
+	}
+	msg.Question = nil
+	out, err := msg.Pack()
+	if err != nil {
+		return m
+	}
+	return out
+}
