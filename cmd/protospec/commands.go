@@ -198,7 +198,7 @@ func newFixturesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "fixtures PROTOCOL",
 		Short:   "Export what a server must serve for a protocol's suite (docroot, zones, mailboxes)",
-		Example: "  protospec fixtures http1 --out ./docroot\n  protospec fixtures tls --out ./tls      # ca.pem, cert.pem, key.pem",
+		Example: fixtureExamples(),
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if args[0] == "tls" {

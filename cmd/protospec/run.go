@@ -145,15 +145,10 @@ func (t *tlsFlags) checkTarget(proto string, tg targets.Target) error {
 func newRunCmd() *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
-		Use:   "run PROTOCOL",
-		Short: "Run a protocol's conformance suite against a target and write reports",
-		Example: `  protospec run echo
-  protospec run echo --target xinetd --baseline builtin
-  protospec run echo --target 127.0.0.1:7000 --label-filter 'uppercase && must'
-  protospec run echo --target 'uppercase=127.0.0.1:7001,echo/udp=127.0.0.1:7'
-  protospec run http1 --tls --target nginx --baseline builtin
-  protospec run http1 --tls --target tls://127.0.0.1:8443 --ca ca.pem`,
-		Args: cobra.ExactArgs(1),
+		Use:     "run PROTOCOL",
+		Short:   "Run a protocol's conformance suite against a target and write reports",
+		Example: suiteExamples("run", func(p spec.Protocol) []string { return p.Examples }),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := protocolArg(args)
 			if err != nil {
@@ -173,7 +168,7 @@ func newRunCmd() *cobra.Command {
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every spec as it runs")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary")
 	fl.StringVar(&f.pcapDir, "pcap-dir", "", "write each spec's traffic as <DIR>/<spec ID>.pcapng and link it from the report")
-	fl.StringArrayVar(&f.features, "feature", nil, "an optional feature the server at --target offers, such as http1/trace or dns/axfr-acl (repeatable); without it their specs are skipped")
+	fl.StringArrayVar(&f.features, "feature", nil, "an optional feature the server at --target offers (repeatable; without it their specs are skipped): "+strings.Join(optionalFeatures(), ", "))
 	fl.StringSliceVar(&f.failOn, "fail-on", []string{"must", "should", "fixture"}, "requirement levels whose failures fail the run: must, should, may (a MAY the target does not support), fixture (protospec's fixture contract)")
 	fl.StringVar(&f.workDir, "work-dir", "", "where a launcher writes its config and logs (default: a temporary directory, removed afterwards)")
 	f.tls.add(cmd)
@@ -377,10 +372,12 @@ func newListCmd() *cobra.Command {
 	var filter string
 	var asJSON, sentences bool
 	cmd := &cobra.Command{
-		Use:     "list PROTOCOL",
-		Short:   "List a protocol's specs (ID, level, RFC section) without running them",
-		Example: "  protospec list echo\n  protospec list echo --label-filter 'must' --json",
-		Args:    cobra.ExactArgs(1),
+		Use:   "list PROTOCOL",
+		Short: "List a protocol's specs (ID, level, RFC section) without running them",
+		Example: suiteExamples("list", func(p spec.Protocol) []string {
+			return []string{p.Name, p.Name + " --label-filter must --json", p.Name + " --sentences"}
+		}),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := protocolArg(args)
 			if err != nil {

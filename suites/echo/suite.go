@@ -20,6 +20,12 @@ var _ = spec.RegisterProtocol(spec.Protocol{
 	Name:  "echo",
 	Title: "socket echo services: RFC 862 echo, uppercase, RFC 863 discard, RFC 864 chargen, RFC 867 daytime",
 	Docs:  []string{"rfc862", "uppercase", "rfc863", "rfc864", "rfc867"},
+	Examples: []string{
+		"echo",
+		"echo --target xinetd --baseline builtin",
+		"echo --target 127.0.0.1:7000 --label-filter 'uppercase && must'",
+		"echo --target 'uppercase=127.0.0.1:7001,echo/udp=127.0.0.1:7'",
+	},
 })
 
 // quiet is how long a spec listens to conclude that nothing more is coming,

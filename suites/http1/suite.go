@@ -25,10 +25,14 @@ import (
 )
 
 var _ = spec.RegisterProtocol(spec.Protocol{
-	Name:     "http1",
-	Title:    "HTTP/1.0 and HTTP/1.1 origin servers: RFC 9112, RFC 9110, RFC 6585, RFC 6265",
-	Docs:     []string{"rfc9112", "rfc9110", "rfc6585", "rfc6265", "rfc6265bis"},
-	Fixtures: fixture.Write,
+	Name:  "http1",
+	Title: "HTTP/1.0 and HTTP/1.1 origin servers: RFC 9112, RFC 9110, RFC 6585, RFC 6265",
+	Docs:  []string{"rfc9112", "rfc9110", "rfc6585", "rfc6265", "rfc6265bis"},
+	Examples: []string{
+		"http1 --tls --target nginx --baseline builtin",
+		"http1 --tls --target tls://127.0.0.1:8443 --ca ca.pem",
+		"http1 --target 127.0.0.1:8080 --feature http1/trace",
+	},
 })
 
 // service is the one service every HTTP/1 target offers.

@@ -228,9 +228,11 @@ type Protocol struct {
 	// fake authoritative servers, which a resolver target is pointed at)
 	// and returns parameters for targets.Options.Params and a teardown.
 	Setup func(ctx context.Context) (params map[string]string, teardown func(), err error)
-	// Fixtures, if set, exports what a server must serve for this suite
-	// (docroot, zone files) into dir, for `protospec fixtures`.
-	Fixtures func(dir string) error
+	// Examples are `protospec run` command lines for the CLI's help,
+	// without "protospec run": "echo --target xinetd --baseline builtin".
+	// What a server must serve (`protospec fixtures`) is the protocol
+	// contract's Fixture.
+	Examples []string
 }
 
 var protocols = map[string]Protocol{}
