@@ -6,10 +6,12 @@ import (
 	"io"
 	"log"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -19,6 +21,13 @@ const (
 	DefaultReadTimeout       = 30 * time.Second
 	DefaultIdleTimeout       = 30 * time.Second
 	DefaultWriteTimeout      = 30 * time.Second
+)
+
+// Default connection limits: well under the usual descriptor limit of
+// 1024, and a quarter of it for one source address.
+const (
+	DefaultMaxConns          = 512
+	DefaultMaxConnsPerClient = 128
 )
 
 // ServerName is the value of the Server response field.
@@ -50,8 +59,12 @@ type Server struct {
 	// WriteTimeout bounds the writing of each response (default 30 s).
 	WriteTimeout time.Duration
 	// MaxConns bounds concurrent connections; beyond it a new connection
-	// gets 503 and is closed. 0 means no limit.
+	// gets 503 and is closed (0: DefaultMaxConns; negative: no limit).
 	MaxConns int
+	// MaxConnsPerClient bounds the concurrent connections of one source
+	// address, so one client cannot take every slot (0:
+	// DefaultMaxConnsPerClient, at most MaxConns; negative: no share).
+	MaxConnsPerClient int
 	// EnableTrace enables the TRACE method (disabled: 405).
 	EnableTrace bool
 	// ErrorLog receives connection errors; nil discards them.
@@ -60,6 +73,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}
+	perClient map[netip.Addr]int
 	closed    bool
 	wg        sync.WaitGroup
 	sessions  sessionTable
@@ -120,9 +134,12 @@ func (s *Server) Serve(l net.Listener) error {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			if retryAccept(err) {
+				// Out of descriptors (or a timeout): the connections
+				// being served free some; wait and accept again rather
+				// than give up serving.
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.logf("http1: accept: %v; retrying in %v", err, backoff)
 				time.Sleep(backoff)
 				continue
 			}
@@ -135,7 +152,7 @@ func (s *Server) Serve(l net.Listener) error {
 			return ErrServerClosed
 		}
 		go func() {
-			defer s.untrack(c)
+			defer s.untrack(c, !full)
 			if full {
 				s.refuse(c)
 				return
@@ -143,6 +160,22 @@ func (s *Server) Serve(l net.Listener) error {
 			s.serveConn(c)
 		}()
 	}
+}
+
+// retryAccept reports whether an accept error is transient: a timeout, or
+// the process or system out of descriptors or memory (EMFILE, ENFILE,
+// ENOBUFS, ENOMEM), or a connection aborted before it was accepted.
+func retryAccept(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // ServeConn serves one already established connection (for example one end
@@ -153,7 +186,7 @@ func (s *Server) ServeConn(c net.Conn) {
 		c.Close()
 		return
 	}
-	defer s.untrack(c)
+	defer s.untrack(c, !full)
 	if full {
 		s.refuse(c)
 		return
@@ -161,8 +194,39 @@ func (s *Server) ServeConn(c net.Conn) {
 	s.serveConn(c)
 }
 
-// track registers c; full reports that MaxConns is exceeded.
+func (s *Server) maxConns() int {
+	if s.MaxConns == 0 {
+		return DefaultMaxConns
+	}
+	return s.MaxConns
+}
+
+func (s *Server) maxConnsPerClient() int {
+	n := s.MaxConnsPerClient
+	if n == 0 {
+		n = DefaultMaxConnsPerClient
+	}
+	if m := s.maxConns(); m > 0 && n > m {
+		n = m
+	}
+	return n
+}
+
+// clientAddr is the source address a connection counts against; the zero
+// Addr for connections without one (net.Pipe).
+func clientAddr(c net.Conn) netip.Addr {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		ip, _ := netip.AddrFromSlice(a.IP)
+		return ip.Unmap()
+	}
+	return netip.Addr{}
+}
+
+// track registers c; full reports that MaxConns or the client's share
+// is exceeded. A refused connection is tracked too (until its 503 is
+// written) but does not count against the client's share.
 func (s *Server) track(c net.Conn) (full, ok bool) {
+	ip := clientAddr(c)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -170,17 +234,29 @@ func (s *Server) track(c net.Conn) (full, ok bool) {
 	}
 	if s.conns == nil {
 		s.conns = map[net.Conn]struct{}{}
+		s.perClient = map[netip.Addr]int{}
 	}
-	full = s.MaxConns > 0 && len(s.conns) >= s.MaxConns
+	m, pc := s.maxConns(), s.maxConnsPerClient()
+	full = m > 0 && len(s.conns) >= m || pc > 0 && s.perClient[ip] >= pc
 	s.conns[c] = struct{}{}
+	if !full {
+		s.perClient[ip]++
+	}
 	s.wg.Add(1)
 	return full, true
 }
 
-func (s *Server) untrack(c net.Conn) {
+// untrack forgets c; counted is the negation of track's full.
+func (s *Server) untrack(c net.Conn, counted bool) {
 	c.Close()
+	ip := clientAddr(c)
 	s.mu.Lock()
 	delete(s.conns, c)
+	if counted {
+		if s.perClient[ip]--; s.perClient[ip] <= 0 {
+			delete(s.perClient, ip)
+		}
+	}
 	s.mu.Unlock()
 	s.wg.Done()
 }
