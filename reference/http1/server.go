@@ -61,6 +61,16 @@ type Server struct {
 	// MaxConns bounds concurrent connections; beyond it a new connection
 	// gets 503 and is closed (0: DefaultMaxConns; negative: no limit).
 	MaxConns int
+	// MaxUploadBytes bounds the total size of the files under /upload/
+	// (DefaultMaxUploadBytes); a PUT beyond it gets 507.
+	MaxUploadBytes int64
+	// MaxUploadFiles bounds the number of files under /upload/
+	// (DefaultMaxUploadFiles); a PUT creating one more gets 507.
+	MaxUploadFiles int
+	// MaxInflightBodyBytes bounds the request content held in memory (for
+	// /echo and /form) across all connections (DefaultMaxInflightBodyBytes);
+	// a request that does not fit gets 503.
+	MaxInflightBodyBytes int64
 	// MaxConnsPerClient bounds the concurrent connections of one source
 	// address, so one client cannot take every slot (0:
 	// DefaultMaxConnsPerClient, at most MaxConns; negative: no share).
@@ -74,10 +84,12 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}
 	perClient map[netip.Addr]int
+	inflight  budget
 	closed    bool
 	wg        sync.WaitGroup
 	sessions  sessionTable
 	uploadMu  sync.Mutex
+	uploads   uploadQuota
 
 	// The document root, resolved and opened once (Root must not change
 	// once the server serves).
@@ -429,18 +441,53 @@ func (cc *conn) serveRequest(req *Request) bool {
 			return false
 		}
 	}
+	// The route is known before the content is read: only /echo and
+	// /form hold it in memory, a PUT streams it to disk, and every other
+	// route drops it (or, when it is large, closes the connection after
+	// answering rather than read it).
+	use, name := bodyDiscard, ""
+	if pre == nil {
+		use, name = cc.s.bodyUseOf(req)
+	}
+	closeAfter := false
+	var resp *response
 	if req.HasBody() {
 		cc.c.SetReadDeadline(time.Now().Add(orDefault(cc.s.ReadTimeout, DefaultReadTimeout)))
-		if err := ReadBody(cc.br, req, cc.lim); err != nil {
-			cc.fail(err)
-			return false
+		switch use {
+		case bodyMemory:
+			if err := cc.readBody(req); err != nil {
+				cc.fail(err)
+				return false
+			}
+		case bodyStream:
+			r, _ := cc.bodyReader(req)
+			cr := &countingReader{r: r}
+			resp = cc.s.putFrom(req, name, cr)
+			if !cr.eof {
+				// The content was not read to its end (refused, or
+				// failed): the rest is dropped when small, else the
+				// connection cannot be reused.
+				n, err := io.Copy(io.Discard, io.LimitReader(cr, maxDiscardBytes+1))
+				closeAfter = err != nil || n > maxDiscardBytes || !cr.eof
+			}
+		default:
+			done, err := cc.discardBody(req)
+			if err != nil {
+				cc.fail(err)
+				return false
+			}
+			closeAfter = !done
 		}
+	} else if use == bodyStream {
+		resp = cc.s.putFrom(req, name, eofReader{})
 	}
-	resp := pre
+	if resp == nil {
+		resp = pre
+	}
 	if resp == nil {
 		resp = h(req)
 	}
-	if req.Close {
+	if req.Close || closeAfter {
 		resp.close = true
 	}
 	if !cc.write(req, resp) {
