@@ -29,6 +29,16 @@ const (
 // serve instead of a temporary copy of the fixture.
 const ParamRoot = "root"
 
+// Params of `protospec serve http1` bounding what clients may take (the
+// fields of the same names on reference/http1.Server).
+const (
+	ParamMaxConns             = "max-conns"               // MaxConns
+	ParamMaxConnsPerClient    = "max-conns-per-client"    // MaxConnsPerClient
+	ParamMaxInflightBodyBytes = "max-inflight-body-bytes" // MaxInflightBodyBytes
+	ParamMaxUploadBytes       = "max-upload-bytes"        // MaxUploadBytes
+	ParamMaxUploadFiles       = "max-upload-files"        // MaxUploadFiles
+)
+
 // Contract is HTTP/1.x's contract.
 var Contract = protocol.Register(protocol.Contract{
 	Name:  Name,

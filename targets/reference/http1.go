@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/reference/http1"
@@ -62,7 +64,7 @@ func startHTTP1(_ context.Context, opts targets.Options) (targets.Target, error)
 // serveHTTP1 serves the fixture (or the directory of param root=) on Addr
 // over TCP until ctx is done.
 func serveHTTP1(ctx context.Context, opts ServeOptions) error {
-	root := opts.Params["root"]
+	root := opts.Params[fixture.ParamRoot]
 	if root == "" {
 		d, err := os.MkdirTemp("", "protospec-http1-")
 		if err != nil {
@@ -76,11 +78,17 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 	} else if st, err := os.Stat(root); err != nil || !st.IsDir() {
 		return fmt.Errorf("root %q is not a directory", root)
 	}
+	if err := loopbackOnly(opts.Addr); err != nil {
+		return err
+	}
+	s := &http1.Server{Root: root}
+	if err := http1Limits(s, opts.Params); err != nil {
+		return err
+	}
 	l, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return err
 	}
-	s := &http1.Server{Root: root}
 	log := opts.Log
 	if log == nil {
 		log = io.Discard
@@ -96,4 +104,43 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 		s.Close()
 		return err
 	}
+}
+
+// loopbackOnly refuses a listening address that is not loopback: the
+// reference servers are test fixtures, not services.
+func loopbackOnly(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if ip, err := netip.ParseAddr(host); err != nil || !ip.IsLoopback() {
+		return fmt.Errorf("--addr %q: the reference servers only listen on loopback", addr)
+	}
+	return nil
+}
+
+// http1Limits sets the server's client limits from params.
+func http1Limits(s *http1.Server, params map[string]string) error {
+	ints := []struct {
+		name string
+		set  func(int64)
+	}{
+		{fixture.ParamMaxConns, func(n int64) { s.MaxConns = int(n) }},
+		{fixture.ParamMaxConnsPerClient, func(n int64) { s.MaxConnsPerClient = int(n) }},
+		{fixture.ParamMaxInflightBodyBytes, func(n int64) { s.MaxInflightBodyBytes = n }},
+		{fixture.ParamMaxUploadBytes, func(n int64) { s.MaxUploadBytes = n }},
+		{fixture.ParamMaxUploadFiles, func(n int64) { s.MaxUploadFiles = int(n) }},
+	}
+	for _, p := range ints {
+		v, ok := params[p.name]
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 || n > 1<<40 {
+			return fmt.Errorf("%s %q: want a positive number", p.name, v)
+		}
+		p.set(n)
+	}
+	return nil
 }
