@@ -62,6 +62,12 @@ type Resolver struct {
 	MaxTCPConns int
 	// TCPIdleTimeout closes idle client TCP connections.
 	TCPIdleTimeout time.Duration
+	// MaxTCPConnsPerClient bounds the concurrent TCP connections of one
+	// client address (DefaultMaxTCPConnsPerClient).
+	MaxTCPConnsPerClient int
+	// TCPMaxLifetime bounds how long one TCP connection is served, however
+	// busy (DefaultTCPMaxLifetime).
+	TCPMaxLifetime time.Duration
 
 	core      serveCore
 	rl        rateLimiter
@@ -74,7 +80,7 @@ func (r *Resolver) ServeUDP(pc net.PacketConn) error { return r.core.serveUDP(pc
 
 // ServeTCP answers client queries on connections from ln until Close.
 func (r *Resolver) ServeTCP(ln net.Listener) error {
-	return r.core.serveTCP(ln, r.handle, r.MaxTCPConns, r.TCPIdleTimeout)
+	return r.core.serveTCP(ln, r.handle, tcpLimits{r.MaxTCPConns, r.MaxTCPConnsPerClient, r.TCPIdleTimeout, r.TCPMaxLifetime})
 }
 
 // Close stops all loops and waits for running resolutions' handlers.

@@ -13,7 +13,13 @@ import (
 // Transport limits shared by the servers.
 const (
 	// DefaultMaxTCPConns is the default limit of concurrent TCP connections.
-	DefaultMaxTCPConns = 128
+	DefaultMaxTCPConns = 512
+	// DefaultMaxTCPConnsPerClient is the default share of one client
+	// address: one client cannot hold every connection slot.
+	DefaultMaxTCPConnsPerClient = 32
+	// DefaultTCPMaxLifetime bounds how long one TCP connection is served,
+	// however busy: a client trickling queries cannot keep it forever.
+	DefaultTCPMaxLifetime = 2 * time.Minute
 	// DefaultTCPIdleTimeout is how long an idle TCP connection is kept;
 	// RFC 7766 6.2.3 recommends timeouts of the order of seconds.
 	DefaultTCPIdleTimeout = 10 * time.Second
@@ -40,7 +46,35 @@ type serveCore struct {
 	pcs    map[net.PacketConn]struct{}
 	lns    map[net.Listener]struct{}
 	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup
+	// perClient counts the TCP connections of each client address.
+	perClient map[netip.Addr]int
+	wg        sync.WaitGroup
+}
+
+// tcpLimits are the bounds of a server's TCP service; zero fields take
+// the defaults.
+type tcpLimits struct {
+	maxConns  int           // concurrent connections
+	perClient int           // concurrent connections of one client address
+	idle      time.Duration // wait for the next query
+	lifetime  time.Duration // a connection's whole life
+}
+
+func (l tcpLimits) withDefaults() tcpLimits {
+	if l.maxConns <= 0 {
+		l.maxConns = DefaultMaxTCPConns
+	}
+	if l.perClient <= 0 {
+		l.perClient = DefaultMaxTCPConnsPerClient
+	}
+	l.perClient = min(l.perClient, l.maxConns)
+	if l.idle <= 0 {
+		l.idle = DefaultTCPIdleTimeout
+	}
+	if l.lifetime <= 0 {
+		l.lifetime = DefaultTCPMaxLifetime
+	}
+	return l
 }
 
 func (c *serveCore) track(add func() bool) bool {
@@ -53,6 +87,7 @@ func (c *serveCore) track(add func() bool) bool {
 		c.pcs = make(map[net.PacketConn]struct{})
 		c.lns = make(map[net.Listener]struct{})
 		c.conns = make(map[net.Conn]struct{})
+		c.perClient = make(map[netip.Addr]int)
 	}
 	return add()
 }
@@ -168,18 +203,13 @@ func (c *serveCore) readFailed(err error) (stop bool, ret error) {
 // serveTCP accepts connections until Close; each carries any number of
 // length-prefixed queries (RFC 1035 4.2.2, RFC 7766 6.2.1), answered in
 // order.
-func (c *serveCore) serveTCP(ln net.Listener, h handleFunc, maxConns int, idle time.Duration) error {
+func (c *serveCore) serveTCP(ln net.Listener, h handleFunc, lim tcpLimits) error {
 	if !c.track(func() bool { c.lns[ln] = struct{}{}; return true }) {
 		return ErrServerClosed
 	}
 	c.wg.Add(1)
 	defer c.wg.Done()
-	if maxConns <= 0 {
-		maxConns = DefaultMaxTCPConns
-	}
-	if idle <= 0 {
-		idle = DefaultTCPIdleTimeout
-	}
+	lim = lim.withDefaults()
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -196,13 +226,17 @@ func (c *serveCore) serveTCP(ln net.Listener, h handleFunc, maxConns int, idle t
 			time.Sleep(10 * time.Millisecond) // e.g. EMFILE: back off
 			continue
 		}
+		client := normalize(addrPort(conn.RemoteAddr())).Addr()
 		ok := c.track(func() bool {
-			// RFC 7766 6.2.2: servers may impose limits on the number of
-			// concurrent connections; beyond it, close at once.
-			if len(c.conns) >= maxConns {
+			// RFC 7766 6.2.2: "servers MAY impose limits on the number
+			// of concurrent TCP connections being handled for any
+			// particular client IP address or subnet"; beyond that
+			// share or the total limit, close at once.
+			if len(c.conns) >= lim.maxConns || c.perClient[client] >= lim.perClient {
 				return false
 			}
 			c.conns[conn] = struct{}{}
+			c.perClient[client]++
 			c.wg.Add(1)
 			return true
 		})
@@ -215,23 +249,33 @@ func (c *serveCore) serveTCP(ln net.Listener, h handleFunc, maxConns int, idle t
 			defer func() {
 				c.mu.Lock()
 				delete(c.conns, conn)
+				if c.perClient[client]--; c.perClient[client] <= 0 {
+					delete(c.perClient, client)
+				}
 				c.mu.Unlock()
 				conn.Close()
 			}()
-			serveConn(conn, h, idle)
+			serveConn(conn, h, lim)
 		}()
 	}
 }
 
 // serveConn answers the queries of one TCP connection until EOF, an error,
-// or the idle timeout.
-func serveConn(conn net.Conn, h handleFunc, idle time.Duration) {
+// the idle timeout or the end of the connection's lifetime.
+func serveConn(conn net.Conn, h handleFunc, lim tcpLimits) {
 	client := normalize(addrPort(conn.RemoteAddr()))
+	end := time.Now().Add(lim.lifetime)
 	var lenbuf [2]byte
 	for {
 		// RFC 7766 6.2.3: the server closes a connection idle for longer
-		// than its timeout.
-		_ = conn.SetReadDeadline(time.Now().Add(idle))
+		// than its timeout; no connection outlives its lifetime, so
+		// queries trickled in just under the idle timeout cannot hold a
+		// slot forever.
+		now := time.Now()
+		if !now.Before(end) {
+			return
+		}
+		_ = conn.SetReadDeadline(minTime(now.Add(lim.idle), end))
 		if _, err := io.ReadFull(conn, lenbuf[:]); err != nil {
 			return
 		}
@@ -240,7 +284,7 @@ func serveConn(conn net.Conn, h handleFunc, idle time.Duration) {
 			return // ErrZeroLength: nothing sensible follows
 		}
 		msg := make([]byte, n)
-		_ = conn.SetReadDeadline(time.Now().Add(min(idle, writeTimeout)))
+		_ = conn.SetReadDeadline(minTime(time.Now().Add(min(lim.idle, writeTimeout)), end))
 		if _, err := io.ReadFull(conn, msg); err != nil {
 			return
 		}
@@ -257,6 +301,13 @@ func serveConn(conn net.Conn, h handleFunc, idle time.Duration) {
 			}
 		}
 	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // rateLimiter counts responses per client address per second; it is the
