@@ -146,15 +146,41 @@ func normalize(ap netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
+// DefaultMaxInflightPerClient is the default share of one client address
+// of the UDP queries processed concurrently.
+const DefaultMaxInflightPerClient = 64
+
+// udpOptions are the optional parts of a UDP loop.
+type udpOptions struct {
+	// fast answers a query at once, without taking an in-flight slot,
+	// when it can (a resolver's cache hit); ok=false sends the query to
+	// the slow path.
+	fast func(query []byte, client netip.AddrPort) (out [][]byte, ok bool)
+	// perClient bounds the in-flight queries of one client address
+	// (DefaultMaxInflightPerClient).
+	perClient int
+}
+
 // serveUDP reads datagrams from pc until Close and answers each in its own
 // goroutine.
 func (c *serveCore) serveUDP(pc net.PacketConn, h handleFunc) error {
+	return c.serveUDPWith(pc, h, udpOptions{})
+}
+
+// serveUDPWith is serveUDP with a fast path and a per-client share of the
+// in-flight slots.
+func (c *serveCore) serveUDPWith(pc net.PacketConn, h handleFunc, o udpOptions) error {
 	if !c.track(func() bool { c.pcs[pc] = struct{}{}; return true }) {
 		return ErrServerClosed
 	}
 	c.wg.Add(1)
 	defer c.wg.Done()
+	if o.perClient <= 0 {
+		o.perClient = DefaultMaxInflightPerClient
+	}
 	sem := make(chan struct{}, maxInflightUDP)
+	var mu sync.Mutex
+	inflight := map[netip.Addr]int{}
 	buf := make([]byte, maxDNSMessage)
 	for {
 		_ = pc.SetReadDeadline(time.Now().Add(readPoll))
@@ -165,17 +191,46 @@ func (c *serveCore) serveUDP(pc net.PacketConn, h handleFunc) error {
 			}
 			continue
 		}
-		pkt := append([]byte(nil), buf[:n]...)
 		client := normalize(addrPort(from))
+		if o.fast != nil {
+			if outs, ok := o.fast(buf[:n], client); ok {
+				for _, out := range outs {
+					_ = pc.SetWriteDeadline(time.Now().Add(writeTimeout))
+					if _, err := pc.WriteTo(out, from); err != nil {
+						break
+					}
+				}
+				continue
+			}
+		}
+		addr := client.Addr()
+		mu.Lock()
+		over := inflight[addr] >= o.perClient
+		if !over {
+			inflight[addr]++
+		}
+		mu.Unlock()
+		if over {
+			continue // this client's share is taken: drop, it retries
+		}
+		release := func() {
+			mu.Lock()
+			if inflight[addr]--; inflight[addr] <= 0 {
+				delete(inflight, addr)
+			}
+			mu.Unlock()
+		}
 		select {
 		case sem <- struct{}{}:
 		default:
+			release()
 			continue // overloaded: drop, the client retries
 		}
+		pkt := append([]byte(nil), buf[:n]...)
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			defer func() { <-sem }()
+			defer func() { <-sem; release() }()
 			for _, out := range h(pkt, client, false) {
 				_ = pc.SetWriteDeadline(time.Now().Add(writeTimeout))
 				if _, err := pc.WriteTo(out, from); err != nil {
