@@ -56,6 +56,11 @@ var Contract = protocol.Register(protocol.Contract{
 	},
 	Params: []protocol.Param{
 		{Name: ParamRoot, Doc: "serve: the docroot to serve", Default: "a temporary copy of the fixture"},
+		{Name: ParamMaxConns, Doc: "serve: concurrent connections; beyond, 503 and close", Default: "512"},
+		{Name: ParamMaxConnsPerClient, Doc: "serve: concurrent connections of one client address", Default: "128"},
+		{Name: ParamMaxInflightBodyBytes, Doc: "serve: request content held in memory (/echo, /form) across connections; beyond, 503", Default: "67108864"},
+		{Name: ParamMaxUploadBytes, Doc: "serve: total size of the files under " + UploadDir + "; beyond, 507", Default: "67108864"},
+		{Name: ParamMaxUploadFiles, Doc: "serve: number of files under " + UploadDir + "; beyond, 507", Default: "100"},
 	},
 	Probe:   Probe,
 	Fixture: Write,

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	fixture "github.com/protospec/protospec/internal/dns"
 	refdns "github.com/protospec/protospec/reference/dns"
@@ -234,6 +235,11 @@ func serveDNS(ctx context.Context, opts ServeOptions) error {
 			return err
 		}
 		r := &refdns.Resolver{RootHints: []netip.AddrPort{root}, ServerPort: serverPort}
+		if err := dnsResolverParams(r, opts.Params); err != nil {
+			pc.Close()
+			ln.Close()
+			return err
+		}
 		defer r.Close()
 		fmt.Fprintf(log, "resolver on udp://%s and tcp://%s, root %s\n", pc.LocalAddr(), ln.Addr(), root)
 		fmt.Fprintf(log, "try: dig @%s -p %d %s\n", host, ln.Addr().(*net.TCPAddr).Port, refdns.GaiaName)
@@ -247,13 +253,11 @@ func serveDNS(ctx context.Context, opts ServeOptions) error {
 		if err != nil {
 			return err
 		}
-		s := &refdns.AuthServer{Zones: zones, AllowTransfer: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
-		if v := opts.Params["udp-workers"]; v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 64 {
-				return fmt.Errorf("udp-workers %q: want a number of goroutines from 1 to 64", v)
-			}
-			s.UDPWorkers = n
+		s, err := dnsAuthFromParams(zones, opts.Params)
+		if err != nil {
+			pc.Close()
+			ln.Close()
+			return err
 		}
 		fmt.Fprintf(log, "authoritative for test. and 0.0.127.in-addr.arpa. on udp://%s and tcp://%s\n", pc.LocalAddr(), ln.Addr())
 		fmt.Fprintf(log, "try: dig @%s -p %d www.test A\n", host, ln.Addr().(*net.TCPAddr).Port)
@@ -274,4 +278,130 @@ func serveUntil(ctx context.Context, udp, tcp func() error, closeFn func() error
 		closeFn()
 		return err
 	}
+}
+
+// dnsAllow returns serve's allow-list: param allow, else the suite's
+// (loopback except the outsider), the one the embedded reference uses.
+func dnsAllow(params map[string]string) ([]netip.Prefix, error) {
+	v, ok := params[fixture.ParamAllow]
+	if !ok {
+		return loopbackExcept(dnsOutsider), nil
+	}
+	var ps []netip.Prefix
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, fmt.Errorf("%s %q: %q is neither a prefix nor an address", fixture.ParamAllow, v, f)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		ps = append(ps, p.Masked())
+	}
+	if len(ps) == 0 {
+		return nil, fmt.Errorf("%s %q: no prefix", fixture.ParamAllow, v)
+	}
+	return ps, nil
+}
+
+// dnsTCPParams are the TCP settings shared by both servers.
+type dnsTCPParams struct {
+	maxConns, perClient int
+	idle, lifetime      time.Duration
+	rateLimit           int
+}
+
+func parseDNSTCP(params map[string]string) (dnsTCPParams, error) {
+	var t dnsTCPParams
+	ints := []struct {
+		name string
+		dst  *int
+	}{
+		{fixture.ParamMaxTCPConns, &t.maxConns},
+		{fixture.ParamMaxTCPConnsPerClient, &t.perClient},
+		{fixture.ParamRateLimit, &t.rateLimit},
+	}
+	for _, p := range ints {
+		if v, ok := params[p.name]; ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 1<<20 || n == 0 && p.name != fixture.ParamRateLimit {
+				return t, fmt.Errorf("%s %q: want a positive number", p.name, v)
+			}
+			*p.dst = n
+		}
+	}
+	durs := []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{fixture.ParamTCPIdleTimeout, &t.idle},
+		{fixture.ParamTCPMaxLifetime, &t.lifetime},
+	}
+	for _, p := range durs {
+		if v, ok := params[p.name]; ok {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return t, fmt.Errorf("%s %q: want a positive duration (10s, 2m)", p.name, v)
+			}
+			*p.dst = d
+		}
+	}
+	return t, nil
+}
+
+// dnsAuthFromParams builds serve's authoritative server from params.
+func dnsAuthFromParams(zones []*refdns.Zone, params map[string]string) (*refdns.AuthServer, error) {
+	allow, err := dnsAllow(params)
+	if err != nil {
+		return nil, err
+	}
+	t, err := parseDNSTCP(params)
+	if err != nil {
+		return nil, err
+	}
+	s := &refdns.AuthServer{Zones: zones, AllowTransfer: allow, RateLimit: t.rateLimit,
+		MaxTCPConns: t.maxConns, MaxTCPConnsPerClient: t.perClient, TCPIdleTimeout: t.idle, TCPMaxLifetime: t.lifetime}
+	if v := params[fixture.ParamUDPWorkers]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			return nil, fmt.Errorf("udp-workers %q: want a number of goroutines from 1 to 64", v)
+		}
+		s.UDPWorkers = n
+	}
+	return s, nil
+}
+
+// dnsResolverParams sets serve's resolver from params.
+func dnsResolverParams(r *refdns.Resolver, params map[string]string) error {
+	allow, err := dnsAllow(params)
+	if err != nil {
+		return err
+	}
+	t, err := parseDNSTCP(params)
+	if err != nil {
+		return err
+	}
+	r.AllowClients, r.RateLimit = allow, t.rateLimit
+	r.MaxTCPConns, r.MaxTCPConnsPerClient, r.TCPIdleTimeout, r.TCPMaxLifetime = t.maxConns, t.perClient, t.idle, t.lifetime
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{
+		{fixture.ParamMaxInflightPerClient, &r.MaxInflightPerClient},
+		{fixture.ParamMaxCacheEntries, &r.MaxCacheEntries},
+	} {
+		if v, ok := params[p.name]; ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1<<24 {
+				return fmt.Errorf("%s %q: want a positive number", p.name, v)
+			}
+			*p.dst = n
+		}
+	}
+	return nil
 }
