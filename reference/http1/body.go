@@ -150,6 +150,11 @@ func (cc *conn) readBody(req *Request) error {
 			return err
 		}
 	}
+	// The assembled copy counts too, until the request is done.
+	if !s.inflight.take(total, max) {
+		return errBusy
+	}
+	held += total
 	body := make([]byte, 0, total)
 	for _, p := range pieces {
 		body = append(body, p...)
