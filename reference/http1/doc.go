@@ -9,6 +9,12 @@
 // /session and /echo. It also has an RFC 6265 Set-Cookie parser and a
 // client cookie Jar.
 //
+// It holds against hostile clients within bounds that are all Server
+// fields: connections in total and per source address, request content in
+// memory across connections (only /echo and /form keep it; a PUT streams it
+// to disk; other routes drop it), and the size and file count of /upload/.
+// Accept survives running out of descriptors.
+//
 //	s := &http1.Server{Root: "/tmp/docroot"}
 //	l, _ := net.Listen("tcp", "127.0.0.1:0")
 //	go s.Serve(l)

@@ -249,7 +249,8 @@ func (s *Server) track(c net.Conn) (full, ok bool) {
 		s.perClient = map[netip.Addr]int{}
 	}
 	m, pc := s.maxConns(), s.maxConnsPerClient()
-	full = m > 0 && len(s.conns) >= m || pc > 0 && s.perClient[ip] >= pc
+	// Connections without an address (net.Pipe, in-process) have no share.
+	full = m > 0 && len(s.conns) >= m || pc > 0 && ip.IsValid() && s.perClient[ip] >= pc
 	s.conns[c] = struct{}{}
 	if !full {
 		s.perClient[ip]++
