@@ -41,6 +41,25 @@ const (
 	// ParamUDPWorkers is the number of goroutines serve's authoritative
 	// server reads each UDP socket with.
 	ParamUDPWorkers = "udp-workers"
+	// ParamAllow is serve's allow-list, comma-separated prefixes: the
+	// clients the resolver recurses for and the authoritative server
+	// transfers zones to. The default is the suite's: loopback except
+	// Outsider.
+	ParamAllow = "allow"
+	// ParamRateLimit is UDP responses per second per client address
+	// (response rate limiting; 0 = off).
+	ParamRateLimit = "rate-limit"
+	// ParamMaxTCPConns, ParamMaxTCPConnsPerClient, ParamTCPIdleTimeout
+	// and ParamTCPMaxLifetime bound serve's TCP service.
+	ParamMaxTCPConns          = "max-tcp-conns"
+	ParamMaxTCPConnsPerClient = "max-tcp-conns-per-client"
+	ParamTCPIdleTimeout       = "tcp-idle-timeout"
+	ParamTCPMaxLifetime       = "tcp-max-lifetime"
+	// ParamMaxInflightPerClient bounds the UDP queries of one client the
+	// resolver resolves at once.
+	ParamMaxInflightPerClient = "max-inflight-per-client"
+	// ParamMaxCacheEntries bounds the resolver's cache.
+	ParamMaxCacheEntries = "max-cache-entries"
 )
 
 // Features a target may lack (targets.Static.Features); a spec that needs
@@ -80,6 +99,14 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: ParamHierarchy, Doc: "serve: run the loopback hierarchy of reference/dns", Default: "false"},
 		{Name: ParamResolver, Doc: "serve: run the iterative resolver, rooted at upstream or at a hierarchy of its own", Default: "false"},
 		{Name: ParamUDPWorkers, Doc: "serve: goroutines per UDP socket of the authoritative server (1 to 64)", Default: "1"},
+		{Name: ParamAllow, Doc: "serve: comma-separated prefixes the resolver recurses for and the authoritative server transfers zones to", Default: "127.0.0.0/8 and ::1 except " + Outsider},
+		{Name: ParamRateLimit, Doc: "serve: UDP responses per second per client address, 0 for no limit", Default: "0"},
+		{Name: ParamMaxTCPConns, Doc: "serve: concurrent TCP connections", Default: "512"},
+		{Name: ParamMaxTCPConnsPerClient, Doc: "serve: concurrent TCP connections of one client address", Default: "32"},
+		{Name: ParamTCPIdleTimeout, Doc: "serve: how long an idle TCP connection is kept (a Go duration)", Default: "10s"},
+		{Name: ParamTCPMaxLifetime, Doc: "serve: how long one TCP connection is served however busy (a Go duration)", Default: "2m"},
+		{Name: ParamMaxInflightPerClient, Doc: "serve: UDP queries of one client the resolver resolves at once (cache hits do not count)", Default: "64"},
+		{Name: ParamMaxCacheEntries, Doc: "serve: entries of the resolver's cache", Default: "10000"},
 	},
 	Probe:   probe,
 	Fixture: Write,

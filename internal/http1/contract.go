@@ -38,6 +38,16 @@ const (
 	ParamCAOut = "ca-out" // where a new fixture's ca.pem, cert.pem and key.pem go
 )
 
+// Params of `protospec serve http1` bounding what clients may take (the
+// fields of the same names on reference/http1.Server).
+const (
+	ParamMaxConns             = "max-conns"               // MaxConns
+	ParamMaxConnsPerClient    = "max-conns-per-client"    // MaxConnsPerClient
+	ParamMaxInflightBodyBytes = "max-inflight-body-bytes" // MaxInflightBodyBytes
+	ParamMaxUploadBytes       = "max-upload-bytes"        // MaxUploadBytes
+	ParamMaxUploadFiles       = "max-upload-files"        // MaxUploadFiles
+)
+
 // Contract is HTTP/1.x's contract.
 var Contract = protocol.Register(protocol.Contract{
 	Name:  Name,
@@ -58,9 +68,14 @@ var Contract = protocol.Register(protocol.Contract{
 	Params: []protocol.Param{
 		{Name: ParamRoot, Doc: "serve: the docroot to serve", Default: "a temporary copy of the fixture"},
 		{Name: ParamTLS, Doc: "serve: HTTPS instead of HTTP (true)", Default: "false"},
-		{Name: ParamCert, Doc: "serve with tls=true: the PEM certificate chain", Default: "a new fixture leaf for localhost, 127.0.0.1 and ::1"},
-		{Name: ParamKey, Doc: "serve with tls=true: the PEM key of cert"},
-		{Name: ParamCAOut, Doc: "serve with tls=true and no cert: where the fixture's ca.pem, cert.pem and key.pem go", Default: "a new temporary directory"},
+		{Name: ParamCert, Doc: "serve: with tls=true, the PEM certificate chain", Default: "a new fixture leaf for localhost, 127.0.0.1 and ::1"},
+		{Name: ParamKey, Doc: "serve: with tls=true, the PEM key of cert"},
+		{Name: ParamCAOut, Doc: "serve: with tls=true and no cert, where the fixture's ca.pem, cert.pem and key.pem go", Default: "a new temporary directory"},
+		{Name: ParamMaxConns, Doc: "serve: concurrent connections; beyond, 503 and close", Default: "512"},
+		{Name: ParamMaxConnsPerClient, Doc: "serve: concurrent connections of one client address", Default: "128"},
+		{Name: ParamMaxInflightBodyBytes, Doc: "serve: request content held in memory (/echo, /form) across connections; beyond, 503", Default: "67108864"},
+		{Name: ParamMaxUploadBytes, Doc: "serve: total size of the files under " + UploadDir + "; beyond, 507", Default: "67108864"},
+		{Name: ParamMaxUploadFiles, Doc: "serve: number of files under " + UploadDir + "; beyond, 507", Default: "100"},
 	},
 	Fixture: Write,
 })

@@ -34,6 +34,12 @@ type AuthServer struct {
 	MaxTCPConns int
 	// TCPIdleTimeout closes idle TCP connections (DefaultTCPIdleTimeout).
 	TCPIdleTimeout time.Duration
+	// MaxTCPConnsPerClient bounds the concurrent TCP connections of one
+	// client address (DefaultMaxTCPConnsPerClient).
+	MaxTCPConnsPerClient int
+	// TCPMaxLifetime bounds how long one TCP connection is served, however
+	// busy (DefaultTCPMaxLifetime).
+	TCPMaxLifetime time.Duration
 	// EDNSSize is the UDP payload size advertised and used as our own
 	// maximum (DefaultEDNSSize); at least 512.
 	EDNSSize uint16
@@ -61,7 +67,7 @@ func (s *AuthServer) ServeUDP(pc net.PacketConn) error {
 
 // ServeTCP answers queries on connections accepted from ln until Close.
 func (s *AuthServer) ServeTCP(ln net.Listener) error {
-	return s.core.serveTCP(ln, s.handle, s.MaxTCPConns, s.TCPIdleTimeout)
+	return s.core.serveTCP(ln, s.handle, tcpLimits{s.MaxTCPConns, s.MaxTCPConnsPerClient, s.TCPIdleTimeout, s.TCPMaxLifetime})
 }
 
 // Close stops all loops, closes their sockets and waits for the handlers.

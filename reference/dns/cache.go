@@ -1,6 +1,7 @@
 package dns
 
 import (
+	"container/list"
 	"sort"
 	"sync"
 	"time"
@@ -35,20 +36,28 @@ type cacheKey struct {
 }
 
 type cacheEntry struct {
+	key     cacheKey
 	rrs     []mdns.RR // owner names lower case
 	stored  time.Time
 	ttl     uint32
 	nxOrNeg int // rcode of a negative entry
+	el      *list.Element
 }
 
 // cache is the resolver's TTL cache: entries expire, and what it returns
 // carries TTLs decremented by the time spent in the cache (RFC 1035 7.4,
-// RFC 2308 5).
+// RFC 2308 5). When full it evicts the least recently used entry in O(1).
+// Infrastructure (delegations with their glue, NS answers) has its own
+// LRU list, up to a quarter of the cache, and is evicted only when there
+// is nothing else: a flood of random names cannot push out the
+// delegations every other resolution starts from.
 type cache struct {
 	mu  sync.Mutex
 	max int
 	m   map[cacheKey]*cacheEntry
-	now func() time.Time
+	// lru and infra hold the entries, most recently used at the front.
+	lru, infra list.List
+	now        func() time.Time
 }
 
 func newCache(max int) *cache {
@@ -56,6 +65,17 @@ func newCache(max int) *cache {
 		max = DefaultMaxCacheEntries
 	}
 	return &cache{max: max, m: make(map[cacheKey]*cacheEntry), now: time.Now}
+}
+
+// isInfra reports whether k names infrastructure: a delegation or an NS
+// RRset.
+func isInfra(k cacheKey) bool { return k.kind == kindDelegation || k.qtype == mdns.TypeNS }
+
+func (c *cache) listOf(k cacheKey) *list.List {
+	if isInfra(k) {
+		return &c.infra
+	}
+	return &c.lru
 }
 
 // put stores rrs for ttl seconds. RFC 2181 8: a TTL with the top bit set is
@@ -67,25 +87,32 @@ func (c *cache) put(k cacheKey, rrs []mdns.RR, ttl uint32, rcode int) {
 	ttl = min(ttl, maxCacheTTL)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[k]; !ok && len(c.m) >= c.max {
-		c.evict()
+	if old, ok := c.m[k]; ok {
+		c.remove(old)
 	}
-	c.m[k] = &cacheEntry{rrs: rrs, stored: c.now(), ttl: ttl, nxOrNeg: rcode}
+	if isInfra(k) && c.infra.Len() >= max(c.max/4, 1) {
+		c.removeOldest(&c.infra)
+	}
+	for len(c.m) >= c.max {
+		if c.lru.Len() > 0 {
+			c.removeOldest(&c.lru)
+		} else {
+			c.removeOldest(&c.infra)
+		}
+	}
+	e := &cacheEntry{key: k, rrs: rrs, stored: c.now(), ttl: ttl, nxOrNeg: rcode}
+	e.el = c.listOf(k).PushFront(e)
+	c.m[k] = e
 }
 
-// evict drops expired entries, then arbitrary ones until there is room.
-func (c *cache) evict() {
-	now := c.now()
-	for k, e := range c.m {
-		if e.remaining(now) == 0 {
-			delete(c.m, k)
-		}
-	}
-	for k := range c.m {
-		if len(c.m) < c.max {
-			break
-		}
-		delete(c.m, k)
+func (c *cache) remove(e *cacheEntry) {
+	c.listOf(e.key).Remove(e.el)
+	delete(c.m, e.key)
+}
+
+func (c *cache) removeOldest(l *list.List) {
+	if el := l.Back(); el != nil {
+		c.remove(el.Value.(*cacheEntry))
 	}
 }
 
@@ -112,9 +139,10 @@ func (c *cache) get(k cacheKey) ([]mdns.RR, int, bool) {
 	}
 	left := e.remaining(c.now())
 	if left == 0 {
-		delete(c.m, k)
+		c.remove(e)
 		return nil, 0, false
 	}
+	c.listOf(k).MoveToFront(e.el)
 	out := make([]mdns.RR, len(e.rrs))
 	for i, rr := range e.rrs {
 		cp := mdns.Copy(rr)
@@ -170,6 +198,8 @@ func (c *cache) flush() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.m = make(map[cacheKey]*cacheEntry)
+	c.lru.Init()
+	c.infra.Init()
 }
 
 func (c *cache) len() int {

@@ -58,10 +58,20 @@ type Resolver struct {
 	RateLimit int
 	// EDNSSize is the UDP payload size advertised (DefaultEDNSSize).
 	EDNSSize uint16
+	// MaxInflightPerClient bounds the UDP queries of one client address
+	// being resolved at once (DefaultMaxInflightPerClient); more are
+	// dropped. Cache hits do not count.
+	MaxInflightPerClient int
 	// MaxTCPConns bounds concurrent client TCP connections.
 	MaxTCPConns int
 	// TCPIdleTimeout closes idle client TCP connections.
 	TCPIdleTimeout time.Duration
+	// MaxTCPConnsPerClient bounds the concurrent TCP connections of one
+	// client address (DefaultMaxTCPConnsPerClient).
+	MaxTCPConnsPerClient int
+	// TCPMaxLifetime bounds how long one TCP connection is served, however
+	// busy (DefaultTCPMaxLifetime).
+	TCPMaxLifetime time.Duration
 
 	core      serveCore
 	rl        rateLimiter
@@ -69,12 +79,16 @@ type Resolver struct {
 	c         *cache
 }
 
-// ServeUDP answers client queries arriving on pc until Close.
-func (r *Resolver) ServeUDP(pc net.PacketConn) error { return r.core.serveUDP(pc, r.handle) }
+// ServeUDP answers client queries arriving on pc until Close. Queries the
+// cache answers are answered at once; the others take one of the in-flight
+// slots, of which one client address gets MaxInflightPerClient.
+func (r *Resolver) ServeUDP(pc net.PacketConn) error {
+	return r.core.serveUDPWith(pc, r.handle, udpOptions{fast: r.handleCached, perClient: r.MaxInflightPerClient})
+}
 
 // ServeTCP answers client queries on connections from ln until Close.
 func (r *Resolver) ServeTCP(ln net.Listener) error {
-	return r.core.serveTCP(ln, r.handle, r.MaxTCPConns, r.TCPIdleTimeout)
+	return r.core.serveTCP(ln, r.handle, tcpLimits{r.MaxTCPConns, r.MaxTCPConnsPerClient, r.TCPIdleTimeout, r.TCPMaxLifetime})
 }
 
 // Close stops all loops and waits for running resolutions' handlers.
@@ -427,6 +441,24 @@ func (r *Resolver) queryZone(ctx context.Context, st *state, srv servers, qname 
 		}
 	}
 	return classified{}, fmt.Errorf("%w: zone %s: %w", ErrAllServersFailed, srv.zone, lastErr)
+}
+
+// handleCached answers a UDP query the cache can answer (or one refused or
+// malformed, which needs no resolution); ok is false for the others.
+func (r *Resolver) handleCached(buf []byte, client netip.AddrPort) ([][]byte, bool) {
+	q, early := checkQuery(buf, r.ednsSize())
+	if early != nil || q == nil {
+		return r.handle(buf, client, false), true
+	}
+	qq := q.msg.Question[0]
+	if r.allowed(client.Addr()) && qq.Qclass == mdns.ClassINET && qq.Qtype != mdns.TypeAXFR && qq.Qtype != mdns.TypeIXFR {
+		if _, ok := mdns.IsDomainName(qq.Name); ok {
+			if _, ok := r.fromCache(strings.ToLower(qq.Name), qq.Qtype); !ok && q.msg.RecursionDesired {
+				return nil, false
+			}
+		}
+	}
+	return r.handle(buf, client, false), true
 }
 
 // handle answers one client query.

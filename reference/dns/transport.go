@@ -13,7 +13,13 @@ import (
 // Transport limits shared by the servers.
 const (
 	// DefaultMaxTCPConns is the default limit of concurrent TCP connections.
-	DefaultMaxTCPConns = 128
+	DefaultMaxTCPConns = 512
+	// DefaultMaxTCPConnsPerClient is the default share of one client
+	// address: one client cannot hold every connection slot.
+	DefaultMaxTCPConnsPerClient = 32
+	// DefaultTCPMaxLifetime bounds how long one TCP connection is served,
+	// however busy: a client trickling queries cannot keep it forever.
+	DefaultTCPMaxLifetime = 2 * time.Minute
 	// DefaultTCPIdleTimeout is how long an idle TCP connection is kept;
 	// RFC 7766 6.2.3 recommends timeouts of the order of seconds.
 	DefaultTCPIdleTimeout = 10 * time.Second
@@ -40,7 +46,35 @@ type serveCore struct {
 	pcs    map[net.PacketConn]struct{}
 	lns    map[net.Listener]struct{}
 	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup
+	// perClient counts the TCP connections of each client address.
+	perClient map[netip.Addr]int
+	wg        sync.WaitGroup
+}
+
+// tcpLimits are the bounds of a server's TCP service; zero fields take
+// the defaults.
+type tcpLimits struct {
+	maxConns  int           // concurrent connections
+	perClient int           // concurrent connections of one client address
+	idle      time.Duration // wait for the next query
+	lifetime  time.Duration // a connection's whole life
+}
+
+func (l tcpLimits) withDefaults() tcpLimits {
+	if l.maxConns <= 0 {
+		l.maxConns = DefaultMaxTCPConns
+	}
+	if l.perClient <= 0 {
+		l.perClient = DefaultMaxTCPConnsPerClient
+	}
+	l.perClient = min(l.perClient, l.maxConns)
+	if l.idle <= 0 {
+		l.idle = DefaultTCPIdleTimeout
+	}
+	if l.lifetime <= 0 {
+		l.lifetime = DefaultTCPMaxLifetime
+	}
+	return l
 }
 
 func (c *serveCore) track(add func() bool) bool {
@@ -53,6 +87,7 @@ func (c *serveCore) track(add func() bool) bool {
 		c.pcs = make(map[net.PacketConn]struct{})
 		c.lns = make(map[net.Listener]struct{})
 		c.conns = make(map[net.Conn]struct{})
+		c.perClient = make(map[netip.Addr]int)
 	}
 	return add()
 }
@@ -111,15 +146,41 @@ func normalize(ap netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
+// DefaultMaxInflightPerClient is the default share of one client address
+// of the UDP queries processed concurrently.
+const DefaultMaxInflightPerClient = 64
+
+// udpOptions are the optional parts of a UDP loop.
+type udpOptions struct {
+	// fast answers a query at once, without taking an in-flight slot,
+	// when it can (a resolver's cache hit); ok=false sends the query to
+	// the slow path.
+	fast func(query []byte, client netip.AddrPort) (out [][]byte, ok bool)
+	// perClient bounds the in-flight queries of one client address
+	// (DefaultMaxInflightPerClient).
+	perClient int
+}
+
 // serveUDP reads datagrams from pc until Close and answers each in its own
 // goroutine.
 func (c *serveCore) serveUDP(pc net.PacketConn, h handleFunc) error {
+	return c.serveUDPWith(pc, h, udpOptions{})
+}
+
+// serveUDPWith is serveUDP with a fast path and a per-client share of the
+// in-flight slots.
+func (c *serveCore) serveUDPWith(pc net.PacketConn, h handleFunc, o udpOptions) error {
 	if !c.track(func() bool { c.pcs[pc] = struct{}{}; return true }) {
 		return ErrServerClosed
 	}
 	c.wg.Add(1)
 	defer c.wg.Done()
+	if o.perClient <= 0 {
+		o.perClient = DefaultMaxInflightPerClient
+	}
 	sem := make(chan struct{}, maxInflightUDP)
+	var mu sync.Mutex
+	inflight := map[netip.Addr]int{}
 	buf := make([]byte, maxDNSMessage)
 	for {
 		_ = pc.SetReadDeadline(time.Now().Add(readPoll))
@@ -130,17 +191,46 @@ func (c *serveCore) serveUDP(pc net.PacketConn, h handleFunc) error {
 			}
 			continue
 		}
-		pkt := append([]byte(nil), buf[:n]...)
 		client := normalize(addrPort(from))
+		if o.fast != nil {
+			if outs, ok := o.fast(buf[:n], client); ok {
+				for _, out := range outs {
+					_ = pc.SetWriteDeadline(time.Now().Add(writeTimeout))
+					if _, err := pc.WriteTo(out, from); err != nil {
+						break
+					}
+				}
+				continue
+			}
+		}
+		addr := client.Addr()
+		mu.Lock()
+		over := inflight[addr] >= o.perClient
+		if !over {
+			inflight[addr]++
+		}
+		mu.Unlock()
+		if over {
+			continue // this client's share is taken: drop, it retries
+		}
+		release := func() {
+			mu.Lock()
+			if inflight[addr]--; inflight[addr] <= 0 {
+				delete(inflight, addr)
+			}
+			mu.Unlock()
+		}
 		select {
 		case sem <- struct{}{}:
 		default:
+			release()
 			continue // overloaded: drop, the client retries
 		}
+		pkt := append([]byte(nil), buf[:n]...)
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			defer func() { <-sem }()
+			defer func() { <-sem; release() }()
 			for _, out := range h(pkt, client, false) {
 				_ = pc.SetWriteDeadline(time.Now().Add(writeTimeout))
 				if _, err := pc.WriteTo(out, from); err != nil {
@@ -168,18 +258,13 @@ func (c *serveCore) readFailed(err error) (stop bool, ret error) {
 // serveTCP accepts connections until Close; each carries any number of
 // length-prefixed queries (RFC 1035 4.2.2, RFC 7766 6.2.1), answered in
 // order.
-func (c *serveCore) serveTCP(ln net.Listener, h handleFunc, maxConns int, idle time.Duration) error {
+func (c *serveCore) serveTCP(ln net.Listener, h handleFunc, lim tcpLimits) error {
 	if !c.track(func() bool { c.lns[ln] = struct{}{}; return true }) {
 		return ErrServerClosed
 	}
 	c.wg.Add(1)
 	defer c.wg.Done()
-	if maxConns <= 0 {
-		maxConns = DefaultMaxTCPConns
-	}
-	if idle <= 0 {
-		idle = DefaultTCPIdleTimeout
-	}
+	lim = lim.withDefaults()
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -196,13 +281,17 @@ func (c *serveCore) serveTCP(ln net.Listener, h handleFunc, maxConns int, idle t
 			time.Sleep(10 * time.Millisecond) // e.g. EMFILE: back off
 			continue
 		}
+		client := normalize(addrPort(conn.RemoteAddr())).Addr()
 		ok := c.track(func() bool {
-			// RFC 7766 6.2.2: servers may impose limits on the number of
-			// concurrent connections; beyond it, close at once.
-			if len(c.conns) >= maxConns {
+			// RFC 7766 6.2.2: "servers MAY impose limits on the number
+			// of concurrent TCP connections being handled for any
+			// particular client IP address or subnet"; beyond that
+			// share or the total limit, close at once.
+			if len(c.conns) >= lim.maxConns || c.perClient[client] >= lim.perClient {
 				return false
 			}
 			c.conns[conn] = struct{}{}
+			c.perClient[client]++
 			c.wg.Add(1)
 			return true
 		})
@@ -215,23 +304,33 @@ func (c *serveCore) serveTCP(ln net.Listener, h handleFunc, maxConns int, idle t
 			defer func() {
 				c.mu.Lock()
 				delete(c.conns, conn)
+				if c.perClient[client]--; c.perClient[client] <= 0 {
+					delete(c.perClient, client)
+				}
 				c.mu.Unlock()
 				conn.Close()
 			}()
-			serveConn(conn, h, idle)
+			serveConn(conn, h, lim)
 		}()
 	}
 }
 
 // serveConn answers the queries of one TCP connection until EOF, an error,
-// or the idle timeout.
-func serveConn(conn net.Conn, h handleFunc, idle time.Duration) {
+// the idle timeout or the end of the connection's lifetime.
+func serveConn(conn net.Conn, h handleFunc, lim tcpLimits) {
 	client := normalize(addrPort(conn.RemoteAddr()))
+	end := time.Now().Add(lim.lifetime)
 	var lenbuf [2]byte
 	for {
 		// RFC 7766 6.2.3: the server closes a connection idle for longer
-		// than its timeout.
-		_ = conn.SetReadDeadline(time.Now().Add(idle))
+		// than its timeout; no connection outlives its lifetime, so
+		// queries trickled in just under the idle timeout cannot hold a
+		// slot forever.
+		now := time.Now()
+		if !now.Before(end) {
+			return
+		}
+		_ = conn.SetReadDeadline(minTime(now.Add(lim.idle), end))
 		if _, err := io.ReadFull(conn, lenbuf[:]); err != nil {
 			return
 		}
@@ -240,7 +339,7 @@ func serveConn(conn net.Conn, h handleFunc, idle time.Duration) {
 			return // ErrZeroLength: nothing sensible follows
 		}
 		msg := make([]byte, n)
-		_ = conn.SetReadDeadline(time.Now().Add(min(idle, writeTimeout)))
+		_ = conn.SetReadDeadline(minTime(time.Now().Add(min(lim.idle, writeTimeout)), end))
 		if _, err := io.ReadFull(conn, msg); err != nil {
 			return
 		}
@@ -257,6 +356,13 @@ func serveConn(conn net.Conn, h handleFunc, idle time.Duration) {
 			}
 		}
 	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // rateLimiter counts responses per client address per second; it is the

@@ -10,6 +10,12 @@
 // client cookie Jar, and the load client of `protospec bench http1`
 // (LoadClient, registered with internal/loadgen).
 //
+// It holds against hostile clients within bounds that are all Server
+// fields: connections in total and per source address, request content in
+// memory across connections (only /echo and /form keep it; a PUT streams it
+// to disk; other routes drop it), and the size and file count of /upload/.
+// Accept survives running out of descriptors.
+//
 //	s := &http1.Server{Root: "/tmp/docroot"}
 //	l, _ := net.Listen("tcp", "127.0.0.1:0")
 //	go s.Serve(l)

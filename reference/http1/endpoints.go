@@ -2,6 +2,7 @@ package http1
 
 import (
 	"bytes"
+	"container/list"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -117,13 +118,17 @@ func (s *Server) form(req *Request) *response {
 // maxSessions bounds the session table.
 const maxSessions = 10000
 
-// sessionTable is the server-side store of the /session endpoint.
+// sessionTable is the server-side store of the /session endpoint. Every
+// session lives SessionMaxAge from its creation, so creation order is
+// expiry order: a queue (oldest at the front) makes eviction O(1).
 type sessionTable struct {
-	mu sync.Mutex
-	m  map[string]*sessionEntry
+	mu    sync.Mutex
+	m     map[string]*list.Element // of *sessionEntry
+	order list.List
 }
 
 type sessionEntry struct {
+	sid     string
 	visits  int
 	expires time.Time
 }
@@ -133,11 +138,13 @@ type sessionEntry struct {
 func (t *sessionTable) visit(sid string, now time.Time) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e, ok := t.m[sid]
+	el, ok := t.m[sid]
 	if !ok {
 		return 0
 	}
+	e := el.Value.(*sessionEntry)
 	if !now.Before(e.expires) {
+		t.order.Remove(el)
 		delete(t.m, sid)
 		return 0
 	}
@@ -145,8 +152,8 @@ func (t *sessionTable) visit(sid string, now time.Time) int {
 	return e.visits
 }
 
-// create stores a new session, evicting expired and then the oldest ones
-// when the table is full.
+// create stores a new session, dropping expired sessions and then, when
+// the table is full, the oldest.
 func (t *sessionTable) create(now time.Time) (string, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -156,25 +163,17 @@ func (t *sessionTable) create(now time.Time) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.m == nil {
-		t.m = map[string]*sessionEntry{}
+		t.m = map[string]*list.Element{}
 	}
-	if len(t.m) >= maxSessions {
-		for k, e := range t.m {
-			if !now.Before(e.expires) {
-				delete(t.m, k)
-			}
+	for el := t.order.Front(); el != nil; el = t.order.Front() {
+		e := el.Value.(*sessionEntry)
+		if now.Before(e.expires) && len(t.m) < maxSessions {
+			break
 		}
+		t.order.Remove(el)
+		delete(t.m, e.sid)
 	}
-	for len(t.m) >= maxSessions {
-		var oldest string
-		for k, e := range t.m {
-			if oldest == "" || e.expires.Before(t.m[oldest].expires) {
-				oldest = k
-			}
-		}
-		delete(t.m, oldest)
-	}
-	t.m[sid] = &sessionEntry{visits: 1, expires: now.Add(fixture.SessionMaxAge * time.Second)}
+	t.m[sid] = t.order.PushBack(&sessionEntry{sid: sid, visits: 1, expires: now.Add(fixture.SessionMaxAge * time.Second)})
 	return sid, nil
 }
 
@@ -278,27 +277,189 @@ func currentFile(p string) (exists bool, etag string, mod time.Time) {
 	return true, ETagFor(st.Size(), mod), mod
 }
 
-// put stores the request content under /upload/.
-func (s *Server) put(req *Request, name string) *response {
+// Upload area defaults.
+const (
+	// DefaultMaxUploadBytes bounds the total size of the files under /upload/.
+	DefaultMaxUploadBytes = 64 << 20
+	// DefaultMaxUploadFiles bounds the number of files under /upload/.
+	DefaultMaxUploadFiles = 100
+	// maxUploadName bounds an upload file name (NAME_MAX on most systems).
+	maxUploadName = 255
+	// tempPrefix starts the names of files being written.
+	tempPrefix = ".put-"
+)
+
+func (s *Server) maxUploadBytes() int64 {
+	if s.MaxUploadBytes <= 0 {
+		return DefaultMaxUploadBytes
+	}
+	return s.MaxUploadBytes
+}
+
+func (s *Server) maxUploadFiles() int {
+	if s.MaxUploadFiles <= 0 {
+		return DefaultMaxUploadFiles
+	}
+	return s.MaxUploadFiles
+}
+
+// uploadUsage returns the total size and number of the files in dir,
+// files being written left out (they are counted by reservation).
+func uploadUsage(dir string) (int64, int) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, 0
+	}
+	var size int64
+	n := 0
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), tempPrefix) || !e.Type().IsRegular() {
+			continue
+		}
+		if st, err := e.Info(); err == nil {
+			size += st.Size()
+			n++
+		}
+	}
+	return size, n
+}
+
+// uploadQuota is the room reserved by PUTs in progress.
+type uploadQuota struct {
+	bytes int64
+	files int
+}
+
+// insufficientStorage answers a PUT over the upload quota. RFC 4918
+// 11.5: "The 507 (Insufficient Storage) status code means the method
+// could not be performed on the resource because the server is unable to
+// store the representation needed to successfully complete the request."
+func insufficientStorage(reason string) *response { return errorResponse(507, reason) }
+
+// quotaWriter writes to f, reserving room in the upload quota as the
+// content of unknown length grows.
+type quotaWriter struct {
+	s     *Server
+	f     *os.File
+	base  int64 // bytes in the area apart from this upload
+	held  *int64
+	wrote int64
+}
+
+var errQuota = errors.New("http1: upload quota exceeded")
+
+func (w *quotaWriter) Write(p []byte) (int, error) {
+	need := w.wrote + int64(len(p)) - *w.held
+	if need > 0 {
+		w.s.uploadMu.Lock()
+		used, _ := uploadUsage(filepath.Dir(w.f.Name()))
+		ok := used-w.base+w.s.uploads.bytes+need <= w.s.maxUploadBytes()
+		if ok {
+			w.s.uploads.bytes += need
+			*w.held += need
+		}
+		w.s.uploadMu.Unlock()
+		if !ok {
+			return 0, errQuota
+		}
+	}
+	n, err := w.f.Write(p)
+	w.wrote += int64(n)
+	return n, err
+}
+
+// putFrom stores the request content, read from body, under /upload/. It
+// goes to a temporary file in the upload directory, is synced, gets the
+// mode of the file it replaces (0644 for a new one) and is renamed into
+// place: a 201 or 204 means the content is on disk. The area is bounded
+// in total size and number of files (MaxUploadBytes, MaxUploadFiles).
+func (s *Server) putFrom(req *Request, name string, body io.Reader) *response {
+	if len(name) > maxUploadName {
+		// RFC 9110 15.5.15: "The 414 (URI Too Long) status code indicates
+		// that the server is refusing to service the request because the
+		// target URI is longer than the server is willing to interpret."
+		return errorResponse(414, "file name too long")
+	}
 	p, pre := s.uploadFile(name)
 	if pre != nil {
 		return pre
 	}
+	dir := filepath.Dir(p)
 	s.uploadMu.Lock()
-	defer s.uploadMu.Unlock()
 	exists, etag, mod := currentFile(p)
 	if code := evalPreconditions(req, exists, etag, mod); code != 0 {
+		s.uploadMu.Unlock()
 		return errorResponse(412, "")
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".put-*")
+	mode := os.FileMode(0o644)
+	var oldSize int64
+	if st, err := os.Stat(p); err == nil {
+		mode, oldSize = st.Mode().Perm(), st.Size()
+	}
+	used, count := uploadUsage(dir)
+	if !exists && count+s.uploads.files >= s.maxUploadFiles() {
+		s.uploadMu.Unlock()
+		return insufficientStorage("too many files in " + UploadPath)
+	}
+	want := max(req.ContentLength, 0)
+	if used-oldSize+s.uploads.bytes+want > s.maxUploadBytes() {
+		s.uploadMu.Unlock()
+		return insufficientStorage(UploadPath + " is full")
+	}
+	held := want
+	s.uploads.bytes += held
+	s.uploads.files++
+	s.uploadMu.Unlock()
+	defer func() {
+		s.uploadMu.Lock()
+		s.uploads.bytes -= held
+		s.uploads.files--
+		s.uploadMu.Unlock()
+	}()
+
+	tmp, err := os.CreateTemp(dir, tempPrefix+"*")
 	if err != nil {
 		return errorResponse(500, "cannot store")
 	}
-	_, werr := tmp.Write(req.Body)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), p) != nil {
-		os.Remove(tmp.Name())
+	defer os.Remove(tmp.Name())
+	w := &quotaWriter{s: s, f: tmp, base: oldSize, held: &held}
+	limit := s.limits().MaxBodyBytes
+	n, err := io.Copy(w, io.LimitReader(body, limit+1))
+	if err == nil && n > limit {
+		err = statusErr(413, ErrBodyTooLarge, "chunked body over the limit")
+	}
+	if err != nil {
+		tmp.Close()
+		var se *StatusError
+		var ne interface{ Timeout() bool }
+		switch {
+		case errors.Is(err, errQuota):
+			return insufficientStorage(UploadPath + " is full")
+		case errors.As(err, &se):
+			return errorResponse(se.Code, se.Reason)
+		case errors.As(err, &ne) && ne.Timeout():
+			return errorResponse(408, "request not received in time")
+		}
+		return errorResponse(400, "incomplete content")
+	}
+	if tmp.Chmod(mode) != nil || tmp.Sync() != nil || tmp.Close() != nil {
+		tmp.Close()
 		return errorResponse(500, "cannot store")
+	}
+	s.uploadMu.Lock()
+	defer s.uploadMu.Unlock()
+	// The preconditions are checked again: another request may have
+	// changed the file while this one's content arrived.
+	exists, etag, mod = currentFile(p)
+	if code := evalPreconditions(req, exists, etag, mod); code != 0 {
+		return errorResponse(412, "")
+	}
+	if os.Rename(tmp.Name(), p) != nil {
+		return errorResponse(500, "cannot store")
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
 	}
 	if exists {
 		// RFC 9110 9.3.4: "If the target resource does have a current

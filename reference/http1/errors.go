@@ -119,6 +119,8 @@ func StatusText(code int) string {
 		return "Service Unavailable"
 	case 505:
 		return "HTTP Version Not Supported"
+	case 507:
+		return "Insufficient Storage"
 	}
 	return "Status " + strconv.Itoa(code)
 }

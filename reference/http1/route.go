@@ -1,6 +1,7 @@
 package http1
 
 import (
+	"bytes"
 	"strings"
 
 	fixture "github.com/protospec/protospec/internal/http1"
@@ -144,7 +145,9 @@ func (s *Server) routeFile(req *Request, p string) (handler, *response) {
 				// without a defined Content-Length."
 				return nil, errorResponse(411, "PUT needs Content-Length or chunked")
 			}
-			return func(r *Request) *response { return s.put(r, name) }, nil
+			// serveRequest streams the content to putFrom; this handler
+			// serves a request whose content is already in Body.
+			return func(r *Request) *response { return s.putFrom(r, name, bytes.NewReader(r.Body)) }, nil
 		case "DELETE":
 			return func(r *Request) *response { return s.delete(r, name) }, nil
 		}

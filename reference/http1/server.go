@@ -7,10 +7,12 @@ import (
 	"io"
 	"log"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -20,6 +22,13 @@ const (
 	DefaultReadTimeout       = 30 * time.Second
 	DefaultIdleTimeout       = 30 * time.Second
 	DefaultWriteTimeout      = 30 * time.Second
+)
+
+// Default connection limits: well under the usual descriptor limit of
+// 1024, and a quarter of it for one source address.
+const (
+	DefaultMaxConns          = 512
+	DefaultMaxConnsPerClient = 128
 )
 
 // ServerName is the value of the Server response field.
@@ -51,8 +60,22 @@ type Server struct {
 	// WriteTimeout bounds the writing of each response (default 30 s).
 	WriteTimeout time.Duration
 	// MaxConns bounds concurrent connections; beyond it a new connection
-	// gets 503 and is closed. 0 means no limit.
+	// gets 503 and is closed (0: DefaultMaxConns; negative: no limit).
 	MaxConns int
+	// MaxUploadBytes bounds the total size of the files under /upload/
+	// (DefaultMaxUploadBytes); a PUT beyond it gets 507.
+	MaxUploadBytes int64
+	// MaxUploadFiles bounds the number of files under /upload/
+	// (DefaultMaxUploadFiles); a PUT creating one more gets 507.
+	MaxUploadFiles int
+	// MaxInflightBodyBytes bounds the request content held in memory (for
+	// /echo and /form) across all connections (DefaultMaxInflightBodyBytes);
+	// a request that does not fit gets 503.
+	MaxInflightBodyBytes int64
+	// MaxConnsPerClient bounds the concurrent connections of one source
+	// address, so one client cannot take every slot (0:
+	// DefaultMaxConnsPerClient, at most MaxConns; negative: no share).
+	MaxConnsPerClient int
 	// EnableTrace enables the TRACE method (disabled: 405).
 	EnableTrace bool
 	// ErrorLog receives connection errors; nil discards them.
@@ -61,10 +84,13 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}
+	perClient map[netip.Addr]int
+	inflight  budget
 	closed    bool
 	wg        sync.WaitGroup
 	sessions  sessionTable
 	uploadMu  sync.Mutex
+	uploads   uploadQuota
 
 	// The document root, resolved and opened once (Root must not change
 	// once the server serves).
@@ -121,9 +147,12 @@ func (s *Server) Serve(l net.Listener) error {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			if retryAccept(err) {
+				// Out of descriptors (or a timeout): the connections
+				// being served free some; wait and accept again rather
+				// than give up serving.
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.logf("http1: accept: %v; retrying in %v", err, backoff)
 				time.Sleep(backoff)
 				continue
 			}
@@ -136,7 +165,7 @@ func (s *Server) Serve(l net.Listener) error {
 			return ErrServerClosed
 		}
 		go func() {
-			defer s.untrack(c)
+			defer s.untrack(c, !full)
 			if full {
 				s.refuse(c)
 				return
@@ -153,6 +182,22 @@ func (s *Server) ServeTLS(l net.Listener, cfg *tls.Config) error {
 	return s.Serve(tls.NewListener(l, cfg))
 }
 
+// retryAccept reports whether an accept error is transient: a timeout, or
+// the process or system out of descriptors or memory (EMFILE, ENFILE,
+// ENOBUFS, ENOMEM), or a connection aborted before it was accepted.
+func retryAccept(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // ServeConn serves one already established connection (for example one end
 // of net.Pipe) until it closes, and then closes it.
 func (s *Server) ServeConn(c net.Conn) {
@@ -161,7 +206,7 @@ func (s *Server) ServeConn(c net.Conn) {
 		c.Close()
 		return
 	}
-	defer s.untrack(c)
+	defer s.untrack(c, !full)
 	if full {
 		s.refuse(c)
 		return
@@ -169,8 +214,39 @@ func (s *Server) ServeConn(c net.Conn) {
 	s.serveConn(c)
 }
 
-// track registers c; full reports that MaxConns is exceeded.
+func (s *Server) maxConns() int {
+	if s.MaxConns == 0 {
+		return DefaultMaxConns
+	}
+	return s.MaxConns
+}
+
+func (s *Server) maxConnsPerClient() int {
+	n := s.MaxConnsPerClient
+	if n == 0 {
+		n = DefaultMaxConnsPerClient
+	}
+	if m := s.maxConns(); m > 0 && n > m {
+		n = m
+	}
+	return n
+}
+
+// clientAddr is the source address a connection counts against; the zero
+// Addr for connections without one (net.Pipe).
+func clientAddr(c net.Conn) netip.Addr {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		ip, _ := netip.AddrFromSlice(a.IP)
+		return ip.Unmap()
+	}
+	return netip.Addr{}
+}
+
+// track registers c; full reports that MaxConns or the client's share
+// is exceeded. A refused connection is tracked too (until its 503 is
+// written) but does not count against the client's share.
 func (s *Server) track(c net.Conn) (full, ok bool) {
+	ip := clientAddr(c)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -178,17 +254,30 @@ func (s *Server) track(c net.Conn) (full, ok bool) {
 	}
 	if s.conns == nil {
 		s.conns = map[net.Conn]struct{}{}
+		s.perClient = map[netip.Addr]int{}
 	}
-	full = s.MaxConns > 0 && len(s.conns) >= s.MaxConns
+	m, pc := s.maxConns(), s.maxConnsPerClient()
+	// Connections without an address (net.Pipe, in-process) have no share.
+	full = m > 0 && len(s.conns) >= m || pc > 0 && ip.IsValid() && s.perClient[ip] >= pc
 	s.conns[c] = struct{}{}
+	if !full {
+		s.perClient[ip]++
+	}
 	s.wg.Add(1)
 	return full, true
 }
 
-func (s *Server) untrack(c net.Conn) {
+// untrack forgets c; counted is the negation of track's full.
+func (s *Server) untrack(c net.Conn, counted bool) {
 	c.Close()
+	ip := clientAddr(c)
 	s.mu.Lock()
 	delete(s.conns, c)
+	if counted {
+		if s.perClient[ip]--; s.perClient[ip] <= 0 {
+			delete(s.perClient, ip)
+		}
+	}
 	s.mu.Unlock()
 	s.wg.Done()
 }
@@ -371,18 +460,53 @@ func (cc *conn) serveRequest(req *Request) bool {
 			return false
 		}
 	}
+	// The route is known before the content is read: only /echo and
+	// /form hold it in memory, a PUT streams it to disk, and every other
+	// route drops it (or, when it is large, closes the connection after
+	// answering rather than read it).
+	use, name := bodyDiscard, ""
+	if pre == nil {
+		use, name = cc.s.bodyUseOf(req)
+	}
+	closeAfter := false
+	var resp *response
 	if req.HasBody() {
 		cc.c.SetReadDeadline(time.Now().Add(orDefault(cc.s.ReadTimeout, DefaultReadTimeout)))
-		if err := ReadBody(cc.br, req, cc.lim); err != nil {
-			cc.fail(err)
-			return false
+		switch use {
+		case bodyMemory:
+			if err := cc.readBody(req); err != nil {
+				cc.fail(err)
+				return false
+			}
+		case bodyStream:
+			r, _ := cc.bodyReader(req)
+			cr := &countingReader{r: r}
+			resp = cc.s.putFrom(req, name, cr)
+			if !cr.eof {
+				// The content was not read to its end (refused, or
+				// failed): the rest is dropped when small, else the
+				// connection cannot be reused.
+				n, err := io.Copy(io.Discard, io.LimitReader(cr, maxDiscardBytes+1))
+				closeAfter = err != nil || n > maxDiscardBytes || !cr.eof
+			}
+		default:
+			done, err := cc.discardBody(req)
+			if err != nil {
+				cc.fail(err)
+				return false
+			}
+			closeAfter = !done
 		}
+	} else if use == bodyStream {
+		resp = cc.s.putFrom(req, name, eofReader{})
 	}
-	resp := pre
+	if resp == nil {
+		resp = pre
+	}
 	if resp == nil {
 		resp = h(req)
 	}
-	if req.Close {
+	if req.Close || closeAfter {
 		resp.close = true
 	}
 	if !cc.write(req, resp) {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	fixture "github.com/protospec/protospec/internal/dns"
 	"github.com/protospec/protospec/internal/protocol"
@@ -18,12 +19,8 @@ import (
 )
 
 func init() {
-	register("dns", Protocol{Start: startDNS, Serve: serveDNS, Params: []protocol.Param{
-		{Name: "hierarchy", Doc: "serve a whole root, TLD and authoritative hierarchy on loopback, plus a resolver", Default: "false"},
-		{Name: "resolver", Doc: "serve the iterative resolver, rooted at upstream= or at a hierarchy started for it", Default: "false"},
-		{Name: fixture.ParamUpstream, Doc: "HOST:PORT of the root server the resolver starts from"},
-		{Name: "udp-workers", Doc: "goroutines reading each UDP socket of the authoritative server (1 to 64)", Default: "1"},
-	}, Examples: []string{
+	register(fixture.Name, Protocol{Start: startDNS, Serve: serveDNS, Params: append(ServeParams(fixture.Contract),
+		protocol.Param{Name: fixture.ParamUpstream, Doc: "with resolver: HOST:PORT of the root server the resolver starts from"}), Examples: []string{
 		"--addr 127.0.0.1:5300 --hierarchy      # dig @127.0.0.10 -p 5300 gaia.cs.umass.edu",
 		"--addr 127.0.0.1:5300 --param udp-workers=4",
 	}})
@@ -243,6 +240,11 @@ func serveDNS(ctx context.Context, opts ServeOptions) error {
 			return err
 		}
 		r := &refdns.Resolver{RootHints: []netip.AddrPort{root}, ServerPort: serverPort}
+		if err := dnsResolverParams(r, opts.Params); err != nil {
+			pc.Close()
+			ln.Close()
+			return err
+		}
 		defer r.Close()
 		fmt.Fprintf(log, "resolver on udp://%s and tcp://%s, root %s\n", pc.LocalAddr(), ln.Addr(), root)
 		fmt.Fprintf(log, "try: dig @%s -p %d %s\n", host, ln.Addr().(*net.TCPAddr).Port, refdns.GaiaName)
@@ -256,16 +258,11 @@ func serveDNS(ctx context.Context, opts ServeOptions) error {
 		if err != nil {
 			return err
 		}
-		// The transfer allow-list of the reference target (startDNS), so
-		// that run dns --target <this address> --feature dns/axfr-acl
-		// judges serve as it judges the reference.
-		s := &refdns.AuthServer{Zones: zones, AllowTransfer: loopbackExcept(dnsOutsider)}
-		if v := opts.Params["udp-workers"]; v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 64 {
-				return fmt.Errorf("udp-workers %q: want a number of goroutines from 1 to 64", v)
-			}
-			s.UDPWorkers = n
+		s, err := dnsAuthFromParams(zones, opts.Params)
+		if err != nil {
+			pc.Close()
+			ln.Close()
+			return err
 		}
 		fmt.Fprintf(log, "authoritative for test. and 0.0.127.in-addr.arpa. on udp://%s and tcp://%s\n", pc.LocalAddr(), ln.Addr())
 		fmt.Fprintf(log, "try: dig @%s -p %d www.test A\n", host, ln.Addr().(*net.TCPAddr).Port)
@@ -286,4 +283,130 @@ func serveUntil(ctx context.Context, udp, tcp func() error, closeFn func() error
 		closeFn()
 		return err
 	}
+}
+
+// dnsAllow returns serve's allow-list: param allow, else the suite's
+// (loopback except the outsider), the one the embedded reference uses.
+func dnsAllow(params map[string]string) ([]netip.Prefix, error) {
+	v, ok := params[fixture.ParamAllow]
+	if !ok {
+		return loopbackExcept(dnsOutsider), nil
+	}
+	var ps []netip.Prefix
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, fmt.Errorf("%s %q: %q is neither a prefix nor an address", fixture.ParamAllow, v, f)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		ps = append(ps, p.Masked())
+	}
+	if len(ps) == 0 {
+		return nil, fmt.Errorf("%s %q: no prefix", fixture.ParamAllow, v)
+	}
+	return ps, nil
+}
+
+// dnsTCPParams are the TCP settings shared by both servers.
+type dnsTCPParams struct {
+	maxConns, perClient int
+	idle, lifetime      time.Duration
+	rateLimit           int
+}
+
+func parseDNSTCP(params map[string]string) (dnsTCPParams, error) {
+	var t dnsTCPParams
+	ints := []struct {
+		name string
+		dst  *int
+	}{
+		{fixture.ParamMaxTCPConns, &t.maxConns},
+		{fixture.ParamMaxTCPConnsPerClient, &t.perClient},
+		{fixture.ParamRateLimit, &t.rateLimit},
+	}
+	for _, p := range ints {
+		if v, ok := params[p.name]; ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 1<<20 || n == 0 && p.name != fixture.ParamRateLimit {
+				return t, fmt.Errorf("%s %q: want a positive number", p.name, v)
+			}
+			*p.dst = n
+		}
+	}
+	durs := []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{fixture.ParamTCPIdleTimeout, &t.idle},
+		{fixture.ParamTCPMaxLifetime, &t.lifetime},
+	}
+	for _, p := range durs {
+		if v, ok := params[p.name]; ok {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return t, fmt.Errorf("%s %q: want a positive duration (10s, 2m)", p.name, v)
+			}
+			*p.dst = d
+		}
+	}
+	return t, nil
+}
+
+// dnsAuthFromParams builds serve's authoritative server from params.
+func dnsAuthFromParams(zones []*refdns.Zone, params map[string]string) (*refdns.AuthServer, error) {
+	allow, err := dnsAllow(params)
+	if err != nil {
+		return nil, err
+	}
+	t, err := parseDNSTCP(params)
+	if err != nil {
+		return nil, err
+	}
+	s := &refdns.AuthServer{Zones: zones, AllowTransfer: allow, RateLimit: t.rateLimit,
+		MaxTCPConns: t.maxConns, MaxTCPConnsPerClient: t.perClient, TCPIdleTimeout: t.idle, TCPMaxLifetime: t.lifetime}
+	if v := params[fixture.ParamUDPWorkers]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			return nil, fmt.Errorf("udp-workers %q: want a number of goroutines from 1 to 64", v)
+		}
+		s.UDPWorkers = n
+	}
+	return s, nil
+}
+
+// dnsResolverParams sets serve's resolver from params.
+func dnsResolverParams(r *refdns.Resolver, params map[string]string) error {
+	allow, err := dnsAllow(params)
+	if err != nil {
+		return err
+	}
+	t, err := parseDNSTCP(params)
+	if err != nil {
+		return err
+	}
+	r.AllowClients, r.RateLimit = allow, t.rateLimit
+	r.MaxTCPConns, r.MaxTCPConnsPerClient, r.TCPIdleTimeout, r.TCPMaxLifetime = t.maxConns, t.perClient, t.idle, t.lifetime
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{
+		{fixture.ParamMaxInflightPerClient, &r.MaxInflightPerClient},
+		{fixture.ParamMaxCacheEntries, &r.MaxCacheEntries},
+	} {
+		if v, ok := params[p.name]; ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1<<24 {
+				return fmt.Errorf("%s %q: want a positive number", p.name, v)
+			}
+			*p.dst = n
+		}
+	}
+	return nil
 }

@@ -8,15 +8,13 @@ import (
 	"net"
 	"strings"
 
-	"github.com/protospec/protospec/internal/protocol"
+	contract "github.com/protospec/protospec/internal/echo"
 	"github.com/protospec/protospec/reference/echo"
 	"github.com/protospec/protospec/targets"
 )
 
 func init() {
-	register("echo", Protocol{Start: startEcho, Serve: serveEcho, Params: []protocol.Param{
-		{Name: "service", Doc: "the service served on both TCP and UDP: " + serviceNames(), Default: string(echo.Uppercase)},
-	}, Examples: []string{
+	register(contract.Name, Protocol{Start: startEcho, Serve: serveEcho, Params: ServeParams(contract.Contract), Examples: []string{
 		"--addr 127.0.0.1:7000                 # uppercase on TCP and UDP",
 		"--addr 127.0.0.1:7007 --service echo",
 	}})

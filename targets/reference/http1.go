@@ -6,25 +6,20 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/protospec/protospec/internal/dial"
 	fixture "github.com/protospec/protospec/internal/http1"
-	"github.com/protospec/protospec/internal/protocol"
 	"github.com/protospec/protospec/internal/tlsfixture"
 	"github.com/protospec/protospec/reference/http1"
 	"github.com/protospec/protospec/targets"
 )
 
 func init() {
-	register(fixture.Name, Protocol{Start: startHTTP1, Serve: serveHTTP1, Params: []protocol.Param{
-		{Name: fixture.ParamRoot, Doc: "the docroot to serve (default: a temporary copy of the suite's fixture)"},
-		{Name: fixture.ParamTLS, Doc: "serve HTTPS instead of HTTP (with cert and key, or a new fixture CA and leaf for localhost, 127.0.0.1 and ::1)"},
-		{Name: fixture.ParamCert, Doc: "with tls: the PEM certificate chain to serve"},
-		{Name: fixture.ParamKey, Doc: "with tls: the PEM private key of cert"},
-		{Name: fixture.ParamCAOut, Doc: "with tls and no cert: where to write the fixture's ca.pem, cert.pem and key.pem"},
-	}, Examples: []string{
+	register(fixture.Name, Protocol{Start: startHTTP1, Serve: serveHTTP1, Params: ServeParams(fixture.Contract), Examples: []string{
 		"--addr 127.0.0.1:8080 --root ./docroot",
 		"--addr 127.0.0.1:8443 --tls --ca-out ./tls   # run --tls --target tls://127.0.0.1:8443 --ca ./tls/ca.pem",
 	}})
@@ -97,7 +92,7 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 	if log == nil {
 		log = io.Discard
 	}
-	root := opts.Params["root"]
+	root := opts.Params[fixture.ParamRoot]
 	if root == "" {
 		d, err := os.MkdirTemp("", "protospec-http1-")
 		if err != nil {
@@ -111,6 +106,13 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 	} else if st, err := os.Stat(root); err != nil || !st.IsDir() {
 		return fmt.Errorf("root %q is not a directory", root)
 	}
+	if err := loopbackOnly(opts.Addr); err != nil {
+		return err
+	}
+	s := &http1.Server{Root: root}
+	if err := http1Limits(s, opts.Params); err != nil {
+		return err
+	}
 	var cfg *tls.Config
 	if opts.Params[fixture.ParamTLS] == "true" {
 		c, err := serveTLSConfig(opts.Params, log)
@@ -123,7 +125,6 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 	if err != nil {
 		return err
 	}
-	s := &http1.Server{Root: root}
 	errc := make(chan error, 1)
 	if cfg != nil {
 		fmt.Fprintf(log, "serving HTTP/1.1 over TLS from %s on https://%s/\n", root, l.Addr())
@@ -173,4 +174,43 @@ func serveTLSConfig(params map[string]string, log io.Writer) (*tls.Config, error
 	}
 	fmt.Fprintf(log, "TLS fixture: CA %s (run --ca %s), certificate %s, key %s\n", p.CA, p.CA, p.Cert, p.Key)
 	return fx.ServerConfig(), nil
+}
+
+// loopbackOnly refuses a listening address that is not loopback: the
+// reference servers are test fixtures, not services.
+func loopbackOnly(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if ip, err := netip.ParseAddr(host); err != nil || !ip.IsLoopback() {
+		return fmt.Errorf("--addr %q: the reference servers only listen on loopback", addr)
+	}
+	return nil
+}
+
+// http1Limits sets the server's client limits from params.
+func http1Limits(s *http1.Server, params map[string]string) error {
+	ints := []struct {
+		name string
+		set  func(int64)
+	}{
+		{fixture.ParamMaxConns, func(n int64) { s.MaxConns = int(n) }},
+		{fixture.ParamMaxConnsPerClient, func(n int64) { s.MaxConnsPerClient = int(n) }},
+		{fixture.ParamMaxInflightBodyBytes, func(n int64) { s.MaxInflightBodyBytes = n }},
+		{fixture.ParamMaxUploadBytes, func(n int64) { s.MaxUploadBytes = n }},
+		{fixture.ParamMaxUploadFiles, func(n int64) { s.MaxUploadFiles = int(n) }},
+	}
+	for _, p := range ints {
+		v, ok := params[p.name]
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 || n > 1<<40 {
+			return fmt.Errorf("%s %q: want a positive number", p.name, v)
+		}
+		p.set(n)
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/protospec/protospec/internal/protocol"
 	"github.com/protospec/protospec/targets"
@@ -93,4 +94,19 @@ func Serve(ctx context.Context, protocol string, opts ServeOptions) error {
 		return fmt.Errorf("%w: no reference implementation of %q to serve", targets.ErrUnsupportedProtocol, protocol)
 	}
 	return p.Serve(ctx, opts)
+}
+
+// ServeParams are the params of `protospec serve` that a contract
+// declares: those whose doc starts with "serve: " (the prefix dropped).
+// The contract keeps one list of a protocol's params; the CLI validates
+// serve's params against this one.
+func ServeParams(c protocol.Contract) []protocol.Param {
+	var out []protocol.Param
+	for _, p := range c.Params {
+		if doc, ok := strings.CutPrefix(p.Doc, "serve: "); ok {
+			p.Doc = doc
+			out = append(out, p)
+		}
+	}
+	return out
 }
