@@ -165,10 +165,22 @@ func ReadOne(w Wire, method string) (*Response, error) {
 			return nil, fmt.Errorf("%w: the reader cannot go on", ErrMalformed)
 		}
 		if err != nil {
-			return partial(fromWire(cur, method)), err
+			return partial(fromWire(cur, method)), notAResponse(d, cur, err)
 		}
 		d.Feed(b)
 	}
+}
+
+// notAResponse is the error of a read that failed after the target sent
+// bytes but no complete response head (an HTTP/0.9 body, a head cut
+// short at a line's end): it must not read as a refusal that sent
+// nothing (noResponse), since the target did answer, with something that
+// is not an HTTP/1 response.
+func notAResponse(d *wire.Decoder, cur *wire.Message, err error) error {
+	if (cur != nil && cur.Head != "") || d.Fed() == 0 {
+		return err
+	}
+	return fmt.Errorf("%w: the target sent %d bytes but no complete HTTP/1 response head, then: %v", ErrMalformed, d.Fed(), err)
 }
 
 // partial is the response read so far once its head parsed, else nil.

@@ -130,3 +130,21 @@ func FuzzReadResponse(f *testing.F) {
 		}
 	})
 }
+
+// A target that answers with bytes that hold no response head (an HTTP/0.9
+// body, a head cut short at a line's end) and closes has not refused the
+// request without answering: the refusal verifiers must not take it as one.
+func TestBytesWithoutHeadAreNoRefusal(t *testing.T) {
+	for _, in := range []string{"Hello, world!\n", "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n", "\r\n"} {
+		_, err := ReadResponse(&bytesWire{b: []byte(in)}, "GET")
+		if err == nil || noResponse(err) {
+			t.Errorf("%q then close: err %v, noResponse %v; want an error that is not a refusal", in, err, noResponse(err))
+		}
+		if e := expectRejected(nil, err, 400); e == nil {
+			t.Errorf("%q then close: expectRejected passed", in)
+		}
+	}
+	if _, err := ReadResponse(&bytesWire{}, "GET"); !noResponse(err) {
+		t.Errorf("nothing then close: err %v, want a refusal without a response", err)
+	}
+}
