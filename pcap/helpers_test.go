@@ -24,15 +24,17 @@ var (
 type rawPacket = pcaptest.RawPacket
 
 var (
-	capture   = pcaptest.Capture
-	must      = pcaptest.Must
-	analyze   = pcaptest.Analyze
-	summaries = pcaptest.Summaries
-	addr      = pcaptest.Addr
-	dnsQuery  = pcaptest.DNSQuery
-	dnsAnswer = pcaptest.DNSAnswer
-	classic   = pcaptest.Classic
-	gz        = pcaptest.Gz
+	capture     = pcaptest.Capture
+	must        = pcaptest.Must
+	analyze     = pcaptest.Analyze
+	summaries   = pcaptest.Summaries
+	addr        = pcaptest.Addr
+	dnsQuery    = pcaptest.DNSQuery
+	dnsAnswer   = pcaptest.DNSAnswer
+	classic     = pcaptest.Classic
+	gz          = pcaptest.Gz
+	frames      = pcaptest.Frames
+	bigEndianNG = pcaptest.BigEndianNG
 )
 
 // httpExchange writes one HTTP connection: each request followed by its

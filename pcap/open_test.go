@@ -15,24 +15,6 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// frames returns the Ethernet frames of a small HTTP exchange.
-func frames(t testing.TB) []rawPacket {
-	data := capture(t, func(w *Writer) {
-		httpExchange(t, w, cli, t0, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
-	})
-	r, err := Open(bytes.NewReader(data))
-	must(t, err)
-	var out []rawPacket
-	for {
-		p, err := r.Next()
-		if err == io.EOF {
-			return out
-		}
-		must(t, err)
-		out = append(out, rawPacket{TS: p.Timestamp, Data: append([]byte(nil), p.Data...), OrigLen: p.OrigLen})
-	}
-}
-
 // relink rewrites an Ethernet frame for another link type.
 func relink(frame []byte, lt layers.LinkType) []byte {
 	ip := frame[14:]
@@ -62,45 +44,6 @@ func relink(frame []byte, lt layers.LinkType) []byte {
 		return append(h, ip...)
 	}
 	return frame
-}
-
-// bigEndianNG writes a big-endian pcapng file with one interface.
-func bigEndianNG(lt layers.LinkType, pkts []rawPacket) []byte {
-	var b bytes.Buffer
-	be := binary.BigEndian
-	block := func(typ uint32, body []byte) {
-		for len(body)%4 != 0 {
-			body = append(body, 0)
-		}
-		n := uint32(12 + len(body))
-		var h [8]byte
-		be.PutUint32(h[:], typ)
-		be.PutUint32(h[4:], n)
-		b.Write(h[:])
-		b.Write(body)
-		be.PutUint32(h[:], n)
-		b.Write(h[:4])
-	}
-	shb := make([]byte, 16)
-	be.PutUint32(shb, 0x1a2b3c4d)
-	be.PutUint16(shb[4:], 1)
-	be.PutUint64(shb[8:], ^uint64(0))
-	block(NgSHB, shb)
-	idb := make([]byte, 8)
-	be.PutUint16(idb, uint16(lt))
-	// if_tsresol = 10^-9
-	idb = append(idb, 0, 9, 0, 1, 9, 0, 0, 0, 0, 0, 0, 0)
-	block(NgIDB, idb)
-	for _, p := range pkts {
-		e := make([]byte, 20)
-		ts := uint64(p.TS.UnixNano())
-		be.PutUint32(e[4:], uint32(ts>>32))
-		be.PutUint32(e[8:], uint32(ts))
-		be.PutUint32(e[12:], uint32(len(p.Data)))
-		be.PutUint32(e[16:], uint32(len(p.Data)))
-		block(NgEPB, append(e, p.Data...))
-	}
-	return b.Bytes()
 }
 
 // dissectAll returns the summaries of the messages in a capture.

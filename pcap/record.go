@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/protospec/protospec/internal/dial"
 )
 
 // Event is one step of a conversation to be written as packets: the
@@ -253,6 +255,10 @@ type Recorder struct {
 	Log io.Writer
 	// Ready, if set, is called with the listening address once listening.
 	Ready func(addr net.Addr)
+	// Dialer reaches the upstream (its source address); nil is a plain
+	// dialer. The proxy carries TLS records as they are: it dials the
+	// upstream plain whatever the dialer's TLS configuration.
+	Dialer *dial.Dialer
 
 	mu    sync.Mutex
 	w     *Writer
@@ -364,10 +370,21 @@ func (r *Recorder) runTCP(ctx context.Context) error {
 	return nil
 }
 
+// dialer is the recorder's upstream dialer with the idle deadline.
+func (r *Recorder) dialer() dial.Dialer {
+	var d dial.Dialer
+	if r.Dialer != nil {
+		d = *r.Dialer
+	}
+	d.Timeout = r.IdleTimeout
+	d.TLS = nil
+	return d
+}
+
 func (r *Recorder) proxyTCP(ctx context.Context, client net.Conn) {
 	defer client.Close()
-	d := net.Dialer{Timeout: r.IdleTimeout}
-	up, err := d.DialContext(ctx, "tcp", r.Upstream)
+	d := r.dialer()
+	up, err := d.Dial(ctx, dial.Endpoint{Network: "tcp", Addr: r.Upstream})
 	if err != nil {
 		fmt.Fprintf(r.Log, "record: %s: upstream %s: %v\n", client.RemoteAddr(), r.Upstream, err)
 		return
@@ -414,9 +431,7 @@ func (r *Recorder) proxyTCP(ctx context.Context, client net.Conn) {
 					tc.Reset(time.Now(), fromClient)
 				}
 				r.mu.Unlock()
-				if tcp, ok := dst.(*net.TCPConn); ok && errors.Is(err, io.EOF) {
-					tcp.CloseWrite()
-				} else {
+				if !errors.Is(err, io.EOF) || !dial.CloseWrite(dst) {
 					client.Close()
 					up.Close()
 				}
@@ -441,6 +456,8 @@ func (r *Recorder) runUDP(ctx context.Context) error {
 	if r.Ready != nil {
 		r.Ready(pc.LocalAddr())
 	}
+	upstream := dial.Endpoint{Network: "udp", Addr: r.Upstream}
+	d := r.dialer()
 	upAddr, err := net.ResolveUDPAddr("udp", r.Upstream)
 	if err != nil {
 		return err
@@ -487,11 +504,7 @@ func (r *Recorder) runUDP(ctx context.Context) error {
 			}
 		}
 		if s == nil && len(sessions) < r.MaxConns {
-			local := "127.0.0.1:0"
-			if upAddr.IP.To4() == nil {
-				local = "[::1]:0"
-			}
-			up, err := net.ListenPacket("udp", local)
+			up, _, err := d.ListenPacket(upstream)
 			if err == nil {
 				s = &session{up: up}
 				sessions[from.String()] = s

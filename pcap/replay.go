@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/protocol"
 	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/targets"
@@ -92,6 +92,12 @@ type ReplayOptions struct {
 	MaxResponse int
 	// Source names the capture in the report.
 	Source string
+	// Dialer reaches the target (source address, TLS configuration with
+	// the run's CA); nil is a plain dialer. Its Timeout is StepTimeout.
+	Dialer *dial.Dialer
+	// OverTLS sends TCP flows to the service's TLS counterpart
+	// ("http/tcp" flows to "http/tls"), as `replay --tls` asks.
+	OverTLS bool
 }
 
 // Replayer is how a protocol's flows are replayed to a target and the
@@ -400,6 +406,9 @@ func (r *flowReplayer) flow(ctx context.Context, tgt targets.Target, c *Conversa
 		}
 	}
 	service := r.how.service + "/" + c.Flow.Transport
+	if r.o.OverTLS {
+		service = protocol.OverTLS(service)
+	}
 	ep, err := tgt.Endpoint(service)
 	if err != nil {
 		return errSkip{fmt.Sprintf("target has no %s: %v", service, err)}
@@ -417,16 +426,19 @@ func (r *flowReplayer) flow(ctx context.Context, tgt targets.Target, c *Conversa
 	return r.tcp(ctx, ep, c, client, answers)
 }
 
+// dialer is the replay's dialer with the step deadline.
+func (r *flowReplayer) dialer() dial.Dialer {
+	var d dial.Dialer
+	if r.o.Dialer != nil {
+		d = *r.o.Dialer
+	}
+	d.Timeout = r.o.StepTimeout
+	return d
+}
+
 func (r *flowReplayer) udp(ctx context.Context, ep targets.Endpoint, c *Conversation, client []*Message, answers map[int][]*Message) error {
-	raddr, err := net.ResolveUDPAddr("udp", ep.Addr)
-	if err != nil {
-		return err
-	}
-	local := "127.0.0.1:0"
-	if raddr.IP.To4() == nil {
-		local = "[::1]:0"
-	}
-	pc, err := net.ListenPacket("udp", local)
+	d := r.dialer()
+	pc, raddr, err := d.ListenPacket(ep)
 	if err != nil {
 		return err
 	}
@@ -480,10 +492,10 @@ func (r *flowReplayer) udp(ctx context.Context, ep targets.Endpoint, c *Conversa
 }
 
 func (r *flowReplayer) tcp(ctx context.Context, ep targets.Endpoint, c *Conversation, client []*Message, answers map[int][]*Message) error {
-	d := net.Dialer{Timeout: r.o.StepTimeout}
-	nc, err := d.DialContext(ctx, "tcp", ep.Addr)
+	d := r.dialer()
+	nc, err := d.Dial(ctx, ep)
 	if err != nil {
-		return fmt.Errorf("connecting to %s: %v", ep.Addr, err)
+		return fmt.Errorf("connecting to %s: %v", ep, err)
 	}
 	defer nc.Close()
 	r.note(reports.DirOpen, nil, nc.LocalAddr().String()+" -> "+nc.RemoteAddr().String())

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/protospec/protospec/internal/dial"
 )
 
 // sbinDirs are searched after PATH: daemons live there and a non-root PATH
@@ -139,8 +141,8 @@ func (p *Process) WaitReady(ctx context.Context, timeout time.Duration, probe fu
 // to addr is accepted.
 func DialProbe(addr string) func(context.Context) error {
 	return func(ctx context.Context) error {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", addr)
+		var d dial.Dialer
+		c, err := d.Dial(ctx, dial.Endpoint{Network: "tcp", Addr: addr})
 		if err != nil {
 			return err
 		}

@@ -41,6 +41,7 @@ type benchFlags struct {
 	cpuProfile  string
 	workDir     string
 	threads     int
+	tls         tlsFlags
 }
 
 // benchParams are the params of each protocol's load client.
@@ -123,6 +124,8 @@ are counted by kind. Exit status: 0 done, 1 a response failed validation
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	fl.StringVar(&f.workDir, "work-dir", "", "where a launcher writes its config and logs")
 	fl.MarkHidden("cpuprofile")
+	f.tls.what = "load the protocol's TLS service (http/tls instead of http/tcp)"
+	f.tls.add(cmd)
 	return cmd
 }
 
@@ -147,21 +150,31 @@ func runBench(out, errOut io.Writer, name string, f benchFlags) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	fx, dialer, err := f.tls.dialer(name)
+	if err != nil {
+		return err
+	}
+	service := load.Service
+	if f.tls.over {
+		if service = protocol.OverTLS(service); service == load.Service {
+			return usageErr("--tls: the %s load of %s is not over TCP", service, name)
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	octx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	target, err := targets.Open(octx, f.target, targets.Options{Protocol: name, WorkDir: f.workDir})
+	target, err := targets.Open(octx, f.target, targets.Options{Protocol: name, WorkDir: f.workDir, TLS: fx})
 	cancel()
 	if err != nil {
 		return usageErr("target %s: %v", f.target, strings.TrimPrefix(err.Error(), "targets: "))
 	}
 	defer target.Close()
-	ep, err := target.Endpoint(load.Service)
+	ep, err := target.Endpoint(service)
 	if err != nil {
 		return usageErr("target %s: %v", f.target, err)
 	}
-	proto, err := load.Open(ep.Addr, f.timeout)
+	proto, err := load.Open(loadgen.Target{Endpoint: ep, Dialer: dialer}, f.timeout)
 	if err != nil {
 		return usageErr("%v", err)
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/protospec/protospec/fuzz/engine"
+	"github.com/protospec/protospec/internal/dial"
+	"github.com/protospec/protospec/internal/tlsfixture"
 	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/suites/spec"
 	"github.com/protospec/protospec/targets"
@@ -37,6 +39,7 @@ type fuzzFlags struct {
 	noMinimize bool
 	stopAfter  int
 	silent     bool
+	tls        tlsFlags
 }
 
 func newFuzzCmd() *cobra.Command {
@@ -57,6 +60,7 @@ PROTOCOL is one of the protocols with a fuzzing model: ` + strings.Join(engine.M
   protospec fuzz PROTOCOL --target LAUNCHER --duration 60s --out fuzz-out
   protospec fuzz PROTOCOL --target reference --target LAUNCHER --benign benign.txt --execs 20000
   protospec fuzz PROTOCOL --target 127.0.0.1:5300,udp://127.0.0.1:5300 --seed 42
+  protospec fuzz PROTOCOL --tls --target tls://127.0.0.1:8443 --ca ca.pem --execs 2000
   protospec fuzz replay fuzz-out/finding-1 --target LAUNCHER`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -78,13 +82,17 @@ PROTOCOL is one of the protocols with a fuzzing model: ` + strings.Join(engine.M
 	fl.BoolVar(&f.noMinimize, "no-minimize", false, "save findings as found, without delta debugging")
 	fl.IntVar(&f.stopAfter, "stop-after", 0, "stop after this many findings (0: run the whole budget)")
 	fl.BoolVar(&f.silent, "no-progress", false, "do not print progress to stderr")
+	f.tls.what = "fuzz the protocol's TLS services (http/tls instead of http/tcp)"
+	f.tls.add(cmd)
 	cmd.AddCommand(newFuzzReplayCmd())
 	return cmd
 }
 
 // fuzzTargets builds the engine's target list; infos collects what each
-// target said about itself when it was last opened.
-func fuzzTargets(protocol string, names []string, params map[string]string) ([]engine.TargetSpec, func() []targets.Info) {
+// target said about itself when it was last opened. Launched targets
+// serve fx's leaf and are reached with d, over their TLS services when
+// overTLS.
+func fuzzTargets(protocol string, names []string, params map[string]string, fx *tlsfixture.Fixture, d *dial.Dialer, overTLS bool) ([]engine.TargetSpec, func() []targets.Info) {
 	var mu sync.Mutex
 	infos := make([]targets.Info, len(names))
 	seen := map[string]int{}
@@ -94,8 +102,8 @@ func fuzzTargets(protocol string, names []string, params map[string]string) ([]e
 		if seen[n]++; seen[n] > 1 {
 			label = fmt.Sprintf("%s#%d", n, seen[n])
 		}
-		out = append(out, engine.TargetSpec{Name: label, Open: func(ctx context.Context) (targets.Target, error) {
-			t, err := targets.Open(ctx, n, targets.Options{Protocol: protocol, Params: params})
+		out = append(out, engine.TargetSpec{Name: label, Dialer: d, OverTLS: overTLS, Open: func(ctx context.Context) (targets.Target, error) {
+			t, err := targets.Open(ctx, n, targets.Options{Protocol: protocol, Params: params, TLS: fx})
 			if err != nil {
 				return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "targets: "))
 			}
@@ -132,6 +140,10 @@ func runFuzz(stdout, stderr io.Writer, protocol string, f fuzzFlags) error {
 	if f.execs == 0 && f.duration == 0 {
 		f.duration = 60 * time.Second
 	}
+	fx, dialer, err := f.tls.dialer(protocol)
+	if err != nil {
+		return err
+	}
 	if len(f.targets) == 0 {
 		f.targets = []string{"reference"}
 	}
@@ -164,7 +176,7 @@ func runFuzz(stdout, stderr io.Writer, protocol string, f fuzzFlags) error {
 		return usageErr("preparing %s: %v", protocol, err)
 	}
 	var infos func() []targets.Info
-	cfg.Targets, infos = fuzzTargets(protocol, f.targets, params)
+	cfg.Targets, infos = fuzzTargets(protocol, f.targets, params, fx, dialer, f.tls.over)
 	started := time.Now()
 	res, err := engine.Run(ctx, cfg)
 	if err != nil {
@@ -216,6 +228,7 @@ func fuzzReportTarget(infos []targets.Info) reports.Target {
 func newFuzzReplayCmd() *cobra.Command {
 	var names []string
 	var timeout time.Duration
+	var tf tlsFlags
 	cmd := &cobra.Command{
 		Use:   "replay FINDING-DIR",
 		Short: "Send a saved finding's messages to fresh targets; exit 1 when it still reproduces",
@@ -223,9 +236,11 @@ func newFuzzReplayCmd() *cobra.Command {
   protospec fuzz replay protospec-fuzz/finding-2 --target reference --target nginx`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return replayFinding(cmd, args[0], names, timeout)
+			return replayFinding(cmd, args[0], names, timeout, &tf)
 		},
 	}
+	tf.what = "replay over the protocol's TLS services (http/tls instead of http/tcp)"
+	tf.add(cmd)
 	cmd.Flags().StringArrayVarP(&names, "target", "t", nil, "target(s) to replay against (default: those of the finding)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Second, "deadline of each step")
 	return cmd
@@ -240,7 +255,7 @@ func isFinding(path string) bool {
 // replayFinding sends a saved finding's messages to fresh targets (those
 // of the finding when names is empty) and exits 1 when it reproduces. Both
 // `protospec replay DIR` and `protospec fuzz replay DIR` come here.
-func replayFinding(cmd *cobra.Command, dir string, names []string, timeout time.Duration) error {
+func replayFinding(cmd *cobra.Command, dir string, names []string, timeout time.Duration, tf *tlsFlags) error {
 	sv, err := engine.LoadFinding(dir)
 	if err != nil {
 		return usageErr("%v", err)
@@ -259,7 +274,11 @@ func replayFinding(cmd *cobra.Command, dir string, names []string, timeout time.
 	if err != nil {
 		return usageErr("preparing %s: %v", sv.Model, err)
 	}
-	tgts, _ := fuzzTargets(sv.Model, names, params)
+	fx, dialer, err := tf.dialer(sv.Model)
+	if err != nil {
+		return err
+	}
+	tgts, _ := fuzzTargets(sv.Model, names, params, fx, dialer, tf.over)
 	rr, err := engine.Replay(ctx, dir, tgts, engine.Timing{Deadline: timeout})
 	if err != nil {
 		return usageErr("%v", strings.TrimPrefix(err.Error(), "engine: "))

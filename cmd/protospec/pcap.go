@@ -505,6 +505,7 @@ func newReplayCmd() *cobra.Command {
 	var targetList, params, ignore []string
 	var pace bool
 	var step time.Duration
+	var tf tlsFlags
 	// Each param a protocol's replay declares is a flag of its own too
 	// (--service, --ignore-header...), repeatable, the values joined by
 	// commas.
@@ -514,6 +515,7 @@ func newReplayCmd() *cobra.Command {
 		Short: "Re-send a capture's client side to a target and compare the answers, or replay a fuzzer's finding",
 		Example: `  protospec replay traffic.pcapng --target nginx --ignore-header etag --ignore-header last-modified
   protospec replay traffic.pcap --target 'SERVICE/udp=udp://127.0.0.1:5353,SERVICE/tcp=127.0.0.1:5353'
+  protospec replay https.pcapng --tls --target nginx        # the TCP flows to the TLS service
   protospec replay protospec-fuzz/finding-1 --target nginx    # exit 1 while the finding reproduces`,
 	}, &cf, func(cmd *cobra.Command, path string, o pcap.Options) error {
 		if len(targetList) != 1 {
@@ -536,6 +538,11 @@ func newReplayCmd() *cobra.Command {
 		if err := ro.Validate(); err != nil {
 			return usageErr("%v", err)
 		}
+		fx, dialer, err := tf.dialer(cf.proto)
+		if err != nil {
+			return err
+		}
+		ro.Dialer, ro.OverTLS = dialer, tf.over
 		r, err := asUsage(pcap.OpenFile(path))
 		if err != nil {
 			return err
@@ -551,7 +558,7 @@ func newReplayCmd() *cobra.Command {
 		ro.Open = func(proto string) (targets.Target, error) {
 			octx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 			defer cancel()
-			return targets.Open(octx, target, targets.Options{Protocol: proto})
+			return targets.Open(octx, target, targets.Options{Protocol: proto, TLS: fx})
 		}
 		run := pcap.Replay(ctx, convs, ro)
 		if len(run.Specs) == 0 {
@@ -578,12 +585,14 @@ func newReplayCmd() *cobra.Command {
 	fl.StringArrayVar(&params, "param", nil, "a protocol's replay setting NAME=VALUE (repeatable; known: "+strings.Join(known, ", ")+")")
 	fl.DurationVar(&step, "timeout", 5*time.Second, "deadline of each connect, send and wait for an answer")
 	addReportDir(cmd, &reportDir)
+	tf.what = "replay the TCP flows to the protocol's TLS services (http/tls instead of http/tcp)"
+	tf.add(cmd)
 	// A directory saved by the fuzzer replays as a finding: exit 1 while it
 	// still reproduces.
 	replayCapture := cmd.RunE
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		if len(args) == 1 && isFinding(args[0]) {
-			return replayFinding(c, args[0], targetList, step)
+			return replayFinding(c, args[0], targetList, step, &tf)
 		}
 		return replayCapture(c, args)
 	}

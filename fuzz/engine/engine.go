@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/targets"
 )
 
@@ -27,6 +28,13 @@ const (
 type TargetSpec struct {
 	Name string
 	Open func(ctx context.Context) (targets.Target, error)
+	// Dialer reaches the target's endpoints (its TLS configuration trusts
+	// the run's CA, or the user's); nil is a plain dialer. A zero Timeout
+	// takes the Timing's Deadline.
+	Dialer *dial.Dialer
+	// OverTLS sends the model's TCP services to their TLS counterparts
+	// ("http/tcp" to "http/tls"), as `fuzz --tls` asks.
+	OverTLS bool
 }
 
 // Config is one fuzzing campaign.
@@ -219,7 +227,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if err := e.open(lt); err != nil {
 			return nil, err
 		}
-		if err := probe(lt.t, e.m, e.timing); err != nil {
+		if err := probe(lt, e.m, e.timing); err != nil {
 			return nil, fmt.Errorf("engine: target %s does not answer a valid %s message before fuzzing: %v", ts.Name, e.m.Name(), err)
 		}
 		e.live = append(e.live, lt)
@@ -323,7 +331,7 @@ func (e *engine) restart(lt *liveTarget) error {
 		return err
 	}
 	e.res.Restarts++
-	if err := probe(lt.t, e.m, e.timing); err != nil {
+	if err := probe(lt, e.m, e.timing); err != nil {
 		return fmt.Errorf("engine: target %s does not answer after a restart: %v", lt.spec.Name, err)
 	}
 	lt.baseRSS = 0
@@ -355,7 +363,7 @@ func (e *engine) check(in Input) ([]failure, []*execResult) {
 	results := make([]*execResult, len(e.live))
 	healthy := true
 	for k, lt := range e.live {
-		res := execute(lt.t, e.m, in, e.timing)
+		res := execute(lt, e.m, in, e.timing)
 		results[k] = res
 		sent := sentOf(res)
 		last := ""
@@ -404,7 +412,7 @@ func (e *engine) health(lt *liveTarget, state string) *failure {
 			return &failure{Oracle: OracleCrash, State: state, Detail: err.Error(), Targets: []string{lt.spec.Name}, Dead: true}
 		}
 	}
-	if err := probe(lt.t, e.m, e.timing); err != nil {
+	if err := probe(lt, e.m, e.timing); err != nil {
 		if lt.watcher != nil {
 			if aerr := lt.watcher.Alive(); aerr != nil {
 				return &failure{Oracle: OracleCrash, State: state, Detail: aerr.Error(), Targets: []string{lt.spec.Name}, Dead: true}
@@ -598,7 +606,7 @@ func (e *engine) judgeable(f failure) bool {
 		if !contains(f.Targets, lt.spec.Name) {
 			continue
 		}
-		if lt.t != nil && probe(lt.t, e.m, e.timing) == nil {
+		if lt.t != nil && probe(lt, e.m, e.timing) == nil {
 			continue
 		}
 		if e.noRestart || e.restart(lt) != nil {

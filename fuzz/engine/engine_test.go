@@ -116,6 +116,11 @@ func startLineServer(answer string, limit int) (*lineServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return serveLines(l, answer, limit), nil
+}
+
+// serveLines serves the toy protocol on l.
+func serveLines(l net.Listener, answer string, limit int) *lineServer {
 	s := &lineServer{l: l, limit: limit, answer: answer}
 	s.wg.Add(1)
 	go func() {
@@ -132,7 +137,7 @@ func startLineServer(answer string, limit int) (*lineServer, error) {
 			}()
 		}
 	}()
-	return s, nil
+	return s
 }
 
 func (s *lineServer) serve(c net.Conn) {

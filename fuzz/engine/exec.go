@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +11,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/protospec/protospec/targets"
+	"github.com/protospec/protospec/internal/dial"
+	"github.com/protospec/protospec/internal/protocol"
 )
 
 // maxRecv bounds what is read from one connection during one input.
@@ -92,7 +94,7 @@ type liveConn struct {
 
 type executor struct {
 	m      Model
-	t      targets.Target
+	t      *liveTarget
 	timing Timing
 	start  time.Time
 	res    *execResult
@@ -101,13 +103,13 @@ type executor struct {
 }
 
 // execute runs in against t with fresh connections.
-func execute(t targets.Target, m Model, in Input, timing Timing) *execResult {
+func execute(t *liveTarget, m Model, in Input, timing Timing) *execResult {
 	x := &executor{m: m, t: t, timing: timing.withDefaults(), start: time.Now(),
 		res: &execResult{Vars: map[string]string{}}, tmp: make([]byte, 64<<10)}
 	conns := map[string]*liveConn{}
 	defer func() {
 		for _, c := range conns {
-			if tc, ok := c.c.(*net.TCPConn); ok {
+			if tc := dial.TCPConn(c.c); tc != nil {
 				// Reset rather than linger in TIME_WAIT: a campaign opens
 				// thousands of connections a minute on loopback.
 				_ = tc.SetLinger(0)
@@ -140,12 +142,22 @@ func (x *executor) ev(conn, dir string, data []byte) {
 }
 
 func (x *executor) dial(service string) (*liveConn, error) {
-	ep, err := x.t.Endpoint(service)
+	reach := service
+	if x.t.spec.OverTLS {
+		reach = protocol.OverTLS(service)
+	}
+	ep, err := x.t.t.Endpoint(reach)
 	if err != nil {
 		return nil, err
 	}
-	d := net.Dialer{Timeout: x.timing.Deadline}
-	c, err := d.Dial(ep.Network, ep.Addr)
+	var d dial.Dialer
+	if x.t.spec.Dialer != nil {
+		d = *x.t.spec.Dialer
+	}
+	if d.Timeout <= 0 {
+		d.Timeout = x.timing.Deadline
+	}
+	c, err := d.Connect(context.Background(), ep)
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", ep, unwrapOp(err))
 	}
@@ -203,9 +215,7 @@ func (x *executor) step(i int, st Step, c *liveConn) {
 		sr.Note = "send: " + unwrapOp(err).Error()
 	}
 	if st.HalfClose && !c.udp {
-		if tc, ok := c.c.(*net.TCPConn); ok {
-			_ = tc.CloseWrite()
-		}
+		dial.CloseWrite(c.c)
 	}
 	last := time.Now()
 	for !c.closed && !c.broken {
@@ -322,7 +332,7 @@ func isRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
 // probe checks that t still answers the model's valid probe. It retries
 // once, so a single lost datagram or a connection limit hit by the input
 // just before does not count as death.
-func probe(t targets.Target, m Model, timing Timing) error {
+func probe(t *liveTarget, m Model, timing Timing) error {
 	timing.Linger = false
 	var err error
 	for try := 0; try < 2; try++ {
@@ -337,7 +347,7 @@ func probe(t targets.Target, m Model, timing Timing) error {
 	return err
 }
 
-func probeOnce(t targets.Target, m Model, timing Timing) error {
+func probeOnce(t *liveTarget, m Model, timing Timing) error {
 	res := execute(t, m, m.Probe(), timing)
 	if res.DialErr != nil {
 		return res.DialErr

@@ -215,7 +215,7 @@ func Replay(ctx context.Context, dir string, tgts []TargetSpec, timing Timing) (
 			return nil, err
 		}
 		e.live = append(e.live, lt)
-		if err := probe(lt.t, m, e.timing); err != nil {
+		if err := probe(lt, m, e.timing); err != nil {
 			return nil, fmt.Errorf("engine: target %s does not answer a valid %s message before the replay: %v", ts.Name, m.Name(), err)
 		}
 	}

@@ -148,6 +148,82 @@ func (d *Dialer) Dial(ctx context.Context, ep Endpoint) (net.Conn, error) {
 	return tc, nil
 }
 
+// DialUDP opens a connected UDP socket to ep from the source address (or
+// the system's choice), for clients that exchange datagrams with one
+// server (a query and its answer). A server's own sockets and a client
+// that must send from a fresh random port per query use ListenPacket or
+// their own sockets instead.
+func (d *Dialer) DialUDP(ctx context.Context, ep Endpoint) (*net.UDPConn, error) {
+	if ep.Network != "udp" {
+		return nil, fmt.Errorf("dial: %s is not a UDP endpoint", ep)
+	}
+	if d.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d.Timeout)
+		defer cancel()
+	}
+	nd := net.Dialer{}
+	if d.Source != "" {
+		ip, err := sourceIP(d.Source)
+		if err != nil {
+			return nil, err
+		}
+		nd.LocalAddr = &net.UDPAddr{IP: ip}
+	}
+	c, err := nd.DialContext(ctx, "udp", ep.Addr)
+	if err != nil {
+		return nil, err
+	}
+	return c.(*net.UDPConn), nil
+}
+
+// Connect dials a TCP endpoint (with TLS when it says so) or opens a
+// connected UDP socket to a UDP one: the dial of a client that speaks to
+// whichever transport a service names.
+func (d *Dialer) Connect(ctx context.Context, ep Endpoint) (net.Conn, error) {
+	if ep.Network == "udp" {
+		return d.DialUDP(ctx, ep)
+	}
+	return d.Dial(ctx, ep)
+}
+
+// TCPConn returns the TCP socket under c (a TLS connection's, or c
+// itself), or nil when there is none, for socket options (SetLinger,
+// SetNoDelay) that a TLS connection does not offer.
+func TCPConn(c net.Conn) *net.TCPConn {
+	for c != nil {
+		switch x := c.(type) {
+		case *net.TCPConn:
+			return x
+		case *tls.Conn:
+			c = x.NetConn()
+		case interface{ NetConn() net.Conn }:
+			c = x.NetConn()
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+// CloseWrite half-closes c: a TLS connection sends its close_notify and
+// shuts the socket's sending side (tls.Conn.CloseWrite alone leaves the
+// socket open); a TCP connection shuts its sending side. It reports
+// whether c could be half-closed.
+func CloseWrite(c net.Conn) bool {
+	switch x := c.(type) {
+	case *tls.Conn:
+		if x.CloseWrite() != nil {
+			return false
+		}
+		tc := TCPConn(x)
+		return tc != nil && tc.CloseWrite() == nil
+	case interface{ CloseWrite() error }:
+		return x.CloseWrite() == nil
+	}
+	return false
+}
+
 // Config is the client configuration for serverName: a copy of d.TLS
 // with ServerName and KeyLogWriter set.
 func (d *Dialer) Config(serverName string) *tls.Config {

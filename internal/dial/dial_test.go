@@ -179,3 +179,60 @@ func TestListenPacketSource(t *testing.T) {
 		t.Errorf("IPv6 local %s", pc6.LocalAddr())
 	}
 }
+
+// DialUDP sends from the chosen source; Connect picks the transport;
+// TCPConn finds the socket under TLS; CloseWrite half-closes TLS.
+func TestDialUDPAndHelpers(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	d := Dialer{Timeout: 5 * time.Second, Source: "127.0.0.5"}
+	c, err := d.Connect(context.Background(), Endpoint{Network: "udp", Addr: pc.LocalAddr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 8)
+	_, from, err := pc.ReadFrom(buf)
+	if err != nil || !strings.HasPrefix(from.String(), "127.0.0.5:") {
+		t.Fatalf("datagram from %v, %v; want 127.0.0.5", from, err)
+	}
+	if _, err := d.DialUDP(context.Background(), Endpoint{Network: "tcp", Addr: "127.0.0.1:9"}); err == nil {
+		t.Error("DialUDP accepted a TCP endpoint")
+	}
+
+	fx, err := tlsfixture.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := echoTLS(t, fx)
+	d = Dialer{Timeout: 5 * time.Second, TLS: &tls.Config{RootCAs: fx.Pool()}}
+	tc, err := d.Connect(context.Background(), Endpoint{Network: "tcp", Addr: addr, Security: TLS, ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	if TCPConn(tc) == nil || TCPConn(c) != nil {
+		t.Errorf("TCPConn: %v under TLS, %v under UDP", TCPConn(tc), TCPConn(c))
+	}
+	if _, err := tc.Write([]byte("bye")); err != nil {
+		t.Fatal(err)
+	}
+	if !CloseWrite(tc) {
+		t.Fatal("CloseWrite of a TLS connection failed")
+	}
+	_ = tc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(tc)
+	if err != nil || string(got) != "bye" {
+		t.Errorf("after half-close read %q, %v; want the echo then EOF", got, err)
+	}
+	if CloseWrite(c) {
+		t.Error("CloseWrite half-closed a UDP socket")
+	}
+}

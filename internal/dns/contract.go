@@ -126,7 +126,7 @@ func probe(ctx context.Context, service, addr string) error {
 	c := &mdns.Client{Net: transport, Timeout: timeout}
 	q := new(mdns.Msg)
 	q.SetQuestion(".", mdns.TypeSOA)
-	r, _, err := c.ExchangeContext(ctx, q, addr)
+	r, err := Exchange(ctx, c, q, addr)
 	if err != nil {
 		return fmt.Errorf("dns: %s at %s: %w", service, addr, err)
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/protospec/protospec/internal/dial"
 )
 
 // probeTimeout bounds one exchange of a probe.
@@ -64,7 +66,7 @@ func askSOA(ctx context.Context, c *dns.Client, addr string, zones []string) err
 		m := new(dns.Msg)
 		m.SetQuestion(z, dns.TypeSOA)
 		m.RecursionDesired = false
-		r, _, err := c.ExchangeContext(ctx, m, addr)
+		r, err := Exchange(ctx, c, m, addr)
 		if err != nil {
 			return err
 		}
@@ -80,8 +82,25 @@ func askVersion(ctx context.Context, c *dns.Client, addr string) error {
 	m := new(dns.Msg)
 	m.SetQuestion("version.bind.", dns.TypeTXT)
 	m.Question[0].Qclass = dns.ClassCHAOS
-	_, _, err := c.ExchangeContext(ctx, m, addr)
+	_, err := Exchange(ctx, c, m, addr)
 	return err
+}
+
+// Exchange sends m to addr over c.Net ("udp" or "tcp") with c's timeout
+// and reads the answer, on a connection of internal/dial: the exchange of
+// probes and launcher tests (miekg's own Exchange would dial by itself).
+func Exchange(ctx context.Context, c *dns.Client, m *dns.Msg, addr string) (*dns.Msg, error) {
+	if c.Net == "" {
+		c = &dns.Client{Net: "udp", Timeout: c.Timeout, UDPSize: c.UDPSize}
+	}
+	d := dial.Dialer{Timeout: c.Timeout}
+	nc, err := d.Connect(ctx, dial.Endpoint{Network: c.Net, Addr: addr})
+	if err != nil {
+		return nil, err
+	}
+	defer nc.Close()
+	r, _, err := c.ExchangeWithConnContext(ctx, m, &dns.Conn{Conn: nc})
+	return r, err
 }
 
 // overBoth runs ask over UDP, then TCP, with a client of half a second

@@ -5,9 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"time"
+
+	"github.com/protospec/protospec/internal/dial"
 )
 
 // statusLineMax bounds what the probe reads of a status line.
@@ -27,8 +28,8 @@ func FixtureProbe(ctx context.Context, service, addr string) error {
 // status line of 512 bytes within ctx's deadline (or a second).
 func GetProbe(addr, path string) func(context.Context) error {
 	return func(ctx context.Context) error {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", addr)
+		var d dial.Dialer
+		c, err := d.Dial(ctx, dial.Endpoint{Network: "tcp", Addr: addr})
 		if err != nil {
 			return err
 		}

@@ -1,10 +1,13 @@
 package loadgen
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"strconv"
 	"time"
 
+	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/protocol"
 )
 
@@ -43,9 +46,42 @@ type Load struct {
 	// Workload lists what is sent ("GET /hello.txt", "www.test A"), and
 	// Options how ("keep-alive", "udp"), for reports.
 	Workload, Options []string
-	// Open builds the client of the service at addr, whose requests time
+	// Open builds the client of the service at to, whose requests time
 	// out after timeout.
-	Open func(addr string, timeout time.Duration) (Protocol, error)
+	Open func(to Target, timeout time.Duration) (Protocol, error)
+}
+
+// Target is where a load goes: the endpoint of the load's service (its
+// address and security) and the dialer that reaches it (source address,
+// TLS configuration with the run's CA).
+type Target struct {
+	Endpoint dial.Endpoint
+	// Dialer is nil for a plain dialer; the connections' timeout bounds
+	// its dials when its own Timeout is zero.
+	Dialer *dial.Dialer
+}
+
+// TCP is a Target of plain TCP to addr, for tests and callers that
+// have only an address.
+func TCP(addr string) Target { return Target{Endpoint: dial.Endpoint{Network: "tcp", Addr: addr}} }
+
+// dialer is t's dialer with timeout as its default deadline.
+func (t Target) dialer(timeout time.Duration) dial.Dialer {
+	var d dial.Dialer
+	if t.Dialer != nil {
+		d = *t.Dialer
+	}
+	if d.Timeout <= 0 {
+		d.Timeout = timeout
+	}
+	return d
+}
+
+// DialUDP opens a connected UDP socket to t's endpoint, for datagram
+// clients; the dial waits at most timeout.
+func (t Target) DialUDP(ctx context.Context, timeout time.Duration) (*net.UDPConn, error) {
+	d := t.dialer(timeout)
+	return d.DialUDP(ctx, t.Endpoint)
 }
 
 var clients = protocol.NewRegistry[Client]("load client")

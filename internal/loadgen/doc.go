@@ -28,7 +28,7 @@
 //
 //	c, err := loadgen.LookupClient(name) // name: one of loadgen.ClientNames()
 //	load, err := c.Plan(map[string]string{}) // the defaults of c.Params
-//	p, err := load.Open(addr, loadgen.DefaultTimeout) // addr: the target's load.Service
+//	p, err := load.Open(loadgen.TCP(addr), loadgen.DefaultTimeout) // addr: the target's load.Service
 //	res, err := loadgen.Run(ctx, loadgen.Config{Protocol: p, Connections: 32, Duration: 10 * time.Second})
 //	fmt.Println(res.Throughput(), res.Latency.ValueAtQuantile(99))
 package loadgen

@@ -88,8 +88,8 @@ func newLineClient(t *testing.T, addr string) *lineClient {
 
 func (p *lineClient) Name() string { return "line" }
 
-func (p *lineClient) Dial(_ context.Context, timeout time.Duration) (Conn, error) {
-	s, err := DialStream(p.addr, timeout)
+func (p *lineClient) Dial(ctx context.Context, timeout time.Duration) (Conn, error) {
+	s, err := DialStream(ctx, TCP(p.addr), timeout)
 	if err != nil {
 		return nil, err
 	}

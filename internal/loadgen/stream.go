@@ -1,12 +1,15 @@
 package loadgen
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"sync"
 	"time"
+
+	"github.com/protospec/protospec/internal/dial"
 )
 
 // Stream is the buffered TCP plumbing that the protocols' stream clients
@@ -42,14 +45,16 @@ const (
 	maxReadBuf  = 1 << 20
 )
 
-// DialStream connects to a TCP address (with Nagle off) for requests that
-// time out after timeout.
-func DialStream(addr string, timeout time.Duration) (*Stream, error) {
-	c, err := net.DialTimeout("tcp", addr, timeout)
+// DialStream connects to a TCP target (with Nagle off, over TLS when its
+// endpoint says so) for requests that time out after timeout; the dial
+// and the handshake take at most timeout.
+func DialStream(ctx context.Context, to Target, timeout time.Duration) (*Stream, error) {
+	d := to.dialer(timeout)
+	c, err := d.Dial(ctx, to.Endpoint)
 	if err != nil {
 		return nil, err
 	}
-	if tc, ok := c.(*net.TCPConn); ok {
+	if tc := dial.TCPConn(c); tc != nil {
 		tc.SetNoDelay(true)
 	}
 	return NewStream(c, timeout), nil

@@ -35,3 +35,11 @@ func TestServiceKey(t *testing.T) {
 		t.Fatal("Service(http/tcp) found")
 	}
 }
+
+func TestOverTLS(t *testing.T) {
+	for in, want := range map[string]string{"http/tcp": "http/tls", "dns/udp": "dns/udp", "http/tls": "http/tls", "echo": "echo"} {
+		if got := OverTLS(in); got != want {
+			t.Errorf("OverTLS(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

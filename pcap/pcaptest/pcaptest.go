@@ -42,8 +42,17 @@ var (
 // Addr parses an address and port.
 func Addr(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
 
+// TB is what the seed helpers need of a test: *testing.T, *testing.F and
+// *testing.B satisfy it, and so do the F and T of go-118-fuzz-build's
+// testing shim, which replaces package testing in a fuzz harness built
+// for libFuzzer (it has no testing.TB), so a harness may seed with them.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+}
+
 // Must fails the test on err.
-func Must(t testing.TB, err error) {
+func Must(t TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +60,7 @@ func Must(t testing.TB, err error) {
 }
 
 // Capture builds a pcapng capture in memory with the synthesizer.
-func Capture(t testing.TB, build func(w *pcap.Writer)) []byte {
+func Capture(t TB, build func(w *pcap.Writer)) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := pcap.NewWriter(&buf)
@@ -87,7 +96,7 @@ func Analyze(t testing.TB, data []byte, o pcap.Options) (*pcap.Summary, []*pcap.
 
 // Exchange writes one TCP connection: each client message followed by the
 // server's answer, then the FIN exchange.
-func Exchange(t testing.TB, w *pcap.Writer, client, server netip.AddrPort, ts time.Time, pairs ...string) {
+func Exchange(t TB, w *pcap.Writer, client, server netip.AddrPort, ts time.Time, pairs ...string) {
 	t.Helper()
 	tc := w.TCP(client, server, "test")
 	Must(t, tc.Handshake(ts))
@@ -140,7 +149,7 @@ type RawPacket struct {
 }
 
 // Packets returns the packets of a capture.
-func Packets(t testing.TB, data []byte) []RawPacket {
+func Packets(t TB, data []byte) []RawPacket {
 	t.Helper()
 	r, err := pcap.Open(bytes.NewReader(data))
 	Must(t, err)
@@ -153,6 +162,55 @@ func Packets(t testing.TB, data []byte) []RawPacket {
 		Must(t, err)
 		out = append(out, RawPacket{p.Timestamp, append([]byte(nil), p.Data...), p.OrigLen})
 	}
+}
+
+// Frames returns the Ethernet frames of a small HTTP exchange.
+func Frames(t TB) []RawPacket {
+	t.Helper()
+	return Packets(t, Capture(t, func(w *pcap.Writer) {
+		Exchange(t, w, Client, Addr("127.0.0.1:80"), T0, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+	}))
+}
+
+// BigEndianNG writes a big-endian pcapng file with one interface of link
+// type lt.
+func BigEndianNG(lt layers.LinkType, pkts []RawPacket) []byte {
+	const shbType, idbType, epbType = 0x0a0d0d0a, 1, 6 // pcapng's block types
+	var b bytes.Buffer
+	be := binary.BigEndian
+	block := func(typ uint32, body []byte) {
+		for len(body)%4 != 0 {
+			body = append(body, 0)
+		}
+		n := uint32(12 + len(body))
+		var h [8]byte
+		be.PutUint32(h[:], typ)
+		be.PutUint32(h[4:], n)
+		b.Write(h[:])
+		b.Write(body)
+		be.PutUint32(h[:], n)
+		b.Write(h[:4])
+	}
+	shb := make([]byte, 16)
+	be.PutUint32(shb, 0x1a2b3c4d)
+	be.PutUint16(shb[4:], 1)
+	be.PutUint64(shb[8:], ^uint64(0))
+	block(shbType, shb)
+	idb := make([]byte, 8)
+	be.PutUint16(idb, uint16(lt))
+	// if_tsresol = 10^-9
+	idb = append(idb, 0, 9, 0, 1, 9, 0, 0, 0, 0, 0, 0, 0)
+	block(idbType, idb)
+	for _, p := range pkts {
+		e := make([]byte, 20)
+		ts := uint64(p.TS.UnixNano())
+		be.PutUint32(e[4:], uint32(ts>>32))
+		be.PutUint32(e[8:], uint32(ts))
+		be.PutUint32(e[12:], uint32(len(p.Data)))
+		be.PutUint32(e[16:], uint32(len(p.Data)))
+		block(epbType, append(e, p.Data...))
+	}
+	return b.Bytes()
 }
 
 // Classic writes a classic pcap file by hand, in either byte order and

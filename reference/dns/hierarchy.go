@@ -258,10 +258,9 @@ func (h *Hierarchy) Close() error {
 	return h.err
 }
 
-// Exchange sends m to addr over UDP with miekg/dns's client: a convenience
+// Exchange sends m to addr over UDP through internal/dial: a convenience
 // for Go tests of the hierarchy.
 func Exchange(m *mdns.Msg, addr netip.AddrPort, timeout time.Duration) (*mdns.Msg, error) {
 	c := &mdns.Client{Net: "udp", Timeout: timeout, UDPSize: 4096}
-	r, _, err := c.Exchange(m, addr.String())
-	return r, err
+	return fixture.Exchange(context.Background(), c, m, addr.String())
 }

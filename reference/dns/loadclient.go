@@ -18,6 +18,7 @@ import (
 	mdns "github.com/miekg/dns"
 	"golang.org/x/net/ipv4"
 
+	"github.com/protospec/protospec/internal/dial"
 	contract "github.com/protospec/protospec/internal/dns"
 	"github.com/protospec/protospec/internal/loadgen"
 	"github.com/protospec/protospec/internal/protocol"
@@ -55,8 +56,8 @@ func planLoad(params map[string]string) (*loadgen.Load, error) {
 		}
 		l.Workload = []string{fmt.Sprintf("%s (%d queries)", filepath.Base(file), len(queries))}
 	}
-	l.Open = func(addr string, _ time.Duration) (loadgen.Protocol, error) {
-		p, err := NewLoadClient(LoadClientOptions{Addr: addr, Network: network, Queries: queries})
+	l.Open = func(to loadgen.Target, _ time.Duration) (loadgen.Protocol, error) {
+		p, err := NewLoadClient(LoadClientOptions{Addr: to.Endpoint.Addr, Network: network, Queries: queries, Dialer: to.Dialer})
 		if err != nil {
 			return nil, err
 		}
@@ -163,6 +164,8 @@ type LoadClientOptions struct {
 	// Accept tells which RCODEs are successes; default NOERROR and
 	// NXDOMAIN.
 	Accept func(rcode int) bool
+	// Dialer reaches Addr (a source address); nil is a plain dialer.
+	Dialer *dial.Dialer
 }
 
 // LoadClient is the DNS load client (`protospec bench dns`). Over UDP each connection is one connected
@@ -171,7 +174,7 @@ type LoadClientOptions struct {
 // answers may come in any order. Every answer must carry the ID, opcode and
 // question of its query with QR set; its RCODE is checked against Accept.
 type LoadClient struct {
-	addr    string
+	to      loadgen.Target
 	tcp     bool
 	queries []LoadQuery
 	accept  func(int) bool
@@ -182,7 +185,7 @@ func NewLoadClient(o LoadClientOptions) (*LoadClient, error) {
 	if o.Addr == "" {
 		return nil, errors.New("dns load client: no address")
 	}
-	p := &LoadClient{addr: o.Addr, queries: o.Queries, accept: o.Accept}
+	p := &LoadClient{queries: o.Queries, accept: o.Accept}
 	switch o.Network {
 	case "", "udp":
 	case "tcp":
@@ -190,6 +193,11 @@ func NewLoadClient(o LoadClientOptions) (*LoadClient, error) {
 	default:
 		return nil, fmt.Errorf("dns load client: network %q (want udp or tcp)", o.Network)
 	}
+	network := "udp"
+	if p.tcp {
+		network = "tcp"
+	}
+	p.to = loadgen.Target{Endpoint: dial.Endpoint{Network: network, Addr: o.Addr}, Dialer: o.Dialer}
 	if len(p.queries) == 0 {
 		for _, l := range DefaultLoadQueries {
 			f := strings.Fields(l)
@@ -212,21 +220,20 @@ func (p *LoadClient) Name() string { return contract.Name }
 var dialSeq atomic.Uint32
 
 // Dial implements loadgen.Protocol.
-func (p *LoadClient) Dial(_ context.Context, timeout time.Duration) (loadgen.Conn, error) {
+func (p *LoadClient) Dial(ctx context.Context, timeout time.Duration) (loadgen.Conn, error) {
 	start := int(dialSeq.Add(1)*7919) % len(p.queries)
 	ids := newIDTable()
 	if p.tcp {
-		s, err := loadgen.DialStream(p.addr, timeout)
+		s, err := loadgen.DialStream(ctx, p.to, timeout)
 		if err != nil {
 			return nil, err
 		}
 		return &loadTCPConn{Stream: s, p: p, ids: ids, n: start}, nil
 	}
-	c, err := net.DialTimeout("udp", p.addr, timeout)
+	uc, err := p.to.DialUDP(ctx, timeout)
 	if err != nil {
 		return nil, err
 	}
-	uc := c.(*net.UDPConn)
 	// Room for bursts of answers: the default buffer drops them at high
 	// rates with many queries in flight.
 	uc.SetReadBuffer(1 << 20)

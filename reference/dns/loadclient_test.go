@@ -243,7 +243,7 @@ func TestPlanLoad(t *testing.T) {
 		}
 	}
 	_, tcp := startReferenceDNS(t)
-	p, err := l.Open(tcp, time.Second)
+	p, err := l.Open(loadgen.TCP(tcp), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,8 @@ func init() {
 		Examples: []string{"--target reference --requests 100000", "--target 127.0.0.1:7000 --connections 4 --pipeline 16"},
 		Plan: func(map[string]string) (*loadgen.Load, error) {
 			return &loadgen.Load{Service: svc, Workload: []string{"uppercase lines"},
-				Open: func(addr string, _ time.Duration) (loadgen.Protocol, error) {
-					p, err := NewLoadClient(LoadClientOptions{Addr: addr})
+				Open: func(to loadgen.Target, _ time.Duration) (loadgen.Protocol, error) {
+					p, err := NewLoadClient(LoadClientOptions{Addr: to.Endpoint.Addr, Target: to})
 					if err != nil {
 						return nil, err
 					}
@@ -32,6 +32,9 @@ func init() {
 type LoadClientOptions struct {
 	// Addr is the uppercase/tcp service ("127.0.0.1:7000").
 	Addr string
+	// Target, when its endpoint is set, is how Addr is reached (over TLS,
+	// from a source address); otherwise plain TCP.
+	Target loadgen.Target
 	// Lines are sent in turn, each followed by LF; default 16 lines of
 	// mixed-case text.
 	Lines []string
@@ -41,7 +44,7 @@ type LoadClientOptions struct {
 // over TCP (`protospec bench echo`): it sends lines and checks each reply
 // is the line in upper case.
 type LoadClient struct {
-	addr  string
+	to    loadgen.Target
 	lines [][]byte
 	want  [][]byte
 }
@@ -57,7 +60,10 @@ func NewLoadClient(o LoadClientOptions) (*LoadClient, error) {
 			lines = append(lines, fmt.Sprintf("protospec load line %02d: The quick brown fox", i))
 		}
 	}
-	p := &LoadClient{addr: o.Addr}
+	p := &LoadClient{to: o.Target}
+	if p.to.Endpoint.Addr == "" {
+		p.to = loadgen.TCP(o.Addr)
+	}
 	for _, l := range lines {
 		if bytes.ContainsAny([]byte(l), "\n") || len(l) >= 4095 {
 			return nil, fmt.Errorf("echo load client: line %q holds LF or is too long", l)
@@ -78,8 +84,8 @@ func NewLoadClient(o LoadClientOptions) (*LoadClient, error) {
 func (p *LoadClient) Name() string { return contract.Name }
 
 // Dial implements loadgen.Protocol.
-func (p *LoadClient) Dial(_ context.Context, timeout time.Duration) (loadgen.Conn, error) {
-	s, err := loadgen.DialStream(p.addr, timeout)
+func (p *LoadClient) Dial(ctx context.Context, timeout time.Duration) (loadgen.Conn, error) {
+	s, err := loadgen.DialStream(ctx, p.to, timeout)
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ func TestLoadClientAgainstReference(t *testing.T) {
 	}{{Uppercase, true, ""}, {Echo, false, loadgen.KindBadResponse}} {
 		t.Run(string(tc.svc), func(t *testing.T) {
 			addr := startTCP(t, &Server{Service: tc.svc})
-			p, err := load.Open(addr, time.Second)
+			p, err := load.Open(loadgen.TCP(addr), time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}

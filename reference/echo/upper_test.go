@@ -2,11 +2,14 @@ package echo
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -299,25 +302,109 @@ func TestUppercaseMaxConns(t *testing.T) {
 	served(c2)
 }
 
+// TestUppercaseWriteTimeout: a client that sends lines but never reads.
+// Once nothing more can be written the server's write misses its
+// WriteTimeout deadline and the server drops the client, and not before.
+// It runs over net.Pipe (no buffers: the first reply already blocks) in a
+// synctest bubble, so the deadline is fake time: over loopback TCP the
+// test raced the kernel, whose window updates to a client with a full
+// receive buffer can be lost, leaving the server waiting in Read for
+// seconds with its replies still fitting its send buffer.
 func TestUppercaseWriteTimeout(t *testing.T) {
-	// A client that sends lines but never reads: once the buffers are full
-	// the server's write misses its deadline and the server drops it.
-	s := &Server{Service: Uppercase, WriteTimeout: 100 * time.Millisecond}
-	addr := startTCP(t, s)
-	c := dial(t, addr)
-	c.SetReadBuffer(4096)
-	write(t, c, "x\n")
-	readN(t, c, 2) // the connection is being served
-	go func() {
-		line := []byte(strings.Repeat("w", 1000) + "\n")
-		for {
-			if _, err := c.Write(line); err != nil {
-				return
+	synctest.Test(t, func(t *testing.T) {
+		const timeout = 100 * time.Millisecond
+		s := &Server{Service: Uppercase, WriteTimeout: timeout}
+		l := newPipeListener()
+		served := make(chan error, 1)
+		go func() { served <- s.Serve(l) }()
+		c := l.dial()
+		t.Cleanup(func() {
+			c.Close()
+			if err := s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
 			}
+			if err := <-served; !errors.Is(err, ErrServerClosed) {
+				t.Errorf("Serve returned %v, want ErrServerClosed", err)
+			}
+		})
+		werr := make(chan error, 1)
+		go func() {
+			line := []byte(strings.Repeat("w", 1000) + "\n")
+			for {
+				if _, err := c.Write(line); err != nil {
+					werr <- err
+					return
+				}
+			}
+		}()
+		synctest.Wait() // the server's reply blocks; the client's next line too
+		time.Sleep(timeout - time.Millisecond)
+		synctest.Wait()
+		if n := activeConns(s); n != 1 {
+			t.Fatalf("%d connections served before the write deadline, want 1", n)
 		}
-	}()
-	waitIdle(t, s, "uppercase to a client that does not read")
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		if n := activeConns(s); n != 0 {
+			t.Fatalf("uppercase to a client that does not read: %d connections still served after the write deadline", n)
+		}
+		select {
+		case err := <-werr:
+			if !errors.Is(err, io.ErrClosedPipe) {
+				t.Errorf("client write: %v, want the server to have closed the connection", err)
+			}
+		default:
+			t.Error("the client's writes still block: the server did not close the connection")
+		}
+	})
 }
+
+// activeConns is how many connections s serves.
+func activeConns(s *Server) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active
+}
+
+// pipeListener is a net.Listener of net.Pipe connections, for tests in a
+// synctest bubble (which cannot use real sockets).
+type pipeListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+// dial returns the client end of a new connection the server accepts.
+func (l *pipeListener) dial() net.Conn {
+	client, server := net.Pipe()
+	l.conns <- server
+	return client
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "pipe" }
 
 func TestUppercaseUDP(t *testing.T) {
 	srv := startUDP(t, &Server{Service: Uppercase})

@@ -69,9 +69,9 @@ func planLoad(params map[string]string) (*loadgen.Load, error) {
 	if noKeepAlive {
 		l.Options = []string{"no keep-alive"}
 	}
-	l.Open = func(addr string, _ time.Duration) (loadgen.Protocol, error) {
+	l.Open = func(to loadgen.Target, _ time.Duration) (loadgen.Protocol, error) {
 		o := o
-		o.Addr = addr
+		o.Addr, o.Target = to.Endpoint.Addr, to
 		p, err := NewLoadClient(o)
 		if err != nil {
 			return nil, err
@@ -85,6 +85,9 @@ func planLoad(params map[string]string) (*loadgen.Load, error) {
 type LoadClientOptions struct {
 	// Addr is the server's host:port.
 	Addr string
+	// Target, when its endpoint is set, is how Addr is reached (over TLS,
+	// from a source address); otherwise plain TCP.
+	Target loadgen.Target
 	// Host is the Host header; default Addr.
 	Host string
 	// Requests are sent in turn, each "PATH" (with Method) or
@@ -107,7 +110,7 @@ type LoadClientOptions struct {
 // so a response that is cut short, too long or malformed is counted as a
 // bad response rather than as a success.
 type LoadClient struct {
-	addr   string
+	to     loadgen.Target
 	reqs   [][]byte
 	head   []bool
 	accept func(int) bool
@@ -131,7 +134,10 @@ func NewLoadClient(o LoadClientOptions) (*LoadClient, error) {
 	if len(reqs) == 0 {
 		reqs = []string{"/"}
 	}
-	p := &LoadClient{addr: o.Addr, accept: o.Accept, close: o.NoKeepAlive}
+	p := &LoadClient{to: o.Target, accept: o.Accept, close: o.NoKeepAlive}
+	if p.to.Endpoint.Addr == "" {
+		p.to = loadgen.TCP(o.Addr)
+	}
 	if p.accept == nil {
 		p.accept = func(s int) bool { return s >= 200 && s < 400 }
 	}
@@ -176,8 +182,8 @@ func NewLoadClient(o LoadClientOptions) (*LoadClient, error) {
 func (p *LoadClient) Name() string { return contract.Name }
 
 // Dial implements loadgen.Protocol.
-func (p *LoadClient) Dial(_ context.Context, timeout time.Duration) (loadgen.Conn, error) {
-	s, err := loadgen.DialStream(p.addr, timeout)
+func (p *LoadClient) Dial(ctx context.Context, timeout time.Duration) (loadgen.Conn, error) {
+	s, err := loadgen.DialStream(ctx, p.to, timeout)
 	if err != nil {
 		return nil, err
 	}

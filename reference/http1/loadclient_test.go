@@ -334,7 +334,7 @@ func TestPlanLoad(t *testing.T) {
 		}
 	}
 	addr := startReferenceHTTP(t)
-	p, err := l.Open(addr, time.Second)
+	p, err := l.Open(loadgen.TCP(addr), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/protospec/protospec/internal/dial"
 	fixture "github.com/protospec/protospec/internal/dns"
 	"github.com/protospec/protospec/targets"
 )
@@ -37,7 +38,7 @@ func Authoritative(t *testing.T, name, conf, outsider string) {
 	}
 	ptr := new(dns.Msg).SetQuestion("1.0.0.127.in-addr.arpa.", dns.TypePTR)
 	ep, _ := tg.Endpoint("dns/udp")
-	if r, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(ptr, ep.Addr); err != nil || len(r.Answer) != 1 {
+	if r, err := fixture.Exchange(context.Background(), &dns.Client{Net: "udp", Timeout: 2 * time.Second}, ptr, ep.Addr); err != nil || len(r.Answer) != 1 {
 		t.Fatalf("reverse zone not served: %v %v", err, r)
 	}
 	tcp, _ := tg.Endpoint("dns/tcp")
@@ -111,7 +112,7 @@ func NoUpstream(t *testing.T, name string, errNoUpstream error) {
 func ResolveA(t testing.TB, netw, addr string) *dns.Msg {
 	t.Helper()
 	m := new(dns.Msg).SetQuestion("www.test.", dns.TypeA)
-	r, _, err := (&dns.Client{Net: netw, Timeout: 3 * time.Second}).Exchange(m, addr)
+	r, err := fixture.Exchange(context.Background(), &dns.Client{Net: netw, Timeout: 3 * time.Second}, m, addr)
 	if err != nil {
 		t.Fatalf("%s: %v", netw, err)
 	}
@@ -171,8 +172,8 @@ func AXFR(t testing.TB, addr, outsider string) {
 
 // transfer asks addr for an AXFR of test. from the local address from.
 func transfer(addr, from string) ([]dns.RR, error) {
-	d := net.Dialer{Timeout: 2 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
-	c, err := d.Dial("tcp", addr)
+	d := dial.Dialer{Timeout: 2 * time.Second, Source: from}
+	c, err := d.Dial(context.Background(), dial.Endpoint{Network: "tcp", Addr: addr})
 	if err != nil {
 		return nil, err
 	}
@@ -197,10 +198,12 @@ func transfer(addr, from string) ([]dns.RR, error) {
 // claims.
 func Pipelining(t testing.TB, addr string, names ...string) {
 	t.Helper()
-	c, err := dns.DialTimeout("tcp", addr, 2*time.Second)
+	d := dial.Dialer{Timeout: 2 * time.Second}
+	nc, err := d.Dial(context.Background(), dial.Endpoint{Network: "tcp", Addr: addr})
 	if err != nil {
 		t.Fatal(err)
 	}
+	c := &dns.Conn{Conn: nc}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	var batch []byte

@@ -33,7 +33,8 @@ func DialHTTP(t testing.TB, tg targets.Target) *HTTPClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := net.DialTimeout("tcp", ep.Addr, 5*time.Second)
+	d := dial.Dialer{Timeout: 5 * time.Second}
+	c, err := d.Dial(context.Background(), ep)
 	if err != nil {
 		t.Fatal(err)
 	}

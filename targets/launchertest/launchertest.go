@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/targets"
 )
 
@@ -133,7 +134,8 @@ func CloseStops(t testing.TB, tg targets.Target, dir string) {
 		t.Errorf("processes %v of the server's group survive Close", left)
 	}
 	for _, addr := range tcp {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		d := dial.Dialer{Timeout: time.Second}
+		if c, err := d.Dial(context.Background(), dial.Endpoint{Network: "tcp", Addr: addr}); err == nil {
 			c.Close()
 			t.Errorf("%s still accepts connections after Close", addr)
 		}
