@@ -1,7 +1,9 @@
 package mutant
 
 import (
+	"context"
 	"errors"
+	"github.com/protospec/protospec/internal/dial"
 	"io"
 	"net"
 	"sync"
@@ -54,8 +56,8 @@ type StreamFactory func() (toClient, toServer Stream)
 
 // sameSource returns the address to dial from so that the upstream sees the
 // client's own loopback address (allow-lists keyed by source address keep
-// working behind the proxy), or nil to let the system choose.
-func sameSource(client net.Addr, network string) net.Addr {
+// working behind the proxy), or "" to let the system choose.
+func sameSource(client net.Addr) string {
 	var ip net.IP
 	switch a := client.(type) {
 	case *net.TCPAddr:
@@ -64,12 +66,9 @@ func sameSource(client net.Addr, network string) net.Addr {
 		ip = a.IP
 	}
 	if ip == nil || !ip.IsLoopback() {
-		return nil
+		return ""
 	}
-	if network == "udp" {
-		return &net.UDPAddr{IP: ip}
-	}
-	return &net.TCPAddr{IP: ip}
+	return ip.String()
 }
 
 // TCPProxy forwards every connection accepted on a loopback listener to an
@@ -179,11 +178,12 @@ func (p *TCPProxy) serve(client net.Conn) {
 		return
 	}
 	defer p.untrack(client)
-	d := net.Dialer{Timeout: p.lim.DialTimeout, LocalAddr: sameSource(client.RemoteAddr(), "tcp")}
-	server, err := d.Dial("tcp", p.upstream)
-	if err != nil && d.LocalAddr != nil {
-		d.LocalAddr = nil
-		server, err = d.Dial("tcp", p.upstream)
+	d := dial.Dialer{Timeout: p.lim.DialTimeout, Source: sameSource(client.RemoteAddr())}
+	up := dial.Endpoint{Network: "tcp", Addr: p.upstream}
+	server, err := d.Dial(context.Background(), up)
+	if err != nil && d.Source != "" {
+		d.Source = ""
+		server, err = d.Dial(context.Background(), up)
 	}
 	if err != nil {
 		return

@@ -1,7 +1,9 @@
 package mutant
 
 import (
+	"context"
 	"errors"
+	"github.com/protospec/protospec/internal/dial"
 	"net"
 	"sync"
 	"syscall"
@@ -128,13 +130,12 @@ func (p *UDPProxy) session(client net.Addr) *net.UDPConn {
 		p.sessions[oldest].up.Close() // its relay removes it
 		delete(p.sessions, oldest)
 	}
-	var laddr *net.UDPAddr
-	if a, ok := sameSource(client, "udp").(*net.UDPAddr); ok {
-		laddr = a
-	}
-	up, err := net.DialUDP("udp", laddr, p.upstream)
-	if err != nil && laddr != nil {
-		up, err = net.DialUDP("udp", nil, p.upstream)
+	d := dial.Dialer{Timeout: p.lim.DialTimeout, Source: sameSource(client)}
+	ep := dial.Endpoint{Network: "udp", Addr: p.upstream.String()}
+	up, err := d.DialUDP(context.Background(), ep)
+	if err != nil && d.Source != "" {
+		d.Source = ""
+		up, err = d.DialUDP(context.Background(), ep)
 	}
 	if err != nil {
 		return nil
