@@ -3,11 +3,12 @@ package mutant
 import (
 	"context"
 	"errors"
-	"github.com/protospec/protospec/internal/dial"
 	"io"
 	"net"
 	"sync"
 	"time"
+
+	"github.com/protospec/protospec/internal/dial"
 )
 
 // Limits bound a proxy. The zero value of a field means its default.

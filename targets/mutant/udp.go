@@ -3,11 +3,12 @@ package mutant
 import (
 	"context"
 	"errors"
-	"github.com/protospec/protospec/internal/dial"
 	"net"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/protospec/protospec/internal/dial"
 )
 
 // UDPProxy forwards the datagrams received on a loopback socket to an
