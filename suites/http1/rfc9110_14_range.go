@@ -174,11 +174,11 @@ var _ = Describe("RFC 9110 14 Range Requests", func() {
 		t.Check(expectStatus(fetch(t, get(t, oneK.Path, "Range: bytes=0-9")), 206))
 	})
 
-	rfc9110_14_6.It("multiple-ranges", spec.MUST, "answers two ranges with a correct 206 covering both (or ignores them)", spec.Inferred(`14.6 / 15.3.7.2: multiple ranges in multipart/byteranges; 15.3.7: "When multiple ranges are requested, a server MAY coalesce any of the ranges that overlap, or that are separated by a gap that is smaller than the overhead of sending multiple parts".`, "RFC 9110 14.6 and 15.3.7.2 describe multipart/byteranges without a key word; a 206 must cover the ranges asked, or the server ignores Range (MAY)"), func(t *spec.T) {
+	rfc9110_14_6.It("multiple-ranges", spec.MUST, "answers two ranges with a correct 206 covering both (or ignores them)", spec.Inferred(`14.6 / 15.3.7.2: multiple ranges in multipart/byteranges; 15.3.7.2: "When multiple ranges are requested, a server MAY coalesce any of the ranges that overlap, or that are separated by a gap that is smaller than the overhead of sending multiple parts".`, "RFC 9110 14.6 and 15.3.7.2 describe multipart/byteranges without a key word; a 206 must cover the ranges asked, or the server ignores Range (MAY)"), func(t *spec.T) {
 		rangeGet(t, "bytes=0-9,500-509", [2]int64{0, 9}, [2]int64{500, 509})
 	})
 
-	rfc9110_14_6.It("three-ranges", spec.MUST, "answers three ranges with a correct 206 covering them (or ignores them)", spec.Inferred(`14.6 / 15.3.7.2: multiple ranges in multipart/byteranges; 15.3.7: "When multiple ranges are requested, a server MAY coalesce any of the ranges that overlap, or that are separated by a gap that is smaller than the overhead of sending multiple parts".`, "RFC 9110 14.6 and 15.3.7.2 describe multipart/byteranges without a key word; a 206 must cover the ranges asked, or the server ignores Range (MAY)").SharedBecause("three ranges instead of two"), func(t *spec.T) {
+	rfc9110_14_6.It("three-ranges", spec.MUST, "answers three ranges with a correct 206 covering them (or ignores them)", spec.Inferred(`14.6 / 15.3.7.2: multiple ranges in multipart/byteranges; 15.3.7.2: "When multiple ranges are requested, a server MAY coalesce any of the ranges that overlap, or that are separated by a gap that is smaller than the overhead of sending multiple parts".`, "RFC 9110 14.6 and 15.3.7.2 describe multipart/byteranges without a key word; a 206 must cover the ranges asked, or the server ignores Range (MAY)").SharedBecause("three ranges instead of two"), func(t *spec.T) {
 		rangeGet(t, "bytes=10-19, 300-309, -5", [2]int64{10, 19}, [2]int64{300, 309}, [2]int64{1019, 1023})
 	})
 

@@ -204,7 +204,7 @@ var _ = Describe("RFC 9112 3 Request Line", func() {
 		}
 	})
 
-	rfc9112_3_2_3.It("connect-origin-refuses", spec.SHOULD, "refuses CONNECT as an origin server without a tunnel (4xx/5xx)", spec.Inferred("The CONNECT method requests that the recipient establish a tunnel to the destination origin server identified by the request-target and, if successful, thereafter restrict its behavior to blind forwarding of data, in both directions, until the tunnel is closed.", "RFC 9110 9.3.6 states no key word for a server that tunnels nothing; it answers with an error rather than pretend to tunnel"), func(t *spec.T) {
+	rfc9112_3_2_3.It("connect-origin-refuses", spec.SHOULD, "refuses CONNECT as an origin server without a tunnel (4xx/5xx)", spec.Inferred("The CONNECT method requests that the recipient establish a tunnel to the destination origin server identified by the request target and, if successful, thereafter restrict its behavior to blind forwarding of data, in both directions, until the tunnel is closed.", "RFC 9110 9.3.6 states no key word for a server that tunnels nothing; it answers with an error rather than pretend to tunnel"), func(t *spec.T) {
 		_, resp, err := exchange(t, request(t, "CONNECT", "127.0.0.1:1"))
 		t.Check(expectRejected(resp, err, 400, 403, 405, 501, 502))
 	})
