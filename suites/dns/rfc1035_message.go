@@ -159,7 +159,7 @@ var _ = Describe("RFC 1035 message header", func() {
 		}
 	})
 
-	rfc1035_4_1_2.It("question-copied", spec.MUST, "repeats the question in the response", spec.Inferred(`RFC 1035 4.1.2: the question section carries "the question for the name server"; responses repeat it (RFC 1035 7.3: resolvers match the question of the response with the query).`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
+	rfc1035_4_1_2.It("question-copied", spec.MUST, "repeats the question in the response", spec.Inferred(`RFC 1035 4.1: the question section carries "the question for the name server"; responses repeat it (RFC 1035 7.3: resolvers match the question of the response with the query).`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		q := authQuery(fixture.NameTXT, mdns.TypeTXT)
 		m := udp(t, ServiceAuthUDP, q)
 		t.Check(checkQuestion(q, m))
@@ -175,7 +175,7 @@ var _ = Describe("RFC 1035 message header", func() {
 		}
 	})
 
-	rfc1035_4_1_4.It("pointers-point-backwards", spec.MUST, "uses only compression pointers to earlier offsets", spec.Inferred(`RFC 1035 4.1.4: "the pointer ... specifies an offset from the start of the message ... a pointer to a prior occurance of the same name."`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
+	rfc1035_4_1_4.It("pointers-point-backwards", spec.MUST, "uses only compression pointers to earlier offsets", spec.Inferred(`RFC 1035 4.1.4: "The OFFSET field specifies an offset from the start of the message"; the name is replaced "with a pointer to a prior occurance of the same name."`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		for _, q := range []*mdns.Msg{authQuery(fixture.NameApex, mdns.TypeMX), authQuery(fixture.NameChain, mdns.TypeA), authQuery(fixture.NameBelowCut, mdns.TypeA)} {
 			b := rawUDP(t, ServiceAuthUDP, q)
 			_, err := checkPointers(b)
