@@ -138,7 +138,7 @@ var _ = Describe("RFC 6891 EDNS(0)", func() {
 		}
 	})
 
-	rfc6891_6_2_3.It("payload-size-honoured", spec.MUST, "keeps big.test. TXT within the 1232 bytes the query advertises, with TC", spec.Inferred(`RFC 6891 6.2.3: "The requestor's UDP payload size ... the largest UDP payload that can be delivered in the requestor's network"; a response larger than that is truncated with TC set, as RFC 1035 4.2.1 does at 512.`, "RFC 6891 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
+	rfc6891_6_2_3.It("payload-size-honoured", spec.MUST, "keeps big.test. TXT within the 1232 bytes the query advertises, with TC", spec.Inferred(`RFC 6891 6.2.3: "The requestor's UDP payload size ... the largest UDP payload that can be reassembled and delivered in the requestor's network stack"; a response larger than that is truncated with TC set, as RFC 1035 4.2.1 does at 512.`, "RFC 6891 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		b := rawUDP(t, ServiceAuthUDP, ednsQuery(fixture.NameBig, mdns.TypeTXT, 1232, 0, false, 0))
 		if len(b) > 1232 {
 			t.Mismatch("at most 1232 bytes", "%d bytes", len(b))

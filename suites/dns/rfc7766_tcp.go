@@ -66,7 +66,7 @@ var _ = Describe("RFC 7766 DNS over TCP", func() {
 		}
 	})
 
-	rfc7766_6_2_1.It("connection-reuse", spec.SHOULD, "answers a second query sent on the same connection after the first answer", spec.Quote(`RFC 7766 6.2.1: "... DNS servers SHOULD support connection reuse" (Appendix B: "TCP connection reuse SHOULD be supported"); the connection stays open after the first response.`), func(t *spec.T) {
+	rfc7766_6_2_1.It("connection-reuse", spec.SHOULD, "answers a second query sent on the same connection after the first answer", spec.Quote(`RFC 7766 6.2.1: "To amortise connection setup costs, both clients and servers SHOULD support connection reuse by sending multiple queries and responses over a single persistent TCP connection."; the connection stays open after the first response.`), func(t *spec.T) {
 		c := t.Dial(ServiceAuthTCP)
 		m := tcpOn(t, c, authQuery(fixture.NameWWW, mdns.TypeA))
 		t.Check(answersWWW(m))
