@@ -130,7 +130,7 @@ var _ = Describe("RFC 5936 AXFR", func() {
 		}
 	})
 
-	rfc5936_2_2.It("whole-zone", spec.MUST, "transfers every record of test. and nothing else", spec.Inferred(`RFC 5936 2.2: the transfer holds "the zone's RRs": every record of the zone, once the SOA's repetition is set aside.`, "RFC 5936 4.1 asks only (SHOULD) for the means to restrict; a server whose ACL is set and that still hands the zone to a client the ACL leaves out breaks its own configuration, which the suite reads as MUST"), func(t *spec.T) {
+	rfc5936_2_2.It("whole-zone", spec.MUST, "transfers every record of test. and nothing else", spec.Inferred(`RFC 5936 2.2: the transfer holds "the zone's RRs": every record of the zone, once the SOA's repetition is set aside.`, "RFC 5936 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		_, msgs := axfr(t, fixture.Origin)
 		rrs := transferRecords(msgs)
 		if len(rrs) > 1 {
@@ -148,7 +148,7 @@ var _ = Describe("RFC 5936 AXFR", func() {
 		}
 	})
 
-	rfc5936_2_2.It("whole-reverse-zone", spec.MUST, "transfers every record of 0.0.127.in-addr.arpa.", spec.Inferred(`RFC 5936 2.2 (as above), for the reverse zone.`, "RFC 5936 4.1 asks only (SHOULD) for the means to restrict; a server whose ACL is set and that still hands the zone to a client the ACL leaves out breaks its own configuration, which the suite reads as MUST"), func(t *spec.T) {
+	rfc5936_2_2.It("whole-reverse-zone", spec.MUST, "transfers every record of 0.0.127.in-addr.arpa.", spec.Inferred(`RFC 5936 2.2 (as above), for the reverse zone.`, "RFC 5936 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		_, msgs := axfr(t, fixture.ReverseOrigin)
 		rrs := transferRecords(msgs)
 		if len(rrs) > 1 {
@@ -157,7 +157,7 @@ var _ = Describe("RFC 5936 AXFR", func() {
 		t.Check(checkSection("transfer", rrs, fixtureRecords(t, fixture.Zones[1]), false))
 	})
 
-	rfc5936_2_2_1.It("id-copied", spec.MUST, "copies the query's ID into every message of the transfer", spec.Inferred(`RFC 5936 2.2.1: "ID: Copy from request" (in every message of the response).`, "RFC 5936 4.1 asks only (SHOULD) for the means to restrict; a server whose ACL is set and that still hands the zone to a client the ACL leaves out breaks its own configuration, which the suite reads as MUST"), func(t *spec.T) {
+	rfc5936_2_2_1.It("id-copied", spec.MUST, "copies the query's ID into every message of the transfer", spec.Inferred(`RFC 5936 2.2.1: "ID: Copy from request" (in every message of the response).`, "RFC 5936 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		q, msgs := axfr(t, fixture.Origin)
 		for i, m := range msgs {
 			if m.Id != q.Id || !m.Response {
@@ -176,7 +176,7 @@ var _ = Describe("RFC 5936 AXFR", func() {
 		t.Check(checkAA(msgs[0], true))
 	})
 
-	rfc5936_2_2_1.It("non-apex-refused", spec.MUST, "refuses an AXFR of www.test., which is not a zone", spec.Inferred(`RFC 5936 2.1: the question's name is "the name of the zone requested"; a name that is not the apex of a served zone gets an error (NOTAUTH, REFUSED, FORMERR or SERVFAIL), never records.`, "RFC 5936 4.1 asks only (SHOULD) for the means to restrict; a server whose ACL is set and that still hands the zone to a client the ACL leaves out breaks its own configuration, which the suite reads as MUST"), func(t *spec.T) {
+	rfc5936_2_2_1.It("non-apex-refused", spec.MUST, "refuses an AXFR of www.test., which is not a zone", spec.Inferred(`RFC 5936 2.1: the question's name is "the name of the zone requested"; a name that is not the apex of a served zone gets an error (NOTAUTH, REFUSED, FORMERR or SERVFAIL), never records.`, "RFC 5936 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		_, msgs := axfr(t, fixture.NameWWW)
 		m := msgs[0]
 		if m.Rcode == mdns.RcodeSuccess && len(m.Answer) > 0 {
@@ -185,7 +185,7 @@ var _ = Describe("RFC 5936 AXFR", func() {
 		t.Check(checkRcode(m, mdns.RcodeNotAuth, mdns.RcodeRefused, mdns.RcodeFormatError, mdns.RcodeServerFailure))
 	})
 
-	rfc5936_2_2_1.It("unknown-zone-refused", spec.MUST, "refuses an AXFR of example.com., a zone it does not serve", spec.Inferred(`RFC 5936 2.2.1: a server not authoritative for the zone answers "NotAuth" or "Refused"; example.com. is not served.`, "RFC 5936 4.1 asks only (SHOULD) for the means to restrict; a server whose ACL is set and that still hands the zone to a client the ACL leaves out breaks its own configuration, which the suite reads as MUST"), func(t *spec.T) {
+	rfc5936_2_2_1.It("unknown-zone-refused", spec.MUST, "refuses an AXFR of example.com., a zone it does not serve", spec.Inferred(`RFC 5936 2.2.1: a server not authoritative for the zone answers "NotAuth" or "Refused"; example.com. is not served.`, "RFC 5936 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		_, msgs := axfr(t, "example.com.")
 		t.Check(checkRcode(msgs[0], mdns.RcodeNotAuth, mdns.RcodeRefused))
 		if len(msgs[0].Answer) > 0 {
@@ -213,7 +213,7 @@ var _ = Describe("RFC 5936 AXFR", func() {
 		t.Check(checkRcode(m, mdns.RcodeRefused, mdns.RcodeNotAuth))
 	})
 
-	rfc5936_4_1.It("acl-allows-permitted", spec.MUST, "transfers test. to a permitted client at 127.0.0.2", spec.Inferred(`RFC 5936 4.1 (as above): the same ACL lets a permitted client (an address of 127.0.0.0/8 other than the outsider) transfer.`, "RFC 5936 4.1 asks only (SHOULD) for the means to restrict; a server whose ACL is set and that still hands the zone to a client the ACL leaves out breaks its own configuration, which the suite reads as MUST"), func(t *spec.T) {
+	rfc5936_4_1.It("acl-allows-permitted", spec.MUST, "transfers test. to a permitted client at 127.0.0.2", spec.Inferred(`RFC 5936 4.1 (as above): the same ACL lets a permitted client (an address of 127.0.0.0/8 other than the outsider) transfer.`, "RFC 5936 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		t.Require(FeatureAXFRACL)
 		c, err := dialFrom(t, ServiceAuthTCP, "127.0.0.2")
 		t.Check(err)
