@@ -61,7 +61,7 @@ func norm(s string) string {
 // commentRE matches a sentence that comments on its document ("RFC 1034
 // 4.3.2 step 3a: ...", "As above, over TCP"): only its quoted parts, if
 // any, are the document's words.
-var commentRE = regexp.MustCompile(`^(RFC \d+|\d+(\.\d+)* /|As above)`)
+var commentRE = regexp.MustCompile(`^(RFC \d+|draft-|\d+(\.\d+)*( /|:| [a-z-]+:)|As above)`)
 
 // fragments returns the parts of a sentence that must be the document's
 // words, in order; comment is set when the sentence comments rather than
