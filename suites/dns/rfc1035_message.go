@@ -237,7 +237,7 @@ var _ = Describe("RFC 1035 message header", func() {
 		}
 	})
 
-	rfc2181_4_1.It("reply-from-queried-address", spec.MUST, "replies from the address and port the query was sent to", spec.Inferred(`RFC 2181 4.1: "replies to queries ... must always be sent from the same address to which the query was sent"; RFC 2181 4.2: "Replies to all queries must be directed to the port from which they were sent."`, "RFC 2181 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
+	rfc2181_4_1.It("reply-from-queried-address", spec.MUST, "replies from the address and port the query was sent to", spec.Inferred(`RFC 2181 4.1: "servers when responding to queries using UDP must cause the reply to be sent with the source address field in the IP header set to the address that was in the destination address field of the IP header of the packet containing the query causing the response."; RFC 2181 4.2: "Replies to all queries must be directed to the port from which they were sent."`, "RFC 2181 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		p := t.DialPacket(ServiceAuthUDP)
 		_, err := p.Exchange(mustPack(t, authQuery(fixture.NameWWW, mdns.TypeA)), 65535)
 		t.Check(err)
