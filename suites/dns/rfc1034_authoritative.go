@@ -119,7 +119,7 @@ var _ = Describe("RFC 1034 authoritative answers", func() {
 		authCase(t, ServiceAuthUDP, fixture.NameWildHit, mdns.TypeA)
 	})
 
-	rfc4592_3_3_1.It("wildcard-nodata", spec.MUST, "answers anything.wild.test. MX with NODATA from the wildcard", spec.Inferred(`RFC 4592 3.3.1 / RFC 2308 2.2: a wildcard match without the type is a NODATA answer, "NOERROR ... and the authority section will contain an SOA record".`, "RFC 4592 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
+	rfc4592_3_3_1.It("wildcard-nodata", spec.MUST, "answers anything.wild.test. MX with NODATA from the wildcard", spec.Inferred(`RFC 4592 3.3.1 / RFC 2308 2.2: a wildcard match without the type is a NODATA answer, "NODATA is indicated by an answer with the RCODE set to NOERROR and no relevant answers in the answer section. The authority section will contain an SOA record, or there will be no NS records there.".`, "RFC 4592 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		authCase(t, ServiceAuthUDP, fixture.NameWildHit, mdns.TypeMX)
 	})
 
