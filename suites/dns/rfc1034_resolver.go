@@ -114,7 +114,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		t.Check(checkAddrs(got[qs[1].Id], sc.name("b"), realAddr2))
 	})
 
-	rfc6891_7.It("resolver-opt-in-response", spec.MUST, "includes an OPT record in its answer to an EDNS query", spec.Quote(`RFC 6891 7: "If an OPT record is present in a received request, compliant responders MUST include an OPT record in their respective responses."`), func(t *spec.T) {
+	rfc6891_7.It("resolver-opt-in-response", spec.MUST, "includes an OPT record in its answer to an EDNS query", spec.Quote(`RFC 6891 6.1.1: "If an OPT record is present in a received request, compliant responders MUST include an OPT record in their respective responses."`).In("6.1.1"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		q := withEDNS(recQuery(sc.name("www"), mdns.TypeA), 1232)

@@ -109,7 +109,7 @@ func exchangeFrom(t *spec.T, c *spec.Conn, q *mdns.Msg) (*mdns.Msg, error) {
 
 // RFC 5936, DNS zone transfer protocol (AXFR).
 var _ = Describe("RFC 5936 AXFR", func() {
-	rfc5936_2_2.It("starts-with-soa", spec.MUST, "starts the transfer of test. with its SOA", spec.Quote(`RFC 5936 2.2: "the first message MUST begin with the SOA resource record of the zone".`), func(t *spec.T) {
+	rfc5936_2_2.It("starts-with-soa", spec.MUST, "starts the transfer of test. with its SOA", spec.Quote(`RFC 5936 2.2: "The first message MUST begin with the SOA resource record of the zone".`), func(t *spec.T) {
 		_, msgs := axfr(t, fixture.Origin)
 		t.Check(checkRcode(msgs[0], mdns.RcodeSuccess))
 		rrs := transferRecords(msgs)
