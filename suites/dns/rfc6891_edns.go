@@ -74,7 +74,7 @@ var _ = Describe("RFC 6891 EDNS(0)", func() {
 		}
 	})
 
-	rfc6891_7.It("opt-in-response-tcp", spec.MUST, "includes an OPT record in the response to an EDNS query over TCP", spec.Inferred(`RFC 6891 7 (as above), over TCP.`, "RFC 6891 states it without an RFC 2119 key word; MUST is the suite's reading of it").In("6.1.1"), func(t *spec.T) {
+	rfc6891_7.It("opt-in-response-tcp", spec.MUST, "includes an OPT record in the response to an EDNS query over TCP", spec.Inferred(`RFC 6891 6.1.1 (as above), over TCP.`, "RFC 6891 states it without an RFC 2119 key word; MUST is the suite's reading of it").In("6.1.1"), func(t *spec.T) {
 		m := tcp(t, ServiceAuthTCP, ednsQuery(fixture.NameWWW, mdns.TypeA, 1232, 0, false, 0))
 		t.Check(checkHasOPT(m))
 	})
@@ -149,7 +149,7 @@ var _ = Describe("RFC 6891 EDNS(0)", func() {
 		}
 	})
 
-	rfc6891_7.It("opt-in-truncated-response", spec.MUST, "keeps the OPT record in a truncated response", spec.Quote(`RFC 6891 7: "compliant responders MUST include an OPT record in their respective responses", truncated ones included.`).In("6.1.1"), func(t *spec.T) {
+	rfc6891_7.It("opt-in-truncated-response", spec.MUST, "keeps the OPT record in a truncated response", spec.Quote(`RFC 6891 6.1.1: "compliant responders MUST include an OPT record in their respective responses", truncated ones included.`).In("6.1.1"), func(t *spec.T) {
 		m := unpack(t, rawUDP(t, ServiceAuthUDP, ednsQuery(fixture.NameBig, mdns.TypeTXT, 1232, 0, false, 0)))
 		t.Check(checkHasOPT(m))
 	})
