@@ -160,7 +160,7 @@ var _ = Describe("RFC 8906 unusual queries", func() {
 		t.Check(checkFormerrOrDrop(raw, r, mdns.RcodeNotImplemented, mdns.RcodeRefused))
 	})
 
-	rfc8906_3_1_5.It("tcp-query-answered", spec.MUST, "answers test. SOA over TCP", spec.Quote(`RFC 8906 3.1.5: queries over TCP are expected to be answered like those over UDP (RFC 7766 5: "authoritative server implementations MUST support TCP").`), func(t *spec.T) {
+	rfc8906_3_1_5.It("tcp-query-answered", spec.MUST, "answers test. SOA over TCP", spec.Quote(`RFC 8906 3.1.5: queries over TCP are expected to be answered like those over UDP (RFC 7766 5: "Authoritative server implementations MUST support TCP").`), func(t *spec.T) {
 		authCase(t, ServiceAuthTCP, fixture.NameApex, mdns.TypeSOA)
 	})
 
