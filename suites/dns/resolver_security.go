@@ -139,7 +139,7 @@ func distinct(vals []uint16) int {
 // RFC 5452, measures for making DNS more resilient against forged answers,
 // and RFC 2181 5.4.1 / RFC 5358: what a resolver must not believe or do.
 var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
-	rfc5452_9_1.It("wrong-id-ignored", spec.MUST, "ignores a forged answer with the wrong ID that arrives before the real one", spec.Quote(`RFC 5452 9.1: "A resolver implementation MUST match responses to all of the following attributes of the query: Remote address, Local address, Query ID, Question section".`), func(t *spec.T) {
+	rfc5452_9_1.It("wrong-id-ignored", spec.MUST, "ignores a forged answer with the wrong ID that arrives before the real one", spec.Quote(`RFC 5452 9.1: "A resolver implementation MUST match responses to all of the following attributes of the query:" "Source address against query destination address", "Destination address against query source address", "Destination port against query source port", "Query ID", "Query name", "Query class and type".`), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		forgeFirst(sc, sc.name("www"), func(e *fakeExchange, forged *mdns.Msg) {
@@ -149,7 +149,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		checkNotPoisoned(sc, sc.name("www"), false)
 	})
 
-	rfc5452_9_1.It("wrong-source-port-ignored", spec.MUST, "ignores a forged answer from the server's address but another port", spec.Inferred(`RFC 5452 9.1 (as above): the remote address includes the port; a reply from the server's address but another port is not the reply.`, "RFC 5452 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
+	rfc5452_9_1.It("wrong-source-port-ignored", spec.MUST, "ignores a forged answer from the server's address but another port", spec.Inferred(`RFC 5452 9.1 (as above): "Destination port against query source port", and the source port of the reply against the port the query went to (RFC 2181 4.2); a reply from the server's address but another port is not the reply.`, "RFC 5452 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		forgeFirst(sc, sc.name("www"), func(e *fakeExchange, forged *mdns.Msg) {
@@ -158,7 +158,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		checkNotPoisoned(sc, sc.name("www"), false)
 	})
 
-	rfc5452_9_1.It("wrong-source-address-ignored", spec.MUST, "ignores a forged answer from another address with the server's port", spec.Inferred(`RFC 5452 9.1 (as above): "Remote address".`, "RFC 5452 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
+	rfc5452_9_1.It("wrong-source-address-ignored", spec.MUST, "ignores a forged answer from another address with the server's port", spec.Inferred(`RFC 5452 9.1 (as above): "Source address against query destination address".`, "RFC 5452 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		forgeFirst(sc, sc.name("www"), func(e *fakeExchange, forged *mdns.Msg) {
@@ -323,7 +323,7 @@ var _ = Describe("RFC 5452 resolver resilience against forged answers", func() {
 		}
 	})
 
-	rfc5358_4.It("outsider-refused", spec.SHOULD, "refuses recursion to a client outside its allow-list", spec.Quote(`RFC 5358 4: "by default, nameservers SHOULD NOT offer recursive service to external networks"; a client outside the allow-list (127.0.0.66 here) gets REFUSED or nothing, and no recursion is done for it.`), func(t *spec.T) {
+	rfc5358_4.It("outsider-refused", spec.SHOULD, "refuses recursion to a client outside its allow-list", spec.Quote(`RFC 5358 4: by default, "nameservers SHOULD NOT offer recursive service to external networks"; a client outside the allow-list (127.0.0.66 here) gets REFUSED or nothing, and no recursion is done for it.`), func(t *spec.T) {
 		t.Require(FeatureAllowlist)
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)

@@ -95,7 +95,7 @@ var _ = Describe("RFC 1034 authoritative answers", func() {
 		authCase(t, ServiceAuthUDP, fixture.NameChain, mdns.TypeA)
 	})
 
-	rfc1034_4_3_2.It("cname-out-of-zone", spec.MUST, "answers external.test. A with the CNAME alone, NOERROR", spec.Inferred(`RFC 1034 4.3.2 step 2: the search restarts "in the zone which is the nearest ancestor to QNAME"; for a canonical name in no zone the server holds, the answer ends with the CNAME (RFC 6604 3: the rcode is that of the CNAME's owner, NOERROR).`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
+	rfc1034_4_3_2.It("cname-out-of-zone", spec.MUST, "answers external.test. A with the CNAME alone, NOERROR", spec.Inferred(`RFC 1034 4.3.2 step 2: the search restarts at "Search the available zones for the zone which is the nearest ancestor to QNAME"; for a canonical name in no zone the server holds, the answer ends with the CNAME (RFC 6604 3: the rcode is that of the CNAME's owner, NOERROR).`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
 		authCase(t, ServiceAuthUDP, fixture.NameExternal, mdns.TypeA)
 	})
 
@@ -119,7 +119,7 @@ var _ = Describe("RFC 1034 authoritative answers", func() {
 		authCase(t, ServiceAuthUDP, fixture.NameWildHit, mdns.TypeA)
 	})
 
-	rfc4592_3_3_1.It("wildcard-nodata", spec.MUST, "answers anything.wild.test. MX with NODATA from the wildcard", spec.Inferred(`RFC 4592 3.3.1 / RFC 2308 2.2: a wildcard match without the type is a NODATA answer, "NOERROR ... and the authority section will contain an SOA record".`, "RFC 4592 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
+	rfc4592_3_3_1.It("wildcard-nodata", spec.MUST, "answers anything.wild.test. MX with NODATA from the wildcard", spec.Inferred(`RFC 4592 3.3.1 / RFC 2308 2.2: a wildcard match without the type is a NODATA answer, "NODATA is indicated by an answer with the RCODE set to NOERROR and no relevant answers in the answer section. The authority section will contain an SOA record, or there will be no NS records there.".`, "RFC 4592 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		authCase(t, ServiceAuthUDP, fixture.NameWildHit, mdns.TypeMX)
 	})
 
@@ -142,7 +142,7 @@ var _ = Describe("RFC 1034 authoritative answers", func() {
 		t.Check(checkSection("answer", m.Answer, nil, false))
 	})
 
-	rfc1034_4_3_2.It("nxdomain", spec.MUST, "answers nonexistent.test. A with an authoritative NXDOMAIN", spec.Inferred(`RFC 1034 4.3.2 step 3c: "If the "*" label does not exist, check whether the name we are looking for is the original QNAME in the query ... If so, set an authoritative name error in the response".`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
+	rfc1034_4_3_2.It("nxdomain", spec.MUST, "answers nonexistent.test. A with an authoritative NXDOMAIN", spec.Inferred(`RFC 1034 4.3.2 step 3c: "If the "*" label does not exist, check whether the name we are looking for is the original QNAME in the query or a name we have followed due to a CNAME. If the name is original, set an authoritative name error in the response".`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
 		authCase(t, ServiceAuthUDP, fixture.NameMissing, mdns.TypeA)
 	})
 
@@ -180,7 +180,7 @@ var _ = Describe("RFC 1034 authoritative answers", func() {
 		}
 	})
 
-	rfc1034_3_1.It("other-class-no-in-data", spec.MUST, "does not answer a CH-class question for test. with IN data", spec.Inferred(`RFC 1034 3.1: "When you receive a domain name ... the class is part of the question"; the zone is class IN only, so a CHAOS question about test. gets none of its data.`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
+	rfc1034_3_1.It("other-class-no-in-data", spec.MUST, "does not answer a CH-class question for test. with IN data", spec.Inferred(`RFC 1035 4.1.2: "QCLASS a two octet code that specifies the class of the query."; RFC 1034 has no sentence that says the class selects the data, it follows from 3.6 (each RR has a class); the zone is class IN only, so a CHAOS question about test. gets none of its data.`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
 		q := authQuery(fixture.NameApex, mdns.TypeSOA)
 		q.Question[0].Qclass = mdns.ClassCHAOS
 		m := ask(t, ServiceAuthUDP, q)

@@ -114,7 +114,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		t.Check(checkAddrs(got[qs[1].Id], sc.name("b"), realAddr2))
 	})
 
-	rfc6891_7.It("resolver-opt-in-response", spec.MUST, "includes an OPT record in its answer to an EDNS query", spec.Quote(`RFC 6891 7: "If an OPT record is present in a received request, compliant responders MUST include an OPT record in their respective responses."`), func(t *spec.T) {
+	rfc6891_7.It("resolver-opt-in-response", spec.MUST, "includes an OPT record in its answer to an EDNS query", spec.Quote(`RFC 6891 6.1.1: "If an OPT record is present in a received request, compliant responders MUST include an OPT record in their respective responses."`).In("6.1.1"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		q := withEDNS(recQuery(sc.name("www"), mdns.TypeA), 1232)
@@ -141,7 +141,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		t.Check(checkSection("answer", m.Answer, []string{sc.name("opaque") + ` 300 IN TYPE65280 \# 4 0a0b0c0d`}, true))
 	})
 
-	rfc1034_5_3_3.It("cname-chain-returned", spec.MUST, "returns the CNAME and the target's A record from one upstream answer", spec.Inferred(`RFC 1034 5.3.3 step 4: "if the response shows a CNAME and that is not the answer itself, then cache the CNAME, change the SNAME to the canonical name in the CNAME RR and go to step 1": an answer holding the chain is passed on whole.`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
+	rfc1034_5_3_3.It("cname-chain-returned", spec.MUST, "returns the CNAME and the target's A record from one upstream answer", spec.Inferred(`RFC 1034 5.3.3 step 4: "if the response shows a CNAME and that is not the answer itself, cache the CNAME, change the SNAME to the canonical name in the CNAME RR and go to step 1": an answer holding the chain is passed on whole.`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("alias 300 IN CNAME www", "www 300 IN A "+realAddr)
 		m := sc.resolve(sc.name("alias"), mdns.TypeA)
@@ -173,7 +173,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		}
 	})
 
-	rfc1034_5_3_3.It("glueless-delegation", spec.MUST, "resolves the address of a glueless delegation's server and then the name", spec.Inferred(`RFC 1034 5.3.3 step 2, "Find the best servers to ask": for servers whose addresses came without glue, the resolver looks the addresses up itself (RFC 1034 5.3.3, the SLIST "addresses for the name server names"), then asks them.`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
+	rfc1034_5_3_3.It("glueless-delegation", spec.MUST, "resolves the address of a glueless delegation's server and then the name", spec.Inferred(`RFC 1034 5.3.3 step 2, "Find the best servers to ask": for servers whose addresses came without glue, the resolver looks the addresses up itself (the SLIST of RFC 1034 5.3.2 lists the servers with their addresses; RFC 1034 words no more than that), then asks them.`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
 		requireIterative(t)
 		sc := newScenario(t)
 		hosts := sc.delegate("hosts", 60, modeAnswer) // server 1
@@ -212,7 +212,7 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		}
 	})
 
-	rfc1034_5_3_3.It("lame-server-skipped", spec.MUST, "gets the answer from the one working server of a zone whose others refuse or stay silent", spec.Inferred(`RFC 1034 5.3.3 step 4: "If the response ... shows ... a server failure, or other bizarre contents, delete the server from the SLIST and go back to step 3": a silent or refusing server leads to the next.`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
+	rfc1034_5_3_3.It("lame-server-skipped", spec.MUST, "gets the answer from the one working server of a zone whose others refuse or stay silent", spec.Inferred(`RFC 1034 5.3.3 step 4: "if the response shows a servers failure or other bizarre contents, delete the server from the SLIST and go back to step 3" (sic): a silent or refusing server leads to the next.`, "RFC 1034 predates RFC 2119's key words"), func(t *spec.T) {
 		requireIterative(t)
 		sc := newScenario(t)
 		lame := sc.newZone(sc.name("lame"), 60, map[int]serverMode{3: modeRefused, 4: modeServfail, 5: modeAnswer})

@@ -113,7 +113,7 @@ var _ = Describe("RFC 1035 resolver cache and TTLs", func() {
 		}
 	})
 
-	rfc2181_5.It("rrset-whole", spec.MUST, "returns all three records of an RRset", spec.Inferred(`RFC 2181 5: "RRs ... with the same label, class and type ... Such sets are to be treated as a unit": the resolver returns the whole RRset, not part of it.`, "RFC 2181 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
+	rfc2181_5.It("rrset-whole", spec.MUST, "returns all three records of an RRset", spec.Inferred(`RFC 2181 5: "It is however possible for most record types to exist with the same label, class and type, but with different data. Such a group of records is hereby defined to be a Resource Record Set (RRSet)."; 5.1: "A query for a specific (or non-specific) label, class, and type, will always return all records in the associated RRSet": the resolver returns the whole RRset, not part of it.`, "RFC 2181 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		sc := newScenario(t)
 		sc.add("www 300 IN A 192.0.2.1", "www 300 IN A 192.0.2.2", "www 300 IN A 192.0.2.3")
 		m := sc.resolve(sc.name("www"), mdns.TypeA)

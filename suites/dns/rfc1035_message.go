@@ -159,7 +159,7 @@ var _ = Describe("RFC 1035 message header", func() {
 		}
 	})
 
-	rfc1035_4_1_2.It("question-copied", spec.MUST, "repeats the question in the response", spec.Inferred(`RFC 1035 4.1.2: the question section carries "the question for the name server"; responses repeat it (RFC 1035 7.3: resolvers match the question of the response with the query).`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
+	rfc1035_4_1_2.It("question-copied", spec.MUST, "repeats the question in the response", spec.Inferred(`RFC 1035 4.1: the question section carries "the question for the name server"; responses repeat it (RFC 1035 7.3: resolvers match the question of the response with the query).`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		q := authQuery(fixture.NameTXT, mdns.TypeTXT)
 		m := udp(t, ServiceAuthUDP, q)
 		t.Check(checkQuestion(q, m))
@@ -175,7 +175,7 @@ var _ = Describe("RFC 1035 message header", func() {
 		}
 	})
 
-	rfc1035_4_1_4.It("pointers-point-backwards", spec.MUST, "uses only compression pointers to earlier offsets", spec.Inferred(`RFC 1035 4.1.4: "the pointer ... specifies an offset from the start of the message ... a pointer to a prior occurance of the same name."`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
+	rfc1035_4_1_4.It("pointers-point-backwards", spec.MUST, "uses only compression pointers to earlier offsets", spec.Inferred(`RFC 1035 4.1.4: "The OFFSET field specifies an offset from the start of the message"; the name is replaced "with a pointer to a prior occurance of the same name."`, "RFC 1035 predates RFC 2119's key words"), func(t *spec.T) {
 		for _, q := range []*mdns.Msg{authQuery(fixture.NameApex, mdns.TypeMX), authQuery(fixture.NameChain, mdns.TypeA), authQuery(fixture.NameBelowCut, mdns.TypeA)} {
 			b := rawUDP(t, ServiceAuthUDP, q)
 			_, err := checkPointers(b)
@@ -237,7 +237,7 @@ var _ = Describe("RFC 1035 message header", func() {
 		}
 	})
 
-	rfc2181_4_1.It("reply-from-queried-address", spec.MUST, "replies from the address and port the query was sent to", spec.Inferred(`RFC 2181 4.1: "replies to queries ... must always be sent from the same address to which the query was sent"; RFC 2181 4.2: "Replies to all queries must be directed to the port from which they were sent."`, "RFC 2181 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
+	rfc2181_4_1.It("reply-from-queried-address", spec.MUST, "replies from the address and port the query was sent to", spec.Inferred(`RFC 2181 4.1: "servers when responding to queries using UDP must cause the reply to be sent with the source address field in the IP header set to the address that was in the destination address field of the IP header of the packet containing the query causing the response."; RFC 2181 4.2: "Replies to all queries must be directed to the port from which they were sent."`, "RFC 2181 words it in lower case; MUST is the suite's reading of it"), func(t *spec.T) {
 		p := t.DialPacket(ServiceAuthUDP)
 		_, err := p.Exchange(mustPack(t, authQuery(fixture.NameWWW, mdns.TypeA)), 65535)
 		t.Check(err)

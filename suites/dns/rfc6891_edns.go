@@ -61,7 +61,7 @@ func unknownOption() mdns.EDNS0 {
 // RFC 6891, extension mechanisms for DNS (EDNS(0)), as an authoritative
 // server must handle them.
 var _ = Describe("RFC 6891 EDNS(0)", func() {
-	rfc6891_7.It("opt-in-response", spec.MUST, "includes an OPT record in the response to a query with one", spec.Quote(`RFC 6891 7: "If an OPT record is present in a received request, compliant responders MUST include an OPT record in their respective responses."`).SharedBecause("the same requirement, of an authoritative server and of a resolver"), func(t *spec.T) {
+	rfc6891_7.It("opt-in-response", spec.MUST, "includes an OPT record in the response to a query with one", spec.Quote(`RFC 6891 6.1.1: "If an OPT record is present in a received request, compliant responders MUST include an OPT record in their respective responses."`).SharedBecause("the same requirement, of an authoritative server and of a resolver").In("6.1.1"), func(t *spec.T) {
 		m := udp(t, ServiceAuthUDP, ednsQuery(fixture.NameWWW, mdns.TypeA, 1232, 0, false, 0))
 		t.Check(checkRcode(m, mdns.RcodeSuccess))
 		t.Check(checkHasOPT(m))
@@ -74,7 +74,7 @@ var _ = Describe("RFC 6891 EDNS(0)", func() {
 		}
 	})
 
-	rfc6891_7.It("opt-in-response-tcp", spec.MUST, "includes an OPT record in the response to an EDNS query over TCP", spec.Inferred(`RFC 6891 7 (as above), over TCP.`, "RFC 6891 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
+	rfc6891_7.It("opt-in-response-tcp", spec.MUST, "includes an OPT record in the response to an EDNS query over TCP", spec.Inferred(`RFC 6891 6.1.1 (as above), over TCP.`, "RFC 6891 states it without an RFC 2119 key word; MUST is the suite's reading of it").In("6.1.1"), func(t *spec.T) {
 		m := tcp(t, ServiceAuthTCP, ednsQuery(fixture.NameWWW, mdns.TypeA, 1232, 0, false, 0))
 		t.Check(checkHasOPT(m))
 	})
@@ -138,7 +138,7 @@ var _ = Describe("RFC 6891 EDNS(0)", func() {
 		}
 	})
 
-	rfc6891_6_2_3.It("payload-size-honoured", spec.MUST, "keeps big.test. TXT within the 1232 bytes the query advertises, with TC", spec.Inferred(`RFC 6891 6.2.3: "The requestor's UDP payload size ... the largest UDP payload that can be delivered in the requestor's network"; a response larger than that is truncated with TC set, as RFC 1035 4.2.1 does at 512.`, "RFC 6891 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
+	rfc6891_6_2_3.It("payload-size-honoured", spec.MUST, "keeps big.test. TXT within the 1232 bytes the query advertises, with TC", spec.Inferred(`RFC 6891 6.2.3: "The requestor's UDP payload size ... the largest UDP payload that can be reassembled and delivered in the requestor's network stack"; a response larger than that is truncated with TC set, as RFC 1035 4.2.1 does at 512.`, "RFC 6891 states it without an RFC 2119 key word; MUST is the suite's reading of it"), func(t *spec.T) {
 		b := rawUDP(t, ServiceAuthUDP, ednsQuery(fixture.NameBig, mdns.TypeTXT, 1232, 0, false, 0))
 		if len(b) > 1232 {
 			t.Mismatch("at most 1232 bytes", "%d bytes", len(b))
@@ -149,7 +149,7 @@ var _ = Describe("RFC 6891 EDNS(0)", func() {
 		}
 	})
 
-	rfc6891_7.It("opt-in-truncated-response", spec.MUST, "keeps the OPT record in a truncated response", spec.Quote(`RFC 6891 7: "compliant responders MUST include an OPT record in their respective responses", truncated ones included.`), func(t *spec.T) {
+	rfc6891_7.It("opt-in-truncated-response", spec.MUST, "keeps the OPT record in a truncated response", spec.Quote(`RFC 6891 6.1.1: "compliant responders MUST include an OPT record in their respective responses", truncated ones included.`).In("6.1.1"), func(t *spec.T) {
 		m := unpack(t, rawUDP(t, ServiceAuthUDP, ednsQuery(fixture.NameBig, mdns.TypeTXT, 1232, 0, false, 0)))
 		t.Check(checkHasOPT(m))
 	})

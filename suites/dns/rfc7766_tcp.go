@@ -44,7 +44,7 @@ func readResponses(t *spec.T, c *spec.Conn, qs []*mdns.Msg) map[uint16]*mdns.Msg
 
 // RFC 7766, DNS transport over TCP, and RFC 1035 4.2.2.
 var _ = Describe("RFC 7766 DNS over TCP", func() {
-	rfc7766_5.It("tcp-full-answer", spec.MUST, "answers big.test. TXT over TCP with all 12 records, TC=0", spec.Quote(`RFC 7766 5: "authoritative server implementations MUST support TCP so that they do not limit the size of responses to what fits in a single UDP packet."`), func(t *spec.T) {
+	rfc7766_5.It("tcp-full-answer", spec.MUST, "answers big.test. TXT over TCP with all 12 records, TC=0", spec.Quote(`RFC 7766 5: "Authoritative server implementations MUST support TCP so that they do not limit the size of responses to what fits in a single UDP packet."`), func(t *spec.T) {
 		q := authQuery(fixture.NameBig, mdns.TypeTXT)
 		m := tcp(t, ServiceAuthTCP, q)
 		t.Check(checkRcode(m, mdns.RcodeSuccess))
@@ -66,7 +66,7 @@ var _ = Describe("RFC 7766 DNS over TCP", func() {
 		}
 	})
 
-	rfc7766_6_2_1.It("connection-reuse", spec.SHOULD, "answers a second query sent on the same connection after the first answer", spec.Quote(`RFC 7766 6.2.1: "... DNS servers SHOULD support connection reuse" (Appendix B: "TCP connection reuse SHOULD be supported"); the connection stays open after the first response.`), func(t *spec.T) {
+	rfc7766_6_2_1.It("connection-reuse", spec.SHOULD, "answers a second query sent on the same connection after the first answer", spec.Quote(`RFC 7766 6.2.1: "To amortise connection setup costs, both clients and servers SHOULD support connection reuse by sending multiple queries and responses over a single persistent TCP connection."; the connection stays open after the first response.`), func(t *spec.T) {
 		c := t.Dial(ServiceAuthTCP)
 		m := tcpOn(t, c, authQuery(fixture.NameWWW, mdns.TypeA))
 		t.Check(answersWWW(m))

@@ -144,7 +144,7 @@ var _ = Describe("RFC 8906 unusual queries", func() {
 		t.Check(checkRcode(m, mdns.RcodeNameError))
 	})
 
-	rfc9619_4.It("qdcount-2-formerr", spec.MUST, "answers a query with two questions with FORMERR", spec.Quote(`RFC 9619 4: "a DNS message with OPCODE = 0 (QUERY) MUST NOT include a QDCOUNT parameter whose value is greater than 1"; RFC 9619 5: a responder that receives one "MUST respond with FORMERR".`), func(t *spec.T) {
+	rfc9619_4.It("qdcount-2-formerr", spec.MUST, "answers a query with two questions with FORMERR", spec.Quote(`RFC 9619 4: "A DNS message with OPCODE = 0 MUST NOT include a QDCOUNT parameter whose value is greater than 1."; "A DNS message with OPCODE = 0 and QDCOUNT > 1 MUST be treated as an incorrectly formatted message. The value of the RCODE parameter in the response message MUST be set to 1 (FORMERR).".`), func(t *spec.T) {
 		raw := header(0x5151, 0, 2, 0, 0, 0)
 		raw = append(raw, question(wireName("www", "test"), mdns.TypeA, mdns.ClassINET)...)
 		raw = append(raw, question(wireName("mail", "test"), mdns.TypeA, mdns.ClassINET)...)
@@ -160,7 +160,7 @@ var _ = Describe("RFC 8906 unusual queries", func() {
 		t.Check(checkFormerrOrDrop(raw, r, mdns.RcodeNotImplemented, mdns.RcodeRefused))
 	})
 
-	rfc8906_3_1_5.It("tcp-query-answered", spec.MUST, "answers test. SOA over TCP", spec.Quote(`RFC 8906 3.1.5: queries over TCP are expected to be answered like those over UDP (RFC 7766 5: "authoritative server implementations MUST support TCP").`), func(t *spec.T) {
+	rfc8906_3_1_5.It("tcp-query-answered", spec.MUST, "answers test. SOA over TCP", spec.Quote(`RFC 8906 3.1.5: queries over TCP are expected to be answered like those over UDP (RFC 7766 5: "Authoritative server implementations MUST support TCP").`), func(t *spec.T) {
 		authCase(t, ServiceAuthTCP, fixture.NameApex, mdns.TypeSOA)
 	})
 

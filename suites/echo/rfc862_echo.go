@@ -73,7 +73,7 @@ var _ = Describe("RFC 862 echo over TCP", func() {
 		t.Check(spec.Equal("everything received before the close", []byte("bye\n"), got))
 	})
 
-	rfc862_tcp.It("concurrent-connections", spec.SHOULD, "serves two interleaved connections, each with its own data", spec.Inferred(`A server listens for connections: more than one user may be served.`, "RFC 862 predates RFC 2119's key words"), func(t *spec.T) {
+	rfc862_tcp.It("concurrent-connections", spec.SHOULD, "serves two interleaved connections, each with its own data", spec.Inferred(`"A server listens for TCP connections on TCP port 7." RFC 862 says no more about several users; a listening server serves each connection it accepts, two at once as well as one.`, "RFC 862 predates RFC 2119's key words, and has no sentence on concurrent connections"), func(t *spec.T) {
 		a, b := t.Dial("echo/tcp"), t.Dial("echo/tcp")
 		a.Send("first connection\n")
 		b.Send("second connection\n")

@@ -201,7 +201,7 @@ var _ = Describe("RFC 6265 Cookies", func() {
 		}
 	})
 
-	rfc6265_4_1_2_1.It("expires-format", spec.SHOULD, "sends Expires, if any, as an IMF-fixdate", spec.Inferred(`"sane-cookie-date = <IMF-fixdate>" (the rfc1123-date of 7231).`, "RFC 6265 4.1.1: \"Servers SHOULD NOT send Set-Cookie headers that fail to conform to the following grammar\"; this is the attribute's part of it"), func(t *spec.T) {
+	rfc6265_4_1_2_1.It("expires-format", spec.SHOULD, "sends Expires, if any, as an IMF-fixdate", spec.Inferred(`"sane-cookie-date = <rfc1123-date, defined in [RFC2616], Section 3.3.1>" (RFC 7231's IMF-fixdate is that format).`, "RFC 6265 4.1.1: \"Servers SHOULD NOT send Set-Cookie headers that fail to conform to the following grammar\"; this is the attribute's part of it").In("4.1.1"), func(t *spec.T) {
 		_, c := sessionCookie(t)
 		if v, ok := c.attr("Expires"); ok {
 			t.Check(checkIMFDate("Expires", v))

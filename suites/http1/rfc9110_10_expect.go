@@ -23,7 +23,7 @@ func expectTarget(t *spec.T) (method, target string) {
 
 // RFC 9110 10.1.1: Expect.
 var _ = Describe("RFC 9110 10.1.1 Expect", func() {
-	rfc9110_10_1_1.It("100-continue", spec.MUST, "answers a 100-continue expectation at once with 100 or a final status", spec.Quote(`An origin server MUST, upon receiving an HTTP/1.1 (or later) request-line and a complete header section that contains a 100-continue expectation and indicates a request message body will follow, either send an immediate response with a final status code, if that status can be determined by examining just the request-line and header fields, or send an immediate 100 (Continue) response to encourage the client to send the request content.`), func(t *spec.T) {
+	rfc9110_10_1_1.It("100-continue", spec.MUST, "answers a 100-continue expectation at once with 100 or a final status", spec.Quote(`Upon receiving an HTTP/1.1 (or later) request that has a method, target URI, and complete header section that contains a 100-continue expectation and an indication that request content will follow, an origin server MUST send either: an immediate response with a final status code, if that status can be determined by examining just the method, target URI, and header fields, or an immediate 100 (Continue) response to encourage the client to send the request content.`), func(t *spec.T) {
 		m, p := expectTarget(t)
 		c := t.Dial(service)
 		c.Send(request(t, m, p, "Expect: 100-continue", "Content-Length: 5"))
@@ -45,7 +45,7 @@ var _ = Describe("RFC 9110 10.1.1 Expect", func() {
 		}
 	})
 
-	rfc9110_10_1_1.It("100-continue-echo", spec.MUST, "reads the content sent after 100 (Continue)", spec.Quote(`An origin server MUST, upon receiving an HTTP/1.1 (or later) request-line and a complete header section that contains a 100-continue expectation and indicates a request message body will follow, either send an immediate response with a final status code, if that status can be determined by examining just the request-line and header fields, or send an immediate 100 (Continue) response to encourage the client to send the request content.`).SharedBecause("the content half of the same sentence: what follows 100 is read"), func(t *spec.T) {
+	rfc9110_10_1_1.It("100-continue-echo", spec.MUST, "reads the content sent after 100 (Continue)", spec.Quote(`Upon receiving an HTTP/1.1 (or later) request that has a method, target URI, and complete header section that contains a 100-continue expectation and an indication that request content will follow, an origin server MUST send either: an immediate response with a final status code, if that status can be determined by examining just the method, target URI, and header fields, or an immediate 100 (Continue) response to encourage the client to send the request content.`).SharedBecause("the content half of the same sentence: what follows 100 is read"), func(t *spec.T) {
 		t.Require(featEcho)
 		c := t.Dial(service)
 		c.Send(request(t, "POST", fixture.EchoPath, "Expect: 100-continue", "Content-Length: 5"))

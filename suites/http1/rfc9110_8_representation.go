@@ -43,16 +43,16 @@ var _ = Describe("RFC 9110 8 Representation Metadata", func() {
 		}
 	})
 
-	rfc9110_8_8_2.It("last-modified-sent", spec.SHOULD, "sends Last-Modified for a static file", spec.Quote(`An origin server SHOULD send Last-Modified for any selected representation for which a last modification date can be reasonably and consistently determined`), func(t *spec.T) {
+	rfc9110_8_8_2.It("last-modified-sent", spec.SHOULD, "sends Last-Modified for a static file", spec.Quote(`An origin server SHOULD send Last-Modified for any selected representation for which a last modification date can be reasonably and consistently determined`).In("8.8.2.1"), func(t *spec.T) {
 		t.Check(expectHeader(fetch(t, get(t, hello.Path)), "Last-Modified"))
 	})
 
-	rfc9110_8_8_2.It("last-modified-value", spec.SHOULD, "sends the file's modification time (2024-01-01) as Last-Modified", spec.Quote(`An origin server SHOULD send Last-Modified for any selected representation for which a last modification date can be reasonably and consistently determined`).SharedBecause("the value case: the file's own modification time"), func(t *spec.T) {
+	rfc9110_8_8_2.It("last-modified-value", spec.SHOULD, "sends the file's modification time (2024-01-01) as Last-Modified", spec.Quote(`An origin server SHOULD send Last-Modified for any selected representation for which a last modification date can be reasonably and consistently determined`).SharedBecause("the value case: the file's own modification time").In("8.8.2.1"), func(t *spec.T) {
 		want := fixture.ModTime.UTC().Format(imfFixdate)
 		t.Check(spec.Equal("Last-Modified", []byte(want), []byte(fetch(t, get(t, hello.Path)).Header.Get("Last-Modified"))))
 	})
 
-	rfc9110_8_8_2_1.It("last-modified-not-after-date", spec.MUST, "sends no Last-Modified later than Date", spec.Quote(`An origin server with a clock MUST NOT generate a Last-Modified date that is later than the server's time of message origination (Date).`), func(t *spec.T) {
+	rfc9110_8_8_2_1.It("last-modified-not-after-date", spec.MUST, "sends no Last-Modified later than Date", spec.Quote(`An origin server with a clock (as defined in Section 5.6.7) MUST NOT generate a Last-Modified date that is later than the server's time of message origination (Date, Section 6.6.1).`), func(t *spec.T) {
 		resp := fetch(t, get(t, hello.Path))
 		lm, d := resp.Header.Get("Last-Modified"), resp.Header.Get("Date")
 		if lm == "" || d == "" {
@@ -103,7 +103,7 @@ var _ = Describe("RFC 9110 8 Representation Metadata", func() {
 		t.Check(spec.Equal("the second ETag", []byte(a), []byte(b)))
 	})
 
-	rfc9110_8_8_3.It("etag-changes-on-put", spec.MUST, "sends a new ETag after a PUT changed the content", spec.Inferred("A \"strong validator\" is representation metadata that changes value whenever a change occurs to the representation data that would be observable in the content of a 200 (OK) response to GET.", "RFC 9110 8.8.1 defines it without a key word; an ETag without W/ claims to be a strong validator").In("8.8.1"), func(t *spec.T) {
+	rfc9110_8_8_3.It("etag-changes-on-put", spec.MUST, "sends a new ETag after a PUT changed the content", spec.Inferred("A strong validator is representation metadata that changes value whenever a change occurs to the representation data that would be observable in the content of a 200 (OK) response to GET.", "RFC 9110 8.8.1 defines it without a key word; an ETag without W/ claims to be a strong validator").In("8.8.1"), func(t *spec.T) {
 		t.Require(featUpload)
 		p := uploadPath(t, "etag")
 		fetch(t, withBody(t, "PUT", p, "version one\n"))
@@ -140,7 +140,7 @@ var _ = Describe("RFC 9110 8 Representation Metadata", func() {
 		})
 	}
 
-	rfc9110_8_6.It("huge-content-length", spec.MUST, "refuses or waits for 10^15 octets of content, never misreads the length", spec.Quote(`RFC 9110 8.6: "a recipient MUST anticipate potentially large decimal numerals and prevent parsing errors due to integer conversion overflows or precision loss due to integer representation."`), func(t *spec.T) {
+	rfc9110_8_6.It("huge-content-length", spec.MUST, "refuses or waits for 10^15 octets of content, never misreads the length", spec.Quote(`RFC 9110 8.6: "a recipient MUST anticipate potentially large decimal numerals and prevent parsing errors due to integer conversion overflows or precision loss due to integer conversion (Section 17.5)."`), func(t *spec.T) {
 		c := t.Dial(service)
 		c.Send(request(t, "POST", bodyTarget(t), "Content-Length: 1000000000000000") + "hello" + smuggled(t))
 		got, closed, err := c.ReadFor(c.Scaled(quiet), 64<<10)
@@ -162,7 +162,7 @@ var _ = Describe("RFC 9110 8 Representation Metadata", func() {
 	})
 
 	for _, f := range fixture.Files {
-		rfc9110_8_6.It("content-length"+slugOf(f.Path), spec.SHOULD, "sends Content-Length "+strconv.Itoa(len(f.Content))+" for "+f.Path, spec.Quote(`RFC 9110 8.6: "In the absence of Transfer-Encoding, an origin server SHOULD send a Content-Length header field when the content size is known prior to sending the complete header section."`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
+		rfc9110_8_6.It("content-length"+slugOf(f.Path), spec.SHOULD, "sends Content-Length "+strconv.Itoa(len(f.Content))+" for "+f.Path, spec.Quote(`RFC 9110 8.6: "Aside from the cases defined above, in the absence of Transfer-Encoding, an origin server SHOULD send a Content-Length header field when the content size is known prior to sending the complete header section."`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
 			resp := fetch(t, get(t, f.Path))
 			t.Check(expectFile(resp, f))
 			t.Check(spec.Equal("Content-Length", []byte(strconv.Itoa(len(f.Content))), []byte(resp.Header.Get("Content-Length"))))
@@ -170,7 +170,7 @@ var _ = Describe("RFC 9110 8 Representation Metadata", func() {
 	}
 
 	for _, f := range fixture.Files {
-		rfc9110_8_6.It("head-content-length"+slugOf(f.Path), spec.MUST, "sends in answer to HEAD "+f.Path+" no Content-Length or the GET one", spec.Quote(`RFC 9110 8.6: "A server MAY send a Content-Length header field in a response to a HEAD request; a server MUST NOT send Content-Length in such a response unless its field value equals the decimal number of octets that would have been sent in the content of a response if the same request had used the GET method."`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
+		rfc9110_8_6.It("head-content-length"+slugOf(f.Path), spec.MUST, "sends in answer to HEAD "+f.Path+" no Content-Length or the GET one", spec.Quote(`RFC 9110 8.6: "A server MAY send a Content-Length header field in a response to a HEAD request (Section 9.3.2); a server MUST NOT send Content-Length in such a response unless its field value equals the decimal number of octets that would have been sent in the content of a response if the same request had used the GET method."`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
 			resp := fetch(t, request(t, "HEAD", f.Path))
 			t.Check(expectStatus(resp, 200))
 			if v := resp.Header.Get("Content-Length"); v != "" {
@@ -179,7 +179,7 @@ var _ = Describe("RFC 9110 8 Representation Metadata", func() {
 		})
 	}
 
-	rfc9110_8_6.It("no-content-length-in-204", spec.MUST, "sends no Content-Length or Transfer-Encoding in a 204", spec.Quote(`RFC 9110 8.6: "A server MUST NOT send a Content-Length header field in any response with a status code of 1xx (Informational) or 204 (No Content)."; 6.1: "A server MUST NOT send a Transfer-Encoding header field in any response with a status code of 1xx (Informational) or 204 (No Content)."`), func(t *spec.T) {
+	rfc9110_8_6.It("no-content-length-in-204", spec.MUST, "sends no Content-Length or Transfer-Encoding in a 204", spec.Quote(`RFC 9110 8.6: "A server MUST NOT send a Content-Length header field in any response with a status code of 1xx (Informational) or 204 (No Content)."; RFC 9112 6.1: "A server MUST NOT send a Transfer-Encoding header field in any response with a status code of 1xx (Informational) or 204 (No Content)."`), func(t *spec.T) {
 		t.Require(featUpload)
 		p := uploadPath(t, "no-cl-204")
 		fetch(t, withBody(t, "PUT", p, "one"))

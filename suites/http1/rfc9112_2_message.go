@@ -104,7 +104,7 @@ var _ = Describe("RFC 9112 2 Message", func() {
 		})
 	}
 
-	rfc9112_2_3.It("lowercase-http-name", spec.SHOULD, "rejects the HTTP-name in lower case", spec.Quote("Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target properly encoded.").In("3").SharedBecause("an HTTP-name in lower case (HTTP-name = %s\"HTTP\", RFC 9112 2.3) makes the request-line invalid"), func(t *spec.T) {
+	rfc9112_2_3.It("lowercase-http-name", spec.SHOULD, "rejects the HTTP-name in lower case", spec.Quote("Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target properly encoded.").In("3.2").SharedBecause("an HTTP-name in lower case (HTTP-name = %s\"HTTP\", RFC 9112 2.3) makes the request-line invalid"), func(t *spec.T) {
 		_, resp, err := exchange(t, "GET "+hello.Path+" http/1.1\r\nHost: "+host(t)+"\r\n\r\n")
 		t.Check(expectRejected(resp, err, 400, 505))
 	})
@@ -115,7 +115,7 @@ var _ = Describe("RFC 9112 2 Message", func() {
 		{"no-minor", "HTTP/1"},
 		{"trailing-junk", "HTTP/1.1x"},
 	} {
-		rfc9112_2_3.It("malformed-version-"+v.slug, spec.SHOULD, fmt.Sprintf("rejects the malformed HTTP-version %q", v.version), spec.Quote("Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target properly encoded.").In("3").SharedBecause("one spec per malformed HTTP-version"), func(t *spec.T) {
+		rfc9112_2_3.It("malformed-version-"+v.slug, spec.SHOULD, fmt.Sprintf("rejects the malformed HTTP-version %q", v.version), spec.Quote("Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target properly encoded.").In("3.2").SharedBecause("one spec per malformed HTTP-version"), func(t *spec.T) {
 			_, resp, err := exchange(t, "GET "+hello.Path+" "+v.version+"\r\nHost: "+host(t)+"\r\n\r\n")
 			t.Check(expectRejected(resp, err, 400, 505))
 		})

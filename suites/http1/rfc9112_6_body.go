@@ -63,23 +63,23 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		t.Note("first response: %s", first)
 	})
 
-	rfc9112_6_3.It("get-with-content", spec.MUST, "reads or closes past the content of a GET", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response, since otherwise the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3"), func(t *spec.T) {
+	rfc9112_6_3.It("get-with-content", spec.MUST, "reads or closes past the content of a GET", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response; otherwise, the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "GET", hello.Path, "ignored content"))
 	})
 
-	rfc9112_6_3.It("head-with-content", spec.MUST, "reads or closes past the content of a HEAD", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response, since otherwise the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("one case per method or status: HEAD"), func(t *spec.T) {
+	rfc9112_6_3.It("head-with-content", spec.MUST, "reads or closes past the content of a HEAD", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response; otherwise, the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("one case per method or status: HEAD"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "HEAD", hello.Path, "ignored content"))
 	})
 
-	rfc9112_6_3.It("options-with-content", spec.MUST, "reads or closes past the content of an OPTIONS", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response, since otherwise the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("one case per method or status: OPTIONS"), func(t *spec.T) {
+	rfc9112_6_3.It("options-with-content", spec.MUST, "reads or closes past the content of an OPTIONS", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response; otherwise, the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("one case per method or status: OPTIONS"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "OPTIONS", hello.Path, "ignored content"))
 	})
 
-	rfc9112_6_3.It("content-on-404", spec.MUST, "reads or closes past the content of a request answered 404", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response, since otherwise the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("one case per method or status: a 404"), func(t *spec.T) {
+	rfc9112_6_3.It("content-on-404", spec.MUST, "reads or closes past the content of a request answered 404", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response; otherwise, the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("one case per method or status: a 404"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "POST", "/no-such-file.txt", "some content"))
 	})
 
-	rfc9112_6_3.It("chunked-on-404", spec.MUST, "reads or closes past chunked content of a request answered 404", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response, since otherwise the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("one case per method or status: a 404 to chunked content"), func(t *spec.T) {
+	rfc9112_6_3.It("chunked-on-404", spec.MUST, "reads or closes past chunked content of a request answered 404", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response; otherwise, the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("one case per method or status: a 404 to chunked content"), func(t *spec.T) {
 		expectFramed(t, request(t, "POST", "/no-such-file.txt", "Transfer-Encoding: chunked")+"5\r\nhello\r\n0\r\n\r\n")
 	})
 
@@ -189,7 +189,7 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		})
 	}
 
-	rfc9112_6_2.It("no-cl-with-te", spec.MUST, "never sends Content-Length together with Transfer-Encoding", spec.Quote(`6.2 / RFC 9110 8.6: "A sender MUST NOT send a Content-Length header field in any message that contains a Transfer-Encoding header field."`), func(t *spec.T) {
+	rfc9112_6_2.It("no-cl-with-te", spec.MUST, "never sends Content-Length together with Transfer-Encoding", spec.Quote("A sender MUST NOT send a Content-Length header field in any message that contains a Transfer-Encoding header field."), func(t *spec.T) {
 		for _, p := range []string{big.Path, hello.Path, "/no-such-file", "/dir"} {
 			resp := fetch(t, get(t, p))
 			if resp.Header.Has("Transfer-Encoding") {

@@ -72,7 +72,7 @@ var _ = Describe("RFC 9112 7 Chunked Transfer Coding", func() {
 	})
 
 	for _, size := range []string{"10000000000000005", "ffffffffffffffff5", "100000005"} {
-		rfc9112_7_1.It("size-overflow-"+size[:6]+fmt.Sprint(len(size)), spec.MUST, "does not read the chunk-size "+size+" as a small number", spec.Quote(`Recipients MUST anticipate potentially large hexadecimal numerals and prevent parsing errors due to integer conversion overflows or precision loss due to integer representation.`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
+		rfc9112_7_1.It("size-overflow-"+size[:6]+fmt.Sprint(len(size)), spec.MUST, "does not read the chunk-size "+size+" as a small number", spec.Quote(`Therefore, recipients MUST anticipate potentially large hexadecimal numerals and prevent parsing errors due to integer conversion overflows or precision loss due to integer representation.`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
 			c := t.Dial(service)
 			c.Send(chunkedPost(t, bodyTarget(t), size+"\r\nhello\r\n0\r\n\r\n") + smuggled(t))
 			t.Check(expectNoSecondResponse(c))
@@ -94,7 +94,7 @@ var _ = Describe("RFC 9112 7 Chunked Transfer Coding", func() {
 		{"junk-after-size", "junk after the chunk-size", "5 junk\r\nhello\r\n0\r\n\r\n"},
 	}
 	for _, bad := range invalid {
-		rfc9112_7_1.It("reject-"+bad.slug, spec.SHOULD, "answers "+bad.title+" with 400 and closes, or never reads past it", spec.Inferred(`Recipients MUST anticipate potentially large hexadecimal numerals and prevent parsing errors due to integer conversion overflows or precision loss due to integer representation.`, "RFC 9112 7.1 gives the grammar; a recipient of an invalid message SHOULD answer 400 (RFC 9112 2.2)").SharedBecause("one spec per malformed chunked encoding"), func(t *spec.T) {
+		rfc9112_7_1.It("reject-"+bad.slug, spec.SHOULD, "answers "+bad.title+" with 400 and closes, or never reads past it", spec.Inferred(`Therefore, recipients MUST anticipate potentially large hexadecimal numerals and prevent parsing errors due to integer conversion overflows or precision loss due to integer representation.`, "RFC 9112 7.1 gives the grammar; a recipient of an invalid message SHOULD answer 400 (RFC 9112 2.2)").SharedBecause("one spec per malformed chunked encoding"), func(t *spec.T) {
 			c := t.Dial(service)
 			c.Send(chunkedPost(t, bodyTarget(t), bad.encoded) + smuggled(t))
 			t.Check(expectNoSecondResponse(c))
