@@ -19,7 +19,9 @@ func init() {
 	stress.Register(contract.Name, stress.Battery{
 		Attacks: []stress.Attack{
 			stress.ConnFlood(svc, nil),
-			stress.SlowReader(svc, 64, bytes.Repeat([]byte("protospec stress line\r\n"), 64)),
+			// Every byte comes back: 8 MiB each is more than a loopback
+			// socket's send and receive buffers together hold.
+			stress.SlowReader(svc, 16, 8<<20, bytes.Repeat([]byte("protospec stress line\r\n"), 64)),
 		},
 		Probe: probeEcho,
 	})

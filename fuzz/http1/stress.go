@@ -24,7 +24,8 @@ func init() {
 			stress.Slowloris(svc, 512, 500*time.Millisecond,
 				[]byte("GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n"), []byte("X-Pad: a\r\n")),
 			stress.SlowBody(svc, 512, 500*time.Millisecond, post(1<<20)),
-			stress.SlowReader(svc, 64, get),
+			// 64 KiB answers: a few hundred requests fill any send buffer.
+			stress.SlowReader(svc, 64, 256<<10, []byte("GET /data/64k.bin HTTP/1.1\r\nHost: localhost\r\nUser-Agent: protospec-stress\r\n\r\n")),
 			stress.PipelineFlood(svc, 16, get),
 			stress.LargeBody(svc, 64, 8<<20, post),
 		},

@@ -64,7 +64,7 @@ func (o *Options) defaults() {
 	set(&o.Duration, 10*time.Second)
 	set(&o.Step, 2*time.Second)
 	set(&o.ProbeEvery, 100*time.Millisecond)
-	set(&o.MaxLatency, time.Second)
+	set(&o.MaxLatency, 2*time.Second)
 	set(&o.Recover, 5*time.Second)
 	if o.Conns <= 0 {
 		o.Conns = 2000

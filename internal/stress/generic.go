@@ -180,13 +180,14 @@ func trickleBytes(name, doc, svc string, conns int, every time.Duration, first [
 }
 
 // SlowReader opens conns connections with a small receive buffer, writes
-// request on each again and again and never reads: the server's answers
-// pile up until its writes block. A server whose writes have no deadline
-// keeps a goroutine or worker per such connection forever.
-func SlowReader(svc string, conns int, request []byte) Func {
+// request on each again and again (up to perConn bytes, enough for the
+// answers to fill the server's send buffer) and never reads: the server's
+// answers pile up until its writes block. A server whose writes have no
+// deadline keeps a goroutine or worker per such connection forever.
+func SlowReader(svc string, conns int, perConn int64, request []byte) Func {
 	return Func{
 		AttackName: "slow-reader",
-		AttackDoc:  fmt.Sprintf("opens %d connections, sends pipelined requests until the server stops reading and never reads an answer", conns),
+		AttackDoc:  fmt.Sprintf("opens %d connections, sends up to %d KiB of pipelined requests on each until the server stops reading, and never reads an answer", conns, perConn>>10),
 		Svc:        svc,
 		Fn: func(ctx context.Context, ep dial.Endpoint, b Budget) (Figures, error) {
 			n := min(conns, b.Conns)
@@ -207,7 +208,7 @@ func SlowReader(svc string, conns int, request []byte) Func {
 			if len(cs) == 0 && err != nil {
 				return nil, fmt.Errorf("no connection opened: %w", err)
 			}
-			perConn := max(int64(len(request)), b.Bytes/int64(len(cs)))
+			perConn := max(int64(len(request)), min(perConn, b.Bytes/int64(len(cs))))
 			batch := request
 			for len(batch) < 16<<10 {
 				batch = append(batch, request...)

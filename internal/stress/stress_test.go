@@ -235,7 +235,7 @@ func TestLoopbackRule(t *testing.T) {
 }
 
 func TestSelect(t *testing.T) {
-	b := Battery{Attacks: []Attack{ConnFlood("a/tcp", nil), SlowReader("a/tcp", 1, []byte("x"))}}
+	b := Battery{Attacks: []Attack{ConnFlood("a/tcp", nil), SlowReader("a/tcp", 1, 1024, []byte("x"))}}
 	got, err := b.Select([]string{"slow-reader"})
 	if err != nil || len(got) != 1 || got[0].Name() != "slow-reader" {
 		t.Errorf("Select(slow-reader) = %v, %v", got, err)
