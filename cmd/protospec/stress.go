@@ -35,6 +35,14 @@ type stressFlags struct {
 
 func newStressCmd() *cobra.Command {
 	var f stressFlags
+	var examples []string
+	for _, n := range stress.Names() {
+		b, _ := stress.Lookup(n)
+		examples = append(examples, "  protospec stress "+n)
+		for _, ex := range b.Examples {
+			examples = append(examples, "  protospec stress "+n+" "+ex)
+		}
+	}
 	cmd := &cobra.Command{
 		Use:   "stress PROTOCOL",
 		Short: "Mount a battery of hostile-client attacks on a target and judge whether it keeps serving others",
@@ -50,11 +58,8 @@ given, and then only to the address given as --target. Each attack is one spec
 of the run's reports, its figures (connections, bytes, probe latencies, the
 server's RSS and descriptors when protospec launched it) beside it.
 Exit status: 0 every attack passed, 1 an attack failed, 2 could not run.`,
-		Example: `  protospec stress http1
-  protospec stress http1 --target nginx --duration-per-attack 5s --report-dir stress-report
-  protospec stress dns --target nsd --attack tcp-lockout --attack amplification
-  protospec stress echo --list`,
-		Args: cobra.ExactArgs(1),
+		Example: strings.Join(examples, "\n"),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runStress(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f)
 		},
@@ -72,7 +77,7 @@ Exit status: 0 every attack passed, 1 an attack failed, 2 could not run.`,
 	fl.Int64Var(&f.opts.MaxRSSGrowth, "max-rss-growth", 256<<20, "bytes a measured server's memory may grow by during an attack")
 	fl.BoolVar(&f.allowRemote, "allow-remote", false, "allow a --target address that is not loopback (only that address is attacked)")
 	fl.StringVar(&f.reportDir, "report-dir", "", "also write report.json, junit.xml, report.md and report.html there")
-	fl.StringVar(&f.baseline, "baseline", "", "file of attacks expected to fail (one spec ID per line, such as http1/stress/large-body): they are reported, and do not fail the run")
+	fl.StringVar(&f.baseline, "baseline", "", "file of attacks expected to fail (one spec ID per line, PROTOCOL/stress/ATTACK): they are reported, and do not fail the run")
 	fl.StringVar(&f.workDir, "work-dir", "", "where a launcher writes its config and logs")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary")
 	return cmd

@@ -19,6 +19,7 @@ func init() {
 	tcpFlood := stress.ConnFlood("dns/tcp", nil)
 	tcpFlood.Probe = "dns/tcp"
 	stress.Register(contract.Name, stress.Battery{
+		Examples: []string{"--target nsd --attack tcp-lockout --attack amplification", "--target unbound --attack random-name-flood"},
 		Attacks: []stress.Attack{
 			tcpFlood,
 			stress.Trickle("tcp-lockout",

@@ -17,6 +17,7 @@ import (
 func init() {
 	const svc = "echo/tcp"
 	stress.Register(contract.Name, stress.Battery{
+		Examples: []string{"--list", "--target xinetd"},
 		Attacks: []stress.Attack{
 			stress.ConnFlood(svc, nil),
 			// Every byte comes back: 8 MiB each is more than a loopback

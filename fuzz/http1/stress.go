@@ -19,6 +19,7 @@ func init() {
 		return []byte(fmt.Sprintf("POST %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: protospec-stress\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n", contract.FormPath, size))
 	}
 	stress.Register(contract.Name, stress.Battery{
+		Examples: []string{"--target nginx --duration-per-attack 5s --report-dir stress-report", "--target 127.0.0.1:8080 --attack slowloris --attack large-body"},
 		Attacks: []stress.Attack{
 			stress.ConnFlood(svc, nil),
 			stress.Slowloris(svc, 512, 500*time.Millisecond,

@@ -80,6 +80,9 @@ type Battery struct {
 	// Probe makes one valid exchange with service at addr within ctx's
 	// deadline; nil means the protocol contract's Probe.
 	Probe func(ctx context.Context, service, addr string) error
+	// Examples are `protospec stress <protocol>` argument lists shown in
+	// the command's help ("--target nginx --attack slowloris").
+	Examples []string
 }
 
 var batteries = protocol.NewRegistry[Battery]("stress battery")

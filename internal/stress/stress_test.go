@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os/exec"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -274,5 +276,24 @@ func TestAmplificationJudged(t *testing.T) {
 	}
 	if fig["amplification"] != 10 || a.Judge(fig) == nil {
 		t.Errorf("figures %v, judge %v: want factor 10 and a failure", fig, a.Judge(fig))
+	}
+}
+
+// TestGroupUsage measures a child process in its own process group, as
+// a launched server is.
+func TestGroupUsage(t *testing.T) {
+	cmd := exec.Command("sleep", "30")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot start sleep: %v", err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	m := meter{pgid: cmd.Process.Pid}
+	r := m.sample()
+	if r.RSS <= 0 || r.FDs < 3 {
+		t.Errorf("sample of pid %d = %+v, want RSS > 0 and at least 3 descriptors", cmd.Process.Pid, r)
+	}
+	if r := (meter{}).sample(); r.RSS != -1 || r.FDs != -1 {
+		t.Errorf("address target sample = %+v, want not measured", r)
 	}
 }
