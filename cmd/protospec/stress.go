@@ -109,6 +109,9 @@ func runStress(out, errOut io.Writer, name string, f stressFlags) error {
 		f.opts.MinSuccess <= 0 || f.opts.MinSuccess > 1 || f.opts.MaxRSSGrowth < 1 {
 		return usageErr("stress: durations, --max-connections, --max-bytes and --max-rss-growth must be positive, --min-success in (0, 1]")
 	}
+	if err := stress.CheckTarget(f.target, f.allowRemote); err != nil {
+		return usageErr("%v", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	octx, cancel := context.WithTimeout(ctx, 2*time.Minute)

@@ -196,6 +196,27 @@ func probeOnce(ctx context.Context, probe func(context.Context, string, string) 
 	return err
 }
 
+// CheckTarget applies the loopback rule to a --target value before it is
+// opened (opening an address target connects to it): a launcher's name
+// passes (launchers listen on loopback), an address passes when every
+// endpoint is a loopback address, or when remote is set.
+func CheckTarget(spec string, remote bool) error {
+	spec = strings.TrimSpace(spec)
+	if _, ok := targets.Lookup(spec); ok || spec == "" {
+		return nil
+	}
+	eps, _, err := targets.ParseAddress(spec)
+	if err != nil {
+		return nil // not an address: Open says what it is
+	}
+	for _, ep := range eps {
+		if err := allowed(ep, targets.Info{Kind: targets.KindAddress}, remote); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // allowed applies the loopback rule to an endpoint of the target.
 func allowed(ep dial.Endpoint, info targets.Info, remote bool) error {
 	host, _, err := net.SplitHostPort(ep.Addr)
@@ -240,7 +261,7 @@ func (p *probes) run(ctx context.Context, probe func(context.Context, string, st
 		err := probe(pctx, svc, addr)
 		d := time.Since(start)
 		cancel()
-		if ctx.Err() != nil && err != nil {
+		if err != nil && ended(ctx) {
 			return // the attack ended under the probe: not the server's doing
 		}
 		p.mu.Lock()
@@ -255,6 +276,16 @@ func (p *probes) run(ctx context.Context, probe func(context.Context, string, st
 		p.ok++
 		p.lat = append(p.lat, d)
 	})
+}
+
+// ended reports whether ctx is done or past its deadline: a deadline
+// seen by a socket may come a moment before ctx's own timer fires.
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 func (p *probes) quantile(q float64) time.Duration {
@@ -393,6 +424,9 @@ func runAttack(ctx context.Context, a Attack, probe func(context.Context, string
 	msg := strings.Join(why, "\n")
 	if msg == "" {
 		msg = fmt.Sprintf("the legitimate client was served %d of %d times during the attack, p99 %s", pr.ok, total, p99.Round(time.Millisecond))
+		if pr.firstErr != nil {
+			msg += fmt.Sprintf("; first failure: %v", pr.firstErr)
+		}
 	}
 	sp := specOf(o.Protocol, a, o, state, msg+"\n\n"+figureText(fig), fig)
 	sp.Duration = time.Since(start)

@@ -236,6 +236,20 @@ func TestLoopbackRule(t *testing.T) {
 	}
 }
 
+func TestCheckTarget(t *testing.T) {
+	for spec, ok := range map[string]bool{
+		"127.0.0.1:80": true, "tcp://[::1]:53,udp://127.0.0.1:53": true,
+		"192.0.2.1:80": false, "dns/udp=127.0.0.1:53,dns/tcp=192.0.2.1:53": false,
+	} {
+		if err := CheckTarget(spec, false); (err == nil) != ok {
+			t.Errorf("CheckTarget(%q) = %v, want ok %v", spec, err, ok)
+		}
+	}
+	if err := CheckTarget("192.0.2.1:80", true); err != nil {
+		t.Errorf("CheckTarget with remote allowed: %v", err)
+	}
+}
+
 func TestSelect(t *testing.T) {
 	b := Battery{Attacks: []Attack{ConnFlood("a/tcp", nil), SlowReader("a/tcp", 1, 1024, []byte("x"))}}
 	got, err := b.Select([]string{"slow-reader"})
