@@ -33,8 +33,9 @@ type Options struct {
 	Conns int
 	Bytes int64
 	Step  time.Duration
-	// ProbeEvery is how often the legitimate client tries an exchange
-	// during an attack (default 100 ms), each within MaxLatency.
+	// ProbeEvery is how often the legitimate client starts an exchange
+	// during an attack (default 100 ms; at most 8 wait at once), each
+	// within MaxLatency.
 	ProbeEvery time.Duration
 	// MaxLatency bounds the 99th percentile of the legitimate client's
 	// served exchanges (default 1 s); MinSuccess is the share of its
@@ -254,28 +255,50 @@ type probes struct {
 	firstErr error
 }
 
+// run starts a probe every o.ProbeEvery until ctx is done, up to
+// maxInFlight at once, so that a server that stalls its clients is
+// sampled as often as one that answers at once.
 func (p *probes) run(ctx context.Context, probe func(context.Context, string, string) error, svc, addr string, o Options) {
+	const maxInFlight = 8
+	sem := make(chan struct{}, maxInFlight)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	everyTick(ctx, o.ProbeEvery, func() {
-		pctx, cancel := context.WithTimeout(ctx, o.MaxLatency)
-		start := time.Now()
-		err := probe(pctx, svc, addr)
-		d := time.Since(start)
-		cancel()
-		if err != nil && ended(ctx) {
-			return // the attack ended under the probe: not the server's doing
+		select {
+		case sem <- struct{}{}:
+		default:
+			return // maxInFlight probes are waiting already
 		}
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		if err != nil {
-			p.fail++
-			if p.firstErr == nil {
-				p.firstErr = err
-			}
-			return
-		}
-		p.ok++
-		p.lat = append(p.lat, d)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			p.one(ctx, probe, svc, addr, o.MaxLatency)
+		}()
 	})
+}
+
+// one makes one probe within bound and records it.
+func (p *probes) one(ctx context.Context, probe func(context.Context, string, string) error, svc, addr string, bound time.Duration) {
+	pctx, cancel := context.WithTimeout(ctx, bound)
+	start := time.Now()
+	err := probe(pctx, svc, addr)
+	d := time.Since(start)
+	cancel()
+	if err != nil && ended(ctx) {
+		return // the attack ended under the probe: not the server's doing
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err != nil {
+		p.fail++
+		if p.firstErr == nil {
+			p.firstErr = err
+		}
+		return
+	}
+	p.ok++
+	p.lat = append(p.lat, d)
 }
 
 // ended reports whether ctx is done or past its deadline: a deadline
