@@ -75,6 +75,7 @@ Exit status: 0 every attack passed, 1 an attack failed, 2 could not run.`,
 	fl.DurationVar(&f.opts.MaxLatency, "max-latency", 2*time.Second, "bound of the legitimate client's p99 latency during an attack")
 	fl.Float64Var(&f.opts.MinSuccess, "min-success", 0.9, "share of the legitimate client's exchanges that must be served during an attack")
 	fl.Int64Var(&f.opts.MaxRSSGrowth, "max-rss-growth", 256<<20, "bytes a measured server's memory may grow by during an attack")
+	fl.IntVar(&f.opts.PID, "pid", 0, "process id of the server at an address --target, to measure its RSS and descriptors")
 	fl.BoolVar(&f.allowRemote, "allow-remote", false, "allow a --target address that is not loopback (only that address is attacked)")
 	fl.StringVar(&f.reportDir, "report-dir", "", "also write report.json, junit.xml, report.md and report.html there")
 	fl.StringVar(&f.baseline, "baseline", "", "file of attacks expected to fail (one spec ID per line, PROTOCOL/stress/ATTACK): they are reported, and do not fail the run")

@@ -48,6 +48,9 @@ type Options struct {
 	// Recover is how long the server has after an attack ends to serve
 	// the legitimate client again (default 5 s).
 	Recover time.Duration
+	// PID, when set, is the process of a server the user runs (an address
+	// target) whose RSS and descriptors are measured.
+	PID int
 	// AllowRemote lets the run attack a non-loopback address, and then
 	// only the address the user gave as the target.
 	AllowRemote bool
@@ -121,6 +124,9 @@ func Run(ctx context.Context, o Options) (*reports.Run, error) {
 	}
 	info := o.Target.Info()
 	m := meterOf(o.Target, info)
+	if o.PID > 0 {
+		m = meter{pid: o.PID, How: fmt.Sprintf("RSS and open descriptors of process %d (--pid)", o.PID)}
+	}
 	run := &reports.Run{
 		Schema:   reports.SchemaVersion,
 		Kind:     reports.KindStress,

@@ -21,6 +21,7 @@ type Resources struct {
 // from the attack's, so they are not measured), nothing for an address.
 type meter struct {
 	pgid int  // > 0: a launched server's process group
+	pid  int  // > 0: the one process the user named (Options.PID)
 	self bool // the in-process reference
 	// How says what the figures are, for the report.
 	How string
@@ -30,6 +31,9 @@ func (m meter) sample() Resources {
 	switch {
 	case m.pgid > 0:
 		rss, fds := groupUsage(m.pgid)
+		return Resources{RSS: rss, FDs: fds}
+	case m.pid > 0:
+		rss, fds := procUsage(m.pid)
 		return Resources{RSS: rss, FDs: fds}
 	case m.self:
 		return Resources{RSS: selfRSS(), FDs: -1}
@@ -82,9 +86,23 @@ func groupUsage(pgid int) (int64, int) {
 	return rss, fds
 }
 
+// procUsage is the RSS and open descriptors of one process (-1, -1 when
+// it is not there or not readable).
+func procUsage(pid int) (int64, int) {
+	rss := statusRSS(fmt.Sprintf("/proc/%d/status", pid))
+	d, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if rss < 0 || err != nil {
+		return rss, -1
+	}
+	return rss, len(d)
+}
+
 // selfRSS is this process's resident memory.
-func selfRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
+func selfRSS() int64 { return statusRSS("/proc/self/status") }
+
+// statusRSS reads VmRSS from a /proc status file.
+func statusRSS(path string) int64 {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return -1
 	}

@@ -307,6 +307,9 @@ func TestGroupUsage(t *testing.T) {
 	if r.RSS <= 0 || r.FDs < 3 {
 		t.Errorf("sample of pid %d = %+v, want RSS > 0 and at least 3 descriptors", cmd.Process.Pid, r)
 	}
+	if r := (meter{pid: cmd.Process.Pid}).sample(); r.RSS <= 0 || r.FDs < 3 {
+		t.Errorf("sample of process %d = %+v, want RSS > 0 and at least 3 descriptors", cmd.Process.Pid, r)
+	}
 	if r := (meter{}).sample(); r.RSS != -1 || r.FDs != -1 {
 		t.Errorf("address target sample = %+v, want not measured", r)
 	}
