@@ -352,6 +352,12 @@ func runAttack(ctx context.Context, a Attack, probe func(context.Context, string
 		}
 	}
 	b := Budget{Duration: o.Duration, Conns: o.Conns, Bytes: o.Bytes, Step: o.Step, Dialer: d}
+	if m.self {
+		// The in-process reference spends a descriptor on its side of
+		// every connection too, and the legitimate client needs some:
+		// this process's fd limit must not be what the attack measures.
+		b.Conns = max(1, min(b.Conns, (fdRoom()-100)/2))
+	}
 
 	before := m.sample()
 	peak := before
