@@ -14,6 +14,7 @@ import (
 	"github.com/protospec/protospec/fuzz/engine"
 	"github.com/protospec/protospec/internal/loadgen"
 	"github.com/protospec/protospec/internal/protocol"
+	"github.com/protospec/protospec/internal/stress"
 	"github.com/protospec/protospec/pcap"
 	"github.com/protospec/protospec/suites/spec"
 	"github.com/protospec/protospec/targets/reference"
@@ -24,7 +25,7 @@ const root = ".."
 
 // TestRooms checks that every registered protocol has all its rooms: a
 // contract, a reference, a suite, a pcap dissector, a network-fuzz model, a
-// load client and at least one native fuzz target in fuzz/<p>.
+// load client, a stress battery and at least one native fuzz target in fuzz/<p>.
 func TestRooms(t *testing.T) {
 	names := protocol.Names()
 	if len(names) == 0 {
@@ -45,6 +46,9 @@ func TestRooms(t *testing.T) {
 		}
 		if _, err := loadgen.LookupClient(name); err != nil {
 			t.Errorf("%s: no load client registered (reference/%s: loadgen.Register): %v", name, name, err)
+		}
+		if _, err := stress.Lookup(name); err != nil {
+			t.Errorf("%s: no stress battery registered (fuzz/%s: stress.Register): %v", name, name, err)
 		}
 		if n := nativeFuzzTargets(t, filepath.Join(root, "fuzz", name)); n == 0 {
 			t.Errorf("%s: fuzz/%s has no native fuzz target (func FuzzXxx(f *testing.F))", name, name)
@@ -97,7 +101,7 @@ func nativeFuzzTargets(t *testing.T, dir string) int {
 // engines are the protocol-free folders: they know no protocol, every
 // protocol registers with them from its own rooms.
 var engines = []string{
-	"cmd/protospec", "pcap", "fuzz/engine", "internal/loadgen", "internal/protocol",
+	"cmd/protospec", "pcap", "fuzz/engine", "internal/loadgen", "internal/protocol", "internal/stress",
 	"internal/dial", "internal/tlsfixture", "targets", "suites/spec", "reports", "protocols",
 }
 

@@ -26,6 +26,9 @@ const (
 	KindCheck       = "check"
 	KindFuzz        = "fuzz"
 	KindBench       = "bench"
+	// KindStress is a hostile-client battery (`protospec stress`): one
+	// spec per attack, its Figures the attack's measurements.
+	KindStress = "stress"
 )
 
 // Requirement levels, from the RFC's own words (RFC 2119).
@@ -125,6 +128,9 @@ type Spec struct {
 	// Transcript is what the spec sent and received, in order.
 	Transcript  []Event      `json:"transcript,omitempty"`
 	Attachments []Attachment `json:"attachments,omitempty"`
+	// Figures are a measurement's numbers by name (a stress attack's
+	// connections opened, the legitimate client's p99 latency).
+	Figures map[string]float64 `json:"figures,omitempty"`
 }
 
 // Event is one step of a spec's conversation with the target.

@@ -3,8 +3,9 @@
 // fuzz targets for the HTTP/1.x reference implementation: the request
 // parser, the chunked decoder, the Set-Cookie parser, a whole server
 // connection, the model itself, and the observers' codec
-// (internal/wire/http1) differentially against the request parser. Run
-// one with
+// (internal/wire/http1) differentially against the request parser.
+// stress.go registers the HTTP/1.x stress battery (`protospec stress
+// http1`). Run one with
 //
 //	go test -run='^$' -fuzz='^FuzzServerConn$' -fuzztime=20000x ./fuzz/http1
 package http1fuzz
