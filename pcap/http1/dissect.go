@@ -15,7 +15,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	wire "github.com/protospec/protospec/internal/wire/http1"
 	"github.com/protospec/protospec/pcap"
+	"golang.org/x/net/http/httpguts"
 )
 
 // Info is what the HTTP/1 dissector read from a message (Message.Info).
@@ -484,75 +486,21 @@ func headerEnd(b []byte) int {
 	return -1
 }
 
-// tchars marks the bytes of a token (RFC 9110 5.6.2).
-var tchars = func() (t [256]bool) {
-	for c := 0; c < 256; c++ {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-			t[c] = true
-		}
-	}
-	for _, c := range []byte("!#$%&'*+-.^_`|~") {
-		t[c] = true
-	}
-	return t
-}()
-
-func isTchar(c byte) bool { return tchars[c] }
-
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTchar(s[i]) {
-			return false
-		}
-	}
-	return true
-}
+func isTchar(c byte) bool { return httpguts.IsTokenRune(rune(c)) }
 
 func validVersion(v string) bool {
 	return len(v) == 8 && strings.HasPrefix(v, "HTTP/") && v[5] >= '0' && v[5] <= '9' && v[6] == '.' && v[7] >= '0' && v[7] <= '9'
 }
 
-// parseChunkSizeLine is parseChunkSize for a line without its CRLF, read
-// without a copy when it is only a chunk-size.
+// parseChunkSizeLine reads a chunk-size line without its line end: the
+// size, then whitespace and extensions, which it does not judge.
 func parseChunkSizeLine(line []byte) (int64, error) {
-	var n int64
-	i := 0
-	for ; i < len(line) && i <= 15; i++ {
-		c := line[i]
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			c = 0xff
-		}
-		if c == 0xff {
-			break
-		}
-		n = n<<4 | int64(c)
+	n, rest, ok := wire.ParseChunkSize(line)
+	for len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t') {
+		rest = rest[1:]
 	}
-	if i > 0 && i <= 15 && (i == len(line) || line[i] == ';') {
-		return n, nil
-	}
-	return parseChunkSize(string(line))
-}
-
-func parseChunkSize(line string) (int64, error) {
-	size, _, _ := strings.Cut(line, ";")
-	size = strings.TrimRight(size, " \t")
-	if size == "" || len(size) > 15 {
-		return 0, fmt.Errorf("bad chunk-size line %s", pcap.Excerpt([]byte(line), 40))
-	}
-	n, err := strconv.ParseInt(size, 16, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("bad chunk-size %s", pcap.Excerpt([]byte(size), 40))
+	if !ok || len(rest) > 0 && rest[0] != ';' {
+		return 0, fmt.Errorf("bad chunk-size line %s", pcap.Excerpt(line, 40))
 	}
 	return n, nil
 }
@@ -682,7 +630,7 @@ func (d *httpDissector) startMessage(side pcap.Side, t time.Time, head []byte) {
 				}
 			}
 		}
-		if parts != 3 || !isToken(method) || target == "" || !validVersion(version) {
+		if parts != 3 || !wire.IsToken(method) || target == "" || !validVersion(version) {
 			m.AddProblem(ruleRequestLine, "request-line %s is not method SP request-target SP HTTP-version", pcap.Excerpt([]byte(start), 80))
 		}
 		h.Method, h.Target, h.Version = method, target, version
@@ -720,7 +668,7 @@ func (d *httpDissector) startMessage(side pcap.Side, t time.Time, head []byte) {
 			m.AddProblem(ruleNoSpaceColon, "whitespace between field name %q and colon", strings.TrimSpace(name))
 			name = trimmed
 		}
-		if !isToken(name) {
+		if !wire.IsToken(name) {
 			m.AddProblem(ruleFieldLine, "field name %s is not a token", pcap.Excerpt([]byte(name), 40))
 		}
 		value = trimOWS(value)
