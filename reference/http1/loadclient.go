@@ -250,8 +250,10 @@ func (c *loadConn) finish(m *wire.Message) (int64, error) {
 	if m.Closes() || m.Framing == wire.FramingClose {
 		c.reusable = false
 	}
-	if !c.p.accept(m.Status) {
-		return p.At, &loadgen.Error{Kind: loadgen.KindStatus, Err: fmt.Errorf("status %d", m.Status)}
+	status := m.Status
+	c.resp.d.Recycle(m)
+	if !c.p.accept(status) {
+		return p.At, &loadgen.Error{Kind: loadgen.KindStatus, Err: fmt.Errorf("status %d", status)}
 	}
 	return p.At, nil
 }
@@ -299,6 +301,7 @@ func (r *respReader) next() (*wire.Message, error) {
 		if m.Status >= 200 {
 			return m, nil
 		}
+		r.d.Recycle(m)
 	}
 }
 

@@ -241,9 +241,11 @@ func BenchmarkRespParse(b *testing.B) {
 	for b.Loop() {
 		r.expect("GET")
 		r.feed(buf)
-		if m, err := r.next(); err != nil || m == nil || m.Len != int64(len(buf)) {
+		m, err := r.next()
+		if err != nil || m == nil || m.Len != int64(len(buf)) {
 			b.Fatal(m, err)
 		}
+		r.d.Recycle(m)
 	}
 }
 
@@ -256,9 +258,11 @@ func BenchmarkRespParseChunked(b *testing.B) {
 	for b.Loop() {
 		r.expect("GET")
 		r.feed(buf)
-		if m, err := r.next(); err != nil || m == nil {
+		m, err := r.next()
+		if err != nil || m == nil {
 			b.Fatal(m, err)
 		}
+		r.d.Recycle(m)
 	}
 }
 

@@ -96,6 +96,9 @@ type Decoder struct {
 	methods []string // methods of requests not yet answered, oldest first
 	mhead   int
 
+	// spare is a recycled message whose storage the next one takes.
+	spare *Message
+
 	tunnel  bool
 	fatal   *Problem
 	skipped int64
@@ -451,11 +454,43 @@ func (d *Decoder) overLimit(total int64) {
 	m.problem(KindBodyTooLarge, m.Len, false, "content of "+strconv.FormatInt(total, 10)+" bytes announced, over the limit of "+strconv.FormatInt(d.lim.MaxBody, 10)+": counted, not kept")
 }
 
-// newMessage starts the current message.
+// newMessage starts the current message, in the storage of a recycled
+// one when there is one.
 func (d *Decoder) newMessage(offset int64) {
+	if m := d.spare; m != nil {
+		d.spare = nil
+		*m = Message{Request: d.request, ContentLength: -1, Major: -1, Minor: -1, Offset: offset, inline: m.inline, Problems: m.Problems}
+		d.cur = m
+		return
+	}
 	x := &messageAlloc{m: Message{Request: d.request, ContentLength: -1, Major: -1, Minor: -1, Offset: offset}}
 	x.m.inline = x.fields[:0]
 	d.cur = &x.m
+}
+
+// maxRecycledFields bounds the field storage a recycled message keeps.
+const maxRecycledFields = 64
+
+// Recycle gives m, a message taken from d with Next, back to d, which may
+// reuse its storage for a later message: neither m nor anything read from
+// it (its Header, Problems, Body) may be used afterwards. A caller that
+// only looks at each message once (a load client) saves an allocation
+// per message.
+func (d *Decoder) Recycle(m *Message) {
+	if m == nil || m == d.cur || d.spare != nil {
+		return
+	}
+	h := m.Header
+	if cap(h) > maxRecycledFields {
+		h = nil
+	}
+	clear(h)
+	clear(m.Problems)
+	*m = Message{inline: h[:0], Problems: m.Problems[:0]}
+	if cap(m.inline) == 0 {
+		m.inline = make(Header, 0, inlineFields)
+	}
+	d.spare = m
 }
 
 // inlineFields is how many field lines fit in a message's own allocation.

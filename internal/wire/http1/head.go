@@ -14,7 +14,7 @@ func (d *Decoder) parseHead(b []byte) {
 	h := string(b) // every string of the message shares this copy
 	m.Head = h
 	switch lines := strings.Count(h, "\n") - 2; { // field lines at most
-	case lines > inlineFields:
+	case lines > cap(m.inline):
 		m.Header = make(Header, 0, min(lines, d.lim.MaxFields))
 	case lines > 0:
 		m.Header = m.inline
@@ -118,7 +118,8 @@ func (d *Decoder) fieldLine(m *Message, h *Header, line string, off int64) (kind
 		m.problem(KindSpaceBeforeColon, off, false, "whitespace between field name "+excerpt(t, 40)+" and colon")
 		trimmed = t
 	}
-	if !IsToken(trimmed) {
+	ascii := IsToken(trimmed)
+	if !ascii {
 		m.problem(KindFieldName, off, false, "field name "+excerpt(name, 40)+" is not a token")
 	}
 	value = trimOWS(value)
@@ -135,13 +136,32 @@ func (d *Decoder) fieldLine(m *Message, h *Header, line string, off int64) (kind
 	} else if !m.Has(KindTooManyFields) {
 		m.problem(KindTooManyFields, off, false, "more than "+strconv.Itoa(d.lim.MaxFields)+" field lines: the rest are not kept")
 	}
-	switch {
-	case strings.EqualFold(name, "Content-Length"):
-		return fieldContentLength, value
-	case strings.EqualFold(name, "Transfer-Encoding"):
-		return fieldTransferEncoding, value
-	case strings.EqualFold(name, "Host"):
-		return fieldHost, value
+	if !ascii || len(trimmed) != len(name) {
+		// Some non-ASCII letters fold to ASCII ones.
+		switch {
+		case strings.EqualFold(name, "Content-Length"):
+			return fieldContentLength, value
+		case strings.EqualFold(name, "Transfer-Encoding"):
+			return fieldTransferEncoding, value
+		case strings.EqualFold(name, "Host"):
+			return fieldHost, value
+		}
+		return fieldOther, value
+	}
+	// An ASCII name of another length is no framing field.
+	switch len(name) {
+	case len("Content-Length"):
+		if strings.EqualFold(name, "Content-Length") {
+			return fieldContentLength, value
+		}
+	case len("Transfer-Encoding"):
+		if strings.EqualFold(name, "Transfer-Encoding") {
+			return fieldTransferEncoding, value
+		}
+	case len("Host"):
+		if strings.EqualFold(name, "Host") {
+			return fieldHost, value
+		}
 	}
 	return fieldOther, value
 }
