@@ -313,6 +313,9 @@ func (d *Decoder) frame(m *Message, f *framingFields, off int64) {
 		m.problem(KindHost, off, false, "more than one Host field line")
 	}
 	cl, clOK := d.contentLength(m, f.cl, off)
+	if clOK {
+		m.ContentLength = cl
+	}
 	var codingsBuf [4]string
 	codings := codingsBuf[:0]
 	for _, v := range f.te {
