@@ -116,7 +116,8 @@ type httpSide struct {
 	pending []byte
 	// start holds the first bytes of a head being read (maxStart at
 	// most); unsure is set while they may still turn out not to be HTTP.
-	start  []byte
+	start  [maxStart]byte
+	startN int
 	unsure bool
 	ended  bool
 	// afterNoBody is set after a response that declared a length but must
@@ -130,6 +131,8 @@ type httpSide struct {
 type httpDissector struct {
 	e     *pcap.Emitter
 	sides [2]httpSide
+	// decs are the sides' decoders.
+	decs [2]wire.Decoder
 	// requests whose response has not begun, oldest first: queue[qhead:]
 	queue []*pcap.Message
 	qhead int
@@ -153,12 +156,11 @@ const maxKeptBuffer = 16 << 10
 // Reset readies d for a new flow, keeping the storage it can reuse; with
 // a nil e, it only lets go of the last flow's messages (pcap.Reusable).
 func (d *httpDissector) Reset(e *pcap.Emitter) {
-	var decs [2]*wire.Decoder
-	var pending, start [2][]byte
+	var pending [2][]byte
+	inited := d.sides[pcap.Client].dec != nil
 	for i := range d.sides {
-		start[i] = d.sides[i].start[:0]
-		if decs[i] = d.sides[i].dec; decs[i] != nil {
-			decs[i].Reset()
+		if inited {
+			d.decs[i].Reset()
 		}
 		if b := d.sides[i].pending; cap(b) <= maxKeptBuffer {
 			pending[i] = b[:0]
@@ -169,18 +171,20 @@ func (d *httpDissector) Reset(e *pcap.Emitter) {
 	if cap(queue) > 64 {
 		queue = nil
 	}
-	*d = httpDissector{e: e, queue: queue[:0]}
+	decs := d.decs
+	*d = httpDissector{e: e, queue: queue[:0], decs: decs}
 	if d.queue == nil {
 		d.queue = d.queue0[:0]
 	}
-	if decs[pcap.Client] == nil {
-		decs[pcap.Client], decs[pcap.Server] = wire.NewRequestDecoder(limits), wire.NewResponseDecoder(limits)
+	if !inited {
+		d.decs[pcap.Client].Init(true, limits)
+		d.decs[pcap.Server].Init(false, limits)
 	}
 	for i := range d.sides {
 		if e != nil {
 			d.sides[i].raw = pcap.NewRawBuf(e.KeepRaw(), e.MaxMessage())
 		}
-		d.sides[i].dec, d.sides[i].pending, d.sides[i].start = decs[i], pending[i], start[i]
+		d.sides[i].dec, d.sides[i].pending = &d.decs[i], pending[i]
 	}
 }
 
@@ -234,11 +238,11 @@ func (d *httpDissector) Data(side pcap.Side, t time.Time, b []byte) {
 				b = b[1:]
 				continue
 			}
-			s.unsure, s.start = !sure, s.start[:0]
+			s.unsure, s.startN = !sure, 0
 		} else if s.unsure {
 			// The start line's first bytes came alone: judge them again
 			// with what follows.
-			buf := append(s.start[:len(s.start):len(s.start)], b...)
+			buf := append(s.start[:s.startN:s.startN], b...)
 			ok, sure := d.plausibleStart(side, buf)
 			if !ok {
 				n := s.raw.Len() + int64(len(b))
@@ -247,34 +251,22 @@ func (d *httpDissector) Data(side pcap.Side, t time.Time, b []byte) {
 				b = buf[1:]
 				continue
 			}
-			s.unsure = !sure && len(s.start) < maxStart
+			s.unsure = !sure && s.startN < maxStart
 		}
-		// Feed the codec no further than the end of the message: a line
-		// of the head or of the chunk framing, the content it knows.
-		n := len(b)
-		switch w := dec.Want(); w.Kind {
-		case wire.WantNothing:
-			return
-		case wire.WantLine:
-			if i := bytes.IndexByte(b, '\n'); i >= 0 {
-				n = i + 1
-			}
-		case wire.WantBytes:
-			n = int(min(int64(n), w.N))
-		}
-		skipped := dec.Skipped()
-		dec.Feed(b[:n])
-		// Bytes the codec skipped lost the framing: the search for a
-		// start line begins at them.
-		used := n - int(dec.Skipped()-skipped)
+		// The codec stops at the end of a message: the next one's first
+		// bytes are judged first.
+		used := dec.FeedOne(b)
 		s.raw.Write(b[:used])
-		if s.msg == nil && len(s.start) < maxStart {
-			s.start = append(s.start, b[:min(used, maxStart-len(s.start))]...)
+		if s.msg == nil && s.startN < maxStart {
+			s.startN += copy(s.start[s.startN:], b[:used])
 		}
 		b = b[used:]
 		d.took(side, t)
-		if s.broken() {
+		switch {
+		case s.broken():
 			s.resync = true
+		case used == 0:
+			return // a tunnel: the codec takes nothing more
 		}
 	}
 }
@@ -380,7 +372,7 @@ func (d *httpDissector) begin(side pcap.Side, t time.Time, w *wire.Message) {
 		m.AddProblem(ruleResponseRequest, "response %s without a request", pcap.Excerpt([]byte(w.StartLine), 60))
 	}
 	m.Peer = req
-	if te := w.Header.List("Transfer-Encoding"); h.NoBody && (w.ContentLength > 0 || len(te) > 0 && strings.EqualFold(te[len(te)-1], "chunked")) && !interim && !w.Tunnel {
+	if h.NoBody && !interim && !w.Tunnel && (w.ContentLength > 0 || chunked(w.Header)) {
 		s.afterNoBody = m
 	}
 	if w.Tunnel {
@@ -417,7 +409,7 @@ func (d *httpDissector) finish(side pcap.Side, w *wire.Message) {
 		case w.Lost > 0:
 			return
 		default:
-			m.Summary = "header section cut short: " + pcap.Excerpt(bytes.TrimSpace(s.start), 60)
+			m.Summary = "header section cut short: " + pcap.Excerpt(bytes.TrimSpace(s.start[:s.startN]), 60)
 		}
 	}
 	d.e.Emit(m)
@@ -500,6 +492,12 @@ func (d *httpDissector) findStart(side pcap.Side, b []byte) int {
 		}
 	}
 	return best
+}
+
+// chunked reports whether the last transfer coding is chunked.
+func chunked(h wire.Header) bool {
+	te := h.List("Transfer-Encoding")
+	return len(te) > 0 && strings.EqualFold(te[len(te)-1], "chunked")
 }
 
 func isTchar(c byte) bool { return httpguts.IsTokenRune(rune(c)) }

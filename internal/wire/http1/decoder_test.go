@@ -303,3 +303,29 @@ func TestRecycle(t *testing.T) {
 		t.Errorf("recycled\n%+v\nfresh\n%+v", m2, fresh[0])
 	}
 }
+
+// TestFeedOne checks that FeedOne stops at the end of each message, and
+// that the messages and offsets are those Feed gives.
+func TestFeedOne(t *testing.T) {
+	in := []byte("\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+	_, want := decode(true, in, false, Limits{})
+	d := NewRequestDecoder(Limits{})
+	var got []*Message
+	for p := in; len(p) > 0; {
+		n := d.FeedOne(p)
+		m, ok := d.Next()
+		if !ok || n == 0 || m.Offset+m.Len != d.Fed() || int64(len(in)-len(p)+n) != d.Fed() {
+			t.Fatalf("took %d, fed %d: %v %+v", n, d.Fed(), ok, m)
+		}
+		got = append(got, m)
+		p = p[n:]
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d messages, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].StartLine != want[i].StartLine || got[i].Offset != want[i].Offset || got[i].Len != want[i].Len {
+			t.Errorf("message %d: %q at %d+%d, want %q at %d+%d", i, got[i].StartLine, got[i].Offset, got[i].Len, want[i].StartLine, want[i].Offset, want[i].Len)
+		}
+	}
+}
