@@ -511,8 +511,9 @@ func (d *Decoder) overLimit(total int64) {
 // one when there is one.
 func (d *Decoder) newMessage(offset int64) {
 	if m := d.spare; m != nil {
+		// Recycle left it zero but for its storage.
 		d.spare = nil
-		*m = Message{Request: d.request, ContentLength: -1, Major: -1, Minor: -1, Offset: offset, inline: m.inline, Problems: m.Problems}
+		m.Request, m.ContentLength, m.Major, m.Minor, m.Offset = d.request, -1, -1, -1, offset
 		d.cur = m
 		return
 	}
@@ -534,10 +535,13 @@ func (d *Decoder) Recycle(m *Message) {
 		return
 	}
 	h := m.Header
+	if cap(h) == 0 {
+		h = m.inline // the room no field line took
+	}
 	if cap(h) > maxRecycledFields {
 		h = nil
 	}
-	clear(h)
+	clear(h[:cap(h)])
 	clear(m.Problems)
 	*m = Message{inline: h[:0], Problems: m.Problems[:0]}
 	if cap(m.inline) == 0 {

@@ -13,13 +13,11 @@ func (d *Decoder) parseHead(b []byte) {
 	m.Len += int64(len(b))
 	h := string(b) // every string of the message shares this copy
 	m.Head = h
-	switch lines := strings.Count(h, "\n") - 2; { // field lines at most
-	case lines > cap(m.inline):
-		m.Header = make(Header, 0, min(lines, d.lim.MaxFields))
-	case lines > 0:
-		m.Header = m.inline
+	if i := strings.IndexByte(h, '\n'); i+1 < len(h) && h[i+1] != '\r' && h[i+1] != '\n' {
+		// Field lines follow the start line: the first ones go in the
+		// message's own room, more grow it.
+		m.Header, m.inline = m.inline, nil
 	}
-	m.inline = nil
 	var clBuf, teBuf [2]string
 	f := framingFields{cl: clBuf[:0], te: teBuf[:0]}
 	off := 0
