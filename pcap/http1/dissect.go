@@ -129,10 +129,15 @@ type httpSide struct {
 // observers' codec (internal/wire/http1) and matches each response to its
 // request in order.
 type httpDissector struct {
+	flowState
+	// decs are the sides' decoders, kept from flow to flow.
+	decs [2]wire.Decoder
+}
+
+// flowState is what a dissector knows of its flow.
+type flowState struct {
 	e     *pcap.Emitter
 	sides [2]httpSide
-	// decs are the sides' decoders.
-	decs [2]wire.Decoder
 	// requests whose response has not begun, oldest first: queue[qhead:]
 	queue []*pcap.Message
 	qhead int
@@ -171,8 +176,7 @@ func (d *httpDissector) Reset(e *pcap.Emitter) {
 	if cap(queue) > 64 {
 		queue = nil
 	}
-	decs := d.decs
-	*d = httpDissector{e: e, queue: queue[:0], decs: decs}
+	d.flowState = flowState{e: e, queue: queue[:0]}
 	if d.queue == nil {
 		d.queue = d.queue0[:0]
 	}

@@ -143,10 +143,12 @@ func (d *Decoder) Init(request bool, lim Limits) {
 func (d *Decoder) Reset() {
 	clear(d.done)
 	clear(d.methods)
-	// The first message's storage may be a message the caller still holds.
-	first := d.first
-	*d = Decoder{lim: d.lim, request: d.request, buf: d.buf[:0], done: d.done[:0], methods: d.methods[:0], spare: d.spare}
-	d.first = first
+	// Field by field: the storage (buf, done, methods, spare, the first
+	// message's, which the caller may still hold) stays.
+	d.state, d.buf, d.lineStart, d.sawCR = stStart, d.buf[:0], 0, false
+	d.cur, d.remaining, d.trailer, d.afterNoBody = nil, 0, 0, false
+	d.done, d.head, d.methods, d.mhead = d.done[:0], 0, d.methods[:0], 0
+	d.feedEnd, d.tunnel, d.fatal, d.skipped, d.fed = 0, false, nil, 0, 0
 }
 
 // Expect tells a response decoder the method of the next request on the
