@@ -9,6 +9,7 @@ import (
 
 	"github.com/protospec/protospec/fuzz/engine"
 	contract "github.com/protospec/protospec/internal/http1"
+	wire "github.com/protospec/protospec/internal/wire/http1"
 )
 
 func init() { engine.Register(contract.Name, func() engine.Model { return httpModel{} }) }
@@ -456,20 +457,9 @@ func looksSimple(data []byte) bool {
 	return false
 }
 
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
+// limits bound what the model's codec reads: wider than any server's, so
+// that the model's own caps decide.
+var limits = wire.Limits{MaxStartLine: 1 << 20, MaxHead: 1 << 20, MaxFields: 1 << 12, DiscardBody: true}
 
 // Sent splits the stream into requests the way a strict RFC 9112 server
 // would. A request is "sure" when nothing in it could be read another way.
@@ -489,8 +479,16 @@ func (s *httpSession) Sent(data []byte) (int, bool) {
 		for bytes.HasPrefix(s.pending, []byte("\r\n")) {
 			s.pending = s.pending[2:]
 		}
-		head, rest, bare, found := splitHead(s.pending)
-		if !found {
+		if len(s.pending) == 0 {
+			break
+		}
+		dec := wire.NewRequestDecoder(limits)
+		dec.Feed(s.pending)
+		m, whole := dec.Next()
+		if !whole {
+			m = dec.Current()
+		}
+		if m == nil || m.Head == "" {
 			// A line that ends no head may still be acted on (rejected,
 			// or taken for an HTTP/0.9 request).
 			if bytes.IndexByte(s.pending, 0) >= 0 || len(s.pending) > 8000 || bytes.IndexByte(s.pending, '\n') >= 0 {
@@ -498,39 +496,22 @@ func (s *httpSession) Sent(data []byte) (int, bool) {
 			}
 			break
 		}
-		if bare {
-			sure = false
-		}
-		ok, method, framing := checkRequestHead(head)
-		if bare {
-			ok = false
-		}
+		ok, fr := checkRequest(m)
 		if !ok {
 			sure = false
 		}
-		var bodyLen int
+		used := m.Len
 		switch {
-		case framing.chunked:
-			l, complete, valid := chunkedLen(rest)
-			if !valid {
-				sure = false
-				// The server will reject it; count one answer, unsure.
-				l, complete = len(rest), true
-			}
-			if !complete {
-				return n, sure && n > 0
-			}
-			bodyLen = l
-		case framing.length >= 0:
-			if framing.length > len(rest) {
-				return n, sure && n > 0
-			}
-			bodyLen = framing.length
+		case m.Framing == wire.FramingInvalid || dec.Err() != nil:
+			// The server will reject it; count one answer, unsure.
+			sure, used = false, int64(len(s.pending))
+		case !whole:
+			return n, sure && n > 0
 		}
-		s.pending = rest[bodyLen:]
-		s.methods = append(s.methods, method)
+		s.pending = s.pending[used:]
+		s.methods = append(s.methods, m.Method)
 		n++
-		if framing.close {
+		if fr.close {
 			s.closing = true
 		}
 	}
@@ -540,95 +521,59 @@ func (s *httpSession) Sent(data []byte) (int, bool) {
 	return n, sure
 }
 
-// splitHead finds the end of a request head: the first empty line, with
-// lines ended by CRLF or (as a recipient MAY accept, RFC 9112 2.2) a bare
-// LF. bare reports any bare LF.
-func splitHead(b []byte) (lines []string, rest []byte, bare, found bool) {
-	start := 0
-	for i := 0; i < len(b); i++ {
-		if b[i] != '\n' {
-			continue
-		}
-		line := b[start:i]
-		if len(line) > 0 && line[len(line)-1] == '\r' {
-			line = line[:len(line)-1]
-		} else {
-			bare = true
-		}
-		start = i + 1
-		if len(line) == 0 {
-			if len(lines) == 0 {
-				continue
-			}
-			return lines, b[start:], bare, true
-		}
-		lines = append(lines, string(line))
-	}
-	return nil, nil, false, false
-}
-
 type reqFraming struct {
-	chunked bool
-	length  int // -1: no body
-	close   bool
+	close bool
 }
 
-// checkRequestHead reports whether head (without the blank line) is a
-// plainly valid HTTP/1.1 or 1.0 request head, and how its body is framed.
-func checkRequestHead(lines []string) (bool, string, reqFraming) {
-	fr := reqFraming{length: -1}
-	rl := strings.Split(lines[0], " ")
-	ok := len(rl) == 3 && isToken(rl[0]) && (rl[2] == "HTTP/1.1" || rl[2] == "HTTP/1.0") &&
-		rl[1] != "" && len(lines[0]) < 4000
-	method := ""
-	if len(rl) > 0 {
-		method = rl[0]
+// checkRequest reports whether a request head is plainly valid HTTP/1.1
+// or 1.0 that a strict server reads one way only: the codec's grammar,
+// then the model's policy (no Expect, Upgrade, TE or the like, only close
+// and keep-alive as Connection options, one plain Host, one small
+// Content-Length or Transfer-Encoding: chunked, neither CONNECT nor PRI,
+// lines under 4000 bytes, ASCII values).
+func checkRequest(m *wire.Message) (bool, reqFraming) {
+	var fr reqFraming
+	ok := len(m.Problems) == 0 && !m.BareLF
+	http10 := m.Version == "HTTP/1.0"
+	if m.Version != "HTTP/1.1" && !http10 || len(m.StartLine) >= 4000 || m.Method == "CONNECT" || m.Method == "PRI" {
+		ok = false
 	}
-	for _, c := range []byte(rl[min(1, len(rl)-1)]) {
-		if c <= ' ' || c >= 0x7f || c == '#' {
+	for i := 0; i < len(m.Target); i++ {
+		if c := m.Target[i]; c <= ' ' || c >= 0x7f || c == '#' {
 			ok = false
 		}
 	}
-	if len(rl) == 3 && rl[2] == "HTTP/1.0" {
-		fr.close = true
-	}
+	fr.close = http10
 	hosts, cls, tes := 0, 0, 0
-	for _, l := range lines[1:] {
-		name, value, found := strings.Cut(l, ":")
-		if !found || !isToken(name) || len(l) > 4000 || strings.ContainsAny(l, "\r\n\x00\x7f") {
+	for _, f := range m.Header {
+		if len(f.Line) > 4000 {
 			ok = false
-			continue
 		}
-		for i := 0; i < len(value); i++ {
-			if value[i] < ' ' && value[i] != '\t' || value[i] >= 0x80 {
+		for i := 0; i < len(f.Value); i++ {
+			if f.Value[i] >= 0x80 {
 				ok = false
 			}
 		}
-		value = strings.Trim(value, " \t")
-		switch strings.ToLower(name) {
+		switch strings.ToLower(f.Name) {
 		case "host":
 			hosts++
-			if value == "" || strings.ContainsAny(value, " /@") {
+			if f.Value == "" || strings.ContainsAny(f.Value, " /@") {
 				ok = false
 			}
 		case "content-length":
 			cls++
-			v, err := strconv.Atoi(value)
-			if err != nil || v < 0 || v > 1<<20 || strings.TrimLeft(value, "0123456789") != "" {
+			v, err := strconv.Atoi(f.Value)
+			if err != nil || v < 0 || v > 1<<20 || strings.TrimLeft(f.Value, "0123456789") != "" {
 				ok = false
-			} else {
-				fr.length = v
 			}
 		case "transfer-encoding":
 			tes++
-			if strings.EqualFold(value, "chunked") {
-				fr.chunked = true
-			} else {
+			if !strings.EqualFold(f.Value, "chunked") {
 				ok = false
 			}
 		case "connection":
-			for _, o := range strings.Split(value, ",") {
-				switch strings.ToLower(strings.TrimSpace(o)) {
+			for _, o := range wire.AppendList(nil, f.Value) {
+				switch strings.ToLower(o) {
 				case "close":
 					fr.close = true
 				case "keep-alive":
@@ -640,59 +585,14 @@ func checkRequestHead(lines []string) (bool, string, reqFraming) {
 			ok = false
 		}
 	}
-	if len(lines) > 100 || cls > 1 || tes > 1 || (cls > 0 && tes > 0) || hosts > 1 || (hosts == 0 && len(rl) == 3 && rl[2] == "HTTP/1.1") {
+	if len(m.Header) >= 100 || cls > 1 || tes > 1 || (cls > 0 && tes > 0) || hosts > 1 || (hosts == 0 && !http10) || (http10 && tes > 0) {
 		ok = false
 	}
-	if len(rl) == 3 && rl[2] == "HTTP/1.0" && tes > 0 {
-		ok = false
-	}
-	if len(rl) == 3 && (method == "CONNECT" || method == "PRI") {
-		ok = false
-	}
-	return ok, method, fr
+	return ok, fr
 }
 
-// chunkedLen returns the length of a chunked body at the start of b, whether
-// it is complete, and whether it is plainly valid.
-func chunkedLen(b []byte) (int, bool, bool) {
-	off := 0
-	for {
-		i := bytes.Index(b[off:], []byte("\r\n"))
-		if i < 0 {
-			return 0, false, len(b)-off < 1024
-		}
-		line := string(b[off : off+i])
-		sz, _, _ := strings.Cut(line, ";")
-		if sz == "" || len(sz) > 8 || strings.Trim(sz, "0123456789abcdefABCDEF") != "" || strings.ContainsAny(line, "\x00\n") {
-			return 0, false, false
-		}
-		n, _ := strconv.ParseInt(sz, 16, 64)
-		off += i + 2
-		if n == 0 {
-			// Trailer section, then CRLF.
-			for {
-				j := bytes.Index(b[off:], []byte("\r\n"))
-				if j < 0 {
-					return 0, false, true
-				}
-				if j == 0 {
-					return off + 2, true, true
-				}
-				off += j + 2
-			}
-		}
-		if off+int(n)+2 > len(b) {
-			return 0, false, true
-		}
-		if string(b[off+int(n):off+int(n)+2]) != "\r\n" {
-			return 0, false, false
-		}
-		off += int(n) + 2
-	}
-}
-
-// Parse frames responses (RFC 9112 section 6.3) and checks the grammar a
-// server MUST follow.
+// Parse frames responses (RFC 9112 section 6.3) with the observers' codec
+// and checks the grammar a server MUST follow.
 func (s *httpSession) Parse(buf []byte, closed bool) ([]engine.Response, int, error) {
 	var out []engine.Response
 	used := 0
@@ -721,173 +621,113 @@ func (s *httpSession) Parse(buf []byte, closed bool) ([]engine.Response, int, er
 			}
 			return append(out, engine.Response{Class: "0.9", Detail: "0.9"}), len(buf), nil
 		}
-		end := bytes.Index(b, []byte("\r\n\r\n"))
-		if end < 0 {
-			if closed {
-				return out, used, fmt.Errorf("response head cut short by the close: %q", engine.Excerpt(b, 120))
-			}
-			if len(b) > 256<<10 {
+		method := ""
+		if len(s.methods) > 0 {
+			method = s.methods[0]
+		}
+		dec := wire.NewResponseDecoder(wire.Limits{MaxStartLine: 256 << 10, MaxHead: 256 << 10, MaxFields: 1 << 12, DiscardBody: true})
+		dec.Expect(method)
+		dec.Feed(b)
+		if closed {
+			dec.Close()
+		}
+		m, whole := dec.Next()
+		if !whole {
+			m = dec.Current()
+		}
+		if m == nil || m.Head == "" {
+			switch {
+			case m != nil && m.Has(wire.KindHeadTooLarge):
 				return out, used, fmt.Errorf("response head longer than 256 KiB")
+			case closed:
+				return out, used, fmt.Errorf("response head cut short by the close: %q", engine.Excerpt(b, 120))
 			}
 			return out, used, nil
 		}
-		resp, framing, err := parseResponseHead(string(b[:end]))
-		if err != nil {
+		if err := responseGrammar(m); err != nil {
 			return out, used, err
 		}
-		method := ""
-		if resp.final && len(s.methods) > 0 {
-			method = s.methods[0]
+		final := m.Status >= 200
+		if !final {
+			method = ""
 		}
-		rest := b[end+4:]
-		lenient := s.head
-		var bodyLen int
+		headLen := int(m.Prefix) + len(m.Head)
+		rest := b[headLen:]
+		var n int
 		switch {
-		case !resp.final || method == "HEAD" || resp.code == 204 || resp.code == 304:
-			bodyLen = 0
-			if method == "HEAD" && (resp.code >= 400 || s.unsure) && framing.length > 0 {
+		case m.Framing == wire.FramingNone:
+			n = headLen
+			if method == "HEAD" && (m.Status >= 400 || s.unsure) && m.ContentLength > 0 {
 				// A server that rejected what we took for HEAD may not
 				// have read it as HEAD: a body may follow.
-				s.maybeBody = framing.length
+				s.maybeBody = int(m.ContentLength)
 			}
-		case lenient && (bytes.HasPrefix(rest, []byte("HTTP/1.")) || closed && (len(rest) == 0 || bytes.HasPrefix(rest, []byte("HTTP/")))):
+		case s.head && (bytes.HasPrefix(rest, []byte("HTTP/1.")) || closed && (len(rest) == 0 || bytes.HasPrefix(rest, []byte("HTTP/")))):
 			// The answers may not line up with the requests counted: an
 			// answer followed at once by another is one to HEAD.
-			bodyLen = 0
-		case framing.chunked:
-			l, complete, valid := chunkedLen(rest)
-			if !valid {
-				return out, used, fmt.Errorf("%d response: malformed chunked body: %q", resp.code, engine.Excerpt(rest, 80))
-			}
-			if !complete {
-				if closed {
-					return out, used, fmt.Errorf("%d response: chunked body cut short by the close", resp.code)
-				}
-				return out, used, nil
-			}
-			bodyLen = l
-		case framing.length >= 0:
-			if framing.length > len(rest) {
-				if closed {
-					return out, used, fmt.Errorf("%d response: Content-Length %d but the connection closed after %d body bytes", resp.code, framing.length, len(rest))
-				}
-				return out, used, nil
-			}
-			bodyLen = framing.length
+			n = headLen
+		case m.Fatal() != nil || chunkProblem(m):
+			return out, used, fmt.Errorf("%d response: malformed chunked body: %q", m.Status, engine.Excerpt(rest, 80))
+		case m.Framing == wire.FramingChunked && m.Incomplete:
+			return out, used, fmt.Errorf("%d response: chunked body cut short by the close", m.Status)
+		case m.Framing == wire.FramingLength && m.Incomplete:
+			return out, used, fmt.Errorf("%d response: Content-Length %d but the connection closed after %d body bytes", m.Status, m.ContentLength, m.BodyLen)
+		case !whole:
+			return out, used, nil
 		default:
-			// Delimited by the close.
-			if !closed {
-				return out, used, nil
-			}
-			bodyLen = len(rest)
+			n = int(m.Len)
 		}
-		used += end + 4 + bodyLen
-		if !resp.final {
+		used += n
+		if !final {
 			continue
 		}
 		if len(s.methods) > 0 {
 			s.methods = s.methods[1:]
 		}
-		r := engine.Response{Class: fmt.Sprintf("%dxx", resp.code/100), Detail: strconv.Itoa(resp.code)}
-		if resp.sid != "" {
-			r.Vars = map[string]string{"sid": resp.sid}
+		r := engine.Response{Class: fmt.Sprintf("%dxx", m.Status/100), Detail: strconv.Itoa(m.Status)}
+		for _, v := range m.Header.Values("Set-Cookie") {
+			if strings.HasPrefix(v, "sid=") {
+				sid, _, _ := strings.Cut(v[4:], ";")
+				r.Vars = map[string]string{"sid": sid}
+			}
 		}
 		out = append(out, r)
 	}
 	return out, used, nil
 }
 
-type respHead struct {
-	code  int
-	final bool
-	sid   string
+// responseGrammar is the model's verdict on a response head: the codec's
+// problems a server MUST NOT cause (the status-line, field lines, line
+// ends, NUL or CR in a value, the framing fields of RFC 9110 8.6 and RFC
+// 9112 6), and a status-code outside 100..599.
+func responseGrammar(m *wire.Message) error {
+	for _, p := range m.Problems {
+		switch p.Kind {
+		case wire.KindStatusLine, wire.KindStatusLineSyntax, wire.KindEmptyLineBeforeStart:
+			return fmt.Errorf("malformed status line %q: %s", engine.Excerpt([]byte(m.StartLine), 120), p.Detail)
+		case wire.KindBareLF, wire.KindBareCR, wire.KindWhitespaceAfterStartLine, wire.KindFieldNoColon, wire.KindFieldName,
+			wire.KindSpaceBeforeColon, wire.KindObsFold:
+			return fmt.Errorf("%d response: malformed header line: %s", m.Status, p.Detail)
+		case wire.KindCLWithTE, wire.KindTE1xx204, wire.KindInvalidCL, wire.KindCL1xx204:
+			return fmt.Errorf("%d response: %s", m.Status, p.Detail)
+		}
+	}
+	for _, f := range m.Header {
+		if strings.IndexByte(f.Value, 0) >= 0 {
+			return fmt.Errorf("%d response: NUL in the value of %s", m.Status, f.Name)
+		}
+	}
+	return nil
 }
 
-// parseResponseHead checks a status line and header section.
-func parseResponseHead(head string) (respHead, reqFraming, error) {
-	fr := reqFraming{length: -1}
-	var rh respHead
-	lines := strings.Split(head, "\r\n")
-	sl := lines[0]
-	// status-line = HTTP-version SP status-code SP [ reason-phrase ]
-	if len(sl) < 12 || !strings.HasPrefix(sl, "HTTP/") || !isDigit(sl[5]) || sl[6] != '.' || !isDigit(sl[7]) || sl[8] != ' ' {
-		return rh, fr, fmt.Errorf("malformed status line %q", engine.Excerpt([]byte(sl), 120))
-	}
-	code, err := strconv.Atoi(sl[9:12])
-	if err != nil || code < 100 || code > 599 || !isDigit(sl[9]) {
-		return rh, fr, fmt.Errorf("malformed status code in %q", engine.Excerpt([]byte(sl), 120))
-	}
-	if len(sl) == 12 || sl[12] != ' ' {
-		return rh, fr, fmt.Errorf("status line %q lacks the SP after the status code", engine.Excerpt([]byte(sl), 120))
-	}
-	for i := 13; i < len(sl); i++ {
-		if c := sl[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return rh, fr, fmt.Errorf("control byte %#x in the reason phrase of %q", c, engine.Excerpt([]byte(sl), 120))
+// chunkProblem reports chunk framing the model refuses: anything but
+// chunk-size [ chunk-ext ] CRLF, data, CRLF (extensions are not judged).
+func chunkProblem(m *wire.Message) bool {
+	for _, p := range m.Problems {
+		switch p.Kind {
+		case wire.KindChunkSize, wire.KindChunkSizeJunk, wire.KindChunkLineEnd, wire.KindChunkDataEnd, wire.KindTrailerEnd:
+			return true
 		}
 	}
-	rh.code = code
-	rh.final = code >= 200
-	var cls []string
-	tes := 0
-	for _, l := range lines[1:] {
-		name, value, found := strings.Cut(l, ":")
-		if !found || !isToken(name) {
-			return rh, fr, fmt.Errorf("%d response: malformed header line %q", code, engine.Excerpt([]byte(l), 120))
-		}
-		if strings.ContainsAny(value, "\r\n\x00") {
-			return rh, fr, fmt.Errorf("%d response: CR, LF or NUL in the value of %s", code, name)
-		}
-		value = strings.Trim(value, " \t")
-		switch strings.ToLower(name) {
-		case "content-length":
-			cls = append(cls, value)
-		case "transfer-encoding":
-			tes++
-			codings := strings.Split(value, ",")
-			fr.chunked = strings.EqualFold(strings.TrimSpace(codings[len(codings)-1]), "chunked")
-			if !fr.chunked {
-				fr.length = -1
-			}
-		case "set-cookie":
-			if strings.HasPrefix(value, "sid=") {
-				v, _, _ := strings.Cut(value[4:], ";")
-				rh.sid = v
-			}
-		}
-	}
-	// A sender MUST NOT send a Content-Length header field in any message
-	// that contains a Transfer-Encoding header field (RFC 9112 6.2).
-	if tes > 0 && len(cls) > 0 {
-		return rh, fr, fmt.Errorf("%d response has both Transfer-Encoding and Content-Length", code)
-	}
-	// A server MUST NOT send a Transfer-Encoding header field in any
-	// response with a status code of 1xx or 204 (RFC 9112 6.1).
-	if tes > 0 && (code < 200 || code == 204) {
-		return rh, fr, fmt.Errorf("%d response has Transfer-Encoding", code)
-	}
-	if len(cls) > 0 {
-		first := ""
-		for _, v := range cls {
-			for _, p := range strings.Split(v, ",") {
-				p = strings.TrimSpace(p)
-				if p == "" || strings.Trim(p, "0123456789") != "" || len(p) > 15 {
-					return rh, fr, fmt.Errorf("%d response: invalid Content-Length %q", code, v)
-				}
-				if first != "" && p != first {
-					return rh, fr, fmt.Errorf("%d response: conflicting Content-Length values %q", code, strings.Join(cls, ", "))
-				}
-				first = p
-			}
-		}
-		n, _ := strconv.Atoi(first)
-		// A server MUST NOT send a Content-Length header field in any
-		// response with a status code of 1xx or 204 (RFC 9110 8.6).
-		if code < 200 || code == 204 {
-			return rh, fr, fmt.Errorf("%d response has Content-Length", code)
-		}
-		if !fr.chunked {
-			fr.length = n
-		}
-	}
-	return rh, fr, nil
+	return false
 }

@@ -9,13 +9,12 @@ package http1
 
 import (
 	"bytes"
-	"fmt"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	wire "github.com/protospec/protospec/internal/wire/http1"
 	"github.com/protospec/protospec/pcap"
+	"golang.org/x/net/http/httpguts"
 )
 
 // Info is what the HTTP/1 dissector read from a message (Message.Info).
@@ -65,11 +64,16 @@ func (h *Info) Get(name string) string {
 	return ""
 }
 
+// Bounds of the framing (Limits of the codec).
 const (
 	maxHTTPHeader = 64 << 10
 	maxChunkLine  = 4 << 10
 	maxFields     = 100
 )
+
+// limits are the codec's bounds for the dissector: content is not kept
+// (the message's Raw holds the wire bytes).
+var limits = wire.Limits{MaxStartLine: maxHTTPHeader, MaxHead: maxHTTPHeader, MaxFields: maxFields, MaxChunkLine: maxChunkLine, DiscardBody: true}
 
 // Rules the HTTP/1 dissector checks while framing.
 const (
@@ -89,41 +93,49 @@ const (
 	ruleCL1xx204        = "http1/rfc9110/8.6/no-content-length-in-1xx-204"
 )
 
-type httpState int
+// known are the rules above: the codec's other findings (line ends, field
+// value bytes, its own bounds) are not rules of pcap check.
+var known = map[string]bool{
+	ruleRequestLine: true, ruleHost: true, ruleStatusLine: true, ruleFieldLine: true, ruleNoSpaceColon: true,
+	ruleNoObsFold: true, ruleCLWithTE: true, ruleRequestChunked: true, ruleValidCL: true, ruleBodyComplete: true,
+	ruleNoBodyAfter: true, ruleChunked: true, ruleCL1xx204: true,
+}
 
-const (
-	stHeader httpState = iota
-	stBody
-	stChunkSize
-	stChunkData
-	stChunkEnd
-	stTrailer
-	stClose
-	stTunnel
-	stResync
-)
-
+// httpSide is one direction of a flow: the codec frames it, the side
+// keeps the wire bytes of the message being read and looks for a start
+// line again after bytes that are not HTTP.
 type httpSide struct {
-	state httpState
-	// buf holds the bytes received and not yet framed. Within data it
-	// may be the caller's bytes; between calls it is the start of own.
-	buf []byte
-	// own is the side's storage for buf, kept from message to message.
-	own       []byte
-	msg       *pcap.Message
-	info      *Info // msg's
-	raw       pcap.RawBuf
-	remaining int64
-	holes     bool
+	dec *wire.Decoder
+	// msg is the dissected message whose head was read and whose content
+	// is still coming (nil between messages).
+	msg *pcap.Message
+	raw pcap.RawBuf
+	// resync is set while looking for a start line; pending holds the
+	// bytes kept for the search (the last partial line).
+	resync  bool
+	pending []byte
+	// start holds the first bytes of a head being read (maxStart at
+	// most); unsure is set while they may still turn out not to be HTTP.
+	start  [maxStart]byte
+	startN int
+	unsure bool
+	ended  bool
 	// afterNoBody is set after a response that declared a length but must
 	// not have a body: bytes that do not start a response mean it had one.
 	afterNoBody *pcap.Message
 }
 
-// httpDissector frames HTTP/1.x requests and responses (RFC 9112 6.3):
-// Content-Length, chunked, close-delimited, the HEAD, 1xx, 204 and 304
-// rules, pipelining; and matches each response to its request in order.
+// httpDissector frames HTTP/1.x requests and responses with the
+// observers' codec (internal/wire/http1) and matches each response to its
+// request in order.
 type httpDissector struct {
+	flowState
+	// decs are the sides' decoders, kept from flow to flow.
+	decs [2]wire.Decoder
+}
+
+// flowState is what a dissector knows of its flow.
+type flowState struct {
 	e     *pcap.Emitter
 	sides [2]httpSide
 	// requests whose response has not begun, oldest first: queue[qhead:]
@@ -149,10 +161,14 @@ const maxKeptBuffer = 16 << 10
 // Reset readies d for a new flow, keeping the storage it can reuse; with
 // a nil e, it only lets go of the last flow's messages (pcap.Reusable).
 func (d *httpDissector) Reset(e *pcap.Emitter) {
-	var own [2][]byte
+	var pending [2][]byte
+	inited := d.sides[pcap.Client].dec != nil
 	for i := range d.sides {
-		if b := d.sides[i].own; cap(b) <= maxKeptBuffer {
-			own[i] = b[:0]
+		if inited {
+			d.decs[i].Reset()
+		}
+		if b := d.sides[i].pending; cap(b) <= maxKeptBuffer {
+			pending[i] = b[:0]
 		}
 	}
 	queue := d.queue
@@ -160,15 +176,19 @@ func (d *httpDissector) Reset(e *pcap.Emitter) {
 	if cap(queue) > 64 {
 		queue = nil
 	}
-	*d = httpDissector{e: e, queue: queue[:0]}
+	d.flowState = flowState{e: e, queue: queue[:0]}
 	if d.queue == nil {
 		d.queue = d.queue0[:0]
+	}
+	if !inited {
+		d.decs[pcap.Client].Init(true, limits)
+		d.decs[pcap.Server].Init(false, limits)
 	}
 	for i := range d.sides {
 		if e != nil {
 			d.sides[i].raw = pcap.NewRawBuf(e.KeepRaw(), e.MaxMessage())
 		}
-		d.sides[i].own = own[i]
+		d.sides[i].dec, d.sides[i].pending = &d.decs[i], pending[i]
 	}
 }
 
@@ -196,244 +216,257 @@ func (d *httpDissector) dequeue() {
 
 func (d *httpDissector) Data(side pcap.Side, t time.Time, b []byte) {
 	s := &d.sides[side]
-	switch s.state {
-	case stTunnel:
-		return
-	case stClose:
-		s.raw.Write(b)
-		s.info.BodyLen += int64(len(b))
-		return
-	}
-	// Body bytes go straight through when nothing is buffered.
-	for len(s.buf) == 0 && len(b) > 0 && (s.state == stBody || s.state == stChunkData) {
-		n := int(min(s.remaining, int64(len(b))))
-		s.raw.Write(b[:n])
-		s.info.BodyLen += int64(n)
-		s.remaining -= int64(n)
-		b = b[n:]
-		if s.remaining > 0 {
+	for len(b) > 0 && !s.ended {
+		if s.resync {
+			if b = d.resync(side, b); len(b) == 0 {
+				return
+			}
+		}
+		dec := s.dec
+		if dec.Tunnel() {
 			return
 		}
-		if s.state == stBody {
-			d.complete(side)
-		} else {
-			s.state = stChunkEnd
-		}
-	}
-	if len(b) == 0 {
-		return
-	}
-	borrowed := len(s.buf) == 0
-	if borrowed {
-		// Nothing is held: frame b where it is, and copy only what is
-		// left of it at the end.
-		s.buf = b
-	} else {
-		// s.buf starts at the start of s.own (see keep).
-		s.buf = append(s.buf, b...)
-		s.own = s.buf[:0]
-	}
-	d.process(side, t)
-	s.keep(borrowed)
-}
-
-// keep moves the bytes process left in s.buf to the start of s.own, where
-// they stay until the next data: from the caller's bytes when they were
-// borrowed, from further in s.own when bytes before them were framed.
-func (s *httpSide) keep(borrowed bool) {
-	if len(s.buf) == 0 {
-		s.buf = nil
-		return
-	}
-	// s.buf and s.own end at the same place when they share storage, so
-	// they start at the same place when their capacities are equal.
-	if borrowed || cap(s.buf) != cap(s.own) {
-		s.own = append(s.own[:0], s.buf...)
-		s.buf = s.own
-	}
-}
-
-func (d *httpDissector) process(side pcap.Side, t time.Time) {
-	s := &d.sides[side]
-	for {
-		switch s.state {
-		case stHeader:
-			// RFC 9112 2.2: empty lines before a request-line are ignored.
+		if s.msg == nil && dec.Current() == nil {
+			// Between messages. RFC 9112 2.2: empty lines before a
+			// request-line are ignored.
 			i := 0
-			for i < len(s.buf) && (s.buf[i] == '\r' || s.buf[i] == '\n') {
+			for i < len(b) && (b[i] == '\r' || b[i] == '\n') {
 				i++
 			}
-			s.buf = s.buf[i:]
-			if len(s.buf) == 0 {
-				s.buf = nil
+			if b = b[i:]; len(b) == 0 {
 				return
 			}
-			if !d.plausibleStart(side, s.buf) {
-				d.junk(side, t)
+			ok, sure := d.plausibleStart(side, b)
+			if !ok {
+				d.junk(side, t, b, int64(len(b)))
+				b = b[1:]
 				continue
 			}
-			end := headerEnd(s.buf)
-			if end < 0 {
-				if len(s.buf) > maxHTTPHeader {
-					m := d.e.NewMessage(side, t)
-					m.Info = &Info{ContentLength: -1}
-					m.Summary = "header section longer than 64 KiB"
-					m.Incomplete = true
-					m.Len = int64(len(s.buf))
-					d.e.Emit(m)
-					s.buf = nil
-					s.state = stResync
-				}
-				return
-			}
-			head := s.buf[:end]
-			s.buf = s.buf[end:]
-			d.startMessage(side, t, head)
-		case stBody, stChunkData:
-			n := int(min(s.remaining, int64(len(s.buf))))
-			s.raw.Write(s.buf[:n])
-			s.info.BodyLen += int64(n)
-			s.buf = s.buf[n:]
-			s.remaining -= int64(n)
-			if s.remaining > 0 {
-				return
-			}
-			if s.state == stBody {
-				d.complete(side)
-			} else {
-				s.state = stChunkEnd
-			}
-		case stChunkEnd:
-			if len(s.buf) == 0 {
-				return
-			}
-			n := 0
-			switch {
-			case s.buf[0] == '\n':
-				n = 1
-			case len(s.buf) < 2:
-				return
-			case s.buf[0] == '\r' && s.buf[1] == '\n':
-				n = 2
-			}
-			if n == 0 {
-				s.msg.AddProblem(ruleChunked, "chunk data not followed by CRLF (got %s)", pcap.Excerpt(s.buf, 20))
-				d.abandon(side)
+			s.unsure, s.startN = !sure, 0
+		} else if s.unsure {
+			// The start line's first bytes came alone: judge them again
+			// with what follows.
+			buf := append(s.start[:s.startN:s.startN], b...)
+			ok, sure := d.plausibleStart(side, buf)
+			if !ok {
+				n := s.raw.Len() + int64(len(b))
+				d.restart(side)
+				d.junk(side, t, buf, n)
+				b = buf[1:]
 				continue
 			}
-			s.raw.Write(s.buf[:n])
-			s.info.BodyLen += int64(n)
-			s.buf = s.buf[n:]
-			s.state = stChunkSize
-		case stChunkSize, stTrailer:
-			i := bytes.IndexByte(s.buf, '\n')
-			if i < 0 {
-				if len(s.buf) > maxChunkLine {
-					s.msg.AddProblem(ruleChunked, "chunk-size or trailer line longer than %d bytes", maxChunkLine)
-					d.abandon(side)
-					continue
-				}
-				return
-			}
-			line := s.buf[:i+1]
-			s.raw.Write(line)
-			s.info.BodyLen += int64(len(line))
-			s.buf = s.buf[i+1:]
-			text := line
-			for len(text) > 0 && (text[len(text)-1] == '\r' || text[len(text)-1] == '\n') {
-				text = text[:len(text)-1]
-			}
-			if s.state == stTrailer {
-				if len(text) == 0 {
-					d.complete(side)
-				}
-				continue
-			}
-			size, err := parseChunkSizeLine(text)
-			if err != nil {
-				s.msg.AddProblem(ruleChunked, "%v", err)
-				d.abandon(side)
-				continue
-			}
-			if size == 0 {
-				s.state = stTrailer
-			} else {
-				s.remaining, s.state = size, stChunkData
-			}
-		case stClose:
-			s.raw.Write(s.buf)
-			s.info.BodyLen += int64(len(s.buf))
-			s.buf = nil
-			return
-		case stTunnel:
-			s.buf = nil
-			return
-		case stResync:
-			i := d.findStart(side, s.buf)
-			if i < 0 {
-				// Keep the last partial line: a start line may begin there.
-				if j := bytes.LastIndexByte(s.buf, '\n'); j >= 0 {
-					s.buf = s.buf[j+1:]
-				}
-				if len(s.buf) > maxChunkLine {
-					s.buf = nil
-				}
-				return
-			}
-			s.buf = s.buf[i:]
-			s.state = stHeader
+			s.unsure = !sure && s.startN < maxStart
+		}
+		// The codec stops at the end of a message: the next one's first
+		// bytes are judged first.
+		used := dec.FeedOne(b)
+		s.raw.Write(b[:used])
+		if s.msg == nil && s.startN < maxStart {
+			s.startN += copy(s.start[s.startN:], b[:used])
+		}
+		b = b[used:]
+		d.took(side, t)
+		switch {
+		case s.broken():
+			s.resync = true
+		case used == 0:
+			return // a tunnel: the codec takes nothing more
 		}
 	}
+}
+
+// maxStart bounds the first bytes of a head a side keeps: to judge a
+// start line that came in pieces, and to show a head cut short.
+const maxStart = 64
+
+// restart readies the codec to frame from the next byte: after a start
+// line was found again (the codec's methods may be out of line with the
+// requests waiting, after a response it could not read), or when the
+// message it has begun turned out not to be HTTP. A response decoder is
+// told again the methods of the requests still waiting.
+func (d *httpDissector) restart(side pcap.Side) {
+	s := &d.sides[side]
+	s.dec.Reset()
+	if side == pcap.Server {
+		for _, q := range d.queue[d.qhead:] {
+			s.dec.Expect(InfoOf(q).Method)
+		}
+	}
+	var drop pcap.Message
+	s.raw.Take(&drop)
+	s.unsure = false
+}
+
+// took turns what the codec read into dissected messages: the one whose
+// head it just read, and those it completed.
+func (d *httpDissector) took(side pcap.Side, t time.Time) {
+	s := &d.sides[side]
+	if cur := s.dec.Current(); s.msg == nil && cur != nil && cur.Head != "" {
+		d.begin(side, t, cur)
+	}
+	for {
+		m, ok := s.dec.Next()
+		if !ok {
+			return
+		}
+		if s.msg == nil {
+			d.begin(side, t, m)
+		}
+		d.finish(side, m)
+		s.dec.Recycle(m)
+	}
+}
+
+// httpInlineFields is how many header fields fit in a message's own
+// allocation; a longer header gets a slice of its own.
+const httpInlineFields = 4
+
+// httpMessage holds a message, its Info and room for a few header
+// fields, allocated at once.
+type httpMessage struct {
+	m      pcap.Message
+	h      Info
+	fields [httpInlineFields]Field
+}
+
+// begin makes the dissected message of a message whose head the codec
+// read, and matches a response to its request.
+func (d *httpDissector) begin(side pcap.Side, t time.Time, w *wire.Message) {
+	s := &d.sides[side]
+	x := new(httpMessage)
+	m, h := &x.m, &x.h
+	d.e.Init(m, side, t)
+	m.Info = h
+	s.msg = m
+	m.Summary = w.StartLine
+	h.Request, h.Method, h.Target, h.Version, h.Status, h.Reason = w.Request, w.Method, w.Target, w.Version, w.Status, w.Reason
+	h.ContentLength, h.HeaderLen = w.ContentLength, len(w.Head)
+	h.Chunked = w.Framing == wire.FramingChunked
+	h.CloseDelimited = w.Framing == wire.FramingClose
+	h.NoBody = !w.Request && w.Framing == wire.FramingNone
+	if len(w.Header) > httpInlineFields {
+		h.Header = make([]Field, 0, len(w.Header))
+	} else if len(w.Header) > 0 {
+		h.Header = x.fields[:0]
+	}
+	for _, f := range w.Header {
+		// A proxy removes whitespace before the colon (RFC 9112 5.1): the
+		// name is shown without it.
+		h.Header = append(h.Header, Field{Name: trimRightOWS(f.Name), Value: f.Value})
+	}
+	s.afterNoBody, s.unsure = nil, false
+	if w.Head == "" {
+		return // no head: finish tells why
+	}
+	if side == pcap.Client {
+		if d.queued() < 1024 {
+			d.enqueue(m)
+			d.sides[pcap.Server].dec.Expect(h.Method)
+		}
+		return
+	}
+	var req *pcap.Message
+	interim := h.Status >= 100 && h.Status < 200
+	if d.queued() > 0 {
+		req = d.queue[d.qhead]
+		if !interim || h.Status == 101 {
+			d.dequeue()
+		}
+	} else if !d.e.Flow().MidStream && !d.clientLost {
+		m.AddProblem(ruleResponseRequest, "response %s without a request", pcap.Excerpt([]byte(w.StartLine), 60))
+	}
+	m.Peer = req
+	if h.NoBody && !interim && !w.Tunnel && (w.ContentLength > 0 || chunked(w.Header)) {
+		s.afterNoBody = m
+	}
+	if w.Tunnel {
+		d.sides[pcap.Client].dec.SetTunnel()
+	}
+}
+
+// finish completes the dissected message of a message the codec completed
+// and emits it.
+func (d *httpDissector) finish(side pcap.Side, w *wire.Message) {
+	s := &d.sides[side]
+	m, h := s.msg, InfoOf(s.msg)
+	s.msg = nil
+	for _, p := range w.Problems {
+		if rule := p.Rule(); known[rule] {
+			m.AddProblem(rule, "%s", p.Detail)
+		}
+	}
+	s.raw.Take(m)
+	h.BodyLen = m.Len - int64(h.HeaderLen)
+	if w.Lost > 0 {
+		m.Truncated = true
+	}
+	m.Incomplete = w.Incomplete || w.Framing == wire.FramingInvalid
+	if w.Head == "" {
+		// No head: too long, or cut short by the end of the stream (or
+		// by lost bytes, and then not shown).
+		*h = Info{ContentLength: -1, Request: side == pcap.Client}
+		m.Problems = nil
+		switch {
+		case w.Has(wire.KindHeadTooLarge):
+			h.Request = false
+			m.Summary = "header section longer than 64 KiB"
+		case w.Lost > 0:
+			return
+		default:
+			m.Summary = "header section cut short: " + pcap.Excerpt(bytes.TrimSpace(s.start[:s.startN]), 60)
+		}
+	}
+	d.e.Emit(m)
 }
 
 // plausibleStart reports whether b can begin a start line of this side,
-// judging only the bytes present.
-func (d *httpDissector) plausibleStart(side pcap.Side, b []byte) bool {
+// judging only the bytes present; sure is false when more bytes could
+// still show it cannot.
+func (d *httpDissector) plausibleStart(side pcap.Side, b []byte) (ok, sure bool) {
 	if side == pcap.Server {
 		p := []byte("HTTP/")
 		n := min(len(b), len(p))
-		return bytes.Equal(b[:n], p[:n])
+		return bytes.Equal(b[:n], p[:n]), n == len(p)
 	}
 	for i, c := range b {
 		if c == ' ' {
-			return i > 0
+			return i > 0, true
 		}
 		if !isTchar(c) {
-			return false
+			return false, true
 		}
 	}
-	return true
+	return true, false
 }
 
 // junk turns bytes that cannot start a message into a message of their
 // own with a problem, and looks for the next start line.
-func (d *httpDissector) junk(side pcap.Side, t time.Time) {
+func (d *httpDissector) junk(side pcap.Side, t time.Time, b []byte, n int64) {
 	s := &d.sides[side]
 	m := d.e.NewMessage(side, t)
 	m.Info = &Info{ContentLength: -1, Request: side == pcap.Client}
-	end := bytes.IndexByte(s.buf, '\n')
+	end := bytes.IndexByte(b, '\n')
 	if end < 0 {
-		end = len(s.buf)
+		end = len(b)
 	}
-	m.Summary = "not an HTTP message: " + pcap.Excerpt(s.buf[:end], 60)
+	m.Summary = "not an HTTP message: " + pcap.Excerpt(b[:end], 60)
 	m.Incomplete = true
-	m.Len = int64(len(s.buf))
+	m.Len = n
 	switch {
 	case side == pcap.Server && s.afterNoBody != nil:
-		m.AddProblem(ruleNoBodyAfter, "bytes %s follow a response that has no body (%s)", pcap.Excerpt(s.buf, 40), s.afterNoBody.Summary)
+		m.AddProblem(ruleNoBodyAfter, "bytes %s follow a response that has no body (%s)", pcap.Excerpt(b, 40), s.afterNoBody.Summary)
 	case side == pcap.Server:
-		m.AddProblem(ruleStatusLine, "expected a status-line, got %s", pcap.Excerpt(s.buf, 40))
+		m.AddProblem(ruleStatusLine, "expected a status-line, got %s", pcap.Excerpt(b, 40))
 	default:
-		m.AddProblem(ruleRequestLine, "expected a request-line, got %s", pcap.Excerpt(s.buf, 40))
+		m.AddProblem(ruleRequestLine, "expected a request-line, got %s", pcap.Excerpt(b, 40))
 	}
 	if d.e.KeepRaw() {
-		m.Raw = append([]byte(nil), s.buf[:min(len(s.buf), d.e.MaxMessage())]...)
+		m.Raw = append([]byte(nil), b[:min(len(b), d.e.MaxMessage())]...)
 	}
 	s.afterNoBody = nil
 	d.e.Emit(m)
-	// Skip the first byte so the search moves on.
-	s.buf = s.buf[1:]
-	s.state = stResync
+	// The search for a start line moves on from the next byte.
+	s.resync = true
 }
 
 // findStart returns the offset of the first plausible start line of this
@@ -465,175 +498,13 @@ func (d *httpDissector) findStart(side pcap.Side, b []byte) int {
 	return best
 }
 
-// headerEnd returns the length of the header section at the start of b
-// (through the empty line), or -1.
-func headerEnd(b []byte) int {
-	for i := 0; i < len(b); {
-		j := bytes.IndexByte(b[i:], '\n')
-		if j < 0 {
-			return -1
-		}
-		i += j + 1
-		if i < len(b) && b[i] == '\n' {
-			return i + 1
-		}
-		if i+1 < len(b) && b[i] == '\r' && b[i+1] == '\n' {
-			return i + 2
-		}
-	}
-	return -1
+// chunked reports whether the last transfer coding is chunked.
+func chunked(h wire.Header) bool {
+	te := h.List("Transfer-Encoding")
+	return len(te) > 0 && strings.EqualFold(te[len(te)-1], "chunked")
 }
 
-// tchars marks the bytes of a token (RFC 9110 5.6.2).
-var tchars = func() (t [256]bool) {
-	for c := 0; c < 256; c++ {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-			t[c] = true
-		}
-	}
-	for _, c := range []byte("!#$%&'*+-.^_`|~") {
-		t[c] = true
-	}
-	return t
-}()
-
-func isTchar(c byte) bool { return tchars[c] }
-
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTchar(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func validVersion(v string) bool {
-	return len(v) == 8 && strings.HasPrefix(v, "HTTP/") && v[5] >= '0' && v[5] <= '9' && v[6] == '.' && v[7] >= '0' && v[7] <= '9'
-}
-
-// parseChunkSizeLine is parseChunkSize for a line without its CRLF, read
-// without a copy when it is only a chunk-size.
-func parseChunkSizeLine(line []byte) (int64, error) {
-	var n int64
-	i := 0
-	for ; i < len(line) && i <= 15; i++ {
-		c := line[i]
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			c = 0xff
-		}
-		if c == 0xff {
-			break
-		}
-		n = n<<4 | int64(c)
-	}
-	if i > 0 && i <= 15 && (i == len(line) || line[i] == ';') {
-		return n, nil
-	}
-	return parseChunkSize(string(line))
-}
-
-func parseChunkSize(line string) (int64, error) {
-	size, _, _ := strings.Cut(line, ";")
-	size = strings.TrimRight(size, " \t")
-	if size == "" || len(size) > 15 {
-		return 0, fmt.Errorf("bad chunk-size line %s", pcap.Excerpt([]byte(line), 40))
-	}
-	n, err := strconv.ParseInt(size, 16, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("bad chunk-size %s", pcap.Excerpt([]byte(size), 40))
-	}
-	return n, nil
-}
-
-// httpInlineFields is how many header fields fit in a message's own
-// allocation; a longer header gets a slice of its own.
-const httpInlineFields = 4
-
-// httpMessage holds a message, its Info and room for a few header
-// fields, allocated at once.
-type httpMessage struct {
-	m      pcap.Message
-	h      Info
-	fields [httpInlineFields]Field
-}
-
-// Field names the dissector acts on.
-const (
-	fieldOther = iota
-	fieldContentLength
-	fieldTransferEncoding
-)
-
-// fieldKind tells the field names the dissector acts on, as
-// strings.ToLower(name) compared with them would.
-func fieldKind(name string) int {
-	// Only C and T lower to c and t: other first bytes name other
-	// fields.
-	if name == "" || (name[0]|0x20 != 'c' && name[0]|0x20 != 't') {
-		return fieldOther
-	}
-	for i := 0; i < len(name); i++ {
-		if name[i] >= utf8.RuneSelf {
-			// Some non-ASCII letters lower to ASCII ones.
-			switch strings.ToLower(name) {
-			case "content-length":
-				return fieldContentLength
-			case "transfer-encoding":
-				return fieldTransferEncoding
-			}
-			return fieldOther
-		}
-	}
-	switch {
-	case asciiLowerIs(name, "content-length"):
-		return fieldContentLength
-	case asciiLowerIs(name, "transfer-encoding"):
-		return fieldTransferEncoding
-	}
-	return fieldOther
-}
-
-// asciiLowerIs reports whether the ASCII string s in lower case is lower.
-func asciiLowerIs(s, lower string) bool {
-	if len(s) != len(lower) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// trimOWS is strings.Trim(s, " \t").
-func trimOWS(s string) string {
-	return trimRightOWS(trimLeftOWS(s))
-}
-
-// trimLeftOWS is strings.TrimLeft(s, " \t").
-func trimLeftOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	return s
-}
+func isTchar(c byte) bool { return httpguts.IsTokenRune(rune(c)) }
 
 // trimRightOWS is strings.TrimRight(s, " \t").
 func trimRightOWS(s string) string {
@@ -643,249 +514,37 @@ func trimRightOWS(s string) string {
 	return s
 }
 
-// startMessage parses a start line and header section and decides how the
-// body is framed.
-func (d *httpDissector) startMessage(side pcap.Side, t time.Time, head []byte) {
+// resync looks for a start line in the bytes kept and b; it returns the
+// bytes from there, with the codec ready to frame them, or nothing when
+// b holds none (keeping its last partial line for the next data).
+func (d *httpDissector) resync(side pcap.Side, b []byte) []byte {
 	s := &d.sides[side]
-	x := new(httpMessage)
-	m, h := &x.m, &x.h
-	d.e.Init(m, side, t)
-	h.Request, h.ContentLength, h.HeaderLen = side == pcap.Client, -1, len(head)
-	m.Info = h
-	s.msg, s.info = m, h
-	s.raw.Write(head)
-	s.holes = false
-	s.afterNoBody = nil
-	// The lines of the header section, without CR before LF; every
-	// string of the message points into this one.
-	text := string(head)
-	for len(text) > 0 && (text[len(text)-1] == '\r' || text[len(text)-1] == '\n') {
-		text = text[:len(text)-1]
+	buf := b
+	if len(s.pending) > 0 {
+		s.pending = append(s.pending, b...)
+		buf = s.pending
 	}
-	start, rest, more := strings.Cut(text, "\n")
-	start = strings.TrimSuffix(start, "\r")
-	if side == pcap.Client {
-		// The parts of the request-line between spaces: method, target,
-		// version when there are three.
-		method, after, ok := strings.Cut(start, " ")
-		parts := 1
-		target, version := "", method
-		if ok {
-			parts = 2
-			target, version = after, after
-			if tgt, last, found := strings.Cut(after, " "); found {
-				parts = 3
-				target, version = tgt, last
-				if i := strings.LastIndexByte(last, ' '); i >= 0 {
-					parts = 4 // or more
-					version = last[i+1:]
-				}
-			}
+	i := d.findStart(side, buf)
+	if i < 0 {
+		// Keep the last partial line: a start line may begin there.
+		if j := bytes.LastIndexByte(buf, '\n'); j >= 0 {
+			buf = buf[j+1:]
 		}
-		if parts != 3 || !isToken(method) || target == "" || !validVersion(version) {
-			m.AddProblem(ruleRequestLine, "request-line %s is not method SP request-target SP HTTP-version", pcap.Excerpt([]byte(start), 80))
+		if len(buf) > maxChunkLine {
+			buf = nil
 		}
-		h.Method, h.Target, h.Version = method, target, version
-		m.Summary = start
-	} else {
-		ver, after, _ := strings.Cut(start, " ")
-		code, reason, _ := strings.Cut(after, " ")
-		h.Version, h.Reason = ver, reason
-		n, err := strconv.Atoi(code)
-		if err != nil || len(code) != 3 || !validVersion(ver) {
-			m.AddProblem(ruleStatusLine, "status-line %s is not HTTP-version SP 3DIGIT SP reason-phrase", pcap.Excerpt([]byte(start), 80))
-		}
-		h.Status = n
-		m.Summary = start
+		s.pending = append(s.pending[:0], buf...)
+		return nil
 	}
-	var clsBuf, teBuf [2]string
-	cls, te := clsBuf[:0], teBuf[:0]
-	for more {
-		var l string
-		l, rest, more = strings.Cut(rest, "\n")
-		l = strings.TrimSuffix(l, "\r")
-		if l == "" {
-			continue
-		}
-		if l[0] == ' ' || l[0] == '\t' {
-			m.AddProblem(ruleNoObsFold, "obsolete line folding: %s", pcap.Excerpt([]byte(l), 60))
-			continue
-		}
-		name, value, ok := strings.Cut(l, ":")
-		if !ok {
-			m.AddProblem(ruleFieldLine, "header line without a colon: %s", pcap.Excerpt([]byte(l), 60))
-			continue
-		}
-		if trimmed := trimRightOWS(name); trimmed != name {
-			m.AddProblem(ruleNoSpaceColon, "whitespace between field name %q and colon", strings.TrimSpace(name))
-			name = trimmed
-		}
-		if !isToken(name) {
-			m.AddProblem(ruleFieldLine, "field name %s is not a token", pcap.Excerpt([]byte(name), 40))
-		}
-		value = trimOWS(value)
-		if len(h.Header) < maxFields {
-			switch {
-			case h.Header == nil:
-				h.Header = x.fields[:0]
-			case len(h.Header) == cap(h.Header):
-				// Out of room: enough for the lines left.
-				n := len(h.Header) + strings.Count(rest, "\n") + 1
-				h.Header = append(make([]Field, 0, min(n, maxFields)), h.Header...)
-			}
-			h.Header = append(h.Header, Field{name, value})
-		}
-		switch fieldKind(name) {
-		case fieldContentLength:
-			cls = append(cls, value)
-		case fieldTransferEncoding:
-			for v := value; ; {
-				c, next, more := strings.Cut(v, ",")
-				if c = strings.ToLower(strings.TrimSpace(c)); c != "" {
-					te = append(te, c)
-				}
-				if !more {
-					break
-				}
-				v = next
-			}
-		}
+	s.resync = false
+	d.restart(side)
+	if len(s.pending) > 0 {
+		// The start line began in the kept bytes: frame them first.
+		rest := append([]byte(nil), buf[i:]...)
+		s.pending = s.pending[:0]
+		return rest
 	}
-	// Content-Length: one valid value (a list of equal values is
-	// tolerated, RFC 9110 8.6).
-	if len(cls) > 0 {
-		var first string
-		same, i := true, 0
-		for _, v := range cls {
-			for {
-				p, next, more := strings.Cut(v, ",")
-				if p = strings.TrimSpace(p); i == 0 {
-					first = p
-				} else if p != first {
-					same = false
-				}
-				i++
-				if !more {
-					break
-				}
-				v = next
-			}
-		}
-		n, err := strconv.ParseInt(first, 10, 64)
-		if same && err == nil && n >= 0 && first != "" && first[0] != '+' {
-			h.ContentLength = n
-		} else {
-			m.AddProblem(ruleValidCL, "invalid Content-Length %s", pcap.Excerpt([]byte(strings.Join(cls, ", ")), 60))
-		}
-	}
-	if len(te) > 0 && len(cls) > 0 {
-		m.AddProblem(ruleCLWithTE, "both Transfer-Encoding (%s) and Content-Length (%s)", strings.Join(te, ", "), strings.Join(cls, ", "))
-	}
-	chunked := len(te) > 0 && te[len(te)-1] == "chunked"
-	if side == pcap.Client {
-		if h.Version == "HTTP/1.1" && h.Get("Host") == "" && !hasField(h, "Host") {
-			m.AddProblem(ruleHost, "HTTP/1.1 request without a Host header field")
-		}
-		if d.queued() < 1024 {
-			d.enqueue(m)
-		}
-		switch {
-		case len(te) > 0 && !chunked:
-			m.AddProblem(ruleRequestChunked, "request Transfer-Encoding %s does not end in chunked: its length cannot be determined", strings.Join(te, ", "))
-			d.abandon(side)
-		case chunked:
-			h.Chunked = true
-			s.state = stChunkSize
-		case len(cls) > 0 && h.ContentLength < 0:
-			d.abandon(side)
-		case h.ContentLength > 0:
-			s.remaining, s.state = h.ContentLength, stBody
-		default:
-			d.complete(side)
-		}
-		return
-	}
-	// Responses (RFC 9112 6.3).
-	var req *pcap.Message
-	interim := h.Status >= 100 && h.Status < 200
-	if d.queued() > 0 {
-		req = d.queue[d.qhead]
-		if !interim || h.Status == 101 {
-			d.dequeue()
-		}
-	} else if !d.e.Flow().MidStream && !d.clientLost {
-		m.AddProblem(ruleResponseRequest, "response %s without a request", pcap.Excerpt([]byte(start), 60))
-	}
-	m.Peer = req
-	if (interim || h.Status == 204) && len(cls) > 0 {
-		m.AddProblem(ruleCL1xx204, "%d response with Content-Length %s", h.Status, strings.Join(cls, ", "))
-	}
-	headReq := req != nil && InfoOf(req) != nil && InfoOf(req).Method == "HEAD"
-	switch {
-	case h.Status == 101 || (req != nil && InfoOf(req) != nil && InfoOf(req).Method == "CONNECT" && h.Status/100 == 2):
-		h.NoBody = true
-		d.complete(side)
-		d.sides[pcap.Server].state, d.sides[pcap.Client].state = stTunnel, stTunnel
-	case headReq || interim || h.Status == 204 || h.Status == 304:
-		h.NoBody = true
-		if (h.ContentLength > 0 || chunked) && !interim {
-			s.afterNoBody = m
-		}
-		d.complete(side)
-	case chunked:
-		h.Chunked = true
-		s.state = stChunkSize
-	case len(te) > 0:
-		h.CloseDelimited = true
-		s.state = stClose
-	case len(cls) > 0 && h.ContentLength < 0:
-		d.abandon(side)
-	case h.ContentLength >= 0:
-		s.remaining, s.state = h.ContentLength, stBody
-		if s.remaining == 0 {
-			d.complete(side)
-		}
-	default:
-		h.CloseDelimited = true
-		s.state = stClose
-	}
-}
-
-func hasField(h *Info, name string) bool {
-	for _, f := range h.Header {
-		if strings.EqualFold(f.Name, name) {
-			return true
-		}
-	}
-	return false
-}
-
-// complete emits the side's message and waits for the next.
-func (d *httpDissector) complete(side pcap.Side) {
-	s := &d.sides[side]
-	m := s.msg
-	if m == nil {
-		return
-	}
-	s.raw.Take(m)
-	if s.holes {
-		m.Truncated = true
-	}
-	s.msg, s.info = nil, nil
-	if s.state != stTunnel {
-		s.state = stHeader
-	}
-	d.e.Emit(m)
-}
-
-// abandon emits the side's message as incomplete and resynchronizes.
-func (d *httpDissector) abandon(side pcap.Side) {
-	s := &d.sides[side]
-	if s.msg != nil {
-		s.msg.Incomplete = true
-		d.complete(side)
-	}
-	s.state = stResync
+	return buf[i:]
 }
 
 func (d *httpDissector) Lost(side pcap.Side, n int) {
@@ -893,64 +552,42 @@ func (d *httpDissector) Lost(side pcap.Side, n int) {
 	if side == pcap.Client {
 		d.clientLost = true
 	}
-	switch {
-	case s.state == stTunnel:
-	case s.state == stClose:
-		s.raw.Hole(n)
-		s.info.BodyLen += int64(n)
-		s.holes = true
-	case (s.state == stBody || s.state == stChunkData) && int64(n) <= s.remaining-int64(len(s.buf)):
-		// A hole inside a body of known length: framing survives.
-		s.raw.Write(s.buf)
-		s.info.BodyLen += int64(len(s.buf)) + int64(n)
-		s.remaining -= int64(len(s.buf)) + int64(n)
-		s.buf = nil
-		s.raw.Hole(n)
-		s.holes = true
-		if s.remaining == 0 {
-			if s.state == stBody {
-				d.complete(side)
-			} else {
-				s.state = stChunkEnd
-			}
-		}
-	default:
-		s.buf = nil
-		if s.msg != nil {
-			s.holes = true
-		}
-		d.abandon(side)
+	if s.ended || s.dec.Tunnel() {
+		return
 	}
+	if s.resync {
+		s.pending = s.pending[:0]
+		return
+	}
+	s.dec.Lost(int64(n))
+	if s.broken() {
+		// The framing did not survive: the message so far is emitted
+		// incomplete, the search for a start line follows.
+		s.resync = true
+	} else {
+		// A hole inside content of known length or read until the
+		// close: framing survives.
+		s.raw.Hole(n)
+	}
+	d.took(side, time.Time{})
+}
+
+// broken reports that the codec lost the framing: it frames nothing more
+// until Resume.
+func (s *httpSide) broken() bool {
+	return s.dec.Want().Kind == wire.WantNothing && !s.dec.Tunnel() && !s.ended
 }
 
 func (d *httpDissector) End(side pcap.Side, t time.Time, reset bool) {
 	s := &d.sides[side]
-	switch s.state {
-	case stClose:
-		d.complete(side)
-	case stBody, stChunkSize, stChunkData, stChunkEnd, stTrailer:
-		if !reset && !s.holes {
-			rule := ruleBodyComplete
-			what := fmt.Sprintf("connection closed %d bytes before the end of the Content-Length body", s.remaining)
-			if s.info.Chunked {
-				rule, what = ruleChunked, "connection closed inside the chunked body"
-			}
-			s.msg.AddProblem(rule, "%s", what)
-		}
-		d.abandon(side)
-	case stHeader:
-		if b := bytes.TrimSpace(s.buf); len(b) > 0 {
-			m := d.e.NewMessage(side, t)
-			m.Info = &Info{ContentLength: -1, Request: side == pcap.Client}
-			m.Summary = "header section cut short: " + pcap.Excerpt(b, 60)
-			m.Incomplete = true
-			m.Len = int64(len(s.buf))
-			if d.e.KeepRaw() {
-				m.Raw = append([]byte(nil), s.buf...)
-			}
-			d.e.Emit(m)
-		}
+	if s.ended {
+		return
 	}
-	s.buf = nil
-	s.state = stTunnel
+	if reset {
+		s.dec.Abort()
+	} else {
+		s.dec.Close()
+	}
+	d.took(side, t)
+	s.ended, s.pending = true, s.pending[:0]
 }

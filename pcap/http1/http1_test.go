@@ -12,6 +12,7 @@ import (
 	"time"
 
 	ihttp1 "github.com/protospec/protospec/internal/http1"
+	wire "github.com/protospec/protospec/internal/wire/http1"
 	"github.com/protospec/protospec/pcap"
 	"github.com/protospec/protospec/pcap/pcaptest"
 	"github.com/protospec/protospec/reports"
@@ -208,4 +209,21 @@ func TestGolden(t *testing.T) {
 		caps = goldenCaptures(t)
 	}
 	pcaptest.Golden(t, *update, caps)
+}
+
+// body returns a dissected message's content, read again from its raw
+// bytes by the observers' codec.
+func body(m *pcap.Message) []byte {
+	d := wire.NewResponseDecoder(wire.Limits{})
+	if m.Side == pcap.Client {
+		d = wire.NewRequestDecoder(wire.Limits{})
+	} else {
+		d.Expect("GET")
+	}
+	d.Feed(m.Raw)
+	d.Close()
+	if msg, ok := d.Next(); ok {
+		return msg.Body
+	}
+	return nil
 }

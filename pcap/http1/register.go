@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	ihttp1 "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/internal/protocol"
+	wire "github.com/protospec/protospec/internal/wire/http1"
 	"github.com/protospec/protospec/pcap"
 	"github.com/protospec/protospec/reports"
 )
@@ -108,52 +108,30 @@ func compare(p *pcap.ReplayParams) (func(q, want *pcap.Message, got []byte) stri
 	return func(q, want *pcap.Message, got []byte) string { return c.diff(want.Raw, got, q) }, nil
 }
 
-// parseResponse reads one response (after any 1xx) from raw bytes.
-func parseResponse(raw []byte, head bool) *pcap.Message {
-	var out *pcap.Message
-	f := &pcap.Flow{Proto: ihttp1.Name}
-	e := pcap.NewEmitter(f, true, len(raw)+1, func(m *pcap.Message) {
-		if i := InfoOf(m); m.Side == pcap.Server && i != nil && (i.Status >= 200 || out == nil) {
+// parseResponse reads the final response (or, without one, the first
+// response) from raw bytes with the observers' codec.
+func parseResponse(raw []byte, head bool) *wire.Message {
+	d := wire.NewResponseDecoder(wire.Limits{MaxBody: int64(len(raw)) + 1})
+	if head {
+		d.Expect("HEAD")
+	} else {
+		d.Expect("GET")
+	}
+	d.Feed(raw)
+	d.Close()
+	var out *wire.Message
+	for {
+		m, ok := d.Next()
+		if !ok {
+			return out
+		}
+		if m.Status >= 200 || out == nil {
 			out = m
 		}
-	})
-	d := newDissector(e)
-	method := "GET"
-	if head {
-		method = "HEAD"
-	}
-	d.Data(pcap.Client, time.Time{}, []byte(method+" / HTTP/1.1\r\nHost: x\r\n\r\n"))
-	d.Data(pcap.Server, time.Time{}, raw)
-	d.End(pcap.Server, time.Time{}, false)
-	return out
-}
-
-// body returns the body content, chunked framing removed.
-func body(m *pcap.Message) []byte {
-	i := InfoOf(m)
-	if m == nil || i == nil || len(m.Raw) < i.HeaderLen {
-		return nil
-	}
-	b := m.Raw[i.HeaderLen:]
-	if !i.Chunked {
-		return b
-	}
-	var out []byte
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			break
+		if m.Status >= 200 {
+			return out
 		}
-		n, err := parseChunkSize(strings.TrimRight(string(b[:i]), "\r"))
-		b = b[i+1:]
-		if err != nil || n == 0 || n > int64(len(b)) {
-			break
-		}
-		out = append(out, b[:n]...)
-		b = bytes.TrimPrefix(b[n:], []byte("\r"))
-		b = bytes.TrimPrefix(b, []byte("\n"))
 	}
-	return out
 }
 
 func (c *comparer) diff(wantRaw, gotRaw []byte, q *pcap.Message) string {
@@ -165,12 +143,12 @@ func (c *comparer) diff(wantRaw, gotRaw []byte, q *pcap.Message) string {
 		}
 		return ""
 	}
-	w, g := InfoOf(want), InfoOf(got)
+	w, g := want, got
 	if w.Status != g.Status {
 		return fmt.Sprintf("status: recorded %d %s / replayed %d %s", w.Status, w.Reason, g.Status, g.Reason)
 	}
 	ignored := c.ignored
-	norm := func(h *Info) map[string][]string {
+	norm := func(h *wire.Message) map[string][]string {
 		out := map[string][]string{}
 		for _, f := range h.Header {
 			name := strings.ToLower(f.Name)
@@ -214,7 +192,7 @@ func (c *comparer) diff(wantRaw, gotRaw []byte, q *pcap.Message) string {
 		}
 	}
 	if !c.p.Ignores(ignoreBody) {
-		wb, gb := body(want), body(got)
+		wb, gb := want.Body, got.Body
 		if !bytes.Equal(wb, gb) {
 			i := 0
 			for i < len(wb) && i < len(gb) && wb[i] == gb[i] {

@@ -1,7 +1,6 @@
 package http1
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	contract "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/internal/loadgen"
 	"github.com/protospec/protospec/internal/protocol"
+	wire "github.com/protospec/protospec/internal/wire/http1"
 )
 
 func init() {
@@ -112,7 +112,7 @@ type LoadClientOptions struct {
 type LoadClient struct {
 	to     loadgen.Target
 	reqs   [][]byte
-	head   []bool
+	method []string
 	accept func(int) bool
 	close  bool
 }
@@ -173,7 +173,7 @@ func NewLoadClient(o LoadClientOptions) (*LoadClient, error) {
 		}
 		b.WriteString("\r\n")
 		p.reqs = append(p.reqs, []byte(b.String()))
-		p.head = append(p.head, m == "HEAD")
+		p.method = append(p.method, m)
 	}
 	return p, nil
 }
@@ -195,8 +195,7 @@ type loadConn struct {
 	p        *LoadClient
 	q        loadgen.FIFO
 	n        int
-	resp     respParser
-	parsing  bool
+	resp     respReader
 	reusable bool
 }
 
@@ -205,6 +204,7 @@ func (c *loadConn) Send(at int64) error {
 	c.n++
 	c.Out = append(c.Out, c.p.reqs[i]...)
 	c.q.Push(loadgen.Pending{At: at, Idx: int32(i)})
+	c.resp.expect(c.p.method[i])
 	if c.p.close {
 		c.reusable = false
 	}
@@ -217,32 +217,32 @@ func (c *loadConn) Recv(wake int64) (int64, error) {
 		return 0, loadgen.ErrNothingPending
 	}
 	for {
-		if !c.parsing {
-			c.resp.reset(c.p.head[c.q.Front().Idx])
-			c.parsing = true
+		m, err := c.resp.next()
+		if err != nil {
+			return c.q.Front().At, err
+		}
+		if m != nil {
+			return c.finish(m)
 		}
 		if buf := c.Buffered(); len(buf) > 0 {
-			n, done, err := c.resp.parse(buf)
-			c.Consume(n)
-			if err != nil {
-				return c.q.Front().At, err
-			}
-			if done {
-				return c.finish()
-			}
+			c.resp.feed(buf)
+			c.Consume(len(buf))
+			continue
 		}
-		if c.resp.state == stHead && len(c.Buffered()) >= maxHead {
-			return c.q.Front().At, loadgen.BadResponse("response head longer than %d bytes", maxHead)
-		}
-		err := c.Fill(c.q.Front().At, wake)
+		err = c.Fill(c.q.Front().At, wake)
 		switch {
 		case err == nil, err == loadgen.ErrWaitAgain:
 		case err == loadgen.ErrWake:
 			return 0, err
-		case errors.Is(err, io.EOF) && c.resp.state == stUntilClose:
+		case errors.Is(err, io.EOF) && c.resp.d.Partial():
 			c.reusable = false
-			return c.finish()
-		case errors.Is(err, io.EOF) && (c.resp.state != stHead || len(c.Buffered()) > 0):
+			c.resp.d.Close()
+			if m, err := c.resp.next(); err != nil || m != nil {
+				if err != nil {
+					return c.q.Front().At, err
+				}
+				return c.finish(m)
+			}
 			return c.q.Front().At, loadgen.BadResponse("connection closed in the middle of a response")
 		default:
 			return c.q.Front().At, err
@@ -251,14 +251,15 @@ func (c *loadConn) Recv(wake int64) (int64, error) {
 }
 
 // finish completes the response to the oldest request.
-func (c *loadConn) finish() (int64, error) {
+func (c *loadConn) finish(m *wire.Message) (int64, error) {
 	p := c.q.Pop()
-	c.parsing = false
-	if c.resp.close {
+	if m.Closes() || m.Framing == wire.FramingClose {
 		c.reusable = false
 	}
-	if !c.p.accept(c.resp.status) {
-		return p.At, &loadgen.Error{Kind: loadgen.KindStatus, Err: fmt.Errorf("status %d", c.resp.status)}
+	status := m.Status
+	c.resp.d.Recycle(m)
+	if !c.p.accept(status) {
+		return p.At, &loadgen.Error{Kind: loadgen.KindStatus, Err: fmt.Errorf("status %d", status)}
 	}
 	return p.At, nil
 }
@@ -266,336 +267,77 @@ func (c *loadConn) finish() (int64, error) {
 // maxHead bounds a response's status line and header section.
 const maxHead = 64 << 10
 
-// States of respParser.
-const (
-	stHead = iota
-	stBody
-	stChunkSize
-	stChunkData
-	stChunkEnd
-	stTrailers
-	stUntilClose
-	stDone
-)
-
-// respParser is an incremental HTTP/1.x response parser: the head must be
-// in the buffer at once (up to maxHead), the body is consumed as it comes
-// and never copied.
-type respParser struct {
-	head      bool // the request was HEAD: no body whatever the headers say
-	state     int
-	remaining int64
-	status    int
-	close     bool
+// respReader reads the responses of one connection with the observers'
+// codec, keeping no content: each final response completes the oldest
+// request, a response that breaks the framing or the grammar of its
+// status line and field lines is a bad response.
+type respReader struct {
+	d *wire.Decoder
 }
 
-func (p *respParser) reset(head bool) { *p = respParser{head: head} }
-
-// skip consumes up to p.remaining bytes of rest (a body or a chunk's data)
-// and reports how many it took and whether that part is now complete.
-func (p *respParser) skip(rest []byte) (int, bool) {
-	take := min(int64(len(rest)), p.remaining)
-	p.remaining -= take
-	return int(take), p.remaining == 0
+// expect tells the reader the method of the next request sent.
+func (r *respReader) expect(method string) {
+	if r.d == nil {
+		r.d = wire.NewResponseDecoder(wire.Limits{MaxHead: maxHead, DiscardBody: true})
+	}
+	r.d.Expect(method)
 }
 
-// parse consumes what it can of buf and reports whether the response is
-// complete. It needs more bytes when it returns done false without error.
-func (p *respParser) parse(buf []byte) (n int, done bool, err error) {
+// feed frames the next bytes read.
+func (r *respReader) feed(b []byte) { r.d.Feed(b) }
+
+// next returns the next complete final response, nil when more bytes are
+// needed; interim responses are passed over.
+func (r *respReader) next() (*wire.Message, error) {
+	if r.d == nil {
+		return nil, nil
+	}
 	for {
-		rest := buf[n:]
-		switch p.state {
-		case stHead:
-			m, ok, err := p.parseHead(rest)
-			if err != nil || !ok {
-				return n, false, err
+		m, ok := r.d.Next()
+		if !ok {
+			// A head that cannot be read is bad before its content ends.
+			if m := r.d.Current(); m != nil && len(m.Problems) > 0 {
+				return nil, badHead(m)
 			}
-			n += m
-		case stBody:
-			m, whole := p.skip(rest)
-			if n += m; !whole {
-				return n, false, nil
-			}
-			p.state = stDone
-		case stChunkSize:
-			i := indexLF(rest, 1024)
-			if i == -2 {
-				return n, false, loadgen.BadResponse("chunk-size line longer than 1024 bytes")
-			}
-			if i < 0 {
-				return n, false, nil
-			}
-			size, err := respChunkSize(trimCR(rest[:i]))
-			if err != nil {
-				return n, false, err
-			}
-			n += i + 1
-			if size == 0 {
-				p.state = stTrailers
-			} else {
-				p.remaining, p.state = size, stChunkData
-			}
-		case stChunkData:
-			m, whole := p.skip(rest)
-			if n += m; !whole {
-				return n, false, nil
-			}
-			p.state = stChunkEnd
-		case stChunkEnd:
-			switch {
-			case len(rest) >= 2 && rest[0] == '\r' && rest[1] == '\n':
-				n += 2
-			case len(rest) >= 1 && rest[0] == '\n':
-				n++
-			case len(rest) == 0 || len(rest) == 1 && rest[0] == '\r':
-				return n, false, nil
-			default:
-				return n, false, loadgen.BadResponse("chunk data not followed by CRLF")
-			}
-			p.state = stChunkSize
-		case stTrailers:
-			i := indexLF(rest, maxHead)
-			if i == -2 {
-				return n, false, loadgen.BadResponse("trailer section too long")
-			}
-			if i < 0 {
-				return n, false, nil
-			}
-			n += i + 1
-			if len(trimCR(rest[:i])) == 0 {
-				p.state = stDone
-			}
-		case stUntilClose:
-			return len(buf), false, nil
-		case stDone:
-			return n, true, nil
+			return nil, nil
 		}
+		if err := badResponse(m); err != nil {
+			return m, err
+		}
+		if m.Status >= 200 {
+			return m, nil
+		}
+		r.d.Recycle(m)
 	}
 }
 
-// indexLF returns the index of the first LF within limit bytes, -1 when
-// there is none yet, -2 when limit bytes hold none.
-func indexLF(b []byte, limit int) int {
-	if len(b) > limit {
-		if i := bytes.IndexByte(b[:limit+1], '\n'); i >= 0 {
-			return i
+// badHead reports the problems of a head that make the load client refuse
+// a response: a field line it cannot read, an invalid Content-Length.
+func badHead(m *wire.Message) error {
+	for _, p := range m.Problems {
+		switch p.Kind {
+		case wire.KindFieldNoColon, wire.KindFieldName, wire.KindSpaceBeforeColon, wire.KindObsFold, wire.KindInvalidCL:
+			return loadgen.BadResponse("%s", p.Detail)
 		}
-		return -2
 	}
-	return bytes.IndexByte(b, '\n')
+	return nil
 }
 
-func trimCR(b []byte) []byte {
-	if len(b) > 0 && b[len(b)-1] == '\r' {
-		return b[:len(b)-1]
+// badResponse is the load client's verdict on a response: framing lost,
+// a start line or field line it cannot read, a cut-short message, or a
+// 101 to a request that asked for no upgrade.
+func badResponse(m *wire.Message) error {
+	if p := m.Fatal(); p != nil {
+		return loadgen.BadResponse("%s", p.Detail)
 	}
-	return b
-}
-
-// parseHead parses a whole status line and header section, or reports
-// that buf does not hold all of it yet. A 1xx interim response is
-// consumed and the parser stays in stHead for the final one.
-func (p *respParser) parseHead(buf []byte) (int, bool, error) {
-	i := indexLF(buf, maxHead)
-	if i < 0 {
-		return 0, false, nil
+	if err := badHead(m); err != nil {
+		return err
 	}
-	line := trimCR(buf[:i])
-	// status-line = HTTP-version SP status-code SP [ reason-phrase ]
-	if len(line) < 12 || string(line[:7]) != "HTTP/1." || !isDigit(line[7]) || line[8] != ' ' ||
-		line[9] < '1' || line[9] > '5' || !isDigit(line[10]) || !isDigit(line[11]) ||
-		(len(line) > 12 && line[12] != ' ') {
-		return 0, false, loadgen.BadResponse("bad status line %q", respExcerpt(line))
-	}
-	status := int(line[9]-'0')*100 + int(line[10]-'0')*10 + int(line[11]-'0')
-	http10 := line[7] == '0'
-	pos := i + 1
-	var (
-		length            int64 = -1
-		hasTE, chunked    bool
-		closeTok, keepTok bool
-	)
-	for {
-		j := indexLF(buf[pos:], maxHead)
-		if j < 0 {
-			return 0, false, nil
-		}
-		line := trimCR(buf[pos : pos+j])
-		pos += j + 1
-		if len(line) == 0 {
-			break
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || line[0] == ' ' || line[0] == '\t' || line[colon-1] == ' ' || line[colon-1] == '\t' {
-			return 0, false, loadgen.BadResponse("bad header line %q", respExcerpt(line))
-		}
-		name, value := line[:colon], trimOWSBytes(line[colon+1:])
-		switch len(name) {
-		case len("content-length"):
-			if !equalFoldASCII(name, "content-length") {
-				break
-			}
-			v, ok := parseLength(value)
-			if !ok || (length >= 0 && v != length) {
-				return 0, false, loadgen.BadResponse("bad Content-Length %q", respExcerpt(value))
-			}
-			length = v
-		case len("transfer-encoding"):
-			if !equalFoldASCII(name, "transfer-encoding") {
-				break
-			}
-			hasTE = true
-			chunked = lastTokenIs(value, "chunked")
-		case len("connection"):
-			if !equalFoldASCII(name, "connection") {
-				break
-			}
-			closeTok = closeTok || hasToken(value, "close")
-			keepTok = keepTok || hasToken(value, "keep-alive")
-		}
-	}
-	if status < 200 {
-		if status == 101 {
-			return 0, false, loadgen.BadResponse("101 Switching Protocols to a request that asked for no upgrade")
-		}
-		return pos, true, nil // interim: the final response follows
-	}
-	p.status = status
-	p.close = closeTok || (http10 && !keepTok)
 	switch {
-	case p.head || status == 204 || status == 304:
-		p.state = stDone
-	case hasTE && chunked:
-		p.state = stChunkSize
-	case hasTE:
-		p.state, p.close = stUntilClose, true
-	case length >= 0:
-		p.state, p.remaining = stBody, length
-		if length == 0 {
-			p.state = stDone
-		}
-	default:
-		p.state, p.close = stUntilClose, true
+	case m.Incomplete:
+		return loadgen.BadResponse("connection closed in the middle of a response")
+	case m.Status == 101:
+		return loadgen.BadResponse("101 Switching Protocols to a request that asked for no upgrade")
 	}
-	return pos, true, nil
-}
-
-func respExcerpt(b []byte) string {
-	if len(b) > 60 {
-		return string(b[:60]) + "..."
-	}
-	return string(b)
-}
-
-func trimOWSBytes(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-// equalFoldASCII compares b with the lower-case ASCII string s, ignoring
-// case.
-func equalFoldASCII(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		if b[i]|0x20 != s[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// parseLength parses a Content-Length value: digits only, at most 18 of
-// them; a list of equal values ("5, 5") is accepted as RFC 9110 8.6 allows.
-func parseLength(b []byte) (int64, bool) {
-	var v int64 = -1
-	for len(b) > 0 {
-		var n int64
-		i := 0
-		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-			if i >= 18 {
-				return 0, false
-			}
-			n = n*10 + int64(b[i]-'0')
-		}
-		if i == 0 || (v >= 0 && n != v) {
-			return 0, false
-		}
-		v = n
-		b = trimOWSBytes(b[i:])
-		if len(b) > 0 {
-			if b[0] != ',' {
-				return 0, false
-			}
-			b = trimOWSBytes(b[1:])
-		}
-	}
-	return v, v >= 0
-}
-
-func respChunkSize(line []byte) (int64, error) {
-	var n int64
-	i := 0
-	for ; i < len(line); i++ {
-		c := line[i]
-		var d byte
-		switch {
-		case c >= '0' && c <= '9':
-			d = c - '0'
-		case c|0x20 >= 'a' && c|0x20 <= 'f':
-			d = c | 0x20 - 'a' + 10
-		default:
-			goto end
-		}
-		if i >= 15 {
-			return 0, loadgen.BadResponse("chunk size %q too large", respExcerpt(line))
-		}
-		n = n<<4 | int64(d)
-	}
-end:
-	if i == 0 {
-		return 0, loadgen.BadResponse("bad chunk-size line %q", respExcerpt(line))
-	}
-	rest := trimOWSBytes(line[i:])
-	if len(rest) > 0 && rest[0] != ';' {
-		return 0, loadgen.BadResponse("bad chunk-size line %q", respExcerpt(line))
-	}
-	return n, nil
-}
-
-// hasToken reports whether the comma-separated list v holds tok (lower
-// case), ignoring case.
-func hasToken(v []byte, tok string) bool {
-	for len(v) > 0 {
-		i := 0
-		for i < len(v) && v[i] != ',' {
-			i++
-		}
-		if equalFoldASCII(trimOWSBytes(v[:i]), tok) {
-			return true
-		}
-		if i == len(v) {
-			break
-		}
-		v = v[i+1:]
-	}
-	return false
-}
-
-// lastTokenIs reports whether the last element of the list v is tok.
-func lastTokenIs(v []byte, tok string) bool {
-	i := len(v)
-	for i > 0 && v[i-1] != ',' {
-		i--
-	}
-	last := trimOWSBytes(v[i:])
-	// Transfer codings may carry parameters (";q=..." is not allowed for
-	// chunked, so a parameter makes it not chunked).
-	return equalFoldASCII(last, tok)
+	return nil
 }

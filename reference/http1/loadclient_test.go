@@ -9,29 +9,8 @@ import (
 
 	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/internal/loadgen"
+	wire "github.com/protospec/protospec/internal/wire/http1"
 )
-
-// parseAll feeds in to a parser in pieces of size step and returns the
-// bytes consumed when the response completed.
-func parseAll(t *testing.T, in string, head bool, step int) (n int, p respParser, err error) {
-	t.Helper()
-	p.reset(head)
-	buf := []byte{}
-	for off := 0; ; {
-		end := min(len(in), off+step)
-		buf = append(buf, in[off:end]...)
-		off = end
-		m, done, err := p.parse(buf)
-		n += m
-		buf = buf[m:]
-		if err != nil || done {
-			return n, p, err
-		}
-		if off == len(in) {
-			return n, p, nil
-		}
-	}
-}
 
 func TestRespParser(t *testing.T) {
 	for _, tc := range []struct {
@@ -69,7 +48,11 @@ func TestRespParser(t *testing.T) {
 		{name: "101", in: "HTTP/1.1 101 Switching Protocols\r\n\r\n", bad: true},
 	} {
 		for _, step := range []int{1, 7, 1 << 20} {
-			n, p, err := parseAll(t, tc.in, tc.head, step)
+			method := "GET"
+			if tc.head {
+				method = "HEAD"
+			}
+			m, r, err := loadRead([]byte(tc.in), method, step)
 			switch {
 			case tc.bad:
 				if err == nil || loadgen.Classify(err) != loadgen.KindBadResponse {
@@ -78,43 +61,24 @@ func TestRespParser(t *testing.T) {
 			case err != nil:
 				t.Errorf("%s (step %d): %v", tc.name, step, err)
 			case tc.partial:
-				if p.state == stDone {
+				if m != nil {
 					t.Errorf("%s (step %d): complete, want more bytes needed", tc.name, step)
 				}
-				if tc.close && !p.close {
-					t.Errorf("%s (step %d): close not set", tc.name, step)
+				if cur := r.d.Current(); tc.close && (cur == nil || cur.Framing != wire.FramingClose) {
+					t.Errorf("%s (step %d): not read until the close", tc.name, step)
 				}
+			case m == nil:
+				t.Errorf("%s (step %d): incomplete, want done %d", tc.name, step, tc.status)
 			default:
-				if p.state != stDone || p.status != tc.status || p.close != tc.close {
-					t.Errorf("%s (step %d): state %d status %d close %v, want done %d close %v", tc.name, step, p.state, p.status, p.close, tc.status, tc.close)
+				if closes := m.Closes() || m.Framing == wire.FramingClose; m.Status != tc.status || closes != tc.close {
+					t.Errorf("%s (step %d): status %d close %v, want %d close %v", tc.name, step, m.Status, closes, tc.status, tc.close)
 				}
-				if got := tc.in[n:]; got != tc.rest {
+				if got := tc.in[m.Offset+m.Len:]; got != tc.rest {
 					t.Errorf("%s (step %d): left %q, want %q", tc.name, step, got, tc.rest)
 				}
 			}
 		}
 	}
-}
-
-// FuzzRespParser checks the parser never panics and gives the same
-// verdict whether the bytes come at once or one by one.
-func FuzzRespParser(f *testing.F) {
-	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), false)
-	f.Add([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), false)
-	f.Add([]byte("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"), true)
-	f.Fuzz(func(t *testing.T, in []byte, head bool) {
-		n1, p1, err1 := parseAll(t, string(in), head, len(in)+1)
-		n2, p2, err2 := parseAll(t, string(in), head, 1)
-		if (err1 == nil) != (err2 == nil) {
-			t.Fatalf("whole: %v, bytewise: %v", err1, err2)
-		}
-		if err1 == nil && (n1 != n2 || p1.state != p2.state || p1.status != p2.status) {
-			t.Fatalf("whole: n %d state %d status %d; bytewise: n %d state %d status %d", n1, p1.state, p1.status, n2, p2.state, p2.status)
-		}
-		if n1 > len(in) {
-			t.Fatalf("consumed %d of %d bytes", n1, len(in))
-		}
-	})
 }
 
 func startReferenceHTTP(t *testing.T) string {
@@ -271,29 +235,34 @@ const nginxResponse = "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sat, 21 
 
 func BenchmarkRespParse(b *testing.B) {
 	buf := []byte(nginxResponse)
-	var p respParser
+	var r respReader
 	b.ReportAllocs()
 	b.SetBytes(int64(len(buf)))
 	for b.Loop() {
-		p.reset(false)
-		n, done, err := p.parse(buf)
-		if err != nil || !done || n != len(buf) {
-			b.Fatal(n, done, err)
+		r.expect("GET")
+		r.feed(buf)
+		m, err := r.next()
+		if err != nil || m == nil || m.Len != int64(len(buf)) {
+			b.Fatal(m, err)
 		}
+		r.d.Recycle(m)
 	}
 }
 
 func BenchmarkRespParseChunked(b *testing.B) {
 	buf := []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n" +
 		"400\r\n" + string(make([]byte, 1024)) + "\r\n400\r\n" + string(make([]byte, 1024)) + "\r\n0\r\n\r\n")
-	var p respParser
+	var r respReader
 	b.ReportAllocs()
 	b.SetBytes(int64(len(buf)))
 	for b.Loop() {
-		p.reset(false)
-		if _, done, err := p.parse(buf); err != nil || !done {
-			b.Fatal(done, err)
+		r.expect("GET")
+		r.feed(buf)
+		m, err := r.next()
+		if err != nil || m == nil {
+			b.Fatal(m, err)
 		}
+		r.d.Recycle(m)
 	}
 }
 

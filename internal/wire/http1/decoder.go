@@ -96,6 +96,17 @@ type Decoder struct {
 	methods []string // methods of requests not yet answered, oldest first
 	mhead   int
 
+	// spare is a recycled message whose storage the next one takes.
+	spare *Message
+	// done0 and methods0 are the first storage of done and methods, first
+	// that of the first message.
+	done0    [2]*Message
+	methods0 [2]string
+	first    messageAlloc
+
+	// feedEnd is the stream offset of the end of the bytes being fed.
+	feedEnd int64
+
 	tunnel  bool
 	fatal   *Problem
 	skipped int64
@@ -104,21 +115,40 @@ type Decoder struct {
 
 // NewRequestDecoder returns a decoder for the client-to-server direction.
 func NewRequestDecoder(lim Limits) *Decoder {
-	return &Decoder{lim: lim.withDefaults(), request: true}
+	d := new(Decoder)
+	d.Init(true, lim)
+	return d
 }
 
 // NewResponseDecoder returns a decoder for the server-to-client direction.
 // Tell it the method of each request with Expect, in order, so that it
 // applies the HEAD and CONNECT rules.
 func NewResponseDecoder(lim Limits) *Decoder {
-	return &Decoder{lim: lim.withDefaults()}
+	d := new(Decoder)
+	d.Init(false, lim)
+	return d
+}
+
+// Init readies d, a Decoder held in a larger value, as NewRequestDecoder
+// (request) or NewResponseDecoder would: one allocation can hold a
+// capture flow and both its decoders.
+func (d *Decoder) Init(request bool, lim Limits) {
+	*d = Decoder{lim: lim.withDefaults(), request: request}
+	d.done, d.methods = d.done0[:0], d.methods0[:0]
+	d.first.m.inline = d.first.fields[:0]
+	d.spare = &d.first.m
 }
 
 // Reset readies d for a new stream, keeping its storage.
 func (d *Decoder) Reset() {
 	clear(d.done)
 	clear(d.methods)
-	*d = Decoder{lim: d.lim, request: d.request, buf: d.buf[:0], done: d.done[:0], methods: d.methods[:0]}
+	// Field by field: the storage (buf, done, methods, spare, the first
+	// message's, which the caller may still hold) stays.
+	d.state, d.buf, d.lineStart, d.sawCR = stStart, d.buf[:0], 0, false
+	d.cur, d.remaining, d.trailer, d.afterNoBody = nil, 0, 0, false
+	d.done, d.head, d.methods, d.mhead = d.done[:0], 0, d.methods[:0], 0
+	d.feedEnd, d.tunnel, d.fatal, d.skipped, d.fed = 0, false, nil, 0, 0
 }
 
 // Expect tells a response decoder the method of the next request on the
@@ -243,16 +273,43 @@ func (d *Decoder) Want() Want {
 // queued for Next; bytes of an unfinished head or line are copied, content
 // is copied into Body up to the limit. p is not kept.
 func (d *Decoder) Feed(p []byte) {
-	d.fed += int64(len(p))
-	for len(p) > 0 {
+	n := int64(len(p) - d.feed(p, false))
+	d.skipped += n
+	d.fed += n
+}
+
+// FeedOne is Feed that stops at the end of the first message it
+// completes (or queues cut short), and returns how many bytes of p it
+// took: a caller that must see where each message ends (a capture
+// dissector keeping each message's bytes, judging what follows) feeds the
+// rest again. It takes nothing once the framing is lost, in a tunnel or
+// after Close.
+func (d *Decoder) FeedOne(p []byte) int {
+	return d.feed(p, true)
+}
+
+// feed frames what it can of p and returns how much it took; with one,
+// it stops once a message is queued.
+func (d *Decoder) feed(p []byte, one bool) int {
+	total, queued := len(p), len(d.done)
+	// A message begun in p starts at feedEnd - len(rest), feedEnd being
+	// the stream offset of the end of p.
+	d.feedEnd = d.fed + int64(total)
+	p = d.frame1(p, one, queued)
+	d.fed = d.feedEnd - int64(len(p))
+	return total - len(p)
+}
+
+// frame1 is feed's loop; it returns what it did not take.
+func (d *Decoder) frame1(p []byte, one bool, queued int) []byte {
+	for len(p) > 0 && !(one && len(d.done) > queued) {
 		switch d.state {
 		case stTunnel, stBroken, stEnded:
-			d.skipped += int64(len(p))
-			return
+			return p
 		case stClose:
 			d.content(p)
 			d.cur.Len += int64(len(p))
-			return
+			return nil
 		case stBody, stChunkData:
 			n := int(min(d.remaining, int64(len(p))))
 			d.content(p[:n])
@@ -284,6 +341,7 @@ func (d *Decoder) Feed(p []byte) {
 			}
 		}
 	}
+	return p
 }
 
 // Close ends the stream: it completes a close-delimited response and
@@ -451,11 +509,47 @@ func (d *Decoder) overLimit(total int64) {
 	m.problem(KindBodyTooLarge, m.Len, false, "content of "+strconv.FormatInt(total, 10)+" bytes announced, over the limit of "+strconv.FormatInt(d.lim.MaxBody, 10)+": counted, not kept")
 }
 
-// newMessage starts the current message.
+// newMessage starts the current message, in the storage of a recycled
+// one when there is one.
 func (d *Decoder) newMessage(offset int64) {
+	if m := d.spare; m != nil {
+		// Recycle left it zero but for its storage.
+		d.spare = nil
+		m.Request, m.ContentLength, m.Major, m.Minor, m.Offset = d.request, -1, -1, -1, offset
+		d.cur = m
+		return
+	}
 	x := &messageAlloc{m: Message{Request: d.request, ContentLength: -1, Major: -1, Minor: -1, Offset: offset}}
 	x.m.inline = x.fields[:0]
 	d.cur = &x.m
+}
+
+// maxRecycledFields bounds the field storage a recycled message keeps.
+const maxRecycledFields = 64
+
+// Recycle gives m, a message taken from d with Next, back to d, which may
+// reuse its storage for a later message: neither m nor anything read from
+// it (its Header, Problems, Body) may be used afterwards. A caller that
+// only looks at each message once (a load client) saves an allocation
+// per message.
+func (d *Decoder) Recycle(m *Message) {
+	if m == nil || m == d.cur || d.spare != nil {
+		return
+	}
+	h := m.Header
+	if cap(h) == 0 {
+		h = m.inline // the room no field line took
+	}
+	if cap(h) > maxRecycledFields {
+		h = nil
+	}
+	clear(h[:cap(h)])
+	clear(m.Problems)
+	*m = Message{inline: h[:0], Problems: m.Problems[:0]}
+	if cap(m.inline) == 0 {
+		m.inline = make(Header, 0, inlineFields)
+	}
+	d.spare = m
 }
 
 // inlineFields is how many field lines fit in a message's own allocation.
@@ -472,7 +566,7 @@ type messageAlloc struct {
 // moves to stHead at the first other byte.
 func (d *Decoder) start(p []byte) []byte {
 	if d.cur == nil {
-		d.newMessage(d.fed - int64(len(p)))
+		d.newMessage(d.feedEnd - int64(len(p)))
 	}
 	m := d.cur
 	for len(p) > 0 {

@@ -273,3 +273,59 @@ func TestTransferEncodingIn204(t *testing.T) {
 		t.Fatalf("%v", msgs)
 	}
 }
+
+// TestRecycle checks that a recycled message's storage carries a later
+// message read as a fresh one would be, problems and fields included.
+func TestRecycle(t *testing.T) {
+	first := "HTTP/1.1 200 OK\r\nA: 1\r\nB : 2\r\nContent-Length: 1\r\n\r\nx"
+	second := "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n1\r\ny\r\n0\r\n\r\n"
+	_, fresh := decode(false, []byte(second), false, Limits{DiscardBody: true}, "GET")
+	d := NewResponseDecoder(Limits{DiscardBody: true})
+	d.Expect("GET")
+	d.Expect("GET")
+	d.Feed([]byte(first))
+	m1, ok := d.Next()
+	if !ok || len(m1.Problems) != 1 || len(m1.Header) != 3 {
+		t.Fatalf("first: %v %+v", ok, m1)
+	}
+	d.Recycle(m1)
+	d.Feed([]byte(second))
+	m2, ok := d.Next()
+	if !ok || m2 != m1 {
+		t.Fatalf("second: %v, reused %v", ok, m2 == m1)
+	}
+	m2.inline, fresh[0].inline = nil, nil
+	m2.Offset, m2.Problems = 0, nil
+	if fresh[0].Problems != nil {
+		t.Fatalf("fresh decode has problems %v", fresh[0].Problems)
+	}
+	if !reflect.DeepEqual(m2, fresh[0]) {
+		t.Errorf("recycled\n%+v\nfresh\n%+v", m2, fresh[0])
+	}
+}
+
+// TestFeedOne checks that FeedOne stops at the end of each message, and
+// that the messages and offsets are those Feed gives.
+func TestFeedOne(t *testing.T) {
+	in := []byte("\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+	_, want := decode(true, in, false, Limits{})
+	d := NewRequestDecoder(Limits{})
+	var got []*Message
+	for p := in; len(p) > 0; {
+		n := d.FeedOne(p)
+		m, ok := d.Next()
+		if !ok || n == 0 || m.Offset+m.Len != d.Fed() || int64(len(in)-len(p)+n) != d.Fed() {
+			t.Fatalf("took %d, fed %d: %v %+v", n, d.Fed(), ok, m)
+		}
+		got = append(got, m)
+		p = p[n:]
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d messages, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].StartLine != want[i].StartLine || got[i].Offset != want[i].Offset || got[i].Len != want[i].Len {
+			t.Errorf("message %d: %q at %d+%d, want %q at %d+%d", i, got[i].StartLine, got[i].Offset, got[i].Len, want[i].StartLine, want[i].Offset, want[i].Len)
+		}
+	}
+}

@@ -13,13 +13,11 @@ func (d *Decoder) parseHead(b []byte) {
 	m.Len += int64(len(b))
 	h := string(b) // every string of the message shares this copy
 	m.Head = h
-	switch lines := strings.Count(h, "\n") - 2; { // field lines at most
-	case lines > inlineFields:
-		m.Header = make(Header, 0, min(lines, d.lim.MaxFields))
-	case lines > 0:
-		m.Header = m.inline
+	if i := strings.IndexByte(h, '\n'); i+1 < len(h) && h[i+1] != '\r' && h[i+1] != '\n' {
+		// Field lines follow the start line: the first ones go in the
+		// message's own room, more grow it.
+		m.Header, m.inline = m.inline, nil
 	}
-	m.inline = nil
 	var clBuf, teBuf [2]string
 	f := framingFields{cl: clBuf[:0], te: teBuf[:0]}
 	off := 0
@@ -118,7 +116,8 @@ func (d *Decoder) fieldLine(m *Message, h *Header, line string, off int64) (kind
 		m.problem(KindSpaceBeforeColon, off, false, "whitespace between field name "+excerpt(t, 40)+" and colon")
 		trimmed = t
 	}
-	if !IsToken(trimmed) {
+	ascii := IsToken(trimmed)
+	if !ascii {
 		m.problem(KindFieldName, off, false, "field name "+excerpt(name, 40)+" is not a token")
 	}
 	value = trimOWS(value)
@@ -135,13 +134,32 @@ func (d *Decoder) fieldLine(m *Message, h *Header, line string, off int64) (kind
 	} else if !m.Has(KindTooManyFields) {
 		m.problem(KindTooManyFields, off, false, "more than "+strconv.Itoa(d.lim.MaxFields)+" field lines: the rest are not kept")
 	}
-	switch {
-	case strings.EqualFold(name, "Content-Length"):
-		return fieldContentLength, value
-	case strings.EqualFold(name, "Transfer-Encoding"):
-		return fieldTransferEncoding, value
-	case strings.EqualFold(name, "Host"):
-		return fieldHost, value
+	if !ascii || len(trimmed) != len(name) {
+		// Some non-ASCII letters fold to ASCII ones.
+		switch {
+		case strings.EqualFold(name, "Content-Length"):
+			return fieldContentLength, value
+		case strings.EqualFold(name, "Transfer-Encoding"):
+			return fieldTransferEncoding, value
+		case strings.EqualFold(name, "Host"):
+			return fieldHost, value
+		}
+		return fieldOther, value
+	}
+	// An ASCII name of another length is no framing field.
+	switch len(name) {
+	case len("Content-Length"):
+		if strings.EqualFold(name, "Content-Length") {
+			return fieldContentLength, value
+		}
+	case len("Transfer-Encoding"):
+		if strings.EqualFold(name, "Transfer-Encoding") {
+			return fieldTransferEncoding, value
+		}
+	case len("Host"):
+		if strings.EqualFold(name, "Host") {
+			return fieldHost, value
+		}
 	}
 	return fieldOther, value
 }
@@ -293,6 +311,9 @@ func (d *Decoder) frame(m *Message, f *framingFields, off int64) {
 		m.problem(KindHost, off, false, "more than one Host field line")
 	}
 	cl, clOK := d.contentLength(m, f.cl, off)
+	if clOK {
+		m.ContentLength = cl
+	}
 	var codingsBuf [4]string
 	codings := codingsBuf[:0]
 	for _, v := range f.te {

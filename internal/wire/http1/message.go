@@ -180,7 +180,9 @@ type Message struct {
 	Head string
 	// Framing says how the content was delimited.
 	Framing Framing
-	// ContentLength is the valid Content-Length, or -1.
+	// ContentLength is the valid Content-Length, or -1; it delimits the
+	// content only when Framing is FramingLength (not for a response to
+	// HEAD, a 304, or beside Transfer-Encoding).
 	ContentLength int64
 	// Body is the decoded content, at most Limits.MaxBody bytes of it.
 	Body []byte
