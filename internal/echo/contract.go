@@ -13,6 +13,13 @@ const Name = "echo"
 // service to serve.
 const ParamService = "service"
 
+// Params of `protospec serve echo` bounding the TCP connections clients
+// may hold (the fields of the same names on reference/echo.Server).
+const (
+	ParamMaxConns          = "max-conns"            // MaxConns
+	ParamMaxConnsPerClient = "max-conns-per-client" // MaxConnsPerClient
+)
+
 // Contract is the echo family's contract. It has no optional features and
 // no fixture: every spec sends what it checks.
 var Contract = protocol.Register(protocol.Contract{
@@ -27,5 +34,7 @@ var Contract = protocol.Register(protocol.Contract{
 	},
 	Params: []protocol.Param{
 		{Name: ParamService, Doc: "serve: the service to serve on TCP and UDP (echo, uppercase, discard, daytime, chargen)", Default: "uppercase"},
+		{Name: ParamMaxConns, Doc: "serve: concurrent TCP connections; beyond, closed at once (uppercase first sends its error line)", Default: "512"},
+		{Name: ParamMaxConnsPerClient, Doc: "serve: concurrent TCP connections of one client address", Default: "64"},
 	},
 })

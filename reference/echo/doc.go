@@ -39,8 +39,10 @@
 //     (default 60 s, restarted after every complete line) the server closes.
 //   - Write timeout: every write has a deadline of WriteTimeout (default
 //     10 s); a write that misses it ends the connection.
-//   - Connection limit: at most MaxConns connections (default 256) are
-//     served at once; a connection over the limit gets exactly
+//   - Connection limit: at most MaxConns connections (default 512) are
+//     served at once, and at most MaxConnsPerClient (default 64) of them
+//     from one client address, so that one client cannot take every slot;
+//     a connection over either limit gets exactly
 //     "error: too many connections\n" ([TooManyConnsReply]) and is closed at
 //     once. (Under a flood, when 64 such replies are already being sent,
 //     further over-limit connections are closed without the text.)
@@ -58,7 +60,7 @@
 // TCP: every byte received is sent back unchanged as soon as it has been
 // read; there are no lines. When the client half-closes, the server finishes
 // sending what it has read and closes. Idle timeout (no byte within
-// IdleTimeout) and MaxConns apply as for uppercase, but a connection over
+// IdleTimeout), MaxConns and MaxConnsPerClient apply as for uppercase, but a connection over
 // the limit is closed without any text, since every byte echo sends must be
 // an echoed byte. UDP: each datagram is answered with an identical datagram
 // from the service port.

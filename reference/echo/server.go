@@ -6,9 +6,12 @@ import (
 	"io"
 	"log"
 	"net"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/protospec/protospec/internal/netutil"
 )
 
 // Service names one of the services a [Server] can run.
@@ -32,7 +35,14 @@ const (
 	DefaultMaxLine      = 4096
 	DefaultIdleTimeout  = 60 * time.Second
 	DefaultWriteTimeout = 10 * time.Second
-	DefaultMaxConns     = 256
+)
+
+// Default connection limits: well under the usual descriptor limit of
+// 1024, and an eighth of them for one client address, so that one client
+// cannot take every slot.
+const (
+	DefaultMaxConns          = 512
+	DefaultMaxConnsPerClient = 64
 )
 
 // Wire texts of the uppercase error replies. They are the only uppercase
@@ -51,7 +61,8 @@ var (
 	ErrUnknownService = errors.New("echo: unknown service")
 	// ErrLineTooLong means an uppercase line reached MaxLine bytes without an LF.
 	ErrLineTooLong = errors.New("echo: line too long")
-	// ErrTooManyConns means a connection arrived while MaxConns were being served.
+	// ErrTooManyConns means a connection arrived while MaxConns were being
+	// served, or while MaxConnsPerClient of its client address were.
 	ErrTooManyConns = errors.New("echo: too many connections")
 )
 
@@ -82,17 +93,22 @@ type Server struct {
 	MaxLine      int              // longest uppercase line, LF included; 0: 4096
 	IdleTimeout  time.Duration    // 0: 60s
 	WriteTimeout time.Duration    // deadline of each write; 0: 10s
-	MaxConns     int              // concurrent TCP connections; 0: 256
+	MaxConns     int              // concurrent TCP connections; 0: 512
 	ErrorLog     *log.Logger      // nil: errors are discarded
 	Now          func() time.Time // clock for daytime; nil: time.Now
+	// MaxConnsPerClient bounds the concurrent TCP connections of one
+	// client (source) address (0: 64, at most MaxConns; negative: no
+	// share). Connections without an IP address have no share.
+	MaxConnsPerClient int
 
 	mu        sync.Mutex
 	closed    bool
 	listeners map[net.Listener]struct{}
 	packets   map[net.PacketConn]struct{}
 	conns     map[net.Conn]struct{}
-	active    int // counted connections, those under MaxConns
-	rejecting int // over-limit connections still being answered
+	active    int                // counted connections, those under MaxConns
+	perClient map[netip.Addr]int // counted connections of each client address
+	rejecting int                // over-limit connections still being answered
 	wg        sync.WaitGroup
 }
 
@@ -124,6 +140,14 @@ func (s *Server) maxConns() int {
 	return DefaultMaxConns
 }
 
+func (s *Server) maxConnsPerClient() int {
+	n := s.MaxConnsPerClient
+	if n == 0 {
+		n = DefaultMaxConnsPerClient
+	}
+	return min(n, s.maxConns())
+}
+
 func (s *Server) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
@@ -146,8 +170,10 @@ func (s *Server) checkService() error {
 
 // Serve accepts connections on l and serves each in its own goroutine until
 // l fails or Close is called. It always closes l and returns a non-nil
-// error: ErrServerClosed after Close. Temporary accept errors are retried
-// with a back-off from 5 ms up to 1 s, as net/http does.
+// error: ErrServerClosed after Close. Transient accept errors (out of
+// descriptors or memory, an aborted connection; see [netutil.RetryAccept])
+// are retried with a back-off from 5 ms up to 1 s, as net/http does, since
+// the connections being served free what accept lacks.
 func (s *Server) Serve(l net.Listener) error {
 	if err := s.checkService(); err != nil {
 		l.Close()
@@ -180,8 +206,8 @@ func (s *Server) Serve(l net.Listener) error {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			if te, ok := err.(interface{ Temporary() bool }); ok && te.Temporary() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			if netutil.RetryAccept(err) {
+				backoff = netutil.NextBackoff(backoff)
 				s.logf("echo: accept error: %v; retrying in %v", err, backoff)
 				time.Sleep(backoff)
 				continue
@@ -200,8 +226,9 @@ func (s *Server) isClosed() bool {
 }
 
 // startConn registers c and starts its goroutine, or turns it away when the
-// server is closed or full.
+// server is closed or full, or c's client has its share of the connections.
 func (s *Server) startConn(c net.Conn) {
+	ip := netutil.ClientAddr(c.RemoteAddr())
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -210,8 +237,10 @@ func (s *Server) startConn(c net.Conn) {
 	}
 	if s.conns == nil {
 		s.conns = make(map[net.Conn]struct{})
+		s.perClient = make(map[netip.Addr]int)
 	}
-	if s.active >= s.maxConns() {
+	share := s.maxConnsPerClient()
+	if s.active >= s.maxConns() || share > 0 && ip.IsValid() && s.perClient[ip] >= share {
 		if s.Service != Uppercase || s.rejecting >= maxRejecting {
 			s.mu.Unlock()
 			s.logf("%v from %v", ErrTooManyConns, c.RemoteAddr())
@@ -228,9 +257,10 @@ func (s *Server) startConn(c net.Conn) {
 	}
 	s.conns[c] = struct{}{}
 	s.active++
+	s.perClient[ip]++
 	s.wg.Add(1)
 	s.mu.Unlock()
-	go s.serveConn(c)
+	go s.serveConn(c, ip)
 }
 
 // reject sends the over-limit reply of the uppercase service and closes c.
@@ -249,11 +279,15 @@ func (s *Server) reject(c net.Conn) {
 	lingerClose(c)
 }
 
-func (s *Server) serveConn(c net.Conn) {
+// serveConn serves c, a connection counted against ip's share.
+func (s *Server) serveConn(c net.Conn, ip netip.Addr) {
 	defer func() {
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.active--
+		if s.perClient[ip]--; s.perClient[ip] <= 0 {
+			delete(s.perClient, ip)
+		}
 		s.mu.Unlock()
 		s.wg.Done()
 	}()

@@ -7,7 +7,6 @@ import (
 	"net"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -287,52 +286,6 @@ func isReset(err error) bool {
 	return errors.As(err, &oe) && strings.Contains(oe.Err.Error(), "reset")
 }
 
-// flakyListener wraps a real listener and fails its first Accept calls with
-// a temporary error, as an exhausted file table does.
-type flakyListener struct {
-	net.Listener
-	fails atomic.Int32
-}
-
-type tempErr struct{}
-
-func (tempErr) Error() string   { return "too many open files (injected)" }
-func (tempErr) Timeout() bool   { return false }
-func (tempErr) Temporary() bool { return true }
-
-func (l *flakyListener) Accept() (net.Conn, error) {
-	if l.fails.Add(-1) >= 0 {
-		return nil, tempErr{}
-	}
-	return l.Listener.Accept()
-}
-
-func TestAcceptTemporaryErrorBacksOff(t *testing.T) {
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &flakyListener{Listener: inner}
-	l.fails.Store(3)
-	s := &Server{Service: Echo}
-	errc := make(chan error, 1)
-	start := time.Now()
-	go func() { errc <- s.Serve(l) }()
-	c := dial(t, inner.Addr().String())
-	write(t, c, "x")
-	if got := readN(t, c, 1); string(got) != "x" {
-		t.Fatalf("echo after accept errors: %q", got)
-	}
-	// Three back-offs of 5, 10 and 20 ms.
-	if d := time.Since(start); d < 35*time.Millisecond {
-		t.Errorf("served after %v: accept errors were not backed off", d)
-	}
-	closeAndCheck(t, s)
-	if err := <-errc; !errors.Is(err, ErrServerClosed) {
-		t.Errorf("Serve returned %v", err)
-	}
-}
-
 // TestServeReturnsPermanentAcceptError checks that Serve gives up on a
 // listener that someone else closed, whether Serve is already in Accept
 // or gets there after the close: the outcome is the same, so the test
@@ -359,7 +312,7 @@ func TestServeReturnsPermanentAcceptError(t *testing.T) {
 
 func TestDefaults(t *testing.T) {
 	var s Server
-	if s.maxLine() != 4096 || s.idleTimeout() != 60*time.Second || s.writeTimeout() != 10*time.Second || s.maxConns() != 256 {
-		t.Errorf("defaults: %d %v %v %d", s.maxLine(), s.idleTimeout(), s.writeTimeout(), s.maxConns())
+	if s.maxLine() != 4096 || s.idleTimeout() != 60*time.Second || s.writeTimeout() != 10*time.Second || s.maxConns() != 512 || s.maxConnsPerClient() != 64 {
+		t.Errorf("defaults: %d %v %v %d %d", s.maxLine(), s.idleTimeout(), s.writeTimeout(), s.maxConns(), s.maxConnsPerClient())
 	}
 }

@@ -12,8 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/protospec/protospec/internal/netutil"
 )
 
 // Default timeouts.
@@ -147,11 +148,11 @@ func (s *Server) Serve(l net.Listener) error {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			if retryAccept(err) {
+			if netutil.RetryAccept(err) {
 				// Out of descriptors (or a timeout): the connections
 				// being served free some; wait and accept again rather
 				// than give up serving.
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				backoff = netutil.NextBackoff(backoff)
 				s.logf("http1: accept: %v; retrying in %v", err, backoff)
 				time.Sleep(backoff)
 				continue
@@ -180,22 +181,6 @@ func (s *Server) Serve(l net.Listener) error {
 // of the request head) before HTTP/1.1 is spoken over it.
 func (s *Server) ServeTLS(l net.Listener, cfg *tls.Config) error {
 	return s.Serve(tls.NewListener(l, cfg))
-}
-
-// retryAccept reports whether an accept error is transient: a timeout, or
-// the process or system out of descriptors or memory (EMFILE, ENFILE,
-// ENOBUFS, ENOMEM), or a connection aborted before it was accepted.
-func retryAccept(err error) bool {
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }
 
 // ServeConn serves one already established connection (for example one end
@@ -232,21 +217,11 @@ func (s *Server) maxConnsPerClient() int {
 	return n
 }
 
-// clientAddr is the source address a connection counts against; the zero
-// Addr for connections without one (net.Pipe).
-func clientAddr(c net.Conn) netip.Addr {
-	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-		ip, _ := netip.AddrFromSlice(a.IP)
-		return ip.Unmap()
-	}
-	return netip.Addr{}
-}
-
 // track registers c; full reports that MaxConns or the client's share
 // is exceeded. A refused connection is tracked too (until its 503 is
 // written) but does not count against the client's share.
 func (s *Server) track(c net.Conn) (full, ok bool) {
-	ip := clientAddr(c)
+	ip := netutil.ClientAddr(c.RemoteAddr())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -270,7 +245,7 @@ func (s *Server) track(c net.Conn) (full, ok bool) {
 // untrack forgets c; counted is the negation of track's full.
 func (s *Server) untrack(c net.Conn, counted bool) {
 	c.Close()
-	ip := clientAddr(c)
+	ip := netutil.ClientAddr(c.RemoteAddr())
 	s.mu.Lock()
 	delete(s.conns, c)
 	if counted {

@@ -135,7 +135,7 @@ var _ = Describe("uppercase over TCP", func() {
 		}
 	})
 
-	uppercase_tcp.It("concurrent-connections", spec.MUST, "serves two interleaved connections, each with its own lines", spec.Inferred(`Connections are served at once, up to MaxConns (default 256).`, "the uppercase protocol is protospec's own; reference/echo defines it without RFC 2119 key words"), func(t *spec.T) {
+	uppercase_tcp.It("concurrent-connections", spec.MUST, "serves two interleaved connections, each with its own lines", spec.Inferred(`Connections are served at once, up to MaxConns (default 512).`, "the uppercase protocol is protospec's own; reference/echo defines it without RFC 2119 key words"), func(t *spec.T) {
 		a, b := t.Dial("uppercase/tcp"), t.Dial("uppercase/tcp")
 		a.Send("from a\n")
 		b.Send("from b\n")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 
 	contract "github.com/protospec/protospec/internal/echo"
@@ -60,10 +61,10 @@ func startEcho(_ context.Context, opts targets.Options) (targets.Target, error) 
 	}, nil
 }
 
-// serveEcho serves one echo service (params service=, default uppercase)
-// on Addr over both TCP and UDP.
+// serveEcho serves one echo service (params service=, default uppercase,
+// and the connection limits of echoLimits) on Addr over both TCP and UDP.
 func serveEcho(ctx context.Context, opts ServeOptions) error {
-	name := opts.Params["service"]
+	name := opts.Params[contract.ParamService]
 	if name == "" {
 		name = string(echo.Uppercase)
 	}
@@ -76,6 +77,10 @@ func serveEcho(ctx context.Context, opts ServeOptions) error {
 	if svc == "" {
 		return fmt.Errorf("unknown echo service %q (one of %s)", name, serviceNames())
 	}
+	s := &echo.Server{Service: svc}
+	if err := echoLimits(s, opts.Params); err != nil {
+		return err
+	}
 	l, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return err
@@ -85,7 +90,6 @@ func serveEcho(ctx context.Context, opts ServeOptions) error {
 		l.Close()
 		return err
 	}
-	s := &echo.Server{Service: svc}
 	log := opts.Log
 	if log == nil {
 		log = io.Discard
@@ -111,4 +115,27 @@ func serviceNames() string {
 		names = append(names, string(s))
 	}
 	return strings.Join(names, ", ")
+}
+
+// echoLimits sets the server's connection limits from params.
+func echoLimits(s *echo.Server, params map[string]string) error {
+	ints := []struct {
+		name string
+		set  func(int)
+	}{
+		{contract.ParamMaxConns, func(n int) { s.MaxConns = n }},
+		{contract.ParamMaxConnsPerClient, func(n int) { s.MaxConnsPerClient = n }},
+	}
+	for _, p := range ints {
+		v, ok := params[p.name]
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 1 || n > 1<<20 {
+			return fmt.Errorf("%s %q: want a positive number", p.name, v)
+		}
+		p.set(int(n))
+	}
+	return nil
 }
