@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"os"
 	"os/exec"
 	"sync"
 	"sync/atomic"
@@ -296,12 +298,33 @@ func TestAmplificationJudged(t *testing.T) {
 // TestGroupUsage measures a child process in its own process group, as
 // a launched server is.
 func TestGroupUsage(t *testing.T) {
-	cmd := exec.Command("sleep", "30")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Skipf("cannot start sleep: %v", err)
+	if os.Getenv("PROTOSPEC_STRESS_CHILD") == "1" {
+		// The child: say so once running, then wait for the parent to
+		// close stdin.
+		fmt.Println("ready")
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	// The test binary itself is the child, so that it is measured only
+	// once it runs (a child sampled between fork and exec has no RSS yet).
+	cmd := exec.Command(os.Args[0], "-test.run=^TestGroupUsage$")
+	cmd.Env = append(os.Environ(), "PROTOSPEC_STRESS_CHILD=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot start the child: %v", err)
+	}
+	defer func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() }()
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("child said %q, %v", line, err)
+	}
 	m := meter{pgid: cmd.Process.Pid}
 	r := m.sample()
 	if r.RSS <= 0 || r.FDs < 3 {
