@@ -62,5 +62,6 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: ParamKey, Doc: "serve with tls=true: the PEM key of cert"},
 		{Name: ParamCAOut, Doc: "serve with tls=true and no cert: where the fixture's ca.pem, cert.pem and key.pem go", Default: "a new temporary directory"},
 	},
+	Probe:   LivenessProbe,
 	Fixture: Write,
 })

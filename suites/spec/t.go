@@ -93,6 +93,9 @@ type T struct {
 	mu    sync.Mutex
 	conns []closer
 	nconn int
+	// refused are the services seen closing, resetting or staying silent
+	// (see Refused).
+	refused map[string]bool
 }
 
 type closer interface{ closeQuietly() }
@@ -110,6 +113,7 @@ func (t *T) finish() {
 	for _, c := range conns {
 		c.closeQuietly()
 	}
+	t.reprobe()
 	if tr := t.rec.transcript(); len(tr.Events) > 0 {
 		ginkgo.AddReportEntry(TranscriptEntry, tr, ginkgo.ReportEntryVisibilityFailureOrVerbose)
 		t.writeCapture(tr)
@@ -316,6 +320,7 @@ func (t *T) TryDialFrom(service, source string) (*Conn, error) {
 	plain.Security = dial.Plain
 	nc, err := t.dialer(source).Dial(ctx, plain)
 	if err != nil {
+		t.Refused(service)
 		t.rec.add(event{conn: name, dir: dirNote, data: []byte("connect" + from + " failed: " + err.Error())})
 		return nil, fmt.Errorf("could not connect to %s at %s%s: %v", service, ep.Addr, from, unwrapOp(err))
 	}
