@@ -512,7 +512,12 @@ func (p *PacketConn) RecvWithin(d time.Duration, max int) ([]byte, net.Addr, err
 // Reply waits for one datagram and checks that it came from the service's
 // own address and port, as a reply to a datagram must.
 func (p *PacketConn) Reply(max int) ([]byte, error) {
-	data, from, err := p.Recv(max)
+	return p.ReplyWithin(p.t.cfg.StepTimeout, max)
+}
+
+// ReplyWithin is Reply with a wait of d instead of the step timeout.
+func (p *PacketConn) ReplyWithin(d time.Duration, max int) ([]byte, error) {
+	data, from, err := p.recv(d, max)
 	if err != nil {
 		return data, err
 	}

@@ -51,6 +51,9 @@ func Execute(gt ginkgo.GinkgoTestingT, o RunOptions) (*reports.Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Quiet {
+		o.Config.Quiet = true
+	}
 	Use(o.Config)
 
 	sc, rc := ginkgo.GinkgoConfiguration()

@@ -39,6 +39,9 @@ type Config struct {
 	// services instead (run --tls): a spec that dials "http/tcp" reaches
 	// "http/tls".
 	OverTLS bool
+	// Quiet keeps transcripts off the console (run -q); the reports
+	// still hold them.
+	Quiet bool
 }
 
 // CaptureWriter writes a spec's transcript as a capture file at path. The
@@ -115,8 +118,15 @@ func (t *T) finish() {
 	}
 	t.reprobe()
 	if tr := t.rec.transcript(); len(tr.Events) > 0 {
-		ginkgo.AddReportEntry(TranscriptEntry, tr, ginkgo.ReportEntryVisibilityFailureOrVerbose)
 		t.writeCapture(tr)
+		// The report keeps the transcript until the run ends, and shows
+		// only excerpts of it: keeping the raw bytes (up to maxStored per
+		// spec) would make a run against endless bodies hold gigabytes.
+		vis := ginkgo.ReportEntryVisibilityFailureOrVerbose
+		if t.cfg.Quiet {
+			vis = ginkgo.ReportEntryVisibilityNever
+		}
+		ginkgo.AddReportEntry(TranscriptEntry, tr.excerpts(), vis)
 	}
 }
 
