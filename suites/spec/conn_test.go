@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +213,28 @@ func TestScaled(t *testing.T) {
 		if got := scale(c.d, c.step); got != c.want {
 			t.Errorf("scale(%v, %v) = %v, want %v", c.d, c.step, got, c.want)
 		}
+	}
+}
+
+// A flood of events keeps the first half and the latest, with one note
+// counting what was left out.
+func TestRecorderCapsEvents(t *testing.T) {
+	r := &recorder{start: time.Now()}
+	for i := 0; i < 10*maxEvents; i++ {
+		r.add(event{conn: "udp#1", dir: dirSend, data: []byte(strconv.Itoa(i))})
+	}
+	tr := r.transcript()
+	if len(tr.Events) > maxEvents {
+		t.Fatalf("%d events kept, want at most %d", len(tr.Events), maxEvents)
+	}
+	note := tr.Events[maxEvents/2]
+	if note.Dir != dirNote || !strings.Contains(string(note.Data), "events left out") {
+		t.Errorf("no note at the cut: %+v", note)
+	}
+	if last := tr.Events[len(tr.Events)-1]; string(last.Data) != strconv.Itoa(10*maxEvents-1) {
+		t.Errorf("the latest event was dropped: %v", last.Data)
+	}
+	if kept := len(tr.Events) - 1; kept+r.dropped != 10*maxEvents {
+		t.Errorf("%d kept + %d dropped != %d", kept, r.dropped, 10*maxEvents)
 	}
 }
