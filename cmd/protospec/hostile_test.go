@@ -223,3 +223,42 @@ func TestMetaResolverWrongIDNoFlood(t *testing.T) {
 		t.Errorf("-q printed %d bytes", len(r.stdout))
 	}
 }
+
+// noUpstream answers every query itself with an empty NOERROR response,
+// asking no upstream.
+func noUpstream(q []byte) []byte {
+	if len(q) < 12 {
+		return nil
+	}
+	r := append([]byte(nil), q...)
+	r[2] |= 0x80
+	return r
+}
+
+// TestMetaAbsenceNeedsEvidence: specs that pass on the absence of
+// something pass only when it was possible: no NODATA verdict on a TC=1
+// reply that was never followed over TCP, no "the upstream queries are
+// well formed" when the resolver asked no upstream at all.
+func TestMetaAbsenceNeedsEvidence(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		answer func([]byte) []byte
+		focus  string
+	}{
+		{"always-TC", alwaysTC, "rfc2308/2.2/resolver-nodata"},
+		{"no-upstream", noUpstream, "rfc9619/4/upstream-queries-well-formed"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			udp := serveUDP(t, c.answer, nil)
+			r := protospec(t, "run", "dns", "--target", "resolver/udp=udp://"+udp, "--focus", c.focus, "--timeout", "1s")
+			if r.run == nil {
+				t.Fatalf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			s := r.spec(t, "dns/"+c.focus)
+			if s.State == reports.StatePassed {
+				t.Errorf("%s passed against a %s resolver", s.ID, c.name)
+			}
+		})
+	}
+}

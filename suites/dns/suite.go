@@ -97,6 +97,7 @@ var _ = spec.RegisterProtocol(spec.Protocol{
 		"rfc5358", "rfc5452", "dns0x20", "rfc3225", "rfc4035", "rfc3425", "rfc1996", "rfc2136", "rfc8482", "rfc5936", "rfc6891", "rfc7766", "rfc8020", "rfc8906", "rfc9619"},
 	Setup:    setup,
 	Fixtures: fixture.Write,
+	Services: []string{ServiceResolverUDP, ServiceResolverTCP},
 })
 
 // setup starts the fake upstream the resolver specs play against and

@@ -21,7 +21,8 @@ import (
 const InconclusiveEntry = "inconclusive"
 
 // Preflight checks, before a run, that the target answers one valid
-// exchange on each endpoint of the protocol's services it offers, with
+// exchange on each endpoint of the protocol's services it offers (its
+// contract's and the suite's Protocol.Services), with
 // the contract's liveness probe (c.OverTLS probes the TLS counterparts of
 // TCP services). An endpoint that several services share (an address
 // given for every service) is alive when one of their probes answers;
@@ -45,8 +46,14 @@ func Preflight(ctx context.Context, proto string, c Config) error {
 	eps := map[string]*endpoint{}
 	var order []string
 	seen := map[string]bool{}
+	keys := make([]string, 0, len(contract.Services))
 	for _, s := range contract.Services {
-		key := s.Key()
+		keys = append(keys, s.Key())
+	}
+	if p, ok := LookupProtocol(proto); ok {
+		keys = append(keys, p.Services...)
+	}
+	for _, key := range keys {
 		if name, ok := strings.CutSuffix(key, "/tcp"); ok && c.OverTLS {
 			key = name + "/tls"
 		}

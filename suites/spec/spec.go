@@ -231,6 +231,9 @@ type Protocol struct {
 	// Fixtures, if set, exports what a server must serve for this suite
 	// (docroot, zone files) into dir, for `protospec fixtures`.
 	Fixtures func(dir string) error
+	// Services are the services the suite reaches beyond its contract's
+	// ("resolver/udp"): the liveness preflight probes them too.
+	Services []string
 }
 
 var protocols = map[string]Protocol{}
