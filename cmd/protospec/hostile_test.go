@@ -262,3 +262,23 @@ func TestMetaAbsenceNeedsEvidence(t *testing.T) {
 		})
 	}
 }
+
+// TestMetaRunCutShort: a run stopped by --run-timeout says so, reports
+// every spec it did not reach as not run (it once left them out: "361
+// total") and exits 2, not 1.
+func TestMetaRunCutShort(t *testing.T) {
+	t.Parallel()
+	all := protospec(t, "list", "dns")
+	r := protospec(t, "run", "dns", "--run-timeout", "2s")
+	if r.code != 2 || r.run == nil {
+		t.Fatalf("exit %d, want 2:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	total := strings.Count(all.stdout, "\ndns/")
+	s := r.run.Summarize()
+	if s.Total != total || s.NotRun == 0 || s.Failed != 0 {
+		t.Errorf("%d specs reported of %d, %d not run, %d failed", s.Total, total, s.NotRun, s.Failed)
+	}
+	if len(r.run.Notes) == 0 || !strings.Contains(r.stdout, "cut short") {
+		t.Errorf("the run does not say it was cut short:\n%s", r.stdout)
+	}
+}

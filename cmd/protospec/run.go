@@ -253,15 +253,28 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 	if err != nil {
 		return usageErr("liveness preflight: %v", err)
 	}
-	run, err := spec.Execute(&failT{}, spec.RunOptions{
-		Protocol:    protocol,
-		Config:      cfg,
-		LabelFilter: f.labelFilter,
-		Focus:       f.focus,
-		Timeout:     f.timeout,
-		Quiet:       f.quiet,
-		Verbose:     f.verbose,
-	})
+	var run *reports.Run
+	execute := func() error {
+		var err error
+		run, err = spec.Execute(&failT{}, spec.RunOptions{
+			Protocol:    protocol,
+			Config:      cfg,
+			LabelFilter: f.labelFilter,
+			Focus:       f.focus,
+			Timeout:     f.timeout,
+			Quiet:       f.quiet,
+			Verbose:     f.verbose,
+		})
+		return err
+	}
+	if f.quiet {
+		// Quiet means quiet: Ginkgo's own output (failure texts, the
+		// timeout's goroutine dump) stays off stdout, and the summary
+		// below is all that is printed.
+		err = silenceStdout(execute)
+	} else {
+		err = execute()
+	}
 	if err != nil {
 		return usageErr("%v", err)
 	}

@@ -167,6 +167,11 @@ func convertSpec(sr types.SpecReport) reports.Spec {
 		s.Sentence = m.Sentence.Text
 	}
 	switch {
+	case sr.State == types.SpecStateInterrupted || strings.Contains(sr.Failure.Message, "A suite timeout occurred"):
+		// Stopped by the run's deadline or an interrupt, not by its own
+		// timeout: the spec could not be judged.
+		s.State = reports.StateNotRun
+		s.Message = strings.TrimSpace("stopped before it could be judged: " + sr.Failure.Message)
 	case sr.State == types.SpecStatePassed && s.Level == reports.LevelMay:
 		s.State = reports.StateSupported
 	case sr.State == types.SpecStateFailed && s.Level == reports.LevelMay:
@@ -185,9 +190,6 @@ func convertSpec(sr types.SpecReport) reports.Spec {
 		if sr.State == types.SpecStateTimedout && s.Message == "" {
 			s.Message = "the spec ran out of time"
 		}
-	case sr.State == types.SpecStateInterrupted:
-		s.State = reports.StateNotRun
-		s.Message = strings.TrimSpace("interrupted before it could be judged: " + sr.Failure.Message)
 	default: // panicked, aborted
 		s.State = reports.StateError
 		s.Message = strings.TrimSpace(sr.State.String() + ": " + sr.Failure.Message)
