@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,6 +48,8 @@ type result struct {
 	stderr string
 	run    *reports.Run
 	took   time.Duration
+	// maxRSS is the run's peak resident set size in bytes.
+	maxRSS int64
 }
 
 // protospec runs the binary with args and reads the run's report.json
@@ -75,6 +78,9 @@ func protospec(t *testing.T, args ...string) result {
 		t.Fatalf("protospec %s did not end within 3 minutes", strings.Join(args, " "))
 	}
 	r := result{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.maxRSS = ru.Maxrss << 10 // kilobytes on Linux
+	}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
