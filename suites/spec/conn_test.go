@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"net"
@@ -236,5 +237,26 @@ func TestRecorderCapsEvents(t *testing.T) {
 	}
 	if kept := len(tr.Events) - 1; kept+r.dropped != 10*maxEvents {
 		t.Errorf("%d kept + %d dropped != %d", kept, r.dropped, 10*maxEvents)
+	}
+}
+
+// Once the run's transcripts are full, a spec keeps only both ends of
+// its own.
+func TestExcerptsRunCap(t *testing.T) {
+	saved := runTranscripts.Load()
+	defer runTranscripts.Store(saved)
+	big := bytes.Repeat([]byte("x"), 4096)
+	tr := Transcript{}
+	for i := 0; i < 100; i++ {
+		tr.Events = append(tr.Events, Event{Dir: dirRecv, Len: len(big), Data: big})
+	}
+	runTranscripts.Store(0)
+	if got := tr.excerpts(); len(got.Events) != 100 || len(got.Events[0].Data) != ExcerptLen+1 || got.Events[0].Len != len(big) {
+		t.Fatalf("under the cap: %d events, %d bytes kept of the first", len(got.Events), len(got.Events[0].Data))
+	}
+	runTranscripts.Store(maxRunTranscripts)
+	got := tr.excerpts()
+	if len(got.Events) != 2*runTail+1 || !strings.Contains(string(got.Events[runTail].Data), "60 events left out") {
+		t.Errorf("over the cap: %d events, note %q", len(got.Events), got.Events[runTail].Data)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/protospec/protospec/reports"
@@ -120,11 +121,27 @@ func (tr Transcript) Report() []reports.Event {
 	return out
 }
 
+// maxRunTranscripts bounds the transcript bytes the specs of one process
+// keep for the reports, all specs together: past it, a spec keeps only
+// its first and last runTail events, so that a run's memory stays bounded
+// whatever the target sends.
+const maxRunTranscripts = 48 << 20
+
+// runTail is how many events at each end a spec keeps once the run's
+// transcripts have reached maxRunTranscripts.
+const runTail = 20
+
+// runTranscripts counts the bytes kept so far by excerpts.
+var runTranscripts atomic.Int64
+
 // excerpts is the transcript as the reports keep it: each event's bytes
 // cut to what Report shows (Len keeps the real length), without the Wire
-// events and the key log, which only captures need.
+// events and the key log, which only captures need. Once the run's
+// transcripts hold maxRunTranscripts bytes, the middle events are left
+// out with a note saying so.
 func (tr Transcript) excerpts() Transcript {
 	out := Transcript{Events: make([]Event, 0, len(tr.Events))}
+	size := 0
 	for _, e := range tr.Events {
 		if e.Wire {
 			continue
@@ -132,8 +149,20 @@ func (tr Transcript) excerpts() Transcript {
 		if len(e.Data) > ExcerptLen+1 {
 			e.Data = append([]byte(nil), e.Data[:ExcerptLen+1]...)
 		}
+		size += len(e.Data) + len(e.Conn) + 64
 		out.Events = append(out.Events, e)
 	}
+	if runTranscripts.Load()+int64(size) > maxRunTranscripts && len(out.Events) > 2*runTail+1 {
+		left := len(out.Events) - 2*runTail
+		note := Event{At: out.Events[runTail].At, Dir: dirNote, Data: []byte(fmt.Sprintf("… %d events left out: the run's transcripts reached %d MiB …", left, maxRunTranscripts>>20))}
+		kept := append(append(out.Events[:runTail:runTail], note), out.Events[len(out.Events)-runTail:]...)
+		out.Events = kept
+		size = 0
+		for _, e := range kept {
+			size += len(e.Data) + len(e.Conn) + 64
+		}
+	}
+	runTranscripts.Add(int64(size))
 	return out
 }
 
