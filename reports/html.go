@@ -98,7 +98,7 @@ func newHTMLView(r *Run) *htmlView {
 		Tool:     c(strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version)),
 		OK:       r.OK(),
 		Summary:  sum,
-		States:   []string{StatePassed, StateFailed, StateError, StatusKnown, StateSkipped, StateSupported, StateUnsupported},
+		States:   []string{StatePassed, StateFailed, StateError, StatusKnown, StateSkipped, StateSupported, StateUnsupported, StateInconclusive, StateNotRun},
 	}
 	if r.Tool.Go != "" {
 		v.Tool += " (" + c(r.Tool.Go) + ")"
@@ -118,6 +118,10 @@ func newHTMLView(r *Run) *htmlView {
 		v.Verdict = "FAIL: 1 unexpected failure"
 	default:
 		v.Verdict = fmt.Sprintf("FAIL: %d unexpected failures", unexpected)
+	}
+	if n := len(r.Unjudged()); n > 0 && len(r.Unexpected()) == 0 {
+		v.OK = false
+		v.Verdict = fmt.Sprintf("NOT JUDGED: %d specs inconclusive or not run", n)
 	}
 	services := make([]string, 0, len(r.Target.Endpoints))
 	for s := range r.Target.Endpoints {
@@ -140,6 +144,8 @@ func newHTMLView(r *Run) *htmlView {
 			{StateError, sum.Errors},
 			{StatusKnown, sum.Known},
 			{StateSkipped, sum.Skipped},
+			{StateInconclusive, sum.Inconclusive},
+			{strings.ReplaceAll(StateNotRun, " ", "-"), sum.NotRun},
 		} {
 			n := b.n
 			switch b.class {
@@ -197,6 +203,10 @@ func (cell *htmlCell) add(sp Spec) {
 		cell.Failed++
 	case sp.State == StateSkipped:
 		cell.Skipped++
+	case sp.Unjudged():
+		// Neither passed nor failed: the cell shows it as a warning.
+		cell.Skipped++
+		cell.known++
 	default:
 		cell.Failed++
 		if sp.Known {
@@ -236,7 +246,7 @@ func newHTMLSpec(sp Spec) htmlSpec {
 		Message:  c(strings.TrimRight(sp.Message, "\n")),
 		Open:     sp.Failing() && !sp.Known,
 	}
-	if sp.State == StateSkipped {
+	if sp.State == StateSkipped || sp.Unjudged() {
 		h.Reason = headline(sp.Message)
 	}
 	for i, l := range transcriptText(sp.Transcript) {

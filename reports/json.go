@@ -132,7 +132,7 @@ func (r *Run) Validate() error {
 		}
 		seen[sp.ID] = i
 		switch sp.State {
-		case StatePassed, StateFailed, StateSkipped, StateError, StateSupported, StateUnsupported:
+		case StatePassed, StateFailed, StateSkipped, StateError, StateSupported, StateUnsupported, StateInconclusive, StateNotRun:
 		default:
 			return fmt.Errorf("reports: spec %q: unknown state %q", sp.ID, sp.State)
 		}

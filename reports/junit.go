@@ -140,6 +140,15 @@ func WriteJUnit(w io.Writer, r *Run) error {
 			case sp.State == StateSkipped:
 				c.Skipped = &junitProblem{Message: x(headline(sp.Message))}
 				suite.Skipped++
+			case sp.Unjudged():
+				// Could not be judged: an error for the CI, which
+				// agrees with the exit code, never a pass.
+				c.Error = &junitProblem{
+					Message: x(sp.State + ": " + orDefault(headline(sp.Message), "could not be judged")),
+					Type:    x(levelName(sp.Level)),
+					Text:    x(problemText(sp)),
+				}
+				suite.Errors++
 			case sp.State == StateError:
 				c.Error = &junitProblem{
 					Message: x(orDefault(headline(sp.Message), "error")),

@@ -17,6 +17,9 @@ var stateSymbol = map[string]string{
 	// A MAY: whether the target takes the option.
 	StateSupported:   "☑️ supported",
 	StateUnsupported: "➖ not supported",
+	// Could not be judged: neither passed nor failed.
+	StateInconclusive: "❔ inconclusive",
+	StateNotRun:       "⏹️ not run",
 }
 
 // WriteMarkdown writes r as a Markdown (GitHub flavoured) report: the run,
@@ -39,6 +42,9 @@ func WriteMarkdown(w io.Writer, r *Run) error {
 		verdict = "**FAIL**: 1 unexpected failure"
 	case unexpected > 1:
 		verdict = fmt.Sprintf("**FAIL**: %d unexpected failures", unexpected)
+	}
+	if n := len(r.Unjudged()); n > 0 && len(r.Unexpected()) == 0 {
+		verdict = fmt.Sprintf("**NOT JUDGED**: %d specs inconclusive or not run", n)
 	}
 	p("%s\n\n", verdict)
 

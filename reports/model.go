@@ -59,6 +59,16 @@ const (
 	// failure; Run.OK counts "not supported" only when asked to.
 	StateSupported   = "supported"
 	StateUnsupported = "not supported"
+	// StateInconclusive is a spec that would have passed on a refusal (a
+	// close, a reset, silence) that the requirement allows, but the
+	// target, probed right after on a fresh connection, could not answer
+	// a valid request either: a dead server refuses everything, so the
+	// pass was not earned. It is neither passed nor failed, and one at a
+	// level of the run's FailOn keeps the run from passing (see Judged).
+	StateInconclusive = "inconclusive"
+	// StateNotRun is a spec the run did not reach: it was cut short by
+	// its deadline or interrupted.
+	StateNotRun = "not run"
 )
 
 // Run is the result of one run of protospec against one target.
@@ -172,6 +182,8 @@ type Summary struct {
 	Total, Passed, Failed, Skipped, Errors int
 	// Supported and Unsupported count the MAY specs' results.
 	Supported, Unsupported int
+	// Inconclusive and NotRun count the specs that could not be judged.
+	Inconclusive, NotRun int
 	// Known counts failures and errors the baseline expects.
 	Known int
 	// ByLevel counts per requirement level: passed, failed (including
@@ -180,9 +192,12 @@ type Summary struct {
 }
 
 // Counts is a passed/failed/skipped triple; for MAY, passed counts the
-// supported options and failed the options not supported.
+// supported options and failed the options not supported. Inconclusive
+// counts the specs that could not be judged (inconclusive, not run),
+// which are in none of the three.
 type Counts struct {
 	Passed, Failed, Skipped int
+	Inconclusive            int
 }
 
 // Summarize counts the specs of r.
@@ -208,6 +223,12 @@ func (r *Run) Summarize() Summary {
 		case StateSkipped:
 			s.Skipped++
 			c.Skipped++
+		case StateInconclusive:
+			s.Inconclusive++
+			c.Inconclusive++
+		case StateNotRun:
+			s.NotRun++
+			c.Inconclusive++
 		case StateError:
 			s.Errors++
 			c.Failed++
@@ -224,6 +245,24 @@ func (r *Run) Summarize() Summary {
 
 // Failing reports whether the spec failed or errored.
 func (s Spec) Failing() bool { return s.State == StateFailed || s.State == StateError }
+
+// Unjudged reports whether the spec could not be judged: inconclusive,
+// or not run.
+func (s Spec) Unjudged() bool { return s.State == StateInconclusive || s.State == StateNotRun }
+
+// Unjudged returns the specs at the run's FailOn levels that could not be
+// judged (inconclusive or not run): a run that has any did not show the
+// target conforms, even with no failure, and must not pass.
+func (r *Run) Unjudged() []Spec {
+	at := r.failOn()
+	var out []Spec
+	for _, sp := range r.Specs {
+		if sp.Unjudged() && (at[sp.Level] || sp.Level == "") {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
 
 // Unmet reports whether the spec failed, errored, or is a MAY the target
 // does not support: what a baseline may list.

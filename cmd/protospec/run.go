@@ -154,15 +154,36 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 		return err
 	}
 
-	run, err := spec.Execute(&failT{}, spec.RunOptions{
-		Protocol:    protocol,
-		Config:      spec.Config{Target: target, StepTimeout: f.step, PcapDir: f.pcapDir, TLS: tlsConfig, OverTLS: f.tls.over},
-		LabelFilter: f.labelFilter,
-		Focus:       f.focus,
-		Timeout:     f.timeout,
-		Quiet:       f.quiet,
-		Verbose:     f.verbose,
-	})
+	cfg := spec.Config{Target: target, StepTimeout: f.step, PcapDir: f.pcapDir, TLS: tlsConfig, OverTLS: f.tls.over}
+	// A dead target would pass every spec that accepts a refusal.
+	pctx, pcancel := context.WithTimeout(context.Background(), time.Minute)
+	err = spec.Preflight(pctx, protocol, cfg)
+	pcancel()
+	if err != nil {
+		return usageErr("liveness preflight: %v", err)
+	}
+	var run *reports.Run
+	execute := func() error {
+		var err error
+		run, err = spec.Execute(&failT{}, spec.RunOptions{
+			Protocol:    protocol,
+			Config:      cfg,
+			LabelFilter: f.labelFilter,
+			Focus:       f.focus,
+			Timeout:     f.timeout,
+			Quiet:       f.quiet,
+			Verbose:     f.verbose,
+		})
+		return err
+	}
+	if f.quiet {
+		// Quiet means quiet: Ginkgo's own output (failure texts, the
+		// timeout's goroutine dump) stays off stdout, and the summary
+		// below is all that is printed.
+		err = silenceStdout(execute)
+	} else {
+		err = execute()
+	}
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -180,6 +201,9 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 	printSummary(out, run, base, f.reportDir)
 	if !run.OK() {
 		return errFailures
+	}
+	if n := len(run.Unjudged()); n > 0 {
+		return usageErr("%d specs could not be judged (inconclusive or not run): see %s", n, filepath.Join(f.reportDir, "report.md"))
 	}
 	return nil
 }
@@ -245,7 +269,11 @@ func printSummary(w io.Writer, run *reports.Run, base *reports.Baseline, dir str
 	fmt.Fprintf(w, "\nprotospec %s against %s: %d specs\n", run.Protocol, run.Target.Name, s.Total)
 	for _, lvl := range []string{reports.LevelMust, reports.LevelShould, reports.LevelFixture} {
 		if c := s.ByLevel[lvl]; c != nil {
-			fmt.Fprintf(w, "  %-7s %3d passed  %3d failed  %3d skipped\n", lvl, c.Passed, c.Failed, c.Skipped)
+			fmt.Fprintf(w, "  %-7s %3d passed  %3d failed  %3d skipped", lvl, c.Passed, c.Failed, c.Skipped)
+			if c.Inconclusive > 0 {
+				fmt.Fprintf(w, "  %3d inconclusive or not run", c.Inconclusive)
+			}
+			fmt.Fprintln(w)
 		}
 	}
 	if c := s.ByLevel[reports.LevelMay]; c != nil {
@@ -256,9 +284,11 @@ func printSummary(w io.Writer, run *reports.Run, base *reports.Baseline, dir str
 		fails[sp.ID] = true
 	}
 	for _, sp := range run.Specs {
-		if sp.Failing() || fails[sp.ID] {
+		if sp.Failing() || fails[sp.ID] || sp.State == reports.StateInconclusive {
 			mark := "FAIL"
 			switch {
+			case sp.State == reports.StateInconclusive:
+				mark = "?" // could not be judged
 			case sp.Known:
 				mark = "known"
 			case !fails[sp.ID]:
@@ -272,12 +302,21 @@ func printSummary(w io.Writer, run *reports.Run, base *reports.Baseline, dir str
 			fmt.Fprintf(w, "  baseline entries that matched no failure (prune them?): %s\n", strings.Join(unused, ", "))
 		}
 	}
+	for _, n := range run.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
 	fmt.Fprintf(w, "reports: %s\n", filepath.Join(dir, "report.html"))
 	// The plain closing line CI systems read.
 	// A supported MAY counts as passed; one not supported is neither.
 	fmt.Fprintf(w, "%d passed, %d failed, %d skipped", s.Passed+s.Supported, s.Failed+s.Errors, s.Skipped)
 	if s.Unsupported > 0 {
 		fmt.Fprintf(w, ", %d not supported", s.Unsupported)
+	}
+	if s.Inconclusive > 0 {
+		fmt.Fprintf(w, ", %d inconclusive", s.Inconclusive)
+	}
+	if s.NotRun > 0 {
+		fmt.Fprintf(w, ", %d not run", s.NotRun)
 	}
 	fmt.Fprintln(w)
 }

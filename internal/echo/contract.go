@@ -21,7 +21,8 @@ const (
 )
 
 // Contract is the echo family's contract. It has no optional features and
-// no fixture: every spec sends what it checks.
+// no fixture: every spec sends what it checks. Its probe is the liveness
+// probe of runs.
 var Contract = protocol.Register(protocol.Contract{
 	Name:  Name,
 	Title: "socket services: RFC 862 echo, uppercase, RFC 863 discard, RFC 864 chargen, RFC 867 daytime",
@@ -32,6 +33,7 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: "daytime", Transport: "tcp", Port: 13}, {Name: "daytime", Transport: "udp", Port: 13},
 		{Name: "chargen", Transport: "tcp", Port: 19}, {Name: "chargen", Transport: "udp", Port: 19},
 	},
+	Probe: probe,
 	Params: []protocol.Param{
 		{Name: ParamService, Doc: "serve: the service to serve on TCP and UDP (echo, uppercase, discard, daytime, chargen)", Default: "uppercase"},
 		{Name: ParamMaxConns, Doc: "serve: concurrent TCP connections; beyond, closed at once (uppercase first sends its error line)", Default: "512"},

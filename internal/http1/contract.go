@@ -77,5 +77,6 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: ParamMaxUploadBytes, Doc: "serve: total size of the files under " + UploadDir + "; beyond, 507", Default: "67108864"},
 		{Name: ParamMaxUploadFiles, Doc: "serve: number of files under " + UploadDir + "; beyond, 507", Default: "100"},
 	},
+	Probe:   LivenessProbe,
 	Fixture: Write,
 })

@@ -3,8 +3,11 @@ package http1
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
+	"regexp"
 	"strings"
 	"time"
 
@@ -74,3 +77,49 @@ func (l *limitedReader) Read(b []byte) (int, error) {
 	l.n -= n
 	return n, err
 }
+
+// LivenessProbe is the contract's probe, the liveness preflight of runs:
+// "GET / HTTP/1.1" on the service's address (over TLS for "http/tls",
+// without verifying the certificate: the specs judge that) must be
+// answered by a status line "HTTP/1.x NNN", whatever the code: a server
+// that does not serve the fixture is still alive.
+func LivenessProbe(ctx context.Context, service, addr string) error {
+	if service != "http/tcp" && service != "http/tls" {
+		return fmt.Errorf("http1 probe: no service %q", service)
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(time.Second)
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s at %s: %w", service, addr, err)
+	}
+	defer c.Close()
+	if err := c.SetDeadline(deadline); err != nil {
+		return err
+	}
+	if service == "http/tls" {
+		host, _, _ := net.SplitHostPort(addr)
+		tc := tls.Client(c, &tls.Config{ServerName: host, InsecureSkipVerify: true})
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return fmt.Errorf("%s at %s: TLS handshake: %w", service, addr, err)
+		}
+		c = tc
+	}
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"); err != nil {
+		return fmt.Errorf("%s at %s: sending GET /: %w", service, addr, err)
+	}
+	line, err := bufio.NewReader(&limitedReader{c, statusLineMax}).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("%s at %s: GET / got no status line: %w", service, addr, err)
+	}
+	if !statusLine.MatchString(strings.TrimRight(line, "\r\n")) {
+		return fmt.Errorf("%s at %s: GET / answered %q, not an HTTP status line", service, addr, line)
+	}
+	return nil
+}
+
+// statusLine is what the liveness probe accepts as an answer.
+var statusLine = regexp.MustCompile(`^HTTP/1\.[01] [1-5][0-9][0-9]( |$)`)

@@ -382,6 +382,9 @@ func (w *worker) run() {
 		now := Now()
 		stop := e.stopAt.Load()
 		if now >= stop {
+			if conn != nil && outstanding > 0 {
+				w.drain(conn, outstanding)
+			}
 			return
 		}
 		if spent && outstanding == 0 {
@@ -507,6 +510,41 @@ func (w *worker) run() {
 		if outstanding == 0 && !conn.Reusable() {
 			drop()
 		}
+	}
+}
+
+// drain waits, once the run's time is up, for the requests still
+// outstanding on conn: each is answered within the request timeout or
+// counted as timed out, so that a target that answers nothing shows its
+// timeouts even when --duration is shorter than --timeout. An interrupted
+// run does not wait.
+func (w *worker) drain(conn Conn, outstanding int) {
+	e := w.e
+	if e.ctx.Err() != nil {
+		return
+	}
+	until := Now() + int64(e.cfg.Timeout) + int64(100*time.Millisecond)
+	for outstanding > 0 && e.ctx.Err() == nil {
+		at, err := conn.Recv(until)
+		if err == ErrWake {
+			break
+		}
+		outstanding--
+		if err != nil {
+			w.fail(Classify(err), at, Now())
+			if isFatal(err) {
+				break
+			}
+			continue
+		}
+		w.ok(at, Now())
+	}
+	if e.ctx.Err() != nil {
+		return
+	}
+	// What a dead connection still held was never answered.
+	for ; outstanding > 0; outstanding-- {
+		w.fail(KindTimeout, e.measure, Now())
 	}
 }
 

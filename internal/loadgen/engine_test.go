@@ -259,6 +259,15 @@ func TestErrorKinds(t *testing.T) {
 			t.Fatalf("completed %d errors %v, want only timeouts (about 10)", res.Completed, res.Errors)
 		}
 	})
+	t.Run("timeout_longer_than_run", func(t *testing.T) {
+		// Outstanding at the end is timed out, not forgotten: it once
+		// read "0 ok, 0 errors".
+		s := startLineServer(t, func(int64, []byte) []byte { return nil })
+		res := mustRun(t, Config{Protocol: newLineClient(t, s.l.Addr().String()), Connections: 2, Timeout: 300 * time.Millisecond, Duration: 100 * time.Millisecond})
+		if res.Completed != 0 || res.Errors[KindTimeout] < 2 {
+			t.Fatalf("completed %d errors %v, want the outstanding requests timed out", res.Completed, res.Errors)
+		}
+	})
 	t.Run("refused", func(t *testing.T) {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {

@@ -18,6 +18,7 @@ package protocol
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -74,12 +75,21 @@ type Contract struct {
 	Features []Feature
 	Params   []Param
 	// Probe, if set, checks that a service answers one valid exchange:
-	// the readiness probe of launchers and the liveness preflight of runs.
+	// the liveness preflight of runs, the re-probe after a spec that
+	// passed on a refusal, and the UDP discovery of address targets. It
+	// asks for liveness, not conformance (any HTTP response to GET /, any
+	// DNS response with the query's ID), and returns an error wrapping
+	// ErrUnprobed for a service no exchange can show alive (discard).
 	Probe func(ctx context.Context, service, addr string) error
 	// Fixture, if set, writes what a server must serve for the suite into
 	// dir (a docroot, zone files).
 	Fixture func(dir string) error
 }
+
+// ErrUnprobed is what a contract's Probe returns for a service whose
+// liveness no exchange shows (a discard service answers nothing): the
+// preflight neither passes nor fails it.
+var ErrUnprobed = errors.New("protocol: the service cannot be probed for liveness")
 
 // Service returns the contract's service with key "<name>/<transport>".
 func (c Contract) Service(key string) (Service, bool) {

@@ -126,7 +126,11 @@ var _ = Describe("RFC 1034 resolver behaviour", func() {
 		sc := newScenario(t)
 		sc.add("www 300 IN A " + realAddr)
 		sc.resolve(sc.name("www"), mdns.TypeA)
-		for _, q := range sc.seen(sc.name("www"), 0) {
+		seen := sc.seen(sc.name("www"), 0)
+		if len(seen) == 0 {
+			t.Mismatch("at least one upstream query for "+sc.name("www")+" to judge", "none reached the fake upstream")
+		}
+		for _, q := range seen {
 			if q.QR || q.Opcode != mdns.OpcodeQuery || q.QDs != 1 {
 				t.Mismatch("QR=0, QUERY, QDCOUNT 1", "QR=%v opcode %s %d questions", q.QR, opcodeName(q.Opcode), q.QDs)
 			}

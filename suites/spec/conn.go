@@ -218,6 +218,7 @@ func (c *Conn) TrySend(s any) error {
 	c.t.rec.add(event{conn: c.name, local: c.local, remote: c.remote, dir: dirSend, data: b, tls: c.secure()})
 	_ = c.nc.SetWriteDeadline(c.t.deadline(c.t.cfg.StepTimeout))
 	if _, err := c.nc.Write(b); err != nil {
+		c.t.Refused(c.service)
 		return fmt.Errorf("sending %d bytes on %s: %v", len(b), c.name, unwrapOp(err))
 	}
 	return nil
@@ -274,6 +275,7 @@ func (c *Conn) fill(dl time.Time) error {
 		c.pending = append(c.pending, buf[:n]...)
 	}
 	if err != nil {
+		c.t.Refused(c.service)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return err
 		}
@@ -479,6 +481,7 @@ func (p *PacketConn) recv(timeout time.Duration, max int) ([]byte, net.Addr, err
 	buf := make([]byte, 65536)
 	n, from, err := p.pc.ReadFrom(buf)
 	if err != nil {
+		p.t.Refused(p.service)
 		re := &ReadError{Conn: p.name, Waiting: "a datagram"}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			re.Timeout = timeout
@@ -509,7 +512,12 @@ func (p *PacketConn) RecvWithin(d time.Duration, max int) ([]byte, net.Addr, err
 // Reply waits for one datagram and checks that it came from the service's
 // own address and port, as a reply to a datagram must.
 func (p *PacketConn) Reply(max int) ([]byte, error) {
-	data, from, err := p.Recv(max)
+	return p.ReplyWithin(p.t.cfg.StepTimeout, max)
+}
+
+// ReplyWithin is Reply with a wait of d instead of the step timeout.
+func (p *PacketConn) ReplyWithin(d time.Duration, max int) ([]byte, error) {
+	data, from, err := p.recv(d, max)
 	if err != nil {
 		return data, err
 	}

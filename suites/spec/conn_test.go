@@ -2,9 +2,11 @@ package spec
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +214,49 @@ func TestScaled(t *testing.T) {
 		if got := scale(c.d, c.step); got != c.want {
 			t.Errorf("scale(%v, %v) = %v, want %v", c.d, c.step, got, c.want)
 		}
+	}
+}
+
+// A flood of events keeps the first half and the latest, with one note
+// counting what was left out.
+func TestRecorderCapsEvents(t *testing.T) {
+	r := &recorder{start: time.Now()}
+	for i := 0; i < 10*maxEvents; i++ {
+		r.add(event{conn: "udp#1", dir: dirSend, data: []byte(strconv.Itoa(i))})
+	}
+	tr := r.transcript()
+	if len(tr.Events) > maxEvents {
+		t.Fatalf("%d events kept, want at most %d", len(tr.Events), maxEvents)
+	}
+	note := tr.Events[maxEvents/2]
+	if note.Dir != dirNote || !strings.Contains(string(note.Data), "events left out") {
+		t.Errorf("no note at the cut: %+v", note)
+	}
+	if last := tr.Events[len(tr.Events)-1]; string(last.Data) != strconv.Itoa(10*maxEvents-1) {
+		t.Errorf("the latest event was dropped: %v", last.Data)
+	}
+	if kept := len(tr.Events) - 1; kept+r.dropped != 10*maxEvents {
+		t.Errorf("%d kept + %d dropped != %d", kept, r.dropped, 10*maxEvents)
+	}
+}
+
+// Once the run's transcripts are full, a spec keeps only both ends of
+// its own.
+func TestExcerptsRunCap(t *testing.T) {
+	saved := runTranscripts.Load()
+	defer runTranscripts.Store(saved)
+	big := bytes.Repeat([]byte("x"), 4096)
+	tr := Transcript{}
+	for i := 0; i < 100; i++ {
+		tr.Events = append(tr.Events, Event{Dir: dirRecv, Len: len(big), Data: big})
+	}
+	runTranscripts.Store(0)
+	if got := tr.excerpts(); len(got.Events) != 100 || len(got.Events[0].Data) != ExcerptLen+1 || got.Events[0].Len != len(big) {
+		t.Fatalf("under the cap: %d events, %d bytes kept of the first", len(got.Events), len(got.Events[0].Data))
+	}
+	runTranscripts.Store(maxRunTranscripts)
+	got := tr.excerpts()
+	if len(got.Events) != 2*runTail+1 || !strings.Contains(string(got.Events[runTail].Data), "60 events left out") {
+		t.Errorf("over the cap: %d events, note %q", len(got.Events), got.Events[runTail].Data)
 	}
 }

@@ -51,6 +51,9 @@ func Execute(gt ginkgo.GinkgoTestingT, o RunOptions) (*reports.Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Quiet {
+		o.Config.Quiet = true
+	}
 	Use(o.Config)
 
 	sc, rc := ginkgo.GinkgoConfiguration()
@@ -95,17 +98,65 @@ func convert(r types.Report, o RunOptions, match types.LabelFilter, started time
 		info := t.Info()
 		run.Target = reports.Target{Name: info.Name, Kind: info.Kind, Version: info.Version, Endpoints: info.Endpoints}
 	}
+	focus := make([]*regexp.Regexp, 0, len(o.Focus))
+	for _, f := range o.Focus {
+		if re, err := regexp.Compile(f); err == nil {
+			focus = append(focus, re)
+		}
+	}
 	for _, sr := range r.SpecReports {
-		if sr.LeafNodeType != types.NodeTypeIt || !match(sr.Labels()) {
+		if sr.LeafNodeType != types.NodeTypeIt || !match(sr.Labels()) || !focused(focus, sr.FullText()) {
 			continue
 		}
-		if sr.State == types.SpecStateSkipped && sr.Failure.Message == "" && sr.RunTime == 0 {
-			// Left out by --focus, not skipped by the spec.
-			continue
+		s := convertSpec(sr)
+		if sr.State == types.SpecStateSkipped && sr.Failure.Message == "" && sr.RunTime == 0 && !o.DryRun {
+			// Neither skipped by the spec nor left out by a filter:
+			// the run ended before it.
+			s.State = reports.StateNotRun
+			s.Message = "the run did not reach this spec: " + orString(cutShort(r), "it ended early")
 		}
-		run.Specs = append(run.Specs, convertSpec(sr))
+		run.Specs = append(run.Specs, s)
+	}
+	if why := cutShort(r); why != "" {
+		run.Notes = append(run.Notes, "the run was cut short: "+why+"; the specs it did not reach are reported as not run")
 	}
 	return run
+}
+
+// focused reports whether a spec's text matches one of the --focus
+// expressions (any spec, when there are none), as Ginkgo matches them.
+func focused(focus []*regexp.Regexp, text string) bool {
+	if len(focus) == 0 {
+		return true
+	}
+	for _, re := range focus {
+		if re.MatchString(text) {
+			return true
+		}
+	}
+	return false
+}
+
+// cutShort says why the suite ended before its last spec (its deadline,
+// an interrupt), or "" when it ran to the end.
+func cutShort(r types.Report) string {
+	var why []string
+	for _, reason := range r.SpecialSuiteFailureReasons {
+		switch {
+		case strings.Contains(reason, "Timeout"):
+			why = append(why, "the run's deadline (--run-timeout) passed")
+		case strings.Contains(reason, "Interrupted"):
+			why = append(why, "the run was interrupted")
+		}
+	}
+	return strings.Join(why, ", ")
+}
+
+func orString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func convertSpec(sr types.SpecReport) reports.Spec {
@@ -116,6 +167,11 @@ func convertSpec(sr types.SpecReport) reports.Spec {
 		s.Sentence = m.Sentence.Text
 	}
 	switch {
+	case sr.State == types.SpecStateInterrupted || strings.Contains(sr.Failure.Message, "A suite timeout occurred"):
+		// Stopped by the run's deadline or an interrupt, not by its own
+		// timeout: the spec could not be judged.
+		s.State = reports.StateNotRun
+		s.Message = strings.TrimSpace("stopped before it could be judged: " + sr.Failure.Message)
 	case sr.State == types.SpecStatePassed && s.Level == reports.LevelMay:
 		s.State = reports.StateSupported
 	case sr.State == types.SpecStateFailed && s.Level == reports.LevelMay:
@@ -134,11 +190,20 @@ func convertSpec(sr types.SpecReport) reports.Spec {
 		if sr.State == types.SpecStateTimedout && s.Message == "" {
 			s.Message = "the spec ran out of time"
 		}
-	default: // panicked, interrupted, aborted
+	default: // panicked, aborted
 		s.State = reports.StateError
 		s.Message = strings.TrimSpace(sr.State.String() + ": " + sr.Failure.Message)
 		if sr.Failure.ForwardedPanic != "" {
 			s.Message += "\npanic: " + sr.Failure.ForwardedPanic
+		}
+	}
+	for _, e := range sr.ReportEntries {
+		if e.Name == InconclusiveEntry && (s.State == reports.StatePassed || s.State == reports.StateSupported) {
+			s.State = reports.StateInconclusive
+			s.Message = e.StringRepresentation()
+			if v, ok := e.GetRawValue().(string); ok {
+				s.Message = v
+			}
 		}
 	}
 	if s.Unmet() && sr.Failure.Location.FileName != "" {

@@ -233,6 +233,9 @@ type Protocol struct {
 	// What a server must serve (`protospec fixtures`) is the protocol
 	// contract's Fixture.
 	Examples []string
+	// Services are the services the suite reaches beyond its contract's
+	// ("resolver/udp"): the liveness preflight probes them too.
+	Services []string
 }
 
 var protocols = map[string]Protocol{}

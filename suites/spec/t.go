@@ -39,6 +39,9 @@ type Config struct {
 	// services instead (run --tls): a spec that dials "http/tcp" reaches
 	// "http/tls".
 	OverTLS bool
+	// Quiet keeps transcripts off the console (run -q); the reports
+	// still hold them.
+	Quiet bool
 }
 
 // CaptureWriter writes a spec's transcript as a capture file at path. The
@@ -93,6 +96,9 @@ type T struct {
 	mu    sync.Mutex
 	conns []closer
 	nconn int
+	// refused are the services seen closing, resetting or staying silent
+	// (see Refused).
+	refused map[string]bool
 }
 
 type closer interface{ closeQuietly() }
@@ -110,9 +116,17 @@ func (t *T) finish() {
 	for _, c := range conns {
 		c.closeQuietly()
 	}
+	t.reprobe()
 	if tr := t.rec.transcript(); len(tr.Events) > 0 {
-		ginkgo.AddReportEntry(TranscriptEntry, tr, ginkgo.ReportEntryVisibilityFailureOrVerbose)
 		t.writeCapture(tr)
+		// The report keeps the transcript until the run ends, and shows
+		// only excerpts of it: keeping the raw bytes (up to maxStored per
+		// spec) would make a run against endless bodies hold gigabytes.
+		vis := ginkgo.ReportEntryVisibilityFailureOrVerbose
+		if t.cfg.Quiet {
+			vis = ginkgo.ReportEntryVisibilityNever
+		}
+		ginkgo.AddReportEntry(TranscriptEntry, tr.excerpts(), vis)
 	}
 }
 
@@ -316,6 +330,7 @@ func (t *T) TryDialFrom(service, source string) (*Conn, error) {
 	plain.Security = dial.Plain
 	nc, err := t.dialer(source).Dial(ctx, plain)
 	if err != nil {
+		t.Refused(service)
 		t.rec.add(event{conn: name, dir: dirNote, data: []byte("connect" + from + " failed: " + err.Error())})
 		return nil, fmt.Errorf("could not connect to %s at %s%s: %v", service, ep.Addr, from, unwrapOp(err))
 	}

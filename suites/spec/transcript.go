@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/protospec/protospec/reports"
@@ -26,6 +27,12 @@ const (
 // maxStored bounds the raw bytes a transcript keeps per spec; beyond it
 // only lengths are kept, so an endless stream cannot exhaust memory.
 const maxStored = 1 << 20
+
+// maxEvents bounds the events a transcript keeps per spec: past it the
+// middle ones are dropped (the first half and the latest stay) and a note
+// in their place says how many, so a responder that answers a flood
+// cannot grow a report without bound.
+const maxEvents = 2000
 
 // ExcerptLen is how many bytes of each event the rendered transcript shows.
 const ExcerptLen = 256
@@ -114,6 +121,51 @@ func (tr Transcript) Report() []reports.Event {
 	return out
 }
 
+// maxRunTranscripts bounds the transcript bytes the specs of one process
+// keep for the reports, all specs together: past it, a spec keeps only
+// its first and last runTail events, so that a run's memory stays bounded
+// whatever the target sends.
+const maxRunTranscripts = 48 << 20
+
+// runTail is how many events at each end a spec keeps once the run's
+// transcripts have reached maxRunTranscripts.
+const runTail = 20
+
+// runTranscripts counts the bytes kept so far by excerpts.
+var runTranscripts atomic.Int64
+
+// excerpts is the transcript as the reports keep it: each event's bytes
+// cut to what Report shows (Len keeps the real length), without the Wire
+// events and the key log, which only captures need. Once the run's
+// transcripts hold maxRunTranscripts bytes, the middle events are left
+// out with a note saying so.
+func (tr Transcript) excerpts() Transcript {
+	out := Transcript{Events: make([]Event, 0, len(tr.Events))}
+	size := 0
+	for _, e := range tr.Events {
+		if e.Wire {
+			continue
+		}
+		if len(e.Data) > ExcerptLen+1 {
+			e.Data = append([]byte(nil), e.Data[:ExcerptLen+1]...)
+		}
+		size += len(e.Data) + len(e.Conn) + 64
+		out.Events = append(out.Events, e)
+	}
+	if runTranscripts.Load()+int64(size) > maxRunTranscripts && len(out.Events) > 2*runTail+1 {
+		left := len(out.Events) - 2*runTail
+		note := Event{At: out.Events[runTail].At, Dir: dirNote, Data: []byte(fmt.Sprintf("… %d events left out: the run's transcripts reached %d MiB …", left, maxRunTranscripts>>20))}
+		kept := append(append(out.Events[:runTail:runTail], note), out.Events[len(out.Events)-runTail:]...)
+		out.Events = kept
+		size = 0
+		for _, e := range kept {
+			size += len(e.Data) + len(e.Conn) + 64
+		}
+	}
+	runTranscripts.Add(int64(size))
+	return out
+}
+
 type event struct {
 	conn          string
 	local, remote string
@@ -124,11 +176,12 @@ type event struct {
 }
 
 type recorder struct {
-	mu     sync.Mutex
-	start  time.Time
-	events []Event
-	stored int
-	keyLog []byte
+	mu      sync.Mutex
+	start   time.Time
+	events  []Event
+	stored  int
+	keyLog  []byte
+	dropped int // events left out of the middle (see maxEvents)
 }
 
 // maxKeyLog bounds the key log a transcript keeps: a few hundred bytes
@@ -172,7 +225,30 @@ func (r *recorder) add(e event) {
 		r.events[k].Len += ev.Len
 		return
 	}
+	if len(r.events) >= maxEvents {
+		r.dropMiddle()
+	}
 	r.events = append(r.events, ev)
+}
+
+// dropMiddle drops a quarter of the events after the first half, keeping
+// at the half a note that counts every event dropped so far.
+func (r *recorder) dropMiddle() {
+	half := maxEvents / 2
+	from := half
+	if r.dropped > 0 {
+		from = half + 1 // after the note
+	}
+	n := maxEvents / 4
+	r.dropped += n
+	rest := append(r.events[:from:from], r.events[from+n:]...)
+	note := Event{At: rest[half-1].At, Dir: dirNote, Data: []byte(fmt.Sprintf("… %d events left out (a spec keeps at most %d) …", r.dropped, maxEvents))}
+	if r.dropped > n {
+		rest[half] = note
+	} else {
+		rest = append(rest[:half], append([]Event{note}, rest[half:]...)...)
+	}
+	r.events = rest
 }
 
 func (r *recorder) transcript() Transcript {
