@@ -3,10 +3,11 @@ package echo
 import (
 	"context"
 	"fmt"
-	"net"
+
 	"strings"
 	"time"
 
+	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/protocol"
 )
 
@@ -39,9 +40,9 @@ func probe(ctx context.Context, service, addr string) error {
 	if !ok {
 		deadline = time.Now().Add(time.Second)
 	}
-	var d net.Dialer
 	// A connected UDP socket reports a closed port at once.
-	c, err := d.DialContext(ctx, transport, addr)
+	var d dial.Dialer
+	c, err := d.Connect(ctx, dial.Endpoint{Network: transport, Addr: addr})
 	if err != nil {
 		return fmt.Errorf("echo: %s at %s: %w", service, addr, err)
 	}

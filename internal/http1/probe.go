@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"regexp"
 	"strings"
 	"time"
@@ -91,22 +90,18 @@ func LivenessProbe(ctx context.Context, service, addr string) error {
 	if !ok {
 		deadline = time.Now().Add(time.Second)
 	}
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	ep := dial.Endpoint{Network: "tcp", Addr: addr}
+	if service == "http/tls" {
+		ep.Security = dial.TLS
+	}
+	d := dial.Dialer{TLS: &tls.Config{InsecureSkipVerify: true}}
+	c, err := d.Dial(ctx, ep)
 	if err != nil {
 		return fmt.Errorf("%s at %s: %w", service, addr, err)
 	}
 	defer c.Close()
 	if err := c.SetDeadline(deadline); err != nil {
 		return err
-	}
-	if service == "http/tls" {
-		host, _, _ := net.SplitHostPort(addr)
-		tc := tls.Client(c, &tls.Config{ServerName: host, InsecureSkipVerify: true})
-		if err := tc.HandshakeContext(ctx); err != nil {
-			return fmt.Errorf("%s at %s: TLS handshake: %w", service, addr, err)
-		}
-		c = tc
 	}
 	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"); err != nil {
 		return fmt.Errorf("%s at %s: sending GET /: %w", service, addr, err)
