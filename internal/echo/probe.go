@@ -2,7 +2,9 @@ package echo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 
 	"strings"
 	"time"
@@ -47,18 +49,38 @@ func probe(ctx context.Context, service, addr string) error {
 		return fmt.Errorf("echo: %s at %s: %w", service, addr, err)
 	}
 	defer c.Close()
-	if err := c.SetDeadline(deadline); err != nil {
-		return err
-	}
-	if send != "" {
-		if _, err := c.Write([]byte(send)); err != nil {
-			return fmt.Errorf("echo: %s at %s: sending a line: %w", service, addr, err)
-		}
+	// Over UDP a datagram may be lost (xinetd drops one now and then): the
+	// probe sends it up to three times within the deadline, as a UDP
+	// client does.
+	tries := 1
+	if transport == "udp" {
+		tries = 3
 	}
 	buf := make([]byte, 512)
-	n, err := c.Read(buf)
-	if n == 0 {
-		return fmt.Errorf("echo: %s at %s answered nothing: %v", service, addr, err)
+	for i := 0; ; i++ {
+		try := deadline
+		if left := time.Until(deadline); i < tries-1 {
+			try = time.Now().Add(left / time.Duration(tries-i))
+		}
+		if err := c.SetDeadline(try); err != nil {
+			return err
+		}
+		if send != "" {
+			if _, err := c.Write([]byte(send)); err != nil {
+				return fmt.Errorf("echo: %s at %s: sending a line: %w", service, addr, err)
+			}
+		}
+		n, err := c.Read(buf)
+		if n > 0 {
+			return nil
+		}
+		if i == tries-1 || !isTimeout(err) {
+			return fmt.Errorf("echo: %s at %s answered nothing: %v", service, addr, err)
+		}
 	}
-	return nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
