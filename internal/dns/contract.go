@@ -18,6 +18,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 
+	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/protocol"
 )
 
@@ -123,9 +124,25 @@ func probe(ctx context.Context, service, addr string) error {
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = time.Until(dl)
 	}
-	c := &mdns.Client{Net: transport, Timeout: timeout}
 	q := new(mdns.Msg)
 	q.SetQuestion(".", mdns.TypeSOA)
+	if transport == "udp" {
+		// A response to the query from whichever port counts: the specs
+		// judge the port. A lost datagram is sent again.
+		wire, err := q.Pack()
+		if err != nil {
+			return err
+		}
+		answers := func(b []byte) bool {
+			r := new(mdns.Msg)
+			return r.Unpack(b) == nil && r.Id == q.Id && r.Response
+		}
+		if err := dial.ProbeUDP(ctx, addr, wire, 3, answers); err != nil {
+			return fmt.Errorf("dns: %s at %s: %w", service, addr, err)
+		}
+		return nil
+	}
+	c := &mdns.Client{Net: transport, Timeout: timeout}
 	r, err := Exchange(ctx, c, q, addr)
 	if err != nil {
 		return fmt.Errorf("dns: %s at %s: %w", service, addr, err)

@@ -2,9 +2,7 @@ package echo
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 
 	"strings"
 	"time"
@@ -42,45 +40,31 @@ func probe(ctx context.Context, service, addr string) error {
 	if !ok {
 		deadline = time.Now().Add(time.Second)
 	}
-	// A connected UDP socket reports a closed port at once.
+	if transport == "udp" {
+		// Any answer counts, from whichever port: liveness, not
+		// conformance. A lost datagram is sent again.
+		if err := dial.ProbeUDP(ctx, addr, []byte(send), 3, func([]byte) bool { return true }); err != nil {
+			return fmt.Errorf("echo: %s at %s answered nothing: %w", service, addr, err)
+		}
+		return nil
+	}
 	var d dial.Dialer
-	c, err := d.Connect(ctx, dial.Endpoint{Network: transport, Addr: addr})
+	c, err := d.Dial(ctx, dial.Endpoint{Network: "tcp", Addr: addr})
 	if err != nil {
 		return fmt.Errorf("echo: %s at %s: %w", service, addr, err)
 	}
 	defer c.Close()
-	// Over UDP a datagram may be lost (xinetd drops one now and then): the
-	// probe sends it up to three times within the deadline, as a UDP
-	// client does.
-	tries := 1
-	if transport == "udp" {
-		tries = 3
+	if err := c.SetDeadline(deadline); err != nil {
+		return err
+	}
+	if send != "" {
+		if _, err := c.Write([]byte(send)); err != nil {
+			return fmt.Errorf("echo: %s at %s: sending a line: %w", service, addr, err)
+		}
 	}
 	buf := make([]byte, 512)
-	for i := 0; ; i++ {
-		try := deadline
-		if left := time.Until(deadline); i < tries-1 {
-			try = time.Now().Add(left / time.Duration(tries-i))
-		}
-		if err := c.SetDeadline(try); err != nil {
-			return err
-		}
-		if send != "" {
-			if _, err := c.Write([]byte(send)); err != nil {
-				return fmt.Errorf("echo: %s at %s: sending a line: %w", service, addr, err)
-			}
-		}
-		n, err := c.Read(buf)
-		if n > 0 {
-			return nil
-		}
-		if i == tries-1 || !isTimeout(err) {
-			return fmt.Errorf("echo: %s at %s answered nothing: %v", service, addr, err)
-		}
+	if n, err := c.Read(buf); n == 0 {
+		return fmt.Errorf("echo: %s at %s answered nothing: %v", service, addr, err)
 	}
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	return nil
 }

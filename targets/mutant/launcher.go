@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/targets"
 )
 
@@ -80,7 +81,9 @@ func Wrap(inner targets.Target, m Mutant, lim Limits) (targets.Target, error) {
 	t.info = targets.Info{Name: t.name, Kind: targets.KindLauncher, Version: info.Version + " behind mutant " + m.Name, Endpoints: map[string]string{}}
 	for _, svc := range services {
 		ep, err := inner.Endpoint(svc)
-		if err != nil {
+		if err != nil || ep.Security != dial.Plain {
+			// The mutations rewrite plaintext: a TLS service is not
+			// offered behind the proxy (Endpoint says so).
 			continue
 		}
 		var addr string
@@ -137,7 +140,7 @@ func (t *target) Endpoint(service string) (targets.Endpoint, error) {
 	if _, err := t.inner.Endpoint(service); err != nil {
 		return targets.Endpoint{}, err
 	}
-	return targets.Endpoint{}, targets.NotOffered("the mutant proxy carries TCP and UDP only, not %s", service)
+	return targets.Endpoint{}, targets.NotOffered("the mutant proxy rewrites plaintext TCP and UDP only, not %s", service)
 }
 
 func (t *target) Feature(name string) error { return t.inner.Feature(name) }
