@@ -3,6 +3,8 @@ package http1
 import (
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // parseHead parses a whole head (start line through the empty line),
@@ -13,49 +15,60 @@ func (d *Decoder) parseHead(b []byte) {
 	m.Len += int64(len(b))
 	h := string(b) // every string of the message shares this copy
 	m.Head = h
-	if i := strings.IndexByte(h, '\n'); i+1 < len(h) && h[i+1] != '\r' && h[i+1] != '\n' {
-		// Field lines follow the start line: the first ones go in the
-		// message's own room, more grow it.
-		m.Header, m.inline = m.inline, nil
-	}
 	var clBuf, teBuf [2]string
 	f := framingFields{cl: clBuf[:0], te: teBuf[:0]}
 	off := 0
-	first := true
+	first, fields := true, false
 	for off < len(h) {
 		nl := strings.IndexByte(h[off:], '\n')
 		raw := h[off : off+nl+1]
 		lineOff := base + int64(off)
 		off += nl + 1
 		line := raw[:len(raw)-1]
-		if strings.HasSuffix(line, "\r") {
+		crlf := strings.HasSuffix(line, "\r")
+		if crlf {
 			line = line[:len(line)-1]
-		} else {
-			m.BareLF = true
-			if !m.Has(KindBareLF) {
-				m.problem(KindBareLF, lineOff, false, "line ended by a bare LF: "+excerpt(line, 60))
+		}
+		if !first && line != "" && !fields {
+			// Field lines follow the start line: the first ones go in
+			// the message's own room, more grow it.
+			fields = true
+			m.Header, m.inline = m.inline, nil
+		}
+		// The common case, a valid field line, is read in one pass.
+		kind, value, plain := fieldOther, "", false
+		if crlf && !first && line != "" {
+			kind, value, plain = d.plainFieldLine(&m.Header, line)
+		}
+		if !plain {
+			if !crlf {
+				m.BareLF = true
+				if !m.Has(KindBareLF) {
+					m.problem(KindBareLF, lineOff, false, "line ended by a bare LF: "+excerpt(line, 60))
+				}
 			}
-		}
-		if strings.IndexByte(line, '\r') >= 0 {
-			// RFC 9112 2.2: "A sender MUST NOT generate a bare CR
-			// (a CR character not immediately followed by LF) within any
-			// protocol elements other than the content."
-			m.problem(KindBareCR, lineOff, false, "bare CR in "+excerpt(line, 60))
-		}
-		if first {
-			first = false
-			m.StartLine = line
-			if d.request {
-				d.requestLine(m, line, lineOff)
-			} else {
-				d.statusLine(m, line, lineOff)
+			if strings.IndexByte(line, '\r') >= 0 {
+				// RFC 9112 2.2: "A sender MUST NOT generate a bare CR
+				// (a CR character not immediately followed by LF) within
+				// any protocol elements other than the content."
+				m.problem(KindBareCR, lineOff, false, "bare CR in "+excerpt(line, 60))
 			}
-			continue
+			if first {
+				first = false
+				m.StartLine = line
+				if d.request {
+					d.requestLine(m, line, lineOff)
+				} else {
+					d.statusLine(m, line, lineOff)
+				}
+				continue
+			}
+			if line == "" {
+				break
+			}
+			kind, value = d.fieldLine(m, &m.Header, line, lineOff)
 		}
-		if line == "" {
-			break
-		}
-		switch kind, value := d.fieldLine(m, &m.Header, line, lineOff); kind {
+		switch kind {
 		case fieldContentLength:
 			f.cl = append(f.cl, value)
 		case fieldTransferEncoding:
@@ -65,6 +78,70 @@ func (d *Decoder) parseHead(b []byte) {
 		}
 	}
 	d.frame(m, &f, base)
+}
+
+// plainFieldLine is fieldLine for a line that breaks no rule: a token, a
+// colon, optional whitespace, a value of VCHAR, SP, HTAB and obs-text
+// (no CR). It reads such a line in one pass; ok is false for any other
+// line, which fieldLine then reads and reports.
+func (d *Decoder) plainFieldLine(h *Header, line string) (kind int, value string, ok bool) {
+	i := 0
+	for i < len(line) && tokenByte[line[i]] {
+		i++
+	}
+	if i == 0 || i == len(line) || line[i] != ':' || len(*h) >= d.lim.MaxFields {
+		return fieldOther, "", false
+	}
+	name := line[:i]
+	j := i + 1
+	for j < len(line) && (line[j] == ' ' || line[j] == '\t') {
+		j++
+	}
+	end := j
+	for k := j; k < len(line); k++ {
+		c := line[k]
+		if badValueByte[c] {
+			return fieldOther, "", false
+		}
+		if c != ' ' && c != '\t' {
+			end = k + 1
+		}
+	}
+	value = line[j:end]
+	*h = append(*h, Field{Name: name, Value: value, Line: line})
+	return framingKind(name), value, true
+}
+
+// framingKind tells a framing field by its name, an ASCII token (a name
+// of another length is no framing field).
+func framingKind(name string) int {
+	switch len(name) {
+	case len("Content-Length"):
+		if strings.EqualFold(name, "Content-Length") {
+			return fieldContentLength
+		}
+	case len("Transfer-Encoding"):
+		if strings.EqualFold(name, "Transfer-Encoding") {
+			return fieldTransferEncoding
+		}
+	case len("Host"):
+		if strings.EqualFold(name, "Host") {
+			return fieldHost
+		}
+	}
+	return fieldOther
+}
+
+// tokenByte holds the tchar bytes (RFC 9110 5.6.2), badValueByte the
+// bytes a field value may not hold (RFC 9110 5.5: controls but HTAB, and
+// DEL) and CR, which a line may only hold before its LF.
+var tokenByte, badValueByte [256]bool
+
+func init() {
+	for c := 0; c < 256; c++ {
+		tokenByte[c] = c < 0x80 && httpguts.IsTokenRune(rune(c))
+		badValueByte[c] = c < 0x20 && c != '\t' || c == 0x7f
+	}
 }
 
 // framingFields collects the Content-Length and Transfer-Encoding values,
@@ -146,22 +223,7 @@ func (d *Decoder) fieldLine(m *Message, h *Header, line string, off int64) (kind
 		}
 		return fieldOther, value
 	}
-	// An ASCII name of another length is no framing field.
-	switch len(name) {
-	case len("Content-Length"):
-		if strings.EqualFold(name, "Content-Length") {
-			return fieldContentLength, value
-		}
-	case len("Transfer-Encoding"):
-		if strings.EqualFold(name, "Transfer-Encoding") {
-			return fieldTransferEncoding, value
-		}
-	case len("Host"):
-		if strings.EqualFold(name, "Host") {
-			return fieldHost, value
-		}
-	}
-	return fieldOther, value
+	return framingKind(name), value
 }
 
 // requestLine parses method SP request-target SP HTTP-version (RFC 9112 3)
