@@ -248,18 +248,20 @@ func (d *Decoder) requestLine(m *Message, line string, off int64) {
 		return
 	}
 	m.Target, m.Version = rest[:sp], rest[sp+1:]
+	// One pass over the target: an SP is told before a control byte.
+	spIn, ctl := false, false
+	for i := 0; i < len(m.Target); i++ {
+		if c := m.Target[i]; c <= ' ' || c == 0x7f {
+			spIn, ctl = spIn || c == ' ', ctl || c != ' '
+		}
+	}
 	switch {
 	case m.Target == "":
 		bad("empty request-target")
-	case strings.IndexByte(m.Target, ' ') >= 0:
+	case spIn:
 		bad("more than two SP")
-	default:
-		for i := 0; i < len(m.Target); i++ {
-			if c := m.Target[i]; c <= ' ' || c == 0x7f {
-				bad("control byte in the request-target")
-				break
-			}
-		}
+	case ctl:
+		bad("control byte in the request-target")
 	}
 	if !m.version(m.Version) || len(m.Version) != 8 {
 		bad("the HTTP-version is not HTTP/DIGIT.DIGIT")
@@ -268,6 +270,10 @@ func (d *Decoder) requestLine(m *Message, line string, off int64) {
 
 // version reads "HTTP/" 1*DIGIT "." 1*DIGIT into Major and Minor.
 func (m *Message) version(v string) bool {
+	if len(v) == 8 && v[:5] == "HTTP/" && isDigit(v[5]) && v[6] == '.' && isDigit(v[7]) {
+		m.Major, m.Minor = int(v[5]-'0'), int(v[7]-'0')
+		return true
+	}
 	rest, ok := strings.CutPrefix(v, "HTTP/")
 	if !ok {
 		return false
