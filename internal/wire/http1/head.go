@@ -97,15 +97,14 @@ func (d *Decoder) plainFieldLine(h *Header, line string) (kind int, value string
 	for j < len(line) && (line[j] == ' ' || line[j] == '\t') {
 		j++
 	}
-	end := j
 	for k := j; k < len(line); k++ {
-		c := line[k]
-		if badValueByte[c] {
+		if badValueByte[line[k]] {
 			return fieldOther, "", false
 		}
-		if c != ' ' && c != '\t' {
-			end = k + 1
-		}
+	}
+	end := len(line)
+	for end > j && (line[end-1] == ' ' || line[end-1] == '\t') {
+		end--
 	}
 	value = line[j:end]
 	*h = append(*h, Field{Name: name, Value: value, Line: line})
@@ -498,6 +497,12 @@ func (d *Decoder) frameResponse(m *Message, f *framingFields, te, chunked bool, 
 // contentLength reads the Content-Length values: one decimal value, or
 // the same value repeated (RFC 9110 8.6, reported).
 func (d *Decoder) contentLength(m *Message, vals []string, off int64) (int64, bool) {
+	if len(vals) == 1 {
+		// The common case: one field line of digits alone.
+		if n, ok := parseLength(vals[0]); ok {
+			return n, true
+		}
+	}
 	n, count := int64(-1), 0
 	for _, v := range vals {
 		for {
