@@ -243,6 +243,15 @@ func (d *httpDissector) Data(side pcap.Side, t time.Time, b []byte) {
 		return
 	}
 	dec := d.decoder(side)
+	if s.msg != nil && !s.resync {
+		// Content that does not reach the end of the message (nor of a
+		// chunk, whose CRLF the codec judges) needs no more than the
+		// codec's count and the message's bytes.
+		if w := dec.Want(); w.Kind == wire.WantClose || w.Kind == wire.WantBytes && int64(len(b))+2 < w.N {
+			s.raw.Write(b[:dec.FeedOne(b)])
+			return
+		}
+	}
 	for len(b) > 0 && !s.ended {
 		if s.resync {
 			if b = d.resync(side, b); len(b) == 0 {
