@@ -20,55 +20,64 @@ func (d *Decoder) parseHead(b []byte) {
 	off := 0
 	first, fields := true, false
 	for off < len(h) {
+		if !first && h[off] != '\r' && h[off] != '\n' {
+			if !fields {
+				// Field lines follow the start line: the first ones go
+				// in the message's own room, more grow it.
+				fields = true
+				m.Header, m.inline = m.inline, nil
+			}
+			// The common case, a valid field line, is read in one pass.
+			if n, kind, value, ok := d.plainFieldLine(&m.Header, h[off:]); ok {
+				off += n
+				switch kind {
+				case fieldContentLength:
+					f.cl = append(f.cl, value)
+				case fieldTransferEncoding:
+					f.te = append(f.te, value)
+				case fieldHost:
+					f.hosts++
+				}
+				continue
+			}
+		}
 		nl := strings.IndexByte(h[off:], '\n')
 		raw := h[off : off+nl+1]
 		lineOff := base + int64(off)
 		off += nl + 1
 		line := raw[:len(raw)-1]
-		crlf := strings.HasSuffix(line, "\r")
-		if crlf {
+		if strings.HasSuffix(line, "\r") {
 			line = line[:len(line)-1]
+		} else {
+			m.BareLF = true
+			if !m.Has(KindBareLF) {
+				m.problem(KindBareLF, lineOff, false, "line ended by a bare LF: "+excerpt(line, 60))
+			}
 		}
-		if !first && line != "" && !fields {
-			// Field lines follow the start line: the first ones go in
-			// the message's own room, more grow it.
+		if strings.IndexByte(line, '\r') >= 0 {
+			// RFC 9112 2.2: "A sender MUST NOT generate a bare CR
+			// (a CR character not immediately followed by LF) within
+			// any protocol elements other than the content."
+			m.problem(KindBareCR, lineOff, false, "bare CR in "+excerpt(line, 60))
+		}
+		if first {
+			first = false
+			m.StartLine = line
+			if d.request {
+				d.requestLine(m, line, lineOff)
+			} else {
+				d.statusLine(m, line, lineOff)
+			}
+			continue
+		}
+		if line == "" {
+			break
+		}
+		if !fields {
 			fields = true
 			m.Header, m.inline = m.inline, nil
 		}
-		// The common case, a valid field line, is read in one pass.
-		kind, value, plain := fieldOther, "", false
-		if crlf && !first && line != "" {
-			kind, value, plain = d.plainFieldLine(&m.Header, line)
-		}
-		if !plain {
-			if !crlf {
-				m.BareLF = true
-				if !m.Has(KindBareLF) {
-					m.problem(KindBareLF, lineOff, false, "line ended by a bare LF: "+excerpt(line, 60))
-				}
-			}
-			if strings.IndexByte(line, '\r') >= 0 {
-				// RFC 9112 2.2: "A sender MUST NOT generate a bare CR
-				// (a CR character not immediately followed by LF) within
-				// any protocol elements other than the content."
-				m.problem(KindBareCR, lineOff, false, "bare CR in "+excerpt(line, 60))
-			}
-			if first {
-				first = false
-				m.StartLine = line
-				if d.request {
-					d.requestLine(m, line, lineOff)
-				} else {
-					d.statusLine(m, line, lineOff)
-				}
-				continue
-			}
-			if line == "" {
-				break
-			}
-			kind, value = d.fieldLine(m, &m.Header, line, lineOff)
-		}
-		switch kind {
+		switch kind, value := d.fieldLine(m, &m.Header, line, lineOff); kind {
 		case fieldContentLength:
 			f.cl = append(f.cl, value)
 		case fieldTransferEncoding:
@@ -80,35 +89,39 @@ func (d *Decoder) parseHead(b []byte) {
 	d.frame(m, &f, base)
 }
 
-// plainFieldLine is fieldLine for a line that breaks no rule: a token, a
-// colon, optional whitespace, a value of VCHAR, SP, HTAB and obs-text
-// (no CR). It reads such a line in one pass; ok is false for any other
-// line, which fieldLine then reads and reports.
-func (d *Decoder) plainFieldLine(h *Header, line string) (kind int, value string, ok bool) {
+// plainFieldLine is fieldLine for a line that breaks no rule, at the
+// start of rest: a token, a colon, optional whitespace, a value of VCHAR,
+// SP, HTAB and obs-text, CRLF. It reads such a line in one pass and
+// returns its length with the CRLF; ok is false for any other line, which
+// fieldLine then reads and reports.
+func (d *Decoder) plainFieldLine(h *Header, rest string) (n, kind int, value string, ok bool) {
 	i := 0
-	for i < len(line) && tokenByte[line[i]] {
+	for i < len(rest) && tokenByte[rest[i]] {
 		i++
 	}
-	if i == 0 || i == len(line) || line[i] != ':' || len(*h) >= d.lim.MaxFields {
-		return fieldOther, "", false
+	if i == 0 || i == len(rest) || rest[i] != ':' || len(*h) >= d.lim.MaxFields {
+		return 0, fieldOther, "", false
 	}
-	name := line[:i]
 	j := i + 1
-	for j < len(line) && (line[j] == ' ' || line[j] == '\t') {
+	for j < len(rest) && (rest[j] == ' ' || rest[j] == '\t') {
 		j++
 	}
-	for k := j; k < len(line); k++ {
-		if badValueByte[line[k]] {
-			return fieldOther, "", false
-		}
+	k := j
+	for k < len(rest) && !badValueByte[rest[k]] {
+		k++
 	}
-	end := len(line)
-	for end > j && (line[end-1] == ' ' || line[end-1] == '\t') {
+	// The value stops at a CR (or another byte it may not hold): only
+	// CRLF ends a plain line.
+	if k+1 >= len(rest) || rest[k] != '\r' || rest[k+1] != '\n' {
+		return 0, fieldOther, "", false
+	}
+	end := k
+	for end > j && (rest[end-1] == ' ' || rest[end-1] == '\t') {
 		end--
 	}
-	value = line[j:end]
-	*h = append(*h, Field{Name: name, Value: value, Line: line})
-	return framingKind(name), value, true
+	name, value := rest[:i], rest[j:end]
+	*h = append(*h, Field{Name: name, Value: value, Line: rest[:k]})
+	return k + 2, framingKind(name), value, true
 }
 
 // framingKind tells a framing field by its name, an ASCII token (a name
