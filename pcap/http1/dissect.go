@@ -10,6 +10,7 @@ package http1
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"time"
 
 	wire "github.com/protospec/protospec/internal/wire/http1"
@@ -105,6 +106,8 @@ var known = map[string]bool{
 // keeps the wire bytes of the message being read and looks for a start
 // line again after bytes that are not HTTP.
 type httpSide struct {
+	// dec is the side's decoder, taken from decoders when the side's
+	// first bytes come and given back when it ends (nil before and after).
 	dec *wire.Decoder
 	// msg is the dissected message whose head was read and whose content
 	// is still coming (nil between messages).
@@ -130,8 +133,35 @@ type httpSide struct {
 // request in order.
 type httpDissector struct {
 	flowState
-	// decs are the sides' decoders, kept from flow to flow.
-	decs [2]wire.Decoder
+}
+
+// decoders holds the request (Client) and response (Server) decoders of
+// sides that ended, reset, for the sides of later flows: a capture holds
+// many more flows than it has open at once, and a decoder with its first
+// message's storage is larger than the rest of a dissector.
+var decoders = [2]sync.Pool{
+	pcap.Client: {New: func() any { return wire.NewRequestDecoder(limits) }},
+	pcap.Server: {New: func() any { return wire.NewResponseDecoder(limits) }},
+}
+
+// decoder returns the decoder of side, taking one when it has none yet.
+func (d *httpDissector) decoder(side pcap.Side) *wire.Decoder {
+	s := &d.sides[side]
+	if s.dec == nil {
+		s.dec = decoders[side].Get().(*wire.Decoder)
+	}
+	return s.dec
+}
+
+// putDecoder gives the decoder of side back, reset, once the side ended.
+func (d *httpDissector) putDecoder(side pcap.Side) {
+	s := &d.sides[side]
+	if s.dec == nil {
+		return
+	}
+	s.dec.Reset()
+	decoders[side].Put(s.dec)
+	s.dec = nil
 }
 
 // flowState is what a dissector knows of its flow.
@@ -162,11 +192,8 @@ const maxKeptBuffer = 16 << 10
 // a nil e, it only lets go of the last flow's messages (pcap.Reusable).
 func (d *httpDissector) Reset(e *pcap.Emitter) {
 	var pending [2][]byte
-	inited := d.sides[pcap.Client].dec != nil
 	for i := range d.sides {
-		if inited {
-			d.decs[i].Reset()
-		}
+		d.putDecoder(pcap.Side(i))
 		if b := d.sides[i].pending; cap(b) <= maxKeptBuffer {
 			pending[i] = b[:0]
 		}
@@ -180,15 +207,11 @@ func (d *httpDissector) Reset(e *pcap.Emitter) {
 	if d.queue == nil {
 		d.queue = d.queue0[:0]
 	}
-	if !inited {
-		d.decs[pcap.Client].Init(true, limits)
-		d.decs[pcap.Server].Init(false, limits)
-	}
 	for i := range d.sides {
 		if e != nil {
 			d.sides[i].raw = pcap.NewRawBuf(e.KeepRaw(), e.MaxMessage())
 		}
-		d.sides[i].dec, d.sides[i].pending = &d.decs[i], pending[i]
+		d.sides[i].pending = pending[i]
 	}
 }
 
@@ -216,13 +239,25 @@ func (d *httpDissector) dequeue() {
 
 func (d *httpDissector) Data(side pcap.Side, t time.Time, b []byte) {
 	s := &d.sides[side]
+	if s.ended || len(b) == 0 {
+		return
+	}
+	dec := d.decoder(side)
+	if s.msg != nil && !s.resync {
+		// Content that does not reach the end of the message (nor of a
+		// chunk, whose CRLF the codec judges) needs no more than the
+		// codec's count and the message's bytes.
+		if w := dec.Want(); w.Kind == wire.WantClose || w.Kind == wire.WantBytes && int64(len(b))+2 < w.N {
+			s.raw.Write(b[:dec.FeedOne(b)])
+			return
+		}
+	}
 	for len(b) > 0 && !s.ended {
 		if s.resync {
 			if b = d.resync(side, b); len(b) == 0 {
 				return
 			}
 		}
-		dec := s.dec
 		if dec.Tunnel() {
 			return
 		}
@@ -361,7 +396,9 @@ func (d *httpDissector) begin(side pcap.Side, t time.Time, w *wire.Message) {
 	if side == pcap.Client {
 		if d.queued() < 1024 {
 			d.enqueue(m)
-			d.sides[pcap.Server].dec.Expect(h.Method)
+			if !d.sides[pcap.Server].ended {
+				d.decoder(pcap.Server).Expect(h.Method)
+			}
 		}
 		return
 	}
@@ -379,8 +416,8 @@ func (d *httpDissector) begin(side pcap.Side, t time.Time, w *wire.Message) {
 	if h.NoBody && !interim && !w.Tunnel && (w.ContentLength > 0 || chunked(w.Header)) {
 		s.afterNoBody = m
 	}
-	if w.Tunnel {
-		d.sides[pcap.Client].dec.SetTunnel()
+	if w.Tunnel && !d.sides[pcap.Client].ended {
+		d.decoder(pcap.Client).SetTunnel()
 	}
 }
 
@@ -552,7 +589,7 @@ func (d *httpDissector) Lost(side pcap.Side, n int) {
 	if side == pcap.Client {
 		d.clientLost = true
 	}
-	if s.ended || s.dec.Tunnel() {
+	if s.ended || d.decoder(side).Tunnel() {
 		return
 	}
 	if s.resync {
@@ -575,7 +612,7 @@ func (d *httpDissector) Lost(side pcap.Side, n int) {
 // broken reports that the codec lost the framing: it frames nothing more
 // until Resume.
 func (s *httpSide) broken() bool {
-	return s.dec.Want().Kind == wire.WantNothing && !s.dec.Tunnel() && !s.ended
+	return !s.ended && s.dec.Want().Kind == wire.WantNothing && !s.dec.Tunnel()
 }
 
 func (d *httpDissector) End(side pcap.Side, t time.Time, reset bool) {
@@ -583,11 +620,15 @@ func (d *httpDissector) End(side pcap.Side, t time.Time, reset bool) {
 	if s.ended {
 		return
 	}
-	if reset {
-		s.dec.Abort()
-	} else {
-		s.dec.Close()
+	if s.dec != nil {
+		// A side that had no bytes has no decoder, and nothing to end.
+		if reset {
+			s.dec.Abort()
+		} else {
+			s.dec.Close()
+		}
+		d.took(side, t)
 	}
-	d.took(side, t)
 	s.ended, s.pending = true, s.pending[:0]
+	d.putDecoder(side)
 }

@@ -543,7 +543,10 @@ func (d *Decoder) Recycle(m *Message) {
 	if cap(h) > maxRecycledFields {
 		h = nil
 	}
-	clear(h[:cap(h)])
+	// Past its length the room was never written, or was cleared the
+	// last time: clearing the fields used lets go of the head they point
+	// into.
+	clear(h)
 	clear(m.Problems)
 	*m = Message{inline: h[:0], Problems: m.Problems[:0]}
 	if cap(m.inline) == 0 {

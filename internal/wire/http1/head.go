@@ -3,6 +3,8 @@ package http1
 import (
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // parseHead parses a whole head (start line through the empty line),
@@ -13,16 +15,32 @@ func (d *Decoder) parseHead(b []byte) {
 	m.Len += int64(len(b))
 	h := string(b) // every string of the message shares this copy
 	m.Head = h
-	if i := strings.IndexByte(h, '\n'); i+1 < len(h) && h[i+1] != '\r' && h[i+1] != '\n' {
-		// Field lines follow the start line: the first ones go in the
-		// message's own room, more grow it.
-		m.Header, m.inline = m.inline, nil
-	}
 	var clBuf, teBuf [2]string
 	f := framingFields{cl: clBuf[:0], te: teBuf[:0]}
 	off := 0
-	first := true
+	first, fields := true, false
 	for off < len(h) {
+		if !first && h[off] != '\r' && h[off] != '\n' {
+			if !fields {
+				// Field lines follow the start line: the first ones go
+				// in the message's own room, more grow it.
+				fields = true
+				m.Header, m.inline = m.inline, nil
+			}
+			// The common case, a valid field line, is read in one pass.
+			if n, kind, value, ok := d.plainFieldLine(&m.Header, h[off:]); ok {
+				off += n
+				switch kind {
+				case fieldContentLength:
+					f.cl = append(f.cl, value)
+				case fieldTransferEncoding:
+					f.te = append(f.te, value)
+				case fieldHost:
+					f.hosts++
+				}
+				continue
+			}
+		}
 		nl := strings.IndexByte(h[off:], '\n')
 		raw := h[off : off+nl+1]
 		lineOff := base + int64(off)
@@ -38,8 +56,8 @@ func (d *Decoder) parseHead(b []byte) {
 		}
 		if strings.IndexByte(line, '\r') >= 0 {
 			// RFC 9112 2.2: "A sender MUST NOT generate a bare CR
-			// (a CR character not immediately followed by LF) within any
-			// protocol elements other than the content."
+			// (a CR character not immediately followed by LF) within
+			// any protocol elements other than the content."
 			m.problem(KindBareCR, lineOff, false, "bare CR in "+excerpt(line, 60))
 		}
 		if first {
@@ -55,6 +73,10 @@ func (d *Decoder) parseHead(b []byte) {
 		if line == "" {
 			break
 		}
+		if !fields {
+			fields = true
+			m.Header, m.inline = m.inline, nil
+		}
 		switch kind, value := d.fieldLine(m, &m.Header, line, lineOff); kind {
 		case fieldContentLength:
 			f.cl = append(f.cl, value)
@@ -65,6 +87,73 @@ func (d *Decoder) parseHead(b []byte) {
 		}
 	}
 	d.frame(m, &f, base)
+}
+
+// plainFieldLine is fieldLine for a line that breaks no rule, at the
+// start of rest: a token, a colon, optional whitespace, a value of VCHAR,
+// SP, HTAB and obs-text, CRLF. It reads such a line in one pass and
+// returns its length with the CRLF; ok is false for any other line, which
+// fieldLine then reads and reports.
+func (d *Decoder) plainFieldLine(h *Header, rest string) (n, kind int, value string, ok bool) {
+	i := 0
+	for i < len(rest) && tokenByte[rest[i]] {
+		i++
+	}
+	if i == 0 || i == len(rest) || rest[i] != ':' || len(*h) >= d.lim.MaxFields {
+		return 0, fieldOther, "", false
+	}
+	j := i + 1
+	for j < len(rest) && (rest[j] == ' ' || rest[j] == '\t') {
+		j++
+	}
+	k := j
+	for k < len(rest) && !badValueByte[rest[k]] {
+		k++
+	}
+	// The value stops at a CR (or another byte it may not hold): only
+	// CRLF ends a plain line.
+	if k+1 >= len(rest) || rest[k] != '\r' || rest[k+1] != '\n' {
+		return 0, fieldOther, "", false
+	}
+	end := k
+	for end > j && (rest[end-1] == ' ' || rest[end-1] == '\t') {
+		end--
+	}
+	name, value := rest[:i], rest[j:end]
+	*h = append(*h, Field{Name: name, Value: value, Line: rest[:k]})
+	return k + 2, framingKind(name), value, true
+}
+
+// framingKind tells a framing field by its name, an ASCII token (a name
+// of another length is no framing field).
+func framingKind(name string) int {
+	switch len(name) {
+	case len("Content-Length"):
+		if strings.EqualFold(name, "Content-Length") {
+			return fieldContentLength
+		}
+	case len("Transfer-Encoding"):
+		if strings.EqualFold(name, "Transfer-Encoding") {
+			return fieldTransferEncoding
+		}
+	case len("Host"):
+		if strings.EqualFold(name, "Host") {
+			return fieldHost
+		}
+	}
+	return fieldOther
+}
+
+// tokenByte holds the tchar bytes (RFC 9110 5.6.2), badValueByte the
+// bytes a field value may not hold (RFC 9110 5.5: controls but HTAB, and
+// DEL) and CR, which a line may only hold before its LF.
+var tokenByte, badValueByte [256]bool
+
+func init() {
+	for c := 0; c < 256; c++ {
+		tokenByte[c] = c < 0x80 && httpguts.IsTokenRune(rune(c))
+		badValueByte[c] = c < 0x20 && c != '\t' || c == 0x7f
+	}
 }
 
 // framingFields collects the Content-Length and Transfer-Encoding values,
@@ -146,22 +235,7 @@ func (d *Decoder) fieldLine(m *Message, h *Header, line string, off int64) (kind
 		}
 		return fieldOther, value
 	}
-	// An ASCII name of another length is no framing field.
-	switch len(name) {
-	case len("Content-Length"):
-		if strings.EqualFold(name, "Content-Length") {
-			return fieldContentLength, value
-		}
-	case len("Transfer-Encoding"):
-		if strings.EqualFold(name, "Transfer-Encoding") {
-			return fieldTransferEncoding, value
-		}
-	case len("Host"):
-		if strings.EqualFold(name, "Host") {
-			return fieldHost, value
-		}
-	}
-	return fieldOther, value
+	return framingKind(name), value
 }
 
 // requestLine parses method SP request-target SP HTTP-version (RFC 9112 3)
@@ -186,18 +260,20 @@ func (d *Decoder) requestLine(m *Message, line string, off int64) {
 		return
 	}
 	m.Target, m.Version = rest[:sp], rest[sp+1:]
+	// One pass over the target: an SP is told before a control byte.
+	spIn, ctl := false, false
+	for i := 0; i < len(m.Target); i++ {
+		if c := m.Target[i]; c <= ' ' || c == 0x7f {
+			spIn, ctl = spIn || c == ' ', ctl || c != ' '
+		}
+	}
 	switch {
 	case m.Target == "":
 		bad("empty request-target")
-	case strings.IndexByte(m.Target, ' ') >= 0:
+	case spIn:
 		bad("more than two SP")
-	default:
-		for i := 0; i < len(m.Target); i++ {
-			if c := m.Target[i]; c <= ' ' || c == 0x7f {
-				bad("control byte in the request-target")
-				break
-			}
-		}
+	case ctl:
+		bad("control byte in the request-target")
 	}
 	if !m.version(m.Version) || len(m.Version) != 8 {
 		bad("the HTTP-version is not HTTP/DIGIT.DIGIT")
@@ -206,6 +282,10 @@ func (d *Decoder) requestLine(m *Message, line string, off int64) {
 
 // version reads "HTTP/" 1*DIGIT "." 1*DIGIT into Major and Minor.
 func (m *Message) version(v string) bool {
+	if len(v) == 8 && v[:5] == "HTTP/" && isDigit(v[5]) && v[6] == '.' && isDigit(v[7]) {
+		m.Major, m.Minor = int(v[5]-'0'), int(v[7]-'0')
+		return true
+	}
 	rest, ok := strings.CutPrefix(v, "HTTP/")
 	if !ok {
 		return false
@@ -430,6 +510,12 @@ func (d *Decoder) frameResponse(m *Message, f *framingFields, te, chunked bool, 
 // contentLength reads the Content-Length values: one decimal value, or
 // the same value repeated (RFC 9110 8.6, reported).
 func (d *Decoder) contentLength(m *Message, vals []string, off int64) (int64, bool) {
+	if len(vals) == 1 {
+		// The common case: one field line of digits alone.
+		if n, ok := parseLength(vals[0]); ok {
+			return n, true
+		}
+	}
 	n, count := int64(-1), 0
 	for _, v := range vals {
 		for {
