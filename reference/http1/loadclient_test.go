@@ -9,6 +9,7 @@ import (
 
 	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/internal/loadgen"
+	"github.com/protospec/protospec/internal/netutil/netutiltest"
 	wire "github.com/protospec/protospec/internal/wire/http1"
 )
 
@@ -143,52 +144,37 @@ func TestLoadClientAgainstReference(t *testing.T) {
 // TestLoadClientServerCloses: a server that closes after every few responses,
 // saying so, costs reconnects, not errors.
 func TestLoadClientServerCloses(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
+	addr := netutiltest.ServeTCP(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		have := ""
+		for served := 0; served < 3; {
+			n, err := c.Read(buf)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				buf := make([]byte, 4096)
-				have := ""
-				for served := 0; served < 3; {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					have += string(buf[:n])
-					for strings.Contains(have, "\r\n\r\n") && served < 3 {
-						have = have[strings.Index(have, "\r\n\r\n")+4:]
-						served++
-						hdr := ""
-						if served == 3 {
-							hdr = "Connection: close\r\n"
-						}
-						c.Write([]byte("HTTP/1.1 200 OK\r\n" + hdr + "Content-Length: 2\r\n\r\nok"))
-					}
+			have += string(buf[:n])
+			for strings.Contains(have, "\r\n\r\n") && served < 3 {
+				have = have[strings.Index(have, "\r\n\r\n")+4:]
+				served++
+				hdr := ""
+				if served == 3 {
+					hdr = "Connection: close\r\n"
 				}
-				// Lingering close, as RFC 9112 9.6 advises: closing with
-				// unread requests would reset the connection and could
-				// discard the last response.
-				c.(*net.TCPConn).CloseWrite()
-				c.SetReadDeadline(time.Now().Add(time.Second))
-				for {
-					if _, err := c.Read(buf); err != nil {
-						return
-					}
-				}
-			}()
+				c.Write([]byte("HTTP/1.1 200 OK\r\n" + hdr + "Content-Length: 2\r\n\r\nok"))
+			}
 		}
-	}()
-	p, err := NewLoadClient(LoadClientOptions{Addr: l.Addr().String()})
+		// Lingering close, as RFC 9112 9.6 advises: closing with
+		// unread requests would reset the connection and could
+		// discard the last response.
+		c.(*net.TCPConn).CloseWrite()
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		for {
+			if _, err := c.Read(buf); err != nil {
+				return
+			}
+		}
+	})
+	p, err := NewLoadClient(LoadClientOptions{Addr: addr})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,3 @@
-// Package netutiltest holds the protocol-free test harnesses the reference
-// servers share: a server in a child process that runs out of descriptors
-// must keep serving.
-//
-//	func TestAcceptSurvivesFDExhaustion(t *testing.T) {
-//		if netutiltest.IsFDChild("MY_CHILD") {
-//			netutiltest.ServeWithFewFDs(func(l net.Listener) error { return srv.Serve(l) })
-//		}
-//		netutiltest.FDExhaustion(t, netutiltest.FDTest{Env: "MY_CHILD", Serves: serves})
-//	}
 package netutiltest
 
 import (
