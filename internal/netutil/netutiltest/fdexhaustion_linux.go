@@ -2,6 +2,7 @@ package netutiltest
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/protospec/protospec/internal/dial"
 )
 
 // FDLimit is the child's descriptor limit (RLIMIT_NOFILE).
@@ -92,8 +95,9 @@ func FDExhaustion(t *testing.T, ft FDTest) {
 	// Hold more connections than the child has descriptors, each one
 	// answered (so accepted) or not, then let them go.
 	var conns []net.Conn
+	d := dial.Dialer{Timeout: 2 * time.Second}
 	for range 100 {
-		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		c, err := d.Dial(context.Background(), dial.Endpoint{Network: "tcp", Addr: addr})
 		if err != nil {
 			break
 		}
