@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/protospec/protospec/internal/dial"
+	"github.com/protospec/protospec/internal/netutil/netutiltest"
 	"github.com/protospec/protospec/internal/protocol"
 )
 
@@ -63,21 +64,8 @@ func TestParseAddress(t *testing.T) {
 }
 
 func TestOpenAddressEndpoints(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	addr := l.Addr().String()
+	// A server that accepts every connection and closes it.
+	addr := netutiltest.ServeTCP(t, func(net.Conn) {})
 	tg, err := Open(context.Background(), "uppercase="+addr+",udp://127.0.0.1:9", Options{Protocol: "echo"})
 	if err != nil {
 		t.Fatal(err)
@@ -179,21 +167,8 @@ var addrContract = protocol.Register(protocol.Contract{
 })
 
 func TestAddressContract(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	addr := l.Addr().String()
+	// A server that accepts every connection and closes it.
+	addr := netutiltest.ServeTCP(t, func(net.Conn) {})
 	probeOK = addr
 	ctx := context.Background()
 	tg, err := OpenAddress(ctx, addr, Options{Protocol: addrContract.Name})

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/protospec/protospec/fuzz/engine"
+	"github.com/protospec/protospec/fuzz/engine/enginetest"
 	contract "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/targets"
@@ -128,46 +129,14 @@ func crashTarget(status string) engine.TargetSpec {
 }
 
 // referenceTarget opens the reference implementation of the protocol.
-func referenceTarget() engine.TargetSpec {
-	return engine.TargetSpec{Name: "reference", Open: func(ctx context.Context) (targets.Target, error) {
-		return targets.Open(ctx, "reference", targets.Options{Protocol: contract.Name})
-	}}
-}
+func referenceTarget() engine.TargetSpec { return enginetest.ReferenceTarget(contract.Name) }
 
 // TestReferenceClean fuzzes the reference server briefly: nothing must be
 // found, and every seed reaches a state.
-func TestReferenceClean(t *testing.T) {
-	m := httpModel{}
-	res, err := engine.Run(context.Background(), engine.Config{
-		Model: m, Targets: []engine.TargetSpec{referenceTarget()},
-		Seed: 7, Execs: 300, Duration: 20 * time.Second, Timing: engine.Timing{Deadline: 2 * time.Second},
-		NoMinimize: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%d execs in %v (%.0f/s), %d states", res.Execs, res.Elapsed.Round(time.Millisecond), res.ExecsPerSecond(), res.States)
-	for _, f := range res.Findings {
-		t.Errorf("finding on the reference: %s %s: %s\n%s", f.Oracle, f.State, f.Detail, f.Transcript())
-	}
-	if res.Execs < 300 {
-		t.Errorf("only %d execs", res.Execs)
-	}
-	if res.States < len(m.Seeds()) {
-		t.Errorf("only %d states reached", res.States)
-	}
-}
+func TestReferenceClean(t *testing.T) { enginetest.ReferenceClean(t, httpModel{}, contract.Name) }
 
 // TestRegistered checks the model is registered under the contract's name.
-func TestRegistered(t *testing.T) {
-	m, err := engine.LookupModel(contract.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := m.(httpModel); !ok {
-		t.Errorf("LookupModel(%q) = %T", contract.Name, m)
-	}
-}
+func TestRegistered(t *testing.T) { enginetest.Registered[httpModel](t, contract.Name) }
 
 // FuzzModel feeds arbitrary bytes to the model's sessions, as what was sent
 // and what came back, and to its mutator: nothing may panic, and Parse may

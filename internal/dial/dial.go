@@ -117,20 +117,9 @@ func (d *Dialer) Dial(ctx context.Context, ep Endpoint) (net.Conn, error) {
 	if ep.Network != "tcp" {
 		return nil, fmt.Errorf("%w: %s", ErrNotTCP, ep)
 	}
-	if d.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d.Timeout)
-		defer cancel()
-	}
-	nd := net.Dialer{}
-	if d.Source != "" {
-		ip, err := sourceIP(d.Source)
-		if err != nil {
-			return nil, err
-		}
-		nd.LocalAddr = &net.TCPAddr{IP: ip}
-	}
-	c, err := nd.DialContext(ctx, "tcp", ep.Addr)
+	ctx, cancel := d.withTimeout(ctx)
+	defer cancel()
+	c, err := d.dialSocket(ctx, "tcp", ep.Addr)
 	if err != nil {
 		return nil, err
 	}
@@ -157,24 +146,39 @@ func (d *Dialer) DialUDP(ctx context.Context, ep Endpoint) (*net.UDPConn, error)
 	if ep.Network != "udp" {
 		return nil, fmt.Errorf("dial: %s is not a UDP endpoint", ep)
 	}
-	if d.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d.Timeout)
-		defer cancel()
+	ctx, cancel := d.withTimeout(ctx)
+	defer cancel()
+	c, err := d.dialSocket(ctx, "udp", ep.Addr)
+	if err != nil {
+		return nil, err
 	}
+	return c.(*net.UDPConn), nil
+}
+
+// withTimeout bounds ctx by the dialer's timeout, when one is set.
+func (d *Dialer) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d.Timeout > 0 {
+		return context.WithTimeout(ctx, d.Timeout)
+	}
+	return ctx, func() {}
+}
+
+// dialSocket dials addr over network ("tcp" or "udp") from the source
+// address when one is set.
+func (d *Dialer) dialSocket(ctx context.Context, network, addr string) (net.Conn, error) {
 	nd := net.Dialer{}
 	if d.Source != "" {
 		ip, err := sourceIP(d.Source)
 		if err != nil {
 			return nil, err
 		}
-		nd.LocalAddr = &net.UDPAddr{IP: ip}
+		if network == "udp" {
+			nd.LocalAddr = &net.UDPAddr{IP: ip}
+		} else {
+			nd.LocalAddr = &net.TCPAddr{IP: ip}
+		}
 	}
-	c, err := nd.DialContext(ctx, "udp", ep.Addr)
-	if err != nil {
-		return nil, err
-	}
-	return c.(*net.UDPConn), nil
+	return nd.DialContext(ctx, network, addr)
 }
 
 // Connect dials a TCP endpoint (with TLS when it says so) or opens a

@@ -7,40 +7,26 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/protospec/protospec/internal/netutil/netutiltest"
 )
 
 // answering serves each connection one canned answer after reading the
 // request head, and returns its address.
 func answering(t *testing.T, answer string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
+	return netutiltest.ServeTCP(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		var head []byte
+		for !strings.Contains(string(head), "\r\n\r\n") {
+			n, err := c.Read(buf)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				buf := make([]byte, 4096)
-				var head []byte
-				for !strings.Contains(string(head), "\r\n\r\n") {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					head = append(head, buf[:n]...)
-				}
-				io.WriteString(c, answer)
-			}()
+			head = append(head, buf[:n]...)
 		}
-	}()
-	return l.Addr().String()
+		io.WriteString(c, answer)
+	})
 }
 
 func TestGetProbe(t *testing.T) {

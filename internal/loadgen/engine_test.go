@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/protospec/protospec/internal/netutil/netutiltest"
 )
 
 // lineServer is a loopback uppercase-line server for the engine's tests:
@@ -281,26 +283,11 @@ func TestErrorKinds(t *testing.T) {
 		}
 	})
 	t.Run("reset", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				go func() {
-					c.SetReadDeadline(time.Now().Add(5 * time.Second))
-					c.Read(make([]byte, 100))
-					c.(*net.TCPConn).SetLinger(0)
-					c.Close()
-				}()
-			}
-		}()
-		res := mustRun(t, Config{Protocol: newLineClient(t, l.Addr().String()), Requests: 10})
+		addr := netutiltest.ServeTCP(t, func(c net.Conn) {
+			c.Read(make([]byte, 100))
+			c.(*net.TCPConn).SetLinger(0)
+		})
+		res := mustRun(t, Config{Protocol: newLineClient(t, addr), Requests: 10})
 		if res.Completed != 0 || res.Errors[KindReset] == 0 {
 			t.Fatalf("completed %d errors %v, want resets", res.Completed, res.Errors)
 		}

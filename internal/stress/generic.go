@@ -39,11 +39,11 @@ func ConnFlood(svc string, greeting []byte) Func {
 		Svc:        svc,
 		Fn: func(ctx context.Context, ep dial.Endpoint, b Budget) (Figures, error) {
 			n := min(b.Conns, fdRoom())
-			conns, fails, err := dialMany(ctx, ep, b, n, greeting)
-			defer closeAll(conns)
-			if len(conns) == 0 && err != nil {
-				return nil, fmt.Errorf("no connection opened: %w", err)
+			conns, fails, err := dialSome(ctx, ep, b, n, greeting)
+			if err != nil {
+				return nil, err
 			}
+			defer closeAll(conns)
 			<-ctx.Done()
 			return Figures{
 				"connections_wanted": float64(n),
@@ -65,11 +65,11 @@ func Trickle(name, doc, svc string, conns int, every time.Duration, msg func(i i
 		AttackName: name, AttackDoc: doc, Svc: svc,
 		Fn: func(ctx context.Context, ep dial.Endpoint, b Budget) (Figures, error) {
 			n := min(conns, b.Conns)
-			cs, fails, err := dialMany(ctx, ep, b, n, nil)
-			defer closeAll(cs)
-			if len(cs) == 0 && err != nil {
-				return nil, fmt.Errorf("no connection opened: %w", err)
+			cs, fails, err := dialSome(ctx, ep, b, n, nil)
+			if err != nil {
+				return nil, err
 			}
+			defer closeAll(cs)
 			var sent, failed, recv atomic.Int64
 			var wg sync.WaitGroup
 			for i, c := range cs {
@@ -136,11 +136,11 @@ func trickleBytes(name, doc, svc string, conns int, every time.Duration, first [
 		AttackName: name, AttackDoc: doc, Svc: svc,
 		Fn: func(ctx context.Context, ep dial.Endpoint, b Budget) (Figures, error) {
 			n := min(conns, b.Conns)
-			cs, fails, err := dialMany(ctx, ep, b, n, first)
-			defer closeAll(cs)
-			if len(cs) == 0 && err != nil {
-				return nil, fmt.Errorf("no connection opened: %w", err)
+			cs, fails, err := dialSome(ctx, ep, b, n, first)
+			if err != nil {
+				return nil, err
 			}
+			defer closeAll(cs)
 			alive := make([]bool, len(cs))
 			for i := range alive {
 				alive[i] = true
@@ -203,11 +203,11 @@ func SlowReader(svc string, conns int, perConn int64, request []byte) Func {
 				return c
 			}
 			b.Dialer = &d
-			cs, fails, err := dialMany(ctx, ep, b, n, nil)
-			defer closeAll(cs)
-			if len(cs) == 0 && err != nil {
-				return nil, fmt.Errorf("no connection opened: %w", err)
+			cs, fails, err := dialSome(ctx, ep, b, n, nil)
+			if err != nil {
+				return nil, err
 			}
+			defer closeAll(cs)
 			perConn := max(int64(len(request)), min(perConn, b.Bytes/int64(len(cs))))
 			batch := request
 			for len(batch) < 16<<10 {
@@ -219,18 +219,9 @@ func SlowReader(svc string, conns int, perConn int64, request []byte) Func {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					var mine int64
-					for ctx.Err() == nil && mine < perConn {
-						c.SetWriteDeadline(time.Now().Add(b.Step))
-						m, err := c.Write(batch)
-						mine += int64(m)
-						sent.Add(int64(m))
-						if err != nil {
-							if isTimeout(err) {
-								stalled.Add(1)
-							}
-							return
-						}
+					err := writeUpTo(ctx, c, b.Step, perConn, func(int64) []byte { return batch }, func(m int, _ error) { sent.Add(int64(m)) })
+					if err != nil && isTimeout(err) {
+						stalled.Add(1)
 					}
 				}()
 			}
@@ -257,11 +248,11 @@ func PipelineFlood(svc string, conns int, request []byte) Func {
 		Svc:        svc,
 		Fn: func(ctx context.Context, ep dial.Endpoint, b Budget) (Figures, error) {
 			n := min(conns, b.Conns)
-			cs, fails, err := dialMany(ctx, ep, b, n, nil)
-			defer closeAll(cs)
-			if len(cs) == 0 && err != nil {
-				return nil, fmt.Errorf("no connection opened: %w", err)
+			cs, fails, err := dialSome(ctx, ep, b, n, nil)
+			if err != nil {
+				return nil, err
 			}
+			defer closeAll(cs)
 			var batch []byte
 			for i := 0; i < 64; i++ {
 				batch = append(batch, request...)
@@ -274,18 +265,13 @@ func PipelineFlood(svc string, conns int, request []byte) Func {
 				go func() { defer wg.Done(); drain(ctx, c, b.Step, &recv) }()
 				go func() {
 					defer wg.Done()
-					var mine int64
-					for ctx.Err() == nil && mine < perConn {
-						c.SetWriteDeadline(time.Now().Add(b.Step))
-						m, err := c.Write(batch)
-						mine += int64(m)
-						if err != nil {
-							if !isTimeout(err) {
-								closed.Add(1)
-							}
-							return
+					err := writeUpTo(ctx, c, b.Step, perConn, func(int64) []byte { return batch }, func(_ int, err error) {
+						if err == nil {
+							reqs.Add(64)
 						}
-						reqs.Add(64)
+					})
+					if err != nil && !isTimeout(err) {
+						closed.Add(1)
 					}
 				}()
 			}
@@ -315,11 +301,11 @@ func LargeBody(svc string, conns int, size int64, head func(size int64) []byte) 
 		Fn: func(ctx context.Context, ep dial.Endpoint, b Budget) (Figures, error) {
 			n := min(conns, b.Conns)
 			perConn := min(size-1, b.Bytes/int64(max(n, 1)))
-			cs, fails, err := dialMany(ctx, ep, b, n, head(size))
-			defer closeAll(cs)
-			if len(cs) == 0 && err != nil {
-				return nil, fmt.Errorf("no connection opened: %w", err)
+			cs, fails, err := dialSome(ctx, ep, b, n, head(size))
+			if err != nil {
+				return nil, err
 			}
+			defer closeAll(cs)
 			chunk := make([]byte, 64<<10)
 			for i := range chunk {
 				chunk[i] = 'a'
@@ -333,18 +319,10 @@ func LargeBody(svc string, conns int, size int64, head func(size int64) []byte) 
 					defer wg.Done()
 					sem <- struct{}{}
 					defer func() { <-sem }()
-					var mine int64
-					for ctx.Err() == nil && mine < perConn {
-						c.SetWriteDeadline(time.Now().Add(b.Step))
-						m, err := c.Write(chunk[:min(int64(len(chunk)), perConn-mine)])
-						mine += int64(m)
-						sent.Add(int64(m))
-						if err != nil {
-							if !isTimeout(err) {
-								refused.Add(1)
-							}
-							return
-						}
+					next := func(mine int64) []byte { return chunk[:min(int64(len(chunk)), perConn-mine)] }
+					err := writeUpTo(ctx, c, b.Step, perConn, next, func(m int, _ error) { sent.Add(int64(m)) })
+					if err != nil && !isTimeout(err) {
+						refused.Add(1)
 					}
 				}()
 			}
@@ -481,4 +459,32 @@ func Amplification(svc string, maxFactor float64, queries [][]byte) Func {
 			return nil
 		},
 	}
+}
+
+// dialSome opens n connections as dialMany does, sending first on each,
+// and fails only when none opened.
+func dialSome(ctx context.Context, ep dial.Endpoint, b Budget, n int, first []byte) ([]net.Conn, int, error) {
+	cs, fails, err := dialMany(ctx, ep, b, n, first)
+	if len(cs) == 0 && err != nil {
+		return nil, fails, fmt.Errorf("no connection opened: %w", err)
+	}
+	return cs, fails, nil
+}
+
+// writeUpTo writes next(written so far) on c again and again, each write
+// within step, until limit bytes are written or ctx is done; it stops at
+// the first failed write and returns its error. wrote is told of every
+// write: how many bytes it took and its error.
+func writeUpTo(ctx context.Context, c net.Conn, step time.Duration, limit int64, next func(mine int64) []byte, wrote func(n int, err error)) error {
+	var mine int64
+	for ctx.Err() == nil && mine < limit {
+		c.SetWriteDeadline(time.Now().Add(step))
+		m, err := c.Write(next(mine))
+		mine += int64(m)
+		wrote(m, err)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

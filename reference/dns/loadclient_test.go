@@ -1,7 +1,6 @@
 package dns
 
 import (
-	"context"
 	"encoding/binary"
 	"net"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	contract "github.com/protospec/protospec/internal/dns"
 	"github.com/protospec/protospec/internal/loadgen"
+	"github.com/protospec/protospec/internal/loadgen/loadgentest"
 )
 
 func TestParseLoadQueries(t *testing.T) {
@@ -81,7 +81,7 @@ func TestLoadClientAgainstReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := mustRun(t, loadgen.Config{Protocol: p, Connections: 2, Pipeline: tc.pipeline, Requests: 1000})
+		res := loadgentest.MustRun(t, loadgen.Config{Protocol: p, Connections: 2, Pipeline: tc.pipeline, Requests: 1000})
 		if res.Completed != 1000 || res.ErrorCount() != 0 {
 			t.Errorf("%s pipeline %d: completed %d errors %v; want 1000 and none", tc.network, tc.pipeline, res.Completed, res.Errors)
 		}
@@ -95,7 +95,7 @@ func TestLoadClientAgainstReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := mustRun(t, loadgen.Config{Protocol: p, Requests: 100})
+	res := loadgentest.MustRun(t, loadgen.Config{Protocol: p, Requests: 100})
 	if res.Completed != 50 || res.Errors[loadgen.KindStatus] != 50 {
 		t.Errorf("completed %d errors %v; want 50 ok and 50 unexpected_status", res.Completed, res.Errors)
 	}
@@ -139,7 +139,7 @@ func TestLoadClientValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := mustRun(t, loadgen.Config{Protocol: p, Requests: 50, Timeout: 200 * time.Millisecond})
+	res := loadgentest.MustRun(t, loadgen.Config{Protocol: p, Requests: 50, Timeout: 200 * time.Millisecond})
 	if res.Completed != 20 || res.Errors[loadgen.KindBadResponse] != 20 || res.Errors[loadgen.KindTimeout] != 10 {
 		t.Errorf("completed %d errors %v; want 20 ok, 20 bad_response, 10 timeout", res.Completed, res.Errors)
 	}
@@ -203,18 +203,6 @@ func BenchmarkLoadValidate(b *testing.B) {
 	}
 }
 
-// mustRun runs a load that must be able to run.
-func mustRun(t *testing.T, cfg loadgen.Config) *loadgen.Result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	res, err := loadgen.Run(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
 // TestPlanLoad checks the registered client's params: the transport picks
 // the service, a query file is read before any target starts, and bad
 // values are refused.
@@ -247,7 +235,7 @@ func TestPlanLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res := mustRun(t, loadgen.Config{Protocol: p, Pipeline: 4, Requests: 100}); res.Completed != 100 || res.ErrorCount() != 0 {
+	if res := loadgentest.MustRun(t, loadgen.Config{Protocol: p, Pipeline: 4, Requests: 100}); res.Completed != 100 || res.ErrorCount() != 0 {
 		t.Errorf("completed %d, errors %v; want 100 and none", res.Completed, res.Errors)
 	}
 }

@@ -1,7 +1,6 @@
 package http1
 
 import (
-	"context"
 	"net"
 	"strings"
 	"testing"
@@ -9,6 +8,8 @@ import (
 
 	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/internal/loadgen"
+	"github.com/protospec/protospec/internal/loadgen/loadgentest"
+	"github.com/protospec/protospec/internal/netutil/netutiltest"
 	wire "github.com/protospec/protospec/internal/wire/http1"
 )
 
@@ -116,7 +117,7 @@ func TestLoadClientAgainstReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res := mustRun(t, loadgen.Config{Protocol: p, Connections: 4, Pipeline: tc.pipeline, Requests: 600})
+			res := loadgentest.MustRun(t, loadgen.Config{Protocol: p, Connections: 4, Pipeline: tc.pipeline, Requests: 600})
 			if res.Completed != 600 || res.ErrorCount() != 0 {
 				t.Fatalf("completed %d, errors %v; want 600 and none", res.Completed, res.Errors)
 			}
@@ -133,7 +134,7 @@ func TestLoadClientAgainstReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := mustRun(t, loadgen.Config{Protocol: p, Requests: 100})
+		res := loadgentest.MustRun(t, loadgen.Config{Protocol: p, Requests: 100})
 		if res.Completed != 50 || res.Errors[loadgen.KindStatus] != 50 || res.Connects != 1 {
 			t.Fatalf("completed %d errors %v connects %d; want 50 ok, 50 unexpected_status on one connection", res.Completed, res.Errors, res.Connects)
 		}
@@ -143,56 +144,41 @@ func TestLoadClientAgainstReference(t *testing.T) {
 // TestLoadClientServerCloses: a server that closes after every few responses,
 // saying so, costs reconnects, not errors.
 func TestLoadClientServerCloses(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
+	addr := netutiltest.ServeTCP(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		have := ""
+		for served := 0; served < 3; {
+			n, err := c.Read(buf)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				buf := make([]byte, 4096)
-				have := ""
-				for served := 0; served < 3; {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					have += string(buf[:n])
-					for strings.Contains(have, "\r\n\r\n") && served < 3 {
-						have = have[strings.Index(have, "\r\n\r\n")+4:]
-						served++
-						hdr := ""
-						if served == 3 {
-							hdr = "Connection: close\r\n"
-						}
-						c.Write([]byte("HTTP/1.1 200 OK\r\n" + hdr + "Content-Length: 2\r\n\r\nok"))
-					}
+			have += string(buf[:n])
+			for strings.Contains(have, "\r\n\r\n") && served < 3 {
+				have = have[strings.Index(have, "\r\n\r\n")+4:]
+				served++
+				hdr := ""
+				if served == 3 {
+					hdr = "Connection: close\r\n"
 				}
-				// Lingering close, as RFC 9112 9.6 advises: closing with
-				// unread requests would reset the connection and could
-				// discard the last response.
-				c.(*net.TCPConn).CloseWrite()
-				c.SetReadDeadline(time.Now().Add(time.Second))
-				for {
-					if _, err := c.Read(buf); err != nil {
-						return
-					}
-				}
-			}()
+				c.Write([]byte("HTTP/1.1 200 OK\r\n" + hdr + "Content-Length: 2\r\n\r\nok"))
+			}
 		}
-	}()
-	p, err := NewLoadClient(LoadClientOptions{Addr: l.Addr().String()})
+		// Lingering close, as RFC 9112 9.6 advises: closing with
+		// unread requests would reset the connection and could
+		// discard the last response.
+		c.(*net.TCPConn).CloseWrite()
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		for {
+			if _, err := c.Read(buf); err != nil {
+				return
+			}
+		}
+	})
+	p, err := NewLoadClient(LoadClientOptions{Addr: addr})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := mustRun(t, loadgen.Config{Protocol: p, Connections: 2, Pipeline: 4, Requests: 300})
+	res := loadgentest.MustRun(t, loadgen.Config{Protocol: p, Connections: 2, Pipeline: 4, Requests: 300})
 	if res.Completed != 300 || res.ErrorCount() != 0 {
 		t.Fatalf("completed %d errors %v; want 300 and none", res.Completed, res.Errors)
 	}
@@ -266,18 +252,6 @@ func BenchmarkRespParseChunked(b *testing.B) {
 	}
 }
 
-// mustRun runs a load that must be able to run.
-func mustRun(t *testing.T, cfg loadgen.Config) *loadgen.Result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	res, err := loadgen.Run(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
 // TestPlanLoad checks the registered client's params: the request mix and
 // keep-alive as bench reports them, and bad values refused before any
 // target starts.
@@ -307,7 +281,7 @@ func TestPlanLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res := mustRun(t, loadgen.Config{Protocol: p, Requests: 50}); res.Completed != 50 || res.ErrorCount() != 0 {
+	if res := loadgentest.MustRun(t, loadgen.Config{Protocol: p, Requests: 50}); res.Completed != 50 || res.ErrorCount() != 0 {
 		t.Errorf("completed %d, errors %v; want 50 and none", res.Completed, res.Errors)
 	}
 }
