@@ -7,12 +7,21 @@ package enginetest
 
 import (
 	"context"
-	"testing"
 	"time"
 
 	"github.com/protospec/protospec/fuzz/engine"
 	"github.com/protospec/protospec/targets"
 )
+
+// TB is what the helpers need of a test: *testing.T, and the T of the
+// libFuzzer build's testing shim, which has no testing.TB (the helpers are
+// called from files that hold a fuzz harness).
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Errorf(format string, args ...any)
+	Logf(format string, args ...any)
+}
 
 // ReferenceTarget opens the reference implementation of the protocol named
 // protocol (the caller blank-imports targets/reference to register it).
@@ -24,7 +33,7 @@ func ReferenceTarget(protocol string) engine.TargetSpec {
 
 // ReferenceClean fuzzes the reference server of protocol briefly with m:
 // nothing must be found, and every seed reaches a state.
-func ReferenceClean(t *testing.T, m engine.Model, protocol string) {
+func ReferenceClean(t TB, m engine.Model, protocol string) {
 	t.Helper()
 	res, err := engine.Run(context.Background(), engine.Config{
 		Model: m, Targets: []engine.TargetSpec{ReferenceTarget(protocol)},
@@ -47,7 +56,7 @@ func ReferenceClean(t *testing.T, m engine.Model, protocol string) {
 }
 
 // Registered checks that the model registered under name is of type M.
-func Registered[M engine.Model](t *testing.T, name string) {
+func Registered[M engine.Model](t TB, name string) {
 	t.Helper()
 	m, err := engine.LookupModel(name)
 	if err != nil {
