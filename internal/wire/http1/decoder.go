@@ -613,47 +613,53 @@ func (d *Decoder) emptyLine(m *Message, crlf bool) {
 	}
 }
 
-// headBytes collects the head up to its empty line, then parses it.
+// headBytes collects the head up to its empty line, then parses it. A
+// head over a bound loses the framing at the bound, wherever the feeds
+// were cut: the bytes past it are skipped.
 func (d *Decoder) headBytes(p []byte) []byte {
 	m := d.cur
 	if len(d.buf) == 0 {
 		// The head may be whole in p: parse it from there without a copy.
 		end, lineStart := headEnd(p, 0)
 		if end > 0 {
-			if !d.headFits(m, p[:end], true) {
-				return p[end:]
+			if ok, cut := d.headFits(m, p[:end], true); !ok {
+				return p[cut:]
 			}
 			d.parseHead(p[:end])
 			return p[end:]
 		}
-		if !d.headFits(m, p, false) {
-			return nil
+		if ok, cut := d.headFits(m, p, false); !ok {
+			return p[cut:]
 		}
 		d.buf = append(d.buf, p...)
 		d.lineStart = lineStart
 		return nil
 	}
 	for len(p) > 0 {
+		// The carried bytes fit; a bound is passed in p's bytes.
+		old, q := len(d.buf), p
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			d.buf = append(d.buf, p...)
-			d.headFits(m, d.buf, false)
+			if ok, cut := d.headFits(m, d.buf, false); !ok {
+				return q[cut-old:]
+			}
 			return nil
 		}
 		d.buf = append(d.buf, p[:i+1]...)
 		p = p[i+1:]
 		line := d.buf[d.lineStart:]
 		if d.lineStart > 0 && (len(line) == 1 || len(line) == 2 && line[0] == '\r') {
-			if !d.headFits(m, d.buf, true) {
-				return p
+			if ok, cut := d.headFits(m, d.buf, true); !ok {
+				return q[cut-old:]
 			}
 			d.parseHead(d.buf)
 			d.buf, d.lineStart = d.buf[:0], 0
 			return p
 		}
 		d.lineStart = len(d.buf)
-		if !d.headFits(m, d.buf, false) {
-			return p
+		if ok, cut := d.headFits(m, d.buf, false); !ok {
+			return q[cut-old:]
 		}
 	}
 	return nil
@@ -681,22 +687,28 @@ func headEnd(b []byte, from int) (end, lineStart int) {
 }
 
 // headFits checks the bounds on head bytes b, the whole head when
-// complete, else its start; past them the framing is lost. An unfinished
-// head needs one more byte at least, so it is over a bound it reaches.
-func (d *Decoder) headFits(m *Message, b []byte, complete bool) bool {
+// complete, else its start; past them the framing is lost, and the lost
+// message takes b up to the first bound passed (cut), as it would had the
+// bytes come one by one. An unfinished head needs one more byte at least,
+// so it is over a bound it reaches.
+func (d *Decoder) headFits(m *Message, b []byte, complete bool) (ok bool, cut int) {
 	first := bytes.IndexByte(b, '\n')
 	over := len(b) > d.lim.MaxHead
 	if !complete {
 		over = len(b) >= d.lim.MaxHead
 	}
+	longLine := first < 0 && len(b) >= d.lim.MaxStartLine || first >= d.lim.MaxStartLine
 	switch {
-	case first < 0 && len(b) >= d.lim.MaxStartLine, first >= d.lim.MaxStartLine:
+	case longLine && (!over || d.lim.MaxStartLine <= d.lim.MaxHead):
+		cut = d.lim.MaxStartLine
 		d.lose(m, KindHeadTooLarge, m.Len, "start line longer than "+strconv.Itoa(d.lim.MaxStartLine)+" bytes")
 	case over:
+		cut = d.lim.MaxHead
 		d.lose(m, KindHeadTooLarge, m.Len, "head longer than "+strconv.Itoa(d.lim.MaxHead)+" bytes")
 	default:
-		return true
+		return true, 0
 	}
+	b = b[:cut]
 	m.StartLine = string(firstLine(b))
 	m.Len += int64(len(b))
 	m.Framing = FramingInvalid
@@ -705,7 +717,7 @@ func (d *Decoder) headFits(m *Message, b []byte, complete bool) bool {
 	d.queue(m)
 	d.buf = d.buf[:0]
 	d.state = stBroken
-	return false
+	return false, cut
 }
 
 // line returns the next whole line of the stream (LF included) from the
@@ -716,18 +728,22 @@ func (d *Decoder) line(p []byte) (line, rest []byte, ok bool) {
 	if d.state == stTrailer {
 		max = d.lim.MaxHead - d.trailer
 	}
+	// A line over its bound loses the framing at the bound, wherever the
+	// feeds were cut: the bytes past it are skipped.
 	i := bytes.IndexByte(p, '\n')
 	if i < 0 {
 		if len(d.buf)+len(p) >= max {
-			d.lineTooLong(len(p))
-			return nil, nil, false
+			n := max - len(d.buf)
+			d.lineTooLong(n)
+			return nil, p[n:], false
 		}
 		d.buf = append(d.buf, p...)
 		return nil, nil, false
 	}
 	if len(d.buf)+i+1 > max {
-		d.lineTooLong(i + 1)
-		return nil, p[i+1:], false
+		n := max - len(d.buf)
+		d.lineTooLong(n)
+		return nil, p[n:], false
 	}
 	if len(d.buf) == 0 {
 		return p[:i+1], p[i+1:], true
