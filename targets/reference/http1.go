@@ -114,12 +114,13 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 		return err
 	}
 	var cfg *tls.Config
+	var caFile string
 	if opts.Params[fixture.ParamTLS] == "true" {
-		c, err := serveTLSConfig(opts.Params, log)
+		c, ca, err := serveTLSConfig(opts.Params, log)
 		if err != nil {
 			return err
 		}
-		cfg = c
+		cfg, caFile = c, ca
 	}
 	l, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
@@ -128,9 +129,17 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 	errc := make(chan error, 1)
 	if cfg != nil {
 		fmt.Fprintf(log, "serving HTTP/1.1 over TLS from %s on https://%s/\n", root, l.Addr())
+		var flags []string
+		if caFile != "" {
+			flags = []string{"--ca", caFile}
+		}
+		opts.serving(Serving{Endpoints: map[string]targets.Endpoint{
+			"http/tls": {Network: "tcp", Addr: l.Addr().String(), Security: dial.TLS, ServerName: "localhost"},
+		}, Flags: flags})
 		go func() { errc <- s.ServeTLS(l, cfg) }()
 	} else {
 		fmt.Fprintf(log, "serving HTTP/1.1 from %s on http://%s/\n", root, l.Addr())
+		opts.serving(Serving{Endpoints: map[string]targets.Endpoint{"http/tcp": {Network: "tcp", Addr: l.Addr().String()}}})
 		go func() { errc <- s.Serve(l) }()
 	}
 	select {
@@ -145,35 +154,35 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 
 // serveTLSConfig is the TLS configuration of `serve --tls`: the given
 // cert= and key= files, or a new fixture whose files (ca.pem for the
-// client's --ca) go to ca-out= or a new temporary directory.
-func serveTLSConfig(params map[string]string, log io.Writer) (*tls.Config, error) {
+// client's --ca, returned) go to ca-out= or a new temporary directory.
+func serveTLSConfig(params map[string]string, log io.Writer) (*tls.Config, string, error) {
 	certFile, keyFile := params[fixture.ParamCert], params[fixture.ParamKey]
 	if (certFile == "") != (keyFile == "") {
-		return nil, fmt.Errorf("--cert and --key go together")
+		return nil, "", fmt.Errorf("--cert and --key go together")
 	}
 	if certFile != "" {
 		c, err := tlsfixture.LoadKeyPair(certFile, keyFile)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		return &tls.Config{Certificates: []tls.Certificate{c}, MinVersion: tls.VersionTLS12}, nil
+		return &tls.Config{Certificates: []tls.Certificate{c}, MinVersion: tls.VersionTLS12}, "", nil
 	}
 	fx, err := tlsfixture.New()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	dir := params[fixture.ParamCAOut]
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "protospec-tls-"); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	p, err := fx.WriteDir(dir)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	fmt.Fprintf(log, "TLS fixture: CA %s (run --ca %s), certificate %s, key %s\n", p.CA, p.CA, p.Cert, p.Key)
-	return fx.ServerConfig(), nil
+	return fx.ServerConfig(), p.CA, nil
 }
 
 // loopbackOnly refuses a listening address that is not loopback: the
