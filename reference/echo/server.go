@@ -90,15 +90,15 @@ const (
 // A Server must not be changed after its first Serve or ServePacket call.
 type Server struct {
 	Service      Service
-	MaxLine      int              // longest uppercase line, LF included; 0: 4096
-	IdleTimeout  time.Duration    // 0: 60s
-	WriteTimeout time.Duration    // deadline of each write; 0: 10s
-	MaxConns     int              // concurrent TCP connections; 0: 512
-	ErrorLog     *log.Logger      // nil: errors are discarded
+	MaxLine      int           // longest uppercase line, LF included; 0: 4096
+	IdleTimeout  time.Duration // 0: 60s
+	WriteTimeout time.Duration // deadline of each write; 0: 10s
+	MaxConns     int           // concurrent TCP connections; 0: 512
+	ErrorLog     *log.Logger   // nil: errors are discarded
 	// AccessLog, if set, gets one line per TCP connection (when it ends)
 	// and per datagram: service, transport, client, bytes in and out.
 	AccessLog *log.Logger
-	Now          func() time.Time // clock for daytime; nil: time.Now
+	Now       func() time.Time // clock for daytime; nil: time.Now
 	// MaxConnsPerClient bounds the concurrent TCP connections of one
 	// client (source) address (0: 64, at most MaxConns; negative: no
 	// share). Connections without an IP address have no share.
