@@ -81,6 +81,10 @@ type Server struct {
 	EnableTrace bool
 	// ErrorLog receives connection errors; nil discards them.
 	ErrorLog *log.Logger
+	// AccessLog, if set, gets one line per response: client, method,
+	// request-target, status and content bytes sent ("-" for the method
+	// and target of a request that could not be read).
+	AccessLog *log.Logger
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -382,11 +386,32 @@ func (cc *conn) fail(err error) {
 
 func (cc *conn) write(req *Request, resp *response) bool {
 	cc.c.SetWriteDeadline(time.Now().Add(orDefault(cc.s.WriteTimeout, DefaultWriteTimeout)))
-	if err := writeResponse(cc.bw, req, resp); err != nil {
+	err := writeResponse(cc.bw, req, resp)
+	if cc.s.AccessLog != nil {
+		cc.s.accessLog(cc.c, req, resp, err)
+	}
+	if err != nil {
 		cc.s.logf("http1: %s: write: %v", cc.c.RemoteAddr(), err)
 		return false
 	}
 	return true
+}
+
+// accessLog writes resp's line of the access log.
+func (s *Server) accessLog(c net.Conn, req *Request, resp *response, err error) {
+	method, target := "-", "-"
+	var sent int64
+	if req != nil {
+		method, target = req.Method, req.Target
+	}
+	if !bodyless(resp.code) && method != "HEAD" {
+		sent = resp.bodyLen
+	}
+	if err != nil {
+		s.AccessLog.Printf("%v %s %q %d %d (write: %v)", c.RemoteAddr(), method, target, resp.code, sent, err)
+		return
+	}
+	s.AccessLog.Printf("%v %s %q %d %d", c.RemoteAddr(), method, target, resp.code, sent)
 }
 
 // serveRequest handles one request whose head has been read, and reports

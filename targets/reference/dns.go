@@ -240,7 +240,7 @@ func serveDNS(ctx context.Context, opts ServeOptions) error {
 		if err != nil {
 			return err
 		}
-		r := &refdns.Resolver{RootHints: []netip.AddrPort{root}, ServerPort: serverPort}
+		r := &refdns.Resolver{RootHints: []netip.AddrPort{root}, ServerPort: serverPort, AccessLog: opts.accessLogger()}
 		if err := dnsResolverParams(r, opts.Params); err != nil {
 			pc.Close()
 			ln.Close()
@@ -266,6 +266,7 @@ func serveDNS(ctx context.Context, opts ServeOptions) error {
 			ln.Close()
 			return err
 		}
+		s.AccessLog = opts.accessLogger()
 		fmt.Fprintf(log, "authoritative for test. and 0.0.127.in-addr.arpa. on udp://%s and tcp://%s\n", pc.LocalAddr(), ln.Addr())
 		fmt.Fprintf(log, "try: dig @%s -p %d www.test A\n", host, ln.Addr().(*net.TCPAddr).Port)
 		sv := Serving{Endpoints: map[string]targets.Endpoint{

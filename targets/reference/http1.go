@@ -109,7 +109,7 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 	if err := loopbackOnly(opts.Addr); err != nil {
 		return err
 	}
-	s := &http1.Server{Root: root}
+	s := &http1.Server{Root: root, AccessLog: opts.accessLogger()}
 	if err := http1Limits(s, opts.Params); err != nil {
 		return err
 	}
