@@ -79,6 +79,12 @@ type Server struct {
 	MaxConnsPerClient int
 	// EnableTrace enables the TRACE method (disabled: 405).
 	EnableTrace bool
+	// Charset, if set, is the charset parameter of the Content-Type of
+	// static text files ("utf-8": text/plain; charset=utf-8).
+	Charset string
+	// DirIndex makes a directory without index.html answer GET and HEAD
+	// with an HTML list of its entries (false: 404).
+	DirIndex bool
 	// ErrorLog receives connection errors; nil discards them.
 	ErrorLog *log.Logger
 	// AccessLog, if set, gets one line per response: client, method,
@@ -99,6 +105,9 @@ type Server struct {
 
 	// The document root, resolved and opened once (Root must not change
 	// once the server serves).
+	typesOnce sync.Once
+	types     map[string]string // contentTypeOf's table
+
 	rootOnce sync.Once
 	rootPath string
 	rootDir  *os.File

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/protospec/protospec/internal/dial"
 	fixture "github.com/protospec/protospec/internal/http1"
@@ -57,7 +58,7 @@ func startHTTP1(_ context.Context, opts targets.Options) (targets.Target, error)
 		cleanup()
 		return nil, fmt.Errorf("reference http1: %w", err)
 	}
-	s := &http1.Server{Root: root, EnableTrace: false}
+	s := &http1.Server{Root: root, EnableTrace: false, Charset: "utf-8", DirIndex: true}
 	go s.Serve(l)
 	go s.ServeTLS(tl, fx.ServerConfig())
 	return &targets.Static{
@@ -109,8 +110,11 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 	if err := loopbackOnly(opts.Addr); err != nil {
 		return err
 	}
-	s := &http1.Server{Root: root, AccessLog: opts.accessLogger()}
+	s := &http1.Server{Root: root, AccessLog: opts.accessLogger(), Charset: "utf-8", DirIndex: true}
 	if err := http1Limits(s, opts.Params); err != nil {
+		return err
+	}
+	if err := http1Static(s, opts.Params); err != nil {
 		return err
 	}
 	var cfg *tls.Config
@@ -194,6 +198,28 @@ func loopbackOnly(addr string) error {
 	}
 	if ip, err := netip.ParseAddr(host); err != nil || !ip.IsLoopback() {
 		return fmt.Errorf("--addr %q: the reference servers only listen on loopback", addr)
+	}
+	return nil
+}
+
+// http1Static sets how the server serves static files from params.
+func http1Static(s *http1.Server, params map[string]string) error {
+	if v, ok := params[fixture.ParamCharset]; ok {
+		switch {
+		case v == "none" || v == "":
+			s.Charset = ""
+		case strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:") != "":
+			return fmt.Errorf("%s %q: want a charset name (utf-8, iso-8859-1) or none", fixture.ParamCharset, v)
+		default:
+			s.Charset = v
+		}
+	}
+	if v, ok := params[fixture.ParamDirIndex]; ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%s %q: want true or false", fixture.ParamDirIndex, v)
+		}
+		s.DirIndex = b
 	}
 	return nil
 }
