@@ -59,7 +59,9 @@ func newServeCmd() *cobra.Command {
 		Use:   "serve PROTOCOL",
 		Short: "Run a reference implementation until interrupted",
 		Long: `Run the reference implementation of a protocol (` + strings.Join(serveParams.Names(), ", ") + `) on --addr until
-interrupted, for a client or a suite run against it (run --target ADDRESS).
+interrupted, for a client or a suite run against it. Once it listens it prints the
+"protospec run ... --target ..." line that tests what it serves, then one access-log
+line per request, query, datagram or connection on stderr (-q: none).
 
 ` + paramsHelp(serveParams),
 		Example: strings.Join(examples, "\n"),
