@@ -91,7 +91,7 @@ PROTOCOL is one of the protocols with a fuzzing model: ` + strings.Join(engine.M
 	fl.BoolVar(&f.noMinimize, "no-minimize", false, "save findings as found, without delta debugging")
 	fl.IntVar(&f.minTries, "minimize-tries", 100, "candidate inputs tried at most when minimizing one finding")
 	fl.DurationVar(&f.minTime, "minimize-time", 3*time.Second, "time spent at most minimizing one finding")
-	fl.IntVar(&f.parallel, "parallel", 32, "inputs in flight at once on each target, with at most twice as many connections (1: one after the other)")
+	fl.IntVar(&f.parallel, "parallel", 32, "inputs in flight at once on each target, with at most twice as many connections (1: one after the other, as against an address)")
 	fl.IntVar(&f.stopAfter, "stop-after", 0, "stop after this many findings (0: run the whole budget)")
 	fl.BoolVar(&f.silent, "no-progress", false, "do not print progress to stderr")
 	f.tls.what = "fuzz the protocol's TLS services (http/tls instead of http/tcp)"

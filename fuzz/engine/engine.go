@@ -78,7 +78,8 @@ type Config struct {
 	// (default 32), with at most twice as many connections open: most of
 	// an input's time is spent waiting for answers that may never come
 	// (a server waiting for the rest of a message). 1 runs one input after
-	// the other.
+	// the other, as the campaign does when a target is an address (a
+	// server it cannot restart to find out which input killed it).
 	Parallel int
 	// Command is the program name used in reproducer commands (default
 	// "protospec").
@@ -280,6 +281,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		e.live = append(e.live, lt)
 		e.res.Targets = append(e.res.Targets, ts.Name)
+	}
+	for _, lt := range e.live {
+		if e.cfg.Parallel > 1 && lt.t.Info().Kind == targets.KindAddress {
+			// A server protospec did not start cannot be restarted: the
+			// input that kills it must be the one that ran last.
+			e.cfg.Parallel = 1
+			e.res.Notes = append(e.res.Notes, fmt.Sprintf("inputs ran one at a time: %s is a server protospec cannot restart", lt.spec.Name))
+		}
 	}
 	e.res.Oracles = []string{OracleLiveness, OracleGrammar, OracleSlow}
 	for _, lt := range e.live {
