@@ -81,7 +81,7 @@ PROTOCOL is one of the protocols with a fuzzing model: ` + strings.Join(engine.M
 	fl.DurationVar(&f.duration, "duration", 0, "time budget (default 60s when --execs is not given)")
 	fl.IntVar(&f.execs, "execs", 0, "exec budget: number of inputs to run")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed against the same target sends the same inputs")
-	fl.StringVar(&f.out, "out", "protospec-fuzz", "directory for findings (finding-N/: raw step files, finding.json, finding.pcapng)")
+	fl.StringVar(&f.out, "out", "protospec-fuzz", "directory for findings (finding-N/: raw step files, finding.json, transcript.txt by target, finding.pcapng)")
 	fl.StringVar(&f.seeds, "seeds", "", "directory of extra seeds: raw message files, or saved finding directories")
 	fl.StringArrayVar(&f.benign, "benign", nil, "known, accepted differences between targets: builtin (the protocol's and the targets' families' sets), a set's name, or a file of 'PAIR KIND VALUE-A VALUE-B [CONDITION...]' lines; repeatable")
 	fl.StringVar(&f.reportDir, "report-dir", "protospec-report", "where to write report.json, junit.xml, report.md and report.html")

@@ -226,9 +226,12 @@ type engine struct {
 	// minimizing is set while candidates are tried: their benign
 	// differences are not counted.
 	minimizing bool
-	start      time.Time
-	hasMem     bool
-	nextDir    int
+	// unminimized counts the findings kept as found because minimizing
+	// had used its share of the campaign.
+	unminimized int
+	start       time.Time
+	hasMem      bool
+	nextDir     int
 	// noRestart leaves dead targets dead (replay runs one input only).
 	noRestart bool
 }
@@ -325,6 +328,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	})
 	e.res.Elapsed = time.Since(e.start)
+	if e.unminimized > 0 {
+		e.res.Notes = append(e.res.Notes, fmt.Sprintf("%d findings kept as found: minimizing had used a quarter of the campaign's time", e.unminimized))
+	}
 	e.res.Corpus = len(e.corpus)
 	e.res.States = len(e.states)
 	if e.cfg.Progress != nil {
@@ -853,7 +859,13 @@ func (e *engine) record(in Input, f failure) *Finding {
 		OrigSteps: len(in.Steps), OrigBytes: in.Size(), At: time.Since(e.start), Exec: e.res.Execs,
 		Sent: f.sent, events: f.events}
 	fd.hit(f.State)
-	if !e.cfg.NoMinimize && f.Oracle != OracleMemory {
+	// Minimizing must not take over the campaign: past a quarter of its
+	// time so far (and the budget of one finding), findings are kept as
+	// found.
+	share := max(e.cfg.MinimizeBudget, time.Since(e.start)/4)
+	if !e.cfg.NoMinimize && f.Oracle != OracleMemory && e.res.Minimizing >= share {
+		e.unminimized++
+	} else if !e.cfg.NoMinimize && f.Oracle != OracleMemory {
 		began := time.Now()
 		min, tries, ok := e.minimize(in, f)
 		fd.Flaky, fd.Tries = !ok, tries
