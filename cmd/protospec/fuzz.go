@@ -34,7 +34,8 @@ type fuzzFlags struct {
 	benign     []string
 	reportDir  string
 	timeout    time.Duration
-	quiet      time.Duration
+	settle     time.Duration
+	quiet      bool
 	memFactor  float64
 	noMinimize bool
 	minTries   int
@@ -86,14 +87,15 @@ PROTOCOL is one of the protocols with a fuzzing model: ` + strings.Join(engine.M
 	fl.StringArrayVar(&f.benign, "benign", nil, "known, accepted differences between targets: builtin (the protocol's and the targets' families' sets), a set's name, or a file of 'PAIR KIND VALUE-A VALUE-B [CONDITION...]' lines; repeatable")
 	fl.StringVar(&f.reportDir, "report-dir", "protospec-report", "where to write report.json, junit.xml, report.md and report.html")
 	fl.DurationVar(&f.timeout, "timeout", 2*time.Second, "deadline of each step: a valid message unanswered by then is a slow finding")
-	fl.DurationVar(&f.quiet, "quiet", 0, "how long to wait for answers nobody can count on (default 10ms, 30ms with several targets)")
+	fl.DurationVar(&f.settle, "settle", 0, "how long to wait for answers nobody can count on (default 10ms, 30ms with several targets)")
 	fl.Float64Var(&f.memFactor, "mem-factor", 4, "memory oracle: a launched server's RSS above this multiple of its baseline is a finding")
 	fl.BoolVar(&f.noMinimize, "no-minimize", false, "save findings as found, without delta debugging")
 	fl.IntVar(&f.minTries, "minimize-tries", 100, "candidate inputs tried at most when minimizing one finding")
 	fl.DurationVar(&f.minTime, "minimize-time", 3*time.Second, "time spent at most minimizing one finding")
 	fl.IntVar(&f.parallel, "parallel", 32, "inputs in flight at once on each target, with at most twice as many connections (1: one after the other, as against an address)")
 	fl.IntVar(&f.stopAfter, "stop-after", 0, "stop after this many findings (0: run the whole budget)")
-	fl.BoolVar(&f.silent, "no-progress", false, "do not print progress to stderr")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary: no progress on stderr")
+	fl.BoolVar(&f.silent, "no-progress", false, "no progress on stderr (the summary is still printed)")
 	f.tls.what = "fuzz the protocol's TLS services (http/tls instead of http/tcp)"
 	f.tls.add(cmd)
 	cmd.AddCommand(newFuzzReplayCmd())
@@ -160,11 +162,14 @@ func runFuzz(stdout, stderr io.Writer, protocol string, f fuzzFlags) error {
 		f.targets = []string{"reference"}
 	}
 	cfg := engine.Config{Model: m, Seed: f.seed, Duration: f.duration, Execs: f.execs, OutDir: f.out,
-		Timing: engine.Timing{Deadline: f.timeout, Quiet: f.quiet}, MemFactor: f.memFactor,
+		Timing: engine.Timing{Deadline: f.timeout, Quiet: f.settle}, MemFactor: f.memFactor,
 		NoMinimize: f.noMinimize, MinimizeTries: f.minTries, MinimizeBudget: f.minTime, Parallel: f.parallel,
 		StopAfter: f.stopAfter, Command: "protospec"}
-	if !f.silent {
-		cfg.Progress = stderr
+	var pw *progressWriter
+	if !f.silent && !f.quiet {
+		// On a terminal the status lines rewrite one line.
+		pw = newProgressWriter(stderr, "fuzz ")
+		cfg.Progress = pw
 	}
 	if f.seeds != "" {
 		if cfg.Seeds, err = engine.LoadSeeds(f.seeds, m); err != nil {
@@ -199,6 +204,9 @@ func runFuzz(stdout, stderr io.Writer, protocol string, f fuzzFlags) error {
 	}
 	started := time.Now()
 	res, err := engine.Run(ctx, cfg)
+	if pw != nil {
+		pw.Close()
+	}
 	if err != nil {
 		return usageErr("%v", strings.TrimPrefix(err.Error(), "engine: "))
 	}

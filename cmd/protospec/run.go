@@ -72,7 +72,7 @@ func newRunCmd() *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.target, "target", "t", "reference", "reference, a launcher name (see `protospec targets`), or an address")
+	fl.StringVarP(&f.target, "target", "t", "reference", "reference, a launcher name (see protospec targets), or an address")
 	fl.StringVar(&f.labelFilter, "label-filter", "", "run only specs matching this Ginkgo label filter, e.g. 'rfc862 && must'")
 	fl.StringSliceVar(&f.focus, "focus", nil, "run only specs whose ID or title matches this regular expression (repeatable)")
 	fl.StringVar(&f.reportDir, "report-dir", "protospec-report", "where to write report.json, junit.xml, report.md and report.html")
