@@ -158,12 +158,12 @@ command -v h2load >/dev/null && HAVE_H2LOAD=yes
 
 # ---- the references
 REF_HTTP_PORT=$(free_port)
-"$PS" serve http1 --addr "127.0.0.1:$REF_HTTP_PORT" 2>"$T/ref-http1.log" &
+"$PS" serve http1 -q --addr "127.0.0.1:$REF_HTTP_PORT" 2>"$T/ref-http1.log" &
 PIDS+=($!)
 wait_tcp "$REF_HTTP_PORT"
 REF_DNS_PORT=$(free_port)
 REF_DNS=yes
-"$PS" serve dns --addr "127.0.0.1:$REF_DNS_PORT" 2>"$T/ref-dns.log" &
+"$PS" serve dns -q --addr "127.0.0.1:$REF_DNS_PORT" 2>"$T/ref-dns.log" &
 REF_DNS_PID=$!
 PIDS+=($REF_DNS_PID)
 sleep 0.5

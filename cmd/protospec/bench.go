@@ -63,7 +63,7 @@ var benchShorthands = []paramFlag{
 	{Name: "paths", List: true},
 	{Name: "method"},
 	{Name: "no-keepalive", Bool: true},
-	{Name: "queries", Short: "q"},
+	{Name: "queries"},
 	{Name: "tcp", Bool: true},
 }
 
@@ -108,7 +108,7 @@ are counted by kind. Exit status: 0 done, 1 a response failed validation
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.target, "target", "t", "reference", "reference, a launcher name (see `protospec targets`), or an address")
+	fl.StringVarP(&f.target, "target", "t", "reference", "reference, a launcher name (see protospec targets), or an address")
 	fl.DurationVarP(&f.duration, "duration", "d", 10*time.Second, "how long to measure, after the warm-up")
 	fl.Int64VarP(&f.requests, "requests", "n", 0, "stop after this many requests (with --duration, whichever comes first)")
 	fl.IntVarP(&f.connections, "connections", "c", 16, "connections (or UDP sockets)")
@@ -119,7 +119,7 @@ are counted by kind. Exit status: 0 done, 1 a response failed validation
 	addParamFlags(fl, &params, benchParams, benchShorthands)
 	fl.StringVar(&f.reportDir, "report-dir", "", "also write report.json, junit.xml, report.md and report.html (with charts) there")
 	fl.BoolVar(&f.asJSON, "json", false, "print the result as JSON on stdout")
-	fl.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the result: no progress on stderr")
 	fl.IntVar(&f.threads, "threads", defaultThreads(), "OS threads running the load (GOMAXPROCS); the default leaves half the cores to a server on this machine")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	fl.StringVar(&f.workDir, "work-dir", "", "where a launcher writes its config and logs")
@@ -190,13 +190,22 @@ func runBench(out, errOut io.Writer, name string, f benchFlags) error {
 		Warmup:      f.warmup,
 		Timeout:     f.timeout,
 	}
+	// On a terminal the progress is one line with a bar over the
+	// duration; elsewhere a line a second.
+	status := newStatusLine(errOut, !f.quiet)
 	if !f.quiet {
+		total := f.warmup + f.duration
 		cfg.Progress = func(p loadgen.Progress) {
 			phase := "load"
 			if p.Warmup {
 				phase = "warm-up"
 			}
-			fmt.Fprintf(errOut, "%6.1fs %-7s %10.0f req/s  %d ok  %d errors\n", p.Elapsed.Seconds(), phase, p.Rate, p.Completed, p.Errors)
+			line := fmt.Sprintf("%6.1fs %-7s %10.0f req/s  %d ok  %d errors", p.Elapsed.Seconds(), phase, p.Rate, p.Completed, p.Errors)
+			if terminal(errOut) {
+				status.Set(bar(int(p.Elapsed), int(total), 20)+" "+line, true)
+				return
+			}
+			fmt.Fprintln(errOut, line)
 		}
 	}
 	if f.cpuProfile != "" {
@@ -213,6 +222,7 @@ func runBench(out, errOut io.Writer, name string, f benchFlags) error {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(f.threads))
 	started := time.Now()
 	res, err := loadgen.Run(ctx, cfg)
+	status.Clear()
 	if err != nil {
 		return usageErr("%v", err)
 	}

@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"sort"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/protocol"
 	"github.com/protospec/protospec/internal/tlsfixture"
 	"github.com/protospec/protospec/reports"
@@ -45,6 +47,7 @@ var serveShorthands = []paramFlag{{Name: "service"}, {Name: "root"}, {Name: "hie
 
 func newServeCmd() *cobra.Command {
 	var addr, cpuprofile string
+	var quiet bool
 	var params, examples []string
 	for _, n := range serveParams.Names() {
 		p, _ := reference.Lookup(n)
@@ -56,7 +59,9 @@ func newServeCmd() *cobra.Command {
 		Use:   "serve PROTOCOL",
 		Short: "Run a reference implementation until interrupted",
 		Long: `Run the reference implementation of a protocol (` + strings.Join(serveParams.Names(), ", ") + `) on --addr until
-interrupted, for a client or a suite run against it (run --target ADDRESS).
+interrupted, for a client or a suite run against it. Once it listens it prints the
+"protospec run ... --target ..." line that tests what it serves, then one access-log
+line per request, query, datagram or connection on stderr (-q: none).
 
 ` + paramsHelp(serveParams),
 		Example: strings.Join(examples, "\n"),
@@ -82,7 +87,18 @@ interrupted, for a client or a suite run against it (run --target ADDRESS).
 				}
 				defer pprof.StopCPUProfile()
 			}
-			err = reference.Serve(ctx, args[0], reference.ServeOptions{Addr: addr, Params: p, Log: cmd.ErrOrStderr()})
+			log := cmd.ErrOrStderr()
+			opts := reference.ServeOptions{Addr: addr, Params: p, Log: log, Serving: func(s reference.Serving) {
+				if s.Untestable != "" {
+					fmt.Fprintf(log, "no suite run tests this server: %s\n", s.Untestable)
+					return
+				}
+				fmt.Fprintf(log, "test it with: %s\n", runLine(args[0], s))
+			}}
+			if !quiet {
+				opts.AccessLog = log
+			}
+			err = reference.Serve(ctx, args[0], opts)
 			if err != nil {
 				return usageErr("serve %s: %v", args[0], err)
 			}
@@ -90,10 +106,109 @@ interrupted, for a client or a suite run against it (run --target ADDRESS).
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "address to listen on")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no access log (one line per request, query or connection on stderr)")
 	addParamFlags(cmd.Flags(), &params, serveParams, serveShorthands)
 	cmd.Flags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the server to this file")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
 	return cmd
+}
+
+// runLine is the `protospec run` command line that tests what serve
+// serves: an address target naming each endpoint, or a bare address when
+// one address serves every TCP service of the contract (and, where the
+// contract can probe them, its UDP services, which a bare address finds).
+func runLine(proto string, s reference.Serving) string {
+	c, _ := protocol.Lookup(proto)
+	var keys []string
+	known := map[string]bool{}
+	for _, svc := range c.Services {
+		if _, ok := s.Endpoints[svc.Key()]; ok && !known[svc.Key()] {
+			keys = append(keys, svc.Key())
+		}
+		known[svc.Key()] = true
+	}
+	var extra []string
+	for k := range s.Endpoints {
+		if !known[k] {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+	keys = append(keys, extra...)
+
+	// bare[transport] is the one address of every tcp (or tls) service of
+	// the contract, when they share one.
+	bare := map[string]string{}
+	for _, tr := range []string{"tcp", "tls"} {
+		addr, ok := "", true
+		for _, svc := range c.Services {
+			if svc.Transport != tr {
+				continue
+			}
+			ep, has := s.Endpoints[svc.Key()]
+			if !has || addr != "" && ep.Addr != addr || (ep.Security == dial.TLS) != (tr == "tls") {
+				ok = false
+				break
+			}
+			addr = ep.Addr
+		}
+		if ok && addr != "" {
+			bare[tr] = addr
+		}
+	}
+	var parts []string
+	if a := bare["tcp"]; a != "" {
+		parts = append(parts, a)
+	}
+	overTLS := false
+	if a := bare["tls"]; a != "" {
+		parts, overTLS = append(parts, "tls://"+a), true
+	}
+	for _, k := range keys {
+		ep := s.Endpoints[k]
+		name, transport, _ := strings.Cut(k, "/")
+		if known[k] && (bare[transport] != "" || transport == "udp" && ep.Addr == bare["tcp"] && c.Probe != nil) {
+			continue
+		}
+		scheme := ""
+		switch {
+		case ep.Network == "udp":
+			scheme = "udp://"
+		case ep.Security == dial.TLS:
+			scheme, overTLS = "tls://", true
+		case ep.Security == dial.StartTLS:
+			scheme = "starttls://"
+		}
+		parts = append(parts, name+"="+scheme+ep.Addr)
+	}
+	args := []string{"protospec", "run", proto}
+	if overTLS {
+		args = append(args, "--tls")
+	}
+	args = append(args, "--target", shellQuote(strings.Join(parts, ",")))
+	for _, f := range s.Features {
+		args = append(args, "--feature", shellQuote(f))
+	}
+	for _, f := range s.Flags {
+		args = append(args, shellQuote(f))
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it holds more than letters,
+// digits and -_./:=@ (a list of endpoints is quoted too, as the README
+// shows them).
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@", r)) {
+			safe = false
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func newTargetsCmd() *cobra.Command {

@@ -31,12 +31,16 @@ type fuzzFlags struct {
 	seed       uint64
 	out        string
 	seeds      string
-	benign     string
+	benign     []string
 	reportDir  string
 	timeout    time.Duration
-	quiet      time.Duration
+	settle     time.Duration
+	quiet      bool
 	memFactor  float64
 	noMinimize bool
+	minTries   int
+	minTime    time.Duration
+	parallel   int
 	stopAfter  int
 	silent     bool
 	tls        tlsFlags
@@ -52,13 +56,19 @@ after which it stops answering (liveness), its process dies (crash), its memory
 grows without bound (memory), it answers outside the protocol's grammar
 (grammar) or too late (slow). With several --target flags the same inputs go
 to every target and disagreements about the same bytes are reported
-(differential: one server sees one request where another sees two). Each
-finding is minimized and saved under --out with a one-line replay command.
+(differential: one server sees one request where another sees two), unless a
+benign rule accepts them (--benign builtin: the protocol's known, RFC-permitted
+differences, and those of each target's server family). Findings are one per
+class (a difference's normalised signature: the same 4xx-against-HTTP/0.9 in ten
+states is one finding, with the number of inputs that hit it); the first input
+of each class is minimized (within --minimize-tries and --minimize-time) and
+saved under --out with a one-line replay command.
 
 PROTOCOL is one of the protocols with a fuzzing model: ` + strings.Join(engine.ModelNames(), ", ") + `.`,
 		Example: `  protospec fuzz PROTOCOL --duration 60s
   protospec fuzz PROTOCOL --target LAUNCHER --duration 60s --out fuzz-out
-  protospec fuzz PROTOCOL --target reference --target LAUNCHER --benign benign.txt --execs 20000
+  protospec fuzz PROTOCOL --target reference --target LAUNCHER --benign builtin --execs 20000
+  protospec fuzz PROTOCOL --target reference --target LAUNCHER --benign rfc --benign mine.txt
   protospec fuzz PROTOCOL --target 127.0.0.1:5300,udp://127.0.0.1:5300 --seed 42
   protospec fuzz PROTOCOL --tls --target tls://127.0.0.1:8443 --ca ca.pem --execs 2000
   protospec fuzz replay fuzz-out/finding-1 --target LAUNCHER`,
@@ -72,16 +82,20 @@ PROTOCOL is one of the protocols with a fuzzing model: ` + strings.Join(engine.M
 	fl.DurationVar(&f.duration, "duration", 0, "time budget (default 60s when --execs is not given)")
 	fl.IntVar(&f.execs, "execs", 0, "exec budget: number of inputs to run")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed against the same target sends the same inputs")
-	fl.StringVar(&f.out, "out", "protospec-fuzz", "directory for findings (finding-N/: raw step files, finding.json, finding.pcapng)")
+	fl.StringVar(&f.out, "out", "protospec-fuzz", "directory for findings (finding-N/: raw step files, finding.json, transcript.txt by target, finding.pcapng)")
 	fl.StringVar(&f.seeds, "seeds", "", "directory of extra seeds: raw message files, or saved finding directories")
-	fl.StringVar(&f.benign, "benign", "", "file of known benign differences between targets: 'A,B KIND VALUE-A VALUE-B' per line")
+	fl.StringArrayVar(&f.benign, "benign", nil, "known, accepted differences between targets: builtin (the protocol's and the targets' families' sets), a set's name, or a file of 'PAIR KIND VALUE-A VALUE-B [CONDITION...]' lines; repeatable")
 	fl.StringVar(&f.reportDir, "report-dir", "protospec-report", "where to write report.json, junit.xml, report.md and report.html")
 	fl.DurationVar(&f.timeout, "timeout", 2*time.Second, "deadline of each step: a valid message unanswered by then is a slow finding")
-	fl.DurationVar(&f.quiet, "quiet", 0, "how long to wait for answers nobody can count on (default 10ms, 30ms with several targets)")
+	fl.DurationVar(&f.settle, "settle", 0, "how long to wait for answers nobody can count on (default 10ms, 30ms with several targets)")
 	fl.Float64Var(&f.memFactor, "mem-factor", 4, "memory oracle: a launched server's RSS above this multiple of its baseline is a finding")
 	fl.BoolVar(&f.noMinimize, "no-minimize", false, "save findings as found, without delta debugging")
+	fl.IntVar(&f.minTries, "minimize-tries", 100, "candidate inputs tried at most when minimizing one finding")
+	fl.DurationVar(&f.minTime, "minimize-time", 3*time.Second, "time spent at most minimizing one finding")
+	fl.IntVar(&f.parallel, "parallel", 32, "inputs in flight at once on each target, with at most twice as many connections (1: one after the other, as against an address)")
 	fl.IntVar(&f.stopAfter, "stop-after", 0, "stop after this many findings (0: run the whole budget)")
-	fl.BoolVar(&f.silent, "no-progress", false, "do not print progress to stderr")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary: no progress on stderr")
+	fl.BoolVar(&f.silent, "no-progress", false, "no progress on stderr (the summary is still printed)")
 	f.tls.what = "fuzz the protocol's TLS services (http/tls instead of http/tcp)"
 	f.tls.add(cmd)
 	cmd.AddCommand(newFuzzReplayCmd())
@@ -134,8 +148,8 @@ func runFuzz(stdout, stderr io.Writer, protocol string, f fuzzFlags) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	if f.execs < 0 || f.duration < 0 || f.timeout <= 0 {
-		return usageErr("--execs, --duration and --timeout must be positive")
+	if f.execs < 0 || f.duration < 0 || f.timeout <= 0 || f.minTries <= 0 || f.minTime <= 0 || f.parallel <= 0 {
+		return usageErr("--execs, --duration, --timeout, --minimize-tries, --minimize-time and --parallel must be positive")
 	}
 	if f.execs == 0 && f.duration == 0 {
 		f.duration = 60 * time.Second
@@ -148,18 +162,17 @@ func runFuzz(stdout, stderr io.Writer, protocol string, f fuzzFlags) error {
 		f.targets = []string{"reference"}
 	}
 	cfg := engine.Config{Model: m, Seed: f.seed, Duration: f.duration, Execs: f.execs, OutDir: f.out,
-		Timing: engine.Timing{Deadline: f.timeout, Quiet: f.quiet}, MemFactor: f.memFactor,
-		NoMinimize: f.noMinimize, StopAfter: f.stopAfter, Command: "protospec"}
-	if !f.silent {
-		cfg.Progress = stderr
+		Timing: engine.Timing{Deadline: f.timeout, Quiet: f.settle}, MemFactor: f.memFactor,
+		NoMinimize: f.noMinimize, MinimizeTries: f.minTries, MinimizeBudget: f.minTime, Parallel: f.parallel,
+		StopAfter: f.stopAfter, Command: "protospec"}
+	var pw *progressWriter
+	if !f.silent && !f.quiet {
+		// On a terminal the status lines rewrite one line.
+		pw = newProgressWriter(stderr, "fuzz ")
+		cfg.Progress = pw
 	}
 	if f.seeds != "" {
 		if cfg.Seeds, err = engine.LoadSeeds(f.seeds, m); err != nil {
-			return usageErr("%v", err)
-		}
-	}
-	if f.benign != "" {
-		if cfg.Benign, err = engine.LoadBenign(f.benign); err != nil {
 			return usageErr("%v", err)
 		}
 	}
@@ -177,8 +190,23 @@ func runFuzz(stdout, stderr io.Writer, protocol string, f fuzzFlags) error {
 	}
 	var infos func() []targets.Info
 	cfg.Targets, infos = fuzzTargets(protocol, f.targets, params, fx, dialer, f.tls.over)
+	var labels, benignUsed []string
+	for _, t := range cfg.Targets {
+		labels = append(labels, t.Name)
+	}
+	for _, v := range f.benign {
+		rules, used, err := engine.ResolveBenign(protocol, v, labels)
+		if err != nil {
+			return usageErr("%v", strings.TrimPrefix(err.Error(), "engine: "))
+		}
+		cfg.Benign = append(cfg.Benign, rules...)
+		benignUsed = append(benignUsed, used...)
+	}
 	started := time.Now()
 	res, err := engine.Run(ctx, cfg)
+	if pw != nil {
+		pw.Close()
+	}
 	if err != nil {
 		return usageErr("%v", strings.TrimPrefix(err.Error(), "engine: "))
 	}
@@ -186,13 +214,24 @@ func runFuzz(stdout, stderr io.Writer, protocol string, f fuzzFlags) error {
 	if err := reports.WriteAll(f.reportDir, run); err != nil {
 		return usageErr("writing reports: %v", err)
 	}
-	fmt.Fprintf(stdout, "\nprotospec fuzz %s against %s: %d execs in %v (%.0f execs/s), %d states, %d findings\n",
-		protocol, strings.Join(res.Targets, " vs "), res.Execs, res.Elapsed.Round(time.Millisecond), res.ExecsPerSecond(), res.States, len(res.Findings))
+	fmt.Fprintf(stdout, "\nprotospec fuzz %s against %s: %d execs in %v (%.0f execs/s, %v of it minimizing), %d states, %d findings\n",
+		protocol, strings.Join(res.Targets, " vs "), res.Execs, res.Elapsed.Round(time.Millisecond), res.ExecsPerSecond(),
+		res.Minimizing.Round(time.Millisecond), res.States, len(res.Findings))
+	if len(f.benign) > 0 {
+		fmt.Fprintf(stdout, "  benign rules: %d from %s\n", len(cfg.Benign), strings.Join(benignUsed, ", "))
+	}
 	for _, fd := range res.Findings {
-		fmt.Fprintf(stdout, "  %s (%s): %s\n", fd.ID, fd.State, fd.Detail)
+		hits := ""
+		if fd.Hits > 1 {
+			hits = fmt.Sprintf(", %d inputs", fd.Hits)
+		}
+		fmt.Fprintf(stdout, "  %s (%s%s): %s\n", fd.ID, strings.Join(fd.States, ", "), hits, fd.Detail)
 		if fd.Command != "" {
 			fmt.Fprintf(stdout, "    %s\n", fd.Command)
 		}
+	}
+	for _, l := range res.AcceptedLines(false) {
+		fmt.Fprintf(stdout, "  %s\n", l)
 	}
 	for _, n := range res.Notes {
 		fmt.Fprintf(stdout, "  note: %s\n", n)

@@ -79,6 +79,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentFlags().BoolVar(&noColor, "no-color", false, "no colour on the console (also when NO_COLOR is set; there is none off a terminal)")
 	root.AddCommand(newRunCmd(), newListCmd(), newServeCmd(), newTargetsCmd(), newReportCmd(), newFixturesCmd())
 	for _, c := range extraCommands {
 		root.AddCommand(c())

@@ -59,7 +59,8 @@ func protospec(t *testing.T, args ...string) result {
 	dir := t.TempDir()
 	full := append([]string{}, args...)
 	if len(args) > 0 && args[0] == "run" {
-		full = append(full, "--report-dir", dir, "--quiet")
+		// Not quiet: the tests read the failures and notes printed.
+		full = append(full, "--report-dir", dir)
 	}
 	cmd := exec.Command(binary, full...)
 	var stdout, stderr bytes.Buffer
@@ -239,7 +240,7 @@ func TestMetaEchoesWithoutUppercasing(t *testing.T) {
 	if s := r.spec(t, "echo/uppercase/udp/uppercases-datagram"); s.State != reports.StateSkipped || !strings.Contains(s.Message, "not applicable") {
 		t.Errorf("a UDP spec against a TCP-only address: %s %q", s.State, s.Message)
 	}
-	if !strings.Contains(r.stdout, "FAIL  MUST echo/uppercase/tcp/uppercases-line") {
+	if !strings.Contains(r.stdout, "FAIL MUST echo/uppercase/tcp/uppercases-line:") {
 		t.Errorf("the summary does not name the failing spec:\n%s", r.stdout)
 	}
 }

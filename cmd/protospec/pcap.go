@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
 	"github.com/protospec/protospec/internal/protocol"
 	"github.com/protospec/protospec/pcap"
@@ -145,6 +144,12 @@ func analyze(path string, o pcap.Options) (*pcap.Summary, error) {
 // addReportDir adds the --report-dir flag of the commands that judge.
 func addReportDir(cmd *cobra.Command, dir *string) {
 	cmd.Flags().StringVar(dir, "report-dir", "protospec-report", "where to write report.json, junit.xml, report.md and report.html")
+	if cmd.Flags().Lookup("quiet") == nil {
+		cmd.Flags().BoolP("quiet", "q", false, "print only the summary")
+	}
+	if cmd.Flags().Lookup("verbose") == nil {
+		cmd.Flags().BoolP("verbose", "v", false, "print every failure, also those below --fail-on")
+	}
 }
 
 // finishRun writes run's reports into dir, prints the capture's warnings
@@ -158,10 +163,12 @@ func finishRun(cmd *cobra.Command, run *reports.Run, dir string, sum *pcap.Summa
 	if err := reports.WriteAll(dir, run); err != nil {
 		return usageErr("writing reports: %v", err)
 	}
-	if sum != nil {
+	quiet, _ := cmd.Flags().GetBool("quiet")
+	verbose, _ := cmd.Flags().GetBool("verbose")
+	if sum != nil && !quiet {
 		printWarnings(cmd.ErrOrStderr(), sum)
 	}
-	printSummary(cmd.OutOrStdout(), run, nil, dir)
+	printSummary(cmd.OutOrStdout(), run, nil, dir, verbose, quiet)
 	if !run.OK() {
 		return errFailures
 	}
@@ -175,12 +182,6 @@ func closeOutput(f *os.File, err error) error {
 		err = cerr
 	}
 	return err
-}
-
-// isTerminal reports whether f is a terminal.
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }
 
 // progress reports packets per second and flows on stderr, only when

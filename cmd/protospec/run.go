@@ -72,7 +72,7 @@ func newRunCmd() *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.target, "target", "t", "reference", "reference, a launcher name (see `protospec targets`), or an address")
+	fl.StringVarP(&f.target, "target", "t", "reference", "reference, a launcher name (see protospec targets), or an address")
 	fl.StringVar(&f.labelFilter, "label-filter", "", "run only specs matching this Ginkgo label filter, e.g. 'rfc862 && must'")
 	fl.StringSliceVar(&f.focus, "focus", nil, "run only specs whose ID or title matches this regular expression (repeatable)")
 	fl.StringVar(&f.reportDir, "report-dir", "protospec-report", "where to write report.json, junit.xml, report.md and report.html")
@@ -163,7 +163,8 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 		return usageErr("liveness preflight: %v", err)
 	}
 	var run *reports.Run
-	execute := func() error {
+	execute := func(con io.Writer) error {
+		live := newLiveConsole(con, f.verbose, f.quiet)
 		var err error
 		run, err = spec.Execute(&failT{}, spec.RunOptions{
 			Protocol:    protocol,
@@ -171,19 +172,17 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 			LabelFilter: f.labelFilter,
 			Focus:       f.focus,
 			Timeout:     f.timeout,
-			Quiet:       f.quiet,
-			Verbose:     f.verbose,
+			Quiet:       true,
+			OnStart:     live.start,
+			OnSpec:      live.spec,
 		})
+		live.done()
 		return err
 	}
-	if f.quiet {
-		// Quiet means quiet: Ginkgo's own output (failure texts, the
-		// timeout's goroutine dump) stays off stdout, and the summary
-		// below is all that is printed.
-		err = silenceStdout(execute)
-	} else {
-		err = execute()
-	}
+	// Ginkgo's own console (its banner counts the other protocols'
+	// specs, its failure texts ignore the baseline) stays off stdout:
+	// protospec prints the run's progress and verdict itself.
+	err = silenceStdout(out, execute)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -198,7 +197,7 @@ func runSuite(out io.Writer, protocol string, f runFlags) error {
 	if err := reports.WriteAll(f.reportDir, run); err != nil {
 		return usageErr("writing reports: %v", err)
 	}
-	printSummary(out, run, base, f.reportDir)
+	printSummary(out, run, base, f.reportDir, f.verbose, f.quiet)
 	if !run.OK() {
 		return errFailures
 	}
@@ -264,62 +263,193 @@ func builtinBaseline(target, protocol string) (*reports.Baseline, error) {
 	return b, nil
 }
 
-func printSummary(w io.Writer, run *reports.Run, base *reports.Baseline, dir string) {
+// printSummary prints what the run decided: the failures that fail it
+// (every failure with verbose), a table per level, and one closing line
+// that agrees with the exit code. Quiet prints the closing line alone.
+func printSummary(w io.Writer, run *reports.Run, base *reports.Baseline, dir string, verbose, quiet bool) {
+	color := colorOn(w)
 	s := run.Summarize()
-	fmt.Fprintf(w, "\nprotospec %s against %s: %d specs\n", run.Protocol, run.Target.Name, s.Total)
-	for _, lvl := range []string{reports.LevelMust, reports.LevelShould, reports.LevelFixture} {
-		if c := s.ByLevel[lvl]; c != nil {
-			fmt.Fprintf(w, "  %-7s %3d passed  %3d failed  %3d skipped", lvl, c.Passed, c.Failed, c.Skipped)
-			if c.Inconclusive > 0 {
-				fmt.Fprintf(w, "  %3d inconclusive or not run", c.Inconclusive)
-			}
-			fmt.Fprintln(w)
-		}
-	}
-	if c := s.ByLevel[reports.LevelMay]; c != nil {
-		fmt.Fprintf(w, "  %-7s %3d supported  %3d not supported  %3d skipped\n", reports.LevelMay, c.Passed, c.Failed, c.Skipped)
-	}
-	fails := map[string]bool{}
+	unexpected := map[string]bool{}
 	for _, sp := range run.Unexpected() {
-		fails[sp.ID] = true
+		unexpected[sp.ID] = true
 	}
-	for _, sp := range run.Specs {
-		if sp.Failing() || fails[sp.ID] || sp.State == reports.StateInconclusive {
-			mark := "FAIL"
-			switch {
-			case sp.State == reports.StateInconclusive:
-				mark = "?" // could not be judged
-			case sp.Known:
-				mark = "known"
-			case !fails[sp.ID]:
-				mark = "fail" // at a level --fail-on leaves out
+	if !quiet {
+		for _, sp := range run.Specs {
+			if unexpected[sp.ID] || verbose && (sp.Failing() || sp.Unjudged()) {
+				printFailure(w, sp, unexpected[sp.ID], color)
 			}
-			fmt.Fprintf(w, "  %-5s %s %s\n", mark, sp.Level, sp.ID)
+		}
+		fmt.Fprintf(w, "\nprotospec %s against %s: %d specs\n", run.Protocol, run.Target.Name, s.Total)
+		known := map[string]int{}
+		for _, sp := range run.Specs {
+			if sp.Known && sp.Failing() {
+				known[sp.Level]++
+			}
+		}
+		for _, lvl := range []string{reports.LevelMust, reports.LevelShould, reports.LevelFixture} {
+			if c := s.ByLevel[lvl]; c != nil {
+				fmt.Fprintf(w, "  %-7s %3d passed  %3d failed  %3d skipped", lvl, c.Passed, c.Failed-known[lvl], c.Skipped)
+				if known[lvl] > 0 {
+					fmt.Fprintf(w, "  %3d known", known[lvl])
+				}
+				if c.Inconclusive > 0 {
+					fmt.Fprintf(w, "  %3d inconclusive or not run", c.Inconclusive)
+				}
+				fmt.Fprintln(w)
+			}
+		}
+		if c := s.ByLevel[reports.LevelMay]; c != nil {
+			fmt.Fprintf(w, "  %-7s %3d supported  %3d not supported  %3d skipped\n", reports.LevelMay, c.Passed, c.Failed, c.Skipped)
+		}
+		for _, sp := range run.Specs {
+			if sp.State == reports.StateInconclusive && !verbose {
+				fmt.Fprintf(w, "  %-13s %s %s\n", "inconclusive", sp.Level, sp.ID)
+			}
+		}
+		if base != nil {
+			if unused := base.Unused(run); len(unused) > 0 {
+				fmt.Fprintf(w, "  baseline entries that matched no failure (prune them?): %s\n", strings.Join(unused, ", "))
+			}
+		}
+		for _, n := range run.Notes {
+			fmt.Fprintf(w, "  note: %s\n", n)
+		}
+		fmt.Fprintf(w, "reports: %s\n", filepath.Join(dir, "report.html"))
+	}
+	fmt.Fprintln(w, closingLine(run, base, color))
+}
+
+// printFailure prints one failing (or unjudged) spec with what it
+// checks and why it failed.
+func printFailure(w io.Writer, sp reports.Spec, fails, color bool) {
+	mark := strings.ToUpper(sp.Status())
+	switch {
+	case fails:
+		mark = paint(color, ansiRed+ansiBold, "FAIL")
+	case sp.Known:
+		mark = paint(color, ansiYellow, "known")
+	case sp.Unjudged():
+		mark = paint(color, ansiYellow, string(sp.State))
+	default:
+		mark = "failed (below --fail-on)"
+	}
+	head := fmt.Sprintf("%s %s %s", mark, sp.Level, sp.ID)
+	if sp.Title != "" {
+		head += ": " + sp.Title
+	}
+	fmt.Fprintf(w, "\n%s\n", head)
+	if sp.Sentence != "" {
+		fmt.Fprintf(w, "  -> %s\n", sp.Sentence)
+	}
+	// The failure message opens with the spec and its sentence, which
+	// the lines above have shown.
+	lines := strings.Split(strings.TrimSpace(sp.Message), "\n")
+	for len(lines) > 0 {
+		l := strings.TrimSpace(lines[0])
+		if strings.HasPrefix(l, sp.Level+" "+sp.ID+":") || sp.Sentence != "" && strings.Contains(l, sp.Sentence) {
+			lines = lines[1:]
+			continue
+		}
+		break
+	}
+	if len(lines) > 20 {
+		lines = append(lines[:20], fmt.Sprintf("... (%d more lines in the report)", len(lines)-20))
+	}
+	for _, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			fmt.Fprintf(w, "  %s\n", strings.TrimRight(l, " "))
 		}
 	}
-	if base != nil {
-		if unused := base.Unused(run); len(unused) > 0 {
-			fmt.Fprintf(w, "  baseline entries that matched no failure (prune them?): %s\n", strings.Join(unused, ", "))
+	if sp.Location != "" {
+		fmt.Fprintf(w, "  at %s\n", sp.Location)
+	}
+}
+
+// closingLine is the run's last line, the one CI systems and people read:
+// the counts (known deviations apart) and the verdict the exit code
+// gives.
+func closingLine(run *reports.Run, base *reports.Baseline, color bool) string {
+	s := run.Summarize()
+	known, below := 0, 0
+	unexpected := len(run.Unexpected())
+	for _, sp := range run.Specs {
+		switch {
+		case !sp.Failing():
+		case sp.Known:
+			known++
+		case !run.Fails(sp):
+			below++
 		}
 	}
-	for _, n := range run.Notes {
-		fmt.Fprintf(w, "  note: %s\n", n)
+	parts := []string{fmt.Sprintf("%d passed", s.Passed+s.Supported), fmt.Sprintf("%d failed", unexpected)}
+	if known > 0 {
+		parts = append(parts, fmt.Sprintf("%d known", known))
 	}
-	fmt.Fprintf(w, "reports: %s\n", filepath.Join(dir, "report.html"))
-	// The plain closing line CI systems read.
-	// A supported MAY counts as passed; one not supported is neither.
-	fmt.Fprintf(w, "%d passed, %d failed, %d skipped", s.Passed+s.Supported, s.Failed+s.Errors, s.Skipped)
+	if below > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed below --fail-on", below))
+	}
+	parts = append(parts, fmt.Sprintf("%d skipped", s.Skipped))
 	if s.Unsupported > 0 {
-		fmt.Fprintf(w, ", %d not supported", s.Unsupported)
+		parts = append(parts, fmt.Sprintf("%d not supported", s.Unsupported))
 	}
 	if s.Inconclusive > 0 {
-		fmt.Fprintf(w, ", %d inconclusive", s.Inconclusive)
+		parts = append(parts, fmt.Sprintf("%d inconclusive", s.Inconclusive))
 	}
 	if s.NotRun > 0 {
-		fmt.Fprintf(w, ", %d not run", s.NotRun)
+		parts = append(parts, fmt.Sprintf("%d not run", s.NotRun))
 	}
-	fmt.Fprintln(w)
+	verdict := paint(color, ansiGreen+ansiBold, "PASS")
+	switch {
+	case !run.OK():
+		verdict = paint(color, ansiRed+ansiBold, "FAIL")
+	case len(run.Unjudged()) > 0:
+		verdict = paint(color, ansiYellow+ansiBold, "INCONCLUSIVE")
+	}
+	against := run.Target.Name
+	if base != nil && base.Name != "" {
+		against += " (baseline " + base.Name + ")"
+	}
+	return strings.Join(parts, ", ") + " — " + verdict + " against " + against
 }
+
+// liveConsole shows a run while it goes: a progress bar on a terminal,
+// a line per spec with verbose, nothing otherwise.
+type liveConsole struct {
+	w              io.Writer
+	line           *statusLine
+	verbose, color bool
+	total, n       int
+	failed, passed int
+}
+
+func newLiveConsole(w io.Writer, verbose, quiet bool) *liveConsole {
+	return &liveConsole{w: w, line: newStatusLine(w, !quiet), verbose: verbose && !quiet, color: colorOn(w)}
+}
+
+func (c *liveConsole) start(total int) { c.total = total }
+
+func (c *liveConsole) spec(sp reports.Spec) {
+	c.n++
+	switch {
+	case sp.Failing():
+		c.failed++
+	case sp.State == reports.StatePassed || sp.State == reports.StateSupported:
+		c.passed++
+	}
+	if c.verbose {
+		st := string(sp.State)
+		switch {
+		case sp.Failing():
+			st = paint(c.color, ansiRed, st)
+		case sp.State == reports.StatePassed || sp.State == reports.StateSupported:
+			st = paint(c.color, ansiGreen, st)
+		}
+		c.line.Println(fmt.Sprintf("%-13s %-7s %s (%s)", st, sp.Level, sp.ID, sp.Duration.Round(time.Millisecond)))
+	}
+	c.line.Set(fmt.Sprintf("%s %d/%d  %d passed  %d failed  %s", bar(c.n, c.total, 20), c.n, c.total, c.passed, c.failed, sp.ID), c.n == c.total)
+}
+
+func (c *liveConsole) done() { c.line.Clear() }
 
 func newListCmd() *cobra.Command {
 	var filter string
@@ -342,7 +472,7 @@ func newListCmd() *cobra.Command {
 				}
 			}
 			var run *reports.Run
-			err = silenceStdout(func() error {
+			err = silenceFD(func() error {
 				var err error
 				run, err = spec.Execute(&failT{}, spec.RunOptions{Protocol: p.Name, LabelFilter: filter, DryRun: true, Quiet: true})
 				return err
@@ -398,9 +528,27 @@ func printList(w io.Writer, run *reports.Run, asJSON, sentences bool) error {
 	return nil
 }
 
-// silenceStdout runs fn with file descriptor 1 pointed at /dev/null:
-// Ginkgo's reporter writes to the process's stdout directly.
-func silenceStdout(fn func() error) error {
+// silenceStdout runs fn with file descriptor 1 pointed at /dev/null
+// (Ginkgo's reporter writes to the process's stdout directly), giving fn
+// a writer to the console: out itself, or a copy of descriptor 1 when out
+// is the process's stdout.
+func silenceStdout(out io.Writer, fn func(io.Writer) error) error {
+	if out != io.Writer(os.Stdout) {
+		// Output captured by the caller (tests): descriptor 1 still
+		// goes quiet, the caller's writer gets the console.
+		return silenceFD(func() error { return fn(out) })
+	}
+	saved, err := unix.Dup(1)
+	if err != nil {
+		return fn(out)
+	}
+	con := os.NewFile(uintptr(saved), "stdout")
+	defer con.Close()
+	return silenceFD(func() error { return fn(con) })
+}
+
+// silenceFD runs fn with descriptor 1 on /dev/null.
+func silenceFD(fn func() error) error {
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		return fn()

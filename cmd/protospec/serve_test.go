@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,9 +17,9 @@ import (
 // serve starts `protospec serve protocol` on a free loopback port and
 // returns the address its first log line announces. The server is
 // stopped when the test ends.
-func serve(t *testing.T, protocol string, announced *regexp.Regexp) string {
+func serve(t *testing.T, protocol string, announced *regexp.Regexp, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", protocol, "--addr", "127.0.0.1:0")
+	cmd := exec.Command(binary, append([]string{"serve", protocol, "--addr", "127.0.0.1:0"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -78,13 +80,26 @@ func containsAny(s string, subs []string) bool {
 
 // run http1 --target <serve http1's address> judges serve as run http1
 // judges the reference: TRACE, which both refuse, is skipped, not failed.
+// The run leaves the docroot as it found it: what its specs PUT under
+// /upload/ is deleted.
 func TestServeHTTP1AsTarget(t *testing.T) {
 	t.Parallel()
-	addr := serve(t, "http1", regexp.MustCompile(`on http://(127\.0\.0\.1:[0-9]+)/`))
+	root := t.TempDir()
+	if r := protospec(t, "fixtures", "http1", "--out", root); r.code != 0 {
+		t.Fatalf("fixtures http1: exit %d\n%s", r.code, r.stderr)
+	}
+	addr := serve(t, "http1", regexp.MustCompile(`on http://(127\.0\.0\.1:[0-9]+)/`), "--root", root, "-q")
 	r := protospec(t, "run", "http1", "--target", addr, "--timeout", "3s")
 	expectNoFailure(t, r, "http1/trace is optional")
 	if n := r.run.Summarize().Passed; n < 400 {
 		t.Errorf("only %d specs passed against serve http1", n)
+	}
+	left, err := os.ReadDir(filepath.Join(root, "upload"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range left {
+		t.Errorf("the run left upload/%s in the docroot", e.Name())
 	}
 }
 

@@ -65,7 +65,7 @@ Exit status: 0 every attack passed, 1 an attack failed, 2 could not run.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.target, "target", "t", "reference", "reference, a launcher name (see `protospec targets`), or an address")
+	fl.StringVarP(&f.target, "target", "t", "reference", "reference, a launcher name (see protospec targets), or an address")
 	fl.StringArrayVar(&f.attacks, "attack", nil, "run only this attack (repeatable; see --list)")
 	fl.BoolVar(&f.list, "list", false, "list the protocol's attacks and exit")
 	fl.DurationVar(&f.opts.Duration, "duration-per-attack", 10*time.Second, "how long each attack lasts")

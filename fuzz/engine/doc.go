@@ -18,13 +18,20 @@
 //   - grammar: every answer follows the protocol's grammar;
 //   - slow: a plainly valid message is answered within the deadline;
 //   - differential: with two or more targets, all read the same bytes the
-//     same way (same number of answers, same class, same DNS answers),
-//     unless a BenignRule accepts the difference.
+//     same way (same classes, same DNS answers, same number of answers),
+//     unless a BenignRule accepts the difference. Each protocol ships its
+//     known, permitted differences as rule sets (RegisterBenign): one for
+//     any pair, one per server family.
 //
-// Each new (oracle, state) failure is minimized by delta debugging (steps,
-// then bytes), saved as finding-N/ (step-NNN.raw as sent, finding.json,
-// transcript.txt, finding.pcapng) with a one-line `protospec replay`
-// command, and reported as a failed spec fuzz/<proto>/<oracle>/<n>.
+// Inputs run Config.Parallel at a time on every target, judged in the
+// order they were made. Findings are one per class (a difference's
+// normalised signature, Disagreement.Class; the oracle, target and state
+// otherwise), counted in Finding.Hits. The first input of each class is
+// minimized by delta debugging (steps, lines, bytes) within a budget of
+// tries and time, saved as finding-N/ (step-NNN.raw as sent,
+// finding.json, transcript.txt by target, finding.pcapng) with a one-line
+// `protospec replay` command, and reported as a failed spec
+// fuzz/<proto>/<oracle>/<n>.
 //
 // Example, with every protocol's model linked in by protocols/:
 //

@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/protospec/protospec/internal/dial"
@@ -66,9 +68,19 @@ type Config struct {
 	MemFactor float64
 	MemSample time.Duration
 	// NoMinimize keeps findings as found. MinimizeBudget bounds the time
-	// spent minimizing one finding (default 30s).
+	// spent minimizing one finding (default 3s) and MinimizeTries the
+	// number of candidate inputs tried (default 100): a finding is worth
+	// reading long before it is minimal, and the campaign goes on.
 	NoMinimize     bool
 	MinimizeBudget time.Duration
+	MinimizeTries  int
+	// Parallel is how many inputs are in flight at once on each target
+	// (default 32), with at most twice as many connections open: most of
+	// an input's time is spent waiting for answers that may never come
+	// (a server waiting for the rest of a message). 1 runs one input after
+	// the other, as the campaign does when a target is an address (a
+	// server it cannot restart to find out which input killed it).
+	Parallel int
 	// Command is the program name used in reproducer commands (default
 	// "protospec").
 	Command string
@@ -80,11 +92,20 @@ type Config struct {
 	inputHook func(Input)
 }
 
-// Finding is one deduplicated failure with its reproducer.
+// Finding is one class of failure with the reproducer of its first
+// input.
 type Finding struct {
 	N      int
 	ID     string // fuzz/<proto>/<oracle>/<n>
 	Oracle string
+	// Class is what findings are deduplicated by: for a difference its
+	// normalised signature (Disagreement.Class), otherwise the oracle, the
+	// target and the state.
+	Class string
+	// Hits counts the inputs of the campaign that fell into the class;
+	// States lists the states it was seen in (at most 8).
+	Hits   int
+	States []string
 	// State is the state the failing step was sent in, e.g.
 	// "http/tcp kept-alive".
 	State  string
@@ -97,12 +118,14 @@ type Finding struct {
 	// OrigSteps and OrigBytes measure the input before minimization.
 	OrigSteps, OrigBytes int
 	Minimized            bool
-	Flaky                bool
-	Dir                  string
-	Command              string
-	At                   time.Duration
-	Exec                 int
-	events               []event
+	// Tries counts the candidate inputs minimization tried.
+	Tries   int
+	Flaky   bool
+	Dir     string
+	Command string
+	At      time.Duration
+	Exec    int
+	events  []event
 }
 
 // Transcript is what was sent and received in the confirming run, one
@@ -122,7 +145,18 @@ type Result struct {
 	Findings []*Finding
 	// Oracles lists the oracles that were active.
 	Oracles []string
-	Notes   []string
+	// Accepted counts the differences each benign rule accepted, in the
+	// order the rules first accepted one.
+	Accepted []Accepted
+	// Minimizing is the time spent minimizing findings.
+	Minimizing time.Duration
+	Notes      []string
+}
+
+// Accepted is a benign rule and the number of differences it accepted.
+type Accepted struct {
+	Rule BenignRule
+	N    int
 }
 
 // ExecsPerSecond is the campaign's throughput.
@@ -137,6 +171,10 @@ type liveTarget struct {
 	spec    TargetSpec
 	t       targets.Target
 	watcher targets.Watcher
+	// open bounds the connections open at once on the target.
+	open *connLimit
+	// mu guards the memory oracle's figures.
+	mu      sync.Mutex
 	baseRSS int64
 	sampled time.Time
 }
@@ -151,41 +189,49 @@ type failure struct {
 	sent                  [][]byte
 }
 
-func (f failure) key() string {
-	k := f.Oracle + "|" + f.State + "|" + strings.Join(f.Targets, ",")
+// class is what findings are deduplicated by: a difference's normalised
+// signature, or the oracle, the state and the target of anything else.
+func (f failure) class() string {
 	if f.Diff != nil {
-		k += "|" + f.Diff.Kind + "|" + f.Diff.ValA + "|" + f.Diff.ValB
+		return f.Diff.Class()
 	}
-	return k
+	return f.Oracle + " on " + strings.Join(f.Targets, ",") + " in " + f.State
 }
 
+func (f failure) key() string { return f.Oracle + "|" + f.class() }
+
 // same reports whether g is the same failure as f for minimization: the
-// same oracle on the same targets, and for differences the same kind and
-// values.
+// same oracle on the same targets, and for differences the same class.
 func (f failure) same(g failure) bool {
 	if f.Oracle != g.Oracle || strings.Join(f.Targets, ",") != strings.Join(g.Targets, ",") {
 		return false
 	}
 	if f.Diff != nil && g.Diff != nil {
-		return f.Diff.Kind == g.Diff.Kind && f.Diff.ValA == g.Diff.ValA && f.Diff.ValB == g.Diff.ValB
+		return f.Diff.Class() == g.Diff.Class()
 	}
 	return true
 }
 
 type engine struct {
-	cfg     Config
-	m       Model
-	rng     *rand.Rand
-	live    []*liveTarget
-	timing  Timing
-	ctx     context.Context
-	corpus  []Input
-	states  map[string]bool
-	seen    map[string]bool
-	res     *Result
-	start   time.Time
-	hasMem  bool
-	nextDir int
+	cfg    Config
+	m      Model
+	rng    *rand.Rand
+	live   []*liveTarget
+	timing Timing
+	ctx    context.Context
+	corpus []Input
+	states map[string]bool
+	seen   map[string]*Finding
+	res    *Result
+	// minimizing is set while candidates are tried: their benign
+	// differences are not counted.
+	minimizing bool
+	// unminimized counts the findings kept as found because minimizing
+	// had used its share of the campaign.
+	unminimized int
+	start       time.Time
+	hasMem      bool
+	nextDir     int
 	// noRestart leaves dead targets dead (replay runs one input only).
 	noRestart bool
 }
@@ -204,7 +250,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.MemSample = 500 * time.Millisecond
 	}
 	if cfg.MinimizeBudget <= 0 {
-		cfg.MinimizeBudget = 10 * time.Second
+		cfg.MinimizeBudget = 3 * time.Second
+	}
+	if cfg.MinimizeTries <= 0 {
+		cfg.MinimizeTries = 100
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 32
 	}
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = time.Second
@@ -212,7 +264,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Command == "" {
 		cfg.Command = "protospec"
 	}
-	e := &engine{cfg: cfg, m: cfg.Model, ctx: ctx, states: map[string]bool{}, seen: map[string]bool{},
+	e := &engine{cfg: cfg, m: cfg.Model, ctx: ctx, states: map[string]bool{}, seen: map[string]*Finding{},
 		rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), timing: cfg.Timing.withDefaults()}
 	if len(cfg.Targets) > 1 {
 		e.timing.Linger = true
@@ -233,6 +285,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		e.live = append(e.live, lt)
 		e.res.Targets = append(e.res.Targets, ts.Name)
 	}
+	for _, lt := range e.live {
+		if e.cfg.Parallel > 1 && lt.t.Info().Kind == targets.KindAddress {
+			// A server protospec did not start cannot be restarted: the
+			// input that kills it must be the one that ran last.
+			e.cfg.Parallel = 1
+			e.res.Notes = append(e.res.Notes, fmt.Sprintf("inputs ran one at a time: %s is a server protospec cannot restart", lt.spec.Name))
+		}
+	}
 	e.res.Oracles = []string{OracleLiveness, OracleGrammar, OracleSlow}
 	for _, lt := range e.live {
 		if lt.watcher != nil {
@@ -242,12 +302,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	e.start = time.Now()
 	e.corpus = append(e.m.Seeds(), cfg.Seeds...)
-	for _, in := range e.corpus {
-		if e.done() {
-			break
+	seeds := append([]Input(nil), e.corpus...)
+	e.pump(func() (Input, bool) {
+		if len(seeds) == 0 {
+			return Input{}, false
 		}
-		e.runOne(in)
-	}
+		in := seeds[0]
+		seeds = seeds[1:]
+		return in, true
+	}, nil)
 	e.initMemory()
 	if e.hasMem {
 		e.res.Oracles = append(e.res.Oracles, OracleMemory)
@@ -256,16 +319,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		e.res.Oracles = append(e.res.Oracles, OracleDifferential)
 	}
 	lastProgress := time.Now()
-	for !e.done() {
-		parent := e.corpus[e.rng.IntN(len(e.corpus))]
-		child := e.mutate(parent)
-		e.runOne(child)
+	e.pump(func() (Input, bool) {
+		return e.mutate(e.corpus[e.rng.IntN(len(e.corpus))]), true
+	}, func() {
 		if e.cfg.Progress != nil && time.Since(lastProgress) >= e.cfg.ProgressEvery {
 			lastProgress = time.Now()
 			e.progress()
 		}
-	}
+	})
 	e.res.Elapsed = time.Since(e.start)
+	if e.unminimized > 0 {
+		e.res.Notes = append(e.res.Notes, fmt.Sprintf("%d findings kept as found: minimizing had used a quarter of the campaign's time", e.unminimized))
+	}
 	e.res.Corpus = len(e.corpus)
 	e.res.States = len(e.states)
 	if e.cfg.Progress != nil {
@@ -306,6 +371,9 @@ func (e *engine) open(lt *liveTarget) error {
 	}
 	lt.t = t
 	lt.watcher = nil
+	if lt.open == nil {
+		lt.open = newConnLimit(2 * max(1, e.cfg.Parallel))
+	}
 	if w, ok := t.(targets.Watcher); ok {
 		if _, err := w.RSS(); err == nil {
 			lt.watcher = w
@@ -356,42 +424,186 @@ func (e *engine) initMemory() {
 	}
 }
 
+// executeAll runs every input against every target at once, at most
+// Parallel inputs in flight per target; out[i][k] is input i on target k.
+func (e *engine) executeAll(ins []Input) [][]*execResult {
+	out := make([][]*execResult, len(ins))
+	for i := range out {
+		out[i] = make([]*execResult, len(e.live))
+	}
+	var wg sync.WaitGroup
+	workers := max(1, min(e.cfg.Parallel, len(ins)))
+	for k, lt := range e.live {
+		jobs := make(chan int)
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range jobs {
+					n := lt.open.acquire(connsOf(ins[i]))
+					out[i][k] = execute(lt, e.m, ins[i], e.timing)
+					lt.open.release(n)
+				}
+			}()
+		}
+		go func() {
+			for i := range ins {
+				jobs <- i
+			}
+			close(jobs)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// connsOf counts the connections (and sockets) an input opens.
+func connsOf(in Input) int {
+	var seen []string
+	for _, st := range in.Steps {
+		if k := fmt.Sprintf("%s#%d", st.Service, st.Conn); !contains(seen, k) {
+			seen = append(seen, k)
+		}
+	}
+	return len(seen)
+}
+
+// connLimit bounds the connections open at once on one target, so that
+// inputs in flight together stay under a server's limit per client (the
+// references allow 128).
+type connLimit struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	free int
+	max  int
+}
+
+func newConnLimit(n int) *connLimit {
+	l := &connLimit{free: n, max: n}
+	l.cond = sync.NewCond(&l.mu)
+	return l
+}
+
+// acquire waits until n connections (at most the limit) may be opened and
+// returns how many it took.
+func (l *connLimit) acquire(n int) int {
+	n = max(1, min(n, l.max))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for l.free < n {
+		l.cond.Wait()
+	}
+	l.free -= n
+	return n
+}
+
+func (l *connLimit) release(n int) {
+	l.mu.Lock()
+	l.free += n
+	l.mu.Unlock()
+	l.cond.Broadcast()
+}
+
 // check runs in against every target and applies every oracle. Dead
 // targets are restarted before it returns.
 func (e *engine) check(in Input) ([]failure, []*execResult) {
+	results := e.executeAll([]Input{in})[0]
+	fails := e.violations(results)
+	hf := e.healthAll(results)
+	fails = append(fails, hf...)
+	if len(hf) == 0 {
+		fails = append(fails, e.differences(results)...)
+	}
+	e.restartDead(fails)
+	return fails, results
+}
+
+// violations are the grammar and slow oracles' failures of one input.
+func (e *engine) violations(results []*execResult) []failure {
 	var fails []failure
-	results := make([]*execResult, len(e.live))
-	healthy := true
-	for k, lt := range e.live {
-		res := execute(lt, e.m, in, e.timing)
-		results[k] = res
-		sent := sentOf(res)
-		last := ""
-		if n := len(res.Steps); n > 0 {
-			last = res.Steps[n-1].State
-		}
+	for k, res := range results {
 		if v := res.Violation; v != nil {
 			fails = append(fails, failure{Oracle: v.Oracle, State: res.Steps[v.Step].State, Detail: v.Detail,
-				Targets: []string{lt.spec.Name}, events: res.Events, sent: sent})
-		}
-		if f := e.health(lt, last); f != nil {
-			f.events, f.sent = res.Events, sent
-			fails = append(fails, *f)
-			healthy = false
+				Targets: []string{e.live[k].spec.Name}, events: res.Events, sent: sentOf(res)})
 		}
 	}
-	if healthy {
-		for k := 1; k < len(e.live); k++ {
-			d := compare(e.m, e.live[0].spec.Name, e.live[k].spec.Name, results[0], results[k])
-			if d != nil && !benign(e.cfg.Benign, *d) {
-				fails = append(fails, failure{Oracle: OracleDifferential, State: d.State, Detail: d.String(),
-					Targets: []string{d.A, d.B}, Diff: d, events: append(append([]event(nil), results[0].Events...), results[k].Events...),
-					sent: sentOf(results[0])})
+	return fails
+}
+
+// healthAll applies the crash, liveness and memory oracles to every
+// target at once; results, when given, are the input's results the
+// failures carry.
+func (e *engine) healthAll(results []*execResult) []failure {
+	out := make([]*failure, len(e.live))
+	var wg sync.WaitGroup
+	for k, lt := range e.live {
+		last := ""
+		if results != nil {
+			if n := len(results[k].Steps); n > 0 {
+				last = results[k].Steps[n-1].State
 			}
 		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if f := e.health(lt, last); f != nil {
+				if results != nil {
+					f.events, f.sent = results[k].Events, sentOf(results[k])
+				}
+				out[k] = f
+			}
+		}()
+	}
+	wg.Wait()
+	var fails []failure
+	for _, f := range out {
+		if f != nil {
+			fails = append(fails, *f)
+		}
+	}
+	return fails
+}
+
+// differences compares every target with the first, and returns the
+// first difference of each pair that no benign rule accepts.
+func (e *engine) differences(results []*execResult) []failure {
+	var fails []failure
+	for k := 1; k < len(e.live); k++ {
+		for _, d := range compare(e.m, e.live[0].spec.Name, e.live[k].spec.Name, results[0], results[k]) {
+			if r, ok := benignRule(e.cfg.Benign, d); ok {
+				e.accept(r)
+				continue
+			}
+			fails = append(fails, failure{Oracle: OracleDifferential, State: d.State, Detail: d.String(),
+				Targets: []string{d.A, d.B}, Diff: &d, events: append(append([]event(nil), results[0].Events...), results[k].Events...),
+				sent: sentOf(results[0])})
+			break
+		}
+	}
+	return fails
+}
+
+// accept counts a difference a benign rule accepted.
+func (e *engine) accept(r BenignRule) {
+	if e.minimizing {
+		return
+	}
+	for i := range e.res.Accepted {
+		if e.res.Accepted[i].Rule.Source == r.Source {
+			e.res.Accepted[i].N++
+			return
+		}
+	}
+	e.res.Accepted = append(e.res.Accepted, Accepted{Rule: r, N: 1})
+}
+
+// restartDead restarts the targets that fails found dead.
+func (e *engine) restartDead(fails []failure) {
+	if e.noRestart {
+		return
 	}
 	for _, f := range fails {
-		if !f.Dead || e.noRestart {
+		if !f.Dead {
 			continue
 		}
 		for _, lt := range e.live {
@@ -402,7 +614,6 @@ func (e *engine) check(in Input) ([]failure, []*execResult) {
 			}
 		}
 	}
-	return fails, results
 }
 
 // health applies the crash, liveness and memory oracles after an input.
@@ -421,6 +632,8 @@ func (e *engine) health(lt *liveTarget, state string) *failure {
 		return &failure{Oracle: OracleLiveness, State: state, Targets: []string{lt.spec.Name}, Dead: true,
 			Detail: "after this input a valid message gets no valid answer: " + err.Error()}
 	}
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
 	if e.hasMem && lt.watcher != nil && lt.baseRSS > 0 && time.Since(lt.sampled) >= e.cfg.MemSample {
 		lt.sampled = time.Now()
 		if rss, err := lt.watcher.RSS(); err == nil {
@@ -445,13 +658,149 @@ func sentOf(res *execResult) [][]byte {
 	return out
 }
 
-// runOne executes one input, records what it reached, keeps it when it
-// reached something new, and turns new failures into findings.
+// flight is one input in flight on every target: its results and the
+// health failures seen right after it.
+type flight struct {
+	in      Input
+	results []*execResult
+	health  []failure
+	done    chan struct{}
+}
+
+// whole reports whether every target took the input (no connection
+// refused) and was healthy after it.
+func (fl *flight) whole() bool {
+	for _, r := range fl.results {
+		if r.DialErr != nil {
+			return false
+		}
+	}
+	return len(fl.health) == 0
+}
+
+// launch starts in on every target at once, each followed by the health
+// oracles.
+func (e *engine) launch(in Input) *flight {
+	fl := &flight{in: in, results: make([]*execResult, len(e.live)), done: make(chan struct{})}
+	hs := make([]*failure, len(e.live))
+	var wg sync.WaitGroup
+	for k, lt := range e.live {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := lt.open.acquire(connsOf(in) + 1) // and the probe's
+			res := execute(lt, e.m, in, e.timing)
+			last := ""
+			if len(res.Steps) > 0 {
+				last = res.Steps[len(res.Steps)-1].State
+			}
+			h := e.health(lt, last)
+			lt.open.release(n)
+			fl.results[k] = res
+			if h != nil {
+				h.events, h.sent = res.Events, sentOf(res)
+				hs[k] = h
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		for _, h := range hs {
+			if h != nil {
+				fl.health = append(fl.health, *h)
+			}
+		}
+		close(fl.done)
+	}()
+	return fl
+}
+
+// pump runs the inputs next gives, Parallel of them in flight at once,
+// and judges them in the order they were made, as runOne would one by
+// one: the input judged n-th was made after the first n-Parallel-1 were
+// judged, so the same seed against the same targets makes the same
+// inputs. Nothing waits for the slowest of a batch: an input owed an
+// answer that never comes holds one place of the window, not the others.
+// When a target refused an input's connection or was unhealthy after it,
+// every input in flight is let finish, the dead targets are restarted,
+// and those inputs run again one at a time, so that the input that killed
+// a target is the one blamed. A failure of a new class is recorded (and
+// minimized) with no input in flight. tick runs after each judged input.
+func (e *engine) pump(next func() (Input, bool), tick func()) {
+	var queue []*flight
+	more := true
+	drain := func() {
+		for _, fl := range queue {
+			<-fl.done
+		}
+	}
+	for {
+		for more && len(queue) < e.cfg.Parallel && !e.done() && (e.cfg.Execs <= 0 || e.res.Execs+len(queue) < e.cfg.Execs) {
+			in, ok := next()
+			if !ok {
+				more = false
+				break
+			}
+			queue = append(queue, e.launch(in))
+		}
+		if len(queue) == 0 {
+			return
+		}
+		fl := queue[0]
+		<-fl.done
+		queue = queue[1:]
+		if e.done() {
+			drain()
+			return
+		}
+		if !fl.whole() {
+			drain()
+			rest := append([]*flight{fl}, queue...)
+			queue = nil
+			e.restartDead(e.healthAll(nil))
+			restarts := e.res.Restarts
+			for _, r := range rest {
+				if e.done() {
+					return
+				}
+				e.runOne(r.in)
+			}
+			if len(fl.health) > 0 && e.res.Restarts == restarts {
+				e.res.Notes = append(e.res.Notes, fmt.Sprintf("%s failed with %d inputs in flight (%s), but after none of them run alone",
+					strings.Join(fl.health[0].Targets, ", "), len(rest), fl.health[0].Detail))
+			}
+			continue
+		}
+		fails := append(e.violations(fl.results), e.differences(fl.results)...)
+		for _, f := range fails {
+			if e.seen[f.key()] == nil {
+				drain()
+				break
+			}
+		}
+		if e.cfg.inputHook != nil {
+			e.cfg.inputHook(fl.in)
+		}
+		e.judge(fl.in, fails, fl.results)
+		if tick != nil {
+			tick()
+		}
+	}
+}
+
+// runOne executes one input and judges it.
 func (e *engine) runOne(in Input) {
 	if e.cfg.inputHook != nil {
 		e.cfg.inputHook(in)
 	}
 	fails, results := e.check(in)
+	e.judge(in, fails, results)
+}
+
+// judge records what an input reached, keeps it when it reached something
+// new, and turns failures of a new class into findings; a failure of a
+// known class counts as a hit of its finding.
+func (e *engine) judge(in Input, fails []failure, results []*execResult) {
 	e.res.Execs++
 	novel := false
 	for _, res := range results {
@@ -471,11 +820,19 @@ func (e *engine) runOne(in Input) {
 		}
 	}
 	for _, f := range fails {
-		if e.seen[f.key()] {
+		if fd := e.seen[f.key()]; fd != nil {
+			fd.hit(f.State)
 			continue
 		}
-		e.seen[f.key()] = true
-		e.record(in, f)
+		e.seen[f.key()] = e.record(in, f)
+	}
+}
+
+// hit counts one more input of the finding's class, seen in state.
+func (fd *Finding) hit(state string) {
+	fd.Hits++
+	if !contains(fd.States, state) && len(fd.States) < 8 {
+		fd.States = append(fd.States, state)
 	}
 }
 
@@ -497,13 +854,21 @@ func signature(s stepResult) string {
 	return sig
 }
 
-func (e *engine) record(in Input, f failure) {
-	fd := &Finding{Oracle: f.Oracle, State: f.State, Detail: f.Detail, Targets: f.Targets, Input: in.Clone(),
+func (e *engine) record(in Input, f failure) *Finding {
+	fd := &Finding{Oracle: f.Oracle, Class: f.class(), State: f.State, Detail: f.Detail, Targets: f.Targets, Input: in.Clone(),
 		OrigSteps: len(in.Steps), OrigBytes: in.Size(), At: time.Since(e.start), Exec: e.res.Execs,
 		Sent: f.sent, events: f.events}
-	if !e.cfg.NoMinimize && f.Oracle != OracleMemory {
-		min, ok := e.minimize(in, f)
-		fd.Flaky = !ok
+	fd.hit(f.State)
+	// Minimizing must not take over the campaign: past a quarter of its
+	// time so far (and the budget of one finding), findings are kept as
+	// found.
+	share := max(e.cfg.MinimizeBudget, time.Since(e.start)/4)
+	if !e.cfg.NoMinimize && f.Oracle != OracleMemory && e.res.Minimizing >= share {
+		e.unminimized++
+	} else if !e.cfg.NoMinimize && f.Oracle != OracleMemory {
+		began := time.Now()
+		min, tries, ok := e.minimize(in, f)
+		fd.Flaky, fd.Tries = !ok, tries
 		if ok {
 			fd.Input = min
 			fd.Minimized = min.Size() < in.Size() || len(min.Steps) < len(in.Steps)
@@ -511,6 +876,7 @@ func (e *engine) record(in Input, f failure) {
 				fd.Detail, fd.State, fd.events, fd.Sent = g.Detail, g.State, g.events, g.sent
 			}
 		}
+		e.res.Minimizing += time.Since(began)
 	}
 	e.res.Findings = append(e.res.Findings, fd)
 	fd.N = len(e.res.Findings)
@@ -520,16 +886,13 @@ func (e *engine) record(in Input, f failure) {
 			e.res.Notes = append(e.res.Notes, fmt.Sprintf("saving %s: %v", fd.ID, err))
 		}
 	}
-	if e.cfg.Progress != nil {
-		fmt.Fprintf(e.cfg.Progress, "finding %s (%s, %s): %s\n", fd.ID, strings.Join(fd.Targets, " vs "), fd.State, fd.Detail)
-		if fd.Command != "" {
-			fmt.Fprintf(e.cfg.Progress, "  reproduce: %s\n", fd.Command)
-		}
-	}
+	return fd
 }
 
 // confirm runs in once more and returns the failure like f it causes.
 func (e *engine) confirm(in Input, f failure) (failure, bool) {
+	e.minimizing = true
+	defer func() { e.minimizing = false }()
 	fails, _ := e.check(in)
 	for _, g := range fails {
 		if f.same(g) {
@@ -539,64 +902,165 @@ func (e *engine) confirm(in Input, f failure) (failure, bool) {
 	return failure{}, false
 }
 
-// minimize shrinks in while it still causes f: delta debugging over the
-// steps, then over each step's bytes. It reports false when in does not
-// cause f again at all (a flaky finding).
-func (e *engine) minimize(in Input, f failure) (Input, bool) {
-	deadline := time.Now().Add(e.cfg.MinimizeBudget)
-	tries := 0
-	stopped := false
-	repro := func(c Input) bool {
-		if stopped || time.Now().After(deadline) || e.ctx.Err() != nil || tries > 2000 {
-			return false
+// minimizer shrinks one finding's input within its budget.
+type minimizer struct {
+	e        *engine
+	f        failure
+	deadline time.Time
+	tries    int
+	stopped  bool
+}
+
+func (m *minimizer) out() bool {
+	return m.stopped || m.tries >= m.e.cfg.MinimizeTries || time.Now().After(m.deadline) || m.e.ctx.Err() != nil
+}
+
+// first returns the index of the first candidate that still causes the
+// failure, or -1. Candidates of a failure that leaves a target dead are
+// tried one by one (each may kill it); others all at once, like a batch.
+func (m *minimizer) first(cands []Input) int {
+	e := m.e
+	if m.f.Dead {
+		for j, c := range cands {
+			if m.out() {
+				return -1
+			}
+			// A trial against a target that is already dead proves
+			// nothing: every candidate would "reproduce". When a dead
+			// target cannot be restarted (a server the user runs),
+			// minimizing stops.
+			if !e.judgeable(m.f) {
+				m.stopped = true
+				return -1
+			}
+			m.tries++
+			if _, ok := e.confirm(c, m.f); ok {
+				return j
+			}
 		}
-		// A trial against a target that is already dead proves nothing:
-		// every candidate would "reproduce". When a dead target cannot be
-		// restarted (a server the user runs), minimizing stops.
-		if !e.judgeable(f) {
-			stopped = true
-			return false
-		}
-		tries++
-		_, ok := e.confirm(c, f)
-		return ok
+		return -1
 	}
-	if !e.judgeable(f) {
-		e.res.Notes = append(e.res.Notes, fmt.Sprintf("%s finding kept as found: %s cannot be restarted to minimize it", f.Oracle, strings.Join(f.Targets, ", ")))
-		return in, true
+	m.tries += len(cands)
+	e.minimizing = true
+	defer func() { e.minimizing = false }()
+	all := e.executeAll(cands)
+	if hf := e.healthAll(nil); len(hf) > 0 {
+		e.restartDead(hf)
+		m.stopped = true
+		return -1
 	}
-	if !repro(in) {
-		return in, stopped
-	}
-	in = in.Clone()
-	for i := len(in.Steps) - 1; i >= 0 && len(in.Steps) > 1; i-- {
-		cand := Input{Steps: append(append([]Step(nil), in.Steps[:i]...), in.Steps[i+1:]...)}
-		if repro(cand) {
-			in = cand
+	for j := range cands {
+		for _, g := range append(e.violations(all[j]), e.differences(all[j])...) {
+			if m.f.same(g) {
+				return j
+			}
 		}
 	}
-	for i := range in.Steps {
-		data := in.Steps[i].Data
-		for chunk := len(data) / 2; chunk >= 1; chunk /= 2 {
-			// Bound the tries per level: a 64 KiB message is shrunk by
-			// big chunks only.
-			if len(data)/chunk > 256 {
+	return -1
+}
+
+// reduce tries candidates in order and keeps the first that still causes
+// the failure, as delta debugging does, a batch of them at a time.
+// cand(cur, pos) returns the candidate at position pos of cur, the
+// position to go on from when it fails and when it is kept; ok is false
+// past the last position.
+func (m *minimizer) reduce(cur Input, pos int, cand func(cur Input, pos int) (c Input, onFail, onKeep int, ok bool)) Input {
+	for !m.out() {
+		// A failure that leaves a target dead is tried one candidate at a
+		// time: each may kill it.
+		limit := m.e.cfg.Parallel
+		if m.f.Dead {
+			limit = 1
+		}
+		var cs []Input
+		var keep []int
+		p := pos
+		for len(cs) < limit {
+			c, onFail, onKeep, ok := cand(cur, p)
+			if !ok {
 				break
 			}
-			for off := 0; off < len(data); {
-				end := min(off+chunk, len(data))
-				cand := in.Clone()
-				cand.Steps[i].Data = append(append([]byte(nil), data[:off]...), data[end:]...)
-				if repro(cand) {
-					data = cand.Steps[i].Data
-					in = cand
-				} else {
-					off += chunk
-				}
+			if c.Size() == cur.Size() && len(c.Steps) == len(cur.Steps) {
+				p = onFail // no smaller: not a candidate
+				continue
 			}
+			cs, keep, p = append(cs, c), append(keep, onKeep), onFail
+		}
+		if len(cs) == 0 {
+			break
+		}
+		j := m.first(cs)
+		if j < 0 {
+			pos = p
+			continue
+		}
+		cur, pos = cs[j], keep[j]
+	}
+	return cur
+}
+
+// minimize shrinks in while it still causes f: delta debugging over the
+// steps, then over the lines of each step, then over its bytes, within
+// the budget of tries and time. It reports false when in does not cause f
+// again at all (a flaky finding).
+func (e *engine) minimize(in Input, f failure) (Input, int, bool) {
+	m := &minimizer{e: e, f: f, deadline: time.Now().Add(e.cfg.MinimizeBudget)}
+	if !e.judgeable(f) {
+		e.res.Notes = append(e.res.Notes, fmt.Sprintf("%s finding kept as found: %s cannot be restarted to minimize it", f.Oracle, strings.Join(f.Targets, ", ")))
+		return in, 0, true
+	}
+	if m.first([]Input{in}) != 0 {
+		return in, m.tries, m.stopped
+	}
+	cur := in.Clone()
+	cur = m.reduce(cur, len(cur.Steps)-1, func(cur Input, i int) (Input, int, int, bool) {
+		if i < 0 || i >= len(cur.Steps) || len(cur.Steps) < 2 {
+			return Input{}, 0, 0, false
+		}
+		return Input{Steps: append(append([]Step(nil), cur.Steps[:i]...), cur.Steps[i+1:]...)}, i - 1, i - 1, true
+	})
+	for i := range cur.Steps {
+		if bytes.Count(cur.Steps[i].Data, []byte("\n")) < 2 {
+			continue
+		}
+		cur = m.reduce(cur, 0, func(cur Input, k int) (Input, int, int, bool) {
+			lines := bytes.SplitAfter(cur.Steps[i].Data, []byte("\n"))
+			if n := len(lines); n > 0 && len(lines[n-1]) == 0 {
+				lines = lines[:n-1]
+			}
+			if k >= len(lines) || len(lines) < 2 {
+				return Input{}, 0, 0, false
+			}
+			c := cur.Clone()
+			c.Steps[i].Data = bytes.Join(append(lines[:k:k], lines[k+1:]...), nil)
+			return c, k + 1, k, true
+		})
+	}
+	for i := range cur.Steps {
+		// Text keeps its words: bytes go sixteen at a time at least.
+		least := 1
+		if bytes.IndexByte(cur.Steps[i].Data, '\n') >= 0 {
+			least = 16
+		}
+		for chunk := len(cur.Steps[i].Data) / 2; chunk >= least && !m.out(); chunk /= 2 {
+			// Bound the tries per level: a 64 KiB message is shrunk by
+			// big chunks only.
+			if len(cur.Steps[i].Data)/chunk > 256 {
+				break
+			}
+			cur = m.reduce(cur, 0, func(cur Input, off int) (Input, int, int, bool) {
+				data := cur.Steps[i].Data
+				if off >= len(data) {
+					return Input{}, 0, 0, false
+				}
+				c := cur.Clone()
+				end := min(off+chunk, len(data))
+				c.Steps[i].Data = append(append([]byte(nil), data[:off]...), data[end:]...)
+				return c, off + chunk, off, true
+			})
 		}
 	}
-	return in, true
+	return cur, m.tries, true
 }
 
 // judgeable reports whether every target of f answers a probe, restarting

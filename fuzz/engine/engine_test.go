@@ -168,14 +168,15 @@ func (s *lineServer) close() error {
 	return err
 }
 
-// lineTarget starts a fresh line server each time it is opened.
+// lineTarget starts a fresh line server each time it is opened: a
+// launcher, as far as the engine can tell, which restarts a dead one.
 func lineTarget(name, answer string, limit int) TargetSpec {
 	return TargetSpec{Name: name, Open: func(context.Context) (targets.Target, error) {
 		s, err := startLineServer(answer, limit)
 		if err != nil {
 			return nil, err
 		}
-		return &targets.Static{TargetName: name, Kind: targets.KindAddress,
+		return &targets.Static{TargetName: name, Kind: targets.KindLauncher,
 			Endpoints: map[string]targets.Endpoint{lineService: {Network: "tcp", Addr: s.l.Addr().String()}},
 			OnClose:   s.close}, nil
 	}}

@@ -43,9 +43,11 @@ func (t Timing) withDefaults() Timing {
 
 // event is one thing that happened on the wire during an input.
 type event struct {
-	At   time.Duration
-	Conn string // "tcp#1", "udp#2"
-	Dir  string // open, send, recv, close, note
+	// Target is the name of the target the event happened with.
+	Target string
+	At     time.Duration
+	Conn   string // "tcp#1", "udp#2"
+	Dir    string // open, send, recv, close, note
 	// Local and Remote are set on open.
 	Local, Remote string
 	Data          []byte
@@ -53,7 +55,9 @@ type event struct {
 
 // stepResult is what one step got.
 type stepResult struct {
-	State  string
+	State string
+	// Conn is the step's connection within the input ("http/tcp#0").
+	Conn   string
 	Resps  []Response
 	Expect int
 	Sure   bool
@@ -124,7 +128,7 @@ func execute(t *liveTarget, m Model, in Input, timing Timing) *execResult {
 			var err error
 			c, err = x.dial(st.Service)
 			if err != nil {
-				x.res.Steps = append(x.res.Steps, stepResult{State: stateName(st, 0, !isTCP(st.Service)), Note: err.Error()})
+				x.res.Steps = append(x.res.Steps, stepResult{State: stateName(st, 0, !isTCP(st.Service)), Conn: key, Note: err.Error()})
 				if x.res.DialErr == nil {
 					x.res.DialErr = err
 				}
@@ -132,13 +136,13 @@ func execute(t *liveTarget, m Model, in Input, timing Timing) *execResult {
 			}
 			conns[key] = c
 		}
-		x.step(i, st, c)
+		x.step(i, st, c, key)
 	}
 	return x.res
 }
 
 func (x *executor) ev(conn, dir string, data []byte) {
-	x.res.Events = append(x.res.Events, event{At: time.Since(x.start), Conn: conn, Dir: dir, Data: data})
+	x.res.Events = append(x.res.Events, event{Target: x.t.spec.Name, At: time.Since(x.start), Conn: conn, Dir: dir, Data: data})
 }
 
 func (x *executor) dial(service string) (*liveConn, error) {
@@ -164,7 +168,7 @@ func (x *executor) dial(service string) (*liveConn, error) {
 	x.nconn++
 	lc := &liveConn{name: fmt.Sprintf("%s#%d", ep.Network, x.nconn), service: service, c: c,
 		udp: ep.Network == "udp", sess: x.m.NewSession(service), allSure: true}
-	x.res.Events = append(x.res.Events, event{At: time.Since(x.start), Conn: lc.name, Dir: "open",
+	x.res.Events = append(x.res.Events, event{Target: x.t.spec.Name, At: time.Since(x.start), Conn: lc.name, Dir: "open",
 		Local: c.LocalAddr().String(), Remote: c.RemoteAddr().String(),
 		Data: []byte(c.LocalAddr().String() + " -> " + c.RemoteAddr().String())})
 	return lc, nil
@@ -199,8 +203,8 @@ func (x *executor) violate(oracle string, step int, format string, args ...any) 
 	}
 }
 
-func (x *executor) step(i int, st Step, c *liveConn) {
-	sr := stepResult{State: stateName(st, c.steps, c.udp)}
+func (x *executor) step(i int, st Step, c *liveConn, key string) {
+	sr := stepResult{State: stateName(st, c.steps, c.udp), Conn: key}
 	c.steps++
 	data := x.m.Render(st, x.res.Vars)
 	sr.Expect, sr.Sure = c.sess.Sent(data)

@@ -28,6 +28,7 @@ type Saved struct {
 	State   string      `json:"state"`
 	Detail  string      `json:"detail"`
 	Targets []string    `json:"targets"`
+	Class   string      `json:"class,omitempty"`
 	Command string      `json:"command"`
 	Steps   []SavedStep `json:"steps"`
 	// Input is the loaded input (templates where the step had one).
@@ -68,7 +69,7 @@ func (e *engine) save(fd *Finding) error {
 	}
 	fd.Command = fmt.Sprintf("%s replay %s %s", e.cfg.Command, shellQuote(dir), strings.Join(tflags, " "))
 	sv := Saved{ID: fd.ID, Model: e.m.Name(), Oracle: fd.Oracle, State: fd.State, Detail: fd.Detail,
-		Targets: fd.Targets, Command: fd.Command}
+		Targets: fd.Targets, Class: fd.Class, Command: fd.Command}
 	for i, st := range fd.Input.Steps {
 		sent := st.Data
 		if i < len(fd.Sent) {
@@ -96,20 +97,59 @@ func (e *engine) save(fd *Finding) error {
 	return pcap.WriteTranscriptFile(filepath.Join(dir, "finding.pcapng"), pcapEvents(fd.events), pcap.TranscriptOptions{Comment: fd.ID})
 }
 
+// pcapEvents turns a transcript into capture events. With several
+// targets each target's connections are its own ("tcp#1@nginx") and its
+// events follow the previous target's.
 func pcapEvents(evs []event) []pcap.Event {
+	multi := len(targetsOf(evs)) > 1
 	out := make([]pcap.Event, 0, len(evs))
+	var offset, end time.Duration
+	prev := ""
 	for _, ev := range evs {
 		if ev.Dir == "note" {
 			continue
 		}
-		out = append(out, pcap.Event{At: ev.At, Conn: ev.Conn, Dir: ev.Dir, Local: ev.Local, Remote: ev.Remote, Data: ev.Data})
+		conn := ev.Conn
+		if multi {
+			if ev.Target != prev && prev != "" {
+				offset = end + time.Millisecond
+			}
+			prev = ev.Target
+			conn += "@" + ev.Target
+		}
+		at := offset + ev.At
+		end = max(end, at)
+		out = append(out, pcap.Event{At: at, Conn: conn, Dir: ev.Dir, Local: ev.Local, Remote: ev.Remote, Data: ev.Data})
 	}
 	return out
 }
 
+// targetsOf lists the targets a transcript's events happened with, in
+// order.
+func targetsOf(evs []event) []string {
+	var out []string
+	for _, ev := range evs {
+		if !contains(out, ev.Target) {
+			out = append(out, ev.Target)
+		}
+	}
+	return out
+}
+
+// transcriptText is what was sent and received, one event a line; with
+// several targets, one section per target under a line naming it.
 func transcriptText(evs []event) string {
 	var b strings.Builder
-	for _, ev := range evs {
+	multi := len(targetsOf(evs)) > 1
+	prev := ""
+	for i, ev := range evs {
+		if multi && (i == 0 || ev.Target != prev) {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			fmt.Fprintf(&b, "== %s ==\n", ev.Target)
+			prev = ev.Target
+		}
 		fmt.Fprintf(&b, "%9.3fms %-8s %-5s %s\n", float64(ev.At.Microseconds())/1000, ev.Conn, ev.Dir, Excerpt(ev.Data, 2000))
 	}
 	return b.String()
@@ -233,6 +273,20 @@ func Replay(ctx context.Context, dir string, tgts []TargetSpec, timing Timing) (
 	return rr, nil
 }
 
+// AcceptedLines says, one line per benign rule, how many differences it
+// accepted, and why when withWhy.
+func (r *Result) AcceptedLines(withWhy bool) []string {
+	var out []string
+	for _, a := range r.Accepted {
+		l := fmt.Sprintf("benign: %d accepted by %s (%s)", a.N, a.Rule.Source, a.Rule.Line)
+		if withWhy && a.Rule.Why != "" {
+			l += ": " + a.Rule.Why
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
 // oracleTitles say what each oracle checks, for reports.
 var oracleTitles = map[string]string{
 	OracleLiveness:     "the server keeps answering a valid message after every input",
@@ -252,11 +306,18 @@ func (r *Result) Report(tool reports.Tool, target reports.Target, started time.T
 		Target: target, Started: started, Duration: r.Elapsed}
 	run.Notes = append(run.Notes, fmt.Sprintf("%d execs in %v (%.0f/s), %d states reached, corpus %d, %d restarts",
 		r.Execs, r.Elapsed.Round(time.Millisecond), r.ExecsPerSecond(), r.States, r.Corpus, r.Restarts))
+	if r.Minimizing > 0 {
+		run.Notes = append(run.Notes, fmt.Sprintf("%v of it minimizing findings", r.Minimizing.Round(time.Millisecond)))
+	}
+	run.Notes = append(run.Notes, r.AcceptedLines(true)...)
 	run.Notes = append(run.Notes, r.Notes...)
 	found := map[string]bool{}
 	for _, f := range r.Findings {
 		found[f.Oracle] = true
 		msg := fmt.Sprintf("%s (targets %s; state %s)", f.Detail, strings.Join(f.Targets, ", "), f.State)
+		if f.Hits > 1 {
+			msg += fmt.Sprintf("; %d inputs of this class (%s), in %s", f.Hits, f.Class, strings.Join(f.States, ", "))
+		}
 		if f.Minimized {
 			msg += fmt.Sprintf("; minimized from %d steps/%d bytes to %d/%d", f.OrigSteps, f.OrigBytes, len(f.Input.Steps), f.Input.Size())
 		}
@@ -295,12 +356,22 @@ func levelOf(oracle string) string {
 
 func reportEvents(evs []event) []reports.Event {
 	var out []reports.Event
+	multi := len(targetsOf(evs)) > 1
+	prev := ""
 	for _, ev := range evs {
+		conn := ev.Conn
+		if multi {
+			conn = ev.Target + " " + ev.Conn
+			if ev.Target != prev {
+				out = append(out, reports.Event{Dir: reports.DirNote, Data: "target " + ev.Target})
+				prev = ev.Target
+			}
+		}
 		if len(out) == 200 {
 			out = append(out, reports.Event{Dir: reports.DirNote, Data: "(transcript cut after 200 events)"})
 			break
 		}
-		out = append(out, reports.Event{At: ev.At, Conn: ev.Conn, Dir: ev.Dir, Len: len(ev.Data),
+		out = append(out, reports.Event{At: ev.At, Conn: conn, Dir: ev.Dir, Len: len(ev.Data),
 			Data: Excerpt(ev.Data, 512), Truncated: len(ev.Data) > 512})
 	}
 	return out

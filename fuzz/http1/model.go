@@ -598,6 +598,12 @@ func (s *httpSession) Parse(buf []byte, closed bool) ([]engine.Response, int, er
 	used := 0
 	for used < len(buf) {
 		b := buf[used:]
+		if s.maybeBody > 0 && s.simple && closed && !bytes.HasPrefix(b, []byte("HTTP/")) {
+			// What follows an answer to HEAD and ends with the close may
+			// as well be an HTTP/0.9 answer as the HEAD's body and more:
+			// read it the way that keeps to the grammar.
+			s.maybeBody = 0
+		}
 		if s.maybeBody > 0 {
 			if len(b) < 5 && !closed {
 				return out, used, nil

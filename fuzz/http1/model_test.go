@@ -304,6 +304,22 @@ func TestHTTPResponseGrammar(t *testing.T) {
 	}
 }
 
+// TestHTTPHeadThen09 is nginx's answer to a HEAD with a Content-Length
+// the model is unsure of, then to a request-line without a version: the
+// 404's head, then a bare HTML body to the close. That is an HTTP/0.9
+// answer after the HEAD's, not a body of 153 bytes and a cut head.
+func TestHTTPHeadThen09(t *testing.T) {
+	s := &httpSession{}
+	s.Sent([]byte("HEAD /session HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1 \r\n\r\n"))
+	s.Sent([]byte("GET /session \r\nGET /session HTTP/1.1\r\nHost: x\r\n\r\n"))
+	head := "HTTP/1.1 404 Not Found\r\nServer: nginx\r\nContent-Type: text/html\r\nContent-Length: 153\r\nConnection: keep-alive\r\n\r\n"
+	body := "<html>\r\n<head><title>400 Bad Request</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n"
+	resps, _, err := s.Parse([]byte(head+body), true)
+	if err != nil || len(resps) != 2 || resps[1].Class != "0.9" {
+		t.Errorf("answers %+v, %v; want a 404 and an HTTP/0.9 answer", resps, err)
+	}
+}
+
 func TestHTTPRequestCount(t *testing.T) {
 	for _, c := range []struct {
 		sent string

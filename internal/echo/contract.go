@@ -10,7 +10,7 @@ import "github.com/protospec/protospec/internal/protocol"
 const Name = "echo"
 
 // ParamService is the param of `protospec serve echo` naming the one
-// service to serve.
+// service to serve (without it, serve serves all five).
 const ParamService = "service"
 
 // Params of `protospec serve echo` bounding the TCP connections clients
@@ -35,7 +35,7 @@ var Contract = protocol.Register(protocol.Contract{
 	},
 	Probe: probe,
 	Params: []protocol.Param{
-		{Name: ParamService, Doc: "serve: the service to serve on TCP and UDP (echo, uppercase, discard, daytime, chargen)", Default: "uppercase"},
+		{Name: ParamService, Doc: "serve: serve this service alone, on TCP and UDP of --addr (echo, uppercase, discard, daytime, chargen; default: all five, on --addr's port and the four after it)"},
 		{Name: ParamMaxConns, Doc: "serve: concurrent TCP connections; beyond, closed at once (uppercase first sends its error line)", Default: "512"},
 		{Name: ParamMaxConnsPerClient, Doc: "serve: concurrent TCP connections of one client address", Default: "64"},
 	},

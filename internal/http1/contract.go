@@ -38,6 +38,13 @@ const (
 	ParamCAOut = "ca-out" // where a new fixture's ca.pem, cert.pem and key.pem go
 )
 
+// Params of `protospec serve http1` shaping the static files (the fields
+// Charset and DirIndex of reference/http1.Server).
+const (
+	ParamCharset  = "charset"   // charset parameter of text/* files; "none": none
+	ParamDirIndex = "dir-index" // "false": a directory without index.html is 404
+)
+
 // Params of `protospec serve http1` bounding what clients may take (the
 // fields of the same names on reference/http1.Server).
 const (
@@ -71,6 +78,8 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: ParamCert, Doc: "serve: with tls=true, the PEM certificate chain", Default: "a new fixture leaf for localhost, 127.0.0.1 and ::1"},
 		{Name: ParamKey, Doc: "serve: with tls=true, the PEM key of cert"},
 		{Name: ParamCAOut, Doc: "serve: with tls=true and no cert, where the fixture's ca.pem, cert.pem and key.pem go", Default: "a new temporary directory"},
+		{Name: ParamCharset, Doc: "serve: the charset parameter of text files' Content-Type (none: no parameter)", Default: "utf-8"},
+		{Name: ParamDirIndex, Doc: "serve: a directory without index.html answers with a list of its files, so that wget -r finds them (false: 404)", Default: "true"},
 		{Name: ParamMaxConns, Doc: "serve: concurrent connections; beyond, 503 and close", Default: "512"},
 		{Name: ParamMaxConnsPerClient, Doc: "serve: concurrent connections of one client address", Default: "128"},
 		{Name: ParamMaxInflightBodyBytes, Doc: "serve: request content held in memory (/echo, /form) across connections; beyond, 503", Default: "67108864"},

@@ -171,7 +171,7 @@ func TestReplayHTTP(t *testing.T) {
 				c.SetDeadline(time.Now().Add(5 * time.Second))
 				buf := make([]byte, 4096)
 				c.Read(buf)
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 14\r\n\r\nHello, World!\n")
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 14\r\n\r\nHello, World!\n")
 			}()
 		}
 	}()

@@ -1,6 +1,7 @@
 package dns
 
 import (
+	"log"
 	"net"
 	"net/netip"
 	"strings"
@@ -51,6 +52,9 @@ type AuthServer struct {
 	// load generator one worker answered 125k queries/s and two 116k;
 	// raise it where cores are to spare.
 	UDPWorkers int
+	// AccessLog, if set, gets one line per query: client, transport,
+	// qname, qtype and rcode.
+	AccessLog *log.Logger
 
 	core  serveCore
 	rl    rateLimiter
@@ -62,12 +66,12 @@ type AuthServer struct {
 // (recvmmsg/sendmmsg) and answers to repeated queries come from a packet
 // cache.
 func (s *AuthServer) ServeUDP(pc net.PacketConn) error {
-	return s.core.serveUDPBatched(pc, s.handle, s.UDPWorkers)
+	return s.core.serveUDPBatched(pc, logged(s.AccessLog, s.handle), s.UDPWorkers)
 }
 
 // ServeTCP answers queries on connections accepted from ln until Close.
 func (s *AuthServer) ServeTCP(ln net.Listener) error {
-	return s.core.serveTCP(ln, s.handle, tcpLimits{s.MaxTCPConns, s.MaxTCPConnsPerClient, s.TCPIdleTimeout, s.TCPMaxLifetime})
+	return s.core.serveTCP(ln, logged(s.AccessLog, s.handle), tcpLimits{s.MaxTCPConns, s.MaxTCPConnsPerClient, s.TCPIdleTimeout, s.TCPMaxLifetime})
 }
 
 // Close stops all loops, closes their sockets and waits for the handlers.

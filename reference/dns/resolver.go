@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/netip"
 	"strings"
@@ -72,6 +73,9 @@ type Resolver struct {
 	// TCPMaxLifetime bounds how long one TCP connection is served, however
 	// busy (DefaultTCPMaxLifetime).
 	TCPMaxLifetime time.Duration
+	// AccessLog, if set, gets one line per client query: client,
+	// transport, qname, qtype and rcode.
+	AccessLog *log.Logger
 
 	core      serveCore
 	rl        rateLimiter
@@ -83,12 +87,12 @@ type Resolver struct {
 // cache answers are answered at once; the others take one of the in-flight
 // slots, of which one client address gets MaxInflightPerClient.
 func (r *Resolver) ServeUDP(pc net.PacketConn) error {
-	return r.core.serveUDPWith(pc, r.handle, udpOptions{fast: r.handleCached, perClient: r.MaxInflightPerClient})
+	return r.core.serveUDPWith(pc, logged(r.AccessLog, r.handle), udpOptions{fast: loggedFast(r.AccessLog, r.handleCached), perClient: r.MaxInflightPerClient})
 }
 
 // ServeTCP answers client queries on connections from ln until Close.
 func (r *Resolver) ServeTCP(ln net.Listener) error {
-	return r.core.serveTCP(ln, r.handle, tcpLimits{r.MaxTCPConns, r.MaxTCPConnsPerClient, r.TCPIdleTimeout, r.TCPMaxLifetime})
+	return r.core.serveTCP(ln, logged(r.AccessLog, r.handle), tcpLimits{r.MaxTCPConns, r.MaxTCPConnsPerClient, r.TCPIdleTimeout, r.TCPMaxLifetime})
 }
 
 // Close stops all loops and waits for running resolutions' handlers.

@@ -90,12 +90,15 @@ const (
 // A Server must not be changed after its first Serve or ServePacket call.
 type Server struct {
 	Service      Service
-	MaxLine      int              // longest uppercase line, LF included; 0: 4096
-	IdleTimeout  time.Duration    // 0: 60s
-	WriteTimeout time.Duration    // deadline of each write; 0: 10s
-	MaxConns     int              // concurrent TCP connections; 0: 512
-	ErrorLog     *log.Logger      // nil: errors are discarded
-	Now          func() time.Time // clock for daytime; nil: time.Now
+	MaxLine      int           // longest uppercase line, LF included; 0: 4096
+	IdleTimeout  time.Duration // 0: 60s
+	WriteTimeout time.Duration // deadline of each write; 0: 10s
+	MaxConns     int           // concurrent TCP connections; 0: 512
+	ErrorLog     *log.Logger   // nil: errors are discarded
+	// AccessLog, if set, gets one line per TCP connection (when it ends)
+	// and per datagram: service, transport, client, bytes in and out.
+	AccessLog *log.Logger
+	Now       func() time.Time // clock for daytime; nil: time.Now
 	// MaxConnsPerClient bounds the concurrent TCP connections of one
 	// client (source) address (0: 64, at most MaxConns; negative: no
 	// share). Connections without an IP address have no share.
@@ -291,6 +294,12 @@ func (s *Server) serveConn(c net.Conn, ip netip.Addr) {
 		s.mu.Unlock()
 		s.wg.Done()
 	}()
+	var cc *countConn
+	var start time.Time
+	if s.AccessLog != nil {
+		cc, start = &countConn{Conn: c}, time.Now()
+		c = cc
+	}
 	switch s.Service {
 	case Uppercase:
 		s.serveUppercase(c)
@@ -305,6 +314,37 @@ func (s *Server) serveConn(c net.Conn, ip netip.Addr) {
 	default:
 		c.Close()
 	}
+	if cc != nil {
+		s.AccessLog.Printf("%s tcp %v in=%d out=%d %v", s.Service, c.RemoteAddr(), cc.in, cc.out, time.Since(start).Round(time.Microsecond))
+	}
+}
+
+// countConn counts the bytes read and written on a connection, for the
+// access log. Reads and writes may run in two goroutines (chargen), each
+// counter is touched by one only, and read once both are done.
+type countConn struct {
+	net.Conn
+	in, out int64
+}
+
+func (c *countConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.in += int64(n)
+	return n, err
+}
+
+func (c *countConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.out += int64(n)
+	return n, err
+}
+
+// CloseWrite half-closes the connection underneath, if it can.
+func (c *countConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
 }
 
 // write sends b on c under a fresh WriteTimeout deadline.
@@ -391,6 +431,13 @@ func (s *Server) ServePacket(pc net.PacketConn) error {
 		}
 		var reply bool
 		out, reply = s.packetReply(out[:0], buf[:n])
+		if s.AccessLog != nil {
+			sent := 0
+			if reply {
+				sent = len(out)
+			}
+			s.AccessLog.Printf("%s udp %v in=%d out=%d", s.Service, addr, n, sent)
+		}
 		if !reply {
 			continue
 		}

@@ -79,8 +79,18 @@ type Server struct {
 	MaxConnsPerClient int
 	// EnableTrace enables the TRACE method (disabled: 405).
 	EnableTrace bool
+	// Charset, if set, is the charset parameter of the Content-Type of
+	// static text files ("utf-8": text/plain; charset=utf-8).
+	Charset string
+	// DirIndex makes a directory without index.html answer GET and HEAD
+	// with an HTML list of its entries (false: 404).
+	DirIndex bool
 	// ErrorLog receives connection errors; nil discards them.
 	ErrorLog *log.Logger
+	// AccessLog, if set, gets one line per response: client, method,
+	// request-target, status and content bytes sent ("-" for the method
+	// and target of a request that could not be read).
+	AccessLog *log.Logger
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -95,6 +105,9 @@ type Server struct {
 
 	// The document root, resolved and opened once (Root must not change
 	// once the server serves).
+	typesOnce sync.Once
+	types     map[string]string // contentTypeOf's table
+
 	rootOnce sync.Once
 	rootPath string
 	rootDir  *os.File
@@ -382,11 +395,32 @@ func (cc *conn) fail(err error) {
 
 func (cc *conn) write(req *Request, resp *response) bool {
 	cc.c.SetWriteDeadline(time.Now().Add(orDefault(cc.s.WriteTimeout, DefaultWriteTimeout)))
-	if err := writeResponse(cc.bw, req, resp); err != nil {
+	err := writeResponse(cc.bw, req, resp)
+	if cc.s.AccessLog != nil {
+		cc.s.accessLog(cc.c, req, resp, err)
+	}
+	if err != nil {
 		cc.s.logf("http1: %s: write: %v", cc.c.RemoteAddr(), err)
 		return false
 	}
 	return true
+}
+
+// accessLog writes resp's line of the access log.
+func (s *Server) accessLog(c net.Conn, req *Request, resp *response, err error) {
+	method, target := "-", "-"
+	var sent int64
+	if req != nil {
+		method, target = req.Method, req.Target
+	}
+	if !bodyless(resp.code) && method != "HEAD" {
+		sent = resp.bodyLen
+	}
+	if err != nil {
+		s.AccessLog.Printf("%v %s %q %d %d (write: %v)", c.RemoteAddr(), method, target, resp.code, sent, err)
+		return
+	}
+	s.AccessLog.Printf("%v %s %q %d %d", c.RemoteAddr(), method, target, resp.code, sent)
 }
 
 // serveRequest handles one request whose head has been read, and reports

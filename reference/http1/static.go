@@ -5,10 +5,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +42,68 @@ type staticFile struct {
 	modTime time.Time
 	etag    string
 	ctype   string
+	// listing, if set, is the URL path of a directory without an index
+	// file (fsPath), answered with a list of its entries (DirIndex).
+	listing string
+}
+
+// contentTypeOf is ContentTypeOf with the server's Charset on text types,
+// from a table made once.
+func (s *Server) contentTypeOf(name string) string {
+	s.typesOnce.Do(func() {
+		s.types = make(map[string]string, len(contentTypes))
+		for ext, ct := range contentTypes {
+			if s.Charset != "" && strings.HasPrefix(ct, "text/") {
+				ct += "; charset=" + s.Charset
+			}
+			s.types[ext] = ct
+		}
+	})
+	if ct, ok := s.types[strings.ToLower(filepath.Ext(name))]; ok {
+		return ct
+	}
+	return "application/octet-stream"
+}
+
+// maxListing bounds the entries of a directory listing.
+const maxListing = 1000
+
+// serveListing answers GET or HEAD for a directory without an index file
+// with an HTML list of its entries (dot files left out), sorted, at most
+// maxListing of them.
+func (s *Server) serveListing(f *staticFile) *response {
+	d, err := os.Open(f.fsPath)
+	if err != nil {
+		return errorResponse(404, "")
+	}
+	entries, err := d.ReadDir(maxListing)
+	d.Close()
+	if err != nil && !errors.Is(err, io.EOF) {
+		return errorResponse(404, "")
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	title := html.EscapeString("Index of " + f.listing)
+	var b strings.Builder
+	b.WriteString("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>" + title + "</title>\n</head>\n<body>\n<h1>" + title + "</h1>\n<ul>\n")
+	if f.listing != "/" {
+		b.WriteString("<li><a href=\"../\">../</a></li>\n")
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		if e.IsDir() {
+			name += "/"
+		}
+		// "./" keeps a name with a colon from reading as a scheme.
+		b.WriteString("<li><a href=\"./" + html.EscapeString(escapePath(name)) + "\">" + html.EscapeString(name) + "</a></li>\n")
+	}
+	if len(entries) == maxListing {
+		b.WriteString("<li>(the first " + strconv.Itoa(maxListing) + " entries only)</li>\n")
+	}
+	b.WriteString("</ul>\n</body>\n</html>\n")
+	return newResponse(200, "text/html; charset=utf-8", []byte(b.String()))
 }
 
 // ETagFor returns the strong entity tag the server sends for a file of the
@@ -83,7 +147,11 @@ func (s *Server) open(req *Request, p string) (*staticFile, *response) {
 			r.header.Add("Location", loc)
 			return nil, r
 		}
+		dirPath := real
 		if real, fh, st, status = resolveBeneath(root, dir, path.Join(rel, "index.html")); status != 0 {
+			if status == 404 && s.DirIndex {
+				return &staticFile{fsPath: dirPath, listing: p}, nil
+			}
 			return nil, errorResponse(status, reasonFor(status))
 		}
 	}
@@ -99,7 +167,7 @@ func (s *Server) open(req *Request, p string) (*staticFile, *response) {
 		size:    st.Size(),
 		modTime: mod,
 		etag:    ETagFor(st.Size(), mod),
-		ctype:   ContentTypeOf(real),
+		ctype:   s.contentTypeOf(real),
 	}, nil
 }
 
@@ -199,6 +267,9 @@ func (s *Server) fileHandler(req *Request, p string) (handler, *response) {
 	f, pre := s.open(req, p)
 	if pre != nil {
 		return nil, pre
+	}
+	if f.listing != "" {
+		return func(*Request) *response { return s.serveListing(f) }, nil
 	}
 	return func(r *Request) *response { return s.serveFile(r, f) }, nil
 }

@@ -203,9 +203,12 @@ func needLastModified(t *spec.T, path string) (string, time.Time) {
 	return lm, tm
 }
 
-// uploadPath returns a fresh name under /upload/ for one spec.
+// uploadPath returns a fresh name under /upload/ for one spec, deleted on
+// the target when the spec ends (removeAfter).
 func uploadPath(t *spec.T, what string) string {
-	return fmt.Sprintf("%s%s-%d.txt", fixture.UploadDir, what, time.Now().UnixNano())
+	p := fmt.Sprintf("%s%s-%d.txt", fixture.UploadDir, what, time.Now().UnixNano())
+	removeAfter(t, p)
+	return p
 }
 
 // looksLikePasswd reports whether b looks like a Unix /etc/passwd.

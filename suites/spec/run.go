@@ -32,6 +32,13 @@ type RunOptions struct {
 	Timeout time.Duration
 	// Quiet makes Ginkgo print only a summary; Verbose prints every spec.
 	Quiet, Verbose bool
+	// OnStart, if set, is told how many specs the run will run (those of
+	// the protocol and the filters, not the other protocols' specs
+	// compiled into the binary) before the first one starts.
+	OnStart func(total int)
+	// OnSpec, if set, is given each spec of the run as it ends, for a
+	// console of the caller's own.
+	OnSpec func(reports.Spec)
 }
 
 // Execute runs the suites compiled into this binary, narrowed to one
@@ -71,6 +78,19 @@ func Execute(gt ginkgo.GinkgoTestingT, o RunOptions) (*reports.Run, error) {
 	rc.NoColor = rc.NoColor || o.Quiet
 
 	started := time.Now()
+	focus := compileFocus(o.Focus)
+	if o.OnStart != nil {
+		ginkgo.ReportBeforeSuite(func(r types.Report) {
+			o.OnStart(r.PreRunStats.SpecsThatWillRun)
+		})
+	}
+	if o.OnSpec != nil {
+		ginkgo.ReportAfterEach(func(sr types.SpecReport) {
+			if sr.LeafNodeType == types.NodeTypeIt && match(sr.Labels()) && focused(focus, sr.FullText()) {
+				o.OnSpec(convertSpec(sr))
+			}
+		})
+	}
 	var run *reports.Run
 	ginkgo.ReportAfterSuite("protospec result", func(r types.Report) {
 		run = convert(r, o, match, started)
@@ -98,12 +118,7 @@ func convert(r types.Report, o RunOptions, match types.LabelFilter, started time
 		info := t.Info()
 		run.Target = reports.Target{Name: info.Name, Kind: info.Kind, Version: info.Version, Endpoints: info.Endpoints}
 	}
-	focus := make([]*regexp.Regexp, 0, len(o.Focus))
-	for _, f := range o.Focus {
-		if re, err := regexp.Compile(f); err == nil {
-			focus = append(focus, re)
-		}
-	}
+	focus := compileFocus(o.Focus)
 	for _, sr := range r.SpecReports {
 		if sr.LeafNodeType != types.NodeTypeIt || !match(sr.Labels()) || !focused(focus, sr.FullText()) {
 			continue
@@ -121,6 +136,18 @@ func convert(r types.Report, o RunOptions, match types.LabelFilter, started time
 		run.Notes = append(run.Notes, "the run was cut short: "+why+"; the specs it did not reach are reported as not run")
 	}
 	return run
+}
+
+// compileFocus compiles the --focus expressions (Ginkgo has checked
+// them; one it refused matches nothing here either).
+func compileFocus(exprs []string) []*regexp.Regexp {
+	focus := make([]*regexp.Regexp, 0, len(exprs))
+	for _, f := range exprs {
+		if re, err := regexp.Compile(f); err == nil {
+			focus = append(focus, re)
+		}
+	}
+	return focus
 }
 
 // focused reports whether a spec's text matches one of the --focus

@@ -280,6 +280,13 @@ func (t *T) dialer(source string) *dial.Dialer {
 	return &dial.Dialer{Timeout: t.cfg.StepTimeout, Source: source, TLS: t.cfg.TLS, KeyLog: t.rec}
 }
 
+// Dialer is the run's dialer (the step deadline and the run's TLS
+// configuration) for traffic that is no part of the spec's transcript,
+// such as removing what a spec left on the target once it is over.
+func (t *T) Dialer() *dial.Dialer {
+	return &dial.Dialer{Timeout: t.cfg.StepTimeout, TLS: t.cfg.TLS}
+}
+
 // Dial connects to a TCP service of the target (over TLS when its
 // endpoint is TLS). A service the target does not offer skips the spec; a
 // failed connection or handshake fails it.

@@ -216,6 +216,7 @@ func serveDNS(ctx context.Context, opts ServeOptions) error {
 		}
 		defer h.Close()
 		fmt.Fprintf(log, "try: dig @%s -p %d %s\n", h.Resolver.Addr(), h.Port, refdns.GaiaName)
+		opts.serving(Serving{Untestable: "the hierarchy serves its own zones, not the suite's fixture, and its resolver starts from its own root; `protospec run dns` judges the embedded servers"})
 		<-ctx.Done()
 		return nil
 	case opts.Params["resolver"] == "true":
@@ -239,7 +240,7 @@ func serveDNS(ctx context.Context, opts ServeOptions) error {
 		if err != nil {
 			return err
 		}
-		r := &refdns.Resolver{RootHints: []netip.AddrPort{root}, ServerPort: serverPort}
+		r := &refdns.Resolver{RootHints: []netip.AddrPort{root}, ServerPort: serverPort, AccessLog: opts.accessLogger()}
 		if err := dnsResolverParams(r, opts.Params); err != nil {
 			pc.Close()
 			ln.Close()
@@ -248,6 +249,7 @@ func serveDNS(ctx context.Context, opts ServeOptions) error {
 		defer r.Close()
 		fmt.Fprintf(log, "resolver on udp://%s and tcp://%s, root %s\n", pc.LocalAddr(), ln.Addr(), root)
 		fmt.Fprintf(log, "try: dig @%s -p %d %s\n", host, ln.Addr().(*net.TCPAddr).Port, refdns.GaiaName)
+		opts.serving(Serving{Untestable: "the resolver specs need a resolver whose root is the suite's own fake root, which each run starts anew; `protospec run dns` judges the embedded resolver that way"})
 		return serveUntil(ctx, func() error { return r.ServeUDP(pc) }, func() error { return r.ServeTCP(ln) }, r.Close)
 	default:
 		zones, err := loadFixtureZones()
@@ -264,10 +266,33 @@ func serveDNS(ctx context.Context, opts ServeOptions) error {
 			ln.Close()
 			return err
 		}
+		s.AccessLog = opts.accessLogger()
 		fmt.Fprintf(log, "authoritative for test. and 0.0.127.in-addr.arpa. on udp://%s and tcp://%s\n", pc.LocalAddr(), ln.Addr())
 		fmt.Fprintf(log, "try: dig @%s -p %d www.test A\n", host, ln.Addr().(*net.TCPAddr).Port)
+		sv := Serving{Endpoints: map[string]targets.Endpoint{
+			"dns/udp": {Network: "udp", Addr: pc.LocalAddr().String()},
+			"dns/tcp": {Network: "tcp", Addr: ln.Addr().String()},
+		}}
+		if refusesOutsider(s.AllowTransfer) {
+			sv.Features = append(sv.Features, fixture.FeatureAXFRACL)
+		}
+		opts.serving(sv)
 		return serveUntil(ctx, func() error { return s.ServeUDP(pc) }, func() error { return s.ServeTCP(ln) }, s.Close)
 	}
+}
+
+// refusesOutsider reports whether an allow-list is the suite's: it leaves
+// out the outsider and lets 127.0.0.1 in.
+func refusesOutsider(allow []netip.Prefix) bool {
+	in := func(a netip.Addr) bool {
+		for _, p := range allow {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	return !in(dnsOutsider) && in(netip.MustParseAddr("127.0.0.1"))
 }
 
 // serveUntil runs both serve loops until ctx is done or one fails.

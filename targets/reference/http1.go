@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/protospec/protospec/internal/dial"
 	fixture "github.com/protospec/protospec/internal/http1"
@@ -57,7 +58,7 @@ func startHTTP1(_ context.Context, opts targets.Options) (targets.Target, error)
 		cleanup()
 		return nil, fmt.Errorf("reference http1: %w", err)
 	}
-	s := &http1.Server{Root: root, EnableTrace: false}
+	s := &http1.Server{Root: root, EnableTrace: false, Charset: "utf-8", DirIndex: true}
 	go s.Serve(l)
 	go s.ServeTLS(tl, fx.ServerConfig())
 	return &targets.Static{
@@ -109,17 +110,21 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 	if err := loopbackOnly(opts.Addr); err != nil {
 		return err
 	}
-	s := &http1.Server{Root: root}
+	s := &http1.Server{Root: root, AccessLog: opts.accessLogger(), Charset: "utf-8", DirIndex: true}
 	if err := http1Limits(s, opts.Params); err != nil {
 		return err
 	}
+	if err := http1Static(s, opts.Params); err != nil {
+		return err
+	}
 	var cfg *tls.Config
+	var caFile string
 	if opts.Params[fixture.ParamTLS] == "true" {
-		c, err := serveTLSConfig(opts.Params, log)
+		c, ca, err := serveTLSConfig(opts.Params, log)
 		if err != nil {
 			return err
 		}
-		cfg = c
+		cfg, caFile = c, ca
 	}
 	l, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
@@ -128,9 +133,17 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 	errc := make(chan error, 1)
 	if cfg != nil {
 		fmt.Fprintf(log, "serving HTTP/1.1 over TLS from %s on https://%s/\n", root, l.Addr())
+		var flags []string
+		if caFile != "" {
+			flags = []string{"--ca", caFile}
+		}
+		opts.serving(Serving{Endpoints: map[string]targets.Endpoint{
+			"http/tls": {Network: "tcp", Addr: l.Addr().String(), Security: dial.TLS, ServerName: "localhost"},
+		}, Flags: flags})
 		go func() { errc <- s.ServeTLS(l, cfg) }()
 	} else {
 		fmt.Fprintf(log, "serving HTTP/1.1 from %s on http://%s/\n", root, l.Addr())
+		opts.serving(Serving{Endpoints: map[string]targets.Endpoint{"http/tcp": {Network: "tcp", Addr: l.Addr().String()}}})
 		go func() { errc <- s.Serve(l) }()
 	}
 	select {
@@ -145,35 +158,35 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 
 // serveTLSConfig is the TLS configuration of `serve --tls`: the given
 // cert= and key= files, or a new fixture whose files (ca.pem for the
-// client's --ca) go to ca-out= or a new temporary directory.
-func serveTLSConfig(params map[string]string, log io.Writer) (*tls.Config, error) {
+// client's --ca, returned) go to ca-out= or a new temporary directory.
+func serveTLSConfig(params map[string]string, log io.Writer) (*tls.Config, string, error) {
 	certFile, keyFile := params[fixture.ParamCert], params[fixture.ParamKey]
 	if (certFile == "") != (keyFile == "") {
-		return nil, fmt.Errorf("--cert and --key go together")
+		return nil, "", fmt.Errorf("--cert and --key go together")
 	}
 	if certFile != "" {
 		c, err := tlsfixture.LoadKeyPair(certFile, keyFile)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		return &tls.Config{Certificates: []tls.Certificate{c}, MinVersion: tls.VersionTLS12}, nil
+		return &tls.Config{Certificates: []tls.Certificate{c}, MinVersion: tls.VersionTLS12}, "", nil
 	}
 	fx, err := tlsfixture.New()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	dir := params[fixture.ParamCAOut]
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "protospec-tls-"); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	p, err := fx.WriteDir(dir)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	fmt.Fprintf(log, "TLS fixture: CA %s (run --ca %s), certificate %s, key %s\n", p.CA, p.CA, p.Cert, p.Key)
-	return fx.ServerConfig(), nil
+	return fx.ServerConfig(), p.CA, nil
 }
 
 // loopbackOnly refuses a listening address that is not loopback: the
@@ -185,6 +198,28 @@ func loopbackOnly(addr string) error {
 	}
 	if ip, err := netip.ParseAddr(host); err != nil || !ip.IsLoopback() {
 		return fmt.Errorf("--addr %q: the reference servers only listen on loopback", addr)
+	}
+	return nil
+}
+
+// http1Static sets how the server serves static files from params.
+func http1Static(s *http1.Server, params map[string]string) error {
+	if v, ok := params[fixture.ParamCharset]; ok {
+		switch {
+		case v == "none" || v == "":
+			s.Charset = ""
+		case strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:") != "":
+			return fmt.Errorf("%s %q: want a charset name (utf-8, iso-8859-1) or none", fixture.ParamCharset, v)
+		default:
+			s.Charset = v
+		}
+	}
+	if v, ok := params[fixture.ParamDirIndex]; ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%s %q: want true or false", fixture.ParamDirIndex, v)
+		}
+		s.DirIndex = b
 	}
 	return nil
 }

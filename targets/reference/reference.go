@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"sort"
 	"strings"
 
@@ -43,6 +44,44 @@ type ServeOptions struct {
 	Params map[string]string
 	// Log receives one line per event worth telling (listening on...).
 	Log io.Writer
+	// AccessLog, if set, receives one line per request, query, datagram
+	// or connection served; nil keeps the servers' hot paths free of it.
+	AccessLog io.Writer
+	// Serving, if set, is called once, when every listener is bound, with
+	// what a suite run needs to test the servers (`protospec run
+	// --target`).
+	Serving func(Serving)
+}
+
+// Serving is what `protospec serve` serves, told once every listener is
+// bound.
+type Serving struct {
+	// Endpoints are the contract's services served, by key
+	// ("uppercase/udp").
+	Endpoints map[string]targets.Endpoint
+	// Features are the optional features of the contract the servers
+	// offer (run --feature NAME).
+	Features []string
+	// Flags are further flags of the run that tests them ("--ca", FILE).
+	Flags []string
+	// Untestable, if set, says why no suite run tests the servers as
+	// they serve (no Endpoints then).
+	Untestable string
+}
+
+// serving calls opts.Serving, if set.
+func (opts ServeOptions) serving(s Serving) {
+	if opts.Serving != nil {
+		opts.Serving(s)
+	}
+}
+
+// accessLogger returns a logger of opts.AccessLog, nil without one.
+func (opts ServeOptions) accessLogger() *log.Logger {
+	if opts.AccessLog == nil {
+		return nil
+	}
+	return log.New(opts.AccessLog, "", log.LstdFlags)
 }
 
 var protocols = map[string]Protocol{}
