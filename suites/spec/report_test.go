@@ -40,7 +40,7 @@ func TestConvertSpec(t *testing.T) {
 	sr := types.SpecReport{
 		LeafNodeText: m.ID.String() + " " + m.Title,
 		State:        types.SpecStateFailed,
-		Failure: types.Failure{Message: msg, Location: types.CodeLocation{FileName: moduleRoot + "suites/p/9_3.go", LineNumber: 20}},
+		Failure:      types.Failure{Message: msg, Location: types.CodeLocation{FileName: moduleRoot + "suites/p/9_3.go", LineNumber: 20}},
 	}
 	s := convertSpec(sr)
 	want := reports.Spec{ID: "p/rfc9112/9.3/convert-test", Protocol: "p", Doc: "rfc9112", Section: "9.3", Level: "MUST",
