@@ -86,7 +86,13 @@ func (s Spec) Requirement(indent string) string {
 	}
 	var b strings.Builder
 	b.WriteString(indent + "-> " + s.Cite() + ":\n")
-	b.WriteString(indent + "   \"" + strings.TrimSpace(s.Sentence) + "\"\n")
+	sentence := strings.TrimSpace(s.Sentence)
+	if !strings.Contains(sentence, `"`) {
+		// A sentence that quotes its document itself keeps its own
+		// quotes; any other is quoted here.
+		sentence = `"` + sentence + `"`
+	}
+	b.WriteString(indent + "   " + sentence + "\n")
 	if s.Inferred != "" {
 		b.WriteString(indent + "   (no RFC 2119 keyword: " + s.Inferred + ")\n")
 	}

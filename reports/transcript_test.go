@@ -154,3 +154,14 @@ func TestMarkdownRequirement(t *testing.T) {
 		}
 	}
 }
+
+func TestRequirementQuotesOnce(t *testing.T) {
+	sp := Spec{Doc: "rfc862", Section: "tcp", Sentence: `"This continues." Once the user has, the server closes.`}
+	if got := sp.Requirement(""); strings.Contains(got, `""`) || !strings.Contains(got, "\n   \"This continues.\" Once") {
+		t.Errorf("Requirement = %q", got)
+	}
+	sp.Sentence = "A server MUST close."
+	if got := sp.Requirement(""); !strings.Contains(got, "\n   \"A server MUST close.\"\n") {
+		t.Errorf("Requirement = %q", got)
+	}
+}
