@@ -113,7 +113,9 @@ func decodedLines(e Event) []string {
 	}
 	var out []string
 	for _, l := range strings.Split(strings.TrimRight(e.Decoded, "\n"), "\n") {
-		out = append(out, "      | "+escapeControl(l, true))
+		// dig aligns its columns with tabs: kept, as any other text
+		// is made safe (a line holds no newline after the split).
+		out = append(out, strings.TrimRight("      | "+escapeControl(l, false), " "))
 	}
 	return out
 }
