@@ -54,6 +54,11 @@ func TestConvertSpec(t *testing.T) {
 	if strings.Contains(s.Location, moduleRoot) && moduleRoot != "" {
 		t.Error("the location has the build machine's path")
 	}
+	sr.State = types.SpecStatePanicked
+	sr.Failure.Message = "Test Panicked\nat " + moduleRoot + "suites/p/9_3.go:20"
+	if s := convertSpec(sr); moduleRoot != "" && (strings.Contains(s.Message, moduleRoot) || !strings.Contains(s.Message, "at suites/p/9_3.go:20")) {
+		t.Errorf("a panic's message names the build machine's path: %q", s.Message)
+	}
 }
 
 // TestTranscriptReport: the model's data is the escaped bytes without

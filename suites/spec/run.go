@@ -212,6 +212,11 @@ func convertSpec(sr types.SpecReport) reports.Spec {
 	if m, ok := Lookup(idText); ok {
 		s.Message = withoutHeader(s.Message, m)
 	}
+	if strings.HasPrefix(moduleRoot, "/") {
+		// Ginkgo's own messages (a timeout, a panic) name code
+		// locations with the build machine's path.
+		s.Message = strings.ReplaceAll(s.Message, moduleRoot, "")
+	}
 	if s.Unmet() && sr.Failure.Location.FileName != "" {
 		s.Location = fmt.Sprintf("%s:%d", SourcePath(sr.Failure.Location.FileName), sr.Failure.Location.LineNumber)
 	}
