@@ -138,8 +138,11 @@ func WriteMarkdown(w io.Writer, r *Run) error {
 		p("|-------|-------|------|-------|---------:|\n")
 		for _, sp := range sec.Specs {
 			title := mdText(sp.Title)
-			if sp.State == StateSkipped && sp.Message != "" {
+			switch {
+			case sp.State == StateSkipped && sp.Message != "":
 				title += " (skipped: " + mdText(headline(sp.Message)) + ")"
+			case sp.Known && sp.Unmet() && sp.KnownReason != "":
+				title += " (known: " + mdText(headline(sp.KnownReason)) + ")"
 			}
 			p("| %s | %s | %s | %s | %s |\n", stateSymbol[sp.Status()], mdText(levelName(sp.Level)),
 				mdCell(mdCode(sp.ID)), title, fmtDuration(sp.Duration))
