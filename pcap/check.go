@@ -164,7 +164,7 @@ func messageEvents(m *Message) []reports.Event {
 		}
 		e := reports.Event{Conn: fmt.Sprintf("flow %d", m.Flow), Dir: dir, Len: int(m.Len)}
 		if m.Raw != nil {
-			e.Data = strconv.Quote(string(m.Raw[:min(len(m.Raw), 256)]))
+			e.Data = reports.EscapeBytes(m.Raw[:min(len(m.Raw), 256)])
 			e.Truncated = len(m.Raw) > 256 || m.Truncated
 		} else {
 			e.Data = m.Summary

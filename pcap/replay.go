@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -365,7 +364,7 @@ func (r *flowReplayer) note(dir string, data []byte, text string) {
 	}
 	e := reports.Event{At: time.Since(r.start), Conn: r.conn, Dir: dir, Len: len(data)}
 	if data != nil {
-		e.Data = strconv.Quote(string(data[:min(len(data), 256)]))
+		e.Data = reports.EscapeBytes(data[:min(len(data), 256)])
 		e.Truncated = len(data) > 256
 	} else {
 		e.Data = text

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -17,6 +18,11 @@ import (
 //
 // A '#' starts a comment, blank lines are ignored, and an ID ending in
 // "/*" matches every spec whose ID starts with what comes before the '*'.
+//
+// The comment lines right above an entry are its reason, and so are they
+// of the entries that follow it without a blank line or a comment of their
+// own; a comment beside an entry is added to its reason. The reports show
+// the reason next to each known deviation.
 
 // MaxBaselineSize bounds the size of a baseline file.
 const MaxBaselineSize = 4 << 20
@@ -37,6 +43,10 @@ type BaselineEntry struct {
 	Line int
 	// Comment is the text after '#' on the same line, trimmed.
 	Comment string
+	// Reason is why the target deviates, as the file says: the comment
+	// block above the entry (or above the entries it heads), then
+	// Comment.
+	Reason string
 }
 
 // Match reports whether the entry matches the spec ID.
@@ -64,11 +74,26 @@ func ParseBaseline(r io.Reader) (*Baseline, error) {
 	b := &Baseline{}
 	first := map[string]int{}
 	text := strings.TrimPrefix(string(data), "\ufeff") // a byte-order mark some editors add
+	var block []string                                 // the comment lines read since the last entry or blank line
+	var shared string                                  // the reason of the entries of the current group
+	afterEntry := false                                // the previous line was an entry
 	for n, raw := range strings.Split(text, "\n") {
 		n++
-		line, comment, _ := strings.Cut(raw, "#")
+		line, comment, hasComment := strings.Cut(raw, "#")
 		line = strings.TrimSpace(line)
+		comment = strings.TrimSpace(comment)
 		if line == "" {
+			if !hasComment {
+				block, shared, afterEntry = nil, "", false
+				continue
+			}
+			if afterEntry {
+				block = nil
+			}
+			if comment != "" {
+				block = append(block, comment)
+			}
+			afterEntry = false
 			continue
 		}
 		if err := checkPattern(line); err != nil {
@@ -78,7 +103,17 @@ func ParseBaseline(r io.Reader) (*Baseline, error) {
 			return nil, fmt.Errorf("reports: baseline line %d: %q repeats line %d", n, line, prev)
 		}
 		first[line] = n
-		b.Entries = append(b.Entries, BaselineEntry{Pattern: line, Line: n, Comment: strings.TrimSpace(comment)})
+		if len(block) > 0 {
+			shared, block = strings.Join(block, " "), nil
+		} else if !afterEntry {
+			shared = ""
+		}
+		reason := shared
+		if comment != "" {
+			reason = strings.TrimSpace(reason + " " + comment)
+		}
+		b.Entries = append(b.Entries, BaselineEntry{Pattern: line, Line: n, Comment: comment, Reason: reason})
+		afterEntry = true
 	}
 	return b, nil
 }
@@ -123,29 +158,57 @@ func LoadBaseline(path string) (*Baseline, error) {
 
 // Match reports whether any entry matches the spec ID.
 func (b *Baseline) Match(id string) bool {
+	_, ok := b.Lookup(id)
+	return ok
+}
+
+// Lookup returns the first entry that matches the spec ID.
+func (b *Baseline) Lookup(id string) (BaselineEntry, bool) {
 	if b == nil {
-		return false
+		return BaselineEntry{}, false
 	}
 	for _, e := range b.Entries {
 		if e.Match(id) {
-			return true
+			return e, true
 		}
 	}
-	return false
+	return BaselineEntry{}, false
 }
 
 // Apply marks as Known every failed or errored spec of r that the baseline
-// matches, and records the baseline's name in r.Baseline ("baseline" when
-// it has none). Specs that pass are left alone: a baseline never hides
-// anything but a failure.
+// matches, with the entry and its reason (KnownBy, KnownReason), and
+// records the baseline's name in r.Baseline ("baseline" when it has
+// none). Specs that pass are left alone: a baseline never hides anything
+// but a failure. It also records what changed since the baseline was
+// written: the specs it lists that met their requirement or were not
+// judged (r.BaselineMet), and the entries that match no spec of the run
+// (r.BaselineUnmatched).
 func (b *Baseline) Apply(r *Run) {
 	if b == nil || r == nil {
 		return
 	}
 	r.Baseline = orDefault(b.Name, "baseline")
+	r.BaselineMet, r.BaselineUnmatched = nil, nil
+	matched := make([]bool, len(b.Entries))
 	for i := range r.Specs {
-		if r.Specs[i].Unmet() && b.Match(r.Specs[i].ID) {
-			r.Specs[i].Known = true
+		sp := &r.Specs[i]
+		for j, e := range b.Entries {
+			matched[j] = matched[j] || e.Match(sp.ID)
+		}
+		e, ok := b.Lookup(sp.ID)
+		if !ok {
+			continue
+		}
+		if sp.Unmet() {
+			sp.Known, sp.KnownBy, sp.KnownReason = true, e.Pattern, e.Reason
+			continue
+		}
+		r.BaselineMet = append(r.BaselineMet, BaselineSpec{ID: sp.ID, State: sp.State, Entry: e.Pattern, Reason: e.Reason})
+	}
+	sort.Slice(r.BaselineMet, func(i, j int) bool { return r.BaselineMet[i].ID < r.BaselineMet[j].ID })
+	for j, e := range b.Entries {
+		if !matched[j] {
+			r.BaselineUnmatched = append(r.BaselineUnmatched, e.Pattern)
 		}
 	}
 }
@@ -172,4 +235,38 @@ func (b *Baseline) Unused(r *Run) []string {
 		}
 	}
 	return out
+}
+
+// Changes is what a run judged against a baseline shows different from
+// it.
+type Changes struct {
+	// NewFailures fail the run: unmet, and not in the baseline.
+	NewFailures []BaselineSpec
+	// NowPass are in the baseline and met their requirement (passed,
+	// supported); NotJudged are in it and were skipped, inconclusive or
+	// not run.
+	NowPass, NotJudged []BaselineSpec
+}
+
+// Empty reports whether nothing changed.
+func (c Changes) Empty() bool {
+	return len(c.NewFailures)+len(c.NowPass)+len(c.NotJudged) == 0
+}
+
+// BaselineChanges sorts what changed since r's baseline, from the fields
+// Baseline.Apply set.
+func BaselineChanges(r *Run) Changes {
+	var c Changes
+	for _, sp := range r.Unexpected() {
+		c.NewFailures = append(c.NewFailures, BaselineSpec{ID: sp.ID, State: sp.State})
+	}
+	sort.Slice(c.NewFailures, func(i, j int) bool { return c.NewFailures[i].ID < c.NewFailures[j].ID })
+	for _, m := range r.BaselineMet {
+		if m.State == StatePassed || m.State == StateSupported {
+			c.NowPass = append(c.NowPass, m)
+		} else {
+			c.NotJudged = append(c.NotJudged, m)
+		}
+	}
+	return c
 }

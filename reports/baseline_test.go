@@ -24,12 +24,12 @@ func TestParseBaseline(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []BaselineEntry{
-		{Pattern: "echo/rfc862/tcp/half-close-ends", Line: 3, Comment: "stays open"},
+		{Pattern: "echo/rfc862/tcp/half-close-ends", Line: 3, Comment: "stays open", Reason: "stays open"},
 		{Pattern: "echo/uppercase/2.9/*", Line: 4},
-		{Pattern: "echo/rfc862/udp/echoes-datagram", Line: 5, Comment: "no space before the comment"},
-		{Pattern: "echo/rfc862/tcp/echoes-bytes", Line: 6, Comment: "passes: never Known"},
+		{Pattern: "echo/rfc862/udp/echoes-datagram", Line: 5, Comment: "no space before the comment", Reason: "no space before the comment"},
+		{Pattern: "echo/rfc862/tcp/echoes-bytes", Line: 6, Comment: "passes: never Known", Reason: "passes: never Known"},
 		{Pattern: "echo/gone/*", Line: 7},
-		{Pattern: "echo/rfc862/tcp/gone", Line: 9},
+		{Pattern: "echo/rfc862/tcp/gone", Line: 9, Reason: "indented comment"},
 	}
 	if !reflect.DeepEqual(b.Entries, want) {
 		t.Errorf("entries =\n%+v\nwant\n%+v", b.Entries, want)
@@ -49,6 +49,92 @@ func TestParseBaseline(t *testing.T) {
 	}
 	if empty, err := ParseBaseline(strings.NewReader("# nothing\n\n")); err != nil || len(empty.Entries) != 0 {
 		t.Errorf("comment-only baseline = %+v, %v", empty, err)
+	}
+}
+
+// TestBaselineReasons reads the reasons the way the launchers' baseline
+// files write them: a comment block above one entry or a group of
+// entries, a heading before a blank line that belongs to none.
+func TestBaselineReasons(t *testing.T) {
+	const text = `# Known deviations of a server. One spec ID per line.
+# Measured with: protospec run p --target x
+
+# Parsing: the server is lenient.
+# A request without a version is taken as HTTP/0.9.
+p/d/1/missing-version
+# Raw <, > and " are accepted
+# in the target.
+p/d/1/angle
+p/d/1/quote   # and so is a quote
+p/d/1/hash    # fragments too
+
+p/d/2/*
+# Chunk extensions are skipped.
+p/d/3/ext
+#
+# After an empty comment line.
+p/d/3/other
+`
+	b, err := ParseBaseline(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"p/d/1/missing-version": "Parsing: the server is lenient. A request without a version is taken as HTTP/0.9.",
+		"p/d/1/angle":           `Raw <, > and " are accepted in the target.`,
+		"p/d/1/quote":           `Raw <, > and " are accepted in the target. and so is a quote`,
+		"p/d/1/hash":            `Raw <, > and " are accepted in the target. fragments too`,
+		"p/d/2/*":               "",
+		"p/d/3/ext":             "Chunk extensions are skipped.",
+		"p/d/3/other":           "After an empty comment line.",
+	}
+	for _, e := range b.Entries {
+		if e.Reason != want[e.Pattern] {
+			t.Errorf("%s: reason %q, want %q", e.Pattern, e.Reason, want[e.Pattern])
+		}
+	}
+	r := &Run{Schema: SchemaVersion, Specs: []Spec{
+		{ID: "p/d/1/angle", State: StateFailed, Level: LevelMust},
+		{ID: "p/d/1/quote", State: StatePassed, Level: LevelMust},
+		{ID: "p/d/2/x", State: StateSkipped, Level: LevelMust},
+		{ID: "p/d/9/new", State: StateFailed, Level: LevelMust},
+	}}
+	b.Apply(r)
+	if sp := r.Specs[0]; !sp.Known || sp.KnownBy != "p/d/1/angle" || sp.KnownReason != want["p/d/1/angle"] {
+		t.Errorf("known spec = %+v", sp)
+	}
+	wantMet := []BaselineSpec{
+		{ID: "p/d/1/quote", State: StatePassed, Entry: "p/d/1/quote", Reason: want["p/d/1/quote"]},
+		{ID: "p/d/2/x", State: StateSkipped, Entry: "p/d/2/*"},
+	}
+	if !reflect.DeepEqual(r.BaselineMet, wantMet) {
+		t.Errorf("BaselineMet = %+v, want %+v", r.BaselineMet, wantMet)
+	}
+	if got := strings.Join(r.BaselineUnmatched, " "); got != "p/d/1/missing-version p/d/1/hash p/d/3/ext p/d/3/other" {
+		t.Errorf("BaselineUnmatched = %q", got)
+	}
+	if r.Specs[3].Known || len(r.Unexpected()) != 1 {
+		t.Errorf("a failure the baseline does not list is unexpected: %+v", r.Specs[3])
+	}
+}
+
+// TestShippedBaselinesHaveReasons parses the launchers' baseline files:
+// every entry carries the reason its file gives.
+func TestShippedBaselinesHaveReasons(t *testing.T) {
+	files, _ := filepath.Glob("../targets/*/baseline.txt")
+	if len(files) == 0 {
+		t.Skip("no baseline files found")
+	}
+	for _, f := range files {
+		b, err := LoadBaseline(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range b.Entries {
+			if e.Reason == "" {
+				t.Errorf("%s:%d: %s has no reason", f, e.Line, e.Pattern)
+			}
+		}
 	}
 }
 

@@ -27,7 +27,7 @@ func ExampleDiff() {
 	// fixed (1):
 	//   echo/rfc862/tcp/half-close-ends [MUST] failed -> passed
 	//
-	// REGRESSED: 1 new failures, 1 fixed, 0 still failing, 0 added, 0 removed
+	// REGRESSED: 1 new failures, 0 new known, 1 fixed, 0 no longer judged, 0 still failing (0 known), 0 added, 0 removed
 	// regressed: true
 }
 

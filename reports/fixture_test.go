@@ -40,7 +40,12 @@ func testRun() *Run {
 			},
 			{
 				ID: "echo/rfc862/tcp/after-half-close", Protocol: "echo", Doc: "rfc862", Section: "tcp",
-				Level: LevelShould, Title: "keeps echoing after the client's half-close", State: StateFailed,
+				SectionTitle: "TCP Based Echo Service",
+				Level:        LevelShould, Title: "keeps echoing after the client's half-close", State: StateFailed,
+				Sentence: "Once a connection is established any data received is sent back.",
+				Inferred: "RFC 862 predates RFC 2119",
+				URL:      "https://www.rfc-editor.org/rfc/rfc862",
+				File:     "suites/echo/rfc862.go", Line: 30,
 				Message: evilMessage, Location: "suites/echo/rfc862.go:42",
 				Duration: 2 * time.Second,
 				Transcript: []Event{
@@ -57,6 +62,7 @@ func testRun() *Run {
 			{
 				ID: "echo/rfc862/tcp/half-close-ends", Protocol: "echo", Doc: "rfc862", Section: "tcp",
 				Level: LevelMust, Title: "closes after the client closes", State: StateFailed, Known: true,
+				KnownBy: "echo/rfc862/tcp/half-close-ends", KnownReason: "xinetd keeps <the> connection open",
 				Message: "connection stayed open\nfor 5s", Duration: 5 * time.Second,
 			},
 			{

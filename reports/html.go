@@ -42,6 +42,11 @@ type htmlView struct {
 	Levels, States                    []string
 	Matrix                            []htmlRow
 	Sections                          []htmlSection
+	// Failures are the failing specs the baseline does not list, by
+	// section, shown first; Changes is the "since the baseline" panel of
+	// a run judged against one.
+	Failures []htmlSection
+	Changes  *htmlChanges
 	// Bench is the rendered load-run section, when the run has one.
 	Bench template.HTML
 }
@@ -73,15 +78,30 @@ type htmlSection struct {
 type htmlSpec struct {
 	ID, Level, Title, Status, Duration string
 	// Class is Status as a CSS class ("not-supported"); Sentence is the
-	// requirement as the document words it.
-	Class, Sentence           string
-	Reason, Location, Message string
-	Open, Empty               bool
-	Events                    []htmlEvent
-	Attachments               []htmlAttachment
+	// requirement as the document words it, Cite where it is, URL its
+	// link (empty for a document that is not an RFC).
+	Class, Sentence, Cite, URL, Inferred string
+	Reason, Location, Message            string
+	// Declared is where the spec is declared (file:line).
+	Declared    string
+	Known       *htmlKnown
+	Open, Empty bool
+	Events      []htmlEvent
+	Attachments []htmlAttachment
 }
 
-type htmlEvent struct{ Dir, Text string }
+type htmlKnown struct{ Entry, Reason string }
+
+type htmlEvent struct{ Dir, Text, Decoded string }
+
+type htmlChanges struct {
+	Name                            string
+	Empty                           bool
+	NewFailures, NowPass, NotJudged []htmlChange
+	Unmatched                       int
+}
+
+type htmlChange struct{ ID, State, Class, Entry, Reason string }
 
 type htmlAttachment struct {
 	Name, Path string
@@ -180,10 +200,29 @@ func newHTMLView(r *Run) *htmlView {
 			}
 			row.Cells[li].add(sp)
 			total.Cells[li].add(sp)
-			hs.Specs = append(hs.Specs, newHTMLSpec(sp))
+			h := newHTMLSpec(r, sp)
+			hs.Specs = append(hs.Specs, h)
+			if sp.Failing() && !sp.Known {
+				if len(v.Failures) == 0 || v.Failures[len(v.Failures)-1].Anchor != anchor {
+					v.Failures = append(v.Failures, htmlSection{Name: hs.Name, Anchor: anchor})
+				}
+				h.Open = true
+				f := &v.Failures[len(v.Failures)-1]
+				f.Specs = append(f.Specs, h)
+			}
 		}
 		v.Matrix = append(v.Matrix, row)
 		v.Sections = append(v.Sections, hs)
+	}
+	for i := range v.Failures {
+		if n := len(v.Failures[i].Specs); n == 1 {
+			v.Failures[i].Count = "1 failure"
+		} else {
+			v.Failures[i].Count = fmt.Sprintf("%d failures", n)
+		}
+	}
+	if r.Baseline != "" {
+		v.Changes = newHTMLChanges(r)
 	}
 	v.Matrix = append(v.Matrix, total)
 	for i := range v.Matrix {
@@ -232,7 +271,22 @@ func (cell *htmlCell) finish() {
 	}
 }
 
-func newHTMLSpec(sp Spec) htmlSpec {
+func newHTMLChanges(r *Run) *htmlChanges {
+	c := func(s string) string { return escapeControl(s, false) }
+	ch := BaselineChanges(r)
+	out := &htmlChanges{Name: c(r.Baseline), Empty: ch.Empty(), Unmatched: len(r.BaselineUnmatched)}
+	conv := func(in []BaselineSpec) []htmlChange {
+		var l []htmlChange
+		for _, b := range in {
+			l = append(l, htmlChange{ID: c(b.ID), State: c(b.State), Class: strings.ReplaceAll(c(b.State), " ", "-"), Entry: c(b.Entry), Reason: c(b.Reason)})
+		}
+		return l
+	}
+	out.NewFailures, out.NowPass, out.NotJudged = conv(ch.NewFailures), conv(ch.NowPass), conv(ch.NotJudged)
+	return out
+}
+
+func newHTMLSpec(r *Run, sp Spec) htmlSpec {
 	c := func(s string) string { return escapeControl(s, false) }
 	h := htmlSpec{
 		ID:       c(sp.ID),
@@ -241,22 +295,34 @@ func newHTMLSpec(sp Spec) htmlSpec {
 		Status:   sp.Status(),
 		Class:    strings.ReplaceAll(sp.Status(), " ", "-"),
 		Sentence: c(sp.Sentence),
+		Inferred: c(sp.Inferred),
 		Duration: fmtDuration(sp.Duration),
 		Location: c(sp.Location),
+		Declared: c(fileLine(sp)),
 		Message:  c(strings.TrimRight(sp.Message, "\n")),
-		Open:     sp.Failing() && !sp.Known,
+	}
+	if sp.Sentence != "" {
+		h.Cite = c(sp.Cite())
+		if u := sp.Link(); u != "" && relativeOrWeb(u) {
+			h.URL = u
+		}
 	}
 	if sp.State == StateSkipped || sp.Unjudged() {
 		h.Reason = headline(sp.Message)
 	}
-	for i, l := range transcriptText(sp.Transcript) {
-		dir := sp.Transcript[i].Dir
+	if sp.Known && sp.Unmet() {
+		h.Known = &htmlKnown{Entry: c(sp.KnownBy), Reason: c(sp.KnownReason)}
+		h.Reason = headline(sp.KnownReason)
+	}
+	evs := decodedEvents(specProtocol(r, sp), sp.Transcript)
+	for i, l := range transcriptText(evs) {
+		dir := evs[i].Dir
 		switch dir {
 		case DirSend, DirRecv, DirOpen, DirClose, DirNote:
 		default:
 			dir = "other"
 		}
-		h.Events = append(h.Events, htmlEvent{Dir: dir, Text: l})
+		h.Events = append(h.Events, htmlEvent{Dir: dir, Text: l, Decoded: c(evs[i].Decoded)})
 	}
 	for _, a := range sp.Attachments {
 		h.Attachments = append(h.Attachments, htmlAttachment{
@@ -267,6 +333,13 @@ func newHTMLSpec(sp Spec) htmlSpec {
 	}
 	h.Empty = h.Location == "" && h.Message == "" && len(h.Events) == 0 && len(h.Attachments) == 0
 	return h
+}
+
+// relativeOrWeb reports whether u is an https link to the RFC Editor,
+// the only place outside its directory the page links to.
+func relativeOrWeb(u string) bool {
+	pu, err := url.Parse(u)
+	return err == nil && pu.Scheme == "https" && pu.Host == "www.rfc-editor.org"
 }
 
 // relativeLink reports whether p can be linked from the report as a path

@@ -37,6 +37,9 @@ func selfContainment(page string) []string {
 	}
 	for _, m := range attrURL.FindAllStringSubmatch(page, -1) {
 		v := strings.Trim(m[2], `"'`)
+		if strings.EqualFold(m[1], "href") && strings.HasPrefix(v, "https://www.rfc-editor.org/rfc/") {
+			continue // the link of a requirement: navigation, never loaded
+		}
 		if schemeOrNet.MatchString(v) || strings.HasPrefix(v, "/") {
 			problems = append(problems, "page links outside itself: "+m[0])
 		}
@@ -65,17 +68,23 @@ func TestHTMLSelfContained(t *testing.T) {
 	r := testRun()
 	r.Specs[1].Message = "no link here"
 	r.Specs[1].Attachments = r.Specs[1].Attachments[:1]
+	r.Specs[1].Sentence = ""
 	page := htmlOf(t, r)
 	if strings.Contains(page, "http://") || strings.Contains(page, "https://") {
 		t.Errorf("page has a URL of its own")
 	}
 	checkSelfContained(t, page)
 
-	// With them, they are shown as text only: as many as the data has.
+	// With them, they are shown as text only: as many as the data has,
+	// twice for the failure (at the top and in its section), and the
+	// requirement's link to the RFC Editor.
 	page = htmlOf(t, testRun())
 	checkSelfContained(t, page)
-	if n := strings.Count(page, "https://"); n != 2 {
-		t.Errorf("%d URLs in the page, want the 2 of the spec data", n)
+	if n := strings.Count(page, "https://") - strings.Count(page, `href="https://www.rfc-editor.org/rfc/rfc862"`); n != 4 {
+		t.Errorf("%d URLs in the page, want the 2 of the spec data twice", n)
+	}
+	if n := strings.Count(page, `<a href="https://www.rfc-editor.org/rfc/rfc862">RFC 862 tcp (TCP Based Echo Service)</a>`); n != 2 {
+		t.Errorf("the requirement's link is on the page %d times, want 2", n)
 	}
 	if !strings.Contains(page, "remote: <code>https://cdn.example/evil.js</code>") {
 		t.Error("an absolute attachment is not shown as text")
@@ -131,7 +140,7 @@ func TestHTMLContent(t *testing.T) {
 		`<div class="card failed"><b>2</b><span>failed</span></div>`,
 		`<div class="card known"><b>2</b><span>known (baseline)</span></div>`,
 		// matrix: rfc862 tcp has MUST 1 passed + 1 known, SHOULD 1 failed, no MAY
-		`<tr><th><a href="#sec-1">rfc862 tcp</a></th><td class="cell warn"><span class="n-pass">1</span> / <span class="n-fail">1</span> / <span class="n-skip">0</span></td><td class="cell bad"><span class="n-pass">0</span> / <span class="n-fail">1</span> / <span class="n-skip">0</span></td><td class="cell empty">`,
+		`<tr><th><a href="#sec-1">rfc862 tcp TCP Based Echo Service</a></th><td class="cell warn"><span class="n-pass">1</span> / <span class="n-fail">1</span> / <span class="n-skip">0</span></td><td class="cell bad"><span class="n-pass">0</span> / <span class="n-fail">1</span> / <span class="n-skip">0</span></td><td class="cell empty">`,
 		`<details class="spec" data-state="failed" data-level="SHOULD" open>`,
 		`<details class="spec" data-state="known" data-level="MUST">`,
 		`<span class="ev send">12.345ms tcp#1 send &#34;hello\n&#34; (6 bytes)</span>`,
@@ -146,8 +155,57 @@ func TestHTMLContent(t *testing.T) {
 	if i, j := strings.Index(page, ">uppercase 2.9<"), strings.Index(page, ">uppercase 2.10<"); i < 0 || j < i {
 		t.Error("sections not in natural order")
 	}
-	if n := strings.Count(page, `<details class="spec"`); n != testCounts.total {
-		t.Errorf("%d specs on the page, want %d", n, testCounts.total)
+	specs := page[strings.Index(page, "<h2>Specs</h2>"):]
+	if n := strings.Count(specs, `<details class="spec"`); n != testCounts.total {
+		t.Errorf("%d specs in the list, want %d", n, testCounts.total)
+	}
+}
+
+// TestHTMLFailuresFirst: the unexpected failures come first, grouped by
+// section, with the requirement; known deviations carry the baseline's
+// reason; the baseline panel says what changed.
+func TestHTMLFailuresFirst(t *testing.T) {
+	r := testRun()
+	r.Baseline = "builtin:xinetd"
+	r.BaselineMet = []BaselineSpec{{ID: "echo/uppercase/2.9/upper-ascii", State: StatePassed, Entry: "echo/uppercase/2.9/*", Reason: "used to <fail>"}}
+	r.BaselineUnmatched = []string{"echo/gone/*"}
+	page := htmlOf(t, r)
+	checkSelfContained(t, page)
+	fail, matrix, specs := strings.Index(page, `<h2 id="failures">`), strings.Index(page, "<h2>Compliance matrix</h2>"), strings.Index(page, "<h2>Specs</h2>")
+	if fail < 0 || fail > matrix || matrix > specs {
+		t.Fatalf("failures at %d, matrix at %d, specs at %d: want the failures first", fail, matrix, specs)
+	}
+	top := page[fail:matrix]
+	for _, want := range []string{
+		`<h3><a href="#sec-1">rfc862 tcp TCP Based Echo Service</a> <span class="dur">1 failure</span></h3>`,
+		`<h3><a href="#sec-2">rfc862 udp</a> <span class="dur">1 failure</span></h3>`,
+		`<blockquote class="sentence"><div class="cite">&rarr; <a href="https://www.rfc-editor.org/rfc/rfc862">RFC 862 tcp (TCP Based Echo Service)</a></div>Once a connection is established any data received is sent back.<div class="why">(no RFC 2119 keyword: RFC 862 predates RFC 2119)</div></blockquote>`,
+		`declared at <code>suites/echo/rfc862.go:30</code>`,
+		`<h2 id="baseline">Since the baseline</h2>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(top, "half-close-ends") || strings.Contains(top, "upper-utf8") {
+		t.Error("a known deviation or a pass is among the failures")
+	}
+	for _, want := range []string{
+		`<h3>New failures, not in the baseline (2)</h3>`,
+		`<code>echo/rfc862/tcp/after-half-close</code>`,
+		`<h3>In the baseline, passing now (1)</h3>`,
+		`<code>echo/uppercase/2.9/upper-ascii</code> <span class="why">(entry <code>echo/uppercase/2.9/*</code>: used to &lt;fail&gt;)</span>`,
+		`1 baseline entries match no spec of this run.`,
+		`<span class="why">&mdash; xinetd keeps &lt;the&gt; connection open</span>`,
+		`<div class="known-why">Known deviation (baseline entry <code>echo/rfc862/tcp/half-close-ends</code>): xinetd keeps &lt;the&gt; connection open</div>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	// Without a baseline there is no panel.
+	if page := htmlOf(t, testRun()); strings.Contains(page, `id="baseline"`) {
+		t.Error("a baseline panel without a baseline")
 	}
 }
 

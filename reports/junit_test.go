@@ -3,15 +3,13 @@ package reports
 import (
 	"bytes"
 	"encoding/xml"
-	"fmt"
-	"io"
-	"regexp"
 	"strings"
 	"testing"
-	"unicode/utf8"
+	"time"
 )
 
 type tSuites struct {
+	Name     string   `xml:"name,attr"`
 	Tests    int      `xml:"tests,attr"`
 	Failures int      `xml:"failures,attr"`
 	Errors   int      `xml:"errors,attr"`
@@ -34,6 +32,8 @@ type tSuite struct {
 type tCase struct {
 	Name      string    `xml:"name,attr"`
 	Classname string    `xml:"classname,attr"`
+	File      string    `xml:"file,attr"`
+	Line      string    `xml:"line,attr"`
 	Time      string    `xml:"time,attr"`
 	Failure   *tProblem `xml:"failure"`
 	Error     *tProblem `xml:"error"`
@@ -103,131 +103,46 @@ func TestJUnitCounts(t *testing.T) {
 	if tests != testCounts.total || failures != 1 || errs != 1 || skipped != testCounts.skipped+testCounts.known {
 		t.Errorf("tests=%d failures=%d errors=%d skipped=%d", tests, failures, errs, skipped)
 	}
-	if want := "rfc862 tcp|rfc862 udp|uppercase 2.9|uppercase 2.10"; strings.Join(names, "|") != want {
+	if want := "echo against xinetd: rfc862 tcp TCP Based Echo Service|echo against xinetd: rfc862 udp|echo against xinetd: uppercase 2.9|echo against xinetd: uppercase 2.10"; strings.Join(names, "|") != want {
 		t.Errorf("suites = %q, want %q", strings.Join(names, "|"), want)
 	}
 	if len(cases) != testCounts.total {
 		t.Errorf("%d distinct testcases, want one per spec (%d)", len(cases), testCounts.total)
 	}
 
-	f := cases["echo/rfc862/tcp/after-half-close"]
-	if f.Failure == nil || f.Classname != "echo.rfc862.tcp" || f.Time != "2.000" {
+	f := cases["echo/rfc862/tcp/after-half-close[xinetd]"]
+	if f.Failure == nil || f.Classname != "protospec.echo.rfc862.tcp" || f.Time != "2.000" {
 		t.Fatalf("failed case = %+v", f)
 	}
-	if f.Failure.Type != LevelShould || f.Failure.Message != `expected "hello" back, got <script>alert(1)</script> ]]> & more\x01\xff` {
+	if f.Failure.Type != LevelShould || f.Failure.Message != `expected "hello" back, got <script>alert(1)</script> ]]> & more\x01\xff (RFC 862 tcp (TCP Based Echo Service))` {
 		t.Errorf("failure attrs = type %q message %q", f.Failure.Type, f.Failure.Message)
 	}
-	for _, want := range []string{"second line with ``` fences", "]]> & more", `1.000ms tcp#2 send "AAAA"... (5000 bytes, truncated)`, `recv "<script>\x02" (1 byte)`, "deadline ]]> reached"} {
+	for _, want := range []string{
+		"SHOULD echo/rfc862/tcp/after-half-close: keeps echoing after the client's half-close\n" +
+			"  -> RFC 862 tcp (TCP Based Echo Service):\n" +
+			"     \"Once a connection is established any data received is sent back.\"\n" +
+			"     (no RFC 2119 keyword: RFC 862 predates RFC 2119)\n" +
+			"     https://www.rfc-editor.org/rfc/rfc862\n",
+		"second line with ``` fences", "]]> & more", `1.000ms tcp#2 send "AAAA"... (5000 bytes, truncated)`, `recv "<script>\x02" (1 byte)`, "deadline ]]> reached"} {
 		if !strings.Contains(f.Failure.Text, want) {
 			t.Errorf("failure text lacks %q:\n%s", want, f.Failure.Text)
 		}
 	}
-	if e := cases["echo/rfc862/udp/echoes-datagram"]; e.Error == nil || e.Error.Type != LevelMust || !strings.Contains(e.Error.Text, "index out of range") {
+	if e := cases["echo/rfc862/udp/echoes-datagram[xinetd]"]; e.Error == nil || e.Error.Type != LevelMust || !strings.Contains(e.Error.Text, "index out of range") {
 		t.Errorf("error case = %+v", e)
 	}
-	if s := cases["echo/rfc862/udp/large-datagram"]; s.Skipped == nil || s.Skipped.Message != "target has no UDP endpoint" {
+	if s := cases["echo/rfc862/udp/large-datagram[xinetd]"]; s.Skipped == nil || s.Skipped.Message != "target has no UDP endpoint" {
 		t.Errorf("skipped case = %+v", s)
 	}
-	k := cases["echo/rfc862/tcp/half-close-ends"]
-	if k.Failure != nil || k.Skipped == nil || k.Skipped.Message != "known deviation (baseline): connection stayed open" ||
-		!strings.Contains(k.SystemOut, "for 5s") {
+	k := cases["echo/rfc862/tcp/half-close-ends[xinetd]"]
+	if k.Failure != nil || k.Skipped == nil || k.Skipped.Message != "known deviation (baseline): xinetd keeps <the> connection open -- connection stayed open" ||
+		!strings.Contains(k.SystemOut, "for 5s") || !strings.Contains(k.SystemOut, "known deviation (baseline entry echo/rfc862/tcp/half-close-ends): xinetd keeps <the> connection open") {
 		t.Errorf("known case = %+v", k)
 	}
-	if p := cases["echo/uppercase/2.10/upper-utf8"]; p.Failure != nil || p.Error != nil || p.Skipped != nil || p.Classname != "echo.uppercase.2.10" {
+	if p := cases["echo/uppercase/2.10/upper-utf8[xinetd]"]; p.Failure != nil || p.Error != nil || p.Skipped != nil || p.Classname != "protospec.echo.uppercase.2_10" {
 		t.Errorf("passed case = %+v", p)
 	}
 }
-
-// junitSchema is the part of the Jenkins junit-10 schema the writer uses:
-// for each element, its allowed attributes (true: required) and children.
-var junitSchema = map[string]struct {
-	attrs    map[string]bool
-	children []string
-	text     bool
-}{
-	"testsuites": {map[string]bool{"name": false, "time": false, "tests": false, "failures": false, "errors": false}, []string{"testsuite"}, false},
-	"testsuite": {map[string]bool{"name": true, "tests": true, "failures": true, "errors": true, "group": false, "time": false,
-		"skipped": false, "timestamp": false, "hostname": false, "id": false, "package": false, "file": false, "log": false, "url": false},
-		[]string{"testsuite", "properties", "testcase", "system-out", "system-err"}, false},
-	"properties": {map[string]bool{}, []string{"property"}, false},
-	"property":   {map[string]bool{"name": true, "value": true}, nil, false},
-	"testcase":   {map[string]bool{"name": true, "time": false, "classname": false, "group": false}, []string{"skipped", "error", "failure", "system-out", "system-err"}, false},
-	"failure":    {map[string]bool{"type": false, "message": false}, nil, true},
-	"error":      {map[string]bool{"type": false, "message": false}, nil, true},
-	"skipped":    {map[string]bool{"type": false, "message": false}, nil, true},
-	"system-out": {map[string]bool{}, nil, true},
-	"system-err": {map[string]bool{}, nil, true},
-}
-
-var surefireTime = regexp.MustCompile(`^(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\.[0-9]*)?$`)
-
-// checkJUnitSchema validates doc against junitSchema and XML 1.0.
-func checkJUnitSchema(doc []byte) error {
-	if !utf8.Valid(doc) {
-		return errorf("not UTF-8")
-	}
-	d := xml.NewDecoder(bytes.NewReader(doc))
-	var stack []string
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			name := tok.Name.Local
-			rule, ok := junitSchema[name]
-			if !ok {
-				return errorf("unknown element <%s>", name)
-			}
-			if len(stack) == 0 && name != "testsuites" {
-				return errorf("root is <%s>", name)
-			}
-			if len(stack) > 0 {
-				parent := junitSchema[stack[len(stack)-1]]
-				allowed := false
-				for _, c := range parent.children {
-					allowed = allowed || c == name
-				}
-				if !allowed {
-					return errorf("<%s> inside <%s>", name, stack[len(stack)-1])
-				}
-			}
-			seen := map[string]bool{}
-			for _, a := range tok.Attr {
-				if _, ok := rule.attrs[a.Name.Local]; !ok {
-					return errorf("<%s> has attribute %s", name, a.Name.Local)
-				}
-				if a.Name.Local == "time" && name != "testcase" && !surefireTime.MatchString(a.Value) {
-					return errorf("<%s time=%q>", name, a.Value)
-				}
-				seen[a.Name.Local] = true
-			}
-			for a, required := range rule.attrs {
-				if required && !seen[a] {
-					return errorf("<%s> lacks attribute %s", name, a)
-				}
-			}
-			stack = append(stack, name)
-		case xml.EndElement:
-			stack = stack[:len(stack)-1]
-		case xml.CharData:
-			if len(stack) > 0 && !junitSchema[stack[len(stack)-1]].text && len(bytes.TrimSpace(tok)) > 0 {
-				return errorf("text inside <%s>", stack[len(stack)-1])
-			}
-		}
-	}
-	return nil
-}
-
-type testError string
-
-func (e testError) Error() string { return string(e) }
-
-func errorf(s string, args ...any) error { return testError(fmt.Sprintf(s, args...)) }
 
 func TestJUnitSchema(t *testing.T) {
 	out, _ := junitOf(t, testRun())
@@ -235,6 +150,10 @@ func TestJUnitSchema(t *testing.T) {
 		t.Errorf("junit is not valid: %v", err)
 	}
 	// The checker must catch what it is for.
+	ok := `<testsuite name="s" tests="1" failures="0" errors="0"><testcase name="a" classname="p.c"/></testsuite>`
+	if err := checkJUnitSchema([]byte("<testsuites>" + ok + "</testsuites>")); err != nil {
+		t.Fatalf("schema check refuses a valid file: %v", err)
+	}
 	for _, bad := range []string{
 		"<testsuites><testcase name=\"x\"/></testsuites>",
 		"<testsuites><testsuite name=\"x\" tests=\"1\" failures=\"0\"/></testsuites>",
@@ -242,10 +161,96 @@ func TestJUnitSchema(t *testing.T) {
 		"<testsuites><testsuite name=\"x\" tests=\"1\" failures=\"0\" errors=\"0\" time=\"1s\"/></testsuites>",
 		"<testsuites>\x01</testsuites>",
 		"<testsuites>\xff</testsuites>",
+		// element order, counts and what the reporters need
+		`<testsuites><testsuite name="s" tests="1" failures="0" errors="0"><testcase name="a"/><properties/></testsuite></testsuites>`,
+		`<testsuites><testsuite name="s" tests="1" failures="0" errors="0"><testcase name="a"><system-out/><failure/></testcase></testsuite></testsuites>`,
+		`<testsuites><testsuite name="s" tests="1" failures="0" errors="0"><testcase name="a"><skipped/><skipped/></testcase></testsuite></testsuites>`,
+		`<testsuites><testsuite name="s" tests="1" failures="0" errors="0"><testcase name="a"><failure/></testcase></testsuite></testsuites>`,
+		`<testsuites><testsuite name="s" tests="2" failures="0" errors="0"><testcase name="a"/></testsuite></testsuites>`,
+		`<testsuites><testsuite name="s" tests="0" failures="0" errors="0"></testsuite></testsuites>`,
+		`<testsuites><testsuite name="s" tests="1" failures="0" errors="0"><testcase name="a" classname="p.rfc 9112/9.3"/></testsuite></testsuites>`,
+		`<testsuites><testsuite name="s" tests="1" failures="0" errors="0"><testcase name="a" file="/home/ci/x.go"/></testsuite></testsuites>`,
+		`<testsuites><testsuite name="s" tests="1" failures="0" errors="0"><testcase name="a" line="x"/></testsuite></testsuites>`,
+		`<testsuites><testsuite name="s" tests="1" failures="0" errors="0" timestamp="yesterday"><testcase name="a"/></testsuite></testsuites>`,
+		`<testsuites><testsuite name="s" tests="2" failures="0" errors="0"><testcase name="a"/><testcase name="a"/></testsuite></testsuites>`,
+		`<testsuites tests="2">` + ok + `</testsuites>`,
 	} {
 		if checkJUnitSchema([]byte(bad)) == nil {
 			t.Errorf("schema check accepts %q", bad)
 		}
+	}
+}
+
+// TestJUnitNames: the names carry the target, so that two runs in one CI
+// matrix stay apart; classnames split at dots only; file and line point
+// at the spec's declaration.
+func TestJUnitNames(t *testing.T) {
+	run := func(target string) tSuites {
+		r := testRun()
+		r.Target.Name = target
+		_, doc := junitOf(t, r)
+		return doc
+	}
+	a, b := run("nginx"), run("apache2")
+	if a.Name != "echo against nginx" || b.Name != "echo against apache2" {
+		t.Errorf("root names %q, %q", a.Name, b.Name)
+	}
+	names := map[string]bool{}
+	for _, doc := range []tSuites{a, b} {
+		for _, s := range doc.Suites {
+			if names[s.Name] {
+				t.Errorf("suite name %q in both files", s.Name)
+			}
+			names[s.Name] = true
+			for _, c := range s.Cases {
+				if names[c.Name] {
+					t.Errorf("case name %q in both files", c.Name)
+				}
+				names[c.Name] = true
+			}
+		}
+	}
+	if !names["echo against nginx: rfc862 tcp TCP Based Echo Service"] || !names["echo/rfc862/tcp/echoes-bytes[apache2]"] {
+		t.Errorf("names = %v", names)
+	}
+	cases := map[string]tCase{}
+	for _, s := range a.Suites {
+		for _, c := range s.Cases {
+			cases[c.Name] = c
+		}
+	}
+	f := cases["echo/rfc862/tcp/after-half-close[nginx]"]
+	if f.Classname != "protospec.echo.rfc862.tcp" || f.File != "suites/echo/rfc862.go" || f.Line != "30" {
+		t.Errorf("failed case = %+v", f)
+	}
+	if p := cases["echo/uppercase/2.10/upper-utf8[nginx]"]; p.Classname != "protospec.echo.uppercase.2_10" {
+		t.Errorf("classname of section 2.10 = %q", p.Classname)
+	}
+}
+
+// TestJUnitBench: a load run is valid JUnit with one testcase, which
+// fails as the bench command does.
+func TestJUnitBench(t *testing.T) {
+	r := &Run{Schema: SchemaVersion, Kind: KindBench, Protocol: "p", Target: Target{Name: "nginx"},
+		Bench: &BenchResult{Mode: "closed", Connections: 4, Requests: 100, Duration: time.Second, Throughput: 100}}
+	out, doc := junitOf(t, r)
+	if err := checkJUnitSchema([]byte(out)); err != nil {
+		t.Fatalf("bench junit is not valid: %v\n%s", err, out)
+	}
+	if doc.Tests != 1 || len(doc.Suites) != 1 || doc.Suites[0].Name != "p bench against nginx" || len(doc.Suites[0].Cases) != 1 {
+		t.Fatalf("bench junit = %+v", doc)
+	}
+	c := doc.Suites[0].Cases[0]
+	if c.Failure != nil || !strings.Contains(c.SystemOut, "throughput") || c.Classname != "protospec.p.bench" || !strings.HasSuffix(c.Name, "[nginx]") {
+		t.Errorf("bench case = %+v", c)
+	}
+	r.Bench.Errors = map[string]int64{"bad_response": 3}
+	if _, doc := junitOf(t, r); doc.Failures != 1 || doc.Suites[0].Cases[0].Failure == nil {
+		t.Errorf("a bench with bad responses passes: %+v", doc)
+	}
+	r.Bench.Requests, r.Bench.Errors = 0, nil
+	if _, doc := junitOf(t, r); doc.Failures != 1 {
+		t.Errorf("a bench with no response passes: %+v", doc)
 	}
 }
 
@@ -266,10 +271,10 @@ func TestJUnitHostileText(t *testing.T) {
 			cases[c.Name] = c
 		}
 	}
-	if c := cases[`p/d/s/\x1b[31m`]; c.Failure == nil || !strings.Contains(c.Failure.Text, `\x00\x0b\x0c\xfe\ufffe]]>]]]]>`) {
+	if c := cases[`p/d/s/\x1b[31m[t\ufffe]`]; c.Failure == nil || !strings.Contains(c.Failure.Text, `\x00\x0b\x0c\xfe\ufffe]]>]]]]>`) {
 		t.Errorf("hostile case = %+v (cases %v)", c, cases)
 	}
-	if c := cases["p/d/s/err"]; c.Error == nil || c.Error.Message != "error" {
+	if c := cases[`p/d/s/err[t\ufffe]`]; c.Error == nil || c.Error.Message != "error" {
 		t.Errorf("error without message = %+v", c)
 	}
 }

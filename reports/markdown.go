@@ -118,13 +118,16 @@ func WriteMarkdown(w io.Writer, r *Run) error {
 	if len(failures) > 0 {
 		p("\n## Failures\n\n")
 		for _, sp := range failures {
-			mdProblem(bw, sp)
+			mdProblem(bw, r, sp)
 		}
+	}
+	if r.Baseline != "" {
+		mdBaselineChanges(bw, r)
 	}
 	if len(known) > 0 {
 		p("\n## Known deviations (baseline)\n\n")
 		for _, sp := range known {
-			mdProblem(bw, sp)
+			mdProblem(bw, r, sp)
 		}
 	}
 
@@ -135,8 +138,11 @@ func WriteMarkdown(w io.Writer, r *Run) error {
 		p("|-------|-------|------|-------|---------:|\n")
 		for _, sp := range sec.Specs {
 			title := mdText(sp.Title)
-			if sp.State == StateSkipped && sp.Message != "" {
+			switch {
+			case sp.State == StateSkipped && sp.Message != "":
 				title += " (skipped: " + mdText(headline(sp.Message)) + ")"
+			case sp.Known && sp.Unmet() && sp.KnownReason != "":
+				title += " (known: " + mdText(headline(sp.KnownReason)) + ")"
 			}
 			p("| %s | %s | %s | %s | %s |\n", stateSymbol[sp.Status()], mdText(levelName(sp.Level)),
 				mdCell(mdCode(sp.ID)), title, fmtDuration(sp.Duration))
@@ -145,23 +151,43 @@ func WriteMarkdown(w io.Writer, r *Run) error {
 	return bw.Flush()
 }
 
-// mdProblem writes one failing spec: heading, message and transcript.
-func mdProblem(w io.Writer, sp Spec) {
+// mdProblem writes one failing spec: heading, the requirement with its
+// link, the baseline's reason for a known deviation, message and
+// transcript.
+func mdProblem(w io.Writer, r *Run, sp Spec) {
 	fmt.Fprintf(w, "### %s %s\n\n", stateSymbol[sp.Status()], mdCode(sp.ID))
 	fmt.Fprintf(w, "**%s** %s", mdText(levelName(sp.Level)), mdText(sp.Title))
-	if sp.Location != "" {
-		fmt.Fprintf(w, " (at %s)", mdCode(sp.Location))
+	if loc := orDefault(sp.Location, fileLine(sp)); loc != "" {
+		fmt.Fprintf(w, " (at %s)", mdCode(loc))
 	}
 	fmt.Fprint(w, "\n\n")
 	if sp.Sentence != "" {
-		fmt.Fprintf(w, "> %s %s: %s\n\n", mdText(sp.Doc), mdText(sp.Section), mdText(sp.Sentence))
+		cite := mdText(sp.Cite())
+		if u := sp.Link(); u != "" {
+			cite = "[" + cite + "](" + mdURL(u) + ")"
+		}
+		fmt.Fprintf(w, "> %s: %s\n", cite, mdText(sp.Sentence))
+		if sp.Inferred != "" {
+			fmt.Fprintf(w, ">\n> (no RFC 2119 keyword: %s)\n", mdText(sp.Inferred))
+		}
+		fmt.Fprint(w, "\n")
+	}
+	if sp.Known && sp.Unmet() {
+		fmt.Fprint(w, "**Known deviation**")
+		if sp.KnownBy != "" {
+			fmt.Fprintf(w, " (baseline entry %s)", mdCode(sp.KnownBy))
+		}
+		if sp.KnownReason != "" {
+			fmt.Fprintf(w, ": %s", mdText(sp.KnownReason))
+		}
+		fmt.Fprint(w, "\n\n")
 	}
 	if sp.Message != "" {
 		mdFence(w, "", strings.TrimRight(sp.Message, "\n"))
 	}
 	if len(sp.Transcript) > 0 {
 		fmt.Fprint(w, "Transcript:\n\n")
-		mdFence(w, "", strings.Join(transcriptText(sp.Transcript), "\n"))
+		mdFence(w, "", strings.Join(transcriptBlock(specProtocol(r, sp), sp.Transcript), "\n"))
 	}
 	for _, a := range sp.Attachments {
 		fmt.Fprintf(w, "- attachment %s: %s\n", mdText(a.Name), mdCode(a.Path))
@@ -169,6 +195,54 @@ func mdProblem(w io.Writer, sp Spec) {
 	if len(sp.Attachments) > 0 {
 		fmt.Fprint(w, "\n")
 	}
+}
+
+// mdBaselineChanges writes what changed since the baseline: failures it
+// does not list, and the specs it lists that no longer fail.
+func mdBaselineChanges(w io.Writer, r *Run) {
+	ch := BaselineChanges(r)
+	fmt.Fprintf(w, "\n## Since the baseline (%s)\n\n", mdCode(r.Baseline))
+	if ch.Empty() {
+		fmt.Fprint(w, "Nothing changed: every failure is one the baseline lists, and every spec it lists still fails.\n")
+		return
+	}
+	list := func(title string, items []BaselineSpec) {
+		if len(items) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "%s (%d):\n\n", title, len(items))
+		for _, it := range items {
+			fmt.Fprintf(w, "- %s %s", mdCode(it.ID), mdText(it.State))
+			if it.Reason != "" {
+				fmt.Fprintf(w, " (baseline: %s)", mdText(it.Reason))
+			}
+			fmt.Fprint(w, "\n")
+		}
+		fmt.Fprint(w, "\n")
+	}
+	list("New failures, not in the baseline", ch.NewFailures)
+	list("In the baseline, passing now (prune them?)", ch.NowPass)
+	list("In the baseline, not judged in this run", ch.NotJudged)
+	if n := len(r.BaselineUnmatched); n > 0 {
+		fmt.Fprintf(w, "%d baseline entries match no spec of this run.\n", n)
+	}
+}
+
+// mdURL makes a link target safe inside (...): only an http(s) URL with
+// its parentheses and spaces escaped.
+func mdURL(u string) string {
+	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E").Replace(escapeControl(u, true))
+}
+
+// fileLine is where the spec is declared, "suites/x/y.go:12", or "".
+func fileLine(sp Spec) string {
+	if sp.File == "" {
+		return ""
+	}
+	if sp.Line > 0 {
+		return fmt.Sprintf("%s:%d", sp.File, sp.Line)
+	}
+	return sp.File
 }
 
 // mdFence writes text as a fenced code block whose fence is longer than

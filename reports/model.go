@@ -88,7 +88,16 @@ type Run struct {
 	// FailOn is the requirement levels whose failures fail the run
 	// (--fail-on); empty means DefaultFailOn.
 	FailOn []string `json:"fail_on,omitempty"`
-	Specs  []Spec   `json:"specs"`
+	// BaselineMet lists, when the run was judged against a baseline, the
+	// specs the baseline expects to fail that met their requirement in
+	// this run (passed, supported) or could not be judged (skipped,
+	// inconclusive, not run): what changed since the baseline was
+	// written, beside the failures it does not list (Unexpected).
+	BaselineMet []BaselineSpec `json:"baseline_met,omitempty"`
+	// BaselineUnmatched lists the baseline's entries that match no spec
+	// of the run (a filter left them out, or the suite lost the spec).
+	BaselineUnmatched []string `json:"baseline_unmatched,omitempty"`
+	Specs             []Spec   `json:"specs"`
 	// Notes are run-level messages (a target's log excerpt, a warning).
 	Notes []string `json:"notes,omitempty"`
 	// Bench is the measurement of a load run (Kind "bench").
@@ -125,14 +134,38 @@ type Spec struct {
 	Section string `json:"section"`
 	Level   string `json:"level"`
 	Title   string `json:"title"`
+	// SectionTitle is the section's heading in its document
+	// ("Persistence"), when the suite names it.
+	SectionTitle string `json:"section_title,omitempty"`
 	// Sentence is the requirement as the document words it.
 	Sentence string `json:"sentence,omitempty"`
-	State    string `json:"state"`
+	// SentenceSection is the section the sentence is in, when it is not
+	// the spec's own (a requirement of 9.3 worded in 9.5).
+	SentenceSection string `json:"sentence_section,omitempty"`
+	// Inferred, when set, says why the sentence carries no RFC 2119
+	// keyword (the document predates RFC 2119).
+	Inferred string `json:"inferred,omitempty"`
+	// URL links the sentence's section in its document
+	// (https://www.rfc-editor.org/rfc/rfc9112#section-9.3); empty for a
+	// document that is not an RFC. RequirementURL computes it.
+	URL string `json:"url,omitempty"`
+	// File and Line are where the spec is declared, relative to the
+	// module root ("suites/http1/9_3_persistence.go").
+	File  string `json:"file,omitempty"`
+	Line  int    `json:"line,omitempty"`
+	State string `json:"state"`
 	// Known is set when the spec failed (or, for a MAY, was not
 	// supported) and the baseline lists it.
 	Known bool `json:"known,omitempty"`
+	// KnownBy is the baseline entry that expects the failure
+	// ("http1/rfc9112/9.3/*"), and KnownReason the reason the baseline
+	// gives for it (the comment above or beside the entry).
+	KnownBy     string `json:"known_by,omitempty"`
+	KnownReason string `json:"known_reason,omitempty"`
 	// Message is the failure text, or the reason a spec was skipped.
-	Message  string        `json:"message,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Location is where the failure was raised, relative to the module
+	// root where it is in it ("suites/echo/rfc862.go:42").
 	Location string        `json:"location,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
 	// Transcript is what the spec sent and received, in order.
@@ -158,6 +191,10 @@ type Event struct {
 	Data string `json:"data,omitempty"`
 	// Truncated is set when Data shows only the start of the bytes.
 	Truncated bool `json:"truncated,omitempty"`
+	// Decoded is the bytes as the protocol reads them (a DNS message
+	// dig-style), from the decoder the protocol registered (see
+	// RegisterDecoder); empty when there is none or it could not decode.
+	Decoded string `json:"decoded,omitempty"`
 }
 
 // Directions of an Event.
@@ -168,6 +205,17 @@ const (
 	DirClose = "close"
 	DirNote  = "note"
 )
+
+// BaselineSpec is a spec the baseline expects to fail and its state in
+// the run.
+type BaselineSpec struct {
+	ID    string `json:"id"`
+	State string `json:"state"`
+	// Entry is the baseline entry that lists it; Reason the entry's
+	// reason.
+	Entry  string `json:"entry"`
+	Reason string `json:"reason,omitempty"`
+}
 
 // Attachment is a file that belongs to a spec, such as its capture.
 type Attachment struct {
@@ -348,6 +396,9 @@ func (r *Run) Sections() []Section {
 			idx[k] = i
 			out = append(out, Section{Doc: sp.Doc, Section: sp.Section})
 		}
+		if out[i].Title == "" {
+			out[i].Title = sp.SectionTitle
+		}
 		out[i].Specs = append(out[i].Specs, sp)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -365,7 +416,9 @@ func (r *Run) Sections() []Section {
 // Section is the specs of one section of one document.
 type Section struct {
 	Doc, Section string
-	Specs        []Spec
+	// Title is the section's heading, when the suite names it.
+	Title string
+	Specs []Spec
 }
 
 // NaturalLess orders section numbers as a reader expects: "2.10" after

@@ -40,7 +40,7 @@ func (e Event) String() string {
 	switch e.Dir {
 	case DirSend, DirRecv:
 		b.WriteString(` "`)
-		b.WriteString(escapeControl(e.Data, true))
+		b.WriteString(escapeControl(eventData(e.Data), true))
 		b.WriteByte('"')
 		if e.Truncated {
 			b.WriteString("...")
@@ -90,6 +90,54 @@ func transcriptText(evs []Event) []string {
 		}
 	}
 	return lines
+}
+
+// transcriptBlock renders a transcript for the text reports (Markdown,
+// JUnit): one line per event, each followed by what the protocol's
+// decoder made of its bytes, indented under it.
+func transcriptBlock(protocol string, evs []Event) []string {
+	evs = decodedEvents(protocol, evs)
+	var out []string
+	for i, l := range transcriptText(evs) {
+		out = append(out, l)
+		out = append(out, decodedLines(evs[i])...)
+	}
+	return out
+}
+
+// decodedLines is an event's Decoded text, each line indented under the
+// event and made safe to show.
+func decodedLines(e Event) []string {
+	if e.Decoded == "" {
+		return nil
+	}
+	var out []string
+	for _, l := range strings.Split(strings.TrimRight(e.Decoded, "\n"), "\n") {
+		// dig aligns its columns with tabs: kept, as any other text
+		// is made safe (a line holds no newline after the split).
+		out = append(out, strings.TrimRight("      | "+escapeControl(l, false), " "))
+	}
+	return out
+}
+
+// decodedEvents returns evs with Decoded filled in, where the protocol
+// has a decoder and the producer did not decode (a copy: the run is not
+// changed).
+func decodedEvents(protocol string, evs []Event) []Event {
+	if protocol == "" || len(evs) == 0 {
+		return evs
+	}
+	out := append([]Event(nil), evs...)
+	DecodeEvents(protocol, out)
+	return out
+}
+
+// specProtocol is the protocol whose decoder reads a spec's transcript.
+func specProtocol(r *Run, sp Spec) string {
+	if sp.Protocol != "" {
+		return sp.Protocol
+	}
+	return r.Protocol
 }
 
 // escapeControl makes s safe to show in any of the reports: invalid UTF-8
@@ -209,8 +257,17 @@ func levelName(l string) string {
 	return l
 }
 
-// sectionName names a section as the reports title it: "rfc862 tcp".
+// sectionName names a section as the reports title it: "rfc862 tcp",
+// "rfc9112 9.3 Persistence".
 func sectionName(s Section) string {
+	if n := sectionID(s); s.Title != "" {
+		return n + " " + s.Title
+	}
+	return sectionID(s)
+}
+
+// sectionID is the section's document and number: "rfc9112 9.3".
+func sectionID(s Section) string {
 	doc, sec := s.Doc, s.Section
 	switch {
 	case doc == "" && sec == "":

@@ -17,7 +17,6 @@ import (
 	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/protocol"
 	"github.com/protospec/protospec/internal/tlsfixture"
-	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/targets"
 	"github.com/protospec/protospec/targets/reference"
 )
@@ -245,67 +244,6 @@ func newTargetsCmd() *cobra.Command {
 			return tw.Flush()
 		},
 	}
-}
-
-func newReportCmd() *cobra.Command {
-	report := &cobra.Command{
-		Use:   "report",
-		Short: "Work with run results (report.json)",
-	}
-	diff := &cobra.Command{
-		Use:     "diff OLD.json NEW.json",
-		Short:   "Print new failures and fixes between two runs; exit 1 on new failures",
-		Example: "  protospec report diff yesterday/report.json protospec-report/report.json",
-		Args:    cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			old, err := reports.ReadFile(args[0])
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			cur, err := reports.ReadFile(args[1])
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			d := reports.Diff(old, cur)
-			if err := d.Write(cmd.OutOrStdout()); err != nil {
-				return err
-			}
-			if d.Regressed() {
-				return errFailures
-			}
-			return nil
-		},
-	}
-	var format, out string
-	render := &cobra.Command{
-		Use:     "render REPORT.json",
-		Short:   "Render a run result again as json, junit, markdown or html",
-		Example: "  protospec report render protospec-report/report.json --format markdown",
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			run, err := reports.ReadFile(args[0])
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			var w io.Writer = cmd.OutOrStdout()
-			if out != "" && out != "-" {
-				f, err := os.Create(out)
-				if err != nil {
-					return usageErr("%v", err)
-				}
-				defer f.Close()
-				w = f
-			}
-			if err := reports.WriteFormat(w, format, run); err != nil {
-				return usageErr("%v", err)
-			}
-			return nil
-		},
-	}
-	render.Flags().StringVar(&format, "format", "markdown", "json, junit, markdown or html")
-	render.Flags().StringVarP(&out, "out", "o", "-", "output file")
-	report.AddCommand(diff, render)
-	return report
 }
 
 func newFixturesCmd() *cobra.Command {

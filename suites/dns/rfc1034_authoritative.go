@@ -10,15 +10,15 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc1034_4_3_2 = spec.Section("dns", "rfc1034", "4.3.2", "")
-var rfc1035_3_3_9 = spec.Section("dns", "rfc1035", "3.3.9", "")
+var rfc1034_4_3_2 = spec.Section("dns", "rfc1034", "4.3.2", "Algorithm")
+var rfc1035_3_3_9 = spec.Section("dns", "rfc1035", "3.3.9", "MX RDATA format")
 var rfc4592_3_3_1 = spec.Section("dns", "rfc4592", "3.3.1", "")
 var rfc4592_2_2_2 = spec.Section("dns", "rfc4592", "2.2.2", "")
-var rfc8020_2 = spec.Section("dns", "rfc8020", "2", "")
+var rfc8020_2 = spec.Section("dns", "rfc8020", "2", "Rules")
 var rfc1035_4_1_1 = spec.Section("dns", "rfc1035", "4.1.1", "Header section format")
-var rfc1034_3_1 = spec.Section("dns", "rfc1034", "3.1", "")
-var rfc8482_4_1 = spec.Section("dns", "rfc8482", "4.1", "")
-var rfc8906_3_1_2 = spec.Section("dns", "rfc8906", "3.1.2", "")
+var rfc1034_3_1 = spec.Section("dns", "rfc1034", "3.1", "Name space specifications and terminology")
+var rfc8482_4_1 = spec.Section("dns", "rfc8482", "4.1", "Answer with a Subset of Available RRsets")
+var rfc8906_3_1_2 = spec.Section("dns", "rfc8906", "3.1.2", "Unknown/Unsupported Type Queries")
 
 // fixtureCase returns the fixture's expectation for name/qtype.
 func fixtureCase(t *spec.T, name string, qtype uint16) fixture.Case {

@@ -10,14 +10,14 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc1034_5_3_3 = spec.Section("dns", "rfc1034", "5.3.3", "")
-var rfc4343_4_1 = spec.Section("dns", "rfc4343", "4.1", "")
-var rfc7766_5 = spec.Section("dns", "rfc7766", "5", "")
-var rfc7766_7 = spec.Section("dns", "rfc7766", "7", "")
+var rfc1034_5_3_3 = spec.Section("dns", "rfc1034", "5.3.3", "Algorithm")
+var rfc4343_4_1 = spec.Section("dns", "rfc4343", "4.1", "DNS Output Case Preservation")
+var rfc7766_5 = spec.Section("dns", "rfc7766", "5", "Transport Protocol Selection")
+var rfc7766_7 = spec.Section("dns", "rfc7766", "7", "Response Reordering")
 var rfc6891_7 = spec.Section("dns", "rfc6891", "7", "Transport Considerations")
 var rfc9619_4 = spec.Section("dns", "rfc9619", "4", "")
-var rfc3597_3 = spec.Section("dns", "rfc3597", "3", "")
-var rfc2181_9 = spec.Section("dns", "rfc2181", "9", "")
+var rfc3597_3 = spec.Section("dns", "rfc3597", "3", "Transparency")
+var rfc2181_9 = spec.Section("dns", "rfc2181", "9", "The TC (truncated) header bit")
 
 // Addresses the fake hands out: real answers and forged ones.
 const (

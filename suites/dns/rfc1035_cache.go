@@ -10,15 +10,15 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc1035_3_2_1 = spec.Section("dns", "rfc1035", "3.2.1", "")
-var rfc1035_7_4 = spec.Section("dns", "rfc1035", "7.4", "")
-var rfc2181_8 = spec.Section("dns", "rfc2181", "8", "")
-var rfc2181_5_2 = spec.Section("dns", "rfc2181", "5.2", "")
-var rfc2181_5 = spec.Section("dns", "rfc2181", "5", "")
-var rfc2181_5_4_1 = spec.Section("dns", "rfc2181", "5.4.1", "")
+var rfc1035_3_2_1 = spec.Section("dns", "rfc1035", "3.2.1", "Format")
+var rfc1035_7_4 = spec.Section("dns", "rfc1035", "7.4", "Using the cache")
+var rfc2181_8 = spec.Section("dns", "rfc2181", "8", "Time to Live (TTL)")
+var rfc2181_5_2 = spec.Section("dns", "rfc2181", "5.2", "TTLs of RRs in an RRSet")
+var rfc2181_5 = spec.Section("dns", "rfc2181", "5", "Resource Record Sets")
+var rfc2181_5_4_1 = spec.Section("dns", "rfc2181", "5.4.1", "Ranking data")
 var rfc2308_2_1 = spec.Section("dns", "rfc2308", "2.1", "Name Error")
 var rfc2308_2_2 = spec.Section("dns", "rfc2308", "2.2", "No Data")
-var rfc2308_6 = spec.Section("dns", "rfc2308", "6", "")
+var rfc2308_6 = spec.Section("dns", "rfc2308", "6", "Negative answers from the cache")
 var rfc2308_5 = spec.Section("dns", "rfc2308", "5", "Caching Negative Answers")
 
 // subzone creates the zone "<label>.<origin>" served by the fake root

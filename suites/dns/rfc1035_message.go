@@ -14,7 +14,7 @@ import (
 var rfc1035_4_1_2 = spec.Section("dns", "rfc1035", "4.1.2", "Question section format")
 var rfc1035_4_1_4 = spec.Section("dns", "rfc1035", "4.1.4", "Message compression")
 var rfc1035_4_2_1 = spec.Section("dns", "rfc1035", "4.2.1", "UDP usage")
-var rfc2181_4_1 = spec.Section("dns", "rfc2181", "4.1", "")
+var rfc2181_4_1 = spec.Section("dns", "rfc2181", "4.1", "UDP Source Address Selection")
 
 // checkPointers walks a message's names and checks every compression
 // pointer points to an earlier offset inside the message (RFC 1035 4.1.4:

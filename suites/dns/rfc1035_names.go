@@ -11,7 +11,7 @@ import (
 )
 
 var rfc1035_2_3_4 = spec.Section("dns", "rfc1035", "2.3.4", "Size limits")
-var rfc2181_11 = spec.Section("dns", "rfc2181", "11", "")
+var rfc2181_11 = spec.Section("dns", "rfc2181", "11", "Name syntax")
 
 // rawQuery builds a query with id for a wire-format name.
 func rawQuery(id uint16, name []byte, qtype uint16) []byte {

@@ -10,7 +10,7 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc2308_3 = spec.Section("dns", "rfc2308", "3", "")
+var rfc2308_3 = spec.Section("dns", "rfc2308", "3", "Negative Answers from Authoritative Servers")
 
 // soaOf returns the SOA records of a section.
 func soaOf(rrs []mdns.RR) []*mdns.SOA {

@@ -14,7 +14,7 @@ import (
 )
 
 var rfc5936_2_2 = spec.Section("dns", "rfc5936", "2.2", "AXFR Response")
-var rfc5936_2_2_1 = spec.Section("dns", "rfc5936", "2.2.1", "")
+var rfc5936_2_2_1 = spec.Section("dns", "rfc5936", "2.2.1", "Header Values")
 var rfc5936_4_1 = spec.Section("dns", "rfc5936", "4.1", "")
 
 // axfr runs a zone transfer on a new connection and returns its messages,

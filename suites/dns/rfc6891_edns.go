@@ -12,10 +12,10 @@ import (
 
 var rfc6891_6_1_3 = spec.Section("dns", "rfc6891", "6.1.3", "OPT Record TTL Field Use")
 var rfc6891_6_1_2 = spec.Section("dns", "rfc6891", "6.1.2", "Wire Format")
-var rfc6891_6_1_4 = spec.Section("dns", "rfc6891", "6.1.4", "")
-var rfc3225_3 = spec.Section("dns", "rfc3225", "3", "")
-var rfc6891_6_2_3 = spec.Section("dns", "rfc6891", "6.2.3", "")
-var rfc6891_6_2_5 = spec.Section("dns", "rfc6891", "6.2.5", "")
+var rfc6891_6_1_4 = spec.Section("dns", "rfc6891", "6.1.4", "Flags")
+var rfc3225_3 = spec.Section("dns", "rfc3225", "3", "Protocol Changes")
+var rfc6891_6_2_3 = spec.Section("dns", "rfc6891", "6.2.3", "Requestor's Payload Size")
+var rfc6891_6_2_5 = spec.Section("dns", "rfc6891", "6.2.5", "Payload Size Selection")
 var rfc6891_6_1_1 = spec.Section("dns", "rfc6891", "6.1.1", "Basic Elements")
 
 // ednsQuery is a query with an OPT record: payload size, version, DO, the

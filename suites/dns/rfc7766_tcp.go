@@ -12,11 +12,11 @@ import (
 )
 
 var rfc1035_4_2_2 = spec.Section("dns", "rfc1035", "4.2.2", "TCP usage")
-var rfc7766_6_2_1 = spec.Section("dns", "rfc7766", "6.2.1", "")
-var rfc7766_6_2_1_1 = spec.Section("dns", "rfc7766", "6.2.1.1", "")
+var rfc7766_6_2_1 = spec.Section("dns", "rfc7766", "6.2.1", "Connection Reuse")
+var rfc7766_6_2_1_1 = spec.Section("dns", "rfc7766", "6.2.1.1", "Query Pipelining")
 var rfc7766_8 = spec.Section("dns", "rfc7766", "8", "TCP Message Length Field")
-var rfc7766_6_2_2 = spec.Section("dns", "rfc7766", "6.2.2", "")
-var rfc7766_6_2_3 = spec.Section("dns", "rfc7766", "6.2.3", "")
+var rfc7766_6_2_2 = spec.Section("dns", "rfc7766", "6.2.2", "Concurrent Connections")
+var rfc7766_6_2_3 = spec.Section("dns", "rfc7766", "6.2.3", "Idle Timeouts")
 
 // readResponses reads n length-prefixed responses on c and matches each
 // to a query by ID and question (RFC 7766 7: "clients MUST match responses

@@ -10,16 +10,16 @@ import (
 	"github.com/protospec/protospec/suites/spec"
 )
 
-var rfc8906_3_1_3_1 = spec.Section("dns", "rfc8906", "3.1.3.1", "")
+var rfc8906_3_1_3_1 = spec.Section("dns", "rfc8906", "3.1.3.1", "Recursive Queries")
 var rfc8906_3_1_3_2 = spec.Section("dns", "rfc8906", "3.1.3.2", "")
 var rfc4035_3 = spec.Section("dns", "rfc4035", "3", "Serving")
 var rfc8906_3_1_3_3 = spec.Section("dns", "rfc8906", "3.1.3.3", "")
 var rfc8906_3_1_3_4 = spec.Section("dns", "rfc8906", "3.1.3.4", "")
-var rfc8906_3_1_4 = spec.Section("dns", "rfc8906", "3.1.4", "")
+var rfc8906_3_1_4 = spec.Section("dns", "rfc8906", "3.1.4", "Unknown DNS Opcodes")
 var rfc3425_3 = spec.Section("dns", "rfc3425", "3", "")
 var rfc1996_4_7 = spec.Section("dns", "rfc1996", "4.7", "")
 var rfc2136_3_3 = spec.Section("dns", "rfc2136", "3.3", "")
-var rfc8906_3_1_5 = spec.Section("dns", "rfc8906", "3.1.5", "")
+var rfc8906_3_1_5 = spec.Section("dns", "rfc8906", "3.1.5", "TCP Queries")
 
 // answersWWW checks a normal answer to www.test. A.
 func answersWWW(m *mdns.Msg) error {

@@ -251,11 +251,11 @@ func TestExcerptsRunCap(t *testing.T) {
 		tr.Events = append(tr.Events, Event{Dir: dirRecv, Len: len(big), Data: big})
 	}
 	runTranscripts.Store(0)
-	if got := tr.excerpts(); len(got.Events) != 100 || len(got.Events[0].Data) != ExcerptLen+1 || got.Events[0].Len != len(big) {
+	if got := tr.excerpts(""); len(got.Events) != 100 || len(got.Events[0].Data) != ExcerptLen+1 || got.Events[0].Len != len(big) {
 		t.Fatalf("under the cap: %d events, %d bytes kept of the first", len(got.Events), len(got.Events[0].Data))
 	}
 	runTranscripts.Store(maxRunTranscripts)
-	got := tr.excerpts()
+	got := tr.excerpts("")
 	if len(got.Events) != 2*runTail+1 || !strings.Contains(string(got.Events[runTail].Data), "60 events left out") {
 		t.Errorf("over the cap: %d events, note %q", len(got.Events), got.Events[runTail].Data)
 	}

@@ -3,6 +3,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"runtime/debug"
@@ -191,7 +192,9 @@ func convertSpec(sr types.SpecReport) reports.Spec {
 	s := reports.Spec{ID: idText, Title: title, Duration: sr.RunTime}
 	if m, ok := Lookup(idText); ok {
 		s.Protocol, s.Doc, s.Section, s.Level, s.Title = m.ID.Protocol, m.ID.Doc, m.ID.Section, string(m.Level), m.Title
-		s.Sentence = m.Sentence.Text
+		s.Sentence, s.SentenceSection, s.Inferred = m.Sentence.Text, m.Sentence.Section, m.Sentence.Inferred
+		s.SectionTitle, s.File, s.Line = m.SectionTitle, m.File, m.Line
+		s.URL = s.Link()
 	}
 	switch {
 	case sr.State == types.SpecStateInterrupted || strings.Contains(sr.Failure.Message, "A suite timeout occurred"):
@@ -233,8 +236,16 @@ func convertSpec(sr types.SpecReport) reports.Spec {
 			}
 		}
 	}
+	if m, ok := Lookup(idText); ok {
+		s.Message = withoutHeader(s.Message, m)
+	}
+	if strings.HasPrefix(moduleRoot, "/") {
+		// Ginkgo's own messages (a timeout, a panic) name code
+		// locations with the build machine's path.
+		s.Message = strings.ReplaceAll(s.Message, moduleRoot, "")
+	}
 	if s.Unmet() && sr.Failure.Location.FileName != "" {
-		s.Location = fmt.Sprintf("%s:%d", sr.Failure.Location.FileName, sr.Failure.Location.LineNumber)
+		s.Location = fmt.Sprintf("%s:%d", SourcePath(sr.Failure.Location.FileName), sr.Failure.Location.LineNumber)
 	}
 	for _, e := range sr.ReportEntries {
 		switch e.Name {
@@ -249,6 +260,65 @@ func convertSpec(sr types.SpecReport) reports.Spec {
 		}
 	}
 	return s
+}
+
+// withoutHeader drops from a failure message the lines T.failureText puts
+// first for the console (the spec and its sentence): the reports show them
+// from the result's own fields, and the message starts with what failed.
+func withoutHeader(msg string, m Meta) string {
+	head := fmt.Sprintf("%s %s: %s\n", m.Level, m.ID, m.Title)
+	rest, ok := strings.CutPrefix(msg, head)
+	if !ok {
+		return msg
+	}
+	if m.Sentence.Text != "" {
+		if line := fmt.Sprintf("  %s: %q\n", m.Cite(), m.Sentence.Text); strings.HasPrefix(rest, line) {
+			rest = rest[len(line):]
+		}
+	}
+	return rest
+}
+
+// moduleRoot is the module's directory as this binary's file names give
+// it: the build machine's path ("/home/ci/protospec/"), or the module path
+// ("github.com/protospec/protospec/") when built with -trimpath.
+var moduleRoot = func() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return ""
+	}
+	root, found := strings.CutSuffix(filepath.ToSlash(file), "suites/spec/run.go")
+	if !found {
+		return ""
+	}
+	return root
+}()
+
+// SourcePath makes a source file name of this binary readable anywhere:
+// relative to the module root for the module's files
+// ("suites/http1/9_3_persistence.go"), from the module path on for a
+// dependency's ("github.com/onsi/ginkgo/v2@v2.23.4/core_dsl.go"), and
+// the last two elements of any other absolute path, so that no report
+// shows the directories of the machine that built protospec.
+func SourcePath(file string) string {
+	f := filepath.ToSlash(file)
+	switch {
+	case f == "":
+		return ""
+	case moduleRoot != "" && strings.HasPrefix(f, moduleRoot):
+		return strings.TrimPrefix(f, moduleRoot)
+	}
+	if _, dep, ok := strings.Cut(f, "/pkg/mod/"); ok {
+		return dep
+	}
+	if !strings.HasPrefix(f, "/") && !filepath.IsAbs(file) {
+		return f
+	}
+	parts := strings.Split(strings.Trim(f, "/"), "/")
+	if len(parts) > 2 {
+		parts = parts[len(parts)-2:]
+	}
+	return strings.Join(parts, "/")
 }
 
 // Tool describes this build of protospec.

@@ -28,6 +28,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -109,6 +110,12 @@ type Meta struct {
 	Level    Level
 	Title    string
 	Sentence Sentence
+	// SectionTitle is the heading of the spec's section (Specs.Title).
+	SectionTitle string
+	// File and Line are where the spec is declared, relative to the
+	// module root (see SourcePath).
+	File string
+	Line int
 }
 
 // Labels are the Ginkgo labels of a spec: its protocol, its document, its
@@ -175,7 +182,10 @@ func Section(protocol, doc, section, title string) Specs {
 func (s Specs) It(slug string, level Level, title string, sentence Sentence, body func(t *T), decorators ...any) bool {
 	id := ID{s.Protocol, s.Doc, s.Section, slug}.String()
 	pid, err := ParseID(id)
-	m := Meta{ID: pid, Level: level, Title: title, Sentence: sentence}
+	m := Meta{ID: pid, Level: level, Title: title, Sentence: sentence, SectionTitle: s.Title}
+	if _, file, line, ok := runtime.Caller(1); ok {
+		m.File, m.Line = SourcePath(file), line
+	}
 	if err == nil {
 		err = CheckSentence(m)
 	}
@@ -187,7 +197,9 @@ func (s Specs) It(slug string, level Level, title string, sentence Sentence, bod
 		// the other specs still run.
 		return ginkgo.It(id+" "+title, ginkgo.Label(s.Protocol), func() { ginkgo.Fail(err.Error()) })
 	}
-	args := []any{m.Labels(), ginkgo.SpecTimeout(DefaultSpecTimeout)}
+	// Offset(1): Ginkgo names the suite's file as the spec's location,
+	// not this one.
+	args := []any{m.Labels(), ginkgo.SpecTimeout(DefaultSpecTimeout), ginkgo.Offset(1)}
 	args = append(args, decorators...)
 	args = append(args, func(ctx ginkgo.SpecContext) {
 		t := newT(ctx, m)

@@ -126,7 +126,7 @@ func (t *T) finish() {
 		if t.cfg.Quiet {
 			vis = ginkgo.ReportEntryVisibilityNever
 		}
-		ginkgo.AddReportEntry(TranscriptEntry, tr.excerpts(), vis)
+		ginkgo.AddReportEntry(TranscriptEntry, tr.excerpts(t.ID.Protocol), vis)
 	}
 }
 

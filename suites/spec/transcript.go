@@ -66,6 +66,10 @@ type Event struct {
 	// handshake included). Wire events are for captures only: String and
 	// Report leave them out.
 	Wire bool
+	// Decoded is the bytes as the spec's protocol reads them, from the
+	// decoder it registered with the reports (reports.RegisterDecoder):
+	// set when the transcript is kept for the report, from all the bytes.
+	Decoded string
 }
 
 // String renders the transcript one event per line, as the console shows
@@ -109,9 +113,11 @@ func (tr Transcript) Report() []reports.Event {
 		if e.Wire {
 			continue
 		}
-		re := reports.Event{At: e.At, Conn: e.Conn + e.tlsMark(), Dir: e.Dir, Len: e.Len}
+		re := reports.Event{At: e.At, Conn: e.Conn + e.tlsMark(), Dir: e.Dir, Len: e.Len, Decoded: e.Decoded}
 		if e.Dir == dirSend || e.Dir == dirRecv {
-			re.Data = quoteBytes(e.Data, ExcerptLen)
+			// The model's Data is the escaped bytes without quotes: the
+			// reports quote them.
+			re.Data = reports.EscapeBytes(e.Data[:min(len(e.Data), ExcerptLen)])
 			re.Truncated = len(e.Data) > ExcerptLen || len(e.Data) < e.Len
 		} else {
 			re.Data = string(e.Data)
@@ -136,15 +142,22 @@ var runTranscripts atomic.Int64
 
 // excerpts is the transcript as the reports keep it: each event's bytes
 // cut to what Report shows (Len keeps the real length), without the Wire
-// events and the key log, which only captures need. Once the run's
-// transcripts hold maxRunTranscripts bytes, the middle events are left
-// out with a note saying so.
-func (tr Transcript) excerpts() Transcript {
+// events and the key log, which only captures need; each send and
+// receive decoded first, from all its bytes, by protocol's decoder when
+// it registered one. Once the run's transcripts hold maxRunTranscripts
+// bytes, the middle events are left out with a note saying so.
+func (tr Transcript) excerpts(protocol string) Transcript {
 	out := Transcript{Events: make([]Event, 0, len(tr.Events))}
 	size := 0
 	for _, e := range tr.Events {
 		if e.Wire {
 			continue
+		}
+		if (e.Dir == dirSend || e.Dir == dirRecv) && len(e.Data) == e.Len {
+			if text, ok := reports.Decode(protocol, e.Data); ok {
+				e.Decoded = text
+				size += len(text)
+			}
 		}
 		if len(e.Data) > ExcerptLen+1 {
 			e.Data = append([]byte(nil), e.Data[:ExcerptLen+1]...)
@@ -159,7 +172,7 @@ func (tr Transcript) excerpts() Transcript {
 		out.Events = kept
 		size = 0
 		for _, e := range kept {
-			size += len(e.Data) + len(e.Conn) + 64
+			size += len(e.Data) + len(e.Conn) + len(e.Decoded) + 64
 		}
 	}
 	runTranscripts.Add(int64(size))
