@@ -341,6 +341,12 @@ func printFailure(w io.Writer, sp reports.Spec, fails, color bool) {
 	if sp.Sentence != "" {
 		fmt.Fprintf(w, "  -> %s\n", sp.Sentence)
 	}
+	if sp.URL != "" {
+		fmt.Fprintf(w, "     %s\n", sp.URL)
+	}
+	if sp.Known && sp.KnownReason != "" {
+		fmt.Fprintf(w, "  known (%s): %s\n", sp.KnownBy, sp.KnownReason)
+	}
 	// The failure message opens with the spec and its sentence, which
 	// the lines above have shown.
 	lines := strings.Split(strings.TrimSpace(sp.Message), "\n")
