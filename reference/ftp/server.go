@@ -220,6 +220,33 @@ func (s *Server) serve(l net.Listener, implicit *tls.Config) error {
 	}
 }
 
+// ServeConn serves one control connection that c already is (a
+// net.Pipe end, for fuzzing the whole server without sockets), within the
+// same limits as accepted ones, and returns when the session ends. A
+// connection without an IP peer can open no data connection.
+func (s *Server) ServeConn(c net.Conn) {
+	s.mu.Lock()
+	if s.sessions == nil {
+		s.listeners = map[net.Listener]struct{}{}
+		s.sessions = map[*session]struct{}{}
+		s.perClient = map[netip.Addr]int{}
+	}
+	if s.closed || len(s.sessions) >= s.maxConns() {
+		s.mu.Unlock()
+		refuse(c, nil)
+		return
+	}
+	sess := newSession(s, c, nil)
+	s.sessions[sess] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	sess.run()
+	s.mu.Lock()
+	delete(s.sessions, sess)
+	s.mu.Unlock()
+}
+
 // refuse answers a connection over the limits: RFC 959 5.4 lists 421 for
 // connection establishment, "Service not available, closing control
 // connection".
