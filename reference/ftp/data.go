@@ -114,12 +114,19 @@ func (ss *session) cmdABOR(string) error {
 // background, then the final reply fn returns (or 425 if the connection
 // cannot be made, 426 if aborted). The control loop goes on reading (ABOR,
 // STAT).
-func (ss *session) startTransfer(verb, mark string, fn func(c net.Conn, x *transfer) (int, string)) (bool, error) {
+//
+// cleanup, if set, runs when fn does not (no data connection, an abort
+// before it opened): it releases what the command prepared for fn.
+func (ss *session) startTransfer(verb, mark string, fn func(c net.Conn, x *transfer) (int, string), cleanup func()) (bool, error) {
+	if cleanup == nil {
+		cleanup = func() {}
+	}
 	ss.xmu.Lock()
 	l, target := ss.pasv, ss.port
 	ss.pasv, ss.port = nil, netipZero
 	ss.xmu.Unlock()
 	if l == nil && !target.IsValid() {
+		cleanup()
 		return false, ss.reply(425, "Use PORT, EPRT, PASV or EPSV first.")
 	}
 	x := &transfer{verb: verb, done: make(chan struct{})}
@@ -138,10 +145,18 @@ func (ss *session) startTransfer(verb, mark string, fn func(c net.Conn, x *trans
 		if l != nil {
 			l.Close()
 		}
+		cleanup()
 		return false, err
 	}
 	go func() {
-		code, msg := ss.runTransfer(x, l, target, fn)
+		ran := false
+		code, msg := ss.runTransfer(x, l, target, func(c net.Conn, x *transfer) (int, string) {
+			ran = true
+			return fn(c, x)
+		})
+		if !ran {
+			cleanup()
+		}
 		if x.aborted.Load() && code < 400 {
 			code, msg = 426, "Connection closed; transfer aborted."
 		}
@@ -314,7 +329,7 @@ func (ss *session) cmdRETR(arg string) error {
 	if typeA {
 		mode = "ASCII"
 	}
-	started, err := ss.startTransfer("RETR", fmt.Sprintf("Opening %s mode data connection for %s (%d bytes).", mode, path.Base(name), st.Size()), func(c net.Conn, x *transfer) (int, string) {
+	_, err = ss.startTransfer("RETR", fmt.Sprintf("Opening %s mode data connection for %s (%d bytes).", mode, path.Base(name), st.Size()), func(c net.Conn, x *transfer) (int, string) {
 		defer f.Close()
 		var w io.Writer = stallWriter{c, ss.s.stall(), x}
 		if typeA {
@@ -339,10 +354,7 @@ func (ss *session) cmdRETR(arg string) error {
 			return 451, "Local error in processing."
 		}
 		return 226, "Transfer complete."
-	})
-	if !started {
-		f.Close()
-	}
+	}, func() { f.Close() })
 	return err
 }
 
@@ -451,7 +463,7 @@ func (ss *session) store(verb, arg string, appendTo bool) error {
 		// RFC 1123 4.1.2.9: the reply to STOU names the file.
 		mark = "FILE: " + path.Base(name)
 	}
-	started, err := ss.startTransfer(verb, mark, func(c net.Conn, x *transfer) (int, string) {
+	_, err = ss.startTransfer(verb, mark, func(c net.Conn, x *transfer) (int, string) {
 		var r io.Reader = stallReader{c, ss.s.stall(), x}
 		if typeA {
 			r = ftpwire.NewASCIIReader(r)
@@ -493,10 +505,7 @@ func (ss *session) store(verb, arg string, appendTo bool) error {
 			return 226, "Transfer complete (unique file name: " + path.Base(name) + ")."
 		}
 		return 226, "Transfer complete."
-	})
-	if !started {
-		fail()
-	}
+	}, fail)
 	return err
 }
 
@@ -571,6 +580,6 @@ func (ss *session) list(verb, arg string) error {
 			return 426, "Connection closed; transfer aborted."
 		}
 		return 226, "Directory send OK (" + strconv.Itoa(len(ents)) + " entries)."
-	})
+	}, nil)
 	return err
 }
