@@ -326,6 +326,9 @@ func (ss *session) cmdMLST(arg string) error {
 	return ss.reply(250, "Listing "+vpath, " "+ss.facts(vpath, st, "")+" "+vpath, "End")
 }
 
+// maxListEntries bounds the entries of one listing.
+const maxListEntries = 100000
+
 // entry is one listed directory entry.
 type entry struct {
 	name string
@@ -341,8 +344,9 @@ func (ss *session) readDir(name string) ([]entry, error) {
 		return nil, err
 	}
 	defer d.Close()
-	names, err := d.Readdirnames(-1)
-	if err != nil {
+	// Bounded: a directory of more entries is listed in part.
+	names, err := d.Readdirnames(maxListEntries)
+	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
 	sort.Strings(names)
