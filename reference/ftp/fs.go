@@ -410,13 +410,14 @@ func (ss *session) cmdSTAT(arg string) error {
 	if !ss.loggedIn {
 		return ss.reply(530, "Not logged in.")
 	}
+	// RFC 959 5.4 lists 450, not 550, for STAT.
 	vpath, name, err := ss.listTarget(arg)
 	if err != nil {
-		return ss.reply(550, "No such file or directory.")
+		return ss.reply(450, "No such file or directory.")
 	}
 	st, err := ss.root.Stat(name)
 	if err != nil {
-		return ss.reply(550, "No such file or directory.")
+		return ss.reply(450, "No such file or directory.")
 	}
 	now := time.Now()
 	lines := []string{"Status of " + vpath + ":"}
@@ -425,7 +426,7 @@ func (ss *session) cmdSTAT(arg string) error {
 	} else {
 		ents, err := ss.readDir(name)
 		if err != nil {
-			return ss.reply(550, "Cannot list the directory.")
+			return ss.reply(450, "Cannot list the directory.")
 		}
 		if len(ents) > 1000 {
 			ents = ents[:1000]

@@ -84,3 +84,27 @@ func TestDroppedControlDuringUpload(t *testing.T) {
 		t.Errorf("temporary files left: %v", left)
 	}
 }
+
+func TestRestASCII(t *testing.T) {
+	e := newEnv(t, nil)
+	os.WriteFile(e.bobFile("upload/t.txt"), []byte("ab\ncd\n"), 0o644) // wire: ab\r\ncd\r\n
+	c := e.connect(t)
+	c.login(fixture.UserBob, fixture.PasswordBob)
+	c.expect(200, "TYPE", "A")
+	c.expect(350, "REST", "4")
+	data, r := c.retr(c.pasv(true), nil, "RETR", "/upload/t.txt")
+	if r.Code != 226 || string(data) != "cd\r\n" {
+		t.Errorf("REST 4 RETR in A: %v %q", r, data)
+	}
+	c.expect(350, "REST", "3") // between the CR and the LF
+	c.expect(554, "STOR", "/upload/t.txt")
+	c.expect(350, "REST", "4")
+	if r := c.stor(c.pasv(true), nil, "STOR", "/upload/t.txt", []byte("XY\r\n")); r.Code != 226 {
+		t.Fatalf("REST 4 STOR in A: %v", r)
+	}
+	if got := readFile(t, e.bobFile("upload/t.txt")); string(got) != "ab\nXY\n" {
+		t.Errorf("REST STOR in A left %q", got)
+	}
+	c.expect(450, "LIST", "/no/such")
+	c.expect(450, "STAT", "/no/such")
+}
