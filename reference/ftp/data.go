@@ -242,7 +242,7 @@ func (ss *session) openData(x *transfer, l net.Listener, target netipAddrPort) (
 		c = nc
 	}
 	if ss.protP {
-		tc := tls.Server(c, ss.s.TLSConfig)
+		tc := tls.Server(c, ss.tlsConfig())
 		c.SetDeadline(deadline)
 		if err := tc.Handshake(); err != nil {
 			c.Close()

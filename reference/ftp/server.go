@@ -146,14 +146,8 @@ func (s *Server) Serve(l net.Listener) error { return s.serve(l, nil) }
 
 // ServeTLS accepts control connections on l that are TLS from the first
 // byte (implicit FTPS) with cfg, until Close.
+// Its sessions protect data connections with cfg too when TLSConfig is nil.
 func (s *Server) ServeTLS(l net.Listener, cfg *tls.Config) error {
-	if s.TLSConfig == nil {
-		s.mu.Lock()
-		if s.TLSConfig == nil {
-			s.TLSConfig = cfg
-		}
-		s.mu.Unlock()
-	}
 	return s.serve(l, cfg)
 }
 
