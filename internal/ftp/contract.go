@@ -80,6 +80,8 @@ const (
 	ParamLoginDelay        = "login-delay"          // wait before answering a failed PASS (RFC 2577)
 	ParamMaxLine           = "max-line"             // longest command line, CRLF included; beyond, 500
 	ParamMaxUploadBytes    = "max-upload-bytes"     // largest file STOR/APPE may leave; beyond, 552
+	ParamMaxUploadFiles    = "max-upload-files"     // entries a writable area may hold; beyond, 552
+	ParamMaxUploadTotal    = "max-upload-total"     // bytes a writable area may hold; beyond, 552
 )
 
 // Contract is FTP's contract.
@@ -114,6 +116,8 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: ParamLoginDelay, Doc: "serve: delay before answering a failed PASS (RFC 2577 brute-force defence)", Default: "500ms"},
 		{Name: ParamMaxLine, Doc: "serve: longest command line, CRLF included; beyond, 500", Default: "512"},
 		{Name: ParamMaxUploadBytes, Doc: "serve: largest file an upload may leave; beyond, 552", Default: "67108864"},
+		{Name: ParamMaxUploadFiles, Doc: "serve: files and directories " + UploadDir + " may hold; beyond, 552 (550 for MKD)", Default: "1000"},
+		{Name: ParamMaxUploadTotal, Doc: "serve: bytes " + UploadDir + " may hold; beyond, 552", Default: "268435456"},
 	},
 	Probe:   LivenessProbe,
 	Fixture: Write,

@@ -438,6 +438,19 @@ func (ss *session) store(verb, arg string, appendTo bool) error {
 		}
 	}
 	limit := ss.s.maxUpload()
+	entries, used := ss.usage()
+	var oldSize int64
+	st, statErr := ss.root.Stat(name)
+	if statErr == nil {
+		oldSize = st.Size()
+	} else if entries >= ss.s.maxUploadFiles() {
+		return ss.reply(552, "Exceeded storage allocation: too many files.")
+	}
+	// The area's total after the upload: the old file's bytes go, the
+	// kept ones and the new ones come.
+	if room := ss.s.maxUploadTotal() - (used - oldSize); room < limit {
+		limit = max(room, 0)
+	}
 	if keep > limit {
 		return ss.reply(552, "Exceeded storage allocation.")
 	}

@@ -51,7 +51,8 @@
 //   - Limits: MaxConns and MaxConnsPerClient (421 and close beyond),
 //     IdleTimeout (421 and close; a running transfer is not idleness),
 //     StallTimeout per data read or write (426), DataTimeout to open the
-//     data connection (425), MaxUploadBytes per file (552), listings and
+//     data connection (425), MaxUploadBytes per file, MaxUploadFiles and
+//     MaxUploadTotal per writable area (552; 550 for MKD), listings and
 //     replies streamed, every read and write with a deadline.
 //   - Durability: STOR, STOU, APPE and REST+STOR write a hidden temporary
 //     file beside the target, fsync it, rename it over the target and

@@ -99,6 +99,9 @@ func (ss *session) cmdMKD(arg string) error {
 	if !ss.writable(vpath, true) {
 		return ss.reply(550, "Permission denied.")
 	}
+	if n, _ := ss.usage(); n >= ss.s.maxUploadFiles() {
+		return ss.reply(550, "Exceeded storage allocation: too many files.")
+	}
 	if err := ss.root.Mkdir(name, 0o755); err != nil {
 		return ss.reply(550, "Cannot create the directory.")
 	}
@@ -448,4 +451,28 @@ var errNotDir = errors.New("not a directory")
 
 func isNotExist(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, os.ErrNotExist)
+}
+
+// usage is what the user's writable area holds: entries (files and
+// directories) and bytes, counted up to one past the file limit.
+func (ss *session) usage() (entries int, bytes int64) {
+	w := strings.TrimPrefix(ss.account.WritableDir, "/")
+	if w == "" {
+		w = "."
+	}
+	limit := ss.s.maxUploadFiles()
+	fs.WalkDir(ss.root.FS(), w, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == w {
+			return nil
+		}
+		entries++
+		if info, err := d.Info(); err == nil && info.Mode().IsRegular() {
+			bytes += info.Size()
+		}
+		if entries > limit {
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return entries, bytes
 }

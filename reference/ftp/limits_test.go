@@ -108,3 +108,28 @@ func TestRestASCII(t *testing.T) {
 	c.expect(450, "LIST", "/no/such")
 	c.expect(450, "STAT", "/no/such")
 }
+
+func TestUploadQuota(t *testing.T) {
+	e := newEnv(t, func(s *Server) { s.MaxUploadFiles = 2; s.MaxUploadTotal = 3000 })
+	c := e.connect(t)
+	c.login(fixture.UserBob, fixture.PasswordBob)
+	c.expect(200, "TYPE", "I")
+	if r := c.stor(c.pasv(true), nil, "STOR", "/upload/a", fixture.Pattern(2000)); r.Code != 226 {
+		t.Fatalf("first: %v", r)
+	}
+	// 1000 bytes of room left.
+	if r := c.stor(c.pasv(true), nil, "STOR", "/upload/b", fixture.Pattern(2000)); r.Code != 552 {
+		t.Errorf("over the total: %v", r)
+	}
+	if r := c.stor(c.pasv(true), nil, "STOR", "/upload/b", fixture.Pattern(500)); r.Code != 226 {
+		t.Fatalf("second: %v", r)
+	}
+	if r := c.cmd("STOR", "/upload/c"); r.Code != 552 {
+		t.Errorf("over the file count: %v", r)
+	}
+	c.expect(550, "MKD", "/upload/d")
+	// Replacing a file is not a new one.
+	if r := c.stor(c.pasv(true), nil, "STOR", "/upload/a", fixture.Pattern(2400)); r.Code != 226 {
+		t.Errorf("replace: %v", r)
+	}
+}
