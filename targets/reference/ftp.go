@@ -155,11 +155,17 @@ func serveFTP(ctx context.Context, opts ServeOptions) error {
 	if err := loopbackOnly(opts.Addr); err != nil {
 		return err
 	}
-	cfg, err := serveTLSConfig(opts.Params, log)
+	// AUTH TLS is offered on the plain service too, so there is always
+	// a certificate.
+	cfg, caFile, err := serveTLSConfig(opts.Params, log)
 	if err != nil {
 		return err
 	}
-	s := &ftp.Server{Root: root, TLSConfig: cfg, Log: log}
+	var flags []string
+	if caFile != "" {
+		flags = []string{"--ca", caFile}
+	}
+	s := &ftp.Server{Root: root, TLSConfig: cfg, Log: opts.AccessLog}
 	if err := ftpLimits(s, opts.Params); err != nil {
 		return err
 	}
@@ -170,9 +176,15 @@ func serveFTP(ctx context.Context, opts ServeOptions) error {
 	errc := make(chan error, 1)
 	if opts.Params[fixture.ParamTLS] == "true" {
 		fmt.Fprintf(log, "serving FTP over TLS (implicit) from %s on ftps://%s/ (users: bob/bob, anonymous)\n", root, l.Addr())
+		opts.serving(Serving{Endpoints: map[string]targets.Endpoint{
+			fixture.ServiceTLS: {Network: "tcp", Addr: l.Addr().String(), Security: dial.TLS, ServerName: "localhost"},
+		}, Flags: flags})
 		go func() { errc <- s.ServeTLS(l, cfg) }()
 	} else {
 		fmt.Fprintf(log, "serving FTP from %s on ftp://%s/ (users: bob/bob, anonymous; AUTH TLS offered)\n", root, l.Addr())
+		opts.serving(Serving{Endpoints: map[string]targets.Endpoint{
+			fixture.ServiceTCP: {Network: "tcp", Addr: l.Addr().String()},
+		}, Flags: flags})
 		go func() { errc <- s.Serve(l) }()
 	}
 	select {
