@@ -242,16 +242,53 @@ func (ss *session) openData(x *transfer, l net.Listener, target netipAddrPort) (
 		c = nc
 	}
 	if ss.protP {
-		tc := tls.Server(c, ss.tlsConfig())
+		raw := &eofConn{Conn: c}
+		tc := tls.Server(raw, ss.tlsConfig())
 		c.SetDeadline(deadline)
 		if err := tc.Handshake(); err != nil {
 			c.Close()
 			return nil, err
 		}
 		c.SetDeadline(time.Time{})
-		c = tc
+		c = &tlsData{Conn: tc, raw: raw}
 	}
 	return c, nil
+}
+
+// eofConn notes that the socket under a TLS data connection read its
+// end.
+type eofConn struct {
+	net.Conn
+	eof atomic.Bool
+}
+
+func (c *eofConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if err == io.EOF {
+		c.eof.Store(true)
+	}
+	return n, err
+}
+
+// errTruncated is an upload over TLS whose socket ended without a
+// close_notify (RFC 4217 10: the end of the data is the TLS closure).
+var errTruncated = errors.New("the TLS data connection ended without close_notify")
+
+// tlsData is a protected data connection whose end counts only after a
+// close_notify: Go's TLS returns io.EOF for a socket cut at a record
+// boundary too, and the socket having read its end first tells the two
+// apart.
+type tlsData struct {
+	*tls.Conn
+	raw *eofConn
+}
+
+func (d *tlsData) Read(b []byte) (int, error) {
+	n, err := d.Conn.Read(b)
+	if err == io.EOF && d.raw.eof.Load() {
+		return n, errTruncated
+	}
+	return n, err
 }
 
 // listenerCloser lets an abort close a passive listener in the conn slot.

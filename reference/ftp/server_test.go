@@ -2,6 +2,7 @@ package ftp
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -510,5 +511,36 @@ func TestCloseSends421(t *testing.T) {
 	go e.s.Close()
 	if r := c.read(); r.Code != 421 {
 		t.Errorf("on Close: %v", r)
+	}
+}
+
+// TestTLSUploadWithoutCloseNotify: a PROT P upload whose socket ends
+// without the TLS closure (RFC 4217 10) is cut short, not complete: no
+// 226, nothing under the name. Go's TLS reads such an end at a record
+// boundary as io.EOF, like a close_notify.
+func TestTLSUploadWithoutCloseNotify(t *testing.T) {
+	e := newEnv(t, nil)
+	c := greet(t, e.tlsClient(t)(dialRaw(t, e.tls)), 220)
+	c.expect(200, "PBSZ", "0")
+	c.expect(200, "PROT", "P")
+	c.login(fixture.UserBob, fixture.PasswordBob)
+	open := c.pasv(true)
+	c.send(ftpwire.Command{Verb: "STOR", Arg: "/upload/cut.bin"}.String())
+	if r := c.read(); r.Class() != 1 {
+		t.Fatalf("STOR: %v", r)
+	}
+	raw := open()
+	tc := tls.Client(raw, &tls.Config{RootCAs: e.fx.Pool(), ServerName: "localhost"})
+	if _, err := tc.Write(make([]byte, 1200)); err != nil {
+		t.Fatal(err)
+	}
+	// The socket's end, without the close_notify tc.Close would send.
+	raw.(*net.TCPConn).CloseWrite()
+	if r := c.read(); r.Code == 226 || r.Class() == 2 {
+		t.Fatalf("a TLS upload without close_notify was taken as complete: %v", r)
+	}
+	raw.Close()
+	if _, err := os.Stat(e.bobFile("upload/cut.bin")); err == nil {
+		t.Error("the cut upload is on disk under its name")
 	}
 }
