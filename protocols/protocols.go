@@ -30,6 +30,7 @@ import (
 	_ "github.com/protospec/protospec/suites/dns"
 
 	// ftp
+	_ "github.com/protospec/protospec/fuzz/ftp"
 	_ "github.com/protospec/protospec/pcap/ftp"
 
 	// every launcher, the reference launcher among them
