@@ -32,6 +32,7 @@ import (
 	// ftp
 	_ "github.com/protospec/protospec/fuzz/ftp"
 	_ "github.com/protospec/protospec/pcap/ftp"
+	_ "github.com/protospec/protospec/reference/ftp"
 
 	// every launcher, the reference launcher among them
 	_ "github.com/protospec/protospec/targets/all"

@@ -1,0 +1,9 @@
+package ftp
+
+// Placeholders until the contract lands.
+const (
+	loadContractName = "ftp"
+	loadFixtureUser  = "bob"
+	loadFixturePass  = "bob"
+	loadFixtureFile  = "pub/hello.txt"
+)
