@@ -14,14 +14,14 @@
 // CRLF line ends, and PORT/EPRT naming a host other than the client (the
 // RFC 2577 bounce), accepted or not.
 //
-// Replay re-sends the control connection only: the replay engine has one
-// connection per flow and cannot open the data connections a live server
-// would announce on other ports, so data flows are skipped ("ftp-data
-// names no service"), and the comparison of replies is by reply code,
-// with the replies to the commands that set up and use data connections
-// (PORT, EPRT, PASV, EPSV and the transfer commands) compared by their
-// first digit only: without its data connection a live server answers a
-// transfer 425 where the capture holds 150 and 226.
+// Replay re-sends each control connection and makes its data
+// connections live (pcap.Replayer.Session): a PORT or EPRT is rewritten
+// to name a listener of the replay's, a 227 or 229 reply of the target is
+// dialled when the transfer command follows; downloads are read to their
+// end, uploads send an empty file (the capture's data bytes are counted,
+// not kept). Replies are compared by code, those to PORT, EPRT, PASV,
+// EPSV and the transfer commands by their first digit. Data flows are
+// not replayed on their own ("ftp-data names no service to replay to").
 //
 //	import _ "github.com/protospec/protospec/pcap/ftp"
 package ftp
@@ -143,6 +143,7 @@ type dissector struct {
 	replyAt  time.Time
 	replyBad bool // its first line is not a reply line
 	replyLF  bool // a line of it ended with LF alone
+	greeted  bool // the greeting came
 	// waiting are the commands not yet finally answered, oldest first.
 	waiting []*pcap.Message
 	// setup is the data connection announced last and not yet used.
@@ -342,7 +343,14 @@ func (d *dissector) emitReply(incomplete bool) {
 	if d.replyLF {
 		m.AddProblem(RuleReplyLineEnd, "reply line ends with LF alone, not CRLF")
 	}
-	if len(d.waiting) > 0 {
+	greeting := false
+	if !d.greeted {
+		// The first replies are the greeting (120 then 220, or 421),
+		// answering nothing, even when the client spoke first.
+		greeting = r.Code == 120 || r.Code == 220 || r.Code == 421
+		d.greeted = r.Code != 120
+	}
+	if len(d.waiting) > 0 && !greeting {
 		q := d.waiting[0]
 		m.Peer = q
 		if r.Code >= 200 || r.Code < 100 {
