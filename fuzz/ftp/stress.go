@@ -341,15 +341,21 @@ func pasvFlood() stress.Func {
 	}
 }
 
-// slowDataReader opens passive data connections with a small receive
-// buffer, asks for the fixture's largest file and never reads it: the
-// server's data writes must time out.
+// slowDataReader stores a 4 MiB file in the fixture's upload directory,
+// then opens passive data connections with a small receive buffer, asks
+// for the file on each and never reads it: the server's data writes must
+// time out.
 func slowDataReader() stress.Func {
 	return stress.Func{
 		AttackName: "slow-data-reader",
-		AttackDoc:  "logs in on 32 connections, opens a passive data connection with a 4 KiB receive buffer on each, sends RETR of the fixture's large file and never reads the data",
+		AttackDoc:  "stores a 4 MiB file, then logs in on 32 connections, opens a passive data connection with a 4 KiB receive buffer on each, sends RETR of the file and never reads the data",
 		Svc:        ftpService,
 		Fn: func(ctx context.Context, ep dial.Endpoint, b stress.Budget) (stress.Figures, error) {
+			name := fmt.Sprintf("%s/protospec-stress-%d.bin", fixtureUpload, time.Now().UnixNano())
+			if err := storeFile(ctx, ep, b, name, 4<<20); err != nil {
+				return nil, fmt.Errorf("storing the file to read slowly: %w", err)
+			}
+			defer removeFile(ep, b, name)
 			ks, fails := loggedIn(ctx, ep, b, 32)
 			if len(ks) == 0 {
 				return nil, fmt.Errorf("no connection logged in (%d failed)", fails)
@@ -382,6 +388,9 @@ func slowDataReader() stress.Func {
 				go func() {
 					defer wg.Done()
 					k.c.SetDeadline(time.Now().Add(2 * b.Step))
+					if code, _, err := k.cmd("TYPE I"); err != nil || code != 200 {
+						return
+					}
 					addr, err := k.pasv()
 					if err != nil {
 						return
@@ -394,7 +403,7 @@ func slowDataReader() stress.Func {
 					datas = append(datas, dc)
 					mu.Unlock()
 					opened.Add(1)
-					if _, err := io.WriteString(k.c, "TYPE I\r\nRETR "+fixtureLargeFile+"\r\n"); err == nil {
+					if _, err := io.WriteString(k.c, "RETR "+name+"\r\n"); err == nil {
 						started.Add(1)
 					}
 				}()
@@ -408,5 +417,61 @@ func slowDataReader() stress.Func {
 				"transfers_started":  float64(started.Load()),
 			}, nil
 		},
+	}
+}
+
+// storeFile stores size bytes as name over a passive data connection.
+func storeFile(ctx context.Context, ep dial.Endpoint, b stress.Budget, name string, size int) error {
+	sctx, cancel := context.WithTimeout(ctx, 4*b.Step)
+	defer cancel()
+	k, err := dialCtl(sctx, b.Dialer, ep.Addr, b.Step)
+	if err != nil {
+		return err
+	}
+	defer k.c.Close()
+	if err := k.login(); err != nil {
+		return err
+	}
+	if code, text, err := k.cmd("TYPE I"); err != nil || code != 200 {
+		return fmt.Errorf("TYPE I: %d %q %v", code, text, err)
+	}
+	addr, err := k.pasv()
+	if err != nil {
+		return err
+	}
+	dc, err := b.Dialer.Dial(sctx, dial.Endpoint{Network: "tcp", Addr: addr})
+	if err != nil {
+		return err
+	}
+	defer dc.Close()
+	if dl, ok := sctx.Deadline(); ok {
+		dc.SetDeadline(dl)
+	}
+	if _, err := io.WriteString(k.c, "STOR "+name+"\r\n"); err != nil {
+		return err
+	}
+	if _, err := dc.Write(make([]byte, size)); err != nil {
+		return err
+	}
+	dc.Close()
+	code, text, err := k.reply()
+	if err == nil && code != 226 && code != 250 {
+		err = fmt.Errorf("STOR %s: %d %q", name, code, text)
+	}
+	return err
+}
+
+// removeFile deletes name, best effort.
+func removeFile(ep dial.Endpoint, b stress.Budget, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*b.Step)
+	defer cancel()
+	k, err := dialCtl(ctx, b.Dialer, ep.Addr, b.Step)
+	if err != nil {
+		return
+	}
+	defer k.c.Close()
+	if k.login() == nil {
+		k.cmd("DELE " + name)
+		k.cmd("QUIT")
 	}
 }

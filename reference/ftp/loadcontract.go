@@ -5,5 +5,5 @@ const (
 	loadContractName = "ftp"
 	loadFixtureUser  = "bob"
 	loadFixturePass  = "bob"
-	loadFixtureFile  = "pub/hello.txt"
+	loadFixtureFile  = "pub/readme.txt"
 )
