@@ -6,6 +6,7 @@ import (
 
 	"github.com/protospec/protospec/fuzz/engine"
 	"github.com/protospec/protospec/fuzz/engine/enginetest"
+	"github.com/protospec/protospec/targets/reference"
 )
 
 // TestRegistered checks the model is registered under the contract's name.
@@ -91,4 +92,13 @@ func TestRender(t *testing.T) {
 	if !strings.HasPrefix(b, "PORT 127,0,0,1,") || !strings.Contains(b, "EPRT |1|127.0.0.1|") || !strings.Contains(b, "CWD /up\r\n") {
 		t.Errorf("rendered %q", b)
 	}
+}
+
+// TestReferenceClean fuzzes the reference server briefly: nothing must be
+// found, and every seed reaches a state.
+func TestReferenceClean(t *testing.T) {
+	if _, ok := reference.Lookup(contractName); !ok {
+		t.Skip("no FTP reference is registered in this build")
+	}
+	enginetest.ReferenceClean(t, ftpModel{}, contractName)
 }

@@ -1,0 +1,37 @@
+package ftpfuzz
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/protospec/protospec/internal/stress"
+	"github.com/protospec/protospec/reports"
+	"github.com/protospec/protospec/targets"
+	"github.com/protospec/protospec/targets/reference"
+)
+
+// TestStressReference mounts every attack of the battery on the
+// reference, briefly: each must pass (the legitimate client served).
+func TestStressReference(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	if _, ok := reference.Lookup(contractName); !ok {
+		t.Skip("no FTP reference is registered in this build")
+	}
+	tg, err := targets.Open(context.Background(), "reference", targets.Options{Protocol: contractName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	run, err := stress.Run(context.Background(), stress.Options{Protocol: contractName, Target: tg, Duration: 2 * time.Second, Conns: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sp := range run.Specs {
+		if sp.State != reports.StatePassed {
+			t.Errorf("%s: %s\n%s", sp.ID, sp.State, sp.Message)
+		}
+	}
+}
