@@ -114,7 +114,7 @@ var odd = []string{"", "..", "../../../../etc/passwd", "/", "~", "~root", "/etc/
 	"A", "I", "E", "L 8", "A N", "S", "B", "C", "F", "R", "P", "-1", "0", "4294967296", "99999999999999999999",
 	"ALL", "1", "2", "UTF8 ON", "MLST type;size;", "TLS", "SSL", "C", "localhost", "*", "-la", "\xff\xfe", "é/ü"}
 
-var ftpMutations = []string{"verb", "arg", "case", "line-ending", "long-line", "split", "pipeline", "drop", "telnet", "nul"}
+var ftpMutations = []string{"verb", "arg", "case", "line-ending", "long-line", "split", "pipeline", "telnet", "nul"}
 
 func (ftpModel) Mutate(r *rand.Rand, in *engine.Input, i int) string {
 	st := &in.Steps[i]
@@ -150,12 +150,6 @@ func (ftpModel) Mutate(r *rand.Rand, in *engine.Input, i int) string {
 	case "pipeline":
 		other := verbs[r.IntN(len(verbs))] + " " + odd[r.IntN(len(odd))]
 		st.Data = []byte(line + "\r\n" + strings.TrimSpace(other) + "\r\n")
-		return name
-	case "drop":
-		if len(in.Steps) < 2 {
-			return ""
-		}
-		in.Steps = append(in.Steps[:i], in.Steps[i+1:]...)
 		return name
 	case "telnet":
 		// Telnet IAC sequences (RFC 959 4.1 lets the control connection
