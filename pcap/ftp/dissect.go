@@ -144,6 +144,11 @@ type dissector struct {
 	replyBad bool // its first line is not a reply line
 	replyLF  bool // a line of it ended with LF alone
 	greeted  bool // the greeting came
+	// tls is set once AUTH was answered 234: the rest is TLS records,
+	// counted in encrypted and summed up at the end.
+	tls       bool
+	encrypted [2]int64
+	tlsAt     time.Time
 	// waiting are the commands not yet finally answered, oldest first.
 	waiting []*pcap.Message
 	// setup is the data connection announced last and not yet used.
@@ -160,7 +165,17 @@ func newDissector(e *pcap.Emitter) *dissector {
 
 // Data splits each side into lines.
 func (d *dissector) Data(side pcap.Side, t time.Time, b []byte) {
+	if d.tls {
+		d.encrypted[side] += int64(len(b))
+		return
+	}
 	for len(b) > 0 {
+		if d.tls {
+			// The rest of this segment is the TLS handshake that AUTH TLS
+			// began.
+			d.encrypted[side] += int64(len(b))
+			return
+		}
 		if !d.partial[side] {
 			d.start[side] = t
 			d.partial[side] = true
@@ -191,6 +206,17 @@ func (d *dissector) Lost(side pcap.Side, n int) {
 }
 
 func (d *dissector) End(side pcap.Side, t time.Time, reset bool) {
+	if d.tls {
+		if d.encrypted[side] > 0 {
+			m := d.e.NewMessage(side, d.tlsAt)
+			m.Len, m.Truncated = d.encrypted[side], true
+			m.Summary = fmt.Sprintf("TLS after AUTH: %d bytes", m.Len)
+			m.Info = &Info{}
+			d.encrypted[side] = 0
+			d.e.Emit(m)
+		}
+		return
+	}
 	if d.partial[side] {
 		d.endLine(side, t, true)
 	}
@@ -360,6 +386,9 @@ func (d *dissector) emitReply(incomplete bool) {
 			checkCode(m, commandOf(q).Verb, r.Code)
 		}
 		d.passive(q, m, r)
+		if r.Code == 234 && commandOf(q).Verb == "AUTH" {
+			d.tls, d.tlsAt = true, m.Time
+		}
 	}
 	d.e.Emit(m)
 }

@@ -201,3 +201,19 @@ func TestSniff(t *testing.T) {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestAuthTLS stops reading lines once AUTH TLS is accepted: the rest is
+// TLS, counted, not flagged as bad replies.
+func TestAuthTLS(t *testing.T) {
+	data := synth(t, []string{"AUTH TLS\r\n", "234 go ahead\r\n\x16\x03\x01\x00\x05hello", "\x16\x03\x01\x00\x02hi", "\x17\x03\x03garbage\r\n"}, -1, "", "", "")
+	_, msgs, _ := pcaptest.Analyze(t, data, pcap.Options{})
+	got := strings.Join(pcaptest.Summaries(msgs), "\n")
+	want := "flow 1 <- server#0 \"220 protospec FTP\"\n" +
+		"flow 1 -> client#0 \"AUTH TLS\"\n" +
+		"flow 1 <- server#1 \"234 go ahead\" (answers #0)\n" +
+		"flow 1 -> client#1 TLS after AUTH: 7 bytes [truncated]\n" +
+		"flow 1 <- server#2 TLS after AUTH: 22 bytes [truncated]"
+	if got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+}
