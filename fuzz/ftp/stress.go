@@ -307,8 +307,8 @@ func pasvFlood() stress.Func {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					for ctx.Err() == nil {
-						for i := 0; i < 1000/50 && ctx.Err() == nil; i++ {
+					for ctx.Err() == nil && sent.Load()*6 < b.Bytes {
+						for i := 0; i < 1000/50 && ctx.Err() == nil && sent.Load()*6 < b.Bytes; i++ {
 							k.c.SetDeadline(time.Now().Add(b.Step))
 							if _, err := io.WriteString(k.c, batch); err != nil {
 								return
@@ -352,11 +352,11 @@ func slowDataReader() stress.Func {
 		Svc:        ftpService,
 		Fn: func(ctx context.Context, ep dial.Endpoint, b stress.Budget) (stress.Figures, error) {
 			name := fmt.Sprintf("%s/protospec-stress-%d.bin", fixtureUpload, time.Now().UnixNano())
-			if err := storeFile(ctx, ep, b, name, 4<<20); err != nil {
+			if err := storeFile(ctx, ep, b, name, int(min(4<<20, b.Bytes))); err != nil {
 				return nil, fmt.Errorf("storing the file to read slowly: %w", err)
 			}
 			defer removeFile(ep, b, name)
-			ks, fails := loggedIn(ctx, ep, b, 32)
+			ks, fails := loggedIn(ctx, ep, b, min(32, max(1, b.Conns/2))) // and a data connection each
 			if len(ks) == 0 {
 				return nil, fmt.Errorf("no connection logged in (%d failed)", fails)
 			}
