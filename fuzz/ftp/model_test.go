@@ -6,7 +6,6 @@ import (
 
 	"github.com/protospec/protospec/fuzz/engine"
 	"github.com/protospec/protospec/fuzz/engine/enginetest"
-	"github.com/protospec/protospec/targets/reference"
 )
 
 // TestRegistered checks the model is registered under the contract's name.
@@ -94,11 +93,3 @@ func TestRender(t *testing.T) {
 	}
 }
 
-// TestReferenceClean fuzzes the reference server briefly: nothing must be
-// found, and every seed reaches a state.
-func TestReferenceClean(t *testing.T) {
-	if _, ok := reference.Lookup(contractName); !ok {
-		t.Skip("no FTP reference is registered in this build")
-	}
-	enginetest.ReferenceClean(t, ftpModel{}, contractName)
-}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/protospec/protospec/fuzz/engine/enginetest"
 	"github.com/protospec/protospec/internal/stress"
 	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/targets"
@@ -34,4 +35,13 @@ func TestStressReference(t *testing.T) {
 			t.Errorf("%s: %s\n%s", sp.ID, sp.State, sp.Message)
 		}
 	}
+}
+
+// TestReferenceClean fuzzes the reference server briefly: nothing must be
+// found, and every seed reaches a state.
+func TestReferenceClean(t *testing.T) {
+	if _, ok := reference.Lookup(contractName); !ok {
+		t.Skip("no FTP reference is registered in this build")
+	}
+	enginetest.ReferenceClean(t, ftpModel{}, contractName)
 }
