@@ -92,4 +92,3 @@ func TestRender(t *testing.T) {
 		t.Errorf("rendered %q", b)
 	}
 }
-
