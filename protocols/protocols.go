@@ -31,6 +31,7 @@ import (
 
 	// ftp
 	_ "github.com/protospec/protospec/fuzz/ftp"
+	_ "github.com/protospec/protospec/internal/ftp"
 	_ "github.com/protospec/protospec/pcap/ftp"
 	_ "github.com/protospec/protospec/reference/ftp"
 
