@@ -1,10 +1,13 @@
 package ftpfuzz
 
-// Placeholders until the contract lands.
+import contract "github.com/protospec/protospec/internal/ftp"
+
+// The contract's names the model, the battery and the harness use.
 const (
-	contractName  = "ftp"
-	fixtureUser   = "bob"
-	fixturePass   = "bob"
-	fixtureFile   = "pub/readme.txt"
-	fixtureUpload = "upload"
+	contractName  = contract.Name
+	ftpService    = contract.ServiceTCP
+	fixtureUser   = contract.UserBob
+	fixturePass   = contract.PasswordBob
+	fixtureFile   = contract.HelloFile
+	fixtureUpload = contract.UploadDir
 )

@@ -27,8 +27,6 @@ func init() { engine.Register(contractName, func() engine.Model { return ftpMode
 // feed later commands: the 257 reply's directory ({{cwd}}).
 type ftpModel struct{}
 
-const ftpService = "ftp/tcp"
-
 func (ftpModel) Name() string                  { return contractName }
 func (ftpModel) Services() []string            { return []string{ftpService} }
 func (ftpModel) SeedStep(b []byte) engine.Step { return engine.Step{Service: ftpService, Data: b} }

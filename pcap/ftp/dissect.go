@@ -30,10 +30,10 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
+	ftpwire "github.com/protospec/protospec/internal/wire/ftp"
 	"github.com/protospec/protospec/pcap"
 )
 
@@ -307,9 +307,9 @@ func (d *dissector) command(m *pcap.Message, text string, bareLF bool) {
 		var ap netip.AddrPort
 		var err error
 		if c.Verb == "PORT" {
-			ap, err = parseHostPort(arg)
+			ap, err = ftpwire.ParseHostPort(strings.TrimSpace(arg))
 		} else {
-			ap, err = parseEPRT(arg)
+			ap, err = ftpwire.ParseEPRT(strings.TrimSpace(arg))
 		}
 		if err != nil {
 			m.AddProblem(RuleDataAddress, "%s argument %q: %v", c.Verb, arg, err)
@@ -400,10 +400,10 @@ func (d *dissector) passive(q, m *pcap.Message, r *Reply) {
 	var err error
 	switch {
 	case r.Code == 227:
-		ap, err = parsePASV(strings.Join(r.Lines, " "))
+		ap, err = ftpwire.ParsePASV(strings.Join(r.Lines, " "))
 	case r.Code == 229:
 		var port int
-		port, err = parseEPSV(strings.Join(r.Lines, " "))
+		port, err = ftpwire.ParseEPSV(strings.Join(r.Lines, " "))
 		if err == nil {
 			ap = netip.AddrPortFrom(server.Addr(), uint16(port))
 		}
@@ -423,82 +423,6 @@ func (d *dissector) passive(q, m *pcap.Message, r *Reply) {
 		extra = append(extra, netip.AddrPortFrom(server.Addr(), ap.Port()))
 	}
 	d.announce(q, "passive", ap, extra...)
-}
-
-// parseHostPort reads PORT's h1,h2,h3,h4,p1,p2 (RFC 959 4.1.2).
-func parseHostPort(s string) (netip.AddrPort, error) {
-	f := strings.Split(strings.TrimSpace(s), ",")
-	if len(f) != 6 {
-		return netip.AddrPort{}, fmt.Errorf("want six numbers h1,h2,h3,h4,p1,p2")
-	}
-	var n [6]byte
-	for i, x := range f {
-		v, err := strconv.ParseUint(strings.TrimSpace(x), 10, 8)
-		if err != nil {
-			return netip.AddrPort{}, fmt.Errorf("%q is not a number from 0 to 255", x)
-		}
-		n[i] = byte(v)
-	}
-	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{n[0], n[1], n[2], n[3]}), uint16(n[4])<<8|uint16(n[5])), nil
-}
-
-// parsePASV finds the h1,...,p2 of a 227 reply's text (RFC 959 leaves its
-// place in the text open; RFC 1123 4.1.2.6 asks clients to scan for it).
-func parsePASV(text string) (netip.AddrPort, error) {
-	for i := 0; i < len(text); i++ {
-		if text[i] < '0' || text[i] > '9' || (i > 0 && text[i-1] >= '0' && text[i-1] <= '9') {
-			continue
-		}
-		j := i
-		for j < len(text) && (text[j] >= '0' && text[j] <= '9' || text[j] == ',' || text[j] == ' ') {
-			j++
-		}
-		if ap, err := parseHostPort(strings.TrimRight(text[i:j], ", ")); err == nil {
-			return ap, nil
-		}
-	}
-	return netip.AddrPort{}, fmt.Errorf("no h1,h2,h3,h4,p1,p2 in %q", text)
-}
-
-// parseEPSV reads the port of a 229 reply: "(|||port|)" (RFC 2428 3).
-func parseEPSV(text string) (int, error) {
-	i := strings.IndexByte(text, '(')
-	j := strings.LastIndexByte(text, ')')
-	if i < 0 || j < i+5 {
-		return 0, fmt.Errorf("no (<d><d><d>port<d>) in %q", text)
-	}
-	in := text[i+1 : j]
-	dl := in[0]
-	f := strings.Split(in, string(dl))
-	if len(f) != 5 || f[1] != "" || f[2] != "" || f[4] != "" {
-		return 0, fmt.Errorf("%q is not (<d><d><d>port<d>)", in)
-	}
-	p, err := strconv.ParseUint(f[3], 10, 16)
-	if err != nil || p == 0 {
-		return 0, fmt.Errorf("bad port %q", f[3])
-	}
-	return int(p), nil
-}
-
-// parseEPRT reads EPRT's <d>af<d>addr<d>port<d> (RFC 2428 2).
-func parseEPRT(s string) (netip.AddrPort, error) {
-	s = strings.TrimSpace(s)
-	if len(s) < 7 {
-		return netip.AddrPort{}, fmt.Errorf("too short for <d>af<d>addr<d>port<d>")
-	}
-	f := strings.Split(s, s[:1])
-	if len(f) != 5 || f[0] != "" || f[4] != "" {
-		return netip.AddrPort{}, fmt.Errorf("not <d>af<d>addr<d>port<d>")
-	}
-	a, err := netip.ParseAddr(f[2])
-	if err != nil || (f[1] == "1") != a.Is4() || (f[1] != "1" && f[1] != "2") {
-		return netip.AddrPort{}, fmt.Errorf("address family %q with address %q", f[1], f[2])
-	}
-	p, err := strconv.ParseUint(f[3], 10, 16)
-	if err != nil || p == 0 {
-		return netip.AddrPort{}, fmt.Errorf("bad port %q", f[3])
-	}
-	return netip.AddrPortFrom(a, uint16(p)), nil
 }
 
 // dataDissector is one data connection: it counts what each side sends

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/protospec/protospec/internal/dial"
+	ftpwire "github.com/protospec/protospec/internal/wire/ftp"
 	"github.com/protospec/protospec/pcap"
 )
 
@@ -131,13 +132,13 @@ func (s *replaySession) Answer(q, m *pcap.Message) {
 	rhost, _, _ := net.SplitHostPort(s.remote.String())
 	switch in.Reply.Code {
 	case 227:
-		if ap, err := parsePASV(text); err == nil {
+		if ap, err := ftpwire.ParsePASV(text); err == nil {
 			// A 227 naming another host than the control connection's is
 			// a NAT's or a bounce: the replay dials the target it knows.
 			s.data = net.JoinHostPort(rhost, strconv.Itoa(int(ap.Port())))
 		}
 	case 229:
-		if p, err := parseEPSV(text); err == nil {
+		if p, err := ftpwire.ParseEPSV(text); err == nil {
 			s.data = net.JoinHostPort(rhost, strconv.Itoa(p))
 		}
 	}

@@ -33,9 +33,6 @@ func init() {
 	})
 }
 
-// loadService is the service the load client loads.
-const loadService = "ftp/tcp"
-
 func planLoad(params map[string]string) (*loadgen.Load, error) {
 	o := LoadClientOptions{Addr: "localhost", Mode: params["mode"], File: params["file"], User: params["user"], Pass: params["pass"]}
 	if _, err := NewLoadClient(o); err != nil {
