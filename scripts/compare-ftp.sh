@@ -17,13 +17,13 @@
 # figure.
 #
 # Usage: scripts/compare-ftp.sh          # needs curl, python3, go; vsftpd optional
-# Env:   ROUNDS=5 RUN_SECS=3 FILE_MB=64 PROTOSPEC=path/to/protospec REFERENCE=no (vsftpd only)
+# Env:   ROUNDS=5 RUN_SECS=3 FILE_MB=32 PROTOSPEC=path/to/protospec REFERENCE=no (vsftpd only)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${ROUNDS:-5}
 RUN_SECS=${RUN_SECS:-3}
-FILE_MB=${FILE_MB:-64}
+FILE_MB=${FILE_MB:-32}
 
 for t in curl python3; do
 	command -v "$t" >/dev/null || { echo "compare-ftp.sh: $t is not installed" >&2; exit 2; }
