@@ -221,7 +221,7 @@ func (s *ftpSession) Sent(data []byte) (int, bool) {
 		line := string(s.buf[:i])
 		s.buf = s.buf[i+1:]
 		crlf := strings.HasSuffix(line, "\r")
-		line = strings.TrimSuffix(line, "\r")
+		line = stripTelnet(strings.TrimSuffix(line, "\r"))
 		if s.quit {
 			sure = false
 			continue
@@ -510,4 +510,32 @@ func quoted(line string) (string, bool) {
 		b.WriteByte(line[k])
 	}
 	return "", false
+}
+
+// stripTelnet reads a command line as a server does (RFC 959 4.1: the
+// control connection is Telnet, RFC 854): IAC IAC is a 0xFF byte, IAC
+// WILL, WONT, DO or DONT take an option byte, any other IAC sequence is
+// two bytes, and a lone DM (0xF2) before the command is the end of a
+// Synch.
+func stripTelnet(s string) string {
+	if !strings.ContainsAny(s, "\xff\xf2") {
+		return s
+	}
+	b := []byte(s)
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		switch {
+		case b[i] == 0xff && i+1 < len(b) && b[i+1] == 0xff:
+			out = append(out, 0xff)
+			i++
+		case b[i] == 0xff && i+1 < len(b) && b[i+1] >= 251 && b[i+1] <= 254:
+			i += 2
+		case b[i] == 0xff:
+			i++
+		case b[i] == 0xf2 && len(out) == 0:
+		default:
+			out = append(out, b[i])
+		}
+	}
+	return string(out)
 }

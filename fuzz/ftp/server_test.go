@@ -18,8 +18,9 @@ import (
 )
 
 // replyWait bounds the wait for one reply: a server that has not answered
-// by then hangs (a failed PASS may be delayed a few seconds on purpose).
-const replyWait = 15 * time.Second
+// by then hangs (a failed PASS may be delayed a second on purpose). It
+// stays under the 10 s after which go test -fuzz calls an input hung.
+const replyWait = 8 * time.Second
 
 // maxScriptLines bounds the commands of one input.
 const maxScriptLines = 48
@@ -156,7 +157,7 @@ func runScript(t *testing.T, addr string, in []byte) {
 
 // command sends one line and judges the reply; false ends the script.
 func (s *script) command(line string) bool {
-	verb, arg, _ := strings.Cut(line, " ")
+	verb, arg, _ := strings.Cut(stripTelnet(line), " ")
 	verb = strings.ToUpper(verb)
 	switch verb {
 	case "PORT", "EPRT":
@@ -242,18 +243,23 @@ func (s *script) listen(verb string) string {
 type dataConnResult struct {
 	mu    sync.Mutex
 	c     net.Conn
+	l     net.Listener // an active-mode listener not yet accepted from
 	done  chan struct{}
 	sent  []byte // what an upload sent (nil: none made)
 	got   []byte
 	reset bool
 }
 
-// abort closes the data connection, made or still to come.
+// abort closes the data connection, made or still to come (and the
+// listener waiting for it).
 func (r *dataConnResult) abort() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.c != nil {
 		r.c.Close()
+	}
+	if r.l != nil {
+		r.l.Close()
 	}
 	r.c = aborted{}
 }
@@ -290,6 +296,7 @@ func (s *script) startData(upload bool) *dataConnResult {
 	case s.active != nil:
 		l := s.active
 		s.active = nil
+		r.l = l
 		conn = func() (net.Conn, error) {
 			defer l.Close()
 			l.(*net.TCPListener).SetDeadline(time.Now().Add(replyWait))
