@@ -2,6 +2,7 @@ package ftpfuzz
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ func TestStressReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, sp := range run.Specs {
+		t.Logf("%s: %s: %s", sp.ID, sp.State, strings.SplitN(sp.Message, "\n", 2)[0])
 		if sp.State != reports.StatePassed {
 			t.Errorf("%s: %s\n%s", sp.ID, sp.State, sp.Message)
 		}
