@@ -12,26 +12,44 @@ import (
 	"github.com/protospec/protospec/reports"
 )
 
-// vsftpdPort is the control port of the recorded capture
-// (testdata/vsftpd-ftplib.pcapng: Python ftplib from 127.0.0.7 against
-// vsftpd 3.0.3 on 127.0.0.1; per mode LIST, RETR, STOR and NLST, passive
-// first, then active).
-const vsftpdPort = 33187
+// The recorded captures: Python ftplib (from 127.0.0.7, 127.0.0.8)
+// against vsftpd 3.0.3 and against the reference (`protospec serve ftp`)
+// on 127.0.0.1; per session LIST, RETR, STOR and NLST (and MLSD against
+// the reference), passive first, then active.
+var captures = []struct {
+	file          string
+	port          uint16
+	control, data int
+	bytes         map[string]int64 // transfer command -> bytes on its data connection
+}{
+	{"testdata/vsftpd-ftplib.pcapng", 33187, 2, 8,
+		map[string]int64{"RETR pub/blob.bin": 3000, "STOR incoming/up-pasv.bin": 950, "STOR incoming/up-port.bin": 950}},
+	{"testdata/reference-ftplib.pcapng", 49519, 2, 9,
+		map[string]int64{"RETR /pub/data/1k.bin": 1024, "STOR /upload/up-pasv.bin": 950, "STOR /upload/up-port.bin": 950}},
+}
 
-// TestRealCaptureLinksEveryDataConnection dissects a real capture: every
-// connection other than the two control connections is a data connection
-// linked to the command that opened it and to the transfer that used it,
-// with its bytes.
-func TestRealCaptureLinksEveryDataConnection(t *testing.T) {
-	data, err := os.ReadFile("testdata/vsftpd-ftplib.pcapng")
-	if err != nil {
-		t.Fatal(err)
+// TestRealCapturesLinkEveryDataConnection dissects the real captures:
+// every connection other than the control connections is a data
+// connection linked to the command that opened it and to the transfer
+// that used it, with its bytes.
+func TestRealCapturesLinkEveryDataConnection(t *testing.T) {
+	for _, c := range captures {
+		t.Run(c.file, func(t *testing.T) {
+			data, err := os.ReadFile(c.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkCapture(t, data, c.port, c.control, c.data, c.bytes)
+		})
 	}
-	_, msgs, flows := pcaptest.Analyze(t, data, pcap.Options{DecodeAs: map[uint16]string{vsftpdPort: "ftp"}})
+}
+
+func checkCapture(t *testing.T, data []byte, port uint16, wantControl, wantData int, bytes map[string]int64) {
+	_, msgs, flows := pcaptest.Analyze(t, data, pcap.Options{DecodeAs: map[uint16]string{port: "ftp"}})
 	control, dataFlows := 0, 0
 	for _, f := range flows {
 		switch {
-		case f.Server.Port() == vsftpdPort:
+		case f.Server.Port() == port:
 			control++
 			if f.Proto != "ftp" || f.OpenedBy != "" {
 				t.Errorf("control flow %v: proto %q opened by %q", f, f.Proto, f.OpenedBy)
@@ -46,8 +64,8 @@ func TestRealCaptureLinksEveryDataConnection(t *testing.T) {
 			}
 		}
 	}
-	if control != 2 || dataFlows != 8 {
-		t.Fatalf("%d control and %d data flows, want 2 and 8", control, dataFlows)
+	if control != wantControl || dataFlows != wantData {
+		t.Fatalf("%d control and %d data flows, want %d and %d", control, dataFlows, wantControl, wantData)
 	}
 	byFlow := map[int]*pcap.Message{}
 	cmds := map[[2]int]*pcap.Message{}
@@ -71,16 +89,15 @@ func TestRealCaptureLinksEveryDataConnection(t *testing.T) {
 		if ftp.CommandOf(setup).Verb != di.Setup || !strings.HasPrefix(xfer.Summary, `"`+di.Command) {
 			t.Errorf("%v: links %s and %s", m, setup.Summary, xfer.Summary)
 		}
-		want := map[string]int64{"RETR pub/blob.bin": 3000, "STOR incoming/up-pasv.bin": 950, "STOR incoming/up-port.bin": 950}[di.Command]
-		if want != 0 && di.Bytes != want {
+		if want := bytes[di.Command]; want != 0 && di.Bytes != want {
 			t.Errorf("%s: %d bytes, want %d", di.Command, di.Bytes, want)
 		}
 		if wantMode := map[string]string{"PASV": "passive", "PORT": "active"}[di.Setup]; di.Mode != wantMode {
 			t.Errorf("%v: mode %s", m, di.Mode)
 		}
 	}
-	if len(byFlow) != 8 {
-		t.Errorf("%d data flows have a transfer message, want 8", len(byFlow))
+	if len(byFlow) != wantData {
+		t.Errorf("%d data flows have a transfer message, want %d", len(byFlow), wantData)
 	}
 	// The multi-line FEAT reply is one message.
 	found := false
