@@ -2,6 +2,7 @@ package ftp_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/protospec/protospec/pcap/pcaptest"
 	"github.com/protospec/protospec/reports"
 	"github.com/protospec/protospec/targets"
+	_ "github.com/protospec/protospec/targets/reference"
 )
 
 // fakeServer answers what the vsftpd capture's client asks, making its
@@ -149,5 +151,38 @@ func TestReplayMakesDataConnections(t *testing.T) {
 	}
 	if made.Load() != 8 {
 		t.Errorf("%d data connections made, want 8", made.Load())
+	}
+}
+
+// TestReplayToReference replays the capture recorded against the
+// reference to a fresh reference: both control flows answer as recorded,
+// their data connections made live.
+func TestReplayToReference(t *testing.T) {
+	data, err := os.ReadFile("testdata/reference-ftplib.pcapng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt := pcaptest.OpenReference(t, "ftp")
+	r, err := pcap.Open(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	convs, _, err := pcap.Collect(r, pcap.Options{DecodeAs: map[uint16]string{49519: "ftp"}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := pcap.Replay(context.Background(), convs, pcap.ReplayOptions{Open: pcaptest.Fixed(tgt), StepTimeout: 5 * time.Second})
+	passed := 0
+	for _, sp := range run.Specs {
+		switch {
+		case strings.HasPrefix(sp.ID, "replay/ftp/") && sp.State == reports.StatePassed:
+			passed++
+		case strings.HasPrefix(sp.ID, "replay/ftp-data/") && sp.State == reports.StateSkipped:
+		default:
+			t.Errorf("%s: %s\n%s", sp.ID, sp.State, sp.Message)
+		}
+	}
+	if passed != 2 {
+		t.Errorf("%d control flows passed, want 2", passed)
 	}
 }
