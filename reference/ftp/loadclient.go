@@ -12,8 +12,20 @@ import (
 	"time"
 
 	"github.com/protospec/protospec/internal/dial"
+	contract "github.com/protospec/protospec/internal/ftp"
 	"github.com/protospec/protospec/internal/loadgen"
 	"github.com/protospec/protospec/internal/protocol"
+	ftpwire "github.com/protospec/protospec/internal/wire/ftp"
+)
+
+// The contract's names the load client uses: it logs in as the fixture's
+// user and retrieves its 64 KiB file by default.
+const (
+	loadContractName = contract.Name
+	loadFixtureUser  = contract.UserBob
+	loadFixturePass  = contract.PasswordBob
+	loadFixtureFile  = contract.BinaryFile
+	loadService      = contract.ServiceTCP
 )
 
 func init() {
@@ -288,7 +300,7 @@ func (c *loadConn) passive(at int64) (string, error) {
 		return "", err
 	}
 	if code == 229 {
-		if p, ok := epsvPort(text); ok {
+		if p, err := ftpwire.ParseEPSV(text); err == nil {
 			return net.JoinHostPort(host, strconv.Itoa(p)), nil
 		}
 		return "", loadgen.BadResponse("EPSV: %q names no port", text)
@@ -300,11 +312,11 @@ func (c *loadConn) passive(at int64) (string, error) {
 	if code != 227 {
 		return "", loadgen.BadResponse("PASV: %d %q, want 227", code, text)
 	}
-	ap, ok := pasvAddr(text)
-	if !ok {
-		return "", loadgen.BadResponse("PASV: %q names no h1,h2,h3,h4,p1,p2", text)
+	ap, err := ftpwire.ParsePASV(text)
+	if err != nil {
+		return "", loadgen.BadResponse("PASV: %v", err)
 	}
-	return ap, nil
+	return ap.String(), nil
 }
 
 // exchange sends one command and reads its final reply.
@@ -320,7 +332,7 @@ func (c *loadConn) exchange(at int64, cmd string) (int, string, error) {
 // reply reads the next final reply, passing over preliminary ones.
 func (c *loadConn) reply(at int64) (int, string, error) {
 	for {
-		code, lines, n, err := nextReply(c.Buffered())
+		code, lines, n, err := loadNextReply(c.Buffered())
 		if err != nil {
 			return 0, "", loadgen.BadResponse("%v", err)
 		}
@@ -343,9 +355,9 @@ func (c *loadConn) reply(at int64) (int, string, error) {
 	}
 }
 
-// nextReply reads one complete reply at the start of b (RFC 959 4.2):
+// loadNextReply reads one complete reply at the start of b (RFC 959 4.2):
 // its code, lines and length, 0 when more bytes are needed.
-func nextReply(b []byte) (int, []string, int, error) {
+func loadNextReply(b []byte) (int, []string, int, error) {
 	var lines []string
 	code, off := -1, 0
 	for {
@@ -375,45 +387,4 @@ func nextReply(b []byte) (int, []string, int, error) {
 			return code, lines, off, nil
 		}
 	}
-}
-
-// pasvAddr finds h1,h2,h3,h4,p1,p2 in a 227 reply.
-func pasvAddr(text string) (string, bool) {
-	i := strings.IndexByte(text, '(')
-	j := strings.IndexByte(text, ')')
-	cand := text
-	if i >= 0 && j > i {
-		cand = text[i+1 : j]
-	} else if k := strings.LastIndexByte(text, ' '); k >= 0 {
-		cand = text[k+1:]
-	}
-	f := strings.Split(strings.TrimSpace(cand), ",")
-	if len(f) != 6 {
-		return "", false
-	}
-	var n [6]int
-	for k, x := range f {
-		v, err := strconv.Atoi(strings.TrimSpace(x))
-		if err != nil || v < 0 || v > 255 {
-			return "", false
-		}
-		n[k] = v
-	}
-	return net.JoinHostPort(fmt.Sprintf("%d.%d.%d.%d", n[0], n[1], n[2], n[3]), strconv.Itoa(n[4]<<8|n[5])), true
-}
-
-// epsvPort reads the port of a 229 reply's (|||port|) (RFC 2428 3).
-func epsvPort(text string) (int, bool) {
-	i := strings.IndexByte(text, '(')
-	j := strings.LastIndexByte(text, ')')
-	if i < 0 || j < i+5 {
-		return 0, false
-	}
-	in := text[i+1 : j]
-	f := strings.Split(in, in[:1])
-	if len(f) != 5 {
-		return 0, false
-	}
-	p, err := strconv.Atoi(f[3])
-	return p, err == nil && p > 0 && p < 65536
 }

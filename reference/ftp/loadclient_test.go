@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	contract "github.com/protospec/protospec/internal/ftp"
 	"github.com/protospec/protospec/internal/loadgen"
 	"github.com/protospec/protospec/internal/loadgen/loadgentest"
 )
@@ -131,5 +132,41 @@ func TestLoadClientOptions(t *testing.T) {
 		if _, err := NewLoadClient(o); err == nil {
 			t.Errorf("NewLoadClient(%+v) accepted bad options", o)
 		}
+	}
+}
+
+// TestLoadClientAgainstReference runs both loads against the reference
+// server: every session and every transfer validated.
+func TestLoadClientAgainstReference(t *testing.T) {
+	root := t.TempDir()
+	if err := contract.Write(root); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Root: root}
+	go s.Serve(l)
+	t.Cleanup(func() { s.Close() })
+	c, err := loadgen.LookupClient(loadContractName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{"session", "retr"} {
+		t.Run(mode, func(t *testing.T) {
+			load, err := c.Plan(map[string]string{"mode": mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := load.Open(loadgen.TCP(l.Addr().String()), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := loadgentest.MustRun(t, loadgen.Config{Protocol: p, Connections: 2, Requests: 100})
+			if res.Completed != 100 || res.ErrorCount() != 0 {
+				t.Errorf("completed %d, errors %v", res.Completed, res.Errors)
+			}
+		})
 	}
 }
