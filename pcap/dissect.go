@@ -2,6 +2,7 @@ package pcap
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -187,6 +188,8 @@ type Emitter struct {
 	out        func(*Message)
 	keepRaw    bool
 	maxMessage int
+	// expect records an expectation (Expect); nil outside Analyze.
+	expect func(netip.AddrPort, expectation)
 }
 
 // NewEmitter returns an emitter for a flow dissected outside Analyze (a

@@ -101,6 +101,12 @@ type Flow struct {
 	// End says how the flow ended: "fin", "rst", "idle", "evicted", or
 	// "open" when the capture ended first.
 	End string `json:"end"`
+	// OpenedBy says, for a connection another flow announced (an FTP data
+	// connection), what opened it ("flow 1: PASV #7, RETR pub/f #8").
+	OpenedBy string `json:"opened_by,omitempty"`
+
+	// link is what the announcing dissector attached (Emitter.Expect).
+	link any
 
 	sawSYN  bool
 	udp     bool
@@ -257,6 +263,9 @@ type analyzer struct {
 	packet  int
 	lastGC  time.Time
 	lastSeg time.Time
+	// expects holds the connections dissectors announced (Expect), by
+	// the endpoint that will accept them.
+	expects map[netip.AddrPort]expectation
 }
 
 // Analyze reads every packet of r, reassembles TCP, dissects the flows of
@@ -452,7 +461,7 @@ func (a *analyzer) payload(f *Flow, side Side, t time.Time, b []byte) {
 		}
 		f.decided = true
 		if f.Proto != "" && (a.o.Only == "" || a.o.Only == f.Proto) {
-			f.em = Emitter{flow: f, packet: &a.packet, out: a.o.OnMessage, keepRaw: a.o.KeepRaw, maxMessage: a.o.MaxMessage}
+			f.em = Emitter{flow: f, packet: &a.packet, out: a.o.OnMessage, keepRaw: a.o.KeepRaw, maxMessage: a.o.MaxMessage, expect: a.expect}
 			f.emit = &f.em
 			f.diss = a.newDissector(f, f.emit)
 			if f.diss != nil {
@@ -494,6 +503,10 @@ func (a *analyzer) newFlow(s *Segment) *Flow {
 			f.decided = true
 		}
 	}
+	if s.SYN {
+		f.sawSYN = true
+	}
+	a.expected(f)
 	for i := range f.sinks {
 		f.sinks[i] = sideSink{f: f, side: Side(i), a: a}
 	}
@@ -582,6 +595,8 @@ func (a *analyzer) finish(f *Flow, end string) {
 		a.release(f)
 	}
 	f.diss, f.ps, f.emit, f.em = nil, nil, nil, Emitter{}
+	f.openedBy()
+	f.link = nil
 	if a.o.OnFlow != nil {
 		a.o.OnFlow(f)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"sort"
 	"strings"
@@ -119,6 +120,24 @@ type Replayer struct {
 	// recorded want to q ("" when they agree), or an error when the
 	// params are wrong; without it the bytes are compared.
 	Compare func(p *ReplayParams) (func(q, want *Message, got []byte) string, error)
+	// Session, if set, is given each replayed TCP connection (d is the
+	// replay's dialer, local and remote the connection's addresses): a
+	// protocol whose control connection opens others (FTP's data
+	// connections) makes them live there, rewriting a client message
+	// that names an endpoint of the capture's.
+	Session func(d dial.Dialer, local, remote net.Addr) ReplaySession
+}
+
+// ReplaySession is one replayed TCP connection as a Replayer's Session
+// sees it.
+type ReplaySession interface {
+	// Send returns the bytes to send for the client message q (nil:
+	// q.Raw as recorded).
+	Send(q *Message) []byte
+	// Answer is told of the final answer to q.
+	Answer(q, m *Message)
+	// Close ends what the session started.
+	Close()
 }
 
 // ReplayParams are the settings a protocol's replay reads.
@@ -498,6 +517,11 @@ func (r *flowReplayer) tcp(ctx context.Context, ep targets.Endpoint, c *Conversa
 	}
 	defer nc.Close()
 	r.note(reports.DirOpen, nil, nc.LocalAddr().String()+" -> "+nc.RemoteAddr().String())
+	var sess ReplaySession
+	if r.how.r.Session != nil {
+		sess = r.how.r.Session(d, nc.LocalAddr(), nc.RemoteAddr())
+		defer sess.Close()
+	}
 	// The target's bytes are framed by the same dissectors that read the
 	// capture.
 	var got []*Message
@@ -518,12 +542,18 @@ func (r *flowReplayer) tcp(ctx context.Context, ep targets.Endpoint, c *Conversa
 	for _, q := range client {
 		r.pace(ctx, prev, q.Time)
 		prev = q.Time
-		r.note(reports.DirSend, q.Raw, "")
+		data := q.Raw
+		if sess != nil {
+			if b := sess.Send(q); b != nil {
+				data = b
+			}
+		}
+		r.note(reports.DirSend, data, "")
 		_ = nc.SetWriteDeadline(time.Now().Add(r.o.StepTimeout))
-		if _, err := nc.Write(q.Raw); err != nil {
+		if _, err := nc.Write(data); err != nil {
 			return fmt.Errorf("sending message #%d %s: %v", q.N, q.Summary, err)
 		}
-		diss.Data(Client, time.Now(), q.Raw)
+		diss.Data(Client, time.Now(), data)
 		want := answers[q.N]
 		if len(want) == 0 {
 			continue
@@ -574,6 +604,9 @@ func (r *flowReplayer) tcp(ctx context.Context, ep targets.Endpoint, c *Conversa
 				why = "the target closed the connection first"
 			}
 			return fmt.Errorf("message #%d %s: recorded %s, but %s", q.N, q.Summary, final.Summary, why)
+		}
+		if sess != nil {
+			sess.Answer(q, m)
 		}
 		if err := r.compare(q, final, m.Raw); err != nil {
 			return err

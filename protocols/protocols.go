@@ -30,7 +30,9 @@ import (
 	_ "github.com/protospec/protospec/suites/dns"
 
 	// ftp
+	_ "github.com/protospec/protospec/fuzz/ftp"
 	_ "github.com/protospec/protospec/internal/ftp"
+	_ "github.com/protospec/protospec/pcap/ftp"
 	_ "github.com/protospec/protospec/reference/ftp"
 
 	// every launcher, the reference launcher among them
