@@ -3,6 +3,7 @@ package http1
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"strings"
 )
@@ -183,12 +184,21 @@ func ReadRequest(br *bufio.Reader, lim Limits) (*Request, error) {
 		return nil, err
 	}
 	if err := readFields(br, &req.Header, lim, false); err != nil {
-		return nil, err
+		return nil, withMethod(err, req.Method)
 	}
 	if err := req.validate(lim); err != nil {
-		return nil, err
+		return nil, withMethod(err, req.Method)
 	}
 	return req, nil
+}
+
+// withMethod records the method of the request a StatusError answers.
+func withMethod(err error, method string) error {
+	var se *StatusError
+	if errors.As(err, &se) {
+		se.Method = method
+	}
+	return err
 }
 
 // longLineError decides between 414 and 400 for an over-long request-line:

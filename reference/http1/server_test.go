@@ -574,3 +574,19 @@ func TestHugeRequestLineAnswered(t *testing.T) {
 		t.Fatalf("status %d, want 414", r.Code)
 	}
 }
+
+// A request rejected for its framing after the request-line is HEAD is
+// answered without content: a body there would be read as the next
+// response (RFC 9110 9.3.2, RFC 9112 6.3 rule 1).
+func TestHeadRejectedWithoutContent(t *testing.T) {
+	_, addr := startServer(t, nil)
+	cl := dial(t, addr)
+	cl.send("HEAD /hello.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n")
+	r := cl.read(true)
+	if r.Code != 400 {
+		t.Fatalf("status %d, want 400", r.Code)
+	}
+	if !cl.closed() {
+		t.Fatal("the connection stays open after the 400, or content followed the head")
+	}
+}
