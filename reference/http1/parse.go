@@ -536,6 +536,11 @@ func (r *Request) parseFraming(lim Limits) error {
 
 // parseContentLength parses Content-Length = 1*DIGIT without overflow.
 func parseContentLength(s string) (int64, bool) {
+	// Leading zeros are digits of a valid length (RFC 9110 8.6:
+	// Content-Length = 1*DIGIT); only the significant ones can overflow.
+	for len(s) > 1 && s[0] == '0' {
+		s = s[1:]
+	}
 	if s == "" || len(s) > 18 {
 		return 0, false
 	}
