@@ -199,7 +199,7 @@ func BenchmarkParseRequest(b *testing.B) {
 func TestParseContentLengthLeadingZeros(t *testing.T) {
 	for in, want := range map[string]int64{
 		"0": 0, "00": 0, "0005": 5, "010": 10,
-		"0000000000000000000011":       11,
+		"0000000000000000000011":        11,
 		"00000000000000000000000000000": 0,
 	} {
 		if n, ok := parseContentLength(in); !ok || n != want {
