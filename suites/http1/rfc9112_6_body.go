@@ -145,19 +145,33 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		expectClosedAfter(t, raw)
 	})
 
+	// Where the RFC text is in tension: RFC 9112 6.3 says a request whose
+	// final transfer coding is not chunked MUST get 400 and a close,
+	// while RFC 9112 6.1 says a transfer coding the server does not
+	// understand SHOULD get 501. The two govern different failures. The
+	// 6.3 rule is about framing: with chunked not final, the length
+	// cannot be determined even by a server that implements every coding
+	// in the list, so no knowledge of the codings could make the request
+	// readable, and the status that says so is 400. The 6.1 rule is about
+	// an understood framing carrying a coding the server cannot undo
+	// ("x-unknown, chunked"), which unknown-coding-before-chunked checks.
+	// When both apply ("gzip" alone on a server without gzip), the MUST
+	// outranks the SHOULD: only 400 meets it. So these specs accept 400
+	// and a close, and no longer 501.
 	for _, te := range []struct{ slug, value string }{
 		{"gzip", "gzip"},
 		{"identity", "identity"},
 		{"unknown", "x-unknown"},
 		{"chunked-then-gzip", "chunked, gzip"},
+		{"chunked-then-identity", "chunked, identity"},
 		{"xchunked", "xchunked"},
 		{"chunked-quoted", "\"chunked\""},
 	} {
-		rfc9112_6_3.It("chunked-not-final-"+te.slug, spec.MUST, "answers Transfer-Encoding: "+te.value+" with 400 (or 501) and closes", spec.Quote(`"If a Transfer-Encoding header field is present in a request and the chunked transfer coding is not the final encoding, the message body length cannot be determined reliably; the server MUST respond with the 400 (Bad Request) status code and then close the connection." 6.1: "A server that receives a request message with a transfer coding it does not understand SHOULD respond with 501 (Not Implemented)."`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
+		rfc9112_6_3.It("chunked-not-final-"+te.slug, spec.MUST, "answers Transfer-Encoding: "+te.value+" with 400 and closes", spec.Quote(`"If a Transfer-Encoding header field is present in a request and the chunked transfer coding is not the final encoding, the message body length cannot be determined reliably; the server MUST respond with the 400 (Bad Request) status code and then close the connection." 6.1: "A server that receives a request message with a transfer coding it does not understand SHOULD respond with 501 (Not Implemented)."`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
 			c := t.Dial(service)
 			c.Send(request(t, "POST", bodyTarget(t), "Transfer-Encoding: "+te.value) + "5\r\nhello\r\n0\r\n\r\n" + smuggled(t))
 			resp, err := ReadResponse(c, "POST")
-			t.Check(expectStatusThenClosed(c, resp, err, 400, 501))
+			t.Check(expectStatusThenClosed(c, resp, err, 400))
 		})
 	}
 
