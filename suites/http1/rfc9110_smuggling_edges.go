@@ -1,6 +1,7 @@
 package http1
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -162,7 +163,7 @@ var _ = Describe("RFC 9110 and RFC 9112 parsing edges", func() {
 		t.Check(expectRejected(resp, err, 400, 301))
 	})
 
-	rfc9110_9_3_8.It("trace-with-content-framing", spec.MUST, "reads or closes past the content of a TRACE", spec.Quote(readOrClose).In("rfc9112 9.3").SharedBecause("one case per method: TRACE, whose content RFC 9110 9.3.8 forbids the client to send"), func(t *spec.T) {
+	rfc9112_6_3.It("trace-with-content", spec.MUST, "reads or closes past the content of a TRACE", spec.Quote(readOrClose).In("9.3").SharedBecause("one case per method: TRACE, whose content RFC 9110 9.3.8 forbids the client to send"), func(t *spec.T) {
 		expectFramedOrRejected(t, withBody(t, "TRACE", hello.Path, "ignored content"))
 	})
 
@@ -284,5 +285,54 @@ var _ = Describe("RFC 9110 and RFC 9112 parsing edges", func() {
 		if resp.Code == 304 {
 			t.Mismatch("412 (or the condition not evaluated: a 405 or other answer), never 304 for a POST", "status %d", resp.Code)
 		}
+	})
+})
+
+// Request Cookie header parsing on the server side (RFC 6265 4.2), the
+// empty Host value and duplicate singleton fields: the forms a client
+// may send that a server's parser must not trip over.
+var _ = Describe("RFC 6265 4.2 and RFC 9112 3.2 request field edges", func() {
+	welcome := func(n int) []byte { return []byte(fmt.Sprintf(fixture.SessionWelcomeFormat, n)) }
+
+	rfc6265_5_4.It("session-in-second-cookie-line", spec.FIXTURE, "finds the session cookie on a second Cookie line", spec.Fixture(`The fixture's /session finds its cookie when the cookie-pairs come on two Cookie field lines (RFC 6265 5.4 forbids a user agent to send two; a server reads what it gets).`), func(t *spec.T) {
+		_, c := sessionCookie(t)
+		t.Check(expectBody(fetch(t, get(t, fixture.SessionPath, "Cookie: theme=dark", "Cookie: "+c.name+"="+c.value)), welcome(2)))
+	})
+
+	rfc6265_5_4.It("session-among-empty-cookies", spec.FIXTURE, "finds the session cookie among cookie-pairs with empty values", spec.Fixture(`The fixture's /session finds its cookie among cookie-pairs whose cookie-value is empty (cookie-value = *cookie-octet, RFC 6265 4.1.1).`), func(t *spec.T) {
+		_, c := sessionCookie(t)
+		t.Check(expectBody(fetch(t, get(t, fixture.SessionPath, "Cookie: a=; "+c.name+"="+c.value+"; b=")), welcome(2)))
+	})
+
+	rfc6265_5_4.It("session-cookie-no-space", spec.FIXTURE, "finds the session cookie after a \";\" without SP", spec.Fixture(`The fixture's /session finds its cookie after a ";" that no SP follows (RFC 6265 4.2.1 asks the SP of senders; RFC 6265 5.2 parsing splits on ";" alone).`), func(t *spec.T) {
+		_, c := sessionCookie(t)
+		t.Check(expectBody(fetch(t, get(t, fixture.SessionPath, "Cookie: theme=dark;"+c.name+"="+c.value)), welcome(2)))
+	})
+
+	rfc6265_5_4.It("session-cookie-name-case", spec.FIXTURE, "does not take a cookie named in another case for the session cookie", spec.Fixture(`The fixture's /session compares cookie names case-sensitively: a cookie whose name differs from the session cookie's in case is another cookie, and the request gets a new session.`), func(t *spec.T) {
+		_, c := sessionCookie(t)
+		resp := fetch(t, get(t, fixture.SessionPath, "Cookie: "+strings.ToUpper(c.name)+"="+c.value))
+		t.Check(expectBody(resp, []byte(fixture.SessionNewBody)))
+	})
+
+	rfc9112_3_2.It("host-empty-value", spec.MUST, "serves or refuses a request with an empty Host value, never misreads it", spec.Inferred(`"A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value."`, "an empty Host is valid (uri-host may be an empty reg-name, and RFC 9112 3.2 has clients send it when the authority is missing): the server serves its default host, or refuses a name it does not serve (400, or 421 per RFC 9110 7.4)").SharedBecause("the empty-value case of the Host rule"), func(t *spec.T) {
+		c := t.Dial(service)
+		c.Send("GET " + hello.Path + " HTTP/1.1\r\nHost:\r\n\r\n" + get(t, hello.Path))
+		resp, err := ReadResponse(c, "GET")
+		if err == nil && resp.Code == 200 {
+			t.Check(expectFile(resp, hello))
+		} else {
+			t.Check(expectRejected(resp, err, 400, 421, 404))
+		}
+		if err == nil && !resp.Closes() {
+			if next, err := ReadResponse(c, "GET"); err == nil || !noResponse(err) {
+				t.Check(err)
+				t.Check(expectFile(next, hello))
+			}
+		}
+	})
+
+	rfc9112_6_3.It("duplicate-content-type", spec.MUST, "reads or closes past the content of a request with two Content-Type lines", spec.Quote(readOrClose).In("9.3").SharedBecause("a request with a repeated singleton field, framed by Content-Length"), func(t *spec.T) {
+		expectFramedOrRejected(t, withBody(t, "POST", bodyTarget(t), "a=1", "Content-Type: text/plain", "Content-Type: application/x-www-form-urlencoded"))
 	})
 })
