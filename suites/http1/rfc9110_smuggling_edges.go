@@ -1,6 +1,7 @@
 package http1
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -56,6 +57,14 @@ func expectNotSwitched(t *spec.T, raw string, offered ...string) {
 		t.Failf("%v", spec.Errorf("the answer to GET /hello.txt after the request with Upgrade (the connection stays HTTP/1.1)", "after %s: %v", first, err))
 	}
 	t.Check(expectFile(second, hello))
+}
+
+// silent reports whether err is the target sending nothing within the
+// step's deadline: a reaction the RFC allows to an incomplete request
+// (the spine records it as a refusal, so a dead target is caught).
+func silent(err error) bool {
+	var re *spec.ReadError
+	return errors.As(err, &re) && re.Timeout > 0 && len(re.Got) == 0
 }
 
 // The HTTP/1.1 parsing and semantics cases around framing that the peers
@@ -207,8 +216,8 @@ var _ = Describe("RFC 9110 and RFC 9112 parsing edges", func() {
 			case resp != nil && resp.Code >= 400:
 			case resp != nil:
 				t.Mismatch("an error response (400, 408) or the connection closed", "%s: the incomplete request was served", resp)
-			case err != nil && !noResponse(err):
-				t.Failf("%v", spec.Errorf("an error response (400, 408) or the connection closed", "%v", err))
+			case err != nil && !noResponse(err) && !silent(err):
+				t.Failf("%v", spec.Errorf("an error response (400, 408), the connection closed, or nothing", "%v", err))
 			}
 		})
 	}
@@ -218,6 +227,9 @@ var _ = Describe("RFC 9110 and RFC 9112 parsing edges", func() {
 		c.Send("\r\n")
 		t.Check(c.CloseWrite())
 		resp, err := ReadResponse(c, "GET")
+		if silent(err) {
+			return // still waiting for a request-line: nothing to answer
+		}
 		t.Check(expectRejected(resp, err, 400, 408))
 	})
 
@@ -322,7 +334,7 @@ var _ = Describe("RFC 6265 4.2 and RFC 9112 3.2 request field edges", func() {
 		if err == nil && resp.Code == 200 {
 			t.Check(expectFile(resp, hello))
 		} else {
-			t.Check(expectRejected(resp, err, 400, 421, 404))
+			t.Check(expectRejected(resp, err, 400, 421))
 		}
 		if err == nil && !resp.Closes() {
 			if next, err := ReadResponse(c, "GET"); err == nil || !noResponse(err) {
