@@ -179,6 +179,7 @@ var wireCases = []wireCase{
 			"--XX\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\nabc\r\n--XX--\r\n"), code: 200,
 		check: hasBody("f=@a.txt:3\nn=v\n")},
 	{name: "form-bad-type", raw: "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\na", code: 415},
+	{name: "form-gzip", raw: "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\na=1", code: 415, check: hasHeader("Accept-Encoding", "identity")},
 	{name: "session-post", raw: "POST /session HTTP/1.1\r\nHost: x\r\n\r\n", code: 405},
 	{name: "head-echo", raw: "HEAD /echo HTTP/1.1\r\nHost: x\r\n\r\n", code: 200, check: hasHeader("X-Request-Method", "HEAD")},
 	{name: "head-file", raw: "HEAD /data/1k.bin HTTP/1.1\r\nHost: x\r\n\r\n", code: 200, check: all(hasHeader("Content-Length", "1024"), hasBody(""))},

@@ -348,3 +348,29 @@ var _ = Describe("RFC 6265 4.2 and RFC 9112 3.2 request field edges", func() {
 		expectFramedOrRejected(t, withBody(t, "POST", bodyTarget(t), "a=1", "Content-Type: text/plain", "Content-Type: application/x-www-form-urlencoded"))
 	})
 })
+
+var rfc9110_8_4 = spec.Section("http1", "rfc9110", "8.4", "Content-Encoding")
+var rfc9110_15_5_16 = spec.Section("http1", "rfc9110", "15.5.16", "415 Unsupported Media Type")
+
+// 415 where the server negotiates what it accepts: the fixture's /form
+// takes two media types and no content coding.
+var _ = Describe("RFC 9110 8.4 and 15.5.16 unsupported request content", func() {
+	rfc9110_8_4.It("unknown-content-coding-415", spec.MAY, "answers a form with a content coding it does not decode with 415", spec.Quote("An origin server MAY respond with a status code of 415 (Unsupported Media Type) if a representation in the request message has a content coding that is not acceptable."), func(t *spec.T) {
+		t.Require(featForm)
+		resp := fetch(t, withBody(t, "POST", fixture.FormPath, "a=1", "Content-Type: application/x-www-form-urlencoded", "Content-Encoding: x-unknown"))
+		t.Check(expectStatus(resp, 415))
+	})
+
+	rfc9110_8_4.It("unknown-content-coding-not-decoded", spec.MUST, "does not process a form whose content coding it cannot decode as if it were not encoded", spec.Inferred("If one or more encodings have been applied to a representation, the sender that applied the encodings MUST generate a Content-Encoding header field that lists the content codings in the order in which they were applied.", "RFC 9110 8.4 makes Content-Encoding part of the representation: content in a coding the server cannot decode is not the form, so reading it as one (200 with its fields) misreads the request"), func(t *spec.T) {
+		t.Require(featForm)
+		resp := fetch(t, withBody(t, "POST", fixture.FormPath, "a=1", "Content-Type: application/x-www-form-urlencoded", "Content-Encoding: x-unknown"))
+		if resp.Code == 200 && strings.Contains(string(resp.Body), "a=1") {
+			t.Mismatch("415 or another refusal: the content is in a coding the server does not know", "%s with %s", resp, spec.Excerpt(resp.Body, 80))
+		}
+	})
+
+	rfc9110_15_5_16.It("form-unsupported-type-415", spec.FIXTURE, "answers a form POSTed as text/plain with 415", spec.Fixture(`The fixture's /form takes application/x-www-form-urlencoded and multipart/form-data only, and answers other media types with 415 (Unsupported Media Type).`), func(t *spec.T) {
+		t.Require(featForm)
+		t.Check(expectStatus(fetch(t, withBody(t, "POST", fixture.FormPath, "a=1", "Content-Type: text/plain")), 415))
+	})
+})
