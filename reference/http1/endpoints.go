@@ -47,6 +47,17 @@ const maxFormParts = 1000
 
 // form answers a POSTed form with one "name=value\n" line per field, sorted.
 func (s *Server) form(req *Request) *response {
+	// RFC 9110 8.4: "An origin server MAY respond with a status code of
+	// 415 (Unsupported Media Type) if a representation in the request
+	// message has a content coding that is not acceptable." /form decodes
+	// none; 15.5.16 has Accept-Encoding say which would be accepted.
+	for _, c := range req.Header.List("Content-Encoding") {
+		if !strings.EqualFold(c, "identity") {
+			r := errorResponse(415, "content coding "+c+" not accepted")
+			r.header.Add("Accept-Encoding", "identity")
+			return r
+		}
+	}
 	ct := req.Header.Get("Content-Type")
 	if ct == "" && len(req.Body) == 0 {
 		return newResponse(200, "text/plain; charset=utf-8", nil)

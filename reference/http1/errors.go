@@ -53,6 +53,11 @@ type StatusError struct {
 	Reason string
 	// Err is the sentinel error (one of the Err* values).
 	Err error
+	// Method is the request method when the request-line was read before
+	// the error: a 400 to a HEAD request carries no content either
+	// (RFC 9110 9.3.2: "the server MUST NOT send content in the
+	// response").
+	Method string
 }
 
 func (e *StatusError) Error() string {

@@ -3,6 +3,7 @@ package http1
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"strings"
 )
@@ -183,12 +184,21 @@ func ReadRequest(br *bufio.Reader, lim Limits) (*Request, error) {
 		return nil, err
 	}
 	if err := readFields(br, &req.Header, lim, false); err != nil {
-		return nil, err
+		return nil, withMethod(err, req.Method)
 	}
 	if err := req.validate(lim); err != nil {
-		return nil, err
+		return nil, withMethod(err, req.Method)
 	}
 	return req, nil
+}
+
+// withMethod records the method of the request a StatusError answers.
+func withMethod(err error, method string) error {
+	var se *StatusError
+	if errors.As(err, &se) {
+		se.Method = method
+	}
+	return err
 }
 
 // longLineError decides between 414 and 400 for an over-long request-line:
@@ -526,6 +536,11 @@ func (r *Request) parseFraming(lim Limits) error {
 
 // parseContentLength parses Content-Length = 1*DIGIT without overflow.
 func parseContentLength(s string) (int64, bool) {
+	// Leading zeros are digits of a valid length (RFC 9110 8.6:
+	// Content-Length = 1*DIGIT); only the significant ones can overflow.
+	for len(s) > 1 && s[0] == '0' {
+		s = s[1:]
+	}
 	if s == "" || len(s) > 18 {
 		return 0, false
 	}

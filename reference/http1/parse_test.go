@@ -193,3 +193,22 @@ func BenchmarkParseRequest(b *testing.B) {
 		}
 	}
 }
+
+// Leading zeros do not count against the overflow bound of
+// Content-Length: "0000000000000000000011" is eleven.
+func TestParseContentLengthLeadingZeros(t *testing.T) {
+	for in, want := range map[string]int64{
+		"0": 0, "00": 0, "0005": 5, "010": 10,
+		"0000000000000000000011":        11,
+		"00000000000000000000000000000": 0,
+	} {
+		if n, ok := parseContentLength(in); !ok || n != want {
+			t.Errorf("parseContentLength(%q) = %d, %v; want %d, true", in, n, ok, want)
+		}
+	}
+	for _, in := range []string{"", "+5", "1000000000000000000", "0x5", "5 "} {
+		if n, ok := parseContentLength(in); ok {
+			t.Errorf("parseContentLength(%q) = %d, true; want invalid", in, n)
+		}
+	}
+}

@@ -382,7 +382,11 @@ func (cc *conn) fail(err error) {
 		cc.s.logf("http1: %s: %v", cc.c.RemoteAddr(), err)
 		resp := errorResponse(se.Code, se.Reason)
 		resp.close = true
-		cc.write(nil, resp)
+		var req *Request
+		if se.Method != "" {
+			req = &Request{Method: se.Method, ProtoMinor: 1}
+		}
+		cc.write(req, resp)
 	case errors.As(err, &ne) && ne.Timeout():
 		// RFC 9110 15.5.9: "The 408 (Request Timeout) status code
 		// indicates that the server did not receive a complete request

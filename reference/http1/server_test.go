@@ -179,6 +179,7 @@ var wireCases = []wireCase{
 			"--XX\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\nabc\r\n--XX--\r\n"), code: 200,
 		check: hasBody("f=@a.txt:3\nn=v\n")},
 	{name: "form-bad-type", raw: "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\na", code: 415},
+	{name: "form-gzip", raw: "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\na=1", code: 415, check: hasHeader("Accept-Encoding", "identity")},
 	{name: "session-post", raw: "POST /session HTTP/1.1\r\nHost: x\r\n\r\n", code: 405},
 	{name: "head-echo", raw: "HEAD /echo HTTP/1.1\r\nHost: x\r\n\r\n", code: 200, check: hasHeader("X-Request-Method", "HEAD")},
 	{name: "head-file", raw: "HEAD /data/1k.bin HTTP/1.1\r\nHost: x\r\n\r\n", code: 200, check: all(hasHeader("Content-Length", "1024"), hasBody(""))},
@@ -572,5 +573,21 @@ func TestHugeRequestLineAnswered(t *testing.T) {
 	}()
 	if r := cl.read(false); r.Code != 414 {
 		t.Fatalf("status %d, want 414", r.Code)
+	}
+}
+
+// A request rejected for its framing after the request-line is HEAD is
+// answered without content: a body there would be read as the next
+// response (RFC 9110 9.3.2, RFC 9112 6.3 rule 1).
+func TestHeadRejectedWithoutContent(t *testing.T) {
+	_, addr := startServer(t, nil)
+	cl := dial(t, addr)
+	cl.send("HEAD /hello.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n")
+	r := cl.read(true)
+	if r.Code != 400 {
+		t.Fatalf("status %d, want 400", r.Code)
+	}
+	if !cl.closed() {
+		t.Fatal("the connection stays open after the 400, or content followed the head")
 	}
 }

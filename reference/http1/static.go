@@ -473,8 +473,9 @@ func evalPreconditions(req *Request, exists bool, etag string, mod time.Time) in
 		// Step 4. RFC 9110 13.1.3: "A recipient MUST ignore the
 		// If-Modified-Since header field if the received field value is not
 		// a valid HTTP-date, the field value has more than one member, or
-		// if the request method is neither GET nor HEAD."
-		if t, ok := ParseHTTPDate(v[0]); ok && !mod.After(t) {
+		// if the request method is neither GET nor HEAD." and "A date
+		// which is later than the server's current time is invalid."
+		if t, ok := ParseHTTPDate(v[0]); ok && !t.After(time.Now()) && !mod.After(t) {
 			return 304
 		}
 	}

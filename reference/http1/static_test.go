@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"strings"
 	"testing"
+	"time"
 
 	fixture "github.com/protospec/protospec/internal/http1"
 )
@@ -32,6 +33,9 @@ func TestConditional(t *testing.T) {
 		{"ims-rfc850", "If-Modified-Since: Monday, 01-Jan-24 00:00:00 GMT", "GET", 304},
 		{"ims-asctime", "If-Modified-Since: Mon Jan  1 00:00:00 2024", "GET", 304},
 		{"ims-invalid", "If-Modified-Since: yesterday", "GET", 200},
+		// RFC 9110 13.1.3: "A date which is later than the server's
+		// current time is invalid."
+		{"ims-future", "If-Modified-Since: " + time.Now().Add(48*time.Hour).UTC().Format(HTTPDateFormat), "GET", 200},
 		{"inm-beats-ims", "If-None-Match: \"nope\"\r\nIf-Modified-Since: " + lm, "GET", 200},
 		{"im-match", "If-Match: " + etag, "GET", 200},
 		{"im-weak", "If-Match: W/" + etag, "GET", 412},

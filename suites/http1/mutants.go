@@ -115,7 +115,70 @@ func init() {
 				return &swapFirstTwo{pipelined: &pipelined}, toServer
 			},
 		},
+		mutant.Mutant{
+			Name: "drop-obfuscated-te",
+			Doc:  "removes from the first request head of each connection every Transfer-Encoding line that is not exactly \"chunked\", as a front end that does not recognise an obfuscated Transfer-Encoding forwards it: the reference then frames by Content-Length and answers the request hidden in the chunk",
+			Kills: []string{
+				"http1/rfc9112/6.1/te-cl-desync-trailing-space", "http1/rfc9112/6.1/te-cl-desync-leading-comma", "http1/rfc9112/6.1/te-obfuscated-decodes-trailing-space",
+			},
+			Filter: "rfc9112:6.1",
+			Stream: func(string) (mutant.Stream, mutant.Stream) {
+				return nil, &firstHead{rewrite: func(h []byte) []byte {
+					return dropLines(h, func(l []byte) bool {
+						return headFieldName(l) == "transfer-encoding" && string(l[len("transfer-encoding:"):]) != " chunked"
+					})
+				}}
+			},
+		},
+		mutant.Mutant{
+			Name:   "chunked-twice-as-once",
+			Doc:    "rewrites \"Transfer-Encoding: chunked, chunked\" in the first request head of each connection to a single chunked, so the reference accepts content announced as chunked twice as chunked once",
+			Kills:  []string{"http1/rfc9112/6.1/chunked-twice-rejected-list"},
+			Filter: "rfc9112:6.1",
+			Stream: func(string) (mutant.Stream, mutant.Stream) {
+				return nil, &firstHead{rewrite: func(h []byte) []byte {
+					return bytes.ReplaceAll(h, []byte("\r\nTransfer-Encoding: chunked, chunked\r\n"), []byte("\r\nTransfer-Encoding: chunked\r\n"))
+				}}
+			},
+		},
 	)
+}
+
+// firstHead applies rewrite to the first request head of a connection
+// (up to its empty line) and passes everything after it unchanged.
+type firstHead struct {
+	rewrite func(head []byte) []byte
+	buf     []byte
+	done    bool
+}
+
+func (f *firstHead) Next(p []byte, eof bool) ([]byte, bool) {
+	if f.done {
+		return p, false
+	}
+	f.buf = append(f.buf, p...)
+	end := bytes.Index(f.buf, crlf2)
+	if end < 0 && len(f.buf) <= headLimit && !eof {
+		return nil, false
+	}
+	f.done = true
+	out := f.buf
+	f.buf = nil
+	if end >= 0 {
+		out = append(f.rewrite(append([]byte(nil), out[:end+4]...)), out[end+4:]...)
+	}
+	return out, false
+}
+
+// dropLines removes the field lines of a head for which drop is true.
+func dropLines(head []byte, drop func(line []byte) bool) []byte {
+	var kept [][]byte
+	for i, l := range headLines(head) {
+		if i == 0 || !drop(l) {
+			kept = append(kept, l)
+		}
+	}
+	return bytes.Join(kept, []byte("\r\n"))
 }
 
 // heads applies rewrite to the head of every response of a connection.

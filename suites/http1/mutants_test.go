@@ -58,3 +58,23 @@ func TestMutantHeadEdits(t *testing.T) {
 		t.Errorf("bodyLength: %d %v", n, framed)
 	}
 }
+
+// The request-side mutation rewrites the first head of a connection, even
+// when it arrives in pieces, and passes everything after it unchanged.
+func TestMutantFirstHead(t *testing.T) {
+	f := &firstHead{rewrite: func(h []byte) []byte {
+		return dropLines(h, func(l []byte) bool { return headFieldName(l) == "transfer-encoding" })
+	}}
+	var out []byte
+	for _, p := range []string{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked \r\nContent-", "Length: 4\r\n\r\n3c\r\nGET /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"} {
+		b, closed := f.Next([]byte(p), false)
+		if closed {
+			t.Fatal("closed")
+		}
+		out = append(out, b...)
+	}
+	want := "POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\n3c\r\nGET /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	if string(out) != want {
+		t.Errorf("got %q\nwant %q", out, want)
+	}
+}

@@ -64,7 +64,7 @@ var _ = Describe("RFC 9112 2 Message", func() {
 		t.Check(expectFile(resp, hello))
 	})
 
-	rfc9112_2_2.It("leading-empty-line", spec.SHOULD, "ignores an empty line before the request-line", spec.Quote(`In the interest of robustness, a server that is expecting to receive and parse a request-line SHOULD ignore at least one empty line (CRLF) received prior to the request-line.`), func(t *spec.T) {
+	rfc9112_2_2.It("leading-empty-line", spec.SHOULD, "ignores an empty line before the request-line", spec.Quote(`In the interest of robustness, a server that is expecting to receive and parse a request-line SHOULD ignore at least one empty line (CRLF) received prior to the request-line.`).SharedBecause("the empty-request spec checks the same sentence"), func(t *spec.T) {
 		_, resp := roundTrip(t, "\r\n"+get(t, hello.Path))
 		t.Check(expectFile(resp, hello))
 	})

@@ -17,7 +17,7 @@ var rfc9112_6_2 = spec.Section("http1", "rfc9112", "6.2", "Content-Length")
 // RFC 9112 section 6: message body, Transfer-Encoding, Content-Length and
 // the message body length.
 var _ = Describe("RFC 9112 6 Message Body", func() {
-	rfc9112_6_3.It("content-length-framing", spec.MUST, "reads exactly Content-Length octets of content", spec.Inferred("If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.", "RFC 9112 6.3 states the framing rule without a key word; a server that reads more or fewer octets takes content for a request, or a request for content"), func(t *spec.T) {
+	rfc9112_6_3.It("content-length-framing", spec.MUST, "reads exactly Content-Length octets of content", spec.Inferred("If a valid Content-Length header field is present without Transfer-Encoding, its decimal value defines the expected message body length in octets.", "RFC 9112 6.3 states the framing rule without a key word; a server that reads more or fewer octets takes content for a request, or a request for content").SharedBecause("the Content-Length variant specs check the same rule"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "POST", bodyTarget(t), "hello=world"))
 	})
 
@@ -56,14 +56,14 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		t.Check(expectBody(resp, []byte("0123456789")))
 	})
 
-	rfc9112_6_3.It("no-framing-no-content", spec.MUST, "reads a POST without Content-Length or Transfer-Encoding as having no content", spec.Inferred("If this is a request message and none of the above are true, then the message body length is zero (no message body is present).", "rule 6 of RFC 9112 6.3, stated without a key word"), func(t *spec.T) {
+	rfc9112_6_3.It("no-framing-no-content", spec.MUST, "reads a POST without Content-Length or Transfer-Encoding as having no content", spec.Inferred("If this is a request message and none of the above are true, then the message body length is zero (no message body is present).", "rule 6 of RFC 9112 6.3, stated without a key word").SharedBecause("the underscore look-alike specs check the same rule"), func(t *spec.T) {
 		first := expectFramed(t, request(t, "POST", bodyTarget(t)))
 		// 6.3: "A server MAY reject a request that contains a message body
 		// but not a Content-Length by responding with 411 (Length Required)."
 		t.Note("first response: %s", first)
 	})
 
-	rfc9112_6_3.It("get-with-content", spec.MUST, "reads or closes past the content of a GET", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response; otherwise, the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3"), func(t *spec.T) {
+	rfc9112_6_3.It("get-with-content", spec.MUST, "reads or closes past the content of a GET", spec.Quote("A server MUST read the entire request message body or close the connection after sending its response; otherwise, the remaining data on a persistent connection would be misinterpreted as the next request.").In("9.3").SharedBecause("the desync probes of other methods and chunk lines check the same sentence"), func(t *spec.T) {
 		expectFramed(t, withBody(t, "GET", hello.Path, "ignored content"))
 	})
 
@@ -106,7 +106,7 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		})
 	}
 
-	rfc9112_6_1.It("te-and-cl-closes", spec.MUST, "closes the connection after a request with both Transfer-Encoding and Content-Length", spec.Quote(`A server MAY reject a request that contains both Content-Length and Transfer-Encoding or process such a request in accordance with the Transfer-Encoding alone. Regardless, the server MUST close the connection after responding to such a request to avoid the potential attacks.`), func(t *spec.T) {
+	rfc9112_6_1.It("te-and-cl-closes", spec.MUST, "closes the connection after a request with both Transfer-Encoding and Content-Length", spec.Quote(`A server MAY reject a request that contains both Content-Length and Transfer-Encoding or process such a request in accordance with the Transfer-Encoding alone. Regardless, the server MUST close the connection after responding to such a request to avoid the potential attacks.`).SharedBecause("the desync probes of obfuscated Transfer-Encoding check the same sentence"), func(t *spec.T) {
 		raw := request(t, "POST", bodyTarget(t), "Content-Length: 5", "Transfer-Encoding: chunked") + "0\r\n\r\n" + smuggled(t)
 		expectClosedAfter(t, raw)
 	})
@@ -145,19 +145,33 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		expectClosedAfter(t, raw)
 	})
 
+	// Where the RFC text is in tension: RFC 9112 6.3 says a request whose
+	// final transfer coding is not chunked MUST get 400 and a close,
+	// while RFC 9112 6.1 says a transfer coding the server does not
+	// understand SHOULD get 501. The two govern different failures. The
+	// 6.3 rule is about framing: with chunked not final, the length
+	// cannot be determined even by a server that implements every coding
+	// in the list, so no knowledge of the codings could make the request
+	// readable, and the status that says so is 400. The 6.1 rule is about
+	// an understood framing carrying a coding the server cannot undo
+	// ("x-unknown, chunked"), which unknown-coding-before-chunked checks.
+	// When both apply ("gzip" alone on a server without gzip), the MUST
+	// outranks the SHOULD: only 400 meets it. So these specs accept 400
+	// and a close, and no longer 501.
 	for _, te := range []struct{ slug, value string }{
 		{"gzip", "gzip"},
 		{"identity", "identity"},
 		{"unknown", "x-unknown"},
 		{"chunked-then-gzip", "chunked, gzip"},
+		{"chunked-then-identity", "chunked, identity"},
 		{"xchunked", "xchunked"},
 		{"chunked-quoted", "\"chunked\""},
 	} {
-		rfc9112_6_3.It("chunked-not-final-"+te.slug, spec.MUST, "answers Transfer-Encoding: "+te.value+" with 400 (or 501) and closes", spec.Quote(`"If a Transfer-Encoding header field is present in a request and the chunked transfer coding is not the final encoding, the message body length cannot be determined reliably; the server MUST respond with the 400 (Bad Request) status code and then close the connection." 6.1: "A server that receives a request message with a transfer coding it does not understand SHOULD respond with 501 (Not Implemented)."`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
+		rfc9112_6_3.It("chunked-not-final-"+te.slug, spec.MUST, "answers Transfer-Encoding: "+te.value+" with 400 and closes", spec.Quote(`"If a Transfer-Encoding header field is present in a request and the chunked transfer coding is not the final encoding, the message body length cannot be determined reliably; the server MUST respond with the 400 (Bad Request) status code and then close the connection." 6.1: "A server that receives a request message with a transfer coding it does not understand SHOULD respond with 501 (Not Implemented)."`).SharedBecause("one sentence, one spec per case of the list"), func(t *spec.T) {
 			c := t.Dial(service)
 			c.Send(request(t, "POST", bodyTarget(t), "Transfer-Encoding: "+te.value) + "5\r\nhello\r\n0\r\n\r\n" + smuggled(t))
 			resp, err := ReadResponse(c, "POST")
-			t.Check(expectStatusThenClosed(c, resp, err, 400, 501))
+			t.Check(expectStatusThenClosed(c, resp, err, 400))
 		})
 	}
 
@@ -170,7 +184,7 @@ var _ = Describe("RFC 9112 6 Message Body", func() {
 		expectFramed(t, request(t, "POST", bodyTarget(t), "Transfer-Encoding: CHUNKED")+"5\r\nhello\r\n0\r\n\r\n")
 	})
 
-	rfc9112_6_1.It("chunked-split-lines", spec.MUST, "reads chunked announced on a second Transfer-Encoding line as the final coding", spec.Quote(`A recipient MUST be able to parse the chunked transfer coding (Section 7.1) because it plays a crucial role in framing messages when the content size is not known in advance.`), func(t *spec.T) {
+	rfc9112_6_1.It("chunked-split-lines", spec.MUST, "reads chunked announced on a second Transfer-Encoding line as the final coding", spec.Quote(`A recipient MUST be able to parse the chunked transfer coding (Section 7.1) because it plays a crucial role in framing messages when the content size is not known in advance.`).SharedBecause("the obfuscated Transfer-Encoding specs check the same sentence"), func(t *spec.T) {
 		// RFC 9110 5.3: repeated list field lines combine in order:
 		// "identity, chunked", chunked being final. identity is no
 		// longer a registered coding, so 501 (or 400) is allowed, but
