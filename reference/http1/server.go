@@ -415,7 +415,10 @@ func (s *Server) accessLog(c net.Conn, req *Request, resp *response, err error) 
 	method, target := "-", "-"
 	var sent int64
 	if req != nil {
-		method, target = req.Method, req.Target
+		method = req.Method
+		if req.Target != "" {
+			target = req.Target
+		}
 	}
 	if !bodyless(resp.code) && method != "HEAD" {
 		sent = resp.bodyLen
