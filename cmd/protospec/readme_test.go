@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/protospec/protospec/suites/spec"
 	"os"
 	"os/exec"
 	"regexp"
@@ -268,7 +269,8 @@ func TestREADMEProtocolTable(t *testing.T) {
 			rows[strings.Trim(strings.TrimSpace(cells[1]), "`")] = cells[2]
 		}
 	}
-	for _, p := range []string{"echo", "http1", "dns"} {
+	for _, sp := range spec.Protocols() {
+		p := sp.Name
 		row, ok := rows[p]
 		if !ok {
 			t.Errorf("the README's protocol table has no row for %s", p)
