@@ -688,3 +688,9 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func isReset(err error) bool {
 	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
+
+// lists reports whether FEAT lists name.
+func (f *ftpc) lists(name string) bool {
+	_, ok := f.feat()[name]
+	return ok
+}
