@@ -124,6 +124,9 @@ type ftpc struct {
 	greet reply
 	// prot is set once PROT P is in force: data connections run TLS.
 	prot bool
+	// implicit is set when the control connection is TLS from its first
+	// byte (run --tls): login then turns on PROT P.
+	implicit bool
 	tls  *tls.Config
 }
 
@@ -135,6 +138,7 @@ func connect(t *spec.T) *ftpc { return connectFrom(t, "") }
 func connectFrom(t *spec.T, source string) *ftpc {
 	c := t.DialFrom(service, source)
 	f := &ftpc{t: t, c: c}
+	_, f.implicit = c.TLS()
 	r := f.read()
 	if r.code == 120 {
 		r = f.read()
@@ -196,7 +200,7 @@ func (f *ftpc) login(name, pass string) {
 	default:
 		f.t.Mismatch(fmt.Sprintf("a 230 or 331 reply to USER for the fixture's user %s", name), "%s", r)
 	}
-	if _, secure := f.c.TLS(); secure {
+	if f.implicit {
 		f.must("PBSZ 0", 200)
 		f.must("PROT P", 200)
 		f.prot = true
@@ -505,6 +509,9 @@ func (f *ftpc) retrieveOn(d *dataConn, line string) transfer {
 	data, err := c.ReadUntilClose(maxData)
 	f.t.Check(err)
 	x.data = data
+	// Close at once: over TLS the server may wait for the client's
+	// close_notify before it replies.
+	c.Close()
 	x.final = f.read()
 	return x
 }

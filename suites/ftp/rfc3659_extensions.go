@@ -67,8 +67,10 @@ func (f *ftpc) mlsd(dir string) []string {
 		f.t.Skipf("not applicable: the server does not implement MLSD (%d)", r.code)
 	}
 	expectCode(f.t, r, "the reply to MLSD", 125, 150)
-	data, err := d.get().ReadUntilClose(maxData)
+	c := d.get()
+	data, err := c.ReadUntilClose(maxData)
 	f.t.Check(err)
+	c.Close()
 	expectCode(f.t, f.read(), "the reply after the MLSD listing", 226, 250)
 	if bytes.Contains(data, []byte("\n\r\n")) || bytes.HasPrefix(data, []byte("\r\n")) {
 		f.t.Mismatch("no blank line in the MLSD listing", "%s", spec.Excerpt(data, 400))
