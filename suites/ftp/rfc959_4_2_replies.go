@@ -32,6 +32,8 @@ func init() {
 // replies the reply-format specs look at.
 var sampleCommands = []string{"NOOP", "PWD", "SYST", "TYPE I", "TYPE Z", unknownCmd, "CWD " + uploadDir, "CDUP", "CWD no-such-dir-protospec", "MODE S", "STRU F", "REST 0", "REST x", "HELP", "STAT", "FEAT", "PASV", "PORT 1,2", "MKD " + uploadDir, "DELE no-such-file-protospec"}
 
+var regexp3 = regexp.MustCompile(`^[1-5][0-9][0-9][ -]`)
+
 var singleLine = regexp.MustCompile(`^[1-5][0-9][0-9] `)
 
 var _ = Describe("RFC 959 4.2 replies", func() {
