@@ -127,7 +127,7 @@ type ftpc struct {
 	// implicit is set when the control connection is TLS from its first
 	// byte (run --tls): login then turns on PROT P.
 	implicit bool
-	tls  *tls.Config
+	tls      *tls.Config
 }
 
 // connect dials the control connection and reads the greeting, failing
