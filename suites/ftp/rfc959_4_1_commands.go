@@ -249,7 +249,7 @@ var _ = Describe("RFC 959 4.1.3 FTP service commands", func() {
 		})
 
 	rfc959_4_1_3.It("stor-stores", spec.MUST, "stores what STOR sends, byte for byte",
-		spec.Inferred("This command causes the server-DTP to accept the data transferred via the data connection and to store the data as a file at the server site.", old), func(t *spec.T) {
+		spec.Inferred("This command causes the server-DTP to accept the data transferred via the data connection and to store the data as a file at the server site.", old).SharedBecause("stor-complete-at-226 checks the durability case"), func(t *spec.T) {
 			f := loggedIn(t)
 			data := binaryData(1 << 20)
 			path := f.scratch("stor", data)

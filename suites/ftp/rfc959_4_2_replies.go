@@ -38,7 +38,7 @@ var singleLine = regexp.MustCompile(`^[1-5][0-9][0-9] `)
 
 var _ = Describe("RFC 959 4.2 replies", func() {
 	rfc959_4_2.It("every-command-replies", spec.MUST, "answers every command, valid or not, with a reply",
-		spec.Inferred("Every command must generate at least one reply, although there may be more than one; in the latter case, the multiple replies must be easily distinguished.", old), func(t *spec.T) {
+		spec.Inferred("Every command must generate at least one reply, although there may be more than one; in the latter case, the multiple replies must be easily distinguished.", old).SharedBecause("thousand-pasv checks the flood case"), func(t *spec.T) {
 			f := loggedIn(t)
 			for _, c := range sampleCommands {
 				f.cmd(c)
