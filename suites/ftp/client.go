@@ -676,6 +676,9 @@ func drain(c *spec.Conn, d time.Duration) func() (int64, error) {
 	go func() {
 		defer close(done)
 		n, err = io.Copy(io.Discard, raw)
+		// Over TLS the server may wait for the client's close_notify
+		// before it replies.
+		raw.Close()
 	}()
 	return func() (int64, error) {
 		<-done
