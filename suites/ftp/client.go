@@ -704,3 +704,16 @@ func (f *ftpc) lists(name string) bool {
 	_, ok := f.feat()[name]
 	return ok
 }
+
+// tryCmd sends a command and reads its reply, returning the error of a
+// connection the server closed or reset instead of failing the spec.
+func (f *ftpc) tryCmd(line string) (reply, error) {
+	if err := f.c.TrySend(line + "\r\n"); err != nil {
+		return reply{}, err
+	}
+	r, err := readReply(f.c)
+	if err != nil && !spec.IsClosed(err) {
+		f.t.Check(err)
+	}
+	return r, err
+}

@@ -201,31 +201,37 @@ var _ = Describe("RFC 2577 FTP security", func() {
 	rfc2577_5.It("closes-after-failed-passwords", spec.SHOULD, "closes the control connection after a few failed passwords (3 to 5)",
 		spec.Inferred("After a small number of attempts (3-5), the server should close the control connection with the client.", informational), func(t *spec.T) {
 			f := connect(t)
+			failed := 0
+			closedAfter := func() {
+				if failed == 0 {
+					t.Mismatch("a close after failed passwords", "the connection closed before any PASS was refused")
+				}
+			}
 			for i := 0; i < 6; i++ {
-				if f.c.TrySend("USER "+user+"\r\n") != nil {
-					return
-				}
-				r, err := readReply(f.c)
+				r, err := f.tryCmd("USER " + user)
 				if err != nil {
+					closedAfter()
 					return
 				}
 				if r.code == 421 {
+					closedAfter()
 					t.Check(f.c.ExpectClosed(t.StepTimeout()))
 					return
 				}
-				if f.c.TrySend("PASS "+wrongPass+"\r\n") != nil {
-					return
-				}
-				r, err = readReply(f.c)
+				r, err = f.tryCmd("PASS " + wrongPass)
 				if err != nil {
-					if spec.IsClosed(err) {
-						return
-					}
-					t.Check(err)
+					closedAfter()
+					return
 				}
-				if r.code == 421 {
+				switch r.code {
+				case 421:
+					closedAfter()
 					t.Check(f.c.ExpectClosed(t.StepTimeout()))
 					return
+				case 530:
+					failed++
+				default:
+					t.Mismatch("530 to a wrong password", "%s", r)
 				}
 			}
 			t.Mismatch("the connection closed within 5 failed passwords", "still open after 6")
