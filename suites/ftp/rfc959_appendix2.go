@@ -29,7 +29,11 @@ var _ = Describe("RFC 959 Appendix II directory commands", func() {
 			f := loggedIn(t)
 			f.must("CWD "+uploadDir, 250)
 			name := unique(`q"uote`)
-			r := f.must("MKD "+name, 257)
+			r := f.cmd("MKD " + name)
+			if r.code == 553 || r.code == 550 || r.code == 501 {
+				t.Skipf("not applicable: the server refuses a directory name with a double quote (%d)", r.code)
+			}
+			expectCode(t, r, "the reply to MKD", 257)
 			dir, ok := quoted(r)
 			if !ok || !strings.HasSuffix(dir, name) {
 				t.Mismatch(`257 "...`+strings.ReplaceAll(name, `"`, `""`)+`"`, "%s", r)
