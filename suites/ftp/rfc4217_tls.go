@@ -119,9 +119,8 @@ var _ = Describe("RFC 2228 and RFC 4217 TLS", func() {
 	rfc4217_9.It("prot-p-never-clear", spec.MUST, "never sends a PROT P file in clear to a data connection that does no TLS",
 		spec.Inferred(protLevel+" 1) Clear (requested by 'PROT C') 2) Private (requested by 'PROT P')", "RFC 4217 9: Private is TLS on the data connection").SharedBecause("the case of a client that skips the handshake"), func(t *spec.T) {
 			f := secureSession(t)
-			f.must("PROT P", 200)
 			path := f.scratch("prot-p-clear", secret)
-			f.prot = false
+			f.must("PROT P", 200)
 			f.must("TYPE I", 200)
 			d := f.open(viaPASV)
 			f.send("RETR " + path)
