@@ -569,8 +569,8 @@ func (f *ftpc) getFile(path string) []byte {
 }
 
 // scratch stores data under a fresh name in upload/ and returns the
-// path; the file is deleted when the spec ends if the session is still
-// usable then.
+// path. The files stay: a launched target serves a fresh copy of the
+// fixture each run, and a server of the user's keeps them in upload/.
 func (f *ftpc) scratch(prefix string, data []byte) string {
 	path := uploadDir + "/" + unique(prefix)
 	f.put(path, data)
