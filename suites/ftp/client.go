@@ -711,7 +711,25 @@ func (f *ftpc) tryCmd(line string) (reply, error) {
 	if err := f.c.TrySend(line + "\r\n"); err != nil {
 		return reply{}, err
 	}
-	r, err := readReply(f.c)
+	return f.readSlow()
+}
+
+// readSlow reads one reply that may take longer than a step: the answer
+// to a wrong password, which RFC 2577 5 suggests a server delay by 5
+// seconds, and some servers lengthen with every failure (20 seconds by
+// the sixth). It waits up to six steps, and returns the error of a
+// connection the server closed.
+func (f *ftpc) readSlow() (reply, error) {
+	var r reply
+	var err error
+	for i := 0; i < 6; i++ {
+		r, err = readReply(f.c)
+		var re *spec.ReadError
+		if spec.IsTimeout(err) && errors.As(err, &re) && len(re.Got) == 0 {
+			continue
+		}
+		break
+	}
 	if err != nil && !spec.IsClosed(err) {
 		f.t.Check(err)
 	}

@@ -237,7 +237,7 @@ var _ = Describe("RFC 3659 MDTM, SIZE, REST STREAM, MLST and MLSD", func() {
 			f := loggedIn(t)
 			f.must("TYPE I", 200)
 			f.requireCommand("REST 0")
-			expectCode(t, f.cmd("REST abc"), "the reply to REST abc", 501, 500, 504)
+			expectCode(t, f.cmd("REST abc"), "the reply to REST abc (554 is RFC 1123's invalid REST parameter)", 501, 500, 504, 554)
 		})
 
 	rfc3659_5.It("rest-misplaced", spec.MUST, "reacts to REST before LIST in one of the three ways allowed",

@@ -535,13 +535,16 @@ var _ = Describe("RFC 959 4.1.3 FTP service commands", func() {
 			a := f.read()
 			b := f.read()
 			n, _ := wait()
+			// STAT's row: 211, 212, 213, or a refusal (450, 500, 501, 502,
+			// 421, 530); the spec asks for a reply, in either order.
+			statRow := []int{211, 212, 213, 450, 500, 501, 502, 421, 530}
 			switch {
-			case codeIn(a.code, []int{211, 212, 213}):
-				expectCode(t, b, "the transfer's reply after the status", 226, 250)
+			case codeIn(a.code, statRow):
+				expectCode(t, b, "the transfer's reply after STAT's", 226, 250)
 			case a.code == 226 || a.code == 250:
-				expectCode(t, b, "the reply to STAT after the transfer", 211, 212, 213)
+				expectCode(t, b, "the reply to STAT after the transfer", statRow...)
 			default:
-				t.Mismatch("a 211, 212 or 213 status and the transfer's 226, in either order", "%s then %s", a, b)
+				t.Mismatch("STAT's reply (211, 212, 213, or a refusal of its row) and the transfer's 226, in either order", "%s then %s", a, b)
 			}
 			if int64(32<<10)+n != bigSize {
 				t.Mismatch("the whole file despite STAT", "%d of %d bytes", int64(32<<10)+n, bigSize)
