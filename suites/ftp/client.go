@@ -216,6 +216,7 @@ func loggedIn(t *spec.T) *ftpc {
 
 // anonymous is a control connection logged in anonymously.
 func anonymous(t *spec.T) *ftpc {
+	t.Require(featureAnonymous)
 	f := connect(t)
 	f.login(anonUser, anonPass)
 	return f
@@ -374,6 +375,9 @@ func (f *ftpc) open(kind dataKind) *dataConn {
 // tryOpen is open that returns the refusing reply instead of failing;
 // source, when set, is where a passive connection is dialled from.
 func (f *ftpc) tryOpen(kind dataKind, source string) (*dataConn, reply) {
+	if !kind.passive() {
+		f.t.Require(featureActive)
+	}
 	d := &dataConn{f: f, kind: kind}
 	switch kind {
 	case viaPASV:
@@ -524,6 +528,7 @@ func (f *ftpc) store(kind dataKind, line string, data []byte) transfer {
 }
 
 func (f *ftpc) storeOn(d *dataConn, line string, data []byte) transfer {
+	f.needUpload()
 	var x transfer
 	r := f.cmd(line)
 	if r.class() != 1 {
@@ -572,6 +577,7 @@ func (f *ftpc) getFile(path string) []byte {
 // path. The files stay: a launched target serves a fresh copy of the
 // fixture each run, and a server of the user's keeps them in upload/.
 func (f *ftpc) scratch(prefix string, data []byte) string {
+	f.needUpload()
 	path := uploadDir + "/" + unique(prefix)
 	f.put(path, data)
 	return path
@@ -735,3 +741,7 @@ func (f *ftpc) readSlow() (reply, error) {
 	}
 	return r, err
 }
+
+// needUpload skips the spec unless the target lets the fixture's user
+// write under upload/.
+func (f *ftpc) needUpload() { f.t.Require(featureUpload) }

@@ -364,6 +364,7 @@ var _ = Describe("RFC 3659 MDTM, SIZE, REST STREAM, MLST and MLSD", func() {
 		spec.Inferred("Five values are possible for the type fact:", "RFC 3659 7.5.1 defines the values; a wrong one breaks the machine processing MLSD is for").In("7.5.1"), func(t *spec.T) {
 			f := loggedIn(t)
 			dir := unique("mlsd-dir")
+			f.needUpload()
 			f.must("MKD "+uploadDir+"/"+dir, 257)
 			path := f.scratch("mlsd-type", []byte("x\n"))
 			want := map[string]string{dir: "dir", basename(path): "file"}

@@ -26,6 +26,7 @@ func (f *ftpc) authTLS() {
 	if f.implicit {
 		f.t.Skipf("not applicable: the control connection is TLS from its first byte")
 	}
+	f.t.Require(featureAuthTLS)
 	r := f.cmd("AUTH TLS")
 	switch r.code {
 	case 500, 502, 504, 534, 431, 530:

@@ -398,6 +398,7 @@ var _ = Describe("RFC 959 4.1.3 FTP service commands", func() {
 		spec.Inferred("This command causes the directory specified in the pathname to be removed as a directory (if the pathname is absolute) or as a subdirectory of the current working directory (if the pathname is relative).", old), func(t *spec.T) {
 			f := loggedIn(t)
 			dir := uploadDir + "/" + unique("rmd")
+			f.needUpload()
 			f.must("MKD "+dir, 257)
 			f.must("RMD "+dir, 250)
 			expectCode(t, f.cmd("CWD "+dir), "CWD to the removed directory", 550, 450)
@@ -408,6 +409,7 @@ var _ = Describe("RFC 959 4.1.3 FTP service commands", func() {
 			f := loggedIn(t)
 			f.must("CWD "+uploadDir, 250)
 			name := unique("mkd")
+			f.needUpload()
 			f.must("MKD "+name, 257)
 			f.must("CWD "+name, 250)
 			dir, _ := quoted(f.must("PWD", 257))

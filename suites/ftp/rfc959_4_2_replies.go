@@ -87,6 +87,7 @@ var _ = Describe("RFC 959 4.2 replies", func() {
 		spec.Inferred("If an intermediary line begins with a 3-digit number, the Server must pad the front  to avoid confusion.", old), func(t *spec.T) {
 			f := loggedIn(t)
 			dir := uploadDir + "/" + unique("pad")
+			f.needUpload()
 			f.must("MKD "+dir, 257)
 			for _, n := range []string{"211 end", "212 end", "213 end"} {
 				f.put(dir+"/"+n, []byte("x\n"))

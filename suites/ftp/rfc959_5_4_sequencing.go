@@ -235,6 +235,7 @@ var _ = Describe("RFC 959 5.4 command-reply sequences", func() {
 		spec.Inferred("RMD 250 500, 501, 502, 421, 530, 550", rowReason), func(t *spec.T) {
 			f := loggedIn(t)
 			dir := uploadDir + "/" + unique("rmd-row")
+			f.needUpload()
 			f.must("MKD "+dir, 257)
 			f.must("RMD "+dir, 250, 500, 501, 502, 421, 530, 550)
 			f.must("RMD "+dir, 250, 500, 501, 502, 421, 530, 550)
@@ -244,6 +245,7 @@ var _ = Describe("RFC 959 5.4 command-reply sequences", func() {
 		spec.Inferred("MKD 257 500, 501, 502, 421, 530, 550", rowReason), func(t *spec.T) {
 			f := loggedIn(t)
 			dir := uploadDir + "/" + unique("mkd-row")
+			f.needUpload()
 			f.must("MKD "+dir, 257, 500, 501, 502, 421, 530, 550)
 			f.must("MKD "+dir, 257, 500, 501, 502, 421, 530, 550)
 		})

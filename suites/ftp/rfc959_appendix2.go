@@ -16,6 +16,7 @@ var _ = Describe("RFC 959 Appendix II directory commands", func() {
 			f := loggedIn(t)
 			f.must("CWD "+uploadDir, 250)
 			name := unique("mkd-abs")
+			f.needUpload()
 			r := f.must("MKD "+name, 257)
 			dir, ok := quoted(r)
 			if !ok || !strings.HasPrefix(dir, "/") || !strings.HasSuffix(dir, "/"+name) {
@@ -29,6 +30,7 @@ var _ = Describe("RFC 959 Appendix II directory commands", func() {
 			f := loggedIn(t)
 			f.must("CWD "+uploadDir, 250)
 			name := unique(`q"uote`)
+			f.needUpload()
 			r := f.cmd("MKD " + name)
 			if r.code == 553 || r.code == 550 || r.code == 501 {
 				t.Skipf("not applicable: the server refuses a directory name with a double quote (%d)", r.code)
@@ -44,6 +46,7 @@ var _ = Describe("RFC 959 Appendix II directory commands", func() {
 		spec.Inferred(`The prior existence of a subdirectory with the same name is an error, and the server must return an "access denied" error reply in that case.`, old), func(t *spec.T) {
 			f := loggedIn(t)
 			dir := uploadDir + "/" + unique("mkd-twice")
+			f.needUpload()
 			f.must("MKD "+dir, 257)
 			f.must("MKD "+dir, 5)
 		})

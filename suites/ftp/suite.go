@@ -60,6 +60,16 @@ const (
 	unknownCmd = "XYZQ"
 )
 
+// Features of internal/ftp's contract a target may lack; a spec that
+// needs one is skipped with the target's reason.
+const (
+	featureAuthTLS    = "ftp/auth-tls"      // AUTH TLS, PBSZ, PROT on ftp/tcp
+	featureActive     = "ftp/active"        // PORT and EPRT to the client's address
+	featureAnonymous  = "ftp/anonymous"     // anonymous read-only login to pub/
+	featureUpload     = "ftp/upload"        // bob writes under upload/
+	featureDataPortL1 = "ftp/data-port-l-1" // active connections from port L-1
+)
+
 // quiet is how long a spec listens to conclude that nothing more is
 // coming, at the default step timeout (scaled by t.Scaled).
 const quiet = 400 * time.Millisecond
