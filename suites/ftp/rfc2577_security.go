@@ -298,7 +298,14 @@ var _ = Describe("RFC 2577 FTP security", func() {
 					if len(names) == 0 {
 						t.Failf("the fixture's %s/ is empty (protospec fixtures ftp)", publicDir)
 					}
-					line = "DELE " + publicDir + "/" + basename(names[0])
+					target := basename(names[0])
+					for _, n := range names {
+						if strings.Contains(basename(n), ".") {
+							target = basename(n) // a file, not a directory
+							break
+						}
+					}
+					line = "DELE " + publicDir + "/" + target
 				}
 				if strings.HasPrefix(line, "STOR") {
 					x := f.store(viaPASV, line, []byte("anonymous\n"))
