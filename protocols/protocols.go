@@ -30,6 +30,7 @@ import (
 	_ "github.com/protospec/protospec/suites/dns"
 
 	// ftp
+	_ "github.com/protospec/protospec/internal/ftp"
 	_ "github.com/protospec/protospec/suites/ftp"
 
 	// every launcher, the reference launcher among them
