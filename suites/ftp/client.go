@@ -1,6 +1,7 @@
 package ftp
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/tls"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	ftpwire "github.com/protospec/protospec/internal/wire/ftp"
 	"github.com/protospec/protospec/suites/spec"
 )
 
@@ -66,55 +68,58 @@ func (r reply) String() string {
 
 var replyStart = regexp.MustCompile(`^([1-5][0-9][0-9])([ -]|$)`)
 
-// errNotReply is a line that does not start an FTP reply.
-var errNotReply = errors.New("not an FTP reply")
-
-// readReply reads one reply: a line "ddd text", or the multi-line form
-// "ddd-text" ... "ddd text" (RFC 959 4.2).
-func readReply(c *spec.Conn) (reply, error) {
-	var r reply
-	line, err := c.ReadLine(maxReplyLine)
-	if err != nil {
-		return r, err
-	}
-	r.raw = append(r.raw, line...)
-	first, bare := trimEOL(line)
-	r.bareLF = bare
-	m := replyStart.FindStringSubmatch(first)
-	if m == nil {
-		return r, fmt.Errorf("%w: the line %s does not start with a three-digit code", errNotReply, spec.Excerpt(line, 120))
-	}
-	r.code, _ = strconv.Atoi(m[1])
-	r.lines = append(r.lines, first)
-	if m[2] != "-" {
-		return r, nil
-	}
-	r.multi = true
-	end := m[1] + " "
-	for len(r.lines) < maxReplyLines && len(r.raw) < maxReplyBytes {
-		line, err := c.ReadLine(maxReplyLine)
-		if err != nil {
-			return r, err
-		}
-		r.raw = append(r.raw, line...)
-		l, bare := trimEOL(line)
-		r.bareLF = r.bareLF || bare
-		r.lines = append(r.lines, l)
-		if strings.HasPrefix(l, end) || l == m[1] {
-			return r, nil
-		}
-	}
-	return r, fmt.Errorf("a multi-line %d reply went on past %d lines or %d bytes without its last line", r.code, maxReplyLines, maxReplyBytes)
+// lineSource hands the wire codec one line of the connection per Read:
+// the connection's reads keep their deadline, their bound and the
+// transcript, and the codec never reads past the reply it frames.
+type lineSource struct {
+	c       *spec.Conn
+	pending []byte
+	err     error
 }
 
-// trimEOL cuts the end of line off a line, telling whether it was a bare
-// LF.
-func trimEOL(line []byte) (string, bool) {
-	s := string(line)
-	if t, ok := strings.CutSuffix(s, "\r\n"); ok {
-		return t, false
+func (s *lineSource) Read(p []byte) (int, error) {
+	if len(s.pending) == 0 {
+		if s.err != nil {
+			return 0, s.err
+		}
+		line, err := s.c.ReadLine(maxReplyLine)
+		s.pending, s.err = line, err
+		if len(line) == 0 {
+			return 0, err
+		}
 	}
-	return strings.TrimSuffix(s, "\n"), true
+	n := copy(p, s.pending)
+	s.pending = s.pending[n:]
+	return n, nil
+}
+
+// readReply reads one reply with the wire codec (internal/wire/ftp): a
+// line "ddd text", or the multi-line form "ddd-text" ... "ddd text" (RFC
+// 959 4.2). The codec's non-fatal problems (a bare LF, a code without its
+// space) are the specs' to judge: the reply comes back with them noted.
+func readReply(c *spec.Conn) (reply, error) {
+	rep, err := ftpwire.ReadReply(bufio.NewReader(&lineSource{c: c}), ftpwire.Limits{MaxLine: maxReplyLine, MaxLines: maxReplyLines})
+	r := reply{code: rep.Code, raw: rep.Raw}
+	for _, l := range bytes.SplitAfter(rep.Raw, []byte("\n")) {
+		if len(l) == 0 {
+			continue
+		}
+		line, bare := trimEOL(l)
+		r.bareLF = r.bareLF || bare
+		r.lines = append(r.lines, line)
+	}
+	r.multi = len(r.lines) > 0 && len(r.lines[0]) > 3 && r.lines[0][3] == '-'
+	var pe *ftpwire.ProblemError
+	if errors.As(err, &pe) && !pe.Fatal {
+		err = nil
+	}
+	if err != nil && len(r.raw) == 0 {
+		return r, err
+	}
+	if err != nil {
+		return r, fmt.Errorf("%v (read %s)", err, spec.Excerpt(r.raw, 200))
+	}
+	return r, nil
 }
 
 // ftpc is one control connection.
@@ -312,55 +317,17 @@ type dataConn struct {
 	secured bool
 }
 
-var pasvNumbers = regexp.MustCompile(`(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3})`)
-
-// parsePASV finds h1,h2,h3,h4,p1,p2 in a 227 reply's text (RFC 1123
-// 4.1.2.6: a client scans for the numbers, wherever they are).
-func parsePASV(text string) (netip.AddrPort, error) {
-	m := pasvNumbers.FindStringSubmatch(text)
-	if m == nil {
-		return netip.AddrPort{}, fmt.Errorf("no h1,h2,h3,h4,p1,p2 in %q", text)
-	}
-	var n [6]int
-	for i := range n {
-		n[i], _ = strconv.Atoi(m[i+1])
-		if n[i] > 255 {
-			return netip.AddrPort{}, fmt.Errorf("%d is not an 8-bit field in %q", n[i], text)
-		}
-	}
-	ip := netip.AddrFrom4([4]byte{byte(n[0]), byte(n[1]), byte(n[2]), byte(n[3])})
-	return netip.AddrPortFrom(ip, uint16(n[4]<<8|n[5])), nil
-}
-
-var epsvPort = regexp.MustCompile(`\((.)(.)(.)(\d{1,5})(.)\)`)
+// parsePASV finds h1,h2,h3,h4,p1,p2 in a 227 reply's text.
+func parsePASV(text string) (netip.AddrPort, error) { return ftpwire.ParsePASV(text) }
 
 // parseEPSV reads the port of a 229 reply: (<d><d><d><tcp-port><d>).
-func parseEPSV(text string) (int, error) {
-	m := epsvPort.FindStringSubmatch(text)
-	if m == nil || m[1] != m[2] || m[2] != m[3] || m[3] != m[5] {
-		return 0, fmt.Errorf("no (<d><d><d><tcp-port><d>) in %q", text)
-	}
-	p, _ := strconv.Atoi(m[4])
-	if p < 1 || p > 65535 {
-		return 0, fmt.Errorf("port %d out of range in %q", p, text)
-	}
-	return p, nil
-}
+func parseEPSV(text string) (int, error) { return ftpwire.ParseEPSV(text) }
 
 // hostPort is PORT's argument for ap: h1,h2,h3,h4,p1,p2.
-func hostPort(ap netip.AddrPort) string {
-	a := ap.Addr().Unmap().As4()
-	return fmt.Sprintf("%d,%d,%d,%d,%d,%d", a[0], a[1], a[2], a[3], ap.Port()>>8, ap.Port()&0xff)
-}
+func hostPort(ap netip.AddrPort) string { return ftpwire.FormatHostPort(ap) }
 
 // eprtArg is EPRT's argument for ap: |1|addr|port| or |2|addr|port|.
-func eprtArg(ap netip.AddrPort) string {
-	af := 1
-	if !ap.Addr().Unmap().Is4() {
-		af = 2
-	}
-	return fmt.Sprintf("|%d|%s|%d|", af, ap.Addr().Unmap(), ap.Port())
-}
+func eprtArg(ap netip.AddrPort) string { return ftpwire.FormatEPRT(ap) }
 
 // open sets up a data connection the way kind says, failing the spec if
 // the server refuses.
@@ -745,3 +712,13 @@ func (f *ftpc) readSlow() (reply, error) {
 // needUpload skips the spec unless the target lets the fixture's user
 // write under upload/.
 func (f *ftpc) needUpload() { f.t.Require(featureUpload) }
+
+// trimEOL cuts the end of line off a line, telling whether it was a bare
+// LF.
+func trimEOL(line []byte) (string, bool) {
+	s := string(line)
+	if t, ok := strings.CutSuffix(s, "\r\n"); ok {
+		return t, false
+	}
+	return strings.TrimSuffix(s, "\n"), strings.HasSuffix(s, "\n")
+}
