@@ -25,13 +25,15 @@ package ftp
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"strings"
 	"time"
 
+	contract "github.com/protospec/protospec/internal/ftp"
 	"github.com/protospec/protospec/suites/spec"
 )
 
 // proto is the protocol's name in spec IDs.
-const proto = "ftp"
+const proto = contract.Name
 
 var _ = spec.RegisterProtocol(spec.Protocol{
 	Name:  proto,
@@ -46,28 +48,33 @@ var _ = spec.RegisterProtocol(spec.Protocol{
 })
 
 // service is the control connection's service.
-const service = "ftp/tcp"
+const service = contract.ServiceTCP
 
-// The fixture's accounts and directories.
+// The fixture's accounts (internal/ftp).
 const (
-	user       = "bob"
-	password   = "bob"
-	uploadDir  = "upload"
-	publicDir  = "pub"
-	anonUser   = "anonymous"
-	anonPass   = "protospec@example.org"
-	wrongPass  = "not-the-password"
+	user       = contract.UserBob
+	password   = contract.PasswordBob
+	anonUser   = contract.UserAnonymous
+	anonPass   = contract.AnonymousPassword
+	wrongPass  = contract.BadPassword
 	unknownCmd = "XYZQ"
+)
+
+// The fixture's directories, named relative to the login directory (the
+// user's root): upload/ writable by bob, pub/ readable by everyone.
+var (
+	uploadDir = strings.TrimPrefix(contract.UploadDir, "/")
+	publicDir = strings.TrimPrefix(contract.PubDir, "/")
 )
 
 // Features of internal/ftp's contract a target may lack; a spec that
 // needs one is skipped with the target's reason.
 const (
-	featureAuthTLS    = "ftp/auth-tls"      // AUTH TLS, PBSZ, PROT on ftp/tcp
-	featureActive     = "ftp/active"        // PORT and EPRT to the client's address
-	featureAnonymous  = "ftp/anonymous"     // anonymous read-only login to pub/
-	featureUpload     = "ftp/upload"        // bob writes under upload/
-	featureDataPortL1 = "ftp/data-port-l-1" // active connections from port L-1
+	featureAuthTLS    = contract.FeatureAuthTLS    // AUTH TLS, PBSZ, PROT on ftp/tcp
+	featureActive     = contract.FeatureActive     // PORT and EPRT to the client's address
+	featureAnonymous  = contract.FeatureAnonymous  // anonymous read-only login to pub/
+	featureUpload     = contract.FeatureUpload     // bob writes under upload/
+	featureDataPortL1 = contract.FeatureDataPortL1 // active connections from port L-1
 )
 
 // quiet is how long a spec listens to conclude that nothing more is
