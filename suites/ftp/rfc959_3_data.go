@@ -113,11 +113,11 @@ var _ = Describe("RFC 959 3.1 data representation", func() {
 			f.must("TYPE A N", 200)
 		})
 
-	rfc959_3_1_2_2.It("record-structure-accepted", spec.MAY, "accepts STRU R for TYPE A",
-		spec.Inferred(`Record structures must be accepted for "text" files (i.e., files with TYPE ASCII or EBCDIC) by all FTP implementations.`, "RFC 1123 4.1.2.13 keeps record structure required only of hosts whose file systems have records: for the others it is an option"), func(t *spec.T) {
+	rfc959_3_1_2_2.It("record-structure-accepted", spec.MUST, "answers STRU R for TYPE A with 200, or with 504 where files have no records",
+		spec.Inferred(`Record structures must be accepted for "text" files (i.e., files with TYPE ASCII or EBCDIC) by all FTP implementations.`, "RFC 1123 4.1.2.13 keeps record structure required only of hosts whose file systems have records: the others refuse the parameter (504), and STRU itself stays implemented"), func(t *spec.T) {
 			f := loggedIn(t)
 			f.must("TYPE A", 200)
-			f.must("STRU R", 200)
+			f.must("STRU R", 200, 504)
 			f.must("STRU F", 200)
 		})
 })
