@@ -667,9 +667,10 @@ func (f *ftpc) bigFile(prefix string, n int) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// isReset reports a connection the peer reset rather than closed.
+// isReset reports a connection the peer reset rather than closed, or a
+// TLS connection it closed without its close_notify (an aborted transfer).
 func isReset(err error) bool {
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // lists reports whether FEAT lists name.
