@@ -723,3 +723,13 @@ func trimEOL(line []byte) (string, bool) {
 	}
 	return strings.TrimSuffix(s, "\n"), strings.HasSuffix(s, "\n")
 }
+
+// mustSlow is must for a command whose reply a server may delay past a
+// step (a wrong password: see readSlow).
+func (f *ftpc) mustSlow(line string, codes ...int) reply {
+	f.send(line)
+	r, err := f.readSlow()
+	f.t.Check(err)
+	expectCode(f.t, r, fmt.Sprintf("the reply to %q", line), codes...)
+	return r
+}

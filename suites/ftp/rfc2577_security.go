@@ -278,7 +278,7 @@ var _ = Describe("RFC 2577 FTP security", func() {
 		spec.Inferred("In order to prevent a malicious client from determining valid usernames on a server, it is suggested that a server always return 331 to the USER command and then reject the combination of username and password for an invalid username.", informational), func(t *spec.T) {
 			f := connect(t)
 			f.must("USER "+unique("nosuchuser"), 331)
-			f.must("PASS "+wrongPass, 530)
+			f.mustSlow("PASS "+wrongPass, 530)
 		})
 
 	for _, c := range []struct{ slug, title, line string }{

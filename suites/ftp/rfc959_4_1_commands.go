@@ -45,7 +45,7 @@ var _ = Describe("RFC 959 4.1.1 access control commands", func() {
 			if f.cmd("USER "+user).code != 331 {
 				t.Skipf("not applicable: USER %s did not ask for a password", user)
 			}
-			expectCode(t, f.cmd("PASS "+wrongPass), "the reply to a wrong PASS", 530)
+			f.mustSlow("PASS "+wrongPass, 530)
 			expectCode(t, f.cmd("CWD "+uploadDir), "CWD after the failed login", 530)
 			f.login(user, password)
 			f.must("CWD "+uploadDir, 250)

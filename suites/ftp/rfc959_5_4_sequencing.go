@@ -66,7 +66,7 @@ var _ = Describe("RFC 959 5.4 command-reply sequences", func() {
 			f.must("PASS "+password, 230, 202, 530, 500, 501, 503, 421, 332)
 			g := connect(t)
 			g.must("USER "+user, 331)
-			g.must("PASS "+wrongPass, 230, 202, 530, 500, 501, 503, 421, 332)
+			g.mustSlow("PASS "+wrongPass, 230, 202, 530, 500, 501, 503, 421, 332)
 		})
 
 	rfc959_5_4.It("acct-replies", spec.MUST, "answers ACCT with a reply of its row (or 500/502 when it has no accounts)",
