@@ -242,7 +242,7 @@ func (ss *session) openData(x *transfer, l net.Listener, target netipAddrPort) (
 		c = nc
 	}
 	if ss.protP {
-		tc := tls.Server(c, ss.s.TLSConfig)
+		tc := tls.Server(c, ss.tlsConfig())
 		c.SetDeadline(deadline)
 		if err := tc.Handshake(); err != nil {
 			c.Close()
@@ -333,13 +333,12 @@ func (ss *session) cmdRETR(arg string) error {
 		defer f.Close()
 		var w io.Writer = stallWriter{c, ss.s.stall(), x}
 		if typeA {
-			aw := ftpwire.NewASCIIWriter(w)
-			w = aw
 			if rest > 0 {
 				// REST in TYPE A counts octets of the data stream
 				// (RFC 3659 5): skip that many converted octets.
-				w = &skipWriter{w: aw, skip: rest}
+				w = &skipWriter{w: w, skip: rest}
 			}
+			w = ftpwire.NewASCIIWriter(w)
 		}
 		if _, err := io.CopyBuffer(w, f, make([]byte, 32<<10)); err != nil {
 			if x.aborted.Load() {
@@ -414,12 +413,19 @@ func (ss *session) store(verb, arg string, appendTo bool) error {
 	if st, err := ss.root.Stat(name); err == nil && !st.Mode().IsRegular() {
 		return ss.reply(553, "File name not allowed: not a plain file.")
 	}
-	if rest > 0 && ss.typeA {
-		return ss.reply(550, "REST with an upload in TYPE A is not implemented.")
-	}
 	keep := int64(-1) // bytes of the old file to keep; -1 none
 	if appendTo || rest > 0 {
 		st, err := ss.root.Stat(name)
+		if err == nil && rest > 0 && ss.typeA {
+			// REST counts octets of the data stream (RFC 3659 5): in
+			// TYPE A the file's own offset is where that many converted
+			// octets end.
+			off, ok := ss.asciiOffset(name, rest)
+			if !ok {
+				return ss.reply(554, "Invalid REST parameter for TYPE A.")
+			}
+			rest = off
+		}
 		switch {
 		case err == nil && rest > 0 && rest > st.Size():
 			return ss.reply(554, "Invalid REST parameter: beyond the end of the file.")
@@ -432,6 +438,19 @@ func (ss *session) store(verb, arg string, appendTo bool) error {
 		}
 	}
 	limit := ss.s.maxUpload()
+	entries, used := ss.usage()
+	var oldSize int64
+	st, statErr := ss.root.Stat(name)
+	if statErr == nil {
+		oldSize = st.Size()
+	} else if entries >= ss.s.maxUploadFiles() {
+		return ss.reply(552, "Exceeded storage allocation: too many files.")
+	}
+	// The area's total after the upload: the old file's bytes go, the
+	// kept ones and the new ones come.
+	if room := ss.s.maxUploadTotal() - (used - oldSize); room < limit {
+		limit = max(room, 0)
+	}
 	if keep > limit {
 		return ss.reply(552, "Exceeded storage allocation.")
 	}
@@ -525,17 +544,23 @@ func (ss *session) list(verb, arg string) error {
 	} else {
 		vpath, name, err = ss.listTarget(arg)
 	}
+	// RFC 959 5.4 lists 450, not 550, for LIST and NLST; RFC 3659 has
+	// MLSD answer 550.
+	missing := 450
+	if verb == "MLSD" {
+		missing = 550
+	}
 	if err != nil {
-		return ss.reply(550, "No such file or directory.")
+		return ss.reply(missing, "No such file or directory.")
 	}
 	st, err := ss.root.Stat(name)
 	if err != nil {
-		return ss.reply(550, "No such file or directory.")
+		return ss.reply(missing, "No such file or directory.")
 	}
 	var ents []entry
 	if st.IsDir() {
 		if ents, err = ss.readDir(name); err != nil {
-			return ss.reply(550, "Cannot list the directory.")
+			return ss.reply(missing, "Cannot list the directory.")
 		}
 	} else if verb == "MLSD" {
 		// RFC 3659 7.2.1: MLSD of a file is 501.
@@ -582,4 +607,40 @@ func (ss *session) list(verb, arg string) error {
 		return 226, "Directory send OK (" + strconv.Itoa(len(ents)) + " entries)."
 	}, nil)
 	return err
+}
+
+// asciiOffset is the offset in the file name where its TYPE A form reaches
+// wire octets; false when wire falls inside a CRLF made of an LF, or
+// beyond the end.
+func (ss *session) asciiOffset(name string, wire int64) (int64, bool) {
+	f, err := ss.root.Open(name)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	var disk, n int64
+	prevCR := false
+	buf := make([]byte, 32<<10)
+	for n < wire {
+		k, err := f.Read(buf)
+		for _, b := range buf[:k] {
+			if n == wire {
+				return disk, true
+			}
+			step := int64(1)
+			if b == '\n' && !prevCR {
+				step = 2
+			}
+			if n+step > wire {
+				return 0, false
+			}
+			n += step
+			disk++
+			prevCR = b == '\r'
+		}
+		if err != nil {
+			break
+		}
+	}
+	return disk, n == wire
 }
