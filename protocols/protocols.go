@@ -34,6 +34,7 @@ import (
 	_ "github.com/protospec/protospec/internal/ftp"
 	_ "github.com/protospec/protospec/pcap/ftp"
 	_ "github.com/protospec/protospec/reference/ftp"
+	_ "github.com/protospec/protospec/suites/ftp"
 
 	// every launcher, the reference launcher among them
 	_ "github.com/protospec/protospec/targets/all"
