@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -306,4 +309,71 @@ func groupRSS(pgid int) (int64, error) {
 		return 0, fmt.Errorf("targets: no process in group %d", pgid)
 	}
 	return total, nil
+}
+
+// PortRun returns n consecutive loopback port numbers, all free for TCP
+// and UDP on host when checked: a server's range of data ports (a
+// passive-mode range) that takes a first and a last port. The run starts
+// at a random port below the kernel's ephemeral range (32768 on Linux),
+// so that the sockets a client opens do not take its ports.
+func PortRun(host string, n int) ([]int, error) {
+	const lo, hi = 20000, 32768
+	if n < 1 || n > 1000 {
+		return nil, fmt.Errorf("targets: a run of %d ports", n)
+	}
+	for tries := 0; tries < 100; tries++ {
+		base := lo + mathrand.IntN(hi-lo-n)
+		var hold []io.Closer
+		ok := true
+		for p := base; p < base+n; p++ {
+			l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+			if err != nil {
+				ok = false
+				break
+			}
+			hold = append(hold, l)
+			u, err := net.ListenPacket("udp", net.JoinHostPort(host, strconv.Itoa(p)))
+			if err != nil {
+				ok = false
+				break
+			}
+			hold = append(hold, u)
+		}
+		for _, c := range hold {
+			c.Close()
+		}
+		if ok {
+			ports := make([]int, n)
+			for i := range ports {
+				ports[i] = base + i
+			}
+			return ports, nil
+		}
+	}
+	return nil, fmt.Errorf("targets: no run of %d free ports on %s", n, host)
+}
+
+// FreePortsAndRun returns FreePorts(host, first) followed by a PortRun of
+// the remaining n-first ports, distinct from them: a server's listening
+// ports and its data port range, for Declared.FreePorts.
+func FreePortsAndRun(first int) func(host string, n int) ([]int, error) {
+	return func(host string, n int) ([]int, error) {
+		if n <= first {
+			return FreePorts(host, n)
+		}
+		for tries := 0; tries < 10; tries++ {
+			ports, err := FreePorts(host, first)
+			if err != nil {
+				return nil, err
+			}
+			run, err := PortRun(host, n-first)
+			if err != nil {
+				return nil, err
+			}
+			if !slices.ContainsFunc(ports, func(p int) bool { return p >= run[0] && p <= run[len(run)-1] }) {
+				return append(ports, run...), nil
+			}
+		}
+		return nil, fmt.Errorf("targets: no %d free ports and a run of %d on %s", first, n-first, host)
+	}
 }
