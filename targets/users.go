@@ -17,11 +17,13 @@ import (
 // copies of /etc/passwd, /etc/shadow and /etc/group in its work directory
 // (UsersOverlay) rather than to the host's.
 type UnixUser struct {
-	Name     string
+	Name string
+	// Password is the account's password; empty locks it ("!").
 	Password string
 	UID, GID int
-	// Group, if set, is the name of the group GID, added when the host
-	// has no group of that number.
+	// Group, if set, is the name of the group GID: it replaces a host
+	// group of that name, and is added unless the host has a group of
+	// that number.
 	Group string
 	Home  string
 	// Shell defaults to /bin/sh (a shell of /etc/shells, which PAM
@@ -31,15 +33,19 @@ type UnixUser struct {
 
 // UsersOverlay writes copies of the host's /etc/passwd, /etc/shadow and
 // /etc/group into dir with users in them (a host account of the same
-// name is replaced) and returns the Overlay that binds them over the
-// host's files. The passwords are SHA-512 crypt(3) hashes ("$6$").
+// name is replaced, as is a host group of a user's Group name) and
+// returns the Overlay that binds them over the host's files. The
+// passwords are SHA-512 crypt(3) hashes ("$6$").
 func UsersOverlay(dir string, users ...UnixUser) (Overlay, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	names := map[string]bool{}
+	names, groups := map[string]bool{}, map[string]bool{}
 	for _, u := range users {
 		names[u.Name] = true
+		if u.Group != "" {
+			groups[u.Group] = true
+		}
 	}
 	var passwd, shadow, group []string
 	for _, u := range users {
@@ -48,7 +54,11 @@ func UsersOverlay(dir string, users ...UnixUser) (Overlay, error) {
 			return nil, err
 		}
 		passwd = append(passwd, fmt.Sprintf("%s:x:%d:%d:%s:%s:%s", u.Name, u.UID, u.GID, u.Name, u.Home, cmpOr(u.Shell, "/bin/sh")))
-		shadow = append(shadow, fmt.Sprintf("%s:%s:19000:0:99999:7:::", u.Name, SHA512Crypt(u.Password, salt)))
+		hash := "!"
+		if u.Password != "" {
+			hash = SHA512Crypt(u.Password, salt)
+		}
+		shadow = append(shadow, fmt.Sprintf("%s:%s:19000:0:99999:7:::", u.Name, hash))
 	}
 	hostGroups := map[int]bool{}
 	o := Overlay{}
@@ -67,6 +77,9 @@ func UsersOverlay(dir string, users ...UnixUser) (Overlay, error) {
 			line := sc.Text()
 			fields := strings.Split(line, ":")
 			if f.path == "/etc/group" {
+				if groups[fields[0]] {
+					continue
+				}
 				if len(fields) > 2 {
 					if gid, err := strconv.Atoi(fields[2]); err == nil {
 						hostGroups[gid] = true

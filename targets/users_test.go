@@ -28,7 +28,8 @@ func TestUsersOverlay(t *testing.T) {
 	}
 	dir := t.TempDir()
 	o, err := UsersOverlay(dir, UnixUser{Name: "root", Password: "x", UID: 0, GID: 0, Home: "/root"},
-		UnixUser{Name: "protospecuser", Password: "pw", UID: 60123, GID: 60123, Group: "protospecgroup", Home: "/srv/x"})
+		UnixUser{Name: "protospecuser", Password: "pw", UID: 60123, GID: 60123, Group: "protospecgroup", Home: "/srv/x"},
+		UnixUser{Name: "protospeclocked", UID: 60124, GID: 60124, Group: "root", Home: "/srv/x"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,8 +50,11 @@ func TestUsersOverlay(t *testing.T) {
 			}
 		}
 	}
+	if !strings.Contains(string(shadow), "\nprotospeclocked:!:") {
+		t.Errorf("an account without a password is not locked:\n%s", shadow)
+	}
 	group, _ := os.ReadFile(o["/etc/group"])
-	if !strings.Contains(string(group), "protospecgroup:x:60123:\n") {
+	if !strings.Contains(string(group), "protospecgroup:x:60123:\n") || strings.Count("\n"+string(group), "\nroot:") != 1 || !strings.Contains(string(group), "\nroot:x:60124:\n") {
 		t.Errorf("group:\n%s", group)
 	}
 	if fi, _ := os.Stat(o["/etc/shadow"]); fi.Mode().Perm() != 0o600 {
