@@ -1,0 +1,187 @@
+// Package ftpd holds what the launchers of third-party FTP servers
+// (targets/vsftpd, targets/proftpd, targets/pureftpd) share: the layout of
+// their work directory, the fixture tree and its accounts, the ports (the
+// control port and a run of passive data ports, all on 127.0.0.1), the
+// readiness probe (a 220 greeting) and the endpoints.
+//
+// Every server serves the same tree, the fixture of internal/ftp written
+// into tree/ of the work directory: the authenticated user (bob) is
+// confined to it and may write in upload/ only (which bob owns), the
+// anonymous user (anonymous or ftp, any password) is confined to it and
+// may write nowhere. The servers run as root (they switch to the
+// accounts' uids after login); the accounts have uids of their own
+// (UID, AnonUID), unknown to the host, so nothing on the host can be
+// reached as them.
+package ftpd
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/protospec/protospec/internal/dial"
+	"github.com/protospec/protospec/targets"
+)
+
+// Uids and gids of the fixture's accounts on the servers.
+const (
+	UID     = 60123
+	GID     = 60123
+	AnonUID = 60124
+	AnonGID = 60124
+)
+
+// Tree is the fixture tree's directory in the work directory.
+const Tree = "tree"
+
+// PassivePorts is how many ports the passive range has: enough for the
+// concurrent data connections of a run (one per session in passive mode
+// at a time).
+const PassivePorts = 16
+
+// Ports is Declared.Ports of an FTP launcher: the control port, then the
+// passive range.
+const Ports = 1 + PassivePorts
+
+// FreePorts is Declared.FreePorts of an FTP launcher: a free control port
+// and a run of PassivePorts consecutive free ports.
+var FreePorts = targets.FreePortsAndRun(1)
+
+// Vars are Declared.Vars of an FTP launcher, for its config template:
+// .Vars.pasvFirst and .Vars.pasvLast index the passive range in Ports,
+// .Vars.user and .Vars.anon are the accounts.
+func Vars() map[string]any {
+	return map[string]any{
+		"pasvFirst": 1, "pasvLast": PassivePorts,
+		"user": User, "anon": Anon,
+	}
+}
+
+// Passive returns the first and last ports of r's passive range.
+func Passive(r *targets.Run) (first, last int) { return r.Port(1), r.Port(PassivePorts) }
+
+// NeedRoot is Declared.Requires of a launcher whose server must start
+// as root: it switches to the accounts' uids and confines them with
+// chroot(2).
+func NeedRoot(name string) func() error {
+	return func() error {
+		if os.Geteuid() != 0 {
+			return fmt.Errorf("%s needs root: it switches to the fixture's accounts and confines them with chroot", name)
+		}
+		return nil
+	}
+}
+
+// Prepare writes the fixture tree into tree/ (upload/ owned by the
+// user, the rest by root and read-only to the accounts) and the run's TLS
+// certificate into tls/ (cert.pem with the chain, key.pem).
+func Prepare(r *targets.Run) error {
+	// The servers' session processes, no longer root, must reach the tree
+	// and the certificate through the work directory.
+	if err := os.Chmod(r.Dir, 0o755); err != nil {
+		return err
+	}
+	if err := Reachable(r.Dir); err != nil {
+		return err
+	}
+	tree := r.Path(Tree)
+	if err := WriteFixture(tree); err != nil {
+		return err
+	}
+	if err := os.Chown(filepath.Join(tree, UploadDir), UID, GID); err != nil {
+		return err
+	}
+	fx, err := r.Opts.TLSFixture()
+	if err != nil {
+		return err
+	}
+	_, err = fx.WriteDir(r.Path("tls"))
+	return err
+}
+
+// Reachable checks that every directory above dir lets other users pass
+// (o+x): a server changes into the tree as the fixture's accounts before
+// it confines them there.
+func Reachable(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	for d := filepath.Dir(abs); ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("the work directory %s is not reachable by the fixture's accounts: %s is mode %v (choose a work directory under /tmp)", abs, d, fi.Mode().Perm())
+		}
+		if d == filepath.Dir(d) {
+			return nil
+		}
+	}
+}
+
+// Probe is the readiness probe: the control port greets with 220 (a
+// single or multi-line reply).
+func Probe(r *targets.Run) func(context.Context) error {
+	addr := r.Addr(0)
+	return func(ctx context.Context) error {
+		d := dial.Dialer{Timeout: time.Second}
+		c, err := d.Dial(ctx, dial.Endpoint{Network: "tcp", Addr: addr})
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		br := bufio.NewReader(io.LimitReader(c, 64<<10))
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return fmt.Errorf("greeting: %w", err)
+			}
+			if len(line) < 4 || !strings.HasPrefix(line, "220") {
+				return fmt.Errorf("greeting %q, want 220", strings.TrimSpace(line))
+			}
+			if line[3] == ' ' {
+				io.WriteString(c, "QUIT\r\n")
+				return nil
+			}
+		}
+	}
+}
+
+// Endpoints are the control connection's services: plain, and the same
+// port upgraded with AUTH TLS (RFC 4217) when tls.
+func Endpoints(r *targets.Run, tls bool) map[string]targets.Endpoint {
+	eps := map[string]targets.Endpoint{ServiceTCP: {Network: "tcp", Addr: r.Addr(0)}}
+	if tls {
+		eps[ServiceTLS] = targets.Endpoint{Network: "tcp", Addr: r.Addr(0), Security: dial.StartTLS, ServerName: "localhost"}
+	}
+	return eps
+}
+
+// UsersOverlay writes the host's user files with the fixture's accounts
+// into etc/ and returns the Overlay that binds them: the user (UID, home
+// and shell /bin/sh) and ftp, the account anonymous sessions run as
+// (AnonUID; home the tree, which pure-ftpd takes as the anonymous root).
+func UsersOverlay(r *targets.Run) (targets.Overlay, error) {
+	tree := r.Path(Tree)
+	return targets.UsersOverlay(r.Path("etc"),
+		targets.UnixUser{Name: User.Name, Password: User.Password, UID: UID, GID: GID, Group: User.Name, Home: tree, Shell: "/bin/sh"},
+		targets.UnixUser{Name: "ftp", Password: "*", UID: AnonUID, GID: AnonGID, Group: "ftp", Home: tree, Shell: "/usr/sbin/nologin"})
+}
+
+// ConfigPorts are the ports the launchers' golden configurations are
+// rendered for: 40021, then the passive run from 40100.
+var ConfigPorts = func() []int {
+	p := []int{40021}
+	for i := range PassivePorts {
+		p = append(p, 40100+i)
+	}
+	return p
+}()
