@@ -59,8 +59,8 @@ var launcher = targets.Declare(targets.Declared{
 	// gives /dev/null: Finish asks again with a pipe. (Without -v,
 	// vsftpd would start on /etc/vsftpd.conf.)
 	VersionArgs: []string{"-v"},
-	Baseline: Baseline,
-	Features: ftpd.Features,
+	Baseline:    Baseline,
+	Features:    ftpd.Features,
 	Reasons: map[string]string{
 		ftpd.FeatureIPv6: "vsftpd listens on one address family per process: the launcher runs it on 127.0.0.1 only",
 	},
