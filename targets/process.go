@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -351,29 +350,4 @@ func PortRun(host string, n int) ([]int, error) {
 		}
 	}
 	return nil, fmt.Errorf("targets: no run of %d free ports on %s", n, host)
-}
-
-// FreePortsAndRun returns FreePorts(host, first) followed by a PortRun of
-// the remaining n-first ports, distinct from them: a server's listening
-// ports and its data port range, for Declared.FreePorts.
-func FreePortsAndRun(first int) func(host string, n int) ([]int, error) {
-	return func(host string, n int) ([]int, error) {
-		if n <= first {
-			return FreePorts(host, n)
-		}
-		for tries := 0; tries < 10; tries++ {
-			ports, err := FreePorts(host, first)
-			if err != nil {
-				return nil, err
-			}
-			run, err := PortRun(host, n-first)
-			if err != nil {
-				return nil, err
-			}
-			if !slices.ContainsFunc(ports, func(p int) bool { return p >= run[0] && p <= run[len(run)-1] }) {
-				return append(ports, run...), nil
-			}
-		}
-		return nil, fmt.Errorf("targets: no %d free ports and a run of %d on %s", first, n-first, host)
-	}
 }

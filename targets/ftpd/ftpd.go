@@ -44,21 +44,31 @@ const Tree = "tree"
 // at a time).
 const PassivePorts = 16
 
-// Ports is Declared.Ports of an FTP launcher: the control port, then the
-// passive range.
-const Ports = 1 + PassivePorts
+// Ports is Declared.Ports of an FTP launcher: the control port L, the
+// passive range, then L-1, the port RFC 959 has a server's active data
+// connections come from (20 for 21), free for a server that binds it.
+const Ports = 1 + PassivePorts + 1
 
-// FreePorts is Declared.FreePorts of an FTP launcher: a free control port
-// and a run of PassivePorts consecutive free ports.
-var FreePorts = targets.FreePortsAndRun(1)
+// FreePorts is Declared.FreePorts of an FTP launcher: a run of
+// consecutive free ports L-1, L, L+1 ... L+PassivePorts, returned as L,
+// the passive range, L-1.
+func FreePorts(host string, n int) ([]int, error) {
+	run, err := targets.PortRun(host, n)
+	if err != nil {
+		return nil, err
+	}
+	return append(run[1:], run[0]), nil
+}
 
 // Vars are Declared.Vars of an FTP launcher, for its config template:
 // .Vars.pasvFirst and .Vars.pasvLast index the passive range in Ports,
-// .Vars.user and .Vars.anon are the accounts.
+// .Vars.dataPort the port L-1, .Vars.user and .Vars.anon are the
+// accounts and .Vars.uid ... their ids.
 func Vars() map[string]any {
 	return map[string]any{
-		"pasvFirst": 1, "pasvLast": PassivePorts,
+		"pasvFirst": 1, "pasvLast": PassivePorts, "dataPort": PassivePorts + 1,
 		"user": User, "anon": Anon,
+		"uid": UID, "gid": GID, "anonUID": AnonUID, "anonGID": AnonGID,
 	}
 }
 
@@ -177,11 +187,11 @@ func UsersOverlay(r *targets.Run) (targets.Overlay, error) {
 }
 
 // ConfigPorts are the ports the launchers' golden configurations are
-// rendered for: 40021, then the passive run from 40100.
+// rendered for: 40021, the passive run from 40022, and 40020.
 var ConfigPorts = func() []int {
 	p := []int{40021}
 	for i := range PassivePorts {
-		p = append(p, 40100+i)
+		p = append(p, 40022+i)
 	}
-	return p
+	return append(p, 40020)
 }()

@@ -30,6 +30,8 @@ type FTPClient struct {
 	tls *tls.Config
 	// prot is true after PROT P: data connections are TLS too.
 	prot bool
+	// DataPeer is the remote address of the last data connection.
+	DataPeer string
 }
 
 // DialFTP connects to tg's plain control endpoint and reads the 220
@@ -200,6 +202,7 @@ func (cl *FTPClient) Transfer(passive bool, up []byte, format string, args ...an
 			cl.t.Fatalf("active data connection: %v", err)
 		}
 	}
+	cl.DataPeer = data.RemoteAddr().String()
 	if cl.prot {
 		tc := tls.Client(data, cl.tls)
 		tc.SetDeadline(time.Now().Add(15 * time.Second))
@@ -276,6 +279,9 @@ func FTPServes(t *testing.T, tg targets.Target, fx *tlsfixture.Fixture) {
 		}
 		if code, got := cl.Transfer(!passive, nil, "RETR %s", name); code != 226 || string(got) != string(body) {
 			t.Fatalf("RETR %s: %d %q", name, code, got)
+		}
+		if passive {
+			t.Logf("active data connection from %s (control %s)", cl.DataPeer, cl.c.RemoteAddr())
 		}
 		cl.Must(250, "DELE %s", name)
 	}
