@@ -49,7 +49,7 @@ func UsersOverlay(dir string, users ...UnixUser) (Overlay, error) {
 	}
 	var passwd, shadow, group []string
 	for _, u := range users {
-		salt, err := cryptSalt()
+		salt, err := CryptSalt()
 		if err != nil {
 			return nil, err
 		}
@@ -115,8 +115,8 @@ func cmpOr(s, def string) string {
 	return s
 }
 
-// cryptSalt is 16 random characters of crypt(3)'s alphabet.
-func cryptSalt() (string, error) {
+// CryptSalt is 16 random characters of crypt(3)'s alphabet.
+func CryptSalt() (string, error) {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
