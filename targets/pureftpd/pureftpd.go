@@ -1,0 +1,98 @@
+// Package pureftpd launches Pure-FTPd as an FTP target: the fixture tree
+// of internal/ftp in a work directory, served on a free 127.0.0.1 control
+// port with a run of free passive data ports, to the fixture's user
+// (chrooted, writing in upload/) and to anonymous (chrooted, read-only),
+// with AUTH TLS on the control port. Pure-FTPd has no configuration file
+// (Debian's wrapper makes its flags from /etc/pure-ftpd): the launcher
+// passes the flags itself (argv).
+//
+//	protospec run ftp --target pureftpd --baseline builtin
+//	protospec run ftp --tls --target pureftpd --baseline builtin
+//
+// Debian's pure-ftpd conflicts with vsftpd and proftpd (all three provide
+// ftp-server) and pulls in openbsd-inetd: the launcher runs pure-ftpd
+// installed, or else unpacked (pure-ftpd) in the tree of
+// targets.UnpackedTree. It authenticates unix accounts (-l unix) and
+// takes the anonymous root from the home of the ftp account: both come
+// from copies of /etc/passwd, /etc/shadow and /etc/group with the
+// fixture's accounts, bound over the host's in a private mount namespace
+// of the server (targets.Overlay), so that nothing on the host changes.
+// That needs root, as pure-ftpd's chroot does.
+//
+// Offered: passive (PASV, EPSV) and active (PORT, EPRT) data connections,
+// AUTH TLS with PROT P, MLST/MLSD, REST STREAM, SIZE, MDTM, UTF8. Not
+// offered: IPv6 (the launcher binds 127.0.0.1 only), HOST.
+package pureftpd
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+
+	"github.com/protospec/protospec/targets"
+	"github.com/protospec/protospec/targets/ftpd"
+)
+
+// Baseline lists the ftp specs pure-ftpd is known to fail.
+//
+//go:embed baseline.txt
+var Baseline string
+
+var launcher = targets.Declare(targets.Declared{
+	Name:     "pureftpd",
+	Protocol: ftpd.Protocol,
+	Binary:   "pure-ftpd",
+	Package:  "pure-ftpd",
+	Unpacked: []string{"pure-ftpd"},
+	Requires: ftpd.NeedRoot("pure-ftpd"),
+	// "pure-ftpd v1.0.50 [privsep]", the first line of its usage.
+	VersionArgs: []string{"-h"},
+	VersionText: func(s string) string {
+		f := strings.Fields(s)
+		if len(f) >= 2 {
+			return "pure-ftpd " + strings.TrimPrefix(f[1], "v")
+		}
+		return s
+	},
+	Baseline: Baseline,
+	Features: ftpd.Features,
+	Reasons: map[string]string{
+		ftpd.FeatureIPv6: "the launcher binds pure-ftpd to 127.0.0.1 only",
+	},
+	Vars:      ftpd.Vars(),
+	Ports:     ftpd.Ports,
+	FreePorts: ftpd.FreePorts,
+	Prepare:   ftpd.Prepare,
+	Argv:      argv,
+	Overlay:   ftpd.UsersOverlay,
+	Probe:     ftpd.Probe,
+	Endpoints: func(r *targets.Run) map[string]targets.Endpoint { return ftpd.Endpoints(r, true) },
+	// pure-ftpd logs to syslog only; what it prints when it cannot
+	// start goes here.
+	Output:   "pure-ftpd.out",
+	Attempts: 3,
+	KeptNote: "certificate and transfer log",
+})
+
+// argv are pure-ftpd's flags: in the foreground (no -B) on the control
+// port, IPv4 only, no reverse DNS, everyone chrooted to their home, the
+// unix accounts (the overlay's), anonymous read-only, the passive run
+// announced as 127.0.0.1, TLS optional (-Y 1) with the run's certificate,
+// client limits above what a suite opens at once, transfers logged.
+func argv(r *targets.Run) []string {
+	first, last := ftpd.Passive(r)
+	return []string{
+		"-S", fmt.Sprintf("127.0.0.1,%d", r.Port(0)),
+		"-4", "-H", "-A",
+		"-l", "unix",
+		"-i",
+		"-p", fmt.Sprintf("%d:%d", first, last),
+		"-P", "127.0.0.1",
+		"-Y", "1",
+		"-2", r.Path("tls", "cert.pem") + "," + r.Path("tls", "key.pem"),
+		"-c", "50", "-C", "50",
+		"-g", r.Path("pure-ftpd.pid"),
+		"-f", "none",
+		"-O", "clf:" + r.Path("xfer.log"),
+	}
+}
