@@ -87,6 +87,12 @@ type Declared struct {
 	// sees in place of system files (users, PAM services): it runs in a
 	// private mount namespace with them bound over (see Overlay).
 	Overlay func(r *Run) (Overlay, error)
+	// Companion, if set, returns a second command line (its binary
+	// first) started beside the server, in its process group (and mount
+	// namespace), stopped with it: a second instance on another port,
+	// for a service the server cannot offer from one process. It runs
+	// once the config is written and may write the companion's own.
+	Companion func(r *Run) ([]string, error)
 	// Probe, if set, returns the readiness probe (default: a TCP
 	// connection to the first port is accepted).
 	Probe func(r *Run) func(context.Context) error
@@ -306,6 +312,15 @@ func (l *DeclaredLauncher) Start(ctx context.Context, opts Options) (Target, err
 				}
 			}
 			argv := append([]string{bin}, l.Argv(r)...)
+			if l.Companion != nil {
+				companion, err := l.Companion(r)
+				if err != nil {
+					return nil, err
+				}
+				if argv, err = WithCompanion(argv, companion); err != nil {
+					return nil, err
+				}
+			}
 			if l.Overlay == nil {
 				return argv, nil
 			}

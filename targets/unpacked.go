@@ -129,3 +129,19 @@ func (o Overlay) Wrap(argv []string) ([]string, error) {
 
 // shellQuote quotes s for sh.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// WithCompanion returns the command line that starts companion in the
+// background and then execs argv (which keeps the launched PID): both in
+// the launched process group, stopped together.
+func WithCompanion(argv, companion []string) ([]string, error) {
+	sh, err := FindBinary("sh", "dash")
+	if err != nil {
+		return nil, err
+	}
+	quoted := make([]string, len(companion))
+	for i, a := range companion {
+		quoted[i] = shellQuote(a)
+	}
+	script := strings.Join(quoted, " ") + " &\nexec \"$@\"\n"
+	return append([]string{sh, "-c", script, "companion"}, argv...), nil
+}

@@ -3,6 +3,7 @@ package targets
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -111,5 +112,27 @@ func TestOverlayWrap(t *testing.T) {
 	}
 	if after, _ := os.ReadFile("/etc/hostname"); string(after) != string(before) {
 		t.Errorf("/etc/hostname changed outside the overlay: %q", after)
+	}
+}
+
+// TestCompanion: the companion runs beside the main command, which keeps
+// the shell's PID.
+func TestCompanion(t *testing.T) {
+	dir := t.TempDir()
+	mark := filepath.Join(dir, "companion ran")
+	argv, err := WithCompanion([]string{"sh", "-c", "sleep 0.2; cat \"$0\"; echo main $$", mark}, []string{"sh", "-c", "echo yes > \"$0\"", mark})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("yes\nmain %d\n", cmd.Process.Pid)
+	if string(out) != want {
+		t.Errorf("printed %q, want %q", out, want)
 	}
 }

@@ -17,6 +17,7 @@ package ftpd
 import (
 	"bufio"
 	"context"
+	cryptotls "crypto/tls"
 	"fmt"
 	"io"
 	"os"
@@ -45,13 +46,20 @@ const Tree = "tree"
 const PassivePorts = 16
 
 // Ports is Declared.Ports of an FTP launcher: the control port L, the
-// passive range, then L-1, the port RFC 959 has a server's active data
+// passive range, the implicit-TLS control port (TLS from the first byte,
+// "ftp/tls"), then L-1, the port RFC 959 has a server's active data
 // connections come from (20 for 21), free for a server that binds it.
-const Ports = 1 + PassivePorts + 1
+const Ports = 1 + PassivePorts + 1 + 1
+
+// Indexes in Run.Ports.
+const (
+	tlsPort  = PassivePorts + 1
+	dataPort = PassivePorts + 2
+)
 
 // FreePorts is Declared.FreePorts of an FTP launcher: a run of
-// consecutive free ports L-1, L, L+1 ... L+PassivePorts, returned as L,
-// the passive range, L-1.
+// consecutive free ports L-1, L, L+1 ..., returned as L, the passive
+// range, the implicit-TLS port, L-1.
 func FreePorts(host string, n int) ([]int, error) {
 	run, err := targets.PortRun(host, n)
 	if err != nil {
@@ -62,11 +70,11 @@ func FreePorts(host string, n int) ([]int, error) {
 
 // Vars are Declared.Vars of an FTP launcher, for its config template:
 // .Vars.pasvFirst and .Vars.pasvLast index the passive range in Ports,
-// .Vars.dataPort the port L-1, .Vars.user and .Vars.anon are the
-// accounts and .Vars.uid ... their ids.
+// .Vars.tlsPort the implicit-TLS port, .Vars.dataPort the port L-1;
+// .Vars.user and .Vars.anon are the accounts, .Vars.uid ... their ids.
 func Vars() map[string]any {
 	return map[string]any{
-		"pasvFirst": 1, "pasvLast": PassivePorts, "dataPort": PassivePorts + 1,
+		"pasvFirst": 1, "pasvLast": PassivePorts, "tlsPort": tlsPort, "dataPort": dataPort,
 		"user": User, "anon": Anon,
 		"uid": UID, "gid": GID, "anonUID": AnonUID, "anonGID": AnonGID,
 	}
@@ -74,6 +82,9 @@ func Vars() map[string]any {
 
 // Passive returns the first and last ports of r's passive range.
 func Passive(r *targets.Run) (first, last int) { return r.Port(1), r.Port(PassivePorts) }
+
+// TLSAddr is the implicit-TLS control address.
+func TLSAddr(r *targets.Run) string { return r.Addr(tlsPort) }
 
 // NeedRoot is Declared.Requires of a launcher whose server must start
 // as root: it switches to the accounts' uids and confines them with
@@ -139,10 +150,28 @@ func Reachable(dir string) error {
 // Probe is the readiness probe: the control port greets with 220 (a
 // single or multi-line reply).
 func Probe(r *targets.Run) func(context.Context) error {
-	addr := r.Addr(0)
+	return greets(dial.Endpoint{Network: "tcp", Addr: r.Addr(0)})
+}
+
+// ProbeBoth is the readiness probe of a server with an implicit-TLS
+// port: both control ports greet with 220, the second after a TLS
+// handshake (the certificate is not verified: liveness, not trust).
+func ProbeBoth(r *targets.Run) func(context.Context) error {
+	plain := greets(dial.Endpoint{Network: "tcp", Addr: r.Addr(0)})
+	tls := greets(dial.Endpoint{Network: "tcp", Addr: TLSAddr(r), Security: dial.TLS, ServerName: "localhost"})
 	return func(ctx context.Context) error {
-		d := dial.Dialer{Timeout: time.Second}
-		c, err := d.Dial(ctx, dial.Endpoint{Network: "tcp", Addr: addr})
+		if err := plain(ctx); err != nil {
+			return err
+		}
+		return tls(ctx)
+	}
+}
+
+// greets is a probe that ep sends a 220 greeting.
+func greets(ep dial.Endpoint) func(context.Context) error {
+	return func(ctx context.Context) error {
+		d := dial.Dialer{Timeout: time.Second, TLS: &cryptotls.Config{InsecureSkipVerify: true}}
+		c, err := d.Dial(ctx, ep)
 		if err != nil {
 			return err
 		}
@@ -165,12 +194,13 @@ func Probe(r *targets.Run) func(context.Context) error {
 	}
 }
 
-// Endpoints are the control connection's services: plain, and the same
-// port upgraded with AUTH TLS (RFC 4217) when tls.
-func Endpoints(r *targets.Run, tls bool) map[string]targets.Endpoint {
+// Endpoints are the control connection's services: plain (where AUTH
+// TLS, RFC 4217, upgrades the session), and with implicit the
+// implicit-TLS port (TLS from the first byte, as port 990 has it).
+func Endpoints(r *targets.Run, implicit bool) map[string]targets.Endpoint {
 	eps := map[string]targets.Endpoint{ServiceTCP: {Network: "tcp", Addr: r.Addr(0)}}
-	if tls {
-		eps[ServiceTLS] = targets.Endpoint{Network: "tcp", Addr: r.Addr(0), Security: dial.StartTLS, ServerName: "localhost"}
+	if implicit {
+		eps[ServiceTLS] = targets.Endpoint{Network: "tcp", Addr: TLSAddr(r), Security: dial.TLS, ServerName: "localhost"}
 	}
 	return eps
 }
@@ -187,10 +217,11 @@ func UsersOverlay(r *targets.Run) (targets.Overlay, error) {
 }
 
 // ConfigPorts are the ports the launchers' golden configurations are
-// rendered for: 40021, the passive run from 40022, and 40020.
+// rendered for: 40021, the passive run from 40022, the implicit-TLS
+// port after it, and 40020.
 var ConfigPorts = func() []int {
 	p := []int{40021}
-	for i := range PassivePorts {
+	for i := range PassivePorts + 1 {
 		p = append(p, 40022+i)
 	}
 	return append(p, 40020)

@@ -38,17 +38,34 @@ type FTPClient struct {
 // greeting; the connection is closed when the test ends.
 func DialFTP(t testing.TB, tg targets.Target) *FTPClient {
 	t.Helper()
-	ep, err := tg.Endpoint(ftpd.ServiceTCP)
+	return dialFTP(t, tg, ftpd.ServiceTCP, nil)
+}
+
+// DialFTPS connects to tg's implicit-TLS control endpoint (TLS from the
+// first byte) trusting fx's CA, and reads the 220 greeting.
+func DialFTPS(t testing.TB, tg targets.Target, fx *tlsfixture.Fixture) *FTPClient {
+	t.Helper()
+	return dialFTP(t, tg, ftpd.ServiceTLS, fx)
+}
+
+func dialFTP(t testing.TB, tg targets.Target, service string, fx *tlsfixture.Fixture) *FTPClient {
+	t.Helper()
+	ep, err := tg.Endpoint(service)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := dial.Dialer{Timeout: 5 * time.Second}
+	var cfg *tls.Config
+	if fx != nil {
+		cfg = &tls.Config{RootCAs: fx.Pool(), ServerName: "localhost", ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+		d.TLS = cfg
+	}
 	c, err := d.Dial(context.Background(), ep)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	cl := &FTPClient{t: t, c: c}
+	cl := &FTPClient{t: t, c: c, tls: cfg}
 	cl.setConn(c)
 	cl.Expect(220)
 	return cl
@@ -251,8 +268,8 @@ func parse227(text string) (string, error) {
 // FTPServes checks an FTP launcher's running target against the fixture:
 // anonymous reads pub/ and cannot write, the user writes upload/ and reads
 // it back in passive and active mode, a wrong password is refused, and
-// (when it offers the TLS endpoint) the same over AUTH TLS and PROT P
-// with the run's certificate.
+// the same over AUTH TLS and PROT P with the run's certificate, and (when
+// it offers ftp/tls) over implicit TLS.
 func FTPServes(t *testing.T, tg targets.Target, fx *tlsfixture.Fixture) {
 	t.Helper()
 	want := ftpd.PublicContent
@@ -294,10 +311,6 @@ func FTPServes(t *testing.T, tg targets.Target, fx *tlsfixture.Fixture) {
 		}
 	}
 
-	if _, err := tg.Endpoint(ftpd.ServiceTLS); err != nil {
-		t.Logf("no TLS: %v", err)
-		return
-	}
 	sec := DialFTP(t, tg)
 	st := sec.AuthTLS(fx)
 	if len(st.PeerCertificates) == 0 || st.PeerCertificates[0].Issuer.CommonName != fx.CA.Subject.CommonName {
@@ -317,6 +330,21 @@ func FTPServes(t *testing.T, tg targets.Target, fx *tlsfixture.Fixture) {
 	}
 	sec.Must(250, "DELE %s", name)
 	sec.Cmd("QUIT")
+
+	if _, err := tg.Endpoint(ftpd.ServiceTLS); err != nil {
+		t.Logf("no implicit TLS: %v", err)
+		return
+	}
+	imp := DialFTPS(t, tg, fx)
+	imp.Login(ftpd.User.Name, ftpd.User.Password)
+	imp.Protect()
+	imp.Must(200, "TYPE I")
+	for _, passive := range []bool{true, false} {
+		if code, got := imp.Transfer(passive, nil, "RETR %s", ftpd.PublicFile); code != 226 || string(got) != want {
+			t.Fatalf("RETR over implicit TLS (passive %v): %d %q", passive, code, got)
+		}
+	}
+	imp.Cmd("QUIT")
 }
 
 // FTPLifecycle starts the FTP launcher name with a TLS fixture of its

@@ -2,7 +2,9 @@
 // internal/ftp in a work directory, served on a free 127.0.0.1 control
 // port with a run of free passive data ports, to the fixture's user
 // (chrooted, writing in upload/) and to anonymous (chrooted, read-only),
-// with AUTH TLS on the control port (proftpd.conf.tmpl).
+// with AUTH TLS on the control port and a virtual host on the
+// implicit-TLS port ("ftp/tls", TLS from the first byte)
+// (proftpd.conf.tmpl).
 //
 //	protospec run ftp --target proftpd --baseline builtin
 //	protospec run ftp --tls --target proftpd --baseline builtin
@@ -16,13 +18,14 @@
 // AuthGroupFile): nothing on the host changes. proftpd needs root to
 // switch to them.
 //
-// Offered: passive (PASV, EPSV) and active (PORT, EPRT) data connections
-// (active ones from L-1), AUTH TLS with PROT P (with mod_tls), MLST/MLSD,
+// Offered: passive (PASV, EPSV) and active (PORT, EPRT) data connections,
+// AUTH TLS with PROT P and implicit TLS (with mod_tls), MLST/MLSD,
 // REST STREAM, SIZE, MDTM, UTF8, HOST. Not offered: IPv6 (the launcher
 // binds 127.0.0.1 only).
 package proftpd
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
 	"os"
@@ -66,8 +69,13 @@ var launcher = targets.Declare(targets.Declared{
 	ConfigFile:     "proftpd.conf",
 	// -n: the foreground; its session processes fork from it, in its
 	// process group.
-	Argv:      func(r *targets.Run) []string { return []string{"-n", "-c", r.Config} },
-	Probe:     ftpd.Probe,
+	Argv: func(r *targets.Run) []string { return []string{"-n", "-c", r.Config} },
+	Probe: func(r *targets.Run) func(context.Context) error {
+		if r.Vars["tls"] == true {
+			return ftpd.ProbeBoth(r)
+		}
+		return ftpd.Probe(r)
+	},
 	Endpoints: func(r *targets.Run) map[string]targets.Endpoint { return ftpd.Endpoints(r, r.Vars["tls"] == true) },
 	Finish: func(r *targets.Run, t *targets.Static) {
 		if r.Vars["tls"] != true {

@@ -21,7 +21,8 @@
 //
 // Offered: passive (PASV, EPSV) and active (PORT, EPRT) data connections,
 // AUTH TLS with PROT P, MLST/MLSD, REST STREAM, SIZE, MDTM, UTF8. Not
-// offered: IPv6 (the launcher binds 127.0.0.1 only), HOST.
+// offered: implicit TLS ("ftp/tls": pure-ftpd has none), IPv6 (the
+// launcher binds 127.0.0.1 only), HOST.
 package pureftpd
 
 import (
@@ -58,6 +59,7 @@ var launcher = targets.Declare(targets.Declared{
 	Features: ftpd.Features,
 	Reasons: map[string]string{
 		ftpd.FeatureIPv6: "the launcher binds pure-ftpd to 127.0.0.1 only",
+		ftpd.ServiceTLS:  "pure-ftpd has no implicit TLS (TLS from the first byte): it offers AUTH TLS on ftp/tcp, which the TLS specs of a plain run use",
 	},
 	Vars:      ftpd.Vars(),
 	Ports:     ftpd.Ports,
@@ -66,7 +68,7 @@ var launcher = targets.Declare(targets.Declared{
 	Argv:      argv,
 	Overlay:   ftpd.UsersOverlay,
 	Probe:     ftpd.Probe,
-	Endpoints: func(r *targets.Run) map[string]targets.Endpoint { return ftpd.Endpoints(r, true) },
+	Endpoints: func(r *targets.Run) map[string]targets.Endpoint { return ftpd.Endpoints(r, false) },
 	// pure-ftpd logs to syslog only; what it prints when it cannot
 	// start goes here.
 	Output:   "pure-ftpd.out",

@@ -2,7 +2,9 @@
 // internal/ftp in a work directory, served on a free 127.0.0.1 control
 // port with a run of free passive data ports, to the fixture's user
 // (chrooted, writing in upload/) and to anonymous (chrooted, read-only),
-// with AUTH TLS on the control port (vsftpd.conf.tmpl).
+// with AUTH TLS on the control port, and a second vsftpd on the
+// implicit-TLS port ("ftp/tls", TLS from the first byte) beside it
+// (vsftpd.conf.tmpl, rendered for each).
 //
 //	protospec run ftp --target vsftpd --baseline builtin
 //	protospec run ftp --tls --target vsftpd --baseline builtin
@@ -15,8 +17,8 @@
 // nothing outside the work directory changes, and the mounts end with the
 // server. That needs root, as vsftpd itself does.
 //
-// Offered: passive (PASV, EPSV) and active (PORT, EPRT) data connections,
-// AUTH TLS with PROT P, REST STREAM, SIZE, MDTM, ASCII-mode conversion
+// Offered: passive (PASV, EPSV) and active (PORT, EPRT, from L-1) data
+// connections, AUTH TLS with PROT P, implicit TLS, REST STREAM, SIZE, MDTM, ASCII-mode conversion
 // (turned on). Not offered: IPv6 (vsftpd listens on one address family
 // per process), MLST/MLSD, UTF8, HOST.
 package vsftpd
@@ -24,6 +26,7 @@ package vsftpd
 import (
 	"context"
 	_ "embed"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,7 +52,12 @@ account required pam_unix.so
 session required pam_permit.so
 `
 
-var launcher = targets.Declare(targets.Declared{
+// launcher is declared in init: its Companion renders its own config.
+var launcher *targets.DeclaredLauncher
+
+func init() { launcher = targets.Declare(declared) }
+
+var declared = targets.Declared{
 	Name:     "vsftpd",
 	Protocol: ftpd.Protocol,
 	Binary:   "vsftpd",
@@ -64,7 +72,7 @@ var launcher = targets.Declare(targets.Declared{
 	Reasons: map[string]string{
 		ftpd.FeatureIPv6: "vsftpd listens on one address family per process: the launcher runs it on 127.0.0.1 only",
 	},
-	Vars:           ftpd.Vars(),
+	Vars:           vars(),
 	Ports:          ftpd.Ports,
 	FreePorts:      ftpd.FreePorts,
 	Prepare:        prepare,
@@ -72,9 +80,12 @@ var launcher = targets.Declare(targets.Declared{
 	ConfigFile:     "vsftpd.conf",
 	Argv:           func(r *targets.Run) []string { return []string{r.Config} },
 	Overlay:        overlay,
-	Probe:          ftpd.Probe,
-	Endpoints:      func(r *targets.Run) map[string]targets.Endpoint { return ftpd.Endpoints(r, true) },
-	Finish:         func(r *targets.Run, t *targets.Static) { t.Version = version(r.Bin) },
+	// vsftpd serves one port per process, plain or TLS from the first
+	// byte: a second instance serves the implicit-TLS port.
+	Companion: companion,
+	Probe:     ftpd.ProbeBoth,
+	Endpoints: func(r *targets.Run) map[string]targets.Endpoint { return ftpd.Endpoints(r, true) },
+	Finish:    func(r *targets.Run, t *targets.Static) { t.Version = version(r.Bin) },
 	// vsftpd prints "500 OOPS: ..." on stdout when it cannot start.
 	Output: "vsftpd.out",
 	// "500 OOPS: could not bind listening IPv4 socket": another port.
@@ -83,7 +94,24 @@ var launcher = targets.Declare(targets.Declared{
 	ServerLog: "vsftpd.log",
 	LogLabel:  "log",
 	KeptNote:  "config and logs",
-})
+}
+
+// companion writes the implicit-TLS instance's config, vsftpd-tls.conf,
+// and returns its command line.
+func companion(r *targets.Run) ([]string, error) {
+	c := *r
+	c.Vars = maps.Clone(r.Vars)
+	c.Vars["implicit"] = true
+	conf, err := launcher.Config(&c)
+	if err != nil {
+		return nil, err
+	}
+	path := r.Path("vsftpd-tls.conf")
+	if err := os.WriteFile(path, conf, 0o644); err != nil {
+		return nil, err
+	}
+	return []string{r.Bin, path}, nil
+}
 
 // prepare writes the fixture, the certificate, the empty directory
 // vsftpd chroots its unprivileged processes into, and the PAM service.
@@ -133,4 +161,11 @@ func version(bin string) string {
 		return "vsftpd " + v
 	}
 	return filepath.Base(bin)
+}
+
+// vars are ftpd.Vars with implicit false: the main instance.
+func vars() map[string]any {
+	v := ftpd.Vars()
+	v["implicit"] = false
+	return v
 }

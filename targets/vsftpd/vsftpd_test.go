@@ -14,7 +14,9 @@ var opts = targets.Options{Protocol: ftpd.Protocol}
 // TestConfig renders vsftpd.conf for a fixed work directory and ports
 // and compares it with testdata/.
 func TestConfig(t *testing.T) {
-	launchertest.Config(t, launcher, opts, ftpd.ConfigPorts, launchertest.ConfigCase{Root: true, Golden: "testdata/vsftpd.conf"})
+	launchertest.Config(t, launcher, opts, ftpd.ConfigPorts,
+		launchertest.ConfigCase{Root: true, Golden: "testdata/vsftpd.conf"},
+		launchertest.ConfigCase{Root: true, Vars: map[string]any{"implicit": true}, Golden: "testdata/vsftpd-tls.conf"})
 }
 
 // TestServes starts vsftpd, logs in as anonymous and as the fixture's
