@@ -5,6 +5,9 @@
 // --ftp-port, AUTH TLS, ftps://), Python's ftplib (FTP and FTP_TLS) and
 // wget fetching a directory recursively. A client that is not installed
 // skips its test with the reason; .ci/run installs them all.
+//
+//	go test ./interop/ftp                          # against serve ftp
+//	PROTOSPEC_TARGET=proftpd go test ./interop/ftp # the same clients against a launcher
 package ftp
 
 import (
@@ -61,7 +64,12 @@ func run(t *testing.T, name string, args ...string) string {
 	cmd := exec.CommandContext(ctx, name, args...)
 	// Clients read no user configuration: lftp's rc, curl's .curlrc,
 	// wget's .wgetrc, a .netrc.
-	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "LFTP_HOME="+t.TempDir(), "WGETRC=/dev/null")
+	home := t.TempDir()
+	wgetrc := filepath.Join(home, "wgetrc")
+	if err := os.WriteFile(wgetrc, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = append(os.Environ(), "HOME="+home, "LFTP_HOME="+home, "WGETRC="+wgetrc)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
@@ -80,7 +88,7 @@ func runErr(name string, args ...string) (string, error) {
 }
 
 // writeTree writes a tree of files to upload: nested directories, an
-// empty file, binary files from one byte to over a MiB, text with CRLF,
+// empty directory, an empty file, binary files from one byte to over a MiB, text with CRLF,
 // LF and a lone CR (which binary transfers keep as they are), and names
 // with a space and non-ASCII letters.
 func writeTree(t *testing.T, dir string) {
@@ -101,8 +109,10 @@ func writeTree(t *testing.T, dir string) {
 		"sub/k64.bin":                random(64 << 10),
 		"sub/deeper/m1.bin":          random(1<<20 + 17),
 		"sub/deeper/odd.bin":         random(4093),
-		"sub/emptydir/.keep":         {},
 		"utf8/h\u00e9llo-\u00fc.txt": []byte("UTF-8 path (RFC 2640)\n"),
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "sub", "emptydir"), 0o755); err != nil {
+		t.Fatal(err)
 	}
 	for name, data := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
@@ -145,7 +155,8 @@ func sameTree(t *testing.T, a, b string, ignore ...string) {
 	}
 }
 
-// readTree maps each regular file's slash path under dir to its bytes.
+// readTree maps each regular file's slash path under dir to its bytes,
+// and each directory's ("sub/") to nil.
 func readTree(t *testing.T, dir string, ignore []string) map[string][]byte {
 	t.Helper()
 	files := map[string][]byte{}
@@ -153,14 +164,21 @@ func readTree(t *testing.T, dir string, ignore []string) map[string][]byte {
 		if err != nil {
 			return err
 		}
-		if slices.Contains(ignore, d.Name()) || !d.Type().IsRegular() {
+		if slices.Contains(ignore, d.Name()) || p == dir {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() {
+			files[filepath.ToSlash(rel)+"/"] = nil
+			return nil
+		}
+		if !d.Type().IsRegular() {
 			return nil
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(dir, p)
 		files[filepath.ToSlash(rel)] = b
 		return nil
 	})

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/protospec/protospec/internal/tlsfixture"
 	"github.com/protospec/protospec/targets"
+	_ "github.com/protospec/protospec/targets/all"
+	"github.com/protospec/protospec/targets/ftpd"
 	"github.com/protospec/protospec/targets/reference"
 )
 
@@ -17,8 +21,15 @@ import (
 // does (with --tls, the run's certificate and key: --cert, --key) on a
 // free loopback port, the fixture written into DIR first as `protospec
 // fixtures ftp --out DIR` writes it; it stops when the test ends.
+//
+// With PROTOSPEC_TARGET=NAME (an FTP launcher: vsftpd, proftpd,
+// pureftpd) the clients run against that server instead, its tree and
+// the run's CA taken from its work directory.
 func serve(t *testing.T, withTLS bool) *server {
 	t.Helper()
+	if name := os.Getenv("PROTOSPEC_TARGET"); name != "" && name != "reference" {
+		return launch(t, name)
+	}
 	root := t.TempDir()
 	if err := writeFixture(root); err != nil {
 		t.Fatal(err)
@@ -60,6 +71,43 @@ func serve(t *testing.T, withTLS bool) *server {
 			t.Skipf("%v: %v", errNoFTP, err)
 		}
 		t.Fatalf("serve ftp --addr %s --root %s: %v", s.addr, root, err)
+	}
+	return s
+}
+
+// launch starts the FTP launcher name with a fixture CA of the test's own.
+func launch(t *testing.T, name string) *server {
+	t.Helper()
+	fx, err := tlsfixture.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, ok := targets.Lookup(name)
+	if !ok {
+		t.Fatalf("no launcher %q", name)
+	}
+	if err := l.Available(); err != nil {
+		t.Skipf("%s: %v", name, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tg, err := targets.Open(ctx, name, targets.Options{Protocol: ftpName, TLS: fx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tg.Close() })
+	ep, err := tg.Endpoint(ftpName + "/tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, ok := tg.(interface{ Dir() string })
+	if !ok {
+		t.Fatalf("%s does not tell its work directory", name)
+	}
+	s := &server{addr: ep.Addr, root: filepath.Join(dir.Dir(), ftpd.Tree), ca: filepath.Join(t.TempDir(), "ca.pem")}
+	s.host, s.port, _ = net.SplitHostPort(s.addr)
+	if err := os.WriteFile(s.ca, fx.CAPEM, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	return s
 }
