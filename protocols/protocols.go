@@ -29,6 +29,9 @@ import (
 	_ "github.com/protospec/protospec/reference/dns"
 	_ "github.com/protospec/protospec/suites/dns"
 
+	// ftp
+	_ "github.com/protospec/protospec/internal/ftp"
+
 	// every launcher, the reference launcher among them
 	_ "github.com/protospec/protospec/targets/all"
 )
