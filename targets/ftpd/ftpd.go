@@ -6,12 +6,12 @@
 //
 // Every server serves the same tree, the fixture of internal/ftp written
 // into tree/ of the work directory: the authenticated user (bob) is
-// confined to it and may write in upload/ only (which bob owns), the
-// anonymous user (anonymous or ftp, any password) is confined to it and
-// may write nowhere. The servers run as root (they switch to the
-// accounts' uids after login); the accounts have uids of their own
-// (UID, AnonUID), unknown to the host, so nothing on the host can be
-// reached as them.
+// confined to tree/bob and may write in its upload/ only (which bob
+// owns), the anonymous user (anonymous or ftp, any password) is confined
+// to tree/anon and may write nowhere. The servers run as root (they
+// switch to the accounts' uids after login); the accounts have uids of
+// their own (UID, AnonUID), unknown to the host, so nothing on the host
+// can be reached as them.
 package ftpd
 
 import (
@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/protospec/protospec/internal/dial"
+	"github.com/protospec/protospec/internal/ftp"
 	"github.com/protospec/protospec/targets"
 )
 
@@ -39,6 +40,27 @@ const (
 
 // Tree is the fixture tree's directory in the work directory.
 const Tree = "tree"
+
+// Protocol is the FTP contract's name.
+const Protocol = ftp.Name
+
+// Services of the contract.
+const (
+	ServiceTCP = ftp.ServiceTCP
+	ServiceTLS = ftp.ServiceTLS
+)
+
+// Features every FTP launcher offers: AUTH TLS with the run's
+// certificate, active data connections, the anonymous read-only area,
+// bob's upload area, the UTF-8 file name.
+var Features = []string{ftp.FeatureAuthTLS, ftp.FeatureActive, ftp.FeatureAnonymous, ftp.FeatureUpload, ftp.FeatureUTF8Names}
+
+// Home is the work-directory path of a fixture user's root.
+func Home(r *targets.Run, home string) string { return r.Path(Tree, home) }
+
+// BobHome and AnonHome are the roots of bob and of anonymous sessions.
+func BobHome(r *targets.Run) string  { return Home(r, ftp.BobHome) }
+func AnonHome(r *targets.Run) string { return Home(r, ftp.AnonymousHome) }
 
 // PassivePorts is how many ports the passive range has: enough for the
 // concurrent data connections of a run (one per session in passive mode
@@ -71,12 +93,11 @@ func FreePorts(host string, n int) ([]int, error) {
 // Vars are Declared.Vars of an FTP launcher, for its config template:
 // .Vars.pasvFirst and .Vars.pasvLast index the passive range in Ports,
 // .Vars.tlsPort the implicit-TLS port, .Vars.dataPort the port L-1;
-// .Vars.user and .Vars.anon are the accounts, .Vars.uid ... their ids.
+// .Vars.bobHome and .Vars.anonHome are the users' roots under tree/.
 func Vars() map[string]any {
 	return map[string]any{
 		"pasvFirst": 1, "pasvLast": PassivePorts, "tlsPort": tlsPort, "dataPort": dataPort,
-		"user": User, "anon": Anon,
-		"uid": UID, "gid": GID, "anonUID": AnonUID, "anonGID": AnonGID,
+		"bobHome": ftp.BobHome, "anonHome": ftp.AnonymousHome,
 	}
 }
 
@@ -98,8 +119,8 @@ func NeedRoot(name string) func() error {
 	}
 }
 
-// Prepare writes the fixture tree into tree/ (upload/ owned by the
-// user, the rest by root and read-only to the accounts) and the run's TLS
+// Prepare writes the fixture tree into tree/ (bob/upload/ owned by bob,
+// the rest by root and read-only to the accounts) and the run's TLS
 // certificate into tls/ (cert.pem with the chain, key.pem).
 func Prepare(r *targets.Run) error {
 	// The servers' session processes, no longer root, must reach the tree
@@ -110,11 +131,10 @@ func Prepare(r *targets.Run) error {
 	if err := Reachable(r.Dir); err != nil {
 		return err
 	}
-	tree := r.Path(Tree)
-	if err := WriteFixture(tree); err != nil {
+	if err := ftp.Write(r.Path(Tree)); err != nil {
 		return err
 	}
-	if err := os.Chown(filepath.Join(tree, UploadDir), UID, GID); err != nil {
+	if err := os.Chown(filepath.Join(BobHome(r), strings.TrimPrefix(ftp.UploadDir, "/")), UID, GID); err != nil {
 		return err
 	}
 	fx, err := r.Opts.TLSFixture()
@@ -149,15 +169,13 @@ func Reachable(dir string) error {
 
 // Probe is the readiness probe: the control port greets with 220 (a
 // single or multi-line reply).
-func Probe(r *targets.Run) func(context.Context) error {
-	return greets(dial.Endpoint{Network: "tcp", Addr: r.Addr(0)})
-}
+func Probe(r *targets.Run) func(context.Context) error { return ftp.GreetingProbe(r.Addr(0)) }
 
 // ProbeBoth is the readiness probe of a server with an implicit-TLS
 // port: both control ports greet with 220, the second after a TLS
 // handshake (the certificate is not verified: liveness, not trust).
 func ProbeBoth(r *targets.Run) func(context.Context) error {
-	plain := greets(dial.Endpoint{Network: "tcp", Addr: r.Addr(0)})
+	plain := ftp.GreetingProbe(r.Addr(0))
 	tls := greets(dial.Endpoint{Network: "tcp", Addr: TLSAddr(r), Security: dial.TLS, ServerName: "localhost"})
 	return func(ctx context.Context) error {
 		if err := plain(ctx); err != nil {
@@ -206,14 +224,14 @@ func Endpoints(r *targets.Run, implicit bool) map[string]targets.Endpoint {
 }
 
 // UsersOverlay writes the host's user files with the fixture's accounts
-// into etc/ and returns the Overlay that binds them: the user (UID, home
-// and shell /bin/sh) and ftp, the account anonymous sessions run as
-// (AnonUID; home the tree, which pure-ftpd takes as the anonymous root).
+// into etc/ and returns the Overlay that binds them: bob (UID, at home in
+// tree/bob, shell /bin/sh) and ftp, the account anonymous sessions run as
+// (AnonUID, locked; at home in tree/anon, which pure-ftpd takes as the
+// anonymous root).
 func UsersOverlay(r *targets.Run) (targets.Overlay, error) {
-	tree := r.Path(Tree)
 	return targets.UsersOverlay(r.Path("etc"),
-		targets.UnixUser{Name: User.Name, Password: User.Password, UID: UID, GID: GID, Group: User.Name, Home: tree, Shell: "/bin/sh"},
-		targets.UnixUser{Name: "ftp", Password: "*", UID: AnonUID, GID: AnonGID, Group: "ftp", Home: tree, Shell: "/usr/sbin/nologin"})
+		targets.UnixUser{Name: ftp.UserBob, Password: ftp.PasswordBob, UID: UID, GID: GID, Group: ftp.UserBob, Home: BobHome(r), Shell: "/bin/sh"},
+		targets.UnixUser{Name: ftp.UserFTP, UID: AnonUID, GID: AnonGID, Group: ftp.UserFTP, Home: AnonHome(r), Shell: "/usr/sbin/nologin"})
 }
 
 // ConfigPorts are the ports the launchers' golden configurations are

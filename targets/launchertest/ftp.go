@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/protospec/protospec/internal/dial"
+	"github.com/protospec/protospec/internal/ftp"
 	"github.com/protospec/protospec/internal/tlsfixture"
 	"github.com/protospec/protospec/targets"
 	"github.com/protospec/protospec/targets/ftpd"
@@ -247,6 +248,8 @@ func (cl *FTPClient) Transfer(passive bool, up []byte, format string, args ...an
 	return code, got
 }
 
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
 // parse227 finds h1,h2,h3,h4,p1,p2 in a 227 reply.
 func parse227(text string) (string, error) {
 	i := strings.IndexAny(text, "0123456789")
@@ -272,25 +275,26 @@ func parse227(text string) (string, error) {
 // it offers ftp/tls) over implicit TLS.
 func FTPServes(t *testing.T, tg targets.Target, fx *tlsfixture.Fixture) {
 	t.Helper()
-	want := ftpd.PublicContent
+	hello, _ := ftp.Lookup(ftp.HelloFile)
+	want := string(hello.Content)
 	for _, passive := range []bool{true, false} {
 		cl := DialFTP(t, tg)
-		cl.Login(ftpd.Anon.Name, "guest@example.com")
+		cl.Login(ftp.UserAnonymous, ftp.AnonymousPassword)
 		cl.Must(200, "TYPE I")
-		if code, got := cl.Transfer(passive, nil, "RETR %s", ftpd.PublicFile); code != 226 || string(got) != want {
-			t.Fatalf("anonymous RETR %s (passive %v): %d %q, want 226 %q", ftpd.PublicFile, passive, code, got, want)
+		if code, got := cl.Transfer(passive, nil, "RETR %s", ftp.HelloFile); code != 226 || string(got) != want {
+			t.Fatalf("anonymous RETR %s (passive %v): %d %q, want 226 %q", ftp.HelloFile, passive, code, got, want)
 		}
-		if code, _ := cl.Transfer(passive, []byte("x"), "STOR %s/anon.txt", ftpd.UploadDir); code < 500 {
+		if code, _ := cl.Transfer(passive, []byte("x"), "STOR %s/anon.txt", ftp.PubDir); code < 500 {
 			t.Errorf("anonymous STOR (passive %v): %d, want a refusal", passive, code)
 		}
 		cl.Cmd("QUIT")
 	}
 	cl := DialFTP(t, tg)
-	cl.Login(ftpd.User.Name, ftpd.User.Password)
+	cl.Login(ftp.UserBob, ftp.PasswordBob)
 	cl.Must(200, "TYPE I")
 	body := []byte("uploaded by the launcher test\r\nbinary \x00\xff bytes\n")
 	for _, passive := range []bool{true, false} {
-		name := fmt.Sprintf("%s/launcher-%v.bin", ftpd.UploadDir, passive)
+		name := fmt.Sprintf("%s/launcher-%v.bin", ftp.UploadDir, passive)
 		if code, _ := cl.Transfer(passive, body, "STOR %s", name); code != 226 {
 			t.Fatalf("STOR %s: %d", name, code)
 		}
@@ -299,14 +303,21 @@ func FTPServes(t *testing.T, tg targets.Target, fx *tlsfixture.Fixture) {
 		}
 		if passive {
 			t.Logf("active data connection from %s (control %s)", cl.DataPeer, cl.c.RemoteAddr())
+			if tg.Feature(ftp.FeatureDataPortL1) == nil {
+				_, data, _ := net.SplitHostPort(cl.DataPeer)
+				_, ctl, _ := net.SplitHostPort(cl.c.RemoteAddr().String())
+				if d, c := atoi(data), atoi(ctl); d != c-1 {
+					t.Errorf("%s offered, but the active data connection came from port %d, control port %d", ftp.FeatureDataPortL1, d, c)
+				}
+			}
 		}
 		cl.Must(250, "DELE %s", name)
 	}
 	cl.Cmd("QUIT")
 
 	bad := DialFTP(t, tg)
-	if code, _ := bad.Cmd("USER %s", ftpd.User.Name); code == 331 {
-		if code, text := bad.Cmd("PASS not-%s", ftpd.User.Password); code != 530 {
+	if code, _ := bad.Cmd("USER %s", ftp.UserBob); code == 331 {
+		if code, text := bad.Cmd("PASS %s", ftp.BadPassword); code != 530 {
 			t.Errorf("wrong password: %q, want 530", text)
 		}
 	}
@@ -316,15 +327,15 @@ func FTPServes(t *testing.T, tg targets.Target, fx *tlsfixture.Fixture) {
 	if len(st.PeerCertificates) == 0 || st.PeerCertificates[0].Issuer.CommonName != fx.CA.Subject.CommonName {
 		t.Errorf("TLS: the server's certificate is not the run's")
 	}
-	sec.Login(ftpd.User.Name, ftpd.User.Password)
+	sec.Login(ftp.UserBob, ftp.PasswordBob)
 	sec.Protect()
 	sec.Must(200, "TYPE I")
 	for _, passive := range []bool{true, false} {
-		if code, got := sec.Transfer(passive, nil, "RETR %s", ftpd.PublicFile); code != 226 || string(got) != want {
+		if code, got := sec.Transfer(passive, nil, "RETR %s", ftp.HelloFile); code != 226 || string(got) != want {
 			t.Fatalf("RETR over TLS (passive %v): %d %q", passive, code, got)
 		}
 	}
-	name := ftpd.UploadDir + "/launcher-tls.bin"
+	name := ftp.UploadDir + "/launcher-tls.bin"
 	if code, _ := sec.Transfer(true, body, "STOR %s", name); code != 226 {
 		t.Fatalf("STOR over TLS: %d", code)
 	}
@@ -336,11 +347,11 @@ func FTPServes(t *testing.T, tg targets.Target, fx *tlsfixture.Fixture) {
 		return
 	}
 	imp := DialFTPS(t, tg, fx)
-	imp.Login(ftpd.User.Name, ftpd.User.Password)
+	imp.Login(ftp.UserBob, ftp.PasswordBob)
 	imp.Protect()
 	imp.Must(200, "TYPE I")
 	for _, passive := range []bool{true, false} {
-		if code, got := imp.Transfer(passive, nil, "RETR %s", ftpd.PublicFile); code != 226 || string(got) != want {
+		if code, got := imp.Transfer(passive, nil, "RETR %s", ftp.HelloFile); code != 226 || string(got) != want {
 			t.Fatalf("RETR over implicit TLS (passive %v): %d %q", passive, code, got)
 		}
 	}

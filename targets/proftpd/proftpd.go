@@ -32,6 +32,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/protospec/protospec/internal/ftp"
 	"github.com/protospec/protospec/targets"
 	"github.com/protospec/protospec/targets/ftpd"
 )
@@ -58,7 +59,8 @@ var launcher = targets.Declare(targets.Declared{
 	Baseline:    Baseline,
 	Features:    ftpd.Features,
 	Reasons: map[string]string{
-		ftpd.FeatureIPv6: "the launcher binds proftpd to 127.0.0.1 only",
+		ftp.FeatureIPv6:       "the launcher binds proftpd to 127.0.0.1 only",
+		ftp.FeatureDataPortL1: "proftpd opens active data connections from an ephemeral port, not L-1 (measured with the launcher's config)",
 	},
 	Vars:           ftpd.Vars(),
 	Ports:          ftpd.Ports,
@@ -100,22 +102,22 @@ func check(r *targets.Run) error {
 	return nil
 }
 
-// prepare writes the fixture and the account files: the user and ftp
-// (anonymous), both at home in the tree.
+// prepare writes the fixture and the account files: bob, at home in
+// tree/bob, and ftp (anonymous sessions), at home in tree/anon.
 func prepare(r *targets.Run) error {
 	if err := ftpd.Prepare(r); err != nil {
 		return err
 	}
-	tree := r.Path(ftpd.Tree)
 	salt, err := targets.CryptSalt()
 	if err != nil {
 		return err
 	}
-	passwd := fmt.Sprintf("%s:%s:%d:%d::%s:/bin/false\nftp:*:%d:%d::%s:/bin/false\n",
-		ftpd.User.Name, targets.SHA512Crypt(ftpd.User.Password, salt), ftpd.UID, ftpd.GID, tree, ftpd.AnonUID, ftpd.AnonGID, tree)
+	passwd := fmt.Sprintf("%s:%s:%d:%d::%s:/bin/false\n%s:*:%d:%d::%s:/bin/false\n",
+		ftp.UserBob, targets.SHA512Crypt(ftp.PasswordBob, salt), ftpd.UID, ftpd.GID, ftpd.BobHome(r),
+		ftp.UserFTP, ftpd.AnonUID, ftpd.AnonGID, ftpd.AnonHome(r))
 	if err := os.WriteFile(r.Path("ftpd.passwd"), []byte(passwd), 0o600); err != nil {
 		return err
 	}
-	group := fmt.Sprintf("%s:x:%d:\nftp:x:%d:\n", ftpd.User.Name, ftpd.GID, ftpd.AnonGID)
+	group := fmt.Sprintf("%s:x:%d:\n%s:x:%d:\n", ftp.UserBob, ftpd.GID, ftp.UserFTP, ftpd.AnonGID)
 	return os.WriteFile(r.Path("ftpd.group"), []byte(group), 0o644)
 }

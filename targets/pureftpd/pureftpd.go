@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/protospec/protospec/internal/ftp"
 	"github.com/protospec/protospec/targets"
 	"github.com/protospec/protospec/targets/ftpd"
 )
@@ -58,8 +59,9 @@ var launcher = targets.Declare(targets.Declared{
 	Baseline: Baseline,
 	Features: ftpd.Features,
 	Reasons: map[string]string{
-		ftpd.FeatureIPv6: "the launcher binds pure-ftpd to 127.0.0.1 only",
-		ftpd.ServiceTLS:  "pure-ftpd has no implicit TLS (TLS from the first byte): it offers AUTH TLS on ftp/tcp, which the TLS specs of a plain run use",
+		ftp.FeatureIPv6:       "the launcher binds pure-ftpd to 127.0.0.1 only",
+		ftp.FeatureDataPortL1: "pure-ftpd opens active data connections from port 20 whatever its control port, not L-1 (measured)",
+		ftpd.ServiceTLS:       "pure-ftpd has no implicit TLS (TLS from the first byte): it offers AUTH TLS on ftp/tcp, which the TLS specs of a plain run use",
 	},
 	Vars:      ftpd.Vars(),
 	Ports:     ftpd.Ports,

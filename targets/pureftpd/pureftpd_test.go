@@ -20,7 +20,7 @@ func TestConfig(t *testing.T) {
 // user, transfers in passive and active mode, plain and over TLS, and
 // checks that Close stops it and removes its work directory.
 func TestServes(t *testing.T) {
-	launchertest.FTPLifecycle(t, "pureftpd", "tree")
+	launchertest.FTPLifecycle(t, "pureftpd", "tree/users.txt")
 }
 
 func TestMissingBinary(t *testing.T) {

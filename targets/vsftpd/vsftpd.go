@@ -33,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/protospec/protospec/internal/ftp"
 	"github.com/protospec/protospec/targets"
 	"github.com/protospec/protospec/targets/ftpd"
 )
@@ -68,9 +69,9 @@ var declared = targets.Declared{
 	// vsftpd would start on /etc/vsftpd.conf.)
 	VersionArgs: []string{"-v"},
 	Baseline:    Baseline,
-	Features:    ftpd.Features,
+	Features:    append([]string{ftp.FeatureDataPortL1}, ftpd.Features...),
 	Reasons: map[string]string{
-		ftpd.FeatureIPv6: "vsftpd listens on one address family per process: the launcher runs it on 127.0.0.1 only",
+		ftp.FeatureIPv6: "vsftpd listens on one address family per process: the launcher runs it on 127.0.0.1 only",
 	},
 	Vars:           vars(),
 	Ports:          ftpd.Ports,
