@@ -13,6 +13,7 @@ package ftp
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,12 +30,20 @@ import (
 	"github.com/protospec/protospec/internal/dial"
 )
 
-// server is a running `serve ftp`: its address, the root it serves and,
-// with TLS, the CA file a client trusts.
+// server is a running `serve ftp`: its address, the roots of bob and of
+// anonymous on disk and, with TLS, the CA file a client trusts.
 type server struct {
 	addr, host, port string
-	root             string
+	bob, anon        string
 	ca               string
+	// tlsAddr is the implicit-TLS control address (TLS from the first
+	// byte), when the server has one.
+	tlsAddr string
+}
+
+// bobPath is where bob's client path p is on disk.
+func (s *server) bobPath(p string) string {
+	return filepath.Join(s.bob, filepath.FromSlash(strings.TrimPrefix(p, "/")))
 }
 
 // url is ftp://USER:PASS@ADDR/path (no credentials for anonymous).
@@ -201,11 +210,16 @@ func freeAddr(t *testing.T) string {
 
 // waitGreeting waits until addr greets with 220, or the server ended
 // (done closed, its error in serveErr).
-func waitGreeting(addr string, done <-chan struct{}, serveErr *error) error {
+func waitGreeting(addr string, implicit bool, done <-chan struct{}, serveErr *error) error {
 	deadline := time.Now().Add(15 * time.Second)
+	ep := dial.Endpoint{Network: "tcp", Addr: addr}
+	if implicit {
+		ep.Security = dial.TLS
+	}
 	for {
-		d := dial.Dialer{Timeout: time.Second}
-		c, err := d.Dial(context.Background(), dial.Endpoint{Network: "tcp", Addr: addr})
+		// Liveness, not trust: the clients verify the certificate.
+		d := dial.Dialer{Timeout: time.Second, TLS: &tls.Config{InsecureSkipVerify: true}}
+		c, err := d.Dial(context.Background(), ep)
 		if err == nil {
 			c.SetDeadline(time.Now().Add(2 * time.Second))
 			b := make([]byte, 4)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	fixture "github.com/protospec/protospec/internal/ftp"
 )
 
 // curlArgs are the options of every curl run: quiet but for errors, a
@@ -34,7 +36,7 @@ func TestCurl(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			remote := "upload/curl-" + mode.name + ".bin"
 			run(t, curl, curlArgs(append(mode.args, "-u", "bob:bob", "-T", src, s.url("", remote))...)...)
-			if got, err := os.ReadFile(filepath.Join(s.root, filepath.FromSlash(remote))); err != nil || !bytes.Equal(got, data) {
+			if got, err := os.ReadFile(s.bobPath(remote)); err != nil || !bytes.Equal(got, data) {
 				t.Fatalf("the server's copy of %s: %d bytes, %v; want %d", remote, len(got), err, len(data))
 			}
 			dst := filepath.Join(t.TempDir(), "back.bin")
@@ -53,7 +55,7 @@ func TestCurl(t *testing.T) {
 		})
 	}
 	t.Run("anonymous", func(t *testing.T) {
-		pub := readTree(t, filepath.Join(s.root, "pub"), nil)
+		pub := readTree(t, filepath.Join(s.anon, "pub"), nil)
 		if len(pub) == 0 {
 			t.Fatal("the fixture has no public file")
 		}
@@ -67,7 +69,7 @@ func TestCurl(t *testing.T) {
 			}
 		}
 		// curl exits 25 (upload failed) when the server refuses STOR.
-		if out, err := runErr(curl, curlArgs("-T", src, s.url("", "upload/anon.bin"))...); err == nil {
+		if out, err := runErr(curl, curlArgs("-T", src, s.url("", "pub/anon.bin"))...); err == nil {
 			t.Errorf("anonymous upload accepted: %s", out)
 		}
 	})
@@ -118,6 +120,29 @@ func curlActiveTLSBroken(t *testing.T, curl string) (string, bool) {
 	var major, minor, patch int
 	fmt.Sscanf(f[1], "%d.%d.%d", &major, &minor, &patch)
 	return f[1], major == 7 && minor >= 87
+}
+
+// TestCurlFTPS: curl's ftps:// is TLS from the first byte (implicit
+// FTPS, the reference's --tls): download and upload in passive mode.
+func TestCurlFTPS(t *testing.T) {
+	curl := need(t, "curl")
+	s := serveImplicit(t)
+	hello, _ := fixture.Lookup(fixture.HelloFile)
+	base := "ftps://" + s.tlsAddr
+	got := run(t, curl, curlArgs("--cacert", s.ca, "-u", "bob:bob", base+fixture.HelloFile)...)
+	if got != string(hello.Content) {
+		t.Fatalf("ftps:// RETR %s: %q", fixture.HelloFile, got)
+	}
+	data := bytes.Repeat([]byte("implicit TLS\n"), 3000)
+	src := filepath.Join(t.TempDir(), "ftps.bin")
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	remote := fixture.UploadDir + "/curl-ftps.bin"
+	run(t, curl, curlArgs("--cacert", s.ca, "-u", "bob:bob", "-T", src, base+remote)...)
+	if got, err := os.ReadFile(s.bobPath(remote)); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("the server's copy of %s: %d bytes, %v; want %d", remote, len(got), err, len(data))
+	}
 }
 
 // containsLine reports whether text has a line equal to want.

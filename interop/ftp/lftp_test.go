@@ -76,7 +76,7 @@ func mirror(t *testing.T, lftp string, s *server, passive, tls bool) {
 		lftpScript(s, passive, tls), s.addr, quote(up), remote, remote, quote(filepath.Join(down, "tree")))
 	run(t, lftp, "-c", script)
 	sameTree(t, up, filepath.Join(down, "tree"))
-	sameTree(t, up, filepath.Join(s.root, filepath.FromSlash(remote)))
+	sameTree(t, up, s.bobPath(remote))
 }
 
 // quote quotes an argument for lftp's command parser.

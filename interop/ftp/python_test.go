@@ -2,7 +2,6 @@ package ftp
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -75,7 +74,7 @@ func TestPythonFtplib(t *testing.T) {
 				if len(f) != 3 || f[0] != "ok" {
 					t.Fatalf("ftplib printed %q", l)
 				}
-				got, err := os.ReadFile(filepath.Join(s.root, filepath.FromSlash(f[2])))
+				got, err := os.ReadFile(s.bobPath(f[2]))
 				if err != nil {
 					t.Fatal(err)
 				}

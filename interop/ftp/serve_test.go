@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	fixture "github.com/protospec/protospec/internal/ftp"
 	"github.com/protospec/protospec/internal/tlsfixture"
 	"github.com/protospec/protospec/targets"
 	_ "github.com/protospec/protospec/targets/all"
@@ -18,24 +19,41 @@ import (
 )
 
 // serve starts the reference as `protospec serve ftp --addr A --root DIR`
-// does (with --tls, the run's certificate and key: --cert, --key) on a
-// free loopback port, the fixture written into DIR first as `protospec
-// fixtures ftp --out DIR` writes it; it stops when the test ends.
+// does (withTLS: --cert FILE --key FILE, a new fixture's, for AUTH TLS)
+// on a free loopback port, the fixture written into DIR first as
+// `protospec fixtures ftp --out DIR` writes it; it stops when the test
+// ends.
 //
 // With PROTOSPEC_TARGET=NAME (an FTP launcher: vsftpd, proftpd,
 // pureftpd) the clients run against that server instead, its tree and
 // the run's CA taken from its work directory.
 func serve(t *testing.T, withTLS bool) *server {
 	t.Helper()
+	return serveMode(t, withTLS, false)
+}
+
+// serveImplicit starts the reference with --tls (TLS from the first
+// byte): its address is the server's tlsAddr.
+func serveImplicit(t *testing.T) *server {
+	t.Helper()
+	return serveMode(t, true, true)
+}
+
+func serveMode(t *testing.T, withTLS, implicit bool) *server {
+	t.Helper()
 	if name := os.Getenv("PROTOSPEC_TARGET"); name != "" && name != "reference" {
-		return launch(t, name)
+		s := launch(t, name)
+		if implicit && s.tlsAddr == "" {
+			t.Skipf("%s offers no implicit TLS", name)
+		}
+		return s
 	}
 	root := t.TempDir()
-	if err := writeFixture(root); err != nil {
+	if err := fixture.Write(root); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{root: root}
-	params := map[string]string{"root": root}
+	s := &server{bob: filepath.Join(root, fixture.BobHome), anon: filepath.Join(root, fixture.AnonymousHome)}
+	params := map[string]string{fixture.ParamRoot: root}
 	if withTLS {
 		fx, err := tlsfixture.New()
 		if err != nil {
@@ -45,7 +63,11 @@ func serve(t *testing.T, withTLS bool) *server {
 		if err != nil {
 			t.Fatal(err)
 		}
-		params["tls"], params["cert"], params["key"] = "true", paths.Cert, paths.Key
+		// AUTH TLS on the plain control port: the clients' explicit FTPS.
+		params[fixture.ParamCert], params[fixture.ParamKey] = paths.Cert, paths.Key
+		if implicit {
+			params[fixture.ParamTLS] = "true"
+		}
 		s.ca = paths.CA
 	}
 	s.addr = freeAddr(t)
@@ -56,7 +78,7 @@ func serve(t *testing.T, withTLS bool) *server {
 	var serveErr error
 	go func() {
 		defer close(done)
-		serveErr = reference.Serve(ctx, ftpName, reference.ServeOptions{Addr: s.addr, Params: params, Log: io.Discard})
+		serveErr = reference.Serve(ctx, fixture.Name, reference.ServeOptions{Addr: s.addr, Params: params, Log: io.Discard})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -66,7 +88,10 @@ func serve(t *testing.T, withTLS bool) *server {
 			t.Error("serve did not stop")
 		}
 	})
-	if err := waitGreeting(s.addr, done, &serveErr); err != nil {
+	if implicit {
+		s.tlsAddr = s.addr
+	}
+	if err := waitGreeting(s.addr, implicit, done, &serveErr); err != nil {
 		if errors.Is(err, targets.ErrUnsupportedProtocol) {
 			t.Skipf("%v: %v", errNoFTP, err)
 		}
@@ -91,12 +116,12 @@ func launch(t *testing.T, name string) *server {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	tg, err := targets.Open(ctx, name, targets.Options{Protocol: ftpName, TLS: fx})
+	tg, err := targets.Open(ctx, name, targets.Options{Protocol: fixture.Name, TLS: fx})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tg.Close() })
-	ep, err := tg.Endpoint(ftpName + "/tcp")
+	ep, err := tg.Endpoint(fixture.ServiceTCP)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,10 +129,14 @@ func launch(t *testing.T, name string) *server {
 	if !ok {
 		t.Fatalf("%s does not tell its work directory", name)
 	}
-	s := &server{addr: ep.Addr, root: filepath.Join(dir.Dir(), ftpd.Tree), ca: filepath.Join(t.TempDir(), "ca.pem")}
+	tree := filepath.Join(dir.Dir(), ftpd.Tree)
+	s := &server{addr: ep.Addr, bob: filepath.Join(tree, fixture.BobHome), anon: filepath.Join(tree, fixture.AnonymousHome), ca: filepath.Join(t.TempDir(), "ca.pem")}
 	s.host, s.port, _ = net.SplitHostPort(s.addr)
 	if err := os.WriteFile(s.ca, fx.CAPEM, 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if ep, err := tg.Endpoint(fixture.ServiceTLS); err == nil {
+		s.tlsAddr = ep.Addr
 	}
 	return s
 }

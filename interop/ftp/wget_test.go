@@ -20,7 +20,7 @@ func TestWgetRecursive(t *testing.T) {
 			out := t.TempDir()
 			args := append([]string{"-q", "--tries=1", "--timeout=20", "-r", "-np", "-nH", "-P", out}, mode.args...)
 			run(t, wget, append(args, s.url("", "pub/"))...)
-			sameTree(t, filepath.Join(s.root, "pub"), filepath.Join(out, "pub"), ".listing")
+			sameTree(t, filepath.Join(s.anon, "pub"), filepath.Join(out, "pub"), ".listing")
 		})
 	}
 }
