@@ -68,35 +68,43 @@ func AnonHome(r *targets.Run) string { return Home(r, ftp.AnonymousHome) }
 const PassivePorts = 16
 
 // Ports is Declared.Ports of an FTP launcher: the control port L, the
-// passive range, the implicit-TLS control port (TLS from the first byte,
-// "ftp/tls"), then L-1, the port RFC 959 has a server's active data
-// connections come from (20 for 21), free for a server that binds it.
-const Ports = 1 + PassivePorts + 1 + 1
+// passive range, the implicit-TLS control port T (TLS from the first
+// byte, "ftp/tls"), then L-1 and T-1, the ports RFC 959 has a server's
+// active data connections come from (20 for 21), free for a server that
+// binds them.
+const Ports = 1 + PassivePorts + 1 + 2
 
 // Indexes in Run.Ports.
 const (
-	tlsPort  = PassivePorts + 1
-	dataPort = PassivePorts + 2
+	tlsPort     = PassivePorts + 1
+	dataPort    = PassivePorts + 2
+	tlsDataPort = PassivePorts + 3
 )
 
 // FreePorts is Declared.FreePorts of an FTP launcher: a run of
-// consecutive free ports L-1, L, L+1 ..., returned as L, the passive
-// range, the implicit-TLS port, L-1.
+// consecutive free ports L-1, L, T-1, T and the passive range, returned
+// in the order of Ports: L, the passive range, T, L-1, T-1.
 func FreePorts(host string, n int) ([]int, error) {
+	if n != Ports {
+		return nil, fmt.Errorf("ftpd: %d ports asked for, the layout has %d", n, Ports)
+	}
 	run, err := targets.PortRun(host, n)
 	if err != nil {
 		return nil, err
 	}
-	return append(run[1:], run[0]), nil
+	ports := []int{run[1]}
+	ports = append(ports, run[4:]...)
+	return append(ports, run[3], run[0], run[2]), nil
 }
 
 // Vars are Declared.Vars of an FTP launcher, for its config template:
 // .Vars.pasvFirst and .Vars.pasvLast index the passive range in Ports,
-// .Vars.tlsPort the implicit-TLS port, .Vars.dataPort the port L-1;
+// .Vars.tlsPort the implicit-TLS port, .Vars.dataPort and
+// .Vars.tlsDataPort the ports L-1 and T-1;
 // .Vars.bobHome and .Vars.anonHome are the users' roots under tree/.
 func Vars() map[string]any {
 	return map[string]any{
-		"pasvFirst": 1, "pasvLast": PassivePorts, "tlsPort": tlsPort, "dataPort": dataPort,
+		"pasvFirst": 1, "pasvLast": PassivePorts, "tlsPort": tlsPort, "dataPort": dataPort, "tlsDataPort": tlsDataPort,
 		"bobHome": ftp.BobHome, "anonHome": ftp.AnonymousHome,
 	}
 }
@@ -235,12 +243,12 @@ func UsersOverlay(r *targets.Run) (targets.Overlay, error) {
 }
 
 // ConfigPorts are the ports the launchers' golden configurations are
-// rendered for: 40021, the passive run from 40022, the implicit-TLS
-// port after it, and 40020.
+// rendered for: 40021, the passive run from 40100, 40991, 40020 and
+// 40990.
 var ConfigPorts = func() []int {
 	p := []int{40021}
-	for i := range PassivePorts + 1 {
-		p = append(p, 40022+i)
+	for i := range PassivePorts {
+		p = append(p, 40100+i)
 	}
-	return append(p, 40020)
+	return append(p, 40991, 40020, 40990)
 }()

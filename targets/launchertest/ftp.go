@@ -248,6 +248,20 @@ func (cl *FTPClient) Transfer(passive bool, up []byte, format string, args ...an
 	return code, got
 }
 
+// checkL1 checks, when tg offers ftp.FeatureDataPortL1, that cl's last
+// (active) data connection came from the port below its control port.
+func checkL1(t testing.TB, tg targets.Target, cl *FTPClient) {
+	t.Helper()
+	if tg.Feature(ftp.FeatureDataPortL1) != nil {
+		return
+	}
+	_, data, _ := net.SplitHostPort(cl.DataPeer)
+	_, ctl, _ := net.SplitHostPort(cl.c.RemoteAddr().String())
+	if d, c := atoi(data), atoi(ctl); d != c-1 {
+		t.Errorf("%s offered, but the active data connection came from port %d, control port %d", ftp.FeatureDataPortL1, d, c)
+	}
+}
+
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
 // parse227 finds h1,h2,h3,h4,p1,p2 in a 227 reply.
@@ -303,13 +317,7 @@ func FTPServes(t *testing.T, tg targets.Target, fx *tlsfixture.Fixture) {
 		}
 		if passive {
 			t.Logf("active data connection from %s (control %s)", cl.DataPeer, cl.c.RemoteAddr())
-			if tg.Feature(ftp.FeatureDataPortL1) == nil {
-				_, data, _ := net.SplitHostPort(cl.DataPeer)
-				_, ctl, _ := net.SplitHostPort(cl.c.RemoteAddr().String())
-				if d, c := atoi(data), atoi(ctl); d != c-1 {
-					t.Errorf("%s offered, but the active data connection came from port %d, control port %d", ftp.FeatureDataPortL1, d, c)
-				}
-			}
+			checkL1(t, tg, cl)
 		}
 		cl.Must(250, "DELE %s", name)
 	}
@@ -353,6 +361,9 @@ func FTPServes(t *testing.T, tg targets.Target, fx *tlsfixture.Fixture) {
 	for _, passive := range []bool{true, false} {
 		if code, got := imp.Transfer(passive, nil, "RETR %s", ftp.HelloFile); code != 226 || string(got) != want {
 			t.Fatalf("RETR over implicit TLS (passive %v): %d %q", passive, code, got)
+		}
+		if !passive {
+			checkL1(t, tg, imp)
 		}
 	}
 	imp.Cmd("QUIT")
