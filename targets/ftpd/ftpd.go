@@ -20,8 +20,10 @@ import (
 	cryptotls "crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,13 +90,49 @@ func FreePorts(host string, n int) ([]int, error) {
 	if n != Ports {
 		return nil, fmt.Errorf("ftpd: %d ports asked for, the layout has %d", n, Ports)
 	}
-	run, err := targets.PortRun(host, n)
-	if err != nil {
-		return nil, err
+	var run []int
+	for tries := 0; ; tries++ {
+		var err error
+		if run, err = targets.PortRun(host, n); err != nil {
+			return nil, err
+		}
+		// A server that also listens on [::1] (FeatureIPv6) needs the
+		// ports free there too.
+		if !IPv6() || freeOn("::1", run) || tries == 20 {
+			break
+		}
 	}
 	ports := []int{run[1]}
 	ports = append(ports, run[4:]...)
 	return append(ports, run[3], run[0], run[2]), nil
+}
+
+// IPv6 reports whether this machine has the IPv6 loopback, [::1].
+func IPv6() bool {
+	l, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
+}
+
+// freeOn reports whether every port is free for TCP on host.
+func freeOn(host string, ports []int) bool {
+	var hold []net.Listener
+	defer func() {
+		for _, l := range hold {
+			l.Close()
+		}
+	}()
+	for _, p := range ports {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+		if err != nil {
+			return false
+		}
+		hold = append(hold, l)
+	}
+	return true
 }
 
 // Vars are Declared.Vars of an FTP launcher, for its config template:

@@ -55,6 +55,11 @@ func dialFTP(t testing.TB, tg targets.Target, service string, fx *tlsfixture.Fix
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dialFTPAt(t, ep, fx)
+}
+
+func dialFTPAt(t testing.TB, ep dial.Endpoint, fx *tlsfixture.Fixture) *FTPClient {
+	t.Helper()
 	d := dial.Dialer{Timeout: 5 * time.Second}
 	var cfg *tls.Config
 	if fx != nil {
@@ -174,13 +179,24 @@ func (cl *FTPClient) Transfer(passive bool, up []byte, format string, args ...an
 	cl.t.Helper()
 	var open func() (net.Conn, error)
 	if passive {
-		text := cl.Must(227, "PASV")
-		addr, err := parse227(text)
-		if err != nil {
-			cl.t.Fatal(err)
-		}
-		if host, _, _ := net.SplitHostPort(addr); host != "127.0.0.1" {
-			cl.t.Fatalf("PASV offers %s, not loopback", addr)
+		var addr string
+		if host, _, _ := net.SplitHostPort(cl.c.RemoteAddr().String()); strings.Contains(host, ":") {
+			// IPv6: EPSV (RFC 2428), the port only.
+			text := cl.Must(229, "EPSV")
+			i, j := strings.Index(text, "(|||"), strings.LastIndex(text, "|)")
+			if i < 0 || j < i+4 {
+				cl.t.Fatalf("EPSV reply %q", text)
+			}
+			addr = net.JoinHostPort(host, text[i+4:j])
+		} else {
+			text := cl.Must(227, "PASV")
+			var err error
+			if addr, err = parse227(text); err != nil {
+				cl.t.Fatal(err)
+			}
+			if host, _, _ := net.SplitHostPort(addr); host != "127.0.0.1" {
+				cl.t.Fatalf("PASV offers %s, not loopback", addr)
+			}
 		}
 		open = func() (net.Conn, error) {
 			d := dial.Dialer{Timeout: 5 * time.Second}
@@ -285,8 +301,9 @@ func parse227(text string) (string, error) {
 // FTPServes checks an FTP launcher's running target against the fixture:
 // anonymous reads pub/ and cannot write, the user writes upload/ and reads
 // it back in passive and active mode, a wrong password is refused, and
-// the same over AUTH TLS and PROT P with the run's certificate, and (when
-// it offers ftp/tls) over implicit TLS.
+// the same over AUTH TLS and PROT P with the run's certificate, over
+// IPv6 with EPSV (when it offers ftp.FeatureIPv6) and over implicit TLS
+// (when it offers ftp/tls).
 func FTPServes(t *testing.T, tg targets.Target, fx *tlsfixture.Fixture) {
 	t.Helper()
 	hello, _ := ftp.Lookup(ftp.HelloFile)
@@ -349,6 +366,18 @@ func FTPServes(t *testing.T, tg targets.Target, fx *tlsfixture.Fixture) {
 	}
 	sec.Must(250, "DELE %s", name)
 	sec.Cmd("QUIT")
+
+	if tg.Feature(ftp.FeatureIPv6) == nil {
+		ep, _ := tg.Endpoint(ftpd.ServiceTCP)
+		v6 := dialFTPAt(t, dial.Endpoint{Network: "tcp", Addr: ftp.IPv6Addr(ep.Addr)}, nil)
+		v6.Login(ftp.UserBob, ftp.PasswordBob)
+		v6.Must(200, "TYPE I")
+		if code, got := v6.Transfer(true, nil, "RETR %s", ftp.HelloFile); code != 226 || string(got) != want {
+			t.Fatalf("RETR over IPv6 (EPSV): %d %q", code, got)
+		}
+		t.Logf("IPv6: RETR over EPSV from %s", v6.DataPeer)
+		v6.Cmd("QUIT")
+	}
 
 	if _, err := tg.Endpoint(ftpd.ServiceTLS); err != nil {
 		t.Logf("no implicit TLS: %v", err)

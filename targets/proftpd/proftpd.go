@@ -20,8 +20,9 @@
 //
 // Offered: passive (PASV, EPSV) and active (PORT, EPRT) data connections,
 // AUTH TLS with PROT P and implicit TLS (with mod_tls), MLST/MLSD,
-// REST STREAM, SIZE, MDTM, UTF8, HOST. Not offered: IPv6 (the launcher
-// binds 127.0.0.1 only).
+// REST STREAM, SIZE, MDTM, UTF8, HOST, IPv6 (the same ports on [::1],
+// where the machine has it). Not offered: active data connections from
+// L-1.
 package proftpd
 
 import (
@@ -59,7 +60,6 @@ var launcher = targets.Declare(targets.Declared{
 	Baseline:    Baseline,
 	Features:    ftpd.Features,
 	Reasons: map[string]string{
-		ftp.FeatureIPv6:       "the launcher binds proftpd to 127.0.0.1 only",
 		ftp.FeatureDataPortL1: "proftpd opens active data connections from an ephemeral port, not L-1 (measured with the launcher's config)",
 	},
 	Vars:           ftpd.Vars(),
@@ -83,6 +83,11 @@ var launcher = targets.Declare(targets.Declared{
 		if r.Vars["tls"] != true {
 			t.Reasons[ftpd.ServiceTLS] = r.Vars["noTLS"].(string)
 		}
+		if r.Vars["ipv6"] == true {
+			t.Features[ftp.FeatureIPv6] = true
+		} else {
+			t.Reasons[ftp.FeatureIPv6] = "this machine has no IPv6 loopback (::1): proftpd listens on 127.0.0.1 only"
+		}
 	},
 	Output:    "proftpd.out",
 	ServerLog: "proftpd.log",
@@ -91,8 +96,10 @@ var launcher = targets.Declare(targets.Declared{
 	KeptNote:  "config and logs",
 })
 
-// check finds mod_tls beside the binary: without it there is no TLS.
+// check finds mod_tls beside the binary (without it there is no TLS) and
+// the IPv6 loopback (without it proftpd listens on 127.0.0.1 only).
 func check(r *targets.Run) error {
+	r.Vars["ipv6"] = ftpd.IPv6()
 	mod := filepath.Join(r.Tree, "usr", "lib", "proftpd", "mod_tls.so")
 	_, err := os.Stat(mod)
 	r.Vars["tls"] = err == nil

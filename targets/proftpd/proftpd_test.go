@@ -16,8 +16,8 @@ var opts = targets.Options{Protocol: ftpd.Protocol}
 // with mod_tls and without, and compares it with testdata/.
 func TestConfig(t *testing.T) {
 	launchertest.Config(t, launcher, opts, ftpd.ConfigPorts,
-		launchertest.ConfigCase{Root: true, Vars: map[string]any{"tls": true}, Golden: "testdata/proftpd.conf"},
-		launchertest.ConfigCase{Root: true, Vars: map[string]any{"tls": false}, Golden: "testdata/proftpd-notls.conf", ArgvGolden: "testdata/argv"})
+		launchertest.ConfigCase{Root: true, Vars: map[string]any{"tls": true, "ipv6": true}, Golden: "testdata/proftpd.conf"},
+		launchertest.ConfigCase{Root: true, Vars: map[string]any{"tls": false, "ipv6": false}, Golden: "testdata/proftpd-notls.conf", ArgvGolden: "testdata/argv"})
 }
 
 // TestServes starts proftpd, logs in as anonymous and as the fixture's
