@@ -1,12 +1,16 @@
 package targets
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 )
 
 // Servers whose Debian packages cannot be installed side by side (they
@@ -97,6 +101,30 @@ type Overlay map[string]string
 // ErrNoOverlay is wrapped by the error of a start whose Overlay cannot be
 // set up here (not root, or no unshare(1)).
 var ErrNoOverlay = errors.New("targets: no private mount namespace")
+
+// OverlayAvailable tells whether overlays work here: root, unshare(1),
+// and a kernel and container that let it make a mount namespace (checked
+// once, by running unshare -m true).
+func OverlayAvailable() error {
+	overlayOnce.Do(func() {
+		argv, err := Overlay{}.Wrap([]string{"true"})
+		if err != nil {
+			overlayErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput(); err != nil {
+			overlayErr = fmt.Errorf("%w: unshare --mount: %v: %s", ErrNoOverlay, err, strings.TrimSpace(string(out)))
+		}
+	})
+	return overlayErr
+}
+
+var (
+	overlayOnce sync.Once
+	overlayErr  error
+)
 
 // Wrap returns the command line that runs argv with the overlay's mounts:
 // unshare -m, then a shell that binds each file over its system path and

@@ -97,6 +97,9 @@ func TestOverlayWrap(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
+	if err := OverlayAvailable(); err != nil {
+		t.Skip(err)
+	}
 	argv, err := Overlay{"/etc/hostname": src}.Wrap([]string{"cat", "/etc/hostname"})
 	if err != nil {
 		t.Fatal(err)

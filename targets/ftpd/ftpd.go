@@ -155,11 +155,17 @@ func TLSAddr(r *targets.Run) string { return r.Addr(tlsPort) }
 
 // NeedRoot is Declared.Requires of a launcher whose server must start
 // as root: it switches to the accounts' uids and confines them with
-// chroot(2).
-func NeedRoot(name string) func() error {
+// chroot(2). With overlay, the launcher also needs a private mount
+// namespace for its accounts (targets.OverlayAvailable).
+func NeedRoot(name string, overlay bool) func() error {
 	return func() error {
 		if os.Geteuid() != 0 {
 			return fmt.Errorf("%s needs root: it switches to the fixture's accounts and confines them with chroot", name)
+		}
+		if overlay {
+			if err := targets.OverlayAvailable(); err != nil {
+				return fmt.Errorf("%s takes the fixture's accounts from a private mount namespace, which cannot be made here: %w", name, err)
+			}
 		}
 		return nil
 	}

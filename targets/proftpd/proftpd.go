@@ -53,7 +53,7 @@ var launcher = targets.Declare(targets.Declared{
 	Package:       "proftpd-basic",
 	Unpacked:      []string{"proftpd-core", "proftpd-mod-crypto"},
 	UnpackedNeeds: []string{"libhiredis0.14", "libmemcached11", "libmemcachedutil2", "libpcre2-posix3"},
-	Requires:      ftpd.NeedRoot("proftpd"),
+	Requires:      ftpd.NeedRoot("proftpd", false),
 	// "ProFTPD Version 1.3.8".
 	VersionArgs: []string{"-v"},
 	VersionText: func(s string) string { return strings.Replace(s, "ProFTPD Version ", "proftpd ", 1) },

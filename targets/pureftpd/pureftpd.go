@@ -46,7 +46,7 @@ var launcher = targets.Declare(targets.Declared{
 	Binary:   "pure-ftpd",
 	Package:  "pure-ftpd",
 	Unpacked: []string{"pure-ftpd"},
-	Requires: ftpd.NeedRoot("pure-ftpd"),
+	Requires: ftpd.NeedRoot("pure-ftpd", true),
 	// "pure-ftpd v1.0.50 [privsep]", the first line of its usage.
 	VersionArgs: []string{"-h"},
 	VersionText: func(s string) string {

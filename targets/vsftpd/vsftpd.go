@@ -63,7 +63,7 @@ var declared = targets.Declared{
 	Protocol: ftpd.Protocol,
 	Binary:   "vsftpd",
 	Package:  "vsftpd",
-	Requires: ftpd.NeedRoot("vsftpd"),
+	Requires: ftpd.NeedRoot("vsftpd", true),
 	// vsftpd -v prints its version on its standard input, which Version
 	// gives /dev/null: Finish asks again with a pipe. (Without -v,
 	// vsftpd would start on /etc/vsftpd.conf.)
