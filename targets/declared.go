@@ -87,12 +87,13 @@ type Declared struct {
 	// sees in place of system files (users, PAM services): it runs in a
 	// private mount namespace with them bound over (see Overlay).
 	Overlay func(r *Run) (Overlay, error)
-	// Companion, if set, returns a second command line (its binary
+	// Companions, if set, returns more command lines (each its binary
 	// first) started beside the server, in its process group (and mount
-	// namespace), stopped with it: a second instance on another port,
-	// for a service the server cannot offer from one process. It runs
-	// once the config is written and may write the companion's own.
-	Companion func(r *Run) ([]string, error)
+	// namespace), stopped with it: instances on other ports or
+	// addresses, for services the server cannot offer from one process.
+	// It runs once the config is written and may write the companions'
+	// own.
+	Companions func(r *Run) ([][]string, error)
 	// Probe, if set, returns the readiness probe (default: a TCP
 	// connection to the first port is accepted).
 	Probe func(r *Run) func(context.Context) error
@@ -312,12 +313,12 @@ func (l *DeclaredLauncher) Start(ctx context.Context, opts Options) (Target, err
 				}
 			}
 			argv := append([]string{bin}, l.Argv(r)...)
-			if l.Companion != nil {
-				companion, err := l.Companion(r)
+			if l.Companions != nil {
+				companions, err := l.Companions(r)
 				if err != nil {
 					return nil, err
 				}
-				if argv, err = WithCompanion(argv, companion); err != nil {
+				if argv, err = WithCompanions(argv, companions...); err != nil {
 					return nil, err
 				}
 			}

@@ -158,18 +158,25 @@ func (o Overlay) Wrap(argv []string) ([]string, error) {
 // shellQuote quotes s for sh.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// WithCompanion returns the command line that starts companion in the
-// background and then execs argv (which keeps the launched PID): both in
-// the launched process group, stopped together.
-func WithCompanion(argv, companion []string) ([]string, error) {
+// WithCompanions returns the command line that starts each companion in
+// the background and then execs argv (which keeps the launched PID): all
+// in the launched process group, stopped together.
+func WithCompanions(argv []string, companions ...[]string) ([]string, error) {
+	if len(companions) == 0 {
+		return argv, nil
+	}
 	sh, err := FindBinary("sh", "dash")
 	if err != nil {
 		return nil, err
 	}
-	quoted := make([]string, len(companion))
-	for i, a := range companion {
-		quoted[i] = shellQuote(a)
+	var script strings.Builder
+	for _, c := range companions {
+		quoted := make([]string, len(c))
+		for i, a := range c {
+			quoted[i] = shellQuote(a)
+		}
+		script.WriteString(strings.Join(quoted, " ") + " &\n")
 	}
-	script := strings.Join(quoted, " ") + " &\nexec \"$@\"\n"
-	return append([]string{sh, "-c", script, "companion"}, argv...), nil
+	script.WriteString("exec \"$@\"\n")
+	return append([]string{sh, "-c", script.String(), "companion"}, argv...), nil
 }

@@ -122,8 +122,9 @@ func TestOverlayWrap(t *testing.T) {
 // the shell's PID.
 func TestCompanion(t *testing.T) {
 	dir := t.TempDir()
-	mark := filepath.Join(dir, "companion ran")
-	argv, err := WithCompanion([]string{"sh", "-c", "sleep 0.2; cat \"$0\"; echo main $$", mark}, []string{"sh", "-c", "echo yes > \"$0\"", mark})
+	mark, mark2 := filepath.Join(dir, "companion ran"), filepath.Join(dir, "the other's")
+	argv, err := WithCompanions([]string{"sh", "-c", "sleep 0.3; cat \"$0\" \"$1\"; echo main $$", mark, mark2},
+		[]string{"sh", "-c", "echo yes > \"$0\"", mark}, []string{"sh", "-c", "echo too > \"$0\"", mark2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func TestCompanion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("yes\nmain %d\n", cmd.Process.Pid)
+	want := fmt.Sprintf("yes\ntoo\nmain %d\n", cmd.Process.Pid)
 	if string(out) != want {
 		t.Errorf("printed %q, want %q", out, want)
 	}

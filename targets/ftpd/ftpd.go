@@ -223,17 +223,25 @@ func Reachable(dir string) error {
 // single or multi-line reply).
 func Probe(r *targets.Run) func(context.Context) error { return ftp.GreetingProbe(r.Addr(0)) }
 
-// ProbeBoth is the readiness probe of a server with an implicit-TLS
-// port: both control ports greet with 220, the second after a TLS
+// ProbeAll is the readiness probe of a server on several sockets: the
+// control port greets with 220, on [::1] too when r.Vars["ipv6"] is
+// true, and with implicit so does the implicit-TLS port after a TLS
 // handshake (the certificate is not verified: liveness, not trust).
-func ProbeBoth(r *targets.Run) func(context.Context) error {
-	plain := ftp.GreetingProbe(r.Addr(0))
-	tls := greets(dial.Endpoint{Network: "tcp", Addr: TLSAddr(r), Security: dial.TLS, ServerName: "localhost"})
+func ProbeAll(r *targets.Run, implicit bool) func(context.Context) error {
+	probes := []func(context.Context) error{ftp.GreetingProbe(r.Addr(0))}
+	if r.Vars["ipv6"] == true {
+		probes = append(probes, ftp.GreetingProbe(ftp.IPv6Addr(r.Addr(0))))
+	}
+	if implicit {
+		probes = append(probes, greets(dial.Endpoint{Network: "tcp", Addr: TLSAddr(r), Security: dial.TLS, ServerName: "localhost"}))
+	}
 	return func(ctx context.Context) error {
-		if err := plain(ctx); err != nil {
-			return err
+		for _, p := range probes {
+			if err := p(ctx); err != nil {
+				return err
+			}
 		}
-		return tls(ctx)
+		return nil
 	}
 }
 

@@ -71,13 +71,8 @@ var launcher = targets.Declare(targets.Declared{
 	ConfigFile:     "proftpd.conf",
 	// -n: the foreground; its session processes fork from it, in its
 	// process group.
-	Argv: func(r *targets.Run) []string { return []string{"-n", "-c", r.Config} },
-	Probe: func(r *targets.Run) func(context.Context) error {
-		if r.Vars["tls"] == true {
-			return ftpd.ProbeBoth(r)
-		}
-		return ftpd.Probe(r)
-	},
+	Argv:      func(r *targets.Run) []string { return []string{"-n", "-c", r.Config} },
+	Probe:     func(r *targets.Run) func(context.Context) error { return ftpd.ProbeAll(r, r.Vars["tls"] == true) },
 	Endpoints: func(r *targets.Run) map[string]targets.Endpoint { return ftpd.Endpoints(r, r.Vars["tls"] == true) },
 	Finish: func(r *targets.Run, t *targets.Static) {
 		if r.Vars["tls"] != true {

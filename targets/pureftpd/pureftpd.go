@@ -26,6 +26,7 @@
 package pureftpd
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
 	"strings"
@@ -59,7 +60,6 @@ var launcher = targets.Declare(targets.Declared{
 	Baseline: Baseline,
 	Features: ftpd.Features,
 	Reasons: map[string]string{
-		ftp.FeatureIPv6:       "the launcher binds pure-ftpd to 127.0.0.1 only",
 		ftp.FeatureDataPortL1: "pure-ftpd opens active data connections from port 20 whatever its control port, not L-1 (measured)",
 		ftpd.ServiceTLS:       "pure-ftpd has no implicit TLS (TLS from the first byte): it offers AUTH TLS on ftp/tcp, which the TLS specs of a plain run use",
 	},
@@ -68,8 +68,26 @@ var launcher = targets.Declare(targets.Declared{
 	FreePorts: ftpd.FreePorts,
 	Prepare:   ftpd.Prepare,
 	Argv:      argv,
+	Check: func(r *targets.Run) error {
+		r.Vars["ipv6"] = ftpd.IPv6()
+		return nil
+	},
+	// pure-ftpd binds one address: a second instance serves [::1].
+	Companions: func(r *targets.Run) ([][]string, error) {
+		if r.Vars["ipv6"] != true {
+			return nil, nil
+		}
+		return [][]string{append([]string{r.Bin}, flags(r, true)...)}, nil
+	},
+	Finish: func(r *targets.Run, t *targets.Static) {
+		if r.Vars["ipv6"] == true {
+			t.Features[ftp.FeatureIPv6] = true
+		} else {
+			t.Reasons[ftp.FeatureIPv6] = "this machine has no IPv6 loopback (::1): pure-ftpd listens on 127.0.0.1 only"
+		}
+	},
 	Overlay:   ftpd.UsersOverlay,
-	Probe:     ftpd.Probe,
+	Probe:     func(r *targets.Run) func(context.Context) error { return ftpd.ProbeAll(r, false) },
 	Endpoints: func(r *targets.Run) map[string]targets.Endpoint { return ftpd.Endpoints(r, false) },
 	// pure-ftpd logs to syslog only; what it prints when it cannot
 	// start goes here.
@@ -83,20 +101,33 @@ var launcher = targets.Declare(targets.Declared{
 // unix accounts (the overlay's), anonymous read-only, the passive run
 // announced as 127.0.0.1, TLS optional (-Y 1) with the run's certificate,
 // client limits above what a suite opens at once, transfers logged.
-func argv(r *targets.Run) []string {
+func argv(r *targets.Run) []string { return flags(r, false) }
+
+// flags are argv for the 127.0.0.1 instance, or with ipv6 for the [::1]
+// one (IPv6 only, no forced passive address: EPSV names none).
+func flags(r *targets.Run, ipv6 bool) []string {
 	first, last := ftpd.Passive(r)
-	return []string{
-		"-S", fmt.Sprintf("127.0.0.1,%d", r.Port(0)),
-		"-4", "-H", "-A",
+	f := []string{"-S", fmt.Sprintf("127.0.0.1,%d", r.Port(0)), "-4"}
+	if ipv6 {
+		f = []string{"-S", fmt.Sprintf("::1,%d", r.Port(0)), "-6"}
+	}
+	f = append(f, "-H", "-A",
 		"-l", "unix",
 		"-i",
-		"-p", fmt.Sprintf("%d:%d", first, last),
-		"-P", "127.0.0.1",
-		"-Y", "1",
-		"-2", r.Path("tls", "cert.pem") + "," + r.Path("tls", "key.pem"),
-		"-c", "50", "-C", "50",
-		"-g", r.Path("pure-ftpd.pid"),
-		"-f", "none",
-		"-O", "clf:" + r.Path("xfer.log"),
+		"-p", fmt.Sprintf("%d:%d", first, last))
+	if !ipv6 {
+		f = append(f, "-P", "127.0.0.1")
 	}
+	pid := "pure-ftpd.pid"
+	if ipv6 {
+		pid = "pure-ftpd-ipv6.pid"
+	}
+	return append(f,
+		"-Y", "1",
+		"-2", r.Path("tls", "cert.pem")+","+r.Path("tls", "key.pem"),
+		"-c", "50", "-C", "50",
+		"-g", r.Path(pid),
+		"-f", "none",
+		"-O", "clf:"+r.Path("xfer.log"),
+	)
 }

@@ -67,12 +67,9 @@ var declared = targets.Declared{
 	// vsftpd -v prints its version on its standard input, which Version
 	// gives /dev/null: Finish asks again with a pipe. (Without -v,
 	// vsftpd would start on /etc/vsftpd.conf.)
-	VersionArgs: []string{"-v"},
-	Baseline:    Baseline,
-	Features:    append([]string{ftp.FeatureDataPortL1}, ftpd.Features...),
-	Reasons: map[string]string{
-		ftp.FeatureIPv6: "vsftpd listens on one address family per process: the launcher runs it on 127.0.0.1 only",
-	},
+	VersionArgs:    []string{"-v"},
+	Baseline:       Baseline,
+	Features:       append([]string{ftp.FeatureDataPortL1}, ftpd.Features...),
 	Vars:           vars(),
 	Ports:          ftpd.Ports,
 	FreePorts:      ftpd.FreePorts,
@@ -81,12 +78,24 @@ var declared = targets.Declared{
 	ConfigFile:     "vsftpd.conf",
 	Argv:           func(r *targets.Run) []string { return []string{r.Config} },
 	Overlay:        overlay,
-	// vsftpd serves one port per process, plain or TLS from the first
-	// byte: a second instance serves the implicit-TLS port.
-	Companion: companion,
-	Probe:     ftpd.ProbeBoth,
-	Endpoints: func(r *targets.Run) map[string]targets.Endpoint { return ftpd.Endpoints(r, true) },
-	Finish:    func(r *targets.Run, t *targets.Static) { t.Version = version(r.Bin) },
+	// vsftpd serves one port of one address family per process, plain or
+	// TLS from the first byte: other instances serve the implicit-TLS
+	// port and [::1].
+	Check: func(r *targets.Run) error {
+		r.Vars["ipv6"] = ftpd.IPv6()
+		return nil
+	},
+	Companions: companions,
+	Probe:      func(r *targets.Run) func(context.Context) error { return ftpd.ProbeAll(r, true) },
+	Endpoints:  func(r *targets.Run) map[string]targets.Endpoint { return ftpd.Endpoints(r, true) },
+	Finish: func(r *targets.Run, t *targets.Static) {
+		t.Version = version(r.Bin)
+		if r.Vars["ipv6"] == true {
+			t.Features[ftp.FeatureIPv6] = true
+		} else {
+			t.Reasons[ftp.FeatureIPv6] = "this machine has no IPv6 loopback (::1): vsftpd listens on 127.0.0.1 only"
+		}
+	},
 	// vsftpd prints "500 OOPS: ..." on stdout when it cannot start.
 	Output: "vsftpd.out",
 	// "500 OOPS: could not bind listening IPv4 socket": another port.
@@ -97,21 +106,30 @@ var declared = targets.Declared{
 	KeptNote:  "config and logs",
 }
 
-// companion writes the implicit-TLS instance's config, vsftpd-tls.conf,
-// and returns its command line.
-func companion(r *targets.Run) ([]string, error) {
-	c := *r
-	c.Vars = maps.Clone(r.Vars)
-	c.Vars["implicit"] = true
-	conf, err := launcher.Config(&c)
-	if err != nil {
-		return nil, err
+// companions write the configs of the implicit-TLS instance
+// (vsftpd-tls.conf) and, where the machine has the IPv6 loopback, of the
+// [::1] instance (vsftpd-ipv6.conf), and return their command lines.
+func companions(r *targets.Run) ([][]string, error) {
+	instances := []string{"tls"}
+	if r.Vars["ipv6"] == true {
+		instances = append(instances, "ipv6")
 	}
-	path := r.Path("vsftpd-tls.conf")
-	if err := os.WriteFile(path, conf, 0o644); err != nil {
-		return nil, err
+	var argvs [][]string
+	for _, inst := range instances {
+		c := *r
+		c.Vars = maps.Clone(r.Vars)
+		c.Vars["instance"] = inst
+		conf, err := launcher.Config(&c)
+		if err != nil {
+			return nil, err
+		}
+		path := r.Path("vsftpd-" + inst + ".conf")
+		if err := os.WriteFile(path, conf, 0o644); err != nil {
+			return nil, err
+		}
+		argvs = append(argvs, []string{r.Bin, path})
 	}
-	return []string{r.Bin, path}, nil
+	return argvs, nil
 }
 
 // prepare writes the fixture, the certificate, the empty directory
@@ -164,9 +182,9 @@ func version(bin string) string {
 	return filepath.Base(bin)
 }
 
-// vars are ftpd.Vars with implicit false: the main instance.
+// vars are ftpd.Vars with instance "": the main instance's config.
 func vars() map[string]any {
 	v := ftpd.Vars()
-	v["implicit"] = false
+	v["instance"] = ""
 	return v
 }

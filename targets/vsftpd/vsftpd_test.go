@@ -16,7 +16,8 @@ var opts = targets.Options{Protocol: ftpd.Protocol}
 func TestConfig(t *testing.T) {
 	launchertest.Config(t, launcher, opts, ftpd.ConfigPorts,
 		launchertest.ConfigCase{Root: true, Golden: "testdata/vsftpd.conf"},
-		launchertest.ConfigCase{Root: true, Vars: map[string]any{"implicit": true}, Golden: "testdata/vsftpd-tls.conf"})
+		launchertest.ConfigCase{Root: true, Vars: map[string]any{"instance": "tls"}, Golden: "testdata/vsftpd-tls.conf"},
+		launchertest.ConfigCase{Root: true, Vars: map[string]any{"instance": "ipv6"}, Golden: "testdata/vsftpd-ipv6.conf"})
 }
 
 // TestServes starts vsftpd, logs in as anonymous and as the fixture's
