@@ -19,10 +19,10 @@
 // of the server (targets.Overlay), so that nothing on the host changes.
 // That needs root, as pure-ftpd's chroot does.
 //
-// Offered: passive (PASV, EPSV) and active (PORT, EPRT) data connections,
-// AUTH TLS with PROT P, MLST/MLSD, REST STREAM, SIZE, MDTM, UTF8. Not
-// offered: implicit TLS ("ftp/tls": pure-ftpd has none), IPv6 (the
-// launcher binds 127.0.0.1 only), HOST.
+// Offered: passive (PASV, EPSV) and active (PORT, EPRT, from port 20)
+// data connections, AUTH TLS with PROT P, IPv6 (a second pure-ftpd on
+// [::1], where the machine has it), MLST/MLSD, REST STREAM, SIZE, MDTM,
+// UTF8. Not offered: implicit TLS ("ftp/tls": pure-ftpd has none), HOST.
 package pureftpd
 
 import (

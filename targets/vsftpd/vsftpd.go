@@ -2,9 +2,10 @@
 // internal/ftp in a work directory, served on a free 127.0.0.1 control
 // port with a run of free passive data ports, to the fixture's user
 // (chrooted, writing in upload/) and to anonymous (chrooted, read-only),
-// with AUTH TLS on the control port, and a second vsftpd on the
-// implicit-TLS port ("ftp/tls", TLS from the first byte) beside it
-// (vsftpd.conf.tmpl, rendered for each).
+// with AUTH TLS on the control port. vsftpd serves one socket per
+// process: beside it run a vsftpd on the implicit-TLS port ("ftp/tls",
+// TLS from the first byte) and one on [::1] at the control port
+// (ftp/ipv6) (vsftpd.conf.tmpl, rendered for each).
 //
 //	protospec run ftp --target vsftpd --baseline builtin
 //	protospec run ftp --tls --target vsftpd --baseline builtin
@@ -18,9 +19,10 @@
 // server. That needs root, as vsftpd itself does.
 //
 // Offered: passive (PASV, EPSV) and active (PORT, EPRT, from L-1) data
-// connections, AUTH TLS with PROT P, implicit TLS, REST STREAM, SIZE, MDTM, ASCII-mode conversion
-// (turned on). Not offered: IPv6 (vsftpd listens on one address family
-// per process), MLST/MLSD, UTF8, HOST.
+// connections, AUTH TLS with PROT P, implicit TLS, IPv6 (where the
+// machine has ::1), REST STREAM, SIZE, MDTM, ASCII-mode conversion
+// (turned on). Not offered (vsftpd 3.0.3 has none): MLST/MLSD, UTF8,
+// HOST.
 package vsftpd
 
 import (
