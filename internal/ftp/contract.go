@@ -80,6 +80,8 @@ const (
 	ParamLoginDelay        = "login-delay"          // wait before answering a failed PASS (RFC 2577)
 	ParamMaxLine           = "max-line"             // longest command line, CRLF included; beyond, 500
 	ParamMaxUploadBytes    = "max-upload-bytes"     // largest file STOR/APPE may leave; beyond, 552
+	ParamMaxUploadFiles    = "max-upload-files"     // entries a writable area may hold; beyond, 552
+	ParamMaxUploadTotal    = "max-upload-total"     // bytes a writable area may hold; beyond, 552
 )
 
 // Contract is FTP's contract.
@@ -100,11 +102,11 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: FeatureDataPortL1, Doc: "active data connections come from port L-1 (RFC 959 3.2)", Optional: true},
 	},
 	Params: []protocol.Param{
-		{Name: ParamRoot, Doc: "serve: the fixture tree to serve (as `protospec fixtures ftp` writes it)", Default: "a temporary copy of the fixture"},
-		{Name: ParamTLS, Doc: "serve: TLS from the first byte (implicit FTPS) instead of plain with AUTH TLS (true)", Default: "false"},
-		{Name: ParamCert, Doc: "serve: the PEM certificate chain for AUTH TLS and tls=true", Default: "a new fixture leaf for localhost, 127.0.0.1 and ::1"},
+		{Name: ParamRoot, Doc: "serve: the tree to serve, as the fixtures command writes it", Default: "a temporary copy of the fixture"},
+		{Name: ParamTLS, Doc: "serve: TLS from the first byte instead of plain (true)", Default: "false"},
+		{Name: ParamCert, Doc: "serve: the PEM certificate chain for TLS (tls=true; AUTH TLS too)", Default: "a new fixture leaf for localhost, 127.0.0.1 and ::1"},
 		{Name: ParamKey, Doc: "serve: the PEM key of cert"},
-		{Name: ParamCAOut, Doc: "serve: with no cert, where the fixture's ca.pem, cert.pem and key.pem go", Default: "a new temporary directory"},
+		{Name: ParamCAOut, Doc: "serve: with no cert, where the new fixture's ca.pem, cert.pem and key.pem go", Default: "a new temporary directory"},
 		{Name: ParamPasvRange, Doc: "serve: passive ports LOW-HIGH", Default: "any free port"},
 		{Name: ParamMaxConns, Doc: "serve: concurrent control connections; beyond, 421 and close", Default: "64"},
 		{Name: ParamMaxConnsPerClient, Doc: "serve: concurrent control connections of one client address; beyond, 421 and close", Default: "16"},
@@ -114,6 +116,8 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: ParamLoginDelay, Doc: "serve: delay before answering a failed PASS (RFC 2577 brute-force defence)", Default: "500ms"},
 		{Name: ParamMaxLine, Doc: "serve: longest command line, CRLF included; beyond, 500", Default: "512"},
 		{Name: ParamMaxUploadBytes, Doc: "serve: largest file an upload may leave; beyond, 552", Default: "67108864"},
+		{Name: ParamMaxUploadFiles, Doc: "serve: files and directories " + UploadDir + " may hold; beyond, 552 (550 for MKD)", Default: "1000"},
+		{Name: ParamMaxUploadTotal, Doc: "serve: bytes " + UploadDir + " may hold; beyond, 552", Default: "268435456"},
 	},
 	Probe:   LivenessProbe,
 	Fixture: Write,

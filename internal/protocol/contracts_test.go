@@ -6,6 +6,7 @@ import (
 
 	_ "github.com/protospec/protospec/internal/dns"
 	_ "github.com/protospec/protospec/internal/echo"
+	_ "github.com/protospec/protospec/internal/ftp"
 	_ "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/internal/protocol"
 )

@@ -213,7 +213,7 @@ func (ss *session) cmdREST(arg string) error {
 func (ss *session) cmdFEAT(string) error {
 	lines := []string{"Extensions supported:", " EPRT", " EPSV", " MDTM", " SIZE", " REST STREAM",
 		" MLST " + ss.factList(true), " UTF8", " TVFS", " HOST"}
-	if ss.s.TLSConfig != nil {
+	if ss.tlsConfig() != nil {
 		lines = append(lines, " AUTH TLS", " PBSZ", " PROT")
 	}
 	// RFC 2389 3.2: the response is multi-line, each feature line
@@ -292,7 +292,7 @@ func (ss *session) cmdHELP(arg string) error {
 }
 
 func (ss *session) cmdAUTH(arg string) error {
-	if ss.s.TLSConfig == nil {
+	if ss.tlsConfig() == nil {
 		return ss.reply(502, "AUTH not implemented: no certificate.")
 	}
 	if ss.tlsOn {
@@ -312,7 +312,7 @@ func (ss *session) cmdAUTH(arg string) error {
 	if err := ss.reply(234, "AUTH TLS okay, proceed with the handshake."); err != nil {
 		return err
 	}
-	tc := tls.Server(ss.raw, ss.s.TLSConfig)
+	tc := tls.Server(ss.raw, ss.tlsConfig())
 	ss.raw.SetDeadline(time.Now().Add(ss.s.dataWait()))
 	if err := tc.Handshake(); err != nil {
 		return errClose

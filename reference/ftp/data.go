@@ -114,12 +114,19 @@ func (ss *session) cmdABOR(string) error {
 // background, then the final reply fn returns (or 425 if the connection
 // cannot be made, 426 if aborted). The control loop goes on reading (ABOR,
 // STAT).
-func (ss *session) startTransfer(verb, mark string, fn func(c net.Conn, x *transfer) (int, string)) (bool, error) {
+//
+// cleanup, if set, runs when fn does not (no data connection, an abort
+// before it opened): it releases what the command prepared for fn.
+func (ss *session) startTransfer(verb, mark string, fn func(c net.Conn, x *transfer) (int, string), cleanup func()) (bool, error) {
+	if cleanup == nil {
+		cleanup = func() {}
+	}
 	ss.xmu.Lock()
 	l, target := ss.pasv, ss.port
 	ss.pasv, ss.port = nil, netipZero
 	ss.xmu.Unlock()
 	if l == nil && !target.IsValid() {
+		cleanup()
 		return false, ss.reply(425, "Use PORT, EPRT, PASV or EPSV first.")
 	}
 	x := &transfer{verb: verb, done: make(chan struct{})}
@@ -138,10 +145,18 @@ func (ss *session) startTransfer(verb, mark string, fn func(c net.Conn, x *trans
 		if l != nil {
 			l.Close()
 		}
+		cleanup()
 		return false, err
 	}
 	go func() {
-		code, msg := ss.runTransfer(x, l, target, fn)
+		ran := false
+		code, msg := ss.runTransfer(x, l, target, func(c net.Conn, x *transfer) (int, string) {
+			ran = true
+			return fn(c, x)
+		})
+		if !ran {
+			cleanup()
+		}
 		if x.aborted.Load() && code < 400 {
 			code, msg = 426, "Connection closed; transfer aborted."
 		}
@@ -227,7 +242,7 @@ func (ss *session) openData(x *transfer, l net.Listener, target netipAddrPort) (
 		c = nc
 	}
 	if ss.protP {
-		tc := tls.Server(c, ss.s.TLSConfig)
+		tc := tls.Server(c, ss.tlsConfig())
 		c.SetDeadline(deadline)
 		if err := tc.Handshake(); err != nil {
 			c.Close()
@@ -314,17 +329,16 @@ func (ss *session) cmdRETR(arg string) error {
 	if typeA {
 		mode = "ASCII"
 	}
-	started, err := ss.startTransfer("RETR", fmt.Sprintf("Opening %s mode data connection for %s (%d bytes).", mode, path.Base(name), st.Size()), func(c net.Conn, x *transfer) (int, string) {
+	_, err = ss.startTransfer("RETR", fmt.Sprintf("Opening %s mode data connection for %s (%d bytes).", mode, path.Base(name), st.Size()), func(c net.Conn, x *transfer) (int, string) {
 		defer f.Close()
 		var w io.Writer = stallWriter{c, ss.s.stall(), x}
 		if typeA {
-			aw := ftpwire.NewASCIIWriter(w)
-			w = aw
 			if rest > 0 {
 				// REST in TYPE A counts octets of the data stream
 				// (RFC 3659 5): skip that many converted octets.
-				w = &skipWriter{w: aw, skip: rest}
+				w = &skipWriter{w: w, skip: rest}
 			}
+			w = ftpwire.NewASCIIWriter(w)
 		}
 		if _, err := io.CopyBuffer(w, f, make([]byte, 32<<10)); err != nil {
 			if x.aborted.Load() {
@@ -339,10 +353,7 @@ func (ss *session) cmdRETR(arg string) error {
 			return 451, "Local error in processing."
 		}
 		return 226, "Transfer complete."
-	})
-	if !started {
-		f.Close()
-	}
+	}, func() { f.Close() })
 	return err
 }
 
@@ -402,12 +413,19 @@ func (ss *session) store(verb, arg string, appendTo bool) error {
 	if st, err := ss.root.Stat(name); err == nil && !st.Mode().IsRegular() {
 		return ss.reply(553, "File name not allowed: not a plain file.")
 	}
-	if rest > 0 && ss.typeA {
-		return ss.reply(550, "REST with an upload in TYPE A is not implemented.")
-	}
 	keep := int64(-1) // bytes of the old file to keep; -1 none
 	if appendTo || rest > 0 {
 		st, err := ss.root.Stat(name)
+		if err == nil && rest > 0 && ss.typeA {
+			// REST counts octets of the data stream (RFC 3659 5): in
+			// TYPE A the file's own offset is where that many converted
+			// octets end.
+			off, ok := ss.asciiOffset(name, rest)
+			if !ok {
+				return ss.reply(554, "Invalid REST parameter for TYPE A.")
+			}
+			rest = off
+		}
 		switch {
 		case err == nil && rest > 0 && rest > st.Size():
 			return ss.reply(554, "Invalid REST parameter: beyond the end of the file.")
@@ -420,6 +438,19 @@ func (ss *session) store(verb, arg string, appendTo bool) error {
 		}
 	}
 	limit := ss.s.maxUpload()
+	entries, used := ss.usage()
+	var oldSize int64
+	st, statErr := ss.root.Stat(name)
+	if statErr == nil {
+		oldSize = st.Size()
+	} else if entries >= ss.s.maxUploadFiles() {
+		return ss.reply(552, "Exceeded storage allocation: too many files.")
+	}
+	// The area's total after the upload: the old file's bytes go, the
+	// kept ones and the new ones come.
+	if room := ss.s.maxUploadTotal() - (used - oldSize); room < limit {
+		limit = max(room, 0)
+	}
 	if keep > limit {
 		return ss.reply(552, "Exceeded storage allocation.")
 	}
@@ -451,7 +482,7 @@ func (ss *session) store(verb, arg string, appendTo bool) error {
 		// RFC 1123 4.1.2.9: the reply to STOU names the file.
 		mark = "FILE: " + path.Base(name)
 	}
-	started, err := ss.startTransfer(verb, mark, func(c net.Conn, x *transfer) (int, string) {
+	_, err = ss.startTransfer(verb, mark, func(c net.Conn, x *transfer) (int, string) {
 		var r io.Reader = stallReader{c, ss.s.stall(), x}
 		if typeA {
 			r = ftpwire.NewASCIIReader(r)
@@ -493,10 +524,7 @@ func (ss *session) store(verb, arg string, appendTo bool) error {
 			return 226, "Transfer complete (unique file name: " + path.Base(name) + ")."
 		}
 		return 226, "Transfer complete."
-	})
-	if !started {
-		fail()
-	}
+	}, fail)
 	return err
 }
 
@@ -516,17 +544,23 @@ func (ss *session) list(verb, arg string) error {
 	} else {
 		vpath, name, err = ss.listTarget(arg)
 	}
+	// RFC 959 5.4 lists 450, not 550, for LIST and NLST; RFC 3659 has
+	// MLSD answer 550.
+	missing := 450
+	if verb == "MLSD" {
+		missing = 550
+	}
 	if err != nil {
-		return ss.reply(550, "No such file or directory.")
+		return ss.reply(missing, "No such file or directory.")
 	}
 	st, err := ss.root.Stat(name)
 	if err != nil {
-		return ss.reply(550, "No such file or directory.")
+		return ss.reply(missing, "No such file or directory.")
 	}
 	var ents []entry
 	if st.IsDir() {
 		if ents, err = ss.readDir(name); err != nil {
-			return ss.reply(550, "Cannot list the directory.")
+			return ss.reply(missing, "Cannot list the directory.")
 		}
 	} else if verb == "MLSD" {
 		// RFC 3659 7.2.1: MLSD of a file is 501.
@@ -571,6 +605,42 @@ func (ss *session) list(verb, arg string) error {
 			return 426, "Connection closed; transfer aborted."
 		}
 		return 226, "Directory send OK (" + strconv.Itoa(len(ents)) + " entries)."
-	})
+	}, nil)
 	return err
+}
+
+// asciiOffset is the offset in the file name where its TYPE A form reaches
+// wire octets; false when wire falls inside a CRLF made of an LF, or
+// beyond the end.
+func (ss *session) asciiOffset(name string, wire int64) (int64, bool) {
+	f, err := ss.root.Open(name)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	var disk, n int64
+	prevCR := false
+	buf := make([]byte, 32<<10)
+	for n < wire {
+		k, err := f.Read(buf)
+		for _, b := range buf[:k] {
+			if n == wire {
+				return disk, true
+			}
+			step := int64(1)
+			if b == '\n' && !prevCR {
+				step = 2
+			}
+			if n+step > wire {
+				return 0, false
+			}
+			n += step
+			disk++
+			prevCR = b == '\r'
+		}
+		if err != nil {
+			break
+		}
+	}
+	return disk, n == wire
 }

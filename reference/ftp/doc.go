@@ -51,15 +51,20 @@
 //   - Limits: MaxConns and MaxConnsPerClient (421 and close beyond),
 //     IdleTimeout (421 and close; a running transfer is not idleness),
 //     StallTimeout per data read or write (426), DataTimeout to open the
-//     data connection (425), MaxUploadBytes per file (552), listings and
+//     data connection (425), MaxUploadBytes per file, MaxUploadFiles and
+//     MaxUploadTotal per writable area (552; 550 for MKD), listings and
 //     replies streamed, every read and write with a deadline.
 //   - Durability: STOR, STOU, APPE and REST+STOR write a hidden temporary
 //     file beside the target, fsync it, rename it over the target and
 //     fsync the directory before the 226; an aborted or dropped upload
 //     removes the temporary file and leaves the target as it was. REST
 //     with STOR keeps the first n bytes of the existing file (554 if it is
-//     shorter); REST with TYPE A is taken for RETR (n wire octets skipped)
-//     and refused (550) for uploads.
+//     shorter); with TYPE A, REST counts octets of the converted data
+//     stream (RFC 3659 5) for RETR and for uploads alike (554 for an
+//     offset inside the CRLF an LF became).
+//   - Codes follow RFC 959 5.4's list per command where it has one: LIST,
+//     NLST and STAT answer 450 for a missing path (MLSD, MDTM and SIZE
+//     550, as RFC 3659 says).
 //   - During a transfer the control connection answers ABOR (426 for the
 //     transfer, then 226), STAT (213 with the bytes so far), NOOP and QUIT
 //     (the transfer's reply, then 221); other commands answer 503.

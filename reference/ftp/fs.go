@@ -99,6 +99,9 @@ func (ss *session) cmdMKD(arg string) error {
 	if !ss.writable(vpath, true) {
 		return ss.reply(550, "Permission denied.")
 	}
+	if n, _ := ss.usage(); n >= ss.s.maxUploadFiles() {
+		return ss.reply(550, "Exceeded storage allocation: too many files.")
+	}
 	if err := ss.root.Mkdir(name, 0o755); err != nil {
 		return ss.reply(550, "Cannot create the directory.")
 	}
@@ -326,6 +329,9 @@ func (ss *session) cmdMLST(arg string) error {
 	return ss.reply(250, "Listing "+vpath, " "+ss.facts(vpath, st, "")+" "+vpath, "End")
 }
 
+// maxListEntries bounds the entries of one listing.
+const maxListEntries = 100000
+
 // entry is one listed directory entry.
 type entry struct {
 	name string
@@ -341,8 +347,9 @@ func (ss *session) readDir(name string) ([]entry, error) {
 		return nil, err
 	}
 	defer d.Close()
-	names, err := d.Readdirnames(-1)
-	if err != nil {
+	// Bounded: a directory of more entries is listed in part.
+	names, err := d.Readdirnames(maxListEntries)
+	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
 	sort.Strings(names)
@@ -406,13 +413,14 @@ func (ss *session) cmdSTAT(arg string) error {
 	if !ss.loggedIn {
 		return ss.reply(530, "Not logged in.")
 	}
+	// RFC 959 5.4 lists 450, not 550, for STAT.
 	vpath, name, err := ss.listTarget(arg)
 	if err != nil {
-		return ss.reply(550, "No such file or directory.")
+		return ss.reply(450, "No such file or directory.")
 	}
 	st, err := ss.root.Stat(name)
 	if err != nil {
-		return ss.reply(550, "No such file or directory.")
+		return ss.reply(450, "No such file or directory.")
 	}
 	now := time.Now()
 	lines := []string{"Status of " + vpath + ":"}
@@ -421,7 +429,7 @@ func (ss *session) cmdSTAT(arg string) error {
 	} else {
 		ents, err := ss.readDir(name)
 		if err != nil {
-			return ss.reply(550, "Cannot list the directory.")
+			return ss.reply(450, "Cannot list the directory.")
 		}
 		if len(ents) > 1000 {
 			ents = ents[:1000]
@@ -443,4 +451,28 @@ var errNotDir = errors.New("not a directory")
 
 func isNotExist(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, os.ErrNotExist)
+}
+
+// usage is what the user's writable area holds: entries (files and
+// directories) and bytes, counted up to one past the file limit.
+func (ss *session) usage() (entries int, bytes int64) {
+	w := strings.TrimPrefix(ss.account.WritableDir, "/")
+	if w == "" {
+		w = "."
+	}
+	limit := ss.s.maxUploadFiles()
+	fs.WalkDir(ss.root.FS(), w, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == w {
+			return nil
+		}
+		entries++
+		if info, err := d.Info(); err == nil && info.Mode().IsRegular() {
+			bytes += info.Size()
+		}
+		if entries > limit {
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return entries, bytes
 }

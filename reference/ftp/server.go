@@ -26,6 +26,8 @@ const (
 	DefaultLoginDelay        = 500 * time.Millisecond
 	DefaultMaxLine           = 512
 	DefaultMaxUploadBytes    = 64 << 20
+	DefaultMaxUploadFiles    = 1000
+	DefaultMaxUploadTotal    = 256 << 20
 	// maxFailedLogins closes the connection after this many failed PASS.
 	maxFailedLogins = 3
 )
@@ -65,6 +67,11 @@ type Server struct {
 	LoginDelay     time.Duration
 	MaxLine        int
 	MaxUploadBytes int64
+	// MaxUploadFiles and MaxUploadTotal bound what a user's writable area
+	// holds (files and directories; bytes): an upload or MKD beyond
+	// answers 552 (550 for MKD).
+	MaxUploadFiles int
+	MaxUploadTotal int64
 
 	// Log receives one line per session event worth telling; nil discards.
 	Log io.Writer
@@ -91,6 +98,13 @@ func (s *Server) maxUpload() int64 {
 		return s.MaxUploadBytes
 	}
 	return DefaultMaxUploadBytes
+}
+func (s *Server) maxUploadFiles() int { return orInt(s.MaxUploadFiles, DefaultMaxUploadFiles) }
+func (s *Server) maxUploadTotal() int64 {
+	if s.MaxUploadTotal > 0 {
+		return s.MaxUploadTotal
+	}
+	return DefaultMaxUploadTotal
 }
 func (s *Server) loginDelay() time.Duration {
 	if s.LoginDelay < 0 {
@@ -146,14 +160,8 @@ func (s *Server) Serve(l net.Listener) error { return s.serve(l, nil) }
 
 // ServeTLS accepts control connections on l that are TLS from the first
 // byte (implicit FTPS) with cfg, until Close.
+// Its sessions protect data connections with cfg too when TLSConfig is nil.
 func (s *Server) ServeTLS(l net.Listener, cfg *tls.Config) error {
-	if s.TLSConfig == nil {
-		s.mu.Lock()
-		if s.TLSConfig == nil {
-			s.TLSConfig = cfg
-		}
-		s.mu.Unlock()
-	}
 	return s.serve(l, cfg)
 }
 
@@ -218,6 +226,33 @@ func (s *Server) serve(l net.Listener, implicit *tls.Config) error {
 			s.mu.Unlock()
 		}()
 	}
+}
+
+// ServeConn serves one control connection that c already is (a
+// net.Pipe end, for fuzzing the whole server without sockets), within the
+// same limits as accepted ones, and returns when the session ends. A
+// connection without an IP peer can open no data connection.
+func (s *Server) ServeConn(c net.Conn) {
+	s.mu.Lock()
+	if s.sessions == nil {
+		s.listeners = map[net.Listener]struct{}{}
+		s.sessions = map[*session]struct{}{}
+		s.perClient = map[netip.Addr]int{}
+	}
+	if s.closed || len(s.sessions) >= s.maxConns() {
+		s.mu.Unlock()
+		refuse(c, nil)
+		return
+	}
+	sess := newSession(s, c, nil)
+	s.sessions[sess] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	sess.run()
+	s.mu.Lock()
+	delete(s.sessions, sess)
+	s.mu.Unlock()
 }
 
 // refuse answers a connection over the limits: RFC 959 5.4 lists 421 for

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/protospec/protospec/internal/netutil"
@@ -58,7 +59,20 @@ type session struct {
 
 	done     chan struct{}
 	shutOnce sync.Once
+	closing  atomic.Bool
 }
+
+// tlsConfig is the configuration of AUTH TLS and of protected data
+// connections: the server's, or the implicit listener's.
+func (ss *session) tlsConfig() *tls.Config {
+	if ss.s.TLSConfig != nil {
+		return ss.s.TLSConfig
+	}
+	return ss.implicit
+}
+
+// shutdownWait bounds the writes of a session being shut down.
+const shutdownWait = 2 * time.Second
 
 func newSession(s *Server, c net.Conn, implicit *tls.Config) *session {
 	ss := &session{s: s, raw: c, c: c, implicit: implicit, cwd: "/", done: make(chan struct{}),
@@ -184,7 +198,11 @@ func stripTelnet(b []byte) []byte {
 func (ss *session) reply(code int, lines ...string) error {
 	ss.wmu.Lock()
 	defer ss.wmu.Unlock()
-	ss.raw.SetWriteDeadline(time.Now().Add(ss.s.stall()))
+	wait := ss.s.stall()
+	if ss.closing.Load() {
+		wait = shutdownWait
+	}
+	ss.raw.SetWriteDeadline(time.Now().Add(wait))
 	_, err := ss.c.Write(ftpwire.FormatReply(code, lines...))
 	return err
 }
@@ -192,6 +210,9 @@ func (ss *session) reply(code int, lines ...string) error {
 // shutdown is Close's 421 and close, once.
 func (ss *session) shutdown() {
 	ss.shutOnce.Do(func() {
+		ss.closing.Store(true)
+		// A reply blocked on a client that reads nothing gives up soon.
+		ss.raw.SetWriteDeadline(time.Now().Add(shutdownWait))
 		close(ss.done)
 		ss.abortTransfer()
 		ss.reply(421, "Service shutting down, closing control connection.")

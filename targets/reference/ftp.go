@@ -195,6 +195,8 @@ func ftpLimits(s *ftp.Server, params map[string]string) error {
 		{fixture.ParamMaxConnsPerClient, func(n int64) { s.MaxConnsPerClient = int(n) }},
 		{fixture.ParamMaxLine, func(n int64) { s.MaxLine = int(n) }},
 		{fixture.ParamMaxUploadBytes, func(n int64) { s.MaxUploadBytes = n }},
+		{fixture.ParamMaxUploadFiles, func(n int64) { s.MaxUploadFiles = int(n) }},
+		{fixture.ParamMaxUploadTotal, func(n int64) { s.MaxUploadTotal = n }},
 	}
 	for _, p := range ints {
 		v, ok := params[p.name]

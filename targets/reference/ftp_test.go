@@ -48,7 +48,7 @@ func TestServeFTPParams(t *testing.T) {
 	cancel()
 	good := map[string]string{fixture.ParamMaxConns: "10", fixture.ParamMaxConnsPerClient: "2", fixture.ParamIdleTimeout: "10s",
 		fixture.ParamStallTimeout: "5s", fixture.ParamDataTimeout: "5s", fixture.ParamLoginDelay: "0", fixture.ParamMaxLine: "1024",
-		fixture.ParamMaxUploadBytes: "1000", fixture.ParamPasvRange: "40000-40010"}
+		fixture.ParamMaxUploadBytes: "1000", fixture.ParamPasvRange: "40000-40010", fixture.ParamMaxUploadFiles: "5", fixture.ParamMaxUploadTotal: "10000"}
 	if err := Serve(ctx, fixture.Name, ServeOptions{Addr: "127.0.0.1:0", Params: good}); err != nil {
 		t.Errorf("good params: %v", err)
 	}
