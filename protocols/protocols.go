@@ -32,6 +32,7 @@ import (
 	// ftp
 	_ "github.com/protospec/protospec/internal/ftp"
 	_ "github.com/protospec/protospec/reference/ftp"
+	_ "github.com/protospec/protospec/suites/ftp"
 
 	// every launcher, the reference launcher among them
 	_ "github.com/protospec/protospec/targets/all"

@@ -119,7 +119,7 @@ func TestServeDNSAsTarget(t *testing.T) {
 // listed without a level (spec.Specs.It refuses it), so listing is enough.
 func TestEverySpecQuotesItsSentence(t *testing.T) {
 	t.Parallel()
-	for _, p := range []string{"echo", "http1", "dns"} {
+	for _, p := range []string{"echo", "http1", "dns", "ftp"} {
 		r := protospec(t, "list", p, "--json")
 		if r.code != 0 {
 			t.Fatalf("list %s: exit %d\n%s", p, r.code, r.stderr)

@@ -159,7 +159,9 @@ func (ss *session) cmdREIN(string) error {
 	}
 	ss.logout()
 	ss.closeData()
-	ss.typeA, ss.epsvAll, ss.hostSeen = false, false, false
+	// REIN resets every parameter to its default: TYPE A (RFC 959
+	// 4.1.1, 4.1.2).
+	ss.typeA, ss.epsvAll, ss.hostSeen = true, false, false
 	ss.pbsz, ss.protP = false, false
 	return ss.reply(220, "Service ready for new user.")
 }

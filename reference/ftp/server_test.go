@@ -329,6 +329,7 @@ func TestPassivePortTheft(t *testing.T) {
 	e := newEnv(t, nil)
 	c := e.connect(t)
 	c.login(fixture.UserAnonymous, fixture.AnonymousPassword)
+	c.expect(200, "TYPE", "I")
 	r := c.expect(227, "PASV")
 	ap, _ := ftpwire.ParsePASV(r.Text())
 	c.send("RETR " + fixture.HelloFile + "\r\n")
@@ -436,6 +437,7 @@ func TestTLS(t *testing.T) {
 		c.expect(536, "PROT", "S")
 		c.expect(200, "PROT", "P")
 		c.login(fixture.UserBob, fixture.PasswordBob)
+		c.expect(200, "TYPE", "I")
 		data, r := c.retr(c.pasv(true), wrap, "RETR", fixture.HelloFile)
 		if r.Code != 226 || string(data) != "Hello, FTP!\n" {
 			t.Fatalf("RETR over TLS: %v %q", r, data)
@@ -458,6 +460,7 @@ func TestTLS(t *testing.T) {
 		c.expect(200, "PBSZ", "0")
 		c.expect(200, "PROT", "P")
 		c.login(fixture.UserAnonymous, fixture.AnonymousPassword)
+		c.expect(200, "TYPE", "I")
 		data, r := c.retr(c.pasv(false), wrap, "RETR", fixture.HelloFile)
 		if r.Code != 226 || string(data) != "Hello, FTP!\n" {
 			t.Fatalf("RETR implicit: %v", r)
@@ -472,6 +475,7 @@ func TestIPv6(t *testing.T) {
 	}
 	c := greet(t, dialRaw(t, e.v6), 220)
 	c.login(fixture.UserAnonymous, fixture.AnonymousPassword)
+	c.expect(200, "TYPE", "I")
 	c.expect(501, "PASV")
 	data, r := c.retr(c.pasv(true), nil, "RETR", fixture.HelloFile)
 	if r.Code != 226 || string(data) != "Hello, FTP!\n" {

@@ -75,7 +75,9 @@ func (ss *session) tlsConfig() *tls.Config {
 const shutdownWait = 2 * time.Second
 
 func newSession(s *Server, c net.Conn, implicit *tls.Config) *session {
-	ss := &session{s: s, raw: c, c: c, implicit: implicit, cwd: "/", done: make(chan struct{}),
+	// RFC 959 4.1.2: "The default representation type is ASCII
+	// Non-print."
+	ss := &session{s: s, raw: c, c: c, implicit: implicit, cwd: "/", typeA: true, done: make(chan struct{}),
 		peer: netutil.ClientAddr(c.RemoteAddr()), local: netutil.ClientAddr(c.LocalAddr()),
 		mlstFacts: map[string]bool{"type": true, "size": true, "modify": true, "perm": true}}
 	return ss
