@@ -203,3 +203,21 @@ func TestAddressContract(t *testing.T) {
 		t.Errorf("UDP that does not answer the probe: %v, want not offered", err)
 	}
 }
+
+func TestPortRun(t *testing.T) {
+	ports, err := PortRun("127.0.0.1", 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ports) != 9 {
+		t.Fatalf("%d ports", len(ports))
+	}
+	for i := 1; i < len(ports); i++ {
+		if ports[i] != ports[i-1]+1 {
+			t.Fatalf("ports %v: the run is not consecutive", ports)
+		}
+	}
+	if ports[0] < 20000 || ports[8] >= 32768 {
+		t.Errorf("run %v outside [20000, 32768)", ports)
+	}
+}

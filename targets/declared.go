@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"text/template"
 )
 
@@ -36,6 +37,14 @@ type Declared struct {
 	Binary string
 	// Package is the Debian package that installs Binary: "knot".
 	Package string
+	// Unpacked, if set, lists the Debian packages that, unpacked in
+	// UnpackedTree (dpkg -x), provide Binary and its modules where
+	// Package is not installed: servers whose packages conflict with
+	// another server's ("Conflicts: ftp-server"). UnpackedNeeds are the
+	// installed packages their shared libraries come from, which dpkg -x
+	// does not bring.
+	Unpacked      []string
+	UnpackedNeeds []string
 	// Requires, if set, checks what else the server needs installed (its
 	// modules): an error wrapping ErrMissingBinary that says what to
 	// install. Available and Start call it after finding Binary.
@@ -74,6 +83,17 @@ type Declared struct {
 	ConfigFile     string
 	// Argv returns the arguments after Binary.
 	Argv func(r *Run) []string
+	// Overlay, if set, returns the work directory's files that the server
+	// sees in place of system files (users, PAM services): it runs in a
+	// private mount namespace with them bound over (see Overlay).
+	Overlay func(r *Run) (Overlay, error)
+	// Companions, if set, returns more command lines (each its binary
+	// first) started beside the server, in its process group (and mount
+	// namespace), stopped with it: instances on other ports or
+	// addresses, for services the server cannot offer from one process.
+	// It runs once the config is written and may write the companions'
+	// own.
+	Companions func(r *Run) ([][]string, error)
 	// Probe, if set, returns the readiness probe (default: a TCP
 	// connection to the first port is accepted).
 	Probe func(r *Run) func(context.Context) error
@@ -132,6 +152,10 @@ var templateFuncs = template.FuncMap{
 type Run struct {
 	// Bin is the path of the server's binary.
 	Bin string
+	// Tree is the root of the file tree Bin belongs to: "/" for an
+	// installed package, UnpackedTree for an unpacked one (its modules
+	// are under Tree/usr/lib/...).
+	Tree string
 	// Opts are the options the target was opened with.
 	Opts Options
 	// Root tells that protospec runs as root (euid 0).
@@ -163,7 +187,16 @@ func (l *DeclaredLauncher) Name() string { return l.Declared.Name }
 func (l *DeclaredLauncher) Protocols() []string { return []string{l.Protocol} }
 
 // Requirement implements Launcher.
-func (l *DeclaredLauncher) Requirement() string { return "Debian package " + l.Package }
+func (l *DeclaredLauncher) Requirement() string {
+	if len(l.Unpacked) == 0 {
+		return "Debian package " + l.Package
+	}
+	s := fmt.Sprintf("Debian package %s, or %s unpacked in %s", l.Package, strings.Join(l.Unpacked, " "), UnpackedTree())
+	if len(l.UnpackedNeeds) > 0 {
+		s += " with " + strings.Join(l.UnpackedNeeds, " ") + " installed"
+	}
+	return s
+}
 
 // Available implements Launcher.
 func (l *DeclaredLauncher) Available() error {
@@ -180,9 +213,34 @@ func (l *DeclaredLauncher) find() (string, error) {
 	return bin, err
 }
 
-// Find returns the path of the server's binary, or an error wrapping
-// ErrMissingBinary that names the package to install.
-func (l *DeclaredLauncher) Find() (string, error) { return FindBinary(l.Binary, l.Package) }
+// Find returns the path of the server's binary, installed or else
+// unpacked (Declared.Unpacked), or an error wrapping ErrMissingBinary
+// that names the package to install (and those to unpack). An unpacked
+// binary whose shared libraries are missing gives an error naming
+// UnpackedNeeds.
+func (l *DeclaredLauncher) Find() (string, error) {
+	bin, err := FindBinary(l.Binary, l.Package)
+	if err == nil || len(l.Unpacked) == 0 {
+		return bin, err
+	}
+	if bin, err = FindUnpacked(l.Binary, l.Package, l.Unpacked...); err != nil {
+		return "", err
+	}
+	if err := checkLibraries(bin, l.VersionArgs, l.UnpackedNeeds); err != nil {
+		return "", err
+	}
+	return bin, nil
+}
+
+// tree is the root of the file tree of bin: UnpackedTree when bin is in
+// it, "/" otherwise.
+func tree(bin string) string {
+	t := UnpackedTree()
+	if strings.HasPrefix(bin, t+string(filepath.Separator)) {
+		return t
+	}
+	return "/"
+}
 
 // Baseline implements BaselineProvider.
 func (l *DeclaredLauncher) Baseline(protocol string) (string, bool) {
@@ -204,7 +262,7 @@ func (l *DeclaredLauncher) Config(r *Run) ([]byte, error) {
 // NewRun returns the Run of a start of bin with opts, passed through
 // Check: what Start works on, and what a test renders the config with.
 func (l *DeclaredLauncher) NewRun(bin string, opts Options) (*Run, error) {
-	r := &Run{Bin: bin, Opts: opts, Root: os.Geteuid() == 0, Vars: maps.Clone(l.Vars)}
+	r := &Run{Bin: bin, Tree: tree(bin), Opts: opts, Root: os.Geteuid() == 0, Vars: maps.Clone(l.Vars)}
 	if r.Vars == nil {
 		r.Vars = map[string]any{}
 	}
@@ -254,7 +312,24 @@ func (l *DeclaredLauncher) Start(ctx context.Context, opts Options) (Target, err
 					return nil, err
 				}
 			}
-			return append([]string{bin}, l.Argv(r)...), nil
+			argv := append([]string{bin}, l.Argv(r)...)
+			if l.Companions != nil {
+				companions, err := l.Companions(r)
+				if err != nil {
+					return nil, err
+				}
+				if argv, err = WithCompanions(argv, companions...); err != nil {
+					return nil, err
+				}
+			}
+			if l.Overlay == nil {
+				return argv, nil
+			}
+			o, err := l.Overlay(r)
+			if err != nil {
+				return nil, err
+			}
+			return o.Wrap(argv)
 		},
 		Probe: func(addr string) func(context.Context) error {
 			if l.Probe == nil {

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -306,4 +308,46 @@ func groupRSS(pgid int) (int64, error) {
 		return 0, fmt.Errorf("targets: no process in group %d", pgid)
 	}
 	return total, nil
+}
+
+// PortRun returns n consecutive loopback port numbers, all free for TCP
+// and UDP on host when checked: a server's range of data ports (a
+// passive-mode range) that takes a first and a last port. The run starts
+// at a random port below the kernel's ephemeral range (32768 on Linux),
+// so that the sockets a client opens do not take its ports.
+func PortRun(host string, n int) ([]int, error) {
+	const lo, hi = 20000, 32768
+	if n < 1 || n > 1000 {
+		return nil, fmt.Errorf("targets: a run of %d ports", n)
+	}
+	for tries := 0; tries < 100; tries++ {
+		base := lo + mathrand.IntN(hi-lo-n)
+		var hold []io.Closer
+		ok := true
+		for p := base; p < base+n; p++ {
+			l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+			if err != nil {
+				ok = false
+				break
+			}
+			hold = append(hold, l)
+			u, err := net.ListenPacket("udp", net.JoinHostPort(host, strconv.Itoa(p)))
+			if err != nil {
+				ok = false
+				break
+			}
+			hold = append(hold, u)
+		}
+		for _, c := range hold {
+			c.Close()
+		}
+		if ok {
+			ports := make([]int, n)
+			for i := range ports {
+				ports[i] = base + i
+			}
+			return ports, nil
+		}
+	}
+	return nil, fmt.Errorf("targets: no run of %d free ports on %s", n, host)
 }

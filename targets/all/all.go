@@ -9,7 +9,10 @@ import (
 	_ "github.com/protospec/protospec/targets/knot"
 	_ "github.com/protospec/protospec/targets/nginx"
 	_ "github.com/protospec/protospec/targets/nsd"
+	_ "github.com/protospec/protospec/targets/proftpd"
+	_ "github.com/protospec/protospec/targets/pureftpd"
 	_ "github.com/protospec/protospec/targets/reference"
 	_ "github.com/protospec/protospec/targets/unbound"
+	_ "github.com/protospec/protospec/targets/vsftpd"
 	_ "github.com/protospec/protospec/targets/xinetd"
 )

@@ -271,10 +271,22 @@ func Config(t *testing.T, l *targets.DeclaredLauncher, opts targets.Options, por
 	}
 }
 
+// UpdateGoldenEnv, set to 1, makes Config write its golden files
+// instead of comparing with them: PROTOSPEC_UPDATE_GOLDEN=1 go test
+// -run TestConfig ./targets/NAME, then review the diff.
+const UpdateGoldenEnv = "PROTOSPEC_UPDATE_GOLDEN"
+
 // golden compares got with the file path and reports the first line that
 // differs.
 func golden(t *testing.T, path, got string) {
 	t.Helper()
+	if os.Getenv(UpdateGoldenEnv) == "1" {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", path)
+		return
+	}
 	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
