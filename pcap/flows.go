@@ -98,8 +98,12 @@ type Flow struct {
 	OutOfOrder  int   `json:"out_of_order,omitempty"`
 	// MidStream is set when the capture began after the handshake.
 	MidStream bool `json:"mid_stream,omitempty"`
-	// End says how the flow ended: "fin", "rst", "idle", "evicted", or
-	// "open" when the capture ended first.
+	// AfterEnd counts segments with payload that came after their
+	// direction had ended (FIN or RST), which nothing reads.
+	AfterEnd int `json:"after_end,omitempty"`
+	// End says how the flow ended: "fin", "rst", "idle", "evicted",
+	// "reused" when a new connection's SYN took its 4-tuple, or "open"
+	// when the capture ended first.
 	End string `json:"end"`
 	// OpenedBy says, for a connection another flow announced (an FTP data
 	// connection), what opened it ("flow 1: PASV #7, RETR pub/f #8").
@@ -208,6 +212,9 @@ type Summary struct {
 	Messages   int         `json:"messages"`
 	Gaps       int         `json:"gaps"`
 	GapBytes   int64       `json:"gap_bytes"`
+	// Reused counts flows ended by a new connection's SYN on the same
+	// 4-tuple.
+	Reused int `json:"reused,omitempty"`
 	// Evicted counts flows ended early to stay within MaxFlows.
 	Evicted int `json:"evicted,omitempty"`
 	// BufferFlushes counts the times MaxBuffer forced holes to be
@@ -370,13 +377,32 @@ func (a *analyzer) segment(s *Segment) {
 		}
 		a.last, a.lastKey = f, k
 	}
-	f.Packets++
-	if s.Time.After(f.Last) {
-		f.Last = s.Time
-	}
 	side := Client
 	if s.Src == f.Server && s.Dst == f.Client {
 		side = Server
+	}
+	if s.SYN && !s.ACK && !s.UDP && f.reusedBy(s, side) {
+		// A new connection on the 4-tuple of one that ended (or was
+		// abandoned): the old flow ends here, the SYN opens another.
+		end := "reused"
+		if f.End == "rst" {
+			end = "rst"
+		} else if f.streams[0].fin && f.streams[1].fin {
+			end = "fin"
+		}
+		a.sum.Reused++
+		a.finish(f, end)
+		if len(a.flows) >= a.o.MaxFlows {
+			a.evict()
+		}
+		f = a.newFlow(s)
+		a.flows[k] = f
+		a.last, a.lastKey = f, k
+		side = Client
+	}
+	f.Packets++
+	if s.Time.After(f.Last) {
+		f.Last = s.Time
 	}
 	if s.UDP {
 		f.Bytes[side] += int64(len(s.Payload))
@@ -395,6 +421,11 @@ func (a *analyzer) segment(s *Segment) {
 	st := &f.streams[side]
 	if !st.started && !s.SYN && len(s.Payload) > 0 && !f.sawSYN {
 		f.MidStream = true
+	}
+	if st.closed && len(s.Payload)+s.Missing > 0 {
+		// Bytes after this direction ended (by FIN or RST): counted, since
+		// nothing reads them.
+		f.AfterEnd++
 	}
 	wasClosed := f.closed()
 	delta := st.segment(s, &f.sinks[side], &f.stats, a.o.MaxFlowBuffer)
@@ -600,6 +631,21 @@ func (a *analyzer) finish(f *Flow, end string) {
 	if a.o.OnFlow != nil {
 		a.o.OnFlow(f)
 	}
+}
+
+// reusedBy reports whether s, a SYN from side, opens a new connection on
+// f's 4-tuple rather than belonging to f: f ended (FIN or RST), or it
+// already carried this side's bytes and s is not a retransmission of the
+// SYN that opened f.
+func (f *Flow) reusedBy(s *Segment, side Side) bool {
+	if f.End == "rst" || f.streams[0].fin || f.streams[1].fin || f.streams[0].closed || f.streams[1].closed {
+		return true
+	}
+	st := &f.streams[side]
+	if st.syn && st.isn == s.Seq {
+		return false
+	}
+	return st.started || f.MidStream
 }
 
 // closed reports whether gc counts the flow as closed.

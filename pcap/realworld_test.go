@@ -1,0 +1,84 @@
+package pcap_test
+
+import (
+	"testing"
+	"time"
+
+	. "github.com/protospec/protospec/pcap"
+)
+
+// Defects found on real-world captures, each on a crafted capture that
+// shows it.
+
+// A client reusing its source port: three connections on one 4-tuple,
+// the first ended by FIN, the second by RST, the third left open with a
+// new SYN on it (another sequence number), each a flow of its own with
+// all its messages.
+func TestFourTupleReuse(t *testing.T) {
+	data := capture(t, func(w *Writer) {
+		ts := t0
+		conn := func(isn uint32) *TCPConn {
+			tc := w.TCP(cli, httpSrv, "")
+			*tc.Seq(true) += isn
+			must(t, tc.Handshake(ts))
+			ts = ts.Add(time.Millisecond)
+			must(t, tc.Data(ts, true, []byte("GET /a HTTP/1.1\r\nHost: x\r\n\r\n")))
+			ts = ts.Add(time.Millisecond)
+			must(t, tc.Data(ts, false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")))
+			ts = ts.Add(time.Millisecond)
+			return tc
+		}
+		must(t, conn(0).Close(ts))
+		ts = ts.Add(time.Millisecond)
+		tc := conn(1 << 20)
+		must(t, tc.Segment(ts, true, "RA", nil))
+		ts = ts.Add(time.Millisecond)
+		conn(2 << 20) // open: superseded by the next SYN
+		ts = ts.Add(time.Millisecond)
+		must(t, conn(3<<20).Close(ts))
+	})
+	sum, msgs, flows := analyze(t, data, Options{})
+	if sum.Flows != 4 || len(flows) != 4 {
+		t.Fatalf("%d flows (%d ended), want 4", sum.Flows, len(flows))
+	}
+	if len(msgs) != 8 || sum.Messages != 8 {
+		t.Fatalf("%d messages (%d counted), want 8", len(msgs), sum.Messages)
+	}
+	ends := map[int]string{}
+	for _, f := range flows {
+		ends[f.ID] = f.End
+		if f.Messages != 2 || f.Gaps != 0 || f.MidStream {
+			t.Errorf("flow %d: %d messages, %d gaps, mid-stream %v; want 2, 0, false", f.ID, f.Messages, f.Gaps, f.MidStream)
+		}
+	}
+	want := map[int]string{1: "fin", 2: "rst", 3: "reused", 4: "fin"}
+	for id, e := range want {
+		if ends[id] != e {
+			t.Errorf("flow %d ended %q, want %q (all: %v)", id, ends[id], e, ends)
+		}
+	}
+	if sum.Reused != 3 {
+		t.Errorf("%d reused, want 3", sum.Reused)
+	}
+}
+
+// A retransmitted SYN is no new connection.
+func TestSYNRetransmitSameFlow(t *testing.T) {
+	data := capture(t, func(w *Writer) {
+		tc := w.TCP(cli, httpSrv, "")
+		must(t, tc.Segment(t0, true, "S", nil))
+		*tc.Seq(true) -= 1
+		must(t, tc.Segment(t0.Add(time.Second), true, "S", nil))
+		*tc.Seq(true) -= 1
+		tc.SetOpen()
+		must(t, tc.Segment(t0.Add(time.Second), true, "S", nil))
+		must(t, tc.Segment(t0.Add(time.Second), false, "SA", nil))
+		must(t, tc.Data(t0.Add(2*time.Second), true, []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")))
+		must(t, tc.Data(t0.Add(2*time.Second), false, []byte("HTTP/1.1 204 No Content\r\n\r\n")))
+		must(t, tc.Close(t0.Add(3*time.Second)))
+	})
+	sum, _, _ := analyze(t, data, Options{})
+	if sum.Flows != 1 || sum.Messages != 2 || sum.Reused != 0 {
+		t.Fatalf("%d flows, %d messages, %d reused; want 1, 2, 0", sum.Flows, sum.Messages, sum.Reused)
+	}
+}
