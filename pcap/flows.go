@@ -111,9 +111,19 @@ type Flow struct {
 
 	// link is what the announcing dissector attached (Emitter.Expect).
 	link any
+	udp  bool
+	// expireGen numbers the flow's entries in the analyzer's expiry heap:
+	// only the entry of the current number counts.
+	expireGen uint32
+	// flowState is what the analysis needs while the flow is tracked; a
+	// flow that ended lets it go (nil), so that the flows kept by the
+	// callers cost only the fields above.
+	*flowState
+}
 
+// flowState is the analysis state of a tracked flow.
+type flowState struct {
 	sawSYN  bool
-	udp     bool
 	streams [2]stream
 	sinks   [2]sideSink
 	diss    Dissector
@@ -125,10 +135,10 @@ type Flow struct {
 	decided bool
 	early   []byte // client bytes seen before the protocol was known
 	earlyAt []earlyChunk
-	// expireGen numbers the flow's entries in the analyzer's expiry heap:
-	// only the entry of the current number counts.
-	expireGen uint32
 }
+
+// maxFreeStates bounds the flow states kept for reuse.
+const maxFreeStates = 1024
 
 // maxEarly bounds the client bytes kept while a flow's protocol is unknown.
 const maxEarly = 4096
@@ -273,6 +283,8 @@ type analyzer struct {
 	// expects holds the connections dissectors announced (Expect), by
 	// the endpoint that will accept them.
 	expects map[netip.AddrPort]expectation
+	// free holds the states of ended flows, for new ones.
+	free []*flowState
 }
 
 // Analyze reads every packet of r, reassembles TCP, dissects the flows of
@@ -513,6 +525,13 @@ func (a *analyzer) payload(f *Flow, side Side, t time.Time, b []byte) {
 func (a *analyzer) newFlow(s *Segment) *Flow {
 	a.nextID++
 	f := &Flow{ID: a.nextID, Transport: "tcp", udp: s.UDP, First: s.Time, Last: s.Time, End: "open"}
+	if n := len(a.free); n > 0 {
+		f.flowState = a.free[n-1]
+		a.free[n-1] = nil
+		a.free = a.free[:n-1]
+	} else {
+		f.flowState = new(flowState)
+	}
 	if s.UDP {
 		f.Transport = "udp"
 	}
@@ -625,9 +644,14 @@ func (a *analyzer) finish(f *Flow, end string) {
 	if f.diss != nil {
 		a.release(f)
 	}
-	f.diss, f.ps, f.emit, f.em = nil, nil, nil, Emitter{}
 	f.openedBy()
 	f.link = nil
+	st := f.flowState
+	f.flowState = nil
+	if len(a.free) < maxFreeStates {
+		*st = flowState{}
+		a.free = append(a.free, st)
+	}
 	if a.o.OnFlow != nil {
 		a.o.OnFlow(f)
 	}

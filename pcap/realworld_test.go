@@ -1,6 +1,9 @@
 package pcap_test
 
 import (
+	"bytes"
+
+	"github.com/protospec/protospec/pcap/http1"
 	"testing"
 	"time"
 
@@ -80,5 +83,21 @@ func TestSYNRetransmitSameFlow(t *testing.T) {
 	sum, _, _ := analyze(t, data, Options{})
 	if sum.Flows != 1 || sum.Messages != 2 || sum.Reused != 0 {
 		t.Fatalf("%d flows, %d messages, %d reused; want 1, 2, 0", sum.Flows, sum.Messages, sum.Reused)
+	}
+}
+
+// A flow that ended keeps only its summary: the flows a caller holds on
+// to cost no reassembly or dissection state.
+func TestEndedFlowsReleaseState(t *testing.T) {
+	var buf bytes.Buffer
+	must(t, http1.Synth(&buf, 300))
+	_, _, flows := analyze(t, buf.Bytes(), Options{})
+	if len(flows) != 300 {
+		t.Fatalf("%d flows, want 300", len(flows))
+	}
+	for _, f := range flows {
+		if !f.Released() {
+			t.Fatalf("flow %d ended %q and still holds its state", f.ID, f.End)
+		}
 	}
 }
