@@ -133,6 +133,9 @@ type flowState struct {
 	stats   reassemblyStats
 	held    int // out-of-order bytes held
 	decided bool
+	// cut is set while a flow the capture (or the analysis) cut short is
+	// flushed: what is incomplete then is the capture's gap.
+	cut     bool
 	early   []byte // client bytes seen before the protocol was known
 	earlyAt []earlyChunk
 }
@@ -493,7 +496,7 @@ func (a *analyzer) payload(f *Flow, side Side, t time.Time, b []byte) {
 			if side == Server {
 				client = f.early
 			}
-			f.Proto = a.eng.sniff(side, f.udp, b, client)
+			f.Proto = a.eng.sniff(f, side, b, client)
 		}
 		// Undecided, the client's first bytes are kept so that the
 		// server's answer can still tell (an echo), then handed on.
@@ -609,6 +612,7 @@ func (a *analyzer) portProto(port uint16) string {
 
 // finish flushes a flow's streams and dissector and hands it on.
 func (a *analyzer) finish(f *Flow, end string) {
+	f.cut = f.End != "fin" && f.End != "rst" && end != "fin" && end != "rst" && !(f.streams[0].fin && f.streams[1].fin)
 	if !f.udp {
 		for i := range f.streams {
 			st := &f.streams[i]
@@ -655,6 +659,31 @@ func (a *analyzer) finish(f *Flow, end string) {
 	if a.o.OnFlow != nil {
 		a.o.OnFlow(f)
 	}
+}
+
+// gap says why the capture cannot show whether m, a message of side
+// about to be emitted, broke a rule ("" when it can): bytes of the flow
+// were lost, the capture began mid-connection or ended (or the analysis
+// gave up the flow) before the message was whole, or the capture holds
+// nothing of the other direction.
+func (f *Flow) gap(m *Message) string {
+	if f == nil || f.flowState == nil {
+		return ""
+	}
+	other := 1 - m.Side
+	switch {
+	case f.stats.Gaps > 0:
+		return "bytes of the flow are missing from the capture"
+	case f.MidStream:
+		return "the capture began in the middle of the connection"
+	case f.cut && (m.Incomplete || m.Truncated):
+		return "the capture ended before the message was whole"
+	case f.udp && m.Side == Server && f.Bytes[Client] == 0:
+		return "the capture holds no client datagram of the flow"
+	case !f.udp && !f.streams[other].started:
+		return "the capture holds one direction of the connection only"
+	}
+	return ""
 }
 
 // reusedBy reports whether s, a SYN from side, opens a new connection on

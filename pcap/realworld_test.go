@@ -1,7 +1,12 @@
 package pcap_test
 
 import (
+	"strconv"
+	"strings"
+
 	"bytes"
+	"github.com/protospec/protospec/pcap/pcaptest"
+	"github.com/protospec/protospec/reports"
 
 	"github.com/protospec/protospec/pcap/http1"
 	"testing"
@@ -99,5 +104,64 @@ func TestEndedFlowsReleaseState(t *testing.T) {
 		if !f.Released() {
 			t.Fatalf("flow %d ended %q and still holds its state", f.ID, f.End)
 		}
+	}
+}
+
+// The capture's own gaps are not the server's violations: a flow cut by
+// the end of the capture, one that began mid-connection, one direction
+// only, answers whose queries the capture lacks, and mDNS, LLMNR and
+// NBNS traffic (not unicast DNS) fail no rule.
+func TestCheckCaptureGaps(t *testing.T) {
+	data := capture(t, func(w *Writer) {
+		ts := t0
+		// Cut by the end of the capture in the middle of a body.
+		tc := w.TCP(addr("127.0.0.1:40001"), httpSrv, "")
+		must(t, tc.Handshake(ts))
+		must(t, tc.Data(ts, true, []byte("GET /a HTTP/1.1\r\nHost: x\r\n\r\n")))
+		must(t, tc.Data(ts, false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")))
+		// Begun mid-connection: the response's request is not captured.
+		tc = w.TCP(addr("127.0.0.1:40002"), httpSrv, "")
+		tc.SetOpen()
+		must(t, tc.Data(ts, false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")))
+		must(t, tc.Data(ts, true, []byte("GET /b HTTP/1.1\r\nHost: x\r\n\r\n")))
+		must(t, tc.Close(ts))
+		// One direction only: the server's.
+		tc = w.TCP(addr("127.0.0.1:40003"), httpSrv, "")
+		tc.SetOpen()
+		must(t, tc.Segment(ts, false, "PA", []byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")))
+		// An answer whose query is not in the capture.
+		q := dnsQuery(7, "www.test.")
+		must(t, w.UDP(ts, dnsSrv, addr("127.0.0.1:40004"), false, dnsAnswer(q, "127.0.0.1"), ""))
+		// mDNS, LLMNR and NBNS: DNS-shaped, other rules (a response with
+		// no query; multicast answers carry ID 0).
+		for _, port := range []uint16{5353, 5355, 137} {
+			ep := addr("224.0.0.251:" + strconv.Itoa(int(port)))
+			src := addr("127.0.0.9:" + strconv.Itoa(int(port)))
+			must(t, w.UDP(ts, src, ep, false, dnsAnswer(dnsQuery(0, "host.local."), "127.0.0.9"), ""))
+			must(t, w.UDP(ts, addr("127.0.0.10:"+strconv.Itoa(int(port))), ep, true, dnsQuery(0, "other.local."), ""))
+		}
+	})
+	sum, _, flows := analyze(t, data, Options{})
+	for _, f := range flows {
+		if f.Server.Port() != 53 && f.Server.Port() != 80 && f.Proto != "" {
+			t.Errorf("flow %s read as %s", f, f.Proto)
+		}
+	}
+	if sum.Flows != 10 {
+		t.Errorf("%d flows, want 10", sum.Flows)
+	}
+	run := pcaptest.Check(t, data)
+	judged := 0
+	for _, sp := range run.Specs {
+		if sp.State == reports.StateFailed {
+			t.Errorf("%s failed on the capture's gaps:\n%s", sp.ID, sp.Message)
+		}
+		if strings.Contains(sp.Message, "not judgeable") {
+			t.Logf("%s: %s: %s", sp.ID, sp.State, sp.Message)
+			judged++
+		}
+	}
+	if judged == 0 {
+		t.Error("no spec says what is not judgeable")
 	}
 }
