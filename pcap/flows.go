@@ -443,12 +443,10 @@ func (a *analyzer) segment(s *Segment) {
 		f.AfterEnd++
 	}
 	wasClosed := f.closed()
-	delta := st.segment(s, &f.sinks[side], &f.stats, a.o.MaxFlowBuffer)
-	f.held += delta
-	a.held += delta
 	if s.ACK {
 		// The peer acknowledged bytes the capture lacks: they will not be
-		// sent again, so the hole before them is lost for good.
+		// sent again, so the hole before them is lost for good. What
+		// they acknowledge was sent before this segment: it goes first.
 		other := &f.streams[1-side]
 		before := other.bytes
 		for len(other.pending) > 0 && seqDiff(s.Ack, other.pending[0].seq) > 0 {
@@ -460,6 +458,9 @@ func (a *analyzer) segment(s *Segment) {
 			other.checkFin(s.Time, &f.sinks[1-side])
 		}
 	}
+	delta := st.segment(s, &f.sinks[side], &f.stats, a.o.MaxFlowBuffer)
+	f.held += delta
+	a.held += delta
 	if s.RST {
 		// A reset ends both directions.
 		other := &f.streams[1-side]

@@ -1,6 +1,9 @@
 package pcap_test
 
 import (
+	"encoding/binary"
+	"fmt"
+	"github.com/protospec/protospec/pcap/dns"
 	"strconv"
 	"strings"
 
@@ -163,5 +166,46 @@ func TestCheckCaptureGaps(t *testing.T) {
 	}
 	if judged == 0 {
 		t.Error("no spec says what is not judgeable")
+	}
+}
+
+// DNS over TCP resynchronises after a hole: on the next segment that
+// starts a message when the hole's end is unknown, and exactly when the
+// length of the message the hole cuts was read before it.
+func TestDNSOverTCPAfterGap(t *testing.T) {
+	prefix := func(b []byte) []byte { return append(binary.BigEndian.AppendUint16(nil, uint16(len(b))), b...) }
+	q := func(id uint16) []byte { return dnsQuery(id, "www.test.") }
+	a := func(id uint16) []byte { return prefix(dnsAnswer(q(id), "127.0.0.1")) }
+	data := capture(t, func(w *Writer) {
+		ts := t0
+		tc := w.TCP(cli, dnsSrv, "")
+		must(t, tc.Handshake(ts))
+		send := func(b []byte) { must(t, tc.Segment(ts, true, "PA", b)) }
+		lose := func(n int) { *tc.Seq(true) += uint32(n) }
+		send(prefix(q(1)))
+		must(t, tc.Data(ts, false, a(1)))
+		lose(len(prefix(q(2)))) // a whole message
+		send(prefix(q(3)))
+		must(t, tc.Data(ts, false, a(3)))
+		two := append(prefix(q(4)), prefix(q(5))...)
+		send(two[:10])
+		lose(10) // inside message 4, its length read
+		send(two[20:])
+		must(t, tc.Data(ts, false, a(5)))
+		must(t, tc.Close(ts))
+	})
+	_, msgs, flows := analyze(t, data, Options{})
+	var got []string
+	for _, m := range msgs {
+		if i := dns.InfoOf(m); i != nil && !m.Incomplete {
+			got = append(got, fmt.Sprintf("%s %d answers %d", m.Side, i.ID, m.Answers))
+		}
+	}
+	want := "client 1 answers -1,server 1 answers 0,client 3 answers -1,server 3 answers 1,client 5 answers -1,server 5 answers 3"
+	if strings.Join(got, ",") != want {
+		t.Fatalf("got %s\nwant %s", strings.Join(got, ","), want)
+	}
+	if len(flows) != 1 || flows[0].Gaps != 2 {
+		t.Fatalf("flows %v, want one with 2 gaps", flows)
 	}
 }
