@@ -209,3 +209,40 @@ func TestDNSOverTCPAfterGap(t *testing.T) {
 		t.Fatalf("flows %v, want one with 2 gaps", flows)
 	}
 }
+
+// An HTTP header section cut by a hole, or by the snap length (a
+// tcpdump -s 200 capture), is shown as far as it was seen, marked
+// truncated, not dropped.
+func TestHTTPHeadCutShown(t *testing.T) {
+	req := "GET /long HTTP/1.1\r\nHost: x\r\nUser-Agent: " + strings.Repeat("a", 300) + "\r\n\r\n"
+	resp := "HTTP/1.1 200 OK\r\nServer: " + strings.Repeat("s", 300) + "\r\nContent-Length: 0\r\n\r\n"
+	hole := capture(t, func(w *Writer) {
+		tc := w.TCP(cli, httpSrv, "")
+		must(t, tc.Handshake(t0))
+		must(t, tc.Segment(t0, true, "PA", []byte(req[:40])))
+		*tc.Seq(true) += 20
+		must(t, tc.Segment(t0, true, "PA", []byte(req[60:])))
+		must(t, tc.Data(t0, false, []byte(resp)))
+		must(t, tc.Close(t0))
+	})
+	snapped := classic(binary.LittleEndian, false, 1, 200, pcaptest.Packets(t, capture(t, func(w *Writer) {
+		httpExchange(t, w, cli, t0, req, resp, req, resp)
+	})))
+	for name, data := range map[string][]byte{"hole": hole, "snap length": snapped} {
+		_, msgs, _ := analyze(t, data, Options{})
+		var seen []string
+		for _, m := range msgs {
+			if m.Truncated && strings.Contains(m.Summary, map[Side]string{Client: "GET /long HTTP/1.1", Server: "HTTP/1.1 200 OK"}[m.Side]) {
+				seen = append(seen, m.Side.String())
+			}
+		}
+		want := "client"
+		if name == "snap length" {
+			want = "client,server,client,server"
+		}
+		t.Logf("%s:\n%s", name, strings.Join(summaries(msgs), "\n"))
+		if strings.Join(seen, ",") != want {
+			t.Errorf("%s: truncated heads shown %v, want %s; messages:\n%s", name, seen, want, strings.Join(summaries(msgs), "\n"))
+		}
+	}
+}
