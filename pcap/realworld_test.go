@@ -3,7 +3,9 @@ package pcap_test
 import (
 	"encoding/binary"
 	"fmt"
+	dnsmsg "github.com/miekg/dns"
 	"github.com/protospec/protospec/pcap/dns"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -244,5 +246,105 @@ func TestHTTPHeadCutShown(t *testing.T) {
 		if strings.Join(seen, ",") != want {
 			t.Errorf("%s: truncated heads shown %v, want %s; messages:\n%s", name, seen, want, strings.Join(summaries(msgs), "\n"))
 		}
+	}
+}
+
+// fragments writes a UDP datagram as IP fragments of at most 64 bytes of
+// payload each, in the order given by perm (nil: in order).
+func fragments(t *testing.T, w *Writer, ts time.Time, src, dst netip.AddrPort, payload []byte, id uint32, perm []int) {
+	t.Helper()
+	udp := binary.BigEndian.AppendUint16(nil, src.Port())
+	udp = binary.BigEndian.AppendUint16(udp, dst.Port())
+	udp = binary.BigEndian.AppendUint16(udp, uint16(8+len(payload)))
+	udp = append(udp, 0, 0) // no checksum
+	udp = append(udp, payload...)
+	var chunks [][]byte
+	for off := 0; off < len(udp); off += 64 {
+		chunks = append(chunks, udp[off:min(off+64, len(udp))])
+	}
+	if perm == nil {
+		for i := range chunks {
+			perm = append(perm, i)
+		}
+	}
+	v6 := src.Addr().Is6()
+	for _, i := range perm {
+		off, more := i*64, i < len(chunks)-1
+		eth := make([]byte, 12)
+		var ip []byte
+		if v6 {
+			eth = append(eth, 0x86, 0xdd)
+			ip = []byte{0x60, 0, 0, 0}
+			ip = binary.BigEndian.AppendUint16(ip, uint16(8+len(chunks[i])))
+			ip = append(ip, 44, 64)
+			ip = append(ip, src.Addr().AsSlice()...)
+			ip = append(ip, dst.Addr().AsSlice()...)
+			fo := uint16(off)
+			if more {
+				fo |= 1
+			}
+			ip = append(ip, 17, 0)
+			ip = binary.BigEndian.AppendUint16(ip, fo)
+			ip = binary.BigEndian.AppendUint32(ip, id)
+		} else {
+			eth = append(eth, 0x08, 0x00)
+			ip = []byte{0x45, 0}
+			ip = binary.BigEndian.AppendUint16(ip, uint16(20+len(chunks[i])))
+			ip = binary.BigEndian.AppendUint16(ip, uint16(id))
+			fo := uint16(off / 8)
+			if more {
+				fo |= 0x2000
+			}
+			ip = binary.BigEndian.AppendUint16(ip, fo)
+			ip = append(ip, 64, 17, 0, 0)
+			ip = append(ip, src.Addr().AsSlice()...)
+			ip = append(ip, dst.Addr().AsSlice()...)
+		}
+		frame := append(append(eth, ip...), chunks[i]...)
+		must(t, w.WriteFrame(ts, frame, ""))
+	}
+}
+
+// IPv4 and IPv6 fragments are reassembled: a large DNS answer over
+// fragmented UDP is one message, and no fragment makes a bogus flow.
+func TestFragmentsReassembled(t *testing.T) {
+	for _, v := range []struct {
+		name     string
+		cli, srv netip.AddrPort
+	}{
+		{"ipv4", addr("127.0.0.1:40000"), addr("127.0.0.1:53")},
+		{"ipv6", addr("[::1]:40000"), addr("[::1]:53")},
+	} {
+		t.Run(v.name, func(t *testing.T) {
+			q := dnsQuery(5, "big.test.")
+			var msg dnsmsg.Msg
+			must(t, msg.Unpack(dnsAnswer(q, "127.0.0.1")))
+			for i := range 40 {
+				msg.Answer = append(msg.Answer, &dnsmsg.TXT{Hdr: dnsmsg.RR_Header{Name: "big.test.", Rrtype: dnsmsg.TypeTXT, Class: dnsmsg.ClassINET, Ttl: 60}, Txt: []string{strings.Repeat("x", 20+i)}})
+			}
+			big, err := msg.Pack()
+			must(t, err)
+			data := capture(t, func(w *Writer) {
+				must(t, w.UDP(t0, v.cli, v.srv, true, q, ""))
+				n := (8 + len(big) + 63) / 64
+				perm := []int{n - 1}
+				for i := range n - 1 {
+					perm = append(perm, i) // the last first, then in order
+				}
+				fragments(t, w, t0, v.srv, v.cli, big, 77, perm)
+				// An incomplete datagram: counted, no flow.
+				fragments(t, w, t0, v.srv, addr(strings.Replace(v.cli.String(), "40000", "40001", 1)), big, 78, []int{1, 2})
+			})
+			sum, msgs, flows := analyze(t, data, Options{})
+			if len(flows) != 1 || len(msgs) != 2 {
+				t.Fatalf("%d flows, %d messages, want 1 and 2:\n%s", len(flows), len(msgs), strings.Join(summaries(msgs), "\n"))
+			}
+			if m := msgs[1]; m.Len != int64(len(big)) || m.Incomplete || m.Truncated || m.Answers != 0 {
+				t.Fatalf("answer %s: len %d (want %d), incomplete %v, truncated %v, answers %d", m.Summary, m.Len, len(big), m.Incomplete, m.Truncated, m.Answers)
+			}
+			if sum.Decode.Reassembled != 1 || sum.Decode.Fragments != 2 {
+				t.Fatalf("decode %+v, want 1 reassembled and 2 fragments left", sum.Decode)
+			}
+		})
 	}
 }
