@@ -98,6 +98,9 @@ type Flow struct {
 	OutOfOrder  int   `json:"out_of_order,omitempty"`
 	// MidStream is set when the capture began after the handshake.
 	MidStream bool `json:"mid_stream,omitempty"`
+	// IgnoredRST counts resets whose sequence number was out of the
+	// window, which end nothing.
+	IgnoredRST int `json:"ignored_rst,omitempty"`
 	// AfterEnd counts segments with payload that came after their
 	// direction had ended (FIN or RST), which nothing reads.
 	AfterEnd int `json:"after_end,omitempty"`
@@ -437,6 +440,13 @@ func (a *analyzer) segment(s *Segment) {
 	if !st.started && !s.SYN && len(s.Payload) > 0 && !f.sawSYN {
 		f.MidStream = true
 	}
+	if s.RST && st.started && !st.closed && !rstInWindow(seqDiff(s.Seq, st.next)) {
+		// A reset whose sequence number is out of the window (RFC 9293
+		// 3.10.7.4: a receiver ignores it): spoofed, or of an older
+		// connection. It ends nothing.
+		f.IgnoredRST++
+		s.RST = false
+	}
 	if st.closed && len(s.Payload)+s.Missing > 0 {
 		// Bytes after this direction ended (by FIN or RST): counted, since
 		// nothing reads them.
@@ -686,6 +696,12 @@ func (f *Flow) gap(m *Message) string {
 	}
 	return ""
 }
+
+// rstInWindow reports whether a reset d bytes past the next expected
+// sequence number of its direction is in the receive window. The window
+// is not tracked: a generous one (1 MiB ahead, scaled windows) stands
+// for it, and a reset just behind (after a FIN, a lost segment) counts.
+func rstInWindow(d int64) bool { return d >= -1 && d <= 1<<20 }
 
 // reusedBy reports whether s, a SYN from side, opens a new connection on
 // f's 4-tuple rather than belonging to f: f ended (FIN or RST), or it

@@ -2,6 +2,7 @@ package pcap_test
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	dnsmsg "github.com/miekg/dns"
 	"github.com/protospec/protospec/pcap/dns"
@@ -346,5 +347,63 @@ func TestFragmentsReassembled(t *testing.T) {
 				t.Fatalf("decode %+v, want 1 reassembled and 2 fragments left", sum.Decode)
 			}
 		})
+	}
+}
+
+// Timestamps beyond year 9999 (a damaged or crafted capture) are written
+// in JSON as the table shows them.
+func TestJSONFarTimestamps(t *testing.T) {
+	far := time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)
+	pkts := pcaptest.Packets(t, capture(t, func(w *Writer) {
+		httpExchange(t, w, cli, t0, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 204 No Content\r\n\r\n")
+	}))
+	// pcapng with microsecond timestamps reaches that far.
+	data := bigEndianNG(1, pkts)
+	data = bytes.Replace(data, []byte{0, 9, 0, 1, 9}, []byte{0, 9, 0, 1, 6}, 1)
+	off := 28 + 32 // the section and interface blocks
+	for _, p := range pkts {
+		us := uint64(far.Unix())*1e6 + uint64(p.TS.Sub(t0).Microseconds())
+		binary.BigEndian.PutUint32(data[off+12:], uint32(us>>32))
+		binary.BigEndian.PutUint32(data[off+16:], uint32(us))
+		off += int(binary.BigEndian.Uint32(data[off+4:]))
+	}
+	sum, msgs, flows := analyze(t, data, Options{})
+	for _, v := range []any{sum, flows, msgs} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("json: %v", err)
+		}
+		if !strings.Contains(string(b), `"12000-01-01T00:00:00`) {
+			t.Fatalf("json without the far time: %s", b)
+		}
+	}
+	b, err := json.Marshal(flows[0])
+	must(t, err)
+	var back map[string]any
+	must(t, json.Unmarshal(b, &back))
+	if back["id"] != 1.0 || back["end"] != "fin" || back["proto"] == nil {
+		t.Fatalf("flow json %s", b)
+	}
+}
+
+// A reset with a sequence number out of the window ends nothing: the
+// connection goes on, every message is read.
+func TestRSTOutOfWindowIgnored(t *testing.T) {
+	data := capture(t, func(w *Writer) {
+		tc := w.TCP(cli, httpSrv, "")
+		must(t, tc.Handshake(t0))
+		must(t, tc.Data(t0, true, []byte("GET /a HTTP/1.1\r\nHost: x\r\n\r\n")))
+		must(t, tc.Data(t0, false, []byte("HTTP/1.1 204 No Content\r\n\r\n")))
+		seq := tc.Seq(true)
+		*seq += 1 << 30
+		must(t, tc.Segment(t0, true, "R", nil))
+		*seq -= 1 << 30
+		must(t, tc.Data(t0, true, []byte("GET /b HTTP/1.1\r\nHost: x\r\n\r\n")))
+		must(t, tc.Data(t0, false, []byte("HTTP/1.1 204 No Content\r\n\r\n")))
+		must(t, tc.Segment(t0, true, "RA", nil)) // in window: ends it
+	})
+	sum, _, flows := analyze(t, data, Options{})
+	if sum.Messages != 4 || len(flows) != 1 || flows[0].IgnoredRST != 1 || flows[0].End != "rst" || flows[0].AfterEnd != 0 {
+		t.Fatalf("%d messages, flows %+v; want 4 messages, one flow ended by rst with 1 ignored", sum.Messages, flows)
 	}
 }
