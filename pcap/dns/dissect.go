@@ -187,6 +187,11 @@ func (d *dissector) message(side pcap.Side, t time.Time, msg, wire []byte, incom
 			m.AddProblem(ruleParses, "header counts qd=%d an=%d ns=%d ar=%d, the message holds %d, %d, %d, %d records", info.Counts[0], info.Counts[1], info.Counts[2], info.Counts[3], got[0], got[1], got[2], got[3])
 		}
 		info.Rcode = dns.RcodeToString[dm.Rcode]
+		if dm.Rcode == dns.RcodeBadVers {
+			// 16 in the header and OPT (the only way to carry it) is
+			// BADVERS (RFC 6891 6.1.3); BADSIG is a TSIG record's error.
+			info.Rcode = "BADVERS"
+		}
 		if len(dm.Question) > 0 {
 			q := dm.Question[0]
 			info.Question = fmt.Sprintf("%s %s %s", q.Name, dns.TypeToString[q.Qtype], dns.ClassToString[q.Qclass])
