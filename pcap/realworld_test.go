@@ -407,3 +407,29 @@ func TestRSTOutOfWindowIgnored(t *testing.T) {
 		t.Fatalf("%d messages, flows %+v; want 4 messages, one flow ended by rst with 1 ignored", sum.Messages, flows)
 	}
 }
+
+// Cleartext HTTP/2 with prior knowledge is not read as HTTP/1, on the
+// HTTP port or elsewhere: the flows are left undissected, check fails
+// nothing.
+func TestH2PriorKnowledgeUndissected(t *testing.T) {
+	preface := "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+	settings := "\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+	data := capture(t, func(w *Writer) {
+		httpExchange(t, w, cli, t0, preface, settings)
+		pcaptest.Exchange(t, w, cli, addr("127.0.0.1:8080"), t0, preface, settings)
+	})
+	sum, msgs, flows := analyze(t, data, Options{})
+	if len(msgs) != 0 || sum.Messages != 0 {
+		t.Fatalf("messages:\n%s", strings.Join(summaries(msgs), "\n"))
+	}
+	for _, f := range flows {
+		if f.Proto != "" {
+			t.Errorf("flow %s read as %q", f, f.Proto)
+		}
+	}
+	for _, sp := range pcaptest.Check(t, data).Specs {
+		if sp.State == reports.StateFailed {
+			t.Errorf("%s failed:\n%s", sp.ID, sp.Message)
+		}
+	}
+}

@@ -179,6 +179,8 @@ type flowState struct {
 	// clientLost is set once the client side lost bytes: the queue may
 	// no longer line up with the responses.
 	clientLost bool
+	// begun is set once the client's first bytes came.
+	begun bool
 }
 
 func newDissector(e *pcap.Emitter) *httpDissector {
@@ -244,6 +246,18 @@ func (d *httpDissector) Data(side pcap.Side, t time.Time, b []byte) {
 	s := &d.sides[side]
 	if s.ended || len(b) == 0 {
 		return
+	}
+	if side == pcap.Client && !d.begun {
+		d.begun = true
+		if isH2Preface(b) && d.sides[pcap.Server].dec == nil {
+			// HTTP/2 with prior knowledge (RFC 9113 3.3): not HTTP/1, so
+			// the flow is left undissected.
+			if f := d.e.Flow(); f != nil {
+				f.Proto = ""
+			}
+			d.sides[pcap.Client].ended, d.sides[pcap.Server].ended = true, true
+			return
+		}
 	}
 	dec := d.decoder(side)
 	if s.msg != nil && !s.resync {
@@ -467,6 +481,11 @@ func (d *httpDissector) finish(side pcap.Side, w *wire.Message) {
 	}
 	d.e.Emit(m)
 }
+
+// h2Preface begins the HTTP/2 connection preface (RFC 9113 3.4).
+const h2Preface = "PRI * HTTP/2.0\r\n"
+
+func isH2Preface(b []byte) bool { return bytes.HasPrefix(b, []byte(h2Preface)) }
 
 // seenStart fills h from the first bytes of a head the capture cut: the
 // start line's words, as far as they were seen, and returns the line.
