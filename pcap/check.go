@@ -39,8 +39,12 @@ const maxExamples = 10
 
 type ruleResult struct {
 	checked, failed int
-	examples        []string
-	first           *Message
+	// unjudged counts the messages that seem to break the rule where the
+	// capture has a gap (Message.Gap); gap is the first one's reason.
+	unjudged int
+	gap      string
+	examples []string
+	first    *Message
 }
 
 // Checker judges messages against the registered Rules as they come from
@@ -79,6 +83,13 @@ func (c *Checker) Message(m *Message) {
 				bad = text != ""
 			}
 		}
+		if bad && m.Gap != "" {
+			if res.unjudged == 0 {
+				res.gap = fmt.Sprintf("flow %d %s#%d %s: %s", m.Flow, m.Side, m.N, m.Summary, m.Gap)
+			}
+			res.unjudged++
+			continue
+		}
 		res.checked++
 		if !bad {
 			continue
@@ -108,7 +119,8 @@ func (c *Checker) Violations() int {
 
 // Run turns the results into a report: one spec per rule, failed when a
 // message broke it, passed when some message was judged, skipped when the
-// capture held none it applies to. only narrows it to one protocol.
+// capture held none it applies to, or only ones where the capture's own
+// gaps leave it not judgeable. only narrows it to one protocol.
 func (c *Checker) Run(source string, sum *Summary, started time.Time, only string) *reports.Run {
 	run := &reports.Run{
 		Schema:   reports.SchemaVersion,
@@ -145,6 +157,12 @@ func (c *Checker) Run(source string, sum *Summary, started time.Time, only strin
 		case res.checked > 0:
 			sp.State = reports.StatePassed
 			sp.Message = strconv.Itoa(res.checked) + " messages checked"
+			if res.unjudged > 0 {
+				sp.Message += fmt.Sprintf("; %d not judgeable where the capture has gaps (first: %s)", res.unjudged, res.gap)
+			}
+		case res.unjudged > 0:
+			sp.State = reports.StateSkipped
+			sp.Message = fmt.Sprintf("not judgeable: the %d messages it applies to fall where the capture has gaps (first: %s)", res.unjudged, res.gap)
 		default:
 			sp.State = reports.StateSkipped
 			sp.Message = "the capture holds no message this rule applies to"

@@ -40,7 +40,9 @@ type Segment struct {
 type DecodeStats struct {
 	UnknownLink int // link types it cannot decode
 	NonIP       int // ARP, LLDP, ...
-	Fragments   int // IP fragments (not reassembled)
+	Fragments   int // IP fragments not (or not yet) reassembled
+	// Reassembled counts the IP datagrams rebuilt from fragments.
+	Reassembled int
 	OtherProto  int // ICMP, SCTP, ...
 	Malformed   int // headers that do not parse
 }
@@ -62,6 +64,7 @@ type Decoder struct {
 	// constants.
 	parsers [nFirst]*gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
+	frags   reassembler
 	Stats   DecodeStats
 }
 
@@ -148,17 +151,32 @@ func (d *Decoder) Decode(p Packet, s *Segment) bool {
 		d.Stats.NonIP++
 		return false
 	case ip == layers.LayerTypeIPv4 && (d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0):
-		d.Stats.Fragments++
-		return false
+		src, _ := netip.AddrFromSlice(d.ip4.SrcIP)
+		dst, _ := netip.AddrFromSlice(d.ip4.DstIP)
+		k := fragKey{src: src, dst: dst, id: uint32(d.ip4.Id), proto: uint8(d.ip4.Protocol)}
+		return d.fragment(p, s, k, int(d.ip4.FragOffset)*8, d.ip4.Flags&layers.IPv4MoreFragments != 0, d.ip4.Payload)
+	case ip == layers.LayerTypeIPv6 && d.ip6.NextHeader != layers.IPProtocolTCP && d.ip6.NextHeader != layers.IPProtocolUDP:
+		// Extension headers: a fragment's is read here, for the parser
+		// would take the first fragment's bytes for a whole segment and a
+		// later one's for a transport header.
+		if proto, off, more, id, data, ok := ipv6Fragment(uint8(d.ip6.NextHeader), d.ip6.Payload); ok {
+			src, _ := netip.AddrFromSlice(d.ip6.SrcIP)
+			dst, _ := netip.AddrFromSlice(d.ip6.DstIP)
+			return d.fragment(p, s, fragKey{src: src, dst: dst, id: id, proto: proto}, off, more, data)
+		}
+		if transport == 0 {
+			if err != nil {
+				d.Stats.Malformed++
+			} else {
+				d.Stats.OtherProto++
+			}
+			return false
+		}
 	case transport == 0 && err != nil:
 		d.Stats.Malformed++
 		return false
 	case transport == 0:
-		if ip == layers.LayerTypeIPv6 && d.ip6.NextHeader == layers.IPProtocolIPv6Fragment {
-			d.Stats.Fragments++
-		} else {
-			d.Stats.OtherProto++
-		}
+		d.Stats.OtherProto++
 		return false
 	}
 	var src, dst netip.Addr
@@ -169,15 +187,51 @@ func (d *Decoder) Decode(p Packet, s *Segment) bool {
 		src, _ = netip.AddrFromSlice(d.ip6.SrcIP)
 		dst, _ = netip.AddrFromSlice(d.ip6.DstIP)
 	}
+	d.fill(p, s, src, dst, transport, ip == layers.LayerTypeIPv4, p.OrigLen-len(p.Data))
+	return true
+}
+
+// fragment takes one IP fragment and, when it completes its datagram,
+// fills s from the whole datagram (whose payload is a buffer of its own).
+func (d *Decoder) fragment(p Packet, s *Segment, k fragKey, off int, more bool, data []byte) bool {
+	d.Stats.Fragments++
+	buf, n := d.frags.add(k, p.Timestamp, off, more, data)
+	if buf == nil {
+		return false
+	}
+	d.Stats.Fragments -= n
+	d.Stats.Reassembled++
+	var transport gopacket.LayerType
+	var err error
+	switch k.proto {
+	case uint8(layers.IPProtocolTCP):
+		transport, err = layers.LayerTypeTCP, d.tcp.DecodeFromBytes(buf, gopacket.NilDecodeFeedback)
+	case uint8(layers.IPProtocolUDP):
+		transport, err = layers.LayerTypeUDP, d.udp.DecodeFromBytes(buf, gopacket.NilDecodeFeedback)
+	default:
+		d.Stats.OtherProto++
+		return false
+	}
+	if err != nil {
+		d.Stats.Malformed++
+		return false
+	}
+	d.fill(p, s, k.src, k.dst, transport, false, 0)
+	return true
+}
+
+// fill sets s from the transport layer decoded last. ipLen says whether
+// the IPv4 header's length tells the segment's length on the wire;
+// missing is what the capture cut otherwise.
+func (d *Decoder) fill(p Packet, s *Segment, src, dst netip.Addr, transport gopacket.LayerType, ipLen bool, missing int) {
 	*s = Segment{Time: p.Timestamp, Packet: p.Index}
-	missing := p.OrigLen - len(p.Data)
 	if transport == layers.LayerTypeTCP {
 		t := &d.tcp
 		s.Src, s.Dst = netip.AddrPortFrom(src, uint16(t.SrcPort)), netip.AddrPortFrom(dst, uint16(t.DstPort))
 		s.Seq, s.Ack = t.Seq, t.Ack
 		s.SYN, s.ACK, s.FIN, s.RST = t.SYN, t.ACK, t.FIN, t.RST
 		s.Payload = t.Payload
-		if ip == layers.LayerTypeIPv4 {
+		if ipLen {
 			// The IP header says how long the segment was on the wire.
 			missing = int(d.ip4.Length) - int(d.ip4.IHL)*4 - int(t.DataOffset)*4 - len(t.Payload)
 		}
@@ -194,5 +248,4 @@ func (d *Decoder) Decode(p Packet, s *Segment) bool {
 		}
 	}
 	s.Missing = max(missing, 0)
-	return true
 }

@@ -54,6 +54,11 @@ type Message struct {
 	// Answers is, for a server message, the N of the client message it
 	// answers; -1 when none.
 	Answers int `json:"answers"`
+	// Gap, when set, says why the capture cannot show whether the message
+	// broke a rule (bytes lost, the connection's start or end not
+	// captured, one direction only): a violation it seems to commit is
+	// not judgeable, not a failure.
+	Gap string `json:"gap,omitempty"`
 	// Problems are violations the dissector saw while framing the
 	// message, by rule (see Rules).
 	Problems []Problem `json:"problems,omitempty"`
@@ -230,6 +235,9 @@ func (e *Emitter) Emit(m *Message) {
 	}
 	if e.packet != nil {
 		m.Packet = *e.packet
+	}
+	if m.Gap == "" {
+		m.Gap = e.flow.gap(m)
 	}
 	e.flow.Messages++
 	if e.out != nil {

@@ -40,3 +40,6 @@ func (c *TCPConn) OnWriter(w *Writer) *TCPConn {
 	d.w = w
 	return &d
 }
+
+// Released reports whether a flow that ended let its analysis state go.
+func (f *Flow) Released() bool { return f.flowState == nil }

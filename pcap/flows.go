@@ -98,8 +98,15 @@ type Flow struct {
 	OutOfOrder  int   `json:"out_of_order,omitempty"`
 	// MidStream is set when the capture began after the handshake.
 	MidStream bool `json:"mid_stream,omitempty"`
-	// End says how the flow ended: "fin", "rst", "idle", "evicted", or
-	// "open" when the capture ended first.
+	// IgnoredRST counts resets whose sequence number was out of the
+	// window, which end nothing.
+	IgnoredRST int `json:"ignored_rst,omitempty"`
+	// AfterEnd counts segments with payload that came after their
+	// direction had ended (FIN or RST), which nothing reads.
+	AfterEnd int `json:"after_end,omitempty"`
+	// End says how the flow ended: "fin", "rst", "idle", "evicted",
+	// "reused" when a new connection's SYN took its 4-tuple, or "open"
+	// when the capture ended first.
 	End string `json:"end"`
 	// OpenedBy says, for a connection another flow announced (an FTP data
 	// connection), what opened it ("flow 1: PASV #7, RETR pub/f #8").
@@ -107,9 +114,19 @@ type Flow struct {
 
 	// link is what the announcing dissector attached (Emitter.Expect).
 	link any
+	udp  bool
+	// expireGen numbers the flow's entries in the analyzer's expiry heap:
+	// only the entry of the current number counts.
+	expireGen uint32
+	// flowState is what the analysis needs while the flow is tracked; a
+	// flow that ended lets it go (nil), so that the flows kept by the
+	// callers cost only the fields above.
+	*flowState
+}
 
+// flowState is the analysis state of a tracked flow.
+type flowState struct {
 	sawSYN  bool
-	udp     bool
 	streams [2]stream
 	sinks   [2]sideSink
 	diss    Dissector
@@ -119,12 +136,15 @@ type Flow struct {
 	stats   reassemblyStats
 	held    int // out-of-order bytes held
 	decided bool
+	// cut is set while a flow the capture (or the analysis) cut short is
+	// flushed: what is incomplete then is the capture's gap.
+	cut     bool
 	early   []byte // client bytes seen before the protocol was known
 	earlyAt []earlyChunk
-	// expireGen numbers the flow's entries in the analyzer's expiry heap:
-	// only the entry of the current number counts.
-	expireGen uint32
 }
+
+// maxFreeStates bounds the flow states kept for reuse.
+const maxFreeStates = 1024
 
 // maxEarly bounds the client bytes kept while a flow's protocol is unknown.
 const maxEarly = 4096
@@ -208,6 +228,9 @@ type Summary struct {
 	Messages   int         `json:"messages"`
 	Gaps       int         `json:"gaps"`
 	GapBytes   int64       `json:"gap_bytes"`
+	// Reused counts flows ended by a new connection's SYN on the same
+	// 4-tuple.
+	Reused int `json:"reused,omitempty"`
 	// Evicted counts flows ended early to stay within MaxFlows.
 	Evicted int `json:"evicted,omitempty"`
 	// BufferFlushes counts the times MaxBuffer forced holes to be
@@ -266,6 +289,8 @@ type analyzer struct {
 	// expects holds the connections dissectors announced (Expect), by
 	// the endpoint that will accept them.
 	expects map[netip.AddrPort]expectation
+	// free holds the states of ended flows, for new ones.
+	free []*flowState
 }
 
 // Analyze reads every packet of r, reassembles TCP, dissects the flows of
@@ -370,13 +395,32 @@ func (a *analyzer) segment(s *Segment) {
 		}
 		a.last, a.lastKey = f, k
 	}
-	f.Packets++
-	if s.Time.After(f.Last) {
-		f.Last = s.Time
-	}
 	side := Client
 	if s.Src == f.Server && s.Dst == f.Client {
 		side = Server
+	}
+	if s.SYN && !s.ACK && !s.UDP && f.reusedBy(s, side) {
+		// A new connection on the 4-tuple of one that ended (or was
+		// abandoned): the old flow ends here, the SYN opens another.
+		end := "reused"
+		if f.End == "rst" {
+			end = "rst"
+		} else if f.streams[0].fin && f.streams[1].fin {
+			end = "fin"
+		}
+		a.sum.Reused++
+		a.finish(f, end)
+		if len(a.flows) >= a.o.MaxFlows {
+			a.evict()
+		}
+		f = a.newFlow(s)
+		a.flows[k] = f
+		a.last, a.lastKey = f, k
+		side = Client
+	}
+	f.Packets++
+	if s.Time.After(f.Last) {
+		f.Last = s.Time
 	}
 	if s.UDP {
 		f.Bytes[side] += int64(len(s.Payload))
@@ -396,13 +440,23 @@ func (a *analyzer) segment(s *Segment) {
 	if !st.started && !s.SYN && len(s.Payload) > 0 && !f.sawSYN {
 		f.MidStream = true
 	}
+	if s.RST && st.started && !st.closed && !rstInWindow(seqDiff(s.Seq, st.next)) {
+		// A reset whose sequence number is out of the window (RFC 9293
+		// 3.10.7.4: a receiver ignores it): spoofed, or of an older
+		// connection. It ends nothing.
+		f.IgnoredRST++
+		s.RST = false
+	}
+	if st.closed && len(s.Payload)+s.Missing > 0 {
+		// Bytes after this direction ended (by FIN or RST): counted, since
+		// nothing reads them.
+		f.AfterEnd++
+	}
 	wasClosed := f.closed()
-	delta := st.segment(s, &f.sinks[side], &f.stats, a.o.MaxFlowBuffer)
-	f.held += delta
-	a.held += delta
 	if s.ACK {
 		// The peer acknowledged bytes the capture lacks: they will not be
-		// sent again, so the hole before them is lost for good.
+		// sent again, so the hole before them is lost for good. What
+		// they acknowledge was sent before this segment: it goes first.
 		other := &f.streams[1-side]
 		before := other.bytes
 		for len(other.pending) > 0 && seqDiff(s.Ack, other.pending[0].seq) > 0 {
@@ -414,6 +468,9 @@ func (a *analyzer) segment(s *Segment) {
 			other.checkFin(s.Time, &f.sinks[1-side])
 		}
 	}
+	delta := st.segment(s, &f.sinks[side], &f.stats, a.o.MaxFlowBuffer)
+	f.held += delta
+	a.held += delta
 	if s.RST {
 		// A reset ends both directions.
 		other := &f.streams[1-side]
@@ -450,7 +507,7 @@ func (a *analyzer) payload(f *Flow, side Side, t time.Time, b []byte) {
 			if side == Server {
 				client = f.early
 			}
-			f.Proto = a.eng.sniff(side, f.udp, b, client)
+			f.Proto = a.eng.sniff(f, side, b, client)
 		}
 		// Undecided, the client's first bytes are kept so that the
 		// server's answer can still tell (an echo), then handed on.
@@ -482,6 +539,13 @@ func (a *analyzer) payload(f *Flow, side Side, t time.Time, b []byte) {
 func (a *analyzer) newFlow(s *Segment) *Flow {
 	a.nextID++
 	f := &Flow{ID: a.nextID, Transport: "tcp", udp: s.UDP, First: s.Time, Last: s.Time, End: "open"}
+	if n := len(a.free); n > 0 {
+		f.flowState = a.free[n-1]
+		a.free[n-1] = nil
+		a.free = a.free[:n-1]
+	} else {
+		f.flowState = new(flowState)
+	}
 	if s.UDP {
 		f.Transport = "udp"
 	}
@@ -559,6 +623,7 @@ func (a *analyzer) portProto(port uint16) string {
 
 // finish flushes a flow's streams and dissector and hands it on.
 func (a *analyzer) finish(f *Flow, end string) {
+	f.cut = f.End != "fin" && f.End != "rst" && end != "fin" && end != "rst" && !(f.streams[0].fin && f.streams[1].fin)
 	if !f.udp {
 		for i := range f.streams {
 			st := &f.streams[i]
@@ -594,12 +659,63 @@ func (a *analyzer) finish(f *Flow, end string) {
 	if f.diss != nil {
 		a.release(f)
 	}
-	f.diss, f.ps, f.emit, f.em = nil, nil, nil, Emitter{}
 	f.openedBy()
 	f.link = nil
+	st := f.flowState
+	f.flowState = nil
+	if len(a.free) < maxFreeStates {
+		*st = flowState{}
+		a.free = append(a.free, st)
+	}
 	if a.o.OnFlow != nil {
 		a.o.OnFlow(f)
 	}
+}
+
+// gap says why the capture cannot show whether m, a message of side
+// about to be emitted, broke a rule ("" when it can): bytes of the flow
+// were lost, the capture began mid-connection or ended (or the analysis
+// gave up the flow) before the message was whole, or the capture holds
+// nothing of the other direction.
+func (f *Flow) gap(m *Message) string {
+	if f == nil || f.flowState == nil {
+		return ""
+	}
+	other := 1 - m.Side
+	switch {
+	case f.stats.Gaps > 0:
+		return "bytes of the flow are missing from the capture"
+	case f.MidStream:
+		return "the capture began in the middle of the connection"
+	case f.cut && (m.Incomplete || m.Truncated):
+		return "the capture ended before the message was whole"
+	case f.udp && m.Side == Server && f.Bytes[Client] == 0:
+		return "the capture holds no client datagram of the flow"
+	case !f.udp && !f.streams[other].started:
+		return "the capture holds one direction of the connection only"
+	}
+	return ""
+}
+
+// rstInWindow reports whether a reset d bytes past the next expected
+// sequence number of its direction is in the receive window. The window
+// is not tracked: a generous one (1 MiB ahead, scaled windows) stands
+// for it, and a reset just behind (after a FIN, a lost segment) counts.
+func rstInWindow(d int64) bool { return d >= -1 && d <= 1<<20 }
+
+// reusedBy reports whether s, a SYN from side, opens a new connection on
+// f's 4-tuple rather than belonging to f: f ended (FIN or RST), or it
+// already carried this side's bytes and s is not a retransmission of the
+// SYN that opened f.
+func (f *Flow) reusedBy(s *Segment, side Side) bool {
+	if f.End == "rst" || f.streams[0].fin || f.streams[1].fin || f.streams[0].closed || f.streams[1].closed {
+		return true
+	}
+	st := &f.streams[side]
+	if st.syn && st.isn == s.Seq {
+		return false
+	}
+	return st.started || f.MidStream
 }
 
 // closed reports whether gc counts the flow as closed.

@@ -2,6 +2,7 @@ package pcap
 
 import (
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/protospec/protospec/internal/protocol"
@@ -25,6 +26,10 @@ type Protocol struct {
 	// carries the protocol: b is the first payload of side; client, when
 	// side is Server, holds what the client sent before (at most 4 KiB).
 	Sniff func(side Side, udp bool, b, client []byte) bool
+	// NotPorts are ports of other protocols that share this one's wire
+	// format (a multicast or link-local variant, say): a flow on one of
+	// them is never sniffed as this protocol, since its rules differ.
+	NotPorts []uint16
 	// New returns the dissector of one flow, or nil when the protocol
 	// does not run over the flow's transport.
 	New func(e *Emitter, udp bool) Dissector
@@ -186,9 +191,12 @@ func newEngine() *engine {
 }
 
 // sniff guesses the protocol of a flow from the first payload of one side.
-func (e *engine) sniff(side Side, udp bool, b, client []byte) string {
+func (e *engine) sniff(f *Flow, side Side, b, client []byte) string {
 	for _, ps := range e.sniffers {
-		if ps.p.Sniff(side, udp, b, client) {
+		if len(ps.p.NotPorts) > 0 && (slices.Contains(ps.p.NotPorts, f.Client.Port()) || slices.Contains(ps.p.NotPorts, f.Server.Port())) {
+			continue
+		}
+		if ps.p.Sniff(side, f.udp, b, client) {
 			return ps.p.Name
 		}
 	}

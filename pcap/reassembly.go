@@ -11,6 +11,8 @@ import (
 // missing as gaps. It keeps no bytes once they are delivered.
 type stream struct {
 	started bool
+	syn     bool   // a SYN was seen
+	isn     uint32 // its sequence number
 	next    uint32 // sequence number of the next byte to deliver
 	fin     bool
 	finSeq  uint32
@@ -54,6 +56,9 @@ func (s *stream) segment(seg *Segment, sink streamSink, st *reassemblyStats, lim
 		return 0
 	}
 	if seg.SYN {
+		if !s.syn {
+			s.syn, s.isn = true, seg.Seq
+		}
 		if !s.started {
 			s.started = true
 			s.next = seg.Seq + 1

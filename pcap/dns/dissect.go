@@ -47,11 +47,16 @@ func InfoOf(m *pcap.Message) *Info {
 // its two-byte length over TCP (RFC 1035 4.2.2), and matches responses to
 // queries by ID and question.
 type dissector struct {
-	e      *pcap.Emitter
-	udp    bool
-	buf    [2][]byte
-	start  [2]time.Time
-	lostAt [2]bool // lost bytes: framing cannot be trusted any more
+	e     *pcap.Emitter
+	udp   bool
+	buf   [2][]byte
+	start [2]time.Time
+	// lostAt is set after bytes were lost where the next message boundary
+	// is unknown: framing resumes at a segment that starts with a length
+	// and a plausible DNS header. skip is how many bytes remain of a
+	// message cut by a hole, when its length was read before the hole.
+	lostAt [2]bool
+	skip   [2]int
 	cut    [2]bool // UDP: the next datagram was cut by the snap length
 	// queries waiting for a response, oldest first
 	waiting []*pcap.Message
@@ -66,8 +71,20 @@ func (d *dissector) Data(side pcap.Side, t time.Time, b []byte) {
 		d.message(side, t, b, nil, false)
 		return
 	}
+	if n := d.skip[side]; n > 0 {
+		n = min(n, len(b))
+		d.skip[side] -= n
+		b = b[n:]
+		if len(b) == 0 {
+			return
+		}
+	}
 	if d.lostAt[side] {
-		return
+		// Resynchronise on a segment that begins a message.
+		if len(b) < 14 || int(binary.BigEndian.Uint16(b)) < 12 || !looksLikeDNS(b[2:]) {
+			return
+		}
+		d.lostAt[side] = false
 	}
 	if len(d.buf[side]) == 0 {
 		d.start[side] = t
@@ -96,11 +113,32 @@ func (d *dissector) Lost(side pcap.Side, n int) {
 		d.cut[side] = true
 		return
 	}
-	if len(d.buf[side]) > 0 {
-		d.message(side, d.start[side], d.buf[side][min(2, len(d.buf[side])):], d.buf[side], true)
+	buf := d.buf[side]
+	switch {
+	case d.lostAt[side]:
+	case d.skip[side] > 0:
+		// Inside a message already cut: the hole takes more of it.
+		if n <= d.skip[side] {
+			d.skip[side] -= n
+		} else {
+			d.skip[side], d.lostAt[side] = 0, true
+		}
+	case len(buf) >= 2:
+		// The length is known: the hole ends on a boundary, or inside
+		// this message (the rest is skipped), or beyond it (unknown).
+		rest := 2 + int(binary.BigEndian.Uint16(buf)) - len(buf)
+		if n <= rest {
+			d.skip[side] = rest - n
+		} else {
+			d.lostAt[side] = true
+		}
+	default:
+		d.lostAt[side] = true
+	}
+	if len(buf) > 0 {
+		d.message(side, d.start[side], buf[min(2, len(buf)):], buf, true)
 	}
 	d.buf[side] = nil
-	d.lostAt[side] = true
 }
 
 func (d *dissector) End(side pcap.Side, t time.Time, reset bool) {
@@ -149,6 +187,11 @@ func (d *dissector) message(side pcap.Side, t time.Time, msg, wire []byte, incom
 			m.AddProblem(ruleParses, "header counts qd=%d an=%d ns=%d ar=%d, the message holds %d, %d, %d, %d records", info.Counts[0], info.Counts[1], info.Counts[2], info.Counts[3], got[0], got[1], got[2], got[3])
 		}
 		info.Rcode = dns.RcodeToString[dm.Rcode]
+		if dm.Rcode == dns.RcodeBadVers {
+			// 16 in the header and OPT (the only way to carry it) is
+			// BADVERS (RFC 6891 6.1.3); BADSIG is a TSIG record's error.
+			info.Rcode = "BADVERS"
+		}
 		if len(dm.Question) > 0 {
 			q := dm.Question[0]
 			info.Question = fmt.Sprintf("%s %s %s", q.Name, dns.TypeToString[q.Qtype], dns.ClassToString[q.Qclass])

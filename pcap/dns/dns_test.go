@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"flag"
+	"github.com/miekg/dns"
 	"net"
 	"strconv"
 	"strings"
@@ -146,4 +147,22 @@ func TestGolden(t *testing.T) {
 		caps = goldenCaptures(t)
 	}
 	pcaptest.Golden(t, *update, caps)
+}
+
+// An extended RCODE of 16 in a response with OPT is BADVERS.
+func TestBadVersName(t *testing.T) {
+	var r dns.Msg
+	r.SetQuestion("www.test.", dns.TypeA)
+	r.Response = true
+	r.SetEdns0(1232, false)
+	r.Rcode = dns.RcodeBadVers
+	b, err := r.Pack()
+	pcaptest.Must(t, err)
+	data := pcaptest.Capture(t, func(w *pcap.Writer) {
+		pcaptest.Must(t, w.UDP(pcaptest.T0, dnsSrv, pcaptest.Client, false, b, ""))
+	})
+	_, msgs, _ := pcaptest.Analyze(t, data, pcap.Options{})
+	if len(msgs) != 1 || InfoOf(msgs[0]).Rcode != "BADVERS" {
+		t.Fatalf("messages %v", pcaptest.Summaries(msgs))
+	}
 }

@@ -23,8 +23,11 @@ func init() {
 		Ports:      pcap.ContractPorts(idns.Contract),
 		SniffOrder: 10,
 		Sniff:      sniff,
-		New:        func(e *pcap.Emitter, udp bool) pcap.Dissector { return newDissector(e, udp) },
-		Rules:      Rules,
+		// mDNS (RFC 6762), LLMNR (RFC 4795) and NetBIOS name service
+		// (RFC 1002) look like DNS and follow other rules.
+		NotPorts: []uint16{5353, 5355, 137},
+		New:      func(e *pcap.Emitter, udp bool) pcap.Dissector { return newDissector(e, udp) },
+		Rules:    Rules,
 		Replay: &pcap.Replayer{
 			Params:     []protocol.Param{{Name: paramTTLDrift, Doc: "how far a replayed TTL may differ from the recorded one", Default: "60s"}},
 			IgnoreKeys: []string{ignoreTTL, ignoreAuthority, ignoreAdditional, ignoreFlags},

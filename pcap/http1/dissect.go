@@ -9,9 +9,12 @@ package http1
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	wire "github.com/protospec/protospec/internal/wire/http1"
 	"github.com/protospec/protospec/pcap"
@@ -176,6 +179,8 @@ type flowState struct {
 	// clientLost is set once the client side lost bytes: the queue may
 	// no longer line up with the responses.
 	clientLost bool
+	// begun is set once the client's first bytes came.
+	begun bool
 }
 
 func newDissector(e *pcap.Emitter) *httpDissector {
@@ -241,6 +246,18 @@ func (d *httpDissector) Data(side pcap.Side, t time.Time, b []byte) {
 	s := &d.sides[side]
 	if s.ended || len(b) == 0 {
 		return
+	}
+	if side == pcap.Client && !d.begun {
+		d.begun = true
+		if isH2Preface(b) && d.sides[pcap.Server].dec == nil {
+			// HTTP/2 with prior knowledge (RFC 9113 3.3): not HTTP/1, so
+			// the flow is left undissected.
+			if f := d.e.Flow(); f != nil {
+				f.Proto = ""
+			}
+			d.sides[pcap.Client].ended, d.sides[pcap.Server].ended = true, true
+			return
+		}
 	}
 	dec := d.decoder(side)
 	if s.msg != nil && !s.resync {
@@ -439,8 +456,8 @@ func (d *httpDissector) finish(side pcap.Side, w *wire.Message) {
 	}
 	m.Incomplete = w.Incomplete || w.Framing == wire.FramingInvalid
 	if w.Head == "" {
-		// No head: too long, or cut short by the end of the stream (or
-		// by lost bytes, and then not shown).
+		// No head: too long, or cut short by the end of the stream or by
+		// lost bytes (a hole, the snap length): what was seen is shown.
 		*h = Info{ContentLength: -1, Request: side == pcap.Client}
 		m.Problems = nil
 		switch {
@@ -448,12 +465,59 @@ func (d *httpDissector) finish(side pcap.Side, w *wire.Message) {
 			h.Request = false
 			m.Summary = "header section longer than 64 KiB"
 		case w.Lost > 0:
-			return
+			m.Truncated, m.Incomplete = true, true
+			line := seenStart(h, s.start[:s.startN])
+			m.Summary = line + " (header section cut by a gap in the capture)"
+			if side == pcap.Client && h.Method != "" && d.queued() < 1024 {
+				// Still a request its response answers.
+				d.enqueue(m)
+				if !d.sides[pcap.Server].ended {
+					d.decoder(pcap.Server).Expect(h.Method)
+				}
+			}
 		default:
 			m.Summary = "header section cut short: " + pcap.Excerpt(bytes.TrimSpace(s.start[:s.startN]), 60)
 		}
 	}
 	d.e.Emit(m)
+}
+
+// h2Preface begins the HTTP/2 connection preface (RFC 9113 3.4).
+const h2Preface = "PRI * HTTP/2.0\r\n"
+
+func isH2Preface(b []byte) bool { return bytes.HasPrefix(b, []byte(h2Preface)) }
+
+// seenStart fills h from the first bytes of a head the capture cut: the
+// start line's words, as far as they were seen, and returns the line.
+func seenStart(h *Info, b []byte) string {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	line := strings.TrimRight(string(b), "\r")
+	defer func() {
+		if !utf8.ValidString(line) || strings.ContainsFunc(line, unicode.IsControl) {
+			line = pcap.Excerpt(b, 60)
+		}
+	}()
+	words := strings.SplitN(line, " ", 3)
+	if h.Request {
+		h.Method = words[0]
+		if len(words) > 1 {
+			h.Target = words[1]
+		}
+		if len(words) > 2 {
+			h.Version = words[2]
+		}
+		return line
+	}
+	h.Version = words[0]
+	if len(words) > 1 {
+		h.Status, _ = strconv.Atoi(words[1])
+	}
+	if len(words) > 2 {
+		h.Reason = words[2]
+	}
+	return line
 }
 
 // plausibleStart reports whether b can begin a start line of this side,

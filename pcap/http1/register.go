@@ -50,6 +50,9 @@ func sniff(side pcap.Side, udp bool, b, _ []byte) bool {
 	if side == pcap.Server {
 		return bytes.HasPrefix(b, []byte("HTTP/1."))
 	}
+	if isH2Preface(b) {
+		return false
+	}
 	for _, m := range httpMethods {
 		if bytes.HasPrefix(b, []byte(m)) {
 			return true
