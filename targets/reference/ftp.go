@@ -3,7 +3,6 @@ package reference
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -134,24 +133,17 @@ func startFTP(_ context.Context, opts targets.Options) (targets.Target, error) {
 // byte; the certificate from cert= and key=, or a new fixture whose files
 // go to ca-out=.
 func serveFTP(ctx context.Context, opts ServeOptions) error {
-	log := opts.Log
-	if log == nil {
-		log = io.Discard
-	}
-	root := opts.Params[fixture.ParamRoot]
-	if root == "" {
-		d, err := os.MkdirTemp("", "protospec-ftp-")
-		if err != nil {
-			return err
+	log := opts.logWriter()
+	root, cleanup, err := serveRoot(opts.Params[fixture.ParamRoot], "protospec-ftp-", fixture.Write, func(root string) error {
+		if st, err := os.Stat(filepath.Join(root, fixture.BobHome)); err != nil || !st.IsDir() {
+			return fmt.Errorf("root %q is not an FTP fixture tree (protospec fixtures ftp --out DIR writes one)", root)
 		}
-		defer os.RemoveAll(d)
-		if err := fixture.Write(d); err != nil {
-			return err
-		}
-		root = d
-	} else if st, err := os.Stat(filepath.Join(root, fixture.BobHome)); err != nil || !st.IsDir() {
-		return fmt.Errorf("root %q is not an FTP fixture tree (protospec fixtures ftp --out DIR writes one)", root)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	if err := loopbackOnly(opts.Addr); err != nil {
 		return err
 	}

@@ -89,24 +89,17 @@ func startHTTP1(_ context.Context, opts targets.Options) (targets.Target, error)
 // fixture whose files go to param ca-out=DIR (default: a temporary
 // directory, named in the log).
 func serveHTTP1(ctx context.Context, opts ServeOptions) error {
-	log := opts.Log
-	if log == nil {
-		log = io.Discard
-	}
-	root := opts.Params[fixture.ParamRoot]
-	if root == "" {
-		d, err := os.MkdirTemp("", "protospec-http1-")
-		if err != nil {
-			return err
+	log := opts.logWriter()
+	root, cleanup, err := serveRoot(opts.Params[fixture.ParamRoot], "protospec-http1-", fixture.Write, func(root string) error {
+		if st, err := os.Stat(root); err != nil || !st.IsDir() {
+			return fmt.Errorf("root %q is not a directory", root)
 		}
-		defer os.RemoveAll(d)
-		if err := fixture.Write(d); err != nil {
-			return err
-		}
-		root = d
-	} else if st, err := os.Stat(root); err != nil || !st.IsDir() {
-		return fmt.Errorf("root %q is not a directory", root)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	if err := loopbackOnly(opts.Addr); err != nil {
 		return err
 	}
@@ -154,6 +147,33 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 		s.Close()
 		return err
 	}
+}
+
+// logWriter is opts.Log, or a writer that discards.
+func (opts ServeOptions) logWriter() io.Writer {
+	if opts.Log == nil {
+		return io.Discard
+	}
+	return opts.Log
+}
+
+// serveRoot is the tree a serve command serves: root, checked, or, when
+// root is empty, a temporary directory the protocol's fixture is written
+// into (removed by cleanup).
+func serveRoot(root, tmpPattern string, write, check func(string) error) (string, func(), error) {
+	if root != "" {
+		return root, func() {}, check(root)
+	}
+	d, err := os.MkdirTemp("", tmpPattern)
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(d) }
+	if err := write(d); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return d, cleanup, nil
 }
 
 // serveTLSConfig is the TLS configuration of `serve --tls`: the given
