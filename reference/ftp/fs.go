@@ -110,41 +110,33 @@ func (ss *session) cmdMKD(arg string) error {
 }
 
 func (ss *session) cmdRMD(arg string) error {
-	vpath, name, err := ss.resolve(arg)
-	if err != nil {
-		return ss.reply(550, "No such directory.")
-	}
-	if !ss.writable(vpath, true) {
-		return ss.reply(550, "Permission denied.")
-	}
-	st, err := ss.root.Lstat(name)
-	if err != nil || !st.IsDir() {
-		return ss.reply(550, "No such directory.")
-	}
-	if err := ss.root.Remove(name); err != nil {
-		return ss.reply(550, "Cannot remove the directory (not empty?).")
-	}
-	ss.syncDir(path.Dir(name))
-	return ss.reply(250, "Directory removed.")
+	return ss.remove(arg, true, "No such directory.", "Cannot remove the directory (not empty?).", "Directory removed.")
 }
 
 func (ss *session) cmdDELE(arg string) error {
+	return ss.remove(arg, false, "No such file.", "Cannot delete the file.", "File deleted.")
+}
+
+// remove removes the directory (dir) or file arg names, for RMD and
+// DELE: 550 with missing when there is no such one, with failed when the
+// removal fails; 250 with done once the directory entry is synced.
+func (ss *session) remove(arg string, dir bool, missing, failed, done string) error {
 	vpath, name, err := ss.resolve(arg)
 	if err != nil {
-		return ss.reply(550, "No such file.")
+		return ss.reply(550, missing)
 	}
 	if !ss.writable(vpath, true) {
 		return ss.reply(550, "Permission denied.")
 	}
 	st, err := ss.root.Lstat(name)
-	if err != nil || st.IsDir() {
-		return ss.reply(550, "No such file.")
+	if err != nil || st.IsDir() != dir {
+		return ss.reply(550, missing)
 	}
 	if err := ss.root.Remove(name); err != nil {
-		return ss.reply(550, "Cannot delete the file.")
+		return ss.reply(550, failed)
 	}
 	ss.syncDir(path.Dir(name))
-	return ss.reply(250, "File deleted.")
+	return ss.reply(250, done)
 }
 
 func (ss *session) cmdRNFR(arg string) error {
