@@ -47,6 +47,9 @@ type AuthServer struct {
 	// RateLimit is the number of UDP responses per second per client
 	// address; 0 (the default) turns response rate limiting off.
 	RateLimit int
+	// NSID, when set, is the name server identifier returned to a query
+	// that asks for it (RFC 5001 2.2); empty turns NSID off.
+	NSID []byte
 	// UDPWorkers is the number of goroutines reading each UDP socket
 	// (default 1, as nsd's server-count). On two cores shared with the
 	// load generator one worker answered 125k queries/s and two 116k;
@@ -129,7 +132,7 @@ func (s *AuthServer) answerQuery(buf []byte, client netip.AddrPort, tcp bool) []
 	resp := replyTo(q.msg)
 	referral := s.answer(q.msg.Question[0], resp)
 	if q.opt != nil {
-		addOPT(resp, q.opt, s.ednsSize())
+		addOPTNSID(resp, q.opt, s.ednsSize(), s.NSID)
 	}
 	out, err := pack(resp, limit, referral)
 	if err != nil {
