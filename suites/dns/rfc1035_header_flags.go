@@ -34,8 +34,6 @@ const (
 	pre2119        = "RFC 1035 predates RFC 2119's key words"
 )
 
-var rfc4035_3_1_6 = spec.Section("dns", "rfc4035", "3.1.6", "The AD and CD Bits in an Authoritative Response")
-
 // rawFlags is the header's second word.
 func rawFlags(b []byte) uint16 { return binary.BigEndian.Uint16(b[2:]) }
 
