@@ -160,6 +160,7 @@ func (s *AuthServer) answerQuery(buf []byte, client netip.AddrPort, tcp bool) (_
 		if cookie != nil {
 			addCookie(resp, cookie)
 		}
+		s.addExpire(resp, q)
 	}
 	out, err := pack(resp, limit, referral)
 	if err != nil {
@@ -359,4 +360,25 @@ func (s *AuthServer) transferAllowed(client netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// addExpire answers an EDNS EXPIRE option (RFC 7314) for a zone this
+// server is the primary of: the SOA EXPIRE field, the time a secondary
+// that transfers the zone now may serve it without refreshing.
+func (s *AuthServer) addExpire(resp *mdns.Msg, q *query) {
+	asked := false
+	for _, o := range q.opt.Option {
+		if o.Option() == mdns.EDNS0EXPIRE {
+			asked = true
+		}
+	}
+	if !asked || len(resp.Extra) == 0 {
+		return
+	}
+	z := s.zoneFor(strings.ToLower(q.msg.Question[0].Name))
+	o, ok := resp.Extra[len(resp.Extra)-1].(*mdns.OPT)
+	if z == nil || z.SOA == nil || !ok {
+		return
+	}
+	o.Option = append(o.Option, &mdns.EDNS0_EXPIRE{Code: mdns.EDNS0EXPIRE, Expire: z.SOA.Expire})
 }
