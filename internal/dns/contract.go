@@ -50,6 +50,12 @@ const (
 	// ParamRateLimit is UDP responses per second per client address
 	// (response rate limiting; 0 = off).
 	ParamRateLimit = "rate-limit"
+	// ParamNSID is the name server identifier serve's authoritative
+	// server returns to a query with an NSID option (RFC 5001); empty
+	// turns NSID off.
+	ParamNSID = "nsid"
+	// DefaultNSID is the identifier the reference returns by default.
+	DefaultNSID = "protospec-reference"
 	// ParamMaxTCPConns, ParamMaxTCPConnsPerClient, ParamTCPIdleTimeout
 	// and ParamTCPMaxLifetime bound serve's TCP service.
 	ParamMaxTCPConns          = "max-tcp-conns"
@@ -102,6 +108,7 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: ParamUDPWorkers, Doc: "serve: goroutines per UDP socket of the authoritative server (1 to 64)", Default: "1"},
 		{Name: ParamAllow, Doc: "serve: comma-separated prefixes the resolver recurses for and the authoritative server transfers zones to", Default: "127.0.0.0/8 and ::1 except " + Outsider},
 		{Name: ParamRateLimit, Doc: "serve: UDP responses per second per client address, 0 for no limit", Default: "0"},
+		{Name: ParamNSID, Doc: "serve: the name server identifier returned to a query that asks for one (RFC 5001), empty for none", Default: DefaultNSID},
 		{Name: ParamMaxTCPConns, Doc: "serve: concurrent TCP connections", Default: "512"},
 		{Name: ParamMaxTCPConnsPerClient, Doc: "serve: concurrent TCP connections of one client address", Default: "32"},
 		{Name: ParamTCPIdleTimeout, Doc: "serve: how long an idle TCP connection is kept (a Go duration)", Default: "10s"},

@@ -47,6 +47,12 @@ type AuthServer struct {
 	// RateLimit is the number of UDP responses per second per client
 	// address; 0 (the default) turns response rate limiting off.
 	RateLimit int
+	// NoCookies turns server cookies (RFC 7873) off: a COOKIE option is
+	// then ignored like any option not understood (RFC 6891 6.1.2).
+	NoCookies bool
+	// NSID, when set, is the name server identifier returned to a query
+	// that asks for it (RFC 5001 2.2); empty turns NSID off.
+	NSID []byte
 	// UDPWorkers is the number of goroutines reading each UDP socket
 	// (default 1, as nsd's server-count). On two cores shared with the
 	// load generator one worker answered 125k queries/s and two 116k;
@@ -56,9 +62,10 @@ type AuthServer struct {
 	// qname, qtype and rcode.
 	AccessLog *log.Logger
 
-	core  serveCore
-	rl    rateLimiter
-	cache packetCache
+	cookies cookieJar
+	core    serveCore
+	rl      rateLimiter
+	cache   packetCache
 }
 
 // ServeUDP answers queries arriving on pc until Close.
@@ -95,15 +102,17 @@ func (s *AuthServer) handle(buf []byte, client netip.AddrPort, tcp bool) [][]byt
 			return [][]byte{out}
 		}
 	}
-	out := s.answerQuery(buf, client, tcp)
-	if !tcp && len(out) == 1 {
+	out, personal := s.answerQuery(buf, client, tcp)
+	if !tcp && len(out) == 1 && !personal {
 		s.cache.put(buf, out[0])
 	}
 	return out
 }
 
-// answerQuery computes the answers to one raw query.
-func (s *AuthServer) answerQuery(buf []byte, client netip.AddrPort, tcp bool) [][]byte {
+// answerQuery computes the answers to one raw query; personal says they
+// carry a server cookie made for this client and time, which no other
+// query may be answered with from the packet cache.
+func (s *AuthServer) answerQuery(buf []byte, client netip.AddrPort, tcp bool) (_ [][]byte, personal bool) {
 	limit := maxDNSMessage
 	q, early := checkQuery(buf, s.ednsSize())
 	if early != nil {
@@ -112,30 +121,52 @@ func (s *AuthServer) answerQuery(buf []byte, client netip.AddrPort, tcp bool) []
 		}
 		out, err := pack(early, limit, false)
 		if err != nil {
-			return nil
+			return nil, false
 		}
-		return [][]byte{out}
+		return [][]byte{out}, false
 	}
 	if q == nil {
-		return nil
+		return nil, false
 	}
 	if !tcp {
 		limit = q.udpLimit
 	}
+	var cookie *mdns.EDNS0_COOKIE
+	if raw, ok := requestCookie(q.opt); ok && !s.NoCookies {
+		var malformed bool
+		cookie, malformed = s.cookies.reply(raw, client.Addr(), time.Now())
+		if malformed {
+			// RFC 7873 5.2.2: a malformed COOKIE option gets FORMERR,
+			// with an OPT record (RFC 6891 7).
+			resp := replyTo(q.msg)
+			resp.Rcode = mdns.RcodeFormatError
+			addOPT(resp, q.opt, s.ednsSize())
+			out, err := pack(resp, limit, false)
+			if err != nil {
+				return nil, false
+			}
+			return [][]byte{out}, false
+		}
+		personal = true
+	}
 	qt := q.msg.Question[0].Qtype
 	if qt == mdns.TypeAXFR || qt == mdns.TypeIXFR {
-		return s.transfer(q, client.Addr(), tcp)
+		return s.transfer(q, client.Addr(), tcp), personal
 	}
 	resp := replyTo(q.msg)
 	referral := s.answer(q.msg.Question[0], resp)
 	if q.opt != nil {
-		addOPT(resp, q.opt, s.ednsSize())
+		addOPTNSID(resp, q.opt, s.ednsSize(), s.NSID)
+		if cookie != nil {
+			addCookie(resp, cookie)
+		}
+		s.addExpire(resp, q)
 	}
 	out, err := pack(resp, limit, referral)
 	if err != nil {
-		return nil
+		return nil, false
 	}
-	return [][]byte{out}
+	return [][]byte{out}, personal
 }
 
 // zoneFor returns the zone with the longest origin containing the
@@ -329,4 +360,25 @@ func (s *AuthServer) transferAllowed(client netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// addExpire answers an EDNS EXPIRE option (RFC 7314) for a zone this
+// server is the primary of: the SOA EXPIRE field, the time a secondary
+// that transfers the zone now may serve it without refreshing.
+func (s *AuthServer) addExpire(resp *mdns.Msg, q *query) {
+	asked := false
+	for _, o := range q.opt.Option {
+		if o.Option() == mdns.EDNS0EXPIRE {
+			asked = true
+		}
+	}
+	if !asked || len(resp.Extra) == 0 {
+		return
+	}
+	z := s.zoneFor(strings.ToLower(q.msg.Question[0].Name))
+	o, ok := resp.Extra[len(resp.Extra)-1].(*mdns.OPT)
+	if z == nil || z.SOA == nil || !ok {
+		return
+	}
+	o.Option = append(o.Option, &mdns.EDNS0_EXPIRE{Code: mdns.EDNS0EXPIRE, Expire: z.SOA.Expire})
 }

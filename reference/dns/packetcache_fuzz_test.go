@@ -40,7 +40,10 @@ func FuzzPacketCache(f *testing.F) {
 			q[0] ^= 0x5A
 		}
 		got := s.handle(q, client, false)
-		want := s.answerQuery(q, client, false)
+		want, personal := s.answerQuery(q, client, false)
+		if personal {
+			return // a server cookie carries the time: never cached, not comparable
+		}
 		if len(got) != len(want) {
 			t.Fatalf("%d answers from the cache path, %d computed", len(got), len(want))
 		}

@@ -2,6 +2,7 @@ package dns
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 
 	mdns "github.com/miekg/dns"
 )
@@ -144,4 +145,24 @@ func addOPT(resp *mdns.Msg, reqOPT *mdns.OPT, ednsSize uint16) {
 		o.SetDo()
 	}
 	resp.Extra = append(resp.Extra, o)
+}
+
+// addOPTNSID is addOPT with the name server identifier nsid in it when the
+// request carries an NSID option: RFC 5001 2.2, "A name server that
+// understands the NSID option and chooses to honor a particular NSID
+// request responds by including identifying information in a NSID option
+// in an EDNS OPT pseudo-RR in the response to the query." Without the
+// request's option, or with an empty nsid, no NSID is sent.
+func addOPTNSID(resp *mdns.Msg, reqOPT *mdns.OPT, ednsSize uint16, nsid []byte) {
+	addOPT(resp, reqOPT, ednsSize)
+	if len(nsid) == 0 || reqOPT == nil {
+		return
+	}
+	for _, o := range reqOPT.Option {
+		if o.Option() == mdns.EDNS0NSID {
+			opt := resp.Extra[len(resp.Extra)-1].(*mdns.OPT)
+			opt.Option = append(opt.Option, &mdns.EDNS0_NSID{Code: mdns.EDNS0NSID, Nsid: hex.EncodeToString(nsid)})
+			return
+		}
+	}
 }

@@ -16,7 +16,7 @@ func (s *AuthServer) transfer(q *query, client netip.Addr, tcp bool) [][]byte {
 	qq := q.msg.Question[0]
 	one := func() [][]byte {
 		if q.opt != nil {
-			addOPT(resp, q.opt, s.ednsSize())
+			addOPTNSID(resp, q.opt, s.ednsSize(), s.NSID)
 		}
 		limit := maxDNSMessage
 		if !tcp {

@@ -45,6 +45,24 @@ func init() {
 				}
 				return m
 			}),
+		answerMutant("z-in-notimp", "sets the reserved Z bit in every NOTIMP response, as a server that builds it from the query's header does",
+			"rfc1035:4.1.1",
+			[]string{"dns/rfc1035/4.1.1/notimp-z-clear", "dns/rfc1035/4.1.1/notimp-z-clear-tcp"},
+			func(m []byte) []byte {
+				if m[3]&0x0f == mdns.RcodeNotImplemented {
+					m[3] |= 0x40
+				}
+				return m
+			}),
+		answerMutant("rd-cleared-in-errors", "clears RD in every FORMERR and NOTIMP response",
+			"rfc1035:4.1.1",
+			[]string{"dns/rfc1035/4.1.1/notimp-rd-copied", "dns/rfc1035/4.1.1/formerr-rd-copied", "dns/rfc1035/4.1.1/qdcount-0-rd-copied"},
+			func(m []byte) []byte {
+				if rc := m[3] & 0x0f; rc == mdns.RcodeFormatError || rc == mdns.RcodeNotImplemented {
+					m[2] &^= 0x01
+				}
+				return m
+			}),
 		mutant.Mutant{
 			Name:   "tc-on-udp",
 			Doc:    "sets the TC bit on every answer over UDP",

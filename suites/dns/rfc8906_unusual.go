@@ -66,7 +66,21 @@ var _ = Describe("RFC 8906 unusual queries", func() {
 		t.Check(answersWWW(udp(t, ServiceAuthUDP, q)))
 	})
 
-	rfc4035_3.It("cd-copied", spec.SHOULD, "copies CD=1 into the response", spec.Inferred(`The CD bit is controlled by resolvers; a security-aware name server MUST copy the CD bit from a query into the corresponding response.`, "the MUST binds a security-aware name server; the suite asks it of every authoritative server as a SHOULD (RFC 4035 3.2.2 says the same of recursive servers)"), func(t *spec.T) {
+	// Which rule binds an authoritative server? The sentence quoted is in
+	// RFC 4035 section 3 itself ("Serving"), which covers every
+	// security-aware name server, authoritative or recursive; 3.2.2
+	// repeats the CD rules for recursive servers only, so it is not the
+	// citation. 3.1.6 ("The AD and CD Bits in an Authoritative Response")
+	// adds that these bits are "for the most part not relevant to query
+	// processing by security-aware authoritative name servers", and says
+	// nothing of servers that are not security-aware (test. is unsigned,
+	// and a server need not implement DNSSEC). RFC 1035 4.1.1 made the
+	// bit part of Z ("Must be zero"), and RFC 6840 5.9 keeps CD a
+	// resolver-to-resolver signal. So: a security-aware server MUST copy
+	// CD; one that is not is bound by nothing, and copying is what lets a
+	// validating resolver read the answer the same way from either. The
+	// spec asks every authoritative server to copy it, as a SHOULD.
+	rfc4035_3.It("cd-copied", spec.SHOULD, "copies CD=1 into the response", spec.Inferred(`The CD bit is controlled by resolvers; a security-aware name server MUST copy the CD bit from a query into the corresponding response.`, "RFC 4035 3 binds security-aware name servers (authoritative ones included; 3.2.2 repeats it for recursive ones); a server for an unsigned zone need not be security-aware, so the suite asks it of every authoritative server as a SHOULD"), func(t *spec.T) {
 		q := authQuery(fixture.NameWWW, mdns.TypeA)
 		q.CheckingDisabled = true
 		m := udp(t, ServiceAuthUDP, q)

@@ -102,7 +102,7 @@ func startDNS(_ context.Context, opts targets.Options) (targets.Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reference dns: %w", err)
 	}
-	auth := &refdns.AuthServer{Zones: zones, AllowTransfer: loopbackExcept(dnsOutsider)}
+	auth := &refdns.AuthServer{Zones: zones, AllowTransfer: loopbackExcept(dnsOutsider), NSID: []byte(fixture.DefaultNSID)}
 	apc, aln, err := listenBoth("127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("reference dns: %w", err)
@@ -395,7 +395,14 @@ func dnsAuthFromParams(zones []*refdns.Zone, params map[string]string) (*refdns.
 		return nil, err
 	}
 	s := &refdns.AuthServer{Zones: zones, AllowTransfer: allow, RateLimit: t.rateLimit,
-		MaxTCPConns: t.maxConns, MaxTCPConnsPerClient: t.perClient, TCPIdleTimeout: t.idle, TCPMaxLifetime: t.lifetime}
+		MaxTCPConns: t.maxConns, MaxTCPConnsPerClient: t.perClient, TCPIdleTimeout: t.idle, TCPMaxLifetime: t.lifetime,
+		NSID: []byte(fixture.DefaultNSID)}
+	if v, ok := params[fixture.ParamNSID]; ok {
+		if len(v) > 255 {
+			return nil, fmt.Errorf("%s: at most 255 bytes", fixture.ParamNSID)
+		}
+		s.NSID = []byte(v)
+	}
 	if v := params[fixture.ParamUDPWorkers]; v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 64 {
