@@ -57,22 +57,9 @@ func listenPair() (v4, v6 net.Listener, err error) {
 // fixture leaf. opts.Params take the serve params that bound the server
 // (login-delay, idle-timeout, ...).
 func startFTP(_ context.Context, opts targets.Options) (targets.Target, error) {
-	fx, err := opts.TLSFixture()
+	fx, root, cleanup, err := startTree(opts, "ftp", "ftproot", fixture.Write)
 	if err != nil {
-		return nil, fmt.Errorf("reference ftp: %w", err)
-	}
-	dir, cleanup, err := targets.WorkDir(opts, "ftp")
-	if err != nil {
-		return nil, fmt.Errorf("reference ftp: %w", err)
-	}
-	root := filepath.Join(dir, "ftproot")
-	if err := os.RemoveAll(root); err != nil {
-		cleanup()
-		return nil, fmt.Errorf("reference ftp: %w", err)
-	}
-	if err := fixture.Write(root); err != nil {
-		cleanup()
-		return nil, fmt.Errorf("reference ftp: %w", err)
+		return nil, err
 	}
 	s := &ftp.Server{Root: root, TLSConfig: fx.ServerConfig(), Log: opts.Log}
 	if err := ftpLimits(s, opts.Params); err != nil {

@@ -30,22 +30,9 @@ func init() {
 // with reference/http1 on two ephemeral loopback ports: plain ("http/tcp")
 // and TLS with the run's fixture leaf ("http/tls"). TRACE stays disabled.
 func startHTTP1(_ context.Context, opts targets.Options) (targets.Target, error) {
-	fx, err := opts.TLSFixture()
+	fx, root, cleanup, err := startTree(opts, "http1", "docroot", fixture.Write)
 	if err != nil {
-		return nil, fmt.Errorf("reference http1: %w", err)
-	}
-	dir, cleanup, err := targets.WorkDir(opts, "http1")
-	if err != nil {
-		return nil, fmt.Errorf("reference http1: %w", err)
-	}
-	root := filepath.Join(dir, "docroot")
-	if err := os.RemoveAll(root); err != nil {
-		cleanup()
-		return nil, fmt.Errorf("reference http1: %w", err)
-	}
-	if err := fixture.Write(root); err != nil {
-		cleanup()
-		return nil, fmt.Errorf("reference http1: %w", err)
+		return nil, err
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -147,6 +134,30 @@ func serveHTTP1(ctx context.Context, opts ServeOptions) error {
 		s.Close()
 		return err
 	}
+}
+
+// startTree readies an in-process reference's run: the run's TLS
+// fixture, and a fresh copy of the protocol's fixture tree (write) in
+// sub of the run's work directory; cleanup removes the work directory.
+func startTree(opts targets.Options, name, sub string, write func(string) error) (*tlsfixture.Fixture, string, func(), error) {
+	fx, err := opts.TLSFixture()
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("reference %s: %w", name, err)
+	}
+	dir, cleanup, err := targets.WorkDir(opts, name)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("reference %s: %w", name, err)
+	}
+	root := filepath.Join(dir, sub)
+	if err := os.RemoveAll(root); err != nil {
+		cleanup()
+		return nil, "", nil, fmt.Errorf("reference %s: %w", name, err)
+	}
+	if err := write(root); err != nil {
+		cleanup()
+		return nil, "", nil, fmt.Errorf("reference %s: %w", name, err)
+	}
+	return fx, root, cleanup, nil
 }
 
 // logWriter is opts.Log, or a writer that discards.
