@@ -141,6 +141,7 @@ func connect(t *spec.T) *ftpc { return connectFrom(t, "") }
 
 // connectFrom is connect from a chosen loopback source address.
 func connectFrom(t *spec.T, source string) *ftpc {
+	armCleanup(t)
 	c := t.DialFrom(service, source)
 	f := &ftpc{t: t, c: c}
 	_, f.implicit = c.TLS()
@@ -475,6 +476,15 @@ func (f *ftpc) retrieveOn(d *dataConn, line string) transfer {
 		return x
 	}
 	x.pre = r
+	if strings.HasPrefix(strings.ToUpper(line), "STOU") {
+		// The name the server chose, for the clean-up (RFC 1123
+		// 4.1.2.9: FILE: pppp in the 1yz reply).
+		if _, name, ok := strings.Cut(r.text(), "FILE: "); ok {
+			if name = strings.Fields(name + " ")[0]; name != "" {
+				remember(name)
+			}
+		}
+	}
 	c := d.get()
 	x.conn = c
 	data, err := c.ReadUntilClose(maxData)
@@ -504,6 +514,15 @@ func (f *ftpc) storeOn(d *dataConn, line string, data []byte) transfer {
 		return x
 	}
 	x.pre = r
+	if strings.HasPrefix(strings.ToUpper(line), "STOU") {
+		// The name the server chose, for the clean-up (RFC 1123
+		// 4.1.2.9: FILE: pppp in the 1yz reply).
+		if _, name, ok := strings.Cut(r.text(), "FILE: "); ok {
+			if name = strings.Fields(name + " ")[0]; name != "" {
+				remember(name)
+			}
+		}
+	}
 	c := d.get()
 	x.conn = c
 	for off := 0; off < len(data); off += 64 << 10 {
@@ -541,8 +560,7 @@ func (f *ftpc) getFile(path string) []byte {
 }
 
 // scratch stores data under a fresh name in upload/ and returns the
-// path. The files stay: a launched target serves a fresh copy of the
-// fixture each run, and a server of the user's keeps them in upload/.
+// path; the file is removed when the spec ends (cleanup.go).
 func (f *ftpc) scratch(prefix string, data []byte) string {
 	f.needUpload()
 	path := uploadDir + "/" + unique(prefix)

@@ -91,6 +91,7 @@ var _ = Describe("RFC 959 4.2 replies", func() {
 			f.must("MKD "+dir, 257)
 			for _, n := range []string{"211 end", "212 end", "213 end"} {
 				f.put(dir+"/"+n, []byte("x\n"))
+				remember(dir + "/" + n)
 			}
 			f.must("STAT "+dir, 211, 212, 213)
 			f.must("NOOP", 200)

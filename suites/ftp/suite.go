@@ -81,11 +81,14 @@ const (
 // coming, at the default step timeout (scaled by t.Scaled).
 const quiet = 400 * time.Millisecond
 
-// unique returns a name no other spec (nor another run) uses.
+// unique returns a name no other spec (nor another run) uses; what the
+// spec creates under it is removed when the spec ends (cleanup.go).
 func unique(prefix string) string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	return prefix + "-" + hex.EncodeToString(b)
+	name := prefix + "-" + hex.EncodeToString(b)
+	remember(name)
+	return name
 }
 
 // lfText is a text file with LF line endings, as a Unix server stores
