@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/protospec/protospec/fuzz/engine"
 	"github.com/protospec/protospec/internal/dial"
+	ftpwire "github.com/protospec/protospec/internal/wire/ftp"
 )
 
 func init() { engine.Register(contractName, func() engine.Model { return ftpModel{} }) }
@@ -82,6 +84,49 @@ func (ftpModel) NewSession(string) engine.Session { return &ftpSession{} }
 // Render fills {{port}} and {{eprt}} with this process's active-mode
 // listener, and the values earlier replies gave.
 func (ftpModel) Render(st engine.Step, vars map[string]string) []byte {
+	return loopbackOnly(render(st, vars))
+}
+
+// loopbackOnly rewrites a PORT or EPRT line whose address parses but is
+// not a loopback one to 127.0.0.2, the same port: a mutated argument
+// still asks for a bounce, but a target that bounces reaches no other
+// machine.
+func loopbackOnly(data []byte) []byte {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	changed := false
+	for i, l := range lines {
+		verb, arg, ok := bytes.Cut(bytes.TrimRight(l, "\r\n"), []byte(" "))
+		if !ok {
+			continue
+		}
+		var ap netip.AddrPort
+		var err error
+		switch strings.ToUpper(string(bytes.TrimSpace(verb))) {
+		case "PORT":
+			ap, err = ftpwire.ParseHostPort(string(arg))
+		case "EPRT":
+			ap, err = ftpwire.ParseEPRT(string(arg))
+		default:
+			continue
+		}
+		if err != nil || ap.Addr().IsLoopback() {
+			continue
+		}
+		to := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 2}), ap.Port())
+		form := ftpwire.FormatHostPort(to)
+		if strings.EqualFold(string(bytes.TrimSpace(verb)), "EPRT") {
+			form = ftpwire.FormatEPRT(to)
+		}
+		lines[i] = append(append(append([]byte{}, verb...), ' '), form+string(l[len(bytes.TrimRight(l, "\r\n")):])...)
+		changed = true
+	}
+	if !changed {
+		return data
+	}
+	return bytes.Join(lines, nil)
+}
+
+func render(st engine.Step, vars map[string]string) []byte {
 	data := st.Data
 	if !bytes.Contains(data, []byte("{{")) {
 		return data
@@ -106,9 +151,10 @@ var verbs = []string{"USER", "PASS", "ACCT", "CWD", "CDUP", "SMNT", "REIN", "QUI
 	"PROT", "HOST", "XPWD", "XMKD", "LPRT", "LPSV"}
 
 // odd arguments: traversal, bounces, numbers at their edges, long and
-// binary strings.
+// binary strings. A bounce names another loopback address (127.0.0.2):
+// a target that bounces must not reach off the machine.
 var odd = []string{"", "..", "../../../../etc/passwd", "/", "~", "~root", "/etc/passwd", "a/../../b", ".\x00.", "%2e%2e/",
-	"127,0,0,1,0,21", "10,0,0,1,0,80", "127,0,0,1,256,1", "1,2,3", "|2|::1|21|", "|1|10.0.0.1|80|", "|3|x|1|", "|||",
+	"127,0,0,1,0,21", "127,0,0,2,0,80", "127,0,0,1,256,1", "1,2,3", "|2|::1|21|", "|1|127.0.0.2|80|", "|3|x|1|", "|||",
 	"A", "I", "E", "L 8", "A N", "S", "B", "C", "F", "R", "P", "-1", "0", "4294967296", "99999999999999999999",
 	"ALL", "1", "2", "UTF8 ON", "MLST type;size;", "TLS", "SSL", "C", "localhost", "*", "-la", "\xff\xfe", "é/ü"}
 

@@ -92,3 +92,22 @@ func TestRender(t *testing.T) {
 		t.Errorf("rendered %q", b)
 	}
 }
+
+// TestLoopbackOnly: a PORT or EPRT naming an address off the machine is
+// rewritten to another loopback address; loopback ones and unparsable
+// ones are left as they are.
+func TestLoopbackOnly(t *testing.T) {
+	cases := map[string]string{
+		"PORT 10,0,0,1,0,80\r\n":              "PORT 127,0,0,2,0,80\r\n",
+		"eprt |1|192.0.2.7|2121|\r\nNOOP\r\n": "eprt |1|127.0.0.2|2121|\r\nNOOP\r\n",
+		"EPRT |2|2001:db8::1|21|\r\n":         "EPRT |1|127.0.0.2|21|\r\n",
+		"PORT 127,0,0,1,0,21\r\n":             "PORT 127,0,0,1,0,21\r\n",
+		"PORT 1,2,3\r\n":                      "PORT 1,2,3\r\n",
+		"RETR 10,0,0,1,0,80\r\n":              "RETR 10,0,0,1,0,80\r\n",
+	}
+	for in, want := range cases {
+		if got := string(loopbackOnly([]byte(in))); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+}
