@@ -476,15 +476,6 @@ func (f *ftpc) retrieveOn(d *dataConn, line string) transfer {
 		return x
 	}
 	x.pre = r
-	if strings.HasPrefix(strings.ToUpper(line), "STOU") {
-		// The name the server chose, for the clean-up (RFC 1123
-		// 4.1.2.9: FILE: pppp in the 1yz reply).
-		if _, name, ok := strings.Cut(r.text(), "FILE: "); ok {
-			if name = strings.Fields(name + " ")[0]; name != "" {
-				remember(name)
-			}
-		}
-	}
 	c := d.get()
 	x.conn = c
 	data, err := c.ReadUntilClose(maxData)
@@ -514,15 +505,7 @@ func (f *ftpc) storeOn(d *dataConn, line string, data []byte) transfer {
 		return x
 	}
 	x.pre = r
-	if strings.HasPrefix(strings.ToUpper(line), "STOU") {
-		// The name the server chose, for the clean-up (RFC 1123
-		// 4.1.2.9: FILE: pppp in the 1yz reply).
-		if _, name, ok := strings.Cut(r.text(), "FILE: "); ok {
-			if name = strings.Fields(name + " ")[0]; name != "" {
-				remember(name)
-			}
-		}
-	}
+	rememberSTOU(line, r)
 	c := d.get()
 	x.conn = c
 	for off := 0; off < len(data); off += 64 << 10 {
@@ -534,6 +517,19 @@ func (f *ftpc) storeOn(d *dataConn, line string, data []byte) transfer {
 	x.final = f.read()
 	c.Close()
 	return x
+}
+
+// rememberSTOU notes, for the clean-up, the name the server chose for
+// STOU (RFC 1123 4.1.2.9: FILE: pppp in the 1yz reply r).
+func rememberSTOU(line string, r reply) {
+	if !strings.HasPrefix(strings.ToUpper(line), "STOU") {
+		return
+	}
+	if _, name, ok := strings.Cut(r.text(), "FILE: "); ok {
+		if name = strings.Fields(name + " ")[0]; name != "" {
+			remember(name)
+		}
+	}
 }
 
 // expectTransfer fails the spec unless x is a 1yz then a 226 or 250.
