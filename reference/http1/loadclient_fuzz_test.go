@@ -42,7 +42,10 @@ func FuzzRespParser(f *testing.F) {
 		if (err1 == nil) != (err2 == nil) {
 			t.Fatalf("whole: %v, bytewise: %v", err1, err2)
 		}
-		if (m1 == nil) != (m2 == nil) {
+		// A bad response is the verdict, with or without the message it
+		// was found in: a field line of the trailer section is read before
+		// the message completes when the bytes come one by one.
+		if err1 == nil && (m1 == nil) != (m2 == nil) {
 			t.Fatalf("whole: %v, bytewise: %v", m1, m2)
 		}
 		if err1 == nil && m1 != nil && (m1.Len != m2.Len || m1.Status != m2.Status) {
