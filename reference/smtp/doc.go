@@ -29,7 +29,8 @@
 // Bounds: connections in total and per client IP (421 beyond), recipients
 // per transaction (452 beyond), errors per session (421), a deadline on
 // every read (5 minutes per command, RFC 5321 4.5.3.2.7; 5 minutes per
-// read and 30 in all for the message text) and every write; per
+// read and 30 in all for the message text; an hour for a whole session)
+// and every write (1 minute); per
 // connection a fixed 8 KiB of buffers (the text streams to the store);
 // accept errors such as EMFILE back off and retry.
 //

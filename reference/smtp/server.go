@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/protospec/protospec/internal/mailstore"
@@ -33,6 +34,9 @@ const (
 	// DefaultDataTotal bounds the whole message text, so a client that
 	// sends one byte every few minutes cannot hold a session forever.
 	DefaultDataTotal = 30 * time.Minute
+	// DefaultSessionTimeout bounds a whole session: a client that sends
+	// a NOOP every few minutes cannot keep its connection slot forever.
+	DefaultSessionTimeout = time.Hour
 	// DefaultWriteTimeout bounds every write of replies.
 	DefaultWriteTimeout = time.Minute
 	// DefaultMaxErrors closes a session after this many refused commands.
@@ -66,6 +70,7 @@ type Server struct {
 	CommandTimeout    time.Duration
 	DataTimeout       time.Duration
 	DataTotal         time.Duration
+	SessionTimeout    time.Duration
 	WriteTimeout      time.Duration
 
 	// Log receives one line per session event worth telling; nil discards.
@@ -81,7 +86,12 @@ type Server struct {
 	perClient map[netip.Addr]int
 	closed    bool
 	wg        sync.WaitGroup
+	// refusing counts the goroutines answering 421 to connections over
+	// the limits; beyond maxRefusing, connections are closed unanswered.
+	refusing atomic.Int32
 }
+
+const maxRefusing = 64
 
 // ErrServerClosed is returned by Serve after Close.
 var ErrServerClosed = errors.New("smtp: server closed")
@@ -177,7 +187,12 @@ func (s *Server) Serve(l net.Listener) error {
 			(client.IsValid() && s.perClient[client] >= orInt(s.MaxConnsPerClient, DefaultMaxConnsPerClient))
 		if s.closed || full {
 			s.mu.Unlock()
-			go s.refuse(c)
+			if s.refusing.Add(1) > maxRefusing {
+				s.refusing.Add(-1)
+				c.Close()
+				continue
+			}
+			go func() { s.refuse(c); s.refusing.Add(-1) }()
 			continue
 		}
 		sess := newSession(s, c)

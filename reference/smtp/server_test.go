@@ -389,3 +389,45 @@ func TestCloseSends421(t *testing.T) {
 	go srv.Close()
 	v.expect("421 4.3.2")
 }
+
+func (s *Server) sessionCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// A pipelining client that never reads its replies: the write deadline
+// ends the session instead of holding it.
+func TestClientThatDoesNotRead(t *testing.T) {
+	addr, srv := start(t, &Server{WriteTimeout: 300 * time.Millisecond})
+	v := dialConv(t, addr)
+	go func() {
+		junk := []byte(strings.Repeat("NOOP\r\n", 10000))
+		for i := 0; i < 100; i++ {
+			if _, err := v.c.Write(junk); err != nil {
+				return
+			}
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.sessionCount() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the session of a client that does not read is still open")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestSessionTimeout(t *testing.T) {
+	addr, _ := start(t, &Server{SessionTimeout: 500 * time.Millisecond})
+	v := dialConv(t, addr)
+	start := time.Now()
+	for time.Since(start) < 5*time.Second {
+		v.send("NOOP\r\n")
+		if r := v.reply(); strings.HasPrefix(r, "421 4.4.2") {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("a session of NOOPs outlived SessionTimeout")
+}

@@ -48,6 +48,7 @@ type session struct {
 	w       *bufio.Writer
 	closing atomic.Bool
 	ip      string
+	start   time.Time
 
 	tls    bool
 	helo   string
@@ -67,7 +68,7 @@ func newSession(s *Server, c net.Conn) *session {
 	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		ip = a.IP.String()
 	}
-	return &session{s: s, raw: c, conn: c, r: bufio.NewReaderSize(c, readBuf), w: bufio.NewWriterSize(c, writeBuf), ip: ip}
+	return &session{s: s, raw: c, conn: c, r: bufio.NewReaderSize(c, readBuf), w: bufio.NewWriterSize(c, writeBuf), ip: ip, start: time.Now()}
 }
 
 func (c *session) shutdown() {
@@ -82,6 +83,9 @@ func (c *session) maxMessage() int64 {
 // reply queues one reply; lines after the first become a multi-line
 // reply (RFC 5321 4.2.1).
 func (c *session) reply(code int, lines ...string) {
+	// bufio flushes by itself when full (a pipelining client that does
+	// not read): that write too has a deadline.
+	c.conn.SetWriteDeadline(time.Now().Add(orDur(c.s.WriteTimeout, DefaultWriteTimeout)))
 	for i, l := range lines {
 		sep := "-"
 		if i == len(lines)-1 {
@@ -147,7 +151,6 @@ func (c *session) resetTx() {
 
 func (c *session) run() {
 	defer func() { c.conn.Close() }()
-	defer func() { recover() }() // nothing panics on input; if it did, the connection ends, not the server
 	c.reply(220, c.s.hostname()+" ESMTP protospec reference")
 	for {
 		err := c.command()
@@ -185,7 +188,9 @@ func (c *session) command() error {
 	if c.errors >= orInt(c.s.MaxErrors, DefaultMaxErrors) {
 		return errTooMany
 	}
-	raw, err := c.readLine(MaxCommandLine+mailParamAllowance, time.Now().Add(orDur(c.s.CommandTimeout, DefaultCommandTimeout)))
+	deadline := min(time.Now().Add(orDur(c.s.CommandTimeout, DefaultCommandTimeout)).UnixNano(),
+		c.start.Add(orDur(c.s.SessionTimeout, DefaultSessionTimeout)).UnixNano())
+	raw, err := c.readLine(MaxCommandLine+mailParamAllowance, time.Unix(0, deadline))
 	if errors.Is(err, errTooLong) {
 		c.fail(500, "5.5.2 Line too long (RFC 5321 4.5.3.1.4: 512 octets)")
 		return nil
