@@ -172,6 +172,20 @@ func TestDataTransparencyAndBareLF(t *testing.T) {
 	if m := messages(t, srv.Store, "bob"); len(m) != 0 {
 		t.Fatalf("a message with bare LF stored: %q", m)
 	}
+	// SMTP smuggling: "\n.\r\n" does not end the text, and what
+	// follows it is not run as commands.
+	v.do("MAIL FROM:<a@alice.test>", "250 ")
+	v.do("RCPT TO:<bob@bob.test>", "250 ")
+	v.do("DATA", "354 ")
+	v.send("Subject: smuggle\r\n\r\nx\n.\r\nMAIL FROM:<evil@alice.test>\r\nRCPT TO:<bob@bob.test>\r\nDATA\r\nSubject: smuggled\r\n\r\n")
+	v.c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if b, err := v.r.ReadByte(); err == nil {
+		t.Fatalf("a reply (%q...) to a text ended by <LF>.<CRLF>", b)
+	}
+	v.c.SetDeadline(time.Now().Add(10 * time.Second))
+	v.send(".\r\n")
+	v.expect("554 5.6.0")
+	v.do("NOOP", "250 ")
 	// A bare CR too.
 	v.do("MAIL FROM:<a@alice.test>", "250 ")
 	v.do("RCPT TO:<bob@bob.test>", "250 ")

@@ -434,6 +434,7 @@ func (c *session) data(arg string) error {
 		size                int64
 		tooBig, long, bare  bool
 		inHeader            = true
+		prevCRLF            = true
 		hops                int
 		storeErr            error
 		limit               = c.maxMessage()
@@ -450,15 +451,21 @@ func (c *session) data(arg string) error {
 			c.resetTx()
 			return err
 		}
-		if bytes.Equal(raw, []byte(".\r\n")) {
+		// The end of data is <CRLF>.<CRLF>: a "." line counts only after
+		// a line that ended with CRLF (the DATA command's, at first), so
+		// "\n.\r\n" does not end the text (the SMTP smuggling of
+		// CVE-2023-51764..51766).
+		if prevCRLF && bytes.Equal(raw, []byte(".\r\n")) {
 			break
 		}
 		var text []byte
 		if bytes.HasSuffix(raw, []byte("\r\n")) {
 			text = raw[:len(raw)-2]
+			prevCRLF = true
 		} else {
 			bare = true // a bare LF: never an end of line, never the end of data
 			text = raw[:len(raw)-1]
+			prevCRLF = false
 		}
 		if bytes.IndexByte(text, '\r') >= 0 {
 			bare = true
