@@ -349,7 +349,7 @@ func TestDataTotalTimeout(t *testing.T) {
 }
 
 func TestConnectionLimits(t *testing.T) {
-	addr, _ := start(t, &Server{MaxConns: 3, MaxConnsPerClient: 2})
+	addr, srv := start(t, &Server{MaxConns: 3, MaxConnsPerClient: 2})
 	a, b := dialConv(t, addr), dialConv(t, addr)
 	c, err := dialRaw(addr)
 	if err != nil {
@@ -360,7 +360,9 @@ func TestConnectionLimits(t *testing.T) {
 	}
 	a.do("QUIT", "221 ")
 	a.closed()
-	time.Sleep(50 * time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); srv.sessionCount() > 1 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	dialConv(t, addr).do("NOOP", "250 ")
 	b.do("NOOP", "250 ")
 }
