@@ -87,9 +87,6 @@ func TestKillAfter250(t *testing.T) {
 			cmd.Wait()
 			t.Fatal(err)
 		}
-		if round == 1 {
-			time.AfterFunc(time.Duration(50+time.Now().UnixNano()%100)*time.Millisecond, func() { cmd.Process.Signal(syscall.SIGKILL) })
-		}
 		acked := map[int]bool{}
 		sent := 0
 		for i := 0; i < 2000; i++ {
@@ -98,6 +95,9 @@ func TestKillAfter250(t *testing.T) {
 				break
 			}
 			acked[i] = true
+			if round == 1 && i == 0 { // a random moment, once the stream runs
+				time.AfterFunc(time.Duration(20+time.Now().UnixNano()%100)*time.Millisecond, func() { cmd.Process.Signal(syscall.SIGKILL) })
+			}
 			if round == 0 && i == 20 {
 				cmd.Process.Signal(syscall.SIGKILL)
 				break
