@@ -8,6 +8,7 @@ import (
 	_ "github.com/protospec/protospec/targets/bind9"
 	_ "github.com/protospec/protospec/targets/dnsmasq"
 	_ "github.com/protospec/protospec/targets/knot"
+	_ "github.com/protospec/protospec/targets/knot-resolver"
 	_ "github.com/protospec/protospec/targets/nginx"
 	_ "github.com/protospec/protospec/targets/nsd"
 	_ "github.com/protospec/protospec/targets/pdns"
