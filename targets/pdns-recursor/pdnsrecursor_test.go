@@ -35,3 +35,9 @@ func TestStartQueryClose(t *testing.T) {
 func TestNoUpstream(t *testing.T) {
 	launchertest.NoUpstream(t, "pdns-recursor", ErrNoUpstream)
 }
+
+// TestIteratesHierarchy walks reference/dns's loopback hierarchy through
+// the recursor, rooted at port 53: what dns/iterative claims.
+func TestIteratesHierarchy(t *testing.T) {
+	launchertest.IteratesHierarchy(t, "pdns-recursor")
+}
