@@ -20,4 +20,5 @@ import (
 	_ "github.com/protospec/protospec/targets/unbound"
 	_ "github.com/protospec/protospec/targets/vsftpd"
 	_ "github.com/protospec/protospec/targets/xinetd"
+	_ "github.com/protospec/protospec/targets/yadifa"
 )
