@@ -7,6 +7,7 @@ import (
 	_ "github.com/protospec/protospec/targets/apache2"
 	_ "github.com/protospec/protospec/targets/bind9"
 	_ "github.com/protospec/protospec/targets/bind9-resolver"
+	_ "github.com/protospec/protospec/targets/dnsdist"
 	_ "github.com/protospec/protospec/targets/dnsmasq"
 	_ "github.com/protospec/protospec/targets/knot"
 	_ "github.com/protospec/protospec/targets/knot-resolver"
