@@ -1,6 +1,7 @@
 // Package dns is the contract of DNS that every room of it shares
-// (reference/dns, suites/dns, fuzz/dns, pcap/dns and the nsd, knot,
-// unbound and dnsmasq launchers): its name, its services with their
+// (reference/dns, suites/dns, fuzz/dns, pcap/dns and the DNS launchers:
+// nsd, knot, bind9, pdns, yadifa, dnsdist, unbound, dnsmasq,
+// bind9-resolver, pdns-recursor, knot-resolver): its name, its services with their
 // well-known ports, its features and params, the readiness probes, and the
 // fixture itself: the zones an authoritative target serves (README.md
 // lists them).
