@@ -67,6 +67,9 @@ const (
 	ParamMaxInflightPerClient = "max-inflight-per-client"
 	// ParamMaxCacheEntries bounds the resolver's cache.
 	ParamMaxCacheEntries = "max-cache-entries"
+	// ParamServeStale ("false") turns off the resolver's serve-stale
+	// (RFC 8767).
+	ParamServeStale = "serve-stale"
 )
 
 // Features a target may lack (targets.Static.Features); a spec that needs
@@ -115,6 +118,7 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: ParamTCPMaxLifetime, Doc: "serve: how long one TCP connection is served however busy (a Go duration)", Default: "2m"},
 		{Name: ParamMaxInflightPerClient, Doc: "serve: UDP queries of one client the resolver resolves at once (cache hits do not count)", Default: "64"},
 		{Name: ParamMaxCacheEntries, Doc: "serve: entries of the resolver's cache", Default: "10000"},
+		{Name: ParamServeStale, Doc: "serve: answer from expired cache data when the authorities cannot refresh it (RFC 8767), true or false", Default: "true"},
 	},
 	Probe:   probe,
 	Fixture: Write,

@@ -76,6 +76,12 @@ type Resolver struct {
 	// AccessLog, if set, gets one line per client query: client,
 	// transport, qname, qtype and rcode.
 	AccessLog *log.Logger
+	// ServeStale answers from expired cache data when the authorities
+	// cannot refresh it (RFC 8767; stale.go); MaxStale and
+	// ClientResponseTimeout tune it.
+	ServeStale            bool
+	MaxStale              time.Duration
+	ClientResponseTimeout time.Duration
 
 	core      serveCore
 	rl        rateLimiter
@@ -109,7 +115,12 @@ func (r *Resolver) CacheEntries() []CacheEntry { return r.cache().entries() }
 func (r *Resolver) FlushCache() { r.cache().flush() }
 
 func (r *Resolver) cache() *cache {
-	r.cacheOnce.Do(func() { r.c = newCache(r.MaxCacheEntries) })
+	r.cacheOnce.Do(func() {
+		r.c = newCache(r.MaxCacheEntries)
+		if r.ServeStale {
+			r.c.staleFor = r.maxStale()
+		}
+	})
 	return r.c
 }
 
@@ -525,14 +536,8 @@ func (r *Resolver) answer(q *query, resp *mdns.Msg, client netip.Addr) {
 		}
 		res = cached
 	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), DefaultResolveTimeout)
-		defer cancel()
-		st := &state{max: r.MaxQueries}
-		if st.max <= 0 {
-			st.max = DefaultMaxQueries
-		}
 		var err error
-		res, err = r.resolve(ctx, st, qname, qq.Qtype, 0)
+		res, err = r.resolveForClient(qname, qq.Qtype)
 		if err != nil {
 			resp.Rcode = mdns.RcodeServerFailure
 			return

@@ -150,7 +150,7 @@ func startDNS(_ context.Context, opts targets.Options) (targets.Target, error) {
 		}
 		port = uint16(n)
 	}
-	res := &refdns.Resolver{RootHints: []netip.AddrPort{root}, ServerPort: port, AllowClients: loopbackExcept(dnsOutsider)}
+	res := &refdns.Resolver{RootHints: []netip.AddrPort{root}, ServerPort: port, AllowClients: loopbackExcept(dnsOutsider), ServeStale: opts.Params[fixture.ParamServeStale] != "false"}
 	rpc, rln, err := listenBoth("127.0.0.1:0")
 	if err != nil {
 		closeAll()
@@ -440,5 +440,6 @@ func dnsResolverParams(r *refdns.Resolver, params map[string]string) error {
 			*p.dst = n
 		}
 	}
+	r.ServeStale = params[fixture.ParamServeStale] != "false"
 	return nil
 }
