@@ -84,6 +84,7 @@ type Resolver struct {
 	ClientResponseTimeout time.Duration
 
 	core      serveCore
+	cookies   clientCookies // RFC 7873 client cookies (clientcookie.go)
 	rl        rateLimiter
 	cacheOnce sync.Once
 	c         *cache

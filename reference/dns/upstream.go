@@ -69,10 +69,20 @@ func (r *Resolver) exchange(ctx context.Context, server netip.AddrPort, qname st
 		m.Question = []mdns.Question{{Name: randomCase(qname), Qtype: qtype, Qclass: mdns.ClassINET}}
 		if edns {
 			m.SetEdns0(r.ednsSize(), false)
+			r.cookies.withCookie(m, server.Addr())
 		}
 		resp, err := r.exchangeUDP(ctx, server, m)
 		if err != nil {
 			return nil, err
+		}
+		if edns && resp.Rcode == mdns.RcodeBadCookie {
+			// RFC 7873 5.3: retry once with the server cookie just
+			// learnt (exchangeUDP remembered it).
+			m.Id = randomID()
+			r.cookies.withCookie(m, server.Addr())
+			if resp, err = r.exchangeUDP(ctx, server, m); err != nil {
+				return nil, err
+			}
 		}
 		if resp.Truncated {
 			m.Id = randomID()
@@ -136,7 +146,7 @@ func (r *Resolver) exchangeUDP(ctx context.Context, server netip.AddrPort, m *md
 			continue
 		}
 		resp := new(mdns.Msg)
-		if resp.Unpack(buf[:n]) != nil || !acceptable(m, resp) {
+		if resp.Unpack(buf[:n]) != nil || !acceptable(m, resp) || !r.cookies.check(server.Addr(), resp) {
 			continue
 		}
 		return resp, nil
@@ -174,7 +184,7 @@ func (r *Resolver) exchangeTCP(ctx context.Context, server netip.AddrPort, m *md
 			return nil, ErrNoAnswer
 		}
 		resp := new(mdns.Msg)
-		if resp.Unpack(b) == nil && acceptable(m, resp) {
+		if resp.Unpack(b) == nil && acceptable(m, resp) && r.cookies.check(server.Addr(), resp) {
 			return resp, nil
 		}
 	}
