@@ -82,6 +82,11 @@ type Resolver struct {
 	ServeStale            bool
 	MaxStale              time.Duration
 	ClientResponseTimeout time.Duration
+	// SourcePort, if set, is the one UDP source port of every upstream
+	// query, which are then sent one at a time. It defeats RFC 5452 9.2
+	// and exists for the fixed-source-port mutant only.
+	SourcePort uint16
+	fixedPort  sync.Mutex
 
 	core      serveCore
 	cookies   clientCookies // RFC 7873 client cookies (clientcookie.go)

@@ -117,9 +117,13 @@ func (r *Resolver) exchangeUDP(ctx context.Context, server netip.AddrPort, m *md
 	if err != nil {
 		return nil, err
 	}
-	local := netip.AddrPortFrom(netip.IPv6Loopback(), 0)
+	local := netip.AddrPortFrom(netip.IPv6Loopback(), r.SourcePort)
 	if server.Addr().Unmap().Is4() {
-		local = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), 0)
+		local = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), r.SourcePort)
+	}
+	if r.SourcePort != 0 {
+		r.fixedPort.Lock()
+		defer r.fixedPort.Unlock()
 	}
 	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(local))
 	if err != nil {

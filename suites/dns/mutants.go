@@ -68,6 +68,13 @@ func init() {
 			[]string{"dns/rfc8767/4/stale-ttl-30"},
 			staleTTLZero),
 		mutant.Mutant{
+			Name:   "fixed-source-port",
+			Doc:    "the reference resolver sends every upstream query from one fixed UDP source port (query-source-port=fixed)",
+			Kills:  []string{"dns/rfc5452/9.2/forgery-race-lost", "dns/rfc5452/9.2/unpredictable-port"},
+			Filter: "rfc5452:9.2",
+			Params: map[string]string{contract.ParamQuerySourcePort: "fixed"},
+		},
+		mutant.Mutant{
 			Name:   "tc-on-udp",
 			Doc:    "sets the TC bit on every answer over UDP",
 			Kills:  []string{"dns/rfc1035/4.2.1/no-tc-when-fits", "dns/rfc1034/4.3.2/answer-a"},
