@@ -70,6 +70,9 @@ const (
 	// ParamServeStale ("false") turns off the resolver's serve-stale
 	// (RFC 8767).
 	ParamServeStale = "serve-stale"
+	// ParamQNameMin ("false") turns off the resolver's QNAME
+	// minimisation (RFC 9156).
+	ParamQNameMin = "qname-minimisation"
 	// ParamQuerySourcePort ("fixed" or a port) gives the reference
 	// resolver one UDP source port for every upstream query, against RFC
 	// 5452 9.2: the fixed-source-port mutant.
@@ -123,6 +126,7 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: ParamMaxInflightPerClient, Doc: "serve: UDP queries of one client the resolver resolves at once (cache hits do not count)", Default: "64"},
 		{Name: ParamMaxCacheEntries, Doc: "serve: entries of the resolver's cache", Default: "10000"},
 		{Name: ParamQuerySourcePort, Doc: "reference: one fixed UDP source port (\"fixed\" picks one) for every upstream query, defeating RFC 5452 9.2: for the fixed-source-port mutant only", Default: ""},
+		{Name: ParamQNameMin, Doc: "serve: QNAME minimisation (RFC 9156) of the resolver's upstream queries, true or false", Default: "true"},
 		{Name: ParamServeStale, Doc: "serve: answer from expired cache data when the authorities cannot refresh it (RFC 8767), true or false", Default: "true"},
 	},
 	Probe:   probe,

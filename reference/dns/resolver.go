@@ -87,6 +87,10 @@ type Resolver struct {
 	// and exists for the fixed-source-port mutant only.
 	SourcePort uint16
 	fixedPort  sync.Mutex
+	// QNameMin sends the servers of each zone only one label more than
+	// the zone's name, with QTYPE A, until the full name (RFC 9156;
+	// qmin.go).
+	QNameMin bool
 
 	core      serveCore
 	cookies   clientCookies // RFC 7873 client cookies (clientcookie.go)
@@ -353,10 +357,23 @@ func (r *Resolver) serversFrom(zone string, rrs []mdns.RR) servers {
 // that answers qname/qtype (RFC 1034 5.3.3 steps 2-4).
 func (r *Resolver) iterate(ctx context.Context, st *state, qname string, qtype uint16, depth int) (classified, error) {
 	srv := r.closest(qname)
-	for range 2 * maxChain {
-		cl, err := r.queryZone(ctx, st, srv, qname, qtype, depth)
+	qm := r.newQmin(srv.zone, qname, qtype)
+	for range 2*maxChain + mdns.CountLabel(qname) {
+		qn, qt := qm.next()
+		cl, err := r.queryZone(ctx, st, srv, qn, qt, depth)
 		if err != nil {
 			return cl, err
+		}
+		if qn != qname {
+			r.store(cl, qn, qt)
+			if done, res := qm.step(&cl); done {
+				return res, nil
+			}
+			if cl.kind == kReferral {
+				srv = r.serversFrom(cl.child, append(append([]mdns.RR(nil), cl.ns...), cl.glue...))
+				qm.zone(cl.child)
+			}
+			continue
 		}
 		r.store(cl, qname, qtype)
 		if cl.kind != kReferral {

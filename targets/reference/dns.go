@@ -150,7 +150,8 @@ func startDNS(_ context.Context, opts targets.Options) (targets.Target, error) {
 		}
 		port = uint16(n)
 	}
-	res := &refdns.Resolver{RootHints: []netip.AddrPort{root}, ServerPort: port, AllowClients: loopbackExcept(dnsOutsider), ServeStale: opts.Params[fixture.ParamServeStale] != "false"}
+	res := &refdns.Resolver{RootHints: []netip.AddrPort{root}, ServerPort: port, AllowClients: loopbackExcept(dnsOutsider), ServeStale: opts.Params[fixture.ParamServeStale] != "false",
+		QNameMin: opts.Params[fixture.ParamQNameMin] != "false"}
 	if p := opts.Params[fixture.ParamQuerySourcePort]; p != "" {
 		if res.SourcePort, err = fixedSourcePort(p); err != nil {
 			closeAll()
@@ -447,6 +448,7 @@ func dnsResolverParams(r *refdns.Resolver, params map[string]string) error {
 		}
 	}
 	r.ServeStale = params[fixture.ParamServeStale] != "false"
+	r.QNameMin = params[fixture.ParamQNameMin] != "false"
 	return nil
 }
 
