@@ -13,6 +13,7 @@ import (
 // name (RFC 8020); a CNAME, or anything odd, falls back to the full name.
 type qmin struct {
 	on     bool
+	leak   bool // minimised queries keep the original QTYPE (a mutant's defect)
 	qname  string
 	qtype  uint16
 	labels []string // qname's labels
@@ -20,7 +21,7 @@ type qmin struct {
 }
 
 func (r *Resolver) newQmin(zone, qname string, qtype uint16) *qmin {
-	q := &qmin{on: r.QNameMin && qtype != mdns.TypeDS, qname: qname, qtype: qtype}
+	q := &qmin{on: r.QNameMin && qtype != mdns.TypeDS, leak: r.QNameMinLeakQType, qname: qname, qtype: qtype}
 	if q.on {
 		idx := mdns.Split(qname)
 		for k, off := range idx {
@@ -47,6 +48,9 @@ func (q *qmin) next() (string, uint16) {
 	name := ""
 	for _, l := range q.labels[n-q.reveal:] {
 		name += l
+	}
+	if q.leak {
+		return name, q.qtype
 	}
 	return name, mdns.TypeA
 }

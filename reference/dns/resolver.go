@@ -91,6 +91,9 @@ type Resolver struct {
 	// the zone's name, with QTYPE A, until the full name (RFC 9156;
 	// qmin.go).
 	QNameMin bool
+	// QNameMinLeakQType sends the original QTYPE in minimised queries,
+	// against RFC 9156: for the qname-min-leak-qtype mutant only.
+	QNameMinLeakQType bool
 
 	core      serveCore
 	cookies   clientCookies // RFC 7873 client cookies (clientcookie.go)

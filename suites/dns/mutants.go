@@ -75,6 +75,13 @@ func init() {
 			Params: map[string]string{contract.ParamQuerySourcePort: "fixed"},
 		},
 		mutant.Mutant{
+			Name:   "qname-min-leak-qtype",
+			Doc:    "the reference resolver's minimised upstream queries keep the client's QTYPE (qname-minimisation-leak-qtype=true)",
+			Kills:  []string{"dns/rfc9156/2/minimised-qtype"},
+			Filter: "rfc9156",
+			Params: map[string]string{contract.ParamQNameMinLeakQType: "true"},
+		},
+		mutant.Mutant{
 			Name:   "tc-on-udp",
 			Doc:    "sets the TC bit on every answer over UDP",
 			Kills:  []string{"dns/rfc1035/4.2.1/no-tc-when-fits", "dns/rfc1034/4.3.2/answer-a"},

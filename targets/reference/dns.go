@@ -151,7 +151,7 @@ func startDNS(_ context.Context, opts targets.Options) (targets.Target, error) {
 		port = uint16(n)
 	}
 	res := &refdns.Resolver{RootHints: []netip.AddrPort{root}, ServerPort: port, AllowClients: loopbackExcept(dnsOutsider), ServeStale: opts.Params[fixture.ParamServeStale] != "false",
-		QNameMin: opts.Params[fixture.ParamQNameMin] != "false"}
+		QNameMin: opts.Params[fixture.ParamQNameMin] != "false", QNameMinLeakQType: opts.Params[fixture.ParamQNameMinLeakQType] == "true"}
 	if p := opts.Params[fixture.ParamQuerySourcePort]; p != "" {
 		if res.SourcePort, err = fixedSourcePort(p); err != nil {
 			closeAll()
