@@ -68,6 +68,19 @@ const (
 	ParamMaxInflightPerClient = "max-inflight-per-client"
 	// ParamMaxCacheEntries bounds the resolver's cache.
 	ParamMaxCacheEntries = "max-cache-entries"
+	// ParamServeStale ("false") turns off the resolver's serve-stale
+	// (RFC 8767).
+	ParamServeStale = "serve-stale"
+	// ParamQNameMin ("false") turns off the resolver's QNAME
+	// minimisation (RFC 9156).
+	ParamQNameMin = "qname-minimisation"
+	// ParamQNameMinLeakQType ("true") makes the reference's minimised
+	// queries keep the original QTYPE: the qname-min-leak-qtype mutant.
+	ParamQNameMinLeakQType = "qname-minimisation-leak-qtype"
+	// ParamQuerySourcePort ("fixed" or a port) gives the reference
+	// resolver one UDP source port for every upstream query, against RFC
+	// 5452 9.2: the fixed-source-port mutant.
+	ParamQuerySourcePort = "query-source-port"
 )
 
 // Features a target may lack (targets.Static.Features); a spec that needs
@@ -116,6 +129,10 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: ParamTCPMaxLifetime, Doc: "serve: how long one TCP connection is served however busy (a Go duration)", Default: "2m"},
 		{Name: ParamMaxInflightPerClient, Doc: "serve: UDP queries of one client the resolver resolves at once (cache hits do not count)", Default: "64"},
 		{Name: ParamMaxCacheEntries, Doc: "serve: entries of the resolver's cache", Default: "10000"},
+		{Name: ParamQuerySourcePort, Doc: "reference: one fixed UDP source port (\"fixed\" picks one) for every upstream query, defeating RFC 5452 9.2: for the fixed-source-port mutant only", Default: ""},
+		{Name: ParamQNameMin, Doc: "serve: QNAME minimisation (RFC 9156) of the resolver's upstream queries, true or false", Default: "true"},
+		{Name: ParamQNameMinLeakQType, Doc: "reference: minimised queries keep the original QTYPE, against RFC 9156: for the qname-min-leak-qtype mutant only", Default: "false"},
+		{Name: ParamServeStale, Doc: "serve: answer from expired cache data when the authorities cannot refresh it (RFC 8767), true or false", Default: "true"},
 	},
 	Probe:   probe,
 	Fixture: Write,

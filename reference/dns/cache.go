@@ -58,6 +58,9 @@ type cache struct {
 	// lru and infra hold the entries, most recently used at the front.
 	lru, infra list.List
 	now        func() time.Time
+	// staleFor keeps answer RRsets this long past their TTL, for
+	// serve-stale (RFC 8767); 0 drops them when they expire.
+	staleFor time.Duration
 }
 
 func newCache(max int) *cache {
@@ -139,7 +142,9 @@ func (c *cache) get(k cacheKey) ([]mdns.RR, int, bool) {
 	}
 	left := e.remaining(c.now())
 	if left == 0 {
-		c.remove(e)
+		if !c.keepStale(e) {
+			c.remove(e)
+		}
 		return nil, 0, false
 	}
 	c.listOf(k).MoveToFront(e.el)

@@ -76,8 +76,27 @@ type Resolver struct {
 	// AccessLog, if set, gets one line per client query: client,
 	// transport, qname, qtype and rcode.
 	AccessLog *log.Logger
+	// ServeStale answers from expired cache data when the authorities
+	// cannot refresh it (RFC 8767; stale.go); MaxStale and
+	// ClientResponseTimeout tune it.
+	ServeStale            bool
+	MaxStale              time.Duration
+	ClientResponseTimeout time.Duration
+	// SourcePort, if set, is the one UDP source port of every upstream
+	// query, which are then sent one at a time. It defeats RFC 5452 9.2
+	// and exists for the fixed-source-port mutant only.
+	SourcePort uint16
+	fixedPort  sync.Mutex
+	// QNameMin sends the servers of each zone only one label more than
+	// the zone's name, with QTYPE A, until the full name (RFC 9156;
+	// qmin.go).
+	QNameMin bool
+	// QNameMinLeakQType sends the original QTYPE in minimised queries,
+	// against RFC 9156: for the qname-min-leak-qtype mutant only.
+	QNameMinLeakQType bool
 
 	core      serveCore
+	cookies   clientCookies // RFC 7873 client cookies (clientcookie.go)
 	rl        rateLimiter
 	cacheOnce sync.Once
 	c         *cache
@@ -109,7 +128,12 @@ func (r *Resolver) CacheEntries() []CacheEntry { return r.cache().entries() }
 func (r *Resolver) FlushCache() { r.cache().flush() }
 
 func (r *Resolver) cache() *cache {
-	r.cacheOnce.Do(func() { r.c = newCache(r.MaxCacheEntries) })
+	r.cacheOnce.Do(func() {
+		r.c = newCache(r.MaxCacheEntries)
+		if r.ServeStale {
+			r.c.staleFor = r.maxStale()
+		}
+	})
 	return r.c
 }
 
@@ -336,10 +360,23 @@ func (r *Resolver) serversFrom(zone string, rrs []mdns.RR) servers {
 // that answers qname/qtype (RFC 1034 5.3.3 steps 2-4).
 func (r *Resolver) iterate(ctx context.Context, st *state, qname string, qtype uint16, depth int) (classified, error) {
 	srv := r.closest(qname)
-	for range 2 * maxChain {
-		cl, err := r.queryZone(ctx, st, srv, qname, qtype, depth)
+	qm := r.newQmin(srv.zone, qname, qtype)
+	for range 2*maxChain + mdns.CountLabel(qname) {
+		qn, qt := qm.next()
+		cl, err := r.queryZone(ctx, st, srv, qn, qt, depth)
 		if err != nil {
 			return cl, err
+		}
+		if qn != qname {
+			r.store(cl, qn, qt)
+			if done, res := qm.step(&cl); done {
+				return res, nil
+			}
+			if cl.kind == kReferral {
+				srv = r.serversFrom(cl.child, append(append([]mdns.RR(nil), cl.ns...), cl.glue...))
+				qm.zone(cl.child)
+			}
+			continue
 		}
 		r.store(cl, qname, qtype)
 		if cl.kind != kReferral {
@@ -525,14 +562,8 @@ func (r *Resolver) answer(q *query, resp *mdns.Msg, client netip.Addr) {
 		}
 		res = cached
 	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), DefaultResolveTimeout)
-		defer cancel()
-		st := &state{max: r.MaxQueries}
-		if st.max <= 0 {
-			st.max = DefaultMaxQueries
-		}
 		var err error
-		res, err = r.resolve(ctx, st, qname, qq.Qtype, 0)
+		res, err = r.resolveForClient(qname, qq.Qtype)
 		if err != nil {
 			resp.Rcode = mdns.RcodeServerFailure
 			return

@@ -69,10 +69,20 @@ func (r *Resolver) exchange(ctx context.Context, server netip.AddrPort, qname st
 		m.Question = []mdns.Question{{Name: randomCase(qname), Qtype: qtype, Qclass: mdns.ClassINET}}
 		if edns {
 			m.SetEdns0(r.ednsSize(), false)
+			r.cookies.withCookie(m, server.Addr())
 		}
 		resp, err := r.exchangeUDP(ctx, server, m)
 		if err != nil {
 			return nil, err
+		}
+		if edns && resp.Rcode == mdns.RcodeBadCookie {
+			// RFC 7873 5.3: retry once with the server cookie just
+			// learnt (exchangeUDP remembered it).
+			m.Id = randomID()
+			r.cookies.withCookie(m, server.Addr())
+			if resp, err = r.exchangeUDP(ctx, server, m); err != nil {
+				return nil, err
+			}
 		}
 		if resp.Truncated {
 			m.Id = randomID()
@@ -107,9 +117,13 @@ func (r *Resolver) exchangeUDP(ctx context.Context, server netip.AddrPort, m *md
 	if err != nil {
 		return nil, err
 	}
-	local := netip.AddrPortFrom(netip.IPv6Loopback(), 0)
+	local := netip.AddrPortFrom(netip.IPv6Loopback(), r.SourcePort)
 	if server.Addr().Unmap().Is4() {
-		local = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), 0)
+		local = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), r.SourcePort)
+	}
+	if r.SourcePort != 0 {
+		r.fixedPort.Lock()
+		defer r.fixedPort.Unlock()
 	}
 	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(local))
 	if err != nil {
@@ -136,7 +150,7 @@ func (r *Resolver) exchangeUDP(ctx context.Context, server netip.AddrPort, m *md
 			continue
 		}
 		resp := new(mdns.Msg)
-		if resp.Unpack(buf[:n]) != nil || !acceptable(m, resp) {
+		if resp.Unpack(buf[:n]) != nil || !acceptable(m, resp) || !r.cookies.check(server.Addr(), resp) {
 			continue
 		}
 		return resp, nil
@@ -174,7 +188,7 @@ func (r *Resolver) exchangeTCP(ctx context.Context, server netip.AddrPort, m *md
 			return nil, ErrNoAnswer
 		}
 		resp := new(mdns.Msg)
-		if resp.Unpack(b) == nil && acceptable(m, resp) {
+		if resp.Unpack(b) == nil && acceptable(m, resp) && r.cookies.check(server.Addr(), resp) {
 			return resp, nil
 		}
 	}

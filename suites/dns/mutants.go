@@ -63,6 +63,24 @@ func init() {
 				}
 				return m
 			}),
+		answerMutant("stale-ttl-zero", "sets TTL 0 on every answer record with TTL 30, the TTL the reference gives stale data (RFC 8767)",
+			"rfc8767:4",
+			[]string{"dns/rfc8767/4/stale-ttl-30"},
+			staleTTLZero),
+		mutant.Mutant{
+			Name:   "fixed-source-port",
+			Doc:    "the reference resolver sends every upstream query from one fixed UDP source port (query-source-port=fixed)",
+			Kills:  []string{"dns/rfc5452/9.2/forgery-race-lost", "dns/rfc5452/9.2/unpredictable-port"},
+			Filter: "rfc5452:9.2",
+			Params: map[string]string{contract.ParamQuerySourcePort: "fixed"},
+		},
+		mutant.Mutant{
+			Name:   "qname-min-leak-qtype",
+			Doc:    "the reference resolver's minimised upstream queries keep the client's QTYPE (qname-minimisation-leak-qtype=true)",
+			Kills:  []string{"dns/rfc9156/2/minimised-qtype"},
+			Filter: "rfc9156",
+			Params: map[string]string{contract.ParamQNameMinLeakQType: "true"},
+		},
 		mutant.Mutant{
 			Name:   "tc-on-udp",
 			Doc:    "sets the TC bit on every answer over UDP",
@@ -158,6 +176,30 @@ func dropQuestion(m []byte) []byte {
 		return m
 	}
 	msg.Question = nil
+	out, err := msg.Pack()
+	if err != nil {
+		return m
+	}
+	return out
+}
+
+// staleTTLZero sets TTL 0 on the answer records with TTL 30; a message that
+// does not unpack passes unchanged.
+func staleTTLZero(m []byte) []byte {
+	var msg mdns.Msg
+	if err := msg.Unpack(m); err != nil {
+		return m
+	}
+	changed := false
+	for _, rr := range msg.Answer {
+		if rr.Header().Ttl == 30 {
+			rr.Header().Ttl = 0
+			changed = true
+		}
+	}
+	if !changed {
+		return m
+	}
 	out, err := msg.Pack()
 	if err != nil {
 		return m

@@ -56,6 +56,16 @@ func (l Launcher) StartVariant(ctx context.Context, name string, opts targets.Op
 	if !ok {
 		return nil, fmt.Errorf("mutant: no reference launcher registered")
 	}
+	if len(m.Params) > 0 {
+		params := map[string]string{}
+		for k, v := range opts.Params {
+			params[k] = v
+		}
+		for k, v := range m.Params {
+			params[k] = v
+		}
+		opts.Params = params
+	}
 	inner, err := ref.Start(ctx, opts)
 	if err != nil {
 		return nil, err

@@ -48,6 +48,10 @@ type Mutant struct {
 	// Datagram, if set, returns the mutation of the UDP datagrams of
 	// service; nil passes them unchanged.
 	Datagram func(service string) *Datagram
+	// Params, if set, are added to the reference's start options: a
+	// defect in what the reference does behind its services (a
+	// resolver's upstream queries) that no proxy in front can make.
+	Params map[string]string
 }
 
 // Stream rewrites one direction of one TCP connection. Next is called with
@@ -172,7 +176,7 @@ var sets = protocol.NewRegistry[set]("mutant set")
 func Register(proto string, ms ...Mutant) {
 	s := set{None: {Name: None, Doc: "forwards every byte unchanged: the proxy is transparent"}}
 	for _, m := range ms {
-		if m.Name == "" || m.Name == None || len(m.Kills) == 0 || (m.Stream == nil && m.Datagram == nil) {
+		if m.Name == "" || m.Name == None || len(m.Kills) == 0 || (m.Stream == nil && m.Datagram == nil && len(m.Params) == 0) {
 			panic(fmt.Sprintf("mutant: %s mutant %q needs a name other than %q, Kills and a mutation", proto, m.Name, None))
 		}
 		if _, dup := s[m.Name]; dup {

@@ -150,7 +150,14 @@ func startDNS(_ context.Context, opts targets.Options) (targets.Target, error) {
 		}
 		port = uint16(n)
 	}
-	res := &refdns.Resolver{RootHints: []netip.AddrPort{root}, ServerPort: port, AllowClients: loopbackExcept(dnsOutsider)}
+	res := &refdns.Resolver{RootHints: []netip.AddrPort{root}, ServerPort: port, AllowClients: loopbackExcept(dnsOutsider), ServeStale: opts.Params[fixture.ParamServeStale] != "false",
+		QNameMin: opts.Params[fixture.ParamQNameMin] != "false", QNameMinLeakQType: opts.Params[fixture.ParamQNameMinLeakQType] == "true"}
+	if p := opts.Params[fixture.ParamQuerySourcePort]; p != "" {
+		if res.SourcePort, err = fixedSourcePort(p); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("reference dns: %s %q: %w", fixture.ParamQuerySourcePort, p, err)
+		}
+	}
 	rpc, rln, err := listenBoth("127.0.0.1:0")
 	if err != nil {
 		closeAll()
@@ -440,5 +447,25 @@ func dnsResolverParams(r *refdns.Resolver, params map[string]string) error {
 			*p.dst = n
 		}
 	}
+	r.ServeStale = params[fixture.ParamServeStale] != "false"
+	r.QNameMin = params[fixture.ParamQNameMin] != "false"
 	return nil
+}
+
+// fixedSourcePort parses query-source-port: a port, or "fixed" for a free
+// one picked now.
+func fixedSourcePort(p string) (uint16, error) {
+	if p != "fixed" {
+		n, err := strconv.ParseUint(p, 10, 16)
+		if err != nil || n == 0 {
+			return 0, fmt.Errorf("want a port or \"fixed\"")
+		}
+		return uint16(n), nil
+	}
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return 0, err
+	}
+	defer pc.Close()
+	return uint16(pc.LocalAddr().(*net.UDPAddr).Port), nil
 }
