@@ -83,7 +83,11 @@ type htmlSpec struct {
 	Class, Sentence, Cite, URL, Inferred string
 	Reason, Location, Message            string
 	// Declared is where the spec is declared (file:line).
-	Declared    string
+	Declared string
+	// Anchor is the element id of the spec's copy in its section
+	// (SpecAnchor), which a matrix links to; the copy among the failures
+	// at the top has none.
+	Anchor      string
 	Known       *htmlKnown
 	Open, Empty bool
 	Events      []htmlEvent
@@ -201,7 +205,9 @@ func newHTMLView(r *Run) *htmlView {
 			row.Cells[li].add(sp)
 			total.Cells[li].add(sp)
 			h := newHTMLSpec(r, sp)
+			h.Anchor = SpecAnchor(sp.ID)
 			hs.Specs = append(hs.Specs, h)
+			h.Anchor = ""
 			if sp.Failing() && !sp.Known {
 				if len(v.Failures) == 0 || v.Failures[len(v.Failures)-1].Anchor != anchor {
 					v.Failures = append(v.Failures, htmlSection{Name: hs.Name, Anchor: anchor})

@@ -59,12 +59,18 @@ func WriteAll(dir string, r *Run) error {
 }
 
 func writeFile(path, format string, r *Run) error {
+	return writeWith(path, func(w io.Writer) error { return WriteFormat(w, format, r) })
+}
+
+// writeWith writes a file through a temporary name in its directory and a
+// rename, so a reader never sees half of it.
+func writeWith(path string, write func(io.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("reports: %w", err)
 	}
 	tmp := f.Name()
-	err = WriteFormat(f, format, r)
+	err = write(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
