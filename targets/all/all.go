@@ -7,6 +7,7 @@ import (
 	_ "github.com/protospec/protospec/targets/apache2"
 	_ "github.com/protospec/protospec/targets/dnsmasq"
 	_ "github.com/protospec/protospec/targets/knot"
+	_ "github.com/protospec/protospec/targets/lighttpd"
 	_ "github.com/protospec/protospec/targets/nginx"
 	_ "github.com/protospec/protospec/targets/nsd"
 	_ "github.com/protospec/protospec/targets/proftpd"
