@@ -5,6 +5,7 @@ package all
 import (
 	// Launchers register themselves in init.
 	_ "github.com/protospec/protospec/targets/apache2"
+	_ "github.com/protospec/protospec/targets/caddy"
 	_ "github.com/protospec/protospec/targets/dnsmasq"
 	_ "github.com/protospec/protospec/targets/knot"
 	_ "github.com/protospec/protospec/targets/lighttpd"
