@@ -12,6 +12,7 @@ import (
 	_ "github.com/protospec/protospec/targets/knot"
 	_ "github.com/protospec/protospec/targets/lighttpd"
 	_ "github.com/protospec/protospec/targets/nginx"
+	_ "github.com/protospec/protospec/targets/node"
 	_ "github.com/protospec/protospec/targets/nsd"
 	_ "github.com/protospec/protospec/targets/proftpd"
 	_ "github.com/protospec/protospec/targets/pureftpd"
