@@ -16,6 +16,7 @@ import (
 	_ "github.com/protospec/protospec/targets/nsd"
 	_ "github.com/protospec/protospec/targets/proftpd"
 	_ "github.com/protospec/protospec/targets/pureftpd"
+	_ "github.com/protospec/protospec/targets/pyhttp"
 	_ "github.com/protospec/protospec/targets/reference"
 	_ "github.com/protospec/protospec/targets/unbound"
 	_ "github.com/protospec/protospec/targets/vsftpd"
