@@ -7,6 +7,7 @@ import (
 	_ "github.com/protospec/protospec/targets/apache2"
 	_ "github.com/protospec/protospec/targets/caddy"
 	_ "github.com/protospec/protospec/targets/dnsmasq"
+	_ "github.com/protospec/protospec/targets/gohttp"
 	_ "github.com/protospec/protospec/targets/h2o"
 
 	_ "github.com/protospec/protospec/targets/knot"
