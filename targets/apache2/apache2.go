@@ -12,8 +12,9 @@
 //
 // apache2 serves the static docroot, GET /redirect (301 to /hello.txt,
 // mod_alias), PUT/DELETE under /upload/ (mod_dav, mod_dav_fs) and TRACE
-// (TraceEnable on). It has no /echo, /form or /session endpoints; specs
-// needing them are skipped with the reason.
+// (TraceEnable on) and /echo (a CGI script, mod_cgi: the decoded request
+// content back, whatever the method). It has no /form or /session
+// endpoints; specs needing them are skipped with the reason.
 package apache2
 
 import (
@@ -51,8 +52,21 @@ const moduleDir = "/usr/lib/apache2/modules"
 // mod_so are compiled into Debian's apache2 (loading them again is an
 // error).
 var modules = []string{
-	"mpm_event", "authz_core", "mime", "dir", "alias", "reqtimeout", "dav", "dav_fs", "socache_shmcb", "ssl",
+	"mpm_event", "authz_core", "mime", "dir", "alias", "reqtimeout", "dav", "dav_fs", "socache_shmcb", "ssl", "cgi",
 }
+
+// echoScript serves /echo: apache2 hands a CGI script the request
+// content decoded (chunked or not) on its standard input. The script
+// reads all of it before it writes: mod_cgi writes the whole content
+// before it reads the answer, so a script echoing as it reads would
+// block on a full pipe once the content passes the pipe's 64 KiB.
+const echoScript = `#!/bin/sh
+t=$(mktemp) || exit 1
+cat >"$t"
+printf 'Content-Type: application/octet-stream\n\n'
+cat "$t"
+rm -f "$t"
+`
 
 var launcher = targets.Declare(targets.Declared{
 	Name:     "apache2",
@@ -63,9 +77,8 @@ var launcher = targets.Declare(targets.Declared{
 	VersionArgs: []string{"-v"},
 	VersionText: func(s string) string { return strings.TrimSpace(strings.TrimPrefix(s, "Server version:")) },
 	Baseline:    Baseline,
-	Features:    []string{http1.FeatureRedirect, http1.FeatureUpload, http1.FeatureTrace},
+	Features:    []string{http1.FeatureRedirect, http1.FeatureUpload, http1.FeatureTrace, http1.FeatureEcho},
 	Reasons: map[string]string{
-		http1.FeatureEcho:    "apache2 serves static files only: no /echo endpoint",
 		http1.FeatureForm:    "apache2 serves static files only: no /form endpoint",
 		http1.FeatureSession: "apache2 serves static files only: no /session endpoint",
 	},
@@ -121,6 +134,12 @@ func prepare(r *targets.Run) error {
 		return err
 	}
 	if err := os.WriteFile(r.Path("mime.types"), nil, 0o644); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(r.Path("cgi"), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(r.Path("cgi", "echo"), []byte(echoScript), 0o755); err != nil {
 		return err
 	}
 	if !r.Root {

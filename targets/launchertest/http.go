@@ -171,6 +171,9 @@ type HTTPLauncher struct {
 	Package string
 	// FreePorts is the launcher's hook that picks its port.
 	FreePorts *func(host string, n int) ([]int, error)
+	// InUse is what the server's log says of a taken port (default
+	// "Address already in use").
+	InUse string
 }
 
 // HTTPLifecycle runs, as subtests, the checks every HTTP launcher shares:
@@ -178,10 +181,16 @@ type HTTPLauncher struct {
 // missing binary, and a start on a taken port failing with the server's
 // log ("Address already in use").
 func HTTPLifecycle(t *testing.T, h HTTPLauncher) {
-	opts := targets.Options{Protocol: "http1"}
 	t.Run("Upload", func(t *testing.T) {
-		Upload(t, Open(t, h.Launcher.Name(), opts))
+		Upload(t, Open(t, h.Launcher.Name(), targets.Options{Protocol: "http1"}))
 	})
+	Lifecycle(t, h)
+}
+
+// Lifecycle runs the checks of HTTPLifecycle but Upload, for a launcher
+// whose server offers no /upload/.
+func Lifecycle(t *testing.T, h HTTPLauncher) {
+	opts := targets.Options{Protocol: "http1"}
 	t.Run("CloseStops", func(t *testing.T) {
 		tg := Open(t, h.Launcher.Name(), opts)
 		dir, ok := tg.(interface{ Dir() string })
@@ -206,6 +215,10 @@ func HTTPLifecycle(t *testing.T, h HTTPLauncher) {
 			return append([]int{port}, more...), err
 		}
 		defer func() { *h.FreePorts = old }()
-		StartFails(t, h.Launcher, opts, "Address already in use")
+		inUse := h.InUse
+		if inUse == "" {
+			inUse = "Address already in use"
+		}
+		StartFails(t, h.Launcher, opts, inUse)
 	})
 }

@@ -7,9 +7,11 @@
 //	protospec run http1 --target nginx --baseline builtin
 //	protospec run http1 --tls --target nginx --baseline builtin
 //
-// nginx serves the static docroot, GET /redirect (301 to /hello.txt) and
-// PUT/DELETE under /upload/ (ngx_http_dav_module). It has no TRACE and no
-// /echo, /form or /session endpoints; specs needing them are skipped with
+// nginx serves the static docroot, GET /redirect (301 to /hello.txt),
+// PUT/DELETE under /upload/ (ngx_http_dav_module) and, where Debian's
+// libnginx-mod-http-echo is installed, /echo (echo_read_request_body and
+// echo_request_body: the decoded request content back). It has no TRACE
+// and no /form or /session endpoints; specs needing them are skipped with
 // the reason.
 package nginx
 
@@ -50,11 +52,13 @@ var launcher = targets.Declare(targets.Declared{
 	Features:    []string{http1.FeatureRedirect, http1.FeatureUpload},
 	Reasons: map[string]string{
 		http1.FeatureTrace:   "nginx has no TRACE (returns 405)",
-		http1.FeatureEcho:    "nginx serves static files only: no /echo endpoint",
+		http1.FeatureEcho:    "no /echo endpoint: the echo module (" + echoModule + ", Debian's libnginx-mod-http-echo) is not installed",
 		http1.FeatureForm:    "nginx serves static files only: no /form endpoint",
 		http1.FeatureSession: "nginx serves static files only: no /session endpoint (it keeps no server-side state to count visits)",
 	},
+	Vars:           map[string]any{"echoModule": ""},
 	Ports:          2,
+	Check:          checkEcho,
 	Prepare:        prepare,
 	ConfigTemplate: config,
 	ConfigFile:     "nginx.conf",
@@ -70,9 +74,27 @@ var launcher = targets.Declare(targets.Declared{
 			"http/tls": {Network: "tcp", Addr: r.Addr(1), Security: dial.TLS, ServerName: "localhost"},
 		}
 	},
+	Finish: func(r *targets.Run, t *targets.Static) {
+		if r.Vars["echoModule"] != "" {
+			t.Features[http1.FeatureEcho] = true
+		}
+	},
 	ServerLog: "error.log",
 	Prefix:    "nginx: ",
 })
+
+// echoModule is Debian's build of the echo module (libnginx-mod-http-echo),
+// which serves /echo.
+const echoModule = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
+
+// checkEcho loads the echo module where it is installed (Vars echoModule);
+// without it nginx runs without /echo.
+func checkEcho(r *targets.Run) error {
+	if _, err := os.Stat(echoModule); err == nil {
+		r.Vars["echoModule"] = echoModule
+	}
+	return nil
+}
 
 // prepare writes the docroot, the TLS certificate and key, and the
 // temporary directories nginx.conf names.

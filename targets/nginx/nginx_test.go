@@ -13,11 +13,12 @@ import (
 var opts = targets.Options{Protocol: "http1"}
 
 // TestConfig renders nginx.conf for a fixed work directory and port, as
-// root and not, and compares it with testdata/.
+// root and not, with the echo module and without, and compares it with
+// testdata/.
 func TestConfig(t *testing.T) {
 	launchertest.Config(t, launcher, opts, []int{40001, 40002},
-		launchertest.ConfigCase{Golden: "testdata/nginx.conf"},
-		launchertest.ConfigCase{Root: true, Golden: "testdata/nginx-root.conf"})
+		launchertest.ConfigCase{Golden: "testdata/nginx.conf", Vars: map[string]any{"echoModule": echoModule}},
+		launchertest.ConfigCase{Root: true, Golden: "testdata/nginx-root.conf", Vars: map[string]any{"echoModule": ""}})
 }
 
 func TestStaticKeepAliveRedirect(t *testing.T) {
