@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/protospec/protospec/reports"
+	"github.com/protospec/protospec/suites/spec"
 	"github.com/protospec/protospec/targets"
 )
 
@@ -49,9 +50,9 @@ Each run is a child process ("protospec run PROTOCOL --target T"), judged
 against the launcher's builtin baseline where it ships one, so known
 deviations show as known. --from adds the report directory of a run made
 before (CI passes the reports it already has) instead of running it.`,
-		Example: `  protospec matrix echo
-  protospec matrix http1 --target reference --target nginx --target 127.0.0.1:8080 --out matrix-http1
-  protospec matrix dns --from reports/dns-nsd --from reports/dns-knot --out matrix-dns`,
+		Example: suiteExamples("matrix", func(p spec.Protocol) []string { return []string{p.Name + " --out matrix-" + p.Name} }) +
+			"\n  protospec matrix PROTOCOL --target reference --target LAUNCHER --target 127.0.0.1:PORT --out DIR" +
+			"\n  protospec matrix PROTOCOL --from REPORT-DIR --from REPORT-DIR --out DIR",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := protocolArg(args)

@@ -22,10 +22,13 @@ import (
 // turn. The victim's name has no letters, so 0x20 adds nothing: the ID and
 // the port are the whole defence.
 const (
-	// raceHold is how long the authority holds the real answer back;
-	// raceFlood bounds the flood within it.
-	raceHold  = 900 * time.Millisecond
-	raceFlood = 700 * time.Millisecond
+	// raceFlood bounds the flood of forgeries, which tries every ID once
+	// (about 0.3 s on loopback); the authority holds the real answer back
+	// until the flood has ended, raceHold at most, so that a slow or
+	// loaded machine sends every forgery before the real answer (a time
+	// bound alone let a fixed-port resolver go unpoisoned under load).
+	raceFlood = 4 * time.Second
+	raceHold  = raceFlood + time.Second
 )
 
 var _ = Describe("RFC 5452 forgery race", func() {

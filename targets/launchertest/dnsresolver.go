@@ -2,12 +2,12 @@ package launchertest
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/protospec/protospec/internal/dial"
 	fixture "github.com/protospec/protospec/internal/dns"
 	refdns "github.com/protospec/protospec/reference/dns"
 	"github.com/protospec/protospec/targets"
@@ -20,8 +20,7 @@ import (
 func OutsiderRefused(t testing.TB, addr string) {
 	t.Helper()
 	ResolveA(t, "udp", addr)
-	c := &dns.Client{Timeout: time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(fixture.Outsider)}}}
-	r, _, err := c.Exchange(new(dns.Msg).SetQuestion("www.test.", dns.TypeA), addr)
+	r, err := exchangeFrom(fixture.Outsider, new(dns.Msg).SetQuestion("www.test.", dns.TypeA), addr)
 	if err == nil && r.Rcode != dns.RcodeRefused {
 		t.Errorf("query from %s: rcode %s, want REFUSED or no answer", fixture.Outsider, dns.RcodeToString[r.Rcode])
 	}
@@ -52,7 +51,7 @@ func IteratesHierarchy(t *testing.T, name string) {
 	defer tg.Close()
 	Offered(t, tg, fixture.FeatureIterative)
 	ep, _ := tg.Endpoint("resolver/udp")
-	c := &dns.Client{Timeout: 3 * time.Second}
+	c := &dns.Client{Net: "udp", Timeout: 3 * time.Second}
 	for _, tc := range []struct {
 		name  string
 		rcode int
@@ -62,7 +61,7 @@ func IteratesHierarchy(t *testing.T, name string) {
 		{"alias.test.", dns.RcodeSuccess, "127.0.0.1"},
 		{"nonexistent.test.", dns.RcodeNameError, ""},
 	} {
-		r, _, err := c.Exchange(new(dns.Msg).SetQuestion(tc.name, dns.TypeA), ep.Addr)
+		r, err := fixture.Exchange(ctx, c, new(dns.Msg).SetQuestion(tc.name, dns.TypeA), ep.Addr)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -76,4 +75,18 @@ func IteratesHierarchy(t *testing.T, name string) {
 			t.Errorf("%s A: rcode %s, address %q; want %s, %q", tc.name, dns.RcodeToString[r.Rcode], got, dns.RcodeToString[tc.rcode], tc.want)
 		}
 	}
+}
+
+// exchangeFrom sends m to addr over UDP from the local address from,
+// through the one dialer, and reads the answer within a second.
+func exchangeFrom(from string, m *dns.Msg, addr string) (*dns.Msg, error) {
+	d := dial.Dialer{Timeout: time.Second, Source: from}
+	nc, err := d.Connect(context.Background(), dial.Endpoint{Network: "udp", Addr: addr})
+	if err != nil {
+		return nil, err
+	}
+	defer nc.Close()
+	c := &dns.Client{Net: "udp", Timeout: time.Second}
+	r, _, err := c.ExchangeWithConnContext(context.Background(), m, &dns.Conn{Conn: nc})
+	return r, err
 }
