@@ -1,11 +1,8 @@
 package caddy
 
 import (
-	"errors"
-	"strings"
 	"testing"
 
-	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/targets"
 	"github.com/protospec/protospec/targets/launchertest"
 )
@@ -20,20 +17,7 @@ func TestConfig(t *testing.T) {
 }
 
 func TestStaticKeepAliveRedirect(t *testing.T) {
-	tg := launchertest.Open(t, "caddy", opts)
-	cl := launchertest.StaticKeepAlive(t, tg)
-	resp, _ := cl.Do(t, "GET", fixture.RedirectPath, "", "")
-	if resp.StatusCode != 301 || resp.Header.Get("Location") != fixture.RedirectLocation {
-		t.Fatalf("GET /redirect = %d Location %q, want 301 %q", resp.StatusCode, resp.Header.Get("Location"), fixture.RedirectLocation)
-	}
-	launchertest.Offered(t, tg, "http1/redirect")
-	err := tg.Feature("http1/session")
-	if !errors.Is(err, targets.ErrNotOffered) || !strings.Contains(err.Error(), "/session") {
-		t.Errorf("http1/session: %v, want not offered with a reason", err)
-	}
-	if v := tg.Info().Version; !strings.HasPrefix(v, "caddy/") {
-		t.Errorf("version %q", v)
-	}
+	launchertest.ServesFixture(t, "caddy", opts, "caddy/", false)
 }
 
 // TestLifecycle: Close, a missing binary and a taken port (caddy has no

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -130,6 +131,37 @@ func StaticKeepAlive(t testing.TB, tg targets.Target) *HTTPClient {
 		t.Fatalf("second GET on the connection = %d, %d bytes", resp.StatusCode, len(body))
 	}
 	return cl
+}
+
+// ServesFixture opens the HTTP launcher name and checks what a
+// third-party server offers of the fixture: the static files over one
+// kept-alive connection, /redirect, /echo when echo is set (and the
+// http1/echo feature), /session not offered with a reason, and a version
+// that starts with version ("nginx/"). It returns the target.
+func ServesFixture(t *testing.T, name string, opts targets.Options, version string, echo bool) targets.Target {
+	t.Helper()
+	tg := Open(t, name, opts)
+	cl := StaticKeepAlive(t, tg)
+	resp, _ := cl.Do(t, "GET", fixture.RedirectPath, "", "")
+	if resp.StatusCode != 301 || resp.Header.Get("Location") != fixture.RedirectLocation {
+		t.Fatalf("GET /redirect = %d Location %q, want 301 %q", resp.StatusCode, resp.Header.Get("Location"), fixture.RedirectLocation)
+	}
+	if echo {
+		resp, body := cl.Do(t, "POST", fixture.EchoPath, "", "hello, echo")
+		if resp.StatusCode != 200 || body != "hello, echo" {
+			t.Fatalf("POST /echo = %d %q, want 200 %q", resp.StatusCode, body, "hello, echo")
+		}
+		Offered(t, tg, "http1/echo")
+	}
+	Offered(t, tg, "http1/redirect")
+	err := tg.Feature("http1/session")
+	if !errors.Is(err, targets.ErrNotOffered) || !strings.Contains(err.Error(), "/session") {
+		t.Errorf("http1/session: %v, want not offered with a reason", err)
+	}
+	if v := tg.Info().Version; !strings.HasPrefix(v, version) {
+		t.Errorf("version %q, want %s...", v, version)
+	}
+	return tg
 }
 
 // Upload checks the http1/upload feature: PUT creates then replaces a file

@@ -1,11 +1,8 @@
 package node
 
 import (
-	"errors"
-	"strings"
 	"testing"
 
-	fixture "github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/targets"
 	"github.com/protospec/protospec/targets/launchertest"
 )
@@ -20,25 +17,7 @@ func TestArgv(t *testing.T) {
 }
 
 func TestStaticKeepAliveRedirectEcho(t *testing.T) {
-	tg := launchertest.Open(t, "node", opts)
-	cl := launchertest.StaticKeepAlive(t, tg)
-	resp, _ := cl.Do(t, "GET", fixture.RedirectPath, "", "")
-	if resp.StatusCode != 301 || resp.Header.Get("Location") != fixture.RedirectLocation {
-		t.Fatalf("GET /redirect = %d Location %q, want 301 %q", resp.StatusCode, resp.Header.Get("Location"), fixture.RedirectLocation)
-	}
-	resp, body := cl.Do(t, "POST", fixture.EchoPath, "", "hello, echo")
-	if resp.StatusCode != 200 || body != "hello, echo" {
-		t.Fatalf("POST /echo = %d %q, want 200 %q", resp.StatusCode, body, "hello, echo")
-	}
-	launchertest.Offered(t, tg, "http1/redirect")
-	launchertest.Offered(t, tg, "http1/echo")
-	err := tg.Feature("http1/session")
-	if !errors.Is(err, targets.ErrNotOffered) || !strings.Contains(err.Error(), "/session") {
-		t.Errorf("http1/session: %v, want not offered with a reason", err)
-	}
-	if v := tg.Info().Version; !strings.HasPrefix(v, "node/") {
-		t.Errorf("version %q", v)
-	}
+	launchertest.ServesFixture(t, "node", opts, "node/", true)
 }
 
 // TestLifecycle: Close, a missing binary and a taken port (server.js has
