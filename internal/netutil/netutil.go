@@ -57,3 +57,28 @@ func ClientAddr(a net.Addr) netip.Addr {
 	addr, _ := netip.AddrFromSlice(ip)
 	return addr.Unmap()
 }
+
+// Clients counts a server's open connections per client address, for the
+// per-client share of its connection limit. A connection without an IP
+// peer (a pipe) is not counted. The caller holds the server's lock.
+type Clients map[netip.Addr]int
+
+// Full reports whether a already has max connections.
+func (c Clients) Full(a netip.Addr, max int) bool { return a.IsValid() && c[a] >= max }
+
+// Add counts a new connection of a.
+func (c Clients) Add(a netip.Addr) {
+	if a.IsValid() {
+		c[a]++
+	}
+}
+
+// Done counts a connection of a that ended.
+func (c Clients) Done(a netip.Addr) {
+	if !a.IsValid() {
+		return
+	}
+	if c[a]--; c[a] <= 0 {
+		delete(c, a)
+	}
+}

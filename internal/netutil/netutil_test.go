@@ -57,3 +57,20 @@ func TestClientAddr(t *testing.T) {
 		}
 	}
 }
+
+func TestClients(t *testing.T) {
+	c := Clients{}
+	a := netip.MustParseAddr("127.0.0.5")
+	c.Add(a)
+	c.Add(a)
+	c.Add(netip.Addr{}) // a pipe: not counted
+	if !c.Full(a, 2) || c.Full(a, 3) || c.Full(netip.Addr{}, 0) {
+		t.Fatalf("counts %v", c)
+	}
+	c.Done(a)
+	c.Done(a)
+	c.Done(netip.Addr{})
+	if len(c) != 0 {
+		t.Fatalf("after every Done: %v", c)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -79,7 +78,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	sessions  map[*session]struct{}
-	perClient map[netip.Addr]int
+	perClient netutil.Clients
 	closed    bool
 	wg        sync.WaitGroup
 }
@@ -175,7 +174,7 @@ func (s *Server) serve(l net.Listener, implicit *tls.Config) error {
 	if s.listeners == nil {
 		s.listeners = map[net.Listener]struct{}{}
 		s.sessions = map[*session]struct{}{}
-		s.perClient = map[netip.Addr]int{}
+		s.perClient = netutil.Clients{}
 	}
 	s.listeners[l] = struct{}{}
 	s.mu.Unlock()
@@ -200,7 +199,7 @@ func (s *Server) serve(l net.Listener, implicit *tls.Config) error {
 		setOOBInline(c)
 		client := netutil.ClientAddr(c.RemoteAddr())
 		s.mu.Lock()
-		full := len(s.sessions) >= s.maxConns() || (client.IsValid() && s.perClient[client] >= s.maxPerClient())
+		full := len(s.sessions) >= s.maxConns() || s.perClient.Full(client, s.maxPerClient())
 		if s.closed || full {
 			s.mu.Unlock()
 			go refuse(c, implicit)
@@ -208,9 +207,7 @@ func (s *Server) serve(l net.Listener, implicit *tls.Config) error {
 		}
 		sess := newSession(s, c, implicit)
 		s.sessions[sess] = struct{}{}
-		if client.IsValid() {
-			s.perClient[client]++
-		}
+		s.perClient.Add(client)
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go func() {
@@ -218,11 +215,7 @@ func (s *Server) serve(l net.Listener, implicit *tls.Config) error {
 			sess.run()
 			s.mu.Lock()
 			delete(s.sessions, sess)
-			if client.IsValid() {
-				if s.perClient[client]--; s.perClient[client] <= 0 {
-					delete(s.perClient, client)
-				}
-			}
+			s.perClient.Done(client)
 			s.mu.Unlock()
 		}()
 	}
@@ -237,7 +230,7 @@ func (s *Server) ServeConn(c net.Conn) {
 	if s.sessions == nil {
 		s.listeners = map[net.Listener]struct{}{}
 		s.sessions = map[*session]struct{}{}
-		s.perClient = map[netip.Addr]int{}
+		s.perClient = netutil.Clients{}
 	}
 	if s.closed || len(s.sessions) >= s.maxConns() {
 		s.mu.Unlock()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -83,7 +82,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	sessions  map[*session]struct{}
-	perClient map[netip.Addr]int
+	perClient netutil.Clients
 	closed    bool
 	wg        sync.WaitGroup
 	// refusing counts the goroutines answering 421 to connections over
@@ -137,7 +136,7 @@ func (s *Server) init() {
 	if s.sessions == nil {
 		s.listeners = map[net.Listener]struct{}{}
 		s.sessions = map[*session]struct{}{}
-		s.perClient = map[netip.Addr]int{}
+		s.perClient = netutil.Clients{}
 	}
 	s.mu.Unlock()
 }
@@ -184,7 +183,7 @@ func (s *Server) Serve(l net.Listener) error {
 		client := netutil.ClientAddr(c.RemoteAddr())
 		s.mu.Lock()
 		full := len(s.sessions) >= orInt(s.MaxConns, DefaultMaxConns) ||
-			(client.IsValid() && s.perClient[client] >= orInt(s.MaxConnsPerClient, DefaultMaxConnsPerClient))
+			s.perClient.Full(client, orInt(s.MaxConnsPerClient, DefaultMaxConnsPerClient))
 		if s.closed || full {
 			s.mu.Unlock()
 			if s.refusing.Add(1) > maxRefusing {
@@ -197,9 +196,7 @@ func (s *Server) Serve(l net.Listener) error {
 		}
 		sess := newSession(s, c)
 		s.sessions[sess] = struct{}{}
-		if client.IsValid() {
-			s.perClient[client]++
-		}
+		s.perClient.Add(client)
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go func() {
@@ -207,11 +204,7 @@ func (s *Server) Serve(l net.Listener) error {
 			sess.run()
 			s.mu.Lock()
 			delete(s.sessions, sess)
-			if client.IsValid() {
-				if s.perClient[client]--; s.perClient[client] <= 0 {
-					delete(s.perClient, client)
-				}
-			}
+			s.perClient.Done(client)
 			s.mu.Unlock()
 		}()
 	}
