@@ -61,6 +61,9 @@ type AuthServer struct {
 	// AccessLog, if set, gets one line per query: client, transport,
 	// qname, qtype and rcode.
 	AccessLog *log.Logger
+	// TSIGKeys maps lower-case key names (FQDN) to base64 hmac-sha256
+	// secrets (RFC 8945); a signed query is verified and answered signed.
+	TSIGKeys map[string]string
 
 	cookies cookieJar
 	core    serveCore
@@ -96,6 +99,9 @@ func (s *AuthServer) ednsSize() uint16 {
 func (s *AuthServer) handle(buf []byte, client netip.AddrPort, tcp bool) [][]byte {
 	if !tcp && !s.rl.allow(client.Addr(), s.RateLimit) {
 		return nil
+	}
+	if out, signed := s.tsigAnswer(buf, client, tcp); signed {
+		return out
 	}
 	if !tcp {
 		if out := s.cache.get(buf); out != nil {
