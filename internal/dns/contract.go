@@ -43,6 +43,10 @@ const (
 	// ParamUDPWorkers is the number of goroutines serve's authoritative
 	// server reads each UDP socket with.
 	ParamUDPWorkers = "udp-workers"
+	// ParamTSIGKey is a TSIG key (RFC 8945) serve's authoritative server
+	// verifies signed queries with and signs their answers: NAME:SECRET,
+	// the secret in base64, hmac-sha256; keys are comma-separated.
+	ParamTSIGKey = "tsig-key"
 	// ParamAllow is serve's allow-list, comma-separated prefixes: the
 	// clients the resolver recurses for and the authoritative server
 	// transfers zones to. The default is the suite's: loopback except
@@ -120,6 +124,7 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: ParamHierarchy, Doc: "serve: run the loopback hierarchy of reference/dns", Default: "false"},
 		{Name: ParamResolver, Doc: "serve: run the iterative resolver, rooted at upstream or at a hierarchy of its own", Default: "false"},
 		{Name: ParamUDPWorkers, Doc: "serve: goroutines per UDP socket of the authoritative server (1 to 64)", Default: "1"},
+		{Name: ParamTSIGKey, Doc: "serve: TSIG keys (hmac-sha256) the authoritative server verifies and signs with, NAME:BASE64SECRET,...; a query signed with another key gets BADKEY", Default: ""},
 		{Name: ParamAllow, Doc: "serve: comma-separated prefixes the resolver recurses for and the authoritative server transfers zones to", Default: "127.0.0.0/8 and ::1 except " + Outsider},
 		{Name: ParamRateLimit, Doc: "serve: UDP responses per second per client address, 0 for no limit", Default: "0"},
 		{Name: ParamNSID, Doc: "serve: the name server identifier returned to a query that asks for one (RFC 5001), empty for none", Default: DefaultNSID},

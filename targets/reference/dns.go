@@ -2,6 +2,7 @@ package reference
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	mdns "github.com/miekg/dns"
 
 	fixture "github.com/protospec/protospec/internal/dns"
 	"github.com/protospec/protospec/internal/protocol"
@@ -417,7 +420,34 @@ func dnsAuthFromParams(zones []*refdns.Zone, params map[string]string) (*refdns.
 		}
 		s.UDPWorkers = n
 	}
+	if v := params[fixture.ParamTSIGKey]; v != "" {
+		keys, err := parseTSIGKeys(v)
+		if err != nil {
+			return nil, err
+		}
+		s.TSIGKeys = keys
+	}
 	return s, nil
+}
+
+// parseTSIGKeys reads tsig-key's NAME:BASE64SECRET,... into the
+// AuthServer's map of lower-case fully qualified key names to secrets.
+func parseTSIGKeys(v string) (map[string]string, error) {
+	keys := map[string]string{}
+	for _, kv := range strings.Split(v, ",") {
+		name, secret, ok := strings.Cut(strings.TrimSpace(kv), ":")
+		if !ok || name == "" || secret == "" {
+			return nil, fmt.Errorf("%s %q: want NAME:BASE64SECRET", fixture.ParamTSIGKey, kv)
+		}
+		if _, err := base64.StdEncoding.DecodeString(secret); err != nil {
+			return nil, fmt.Errorf("%s %q: the secret is not base64: %v", fixture.ParamTSIGKey, name, err)
+		}
+		if _, ok := mdns.IsDomainName(name); !ok {
+			return nil, fmt.Errorf("%s %q: not a domain name", fixture.ParamTSIGKey, name)
+		}
+		keys[strings.ToLower(mdns.Fqdn(name))] = secret
+	}
+	return keys, nil
 }
 
 // dnsResolverParams sets serve's resolver from params.
