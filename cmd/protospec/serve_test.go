@@ -108,7 +108,7 @@ func TestServeHTTP1AsTarget(t *testing.T) {
 func TestServeDNSAsTarget(t *testing.T) {
 	t.Parallel()
 	addr := serve(t, "dns", regexp.MustCompile(`on udp://(127\.0\.0\.1:[0-9]+)`))
-	r := protospec(t, "run", "dns", "--target", addr, "--timeout", "3s", "--feature", "dns/axfr-acl")
+	r := protospec(t, "run", "dns", "--target", addr, "--timeout", "3s", "--feature", "dns/axfr-acl", "--feature", "dns/tsig")
 	// The resolver specs need the suite's own resolver endpoints; the
 	// reference neither uses client subnet nor pads over cleartext.
 	expectNoFailure(t, r, "for resolver (add resolver=", "dns/allowlist is optional", "the server ignores client subnet", "the server does not pad")

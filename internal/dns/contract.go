@@ -95,6 +95,15 @@ const (
 	FeatureIterative  = "dns/iterative"      // the resolver iterates from the root itself
 	FeaturePipelining = "dns/tcp-pipelining" // several queries answered on one TCP connection
 	FeatureAllowlist  = "dns/allowlist"      // recursion refused to Outsider
+	FeatureTSIG       = "dns/tsig"           // queries signed with the TSIG key (TSIGKeyName) verified, answers signed
+)
+
+// The TSIG key (RFC 8945, hmac-sha256) that targets offering FeatureTSIG
+// share with the suite: its name and base64 secret. A user's server is
+// judged with its own key from $PROTOSPEC_DNS_TSIG_KEY (NAME:SECRET).
+const (
+	TSIGKeyName   = "protospec-key."
+	TSIGKeySecret = "cHJvdG9zcGVjLWZpeHR1cmUtdHNpZy1rZXktaG1hYy1zaGEyNTY="
 )
 
 // Outsider is the loopback client address that targets offering
@@ -117,6 +126,7 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: FeatureIterative, Doc: "the resolver iterates from the root itself, following referrals (not a forwarder)"},
 		{Name: FeaturePipelining, Doc: "several queries sent on one TCP connection are all answered without waiting for each"},
 		{Name: FeatureAllowlist, Doc: "the resolver refuses recursion to (or ignores) " + Outsider + " while it serves 127.0.0.1", Optional: true},
+		{Name: FeatureTSIG, Doc: "the authoritative server verifies queries signed with the TSIG key " + TSIGKeyName + " (hmac-sha256; a user's own key in $PROTOSPEC_DNS_TSIG_KEY as NAME:SECRET) and signs their answers", Optional: true},
 	},
 	Params: []protocol.Param{
 		{Name: ParamUpstream, Doc: "the fake root server a resolver target must use as its only root or forwarder (set by the suite)"},
@@ -124,7 +134,7 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: ParamHierarchy, Doc: "serve: run the loopback hierarchy of reference/dns", Default: "false"},
 		{Name: ParamResolver, Doc: "serve: run the iterative resolver, rooted at upstream or at a hierarchy of its own", Default: "false"},
 		{Name: ParamUDPWorkers, Doc: "serve: goroutines per UDP socket of the authoritative server (1 to 64)", Default: "1"},
-		{Name: ParamTSIGKey, Doc: "serve: TSIG keys (hmac-sha256) the authoritative server verifies and signs with, NAME:BASE64SECRET,...; a query signed with another key gets BADKEY", Default: ""},
+		{Name: ParamTSIGKey, Doc: "serve: TSIG keys (hmac-sha256) the authoritative server verifies and signs with, NAME:BASE64SECRET,...; a query signed with another key gets BADKEY; none for no TSIG", Default: TSIGKeyName + ":" + TSIGKeySecret},
 		{Name: ParamAllow, Doc: "serve: comma-separated prefixes the resolver recurses for and the authoritative server transfers zones to", Default: "127.0.0.0/8 and ::1 except " + Outsider},
 		{Name: ParamRateLimit, Doc: "serve: UDP responses per second per client address, 0 for no limit", Default: "0"},
 		{Name: ParamNSID, Doc: "serve: the name server identifier returned to a query that asks for one (RFC 5001), empty for none", Default: DefaultNSID},

@@ -45,6 +45,26 @@ func init() {
 				}
 				return m
 			}),
+		answerMutant("tsig-errors-dropped", "turns every TSIG error response (BADKEY, BADSIG, BADTIME) into NOERROR without the TSIG record, as a server that ignores a signature it cannot check",
+			"rfc8945",
+			[]string{"dns/rfc8945/5.2.1/unknown-key-badkey", "dns/rfc8945/5.2.2/bad-mac-badsig", "dns/rfc8945/5.2.3/time-skew-badtime"},
+			func(b []byte) []byte {
+				m := new(mdns.Msg)
+				if m.Unpack(b) != nil {
+					return b
+				}
+				ts := m.IsTsig()
+				if ts == nil || ts.Error == 0 {
+					return b
+				}
+				m.Extra = m.Extra[:len(m.Extra)-1]
+				m.Rcode = mdns.RcodeSuccess
+				out, err := m.Pack()
+				if err != nil {
+					return b
+				}
+				return out
+			}),
 		answerMutant("z-in-notimp", "sets the reserved Z bit in every NOTIMP response, as a server that builds it from the query's header does",
 			"rfc1035:4.1.1",
 			[]string{"dns/rfc1035/4.1.1/notimp-z-clear", "dns/rfc1035/4.1.1/notimp-z-clear-tcp"},

@@ -105,7 +105,8 @@ func startDNS(_ context.Context, opts targets.Options) (targets.Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reference dns: %w", err)
 	}
-	auth := &refdns.AuthServer{Zones: zones, AllowTransfer: loopbackExcept(dnsOutsider), NSID: []byte(fixture.DefaultNSID)}
+	auth := &refdns.AuthServer{Zones: zones, AllowTransfer: loopbackExcept(dnsOutsider), NSID: []byte(fixture.DefaultNSID),
+		TSIGKeys: map[string]string{fixture.TSIGKeyName: fixture.TSIGKeySecret}}
 	apc, aln, err := listenBoth("127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("reference dns: %w", err)
@@ -128,7 +129,7 @@ func startDNS(_ context.Context, opts targets.Options) (targets.Target, error) {
 			"dns/udp": {Network: "udp", Addr: apc.LocalAddr().String()},
 			"dns/tcp": {Network: "tcp", Addr: aln.Addr().String()},
 		},
-		Features: map[string]bool{fixture.FeatureAXFR: true, fixture.FeatureAXFRACL: true, fixture.FeaturePipelining: true},
+		Features: map[string]bool{fixture.FeatureAXFR: true, fixture.FeatureAXFRACL: true, fixture.FeaturePipelining: true, fixture.FeatureTSIG: true},
 		Reasons:  map[string]string{},
 		OnClose:  closeAll,
 	}
@@ -286,6 +287,9 @@ func serveDNS(ctx context.Context, opts ServeOptions) error {
 		if refusesOutsider(s.AllowTransfer) {
 			sv.Features = append(sv.Features, fixture.FeatureAXFRACL)
 		}
+		if s.TSIGKeys[fixture.TSIGKeyName] == fixture.TSIGKeySecret {
+			sv.Features = append(sv.Features, fixture.FeatureTSIG)
+		}
 		opts.serving(sv)
 		return serveUntil(ctx, func() error { return s.ServeUDP(pc) }, func() error { return s.ServeTCP(ln) }, s.Close)
 	}
@@ -420,7 +424,12 @@ func dnsAuthFromParams(zones []*refdns.Zone, params map[string]string) (*refdns.
 		}
 		s.UDPWorkers = n
 	}
-	if v := params[fixture.ParamTSIGKey]; v != "" {
+	// The suite's key by default, as the embedded reference has it;
+	// "none" turns TSIG off.
+	s.TSIGKeys = map[string]string{fixture.TSIGKeyName: fixture.TSIGKeySecret}
+	if v := params[fixture.ParamTSIGKey]; v == "none" {
+		s.TSIGKeys = nil
+	} else if v != "" {
 		keys, err := parseTSIGKeys(v)
 		if err != nil {
 			return nil, err

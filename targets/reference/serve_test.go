@@ -157,17 +157,17 @@ func TestServeHTTP1Static(t *testing.T) {
 }
 
 // TestServeDNSServing checks what serve dns tells of itself: its two
-// endpoints on one address, and dns/axfr-acl only with the suite's
-// allow-list.
+// endpoints on one address, dns/axfr-acl only with the suite's
+// allow-list, and dns/tsig only with the suite's TSIG key.
 func TestServeDNSServing(t *testing.T) {
 	s := serveFor(t, dnsfixture.Name, ServeOptions{Addr: "127.0.0.1:0"})
 	if u, c := s.Endpoints["dns/udp"], s.Endpoints["dns/tcp"]; u.Network != "udp" || c.Network != "tcp" || u.Addr != c.Addr {
 		t.Errorf("endpoints %v: want dns/udp and dns/tcp on one address", s.Endpoints)
 	}
-	if !slices.Equal(s.Features, []string{dnsfixture.FeatureAXFRACL}) {
-		t.Errorf("features %v, want %s", s.Features, dnsfixture.FeatureAXFRACL)
+	if !slices.Equal(s.Features, []string{dnsfixture.FeatureAXFRACL, dnsfixture.FeatureTSIG}) {
+		t.Errorf("features %v, want %s and %s", s.Features, dnsfixture.FeatureAXFRACL, dnsfixture.FeatureTSIG)
 	}
-	open := serveFor(t, dnsfixture.Name, ServeOptions{Addr: "127.0.0.1:0", Params: map[string]string{dnsfixture.ParamAllow: "127.0.0.0/8"}})
+	open := serveFor(t, dnsfixture.Name, ServeOptions{Addr: "127.0.0.1:0", Params: map[string]string{dnsfixture.ParamAllow: "127.0.0.0/8", dnsfixture.ParamTSIGKey: "none"}})
 	if len(open.Features) != 0 {
 		t.Errorf("allow=127.0.0.0/8: features %v, want none", open.Features)
 	}
