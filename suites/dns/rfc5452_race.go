@@ -54,6 +54,7 @@ var _ = Describe("RFC 5452 forgery race", func() {
 
 		var mu sync.Mutex
 		var real []seenQuery
+		var lastReal time.Time
 		release := make(chan struct{})
 		var once sync.Once
 		sc.rule(victim, func(e *fakeExchange) bool {
@@ -62,6 +63,7 @@ var _ = Describe("RFC 5452 forgery race", func() {
 			}
 			mu.Lock()
 			real = append(real, seenQuery{From: e.from, ID: e.q.Id})
+			lastReal = time.Now()
 			mu.Unlock()
 			select {
 			case <-release:
@@ -96,10 +98,25 @@ var _ = Describe("RFC 5452 forgery race", func() {
 		start := uint16(randInt(1 << 16))
 		began := time.Now()
 		_ = conn.SetWriteDeadline(began.Add(raceFlood + time.Second))
+		// Every ID once; again while the resolver sent a new query (a
+		// retransmission with another ID) during the last sweep, as an
+		// attacker keeps flooding while the resolver waits, within
+		// raceFlood.
 		sent := 0
-		for ; sent < 1<<16 && time.Since(began) < raceFlood; sent++ {
-			binary.BigEndian.PutUint16(wire, start+uint16(sent))
-			if _, err := conn.WriteToUDPAddrPort(wire, learned); err != nil {
+	flood:
+		for time.Since(began) < raceFlood {
+			sweep := time.Now()
+			for i := 0; i < 1<<16 && time.Since(began) < raceFlood; i++ {
+				binary.BigEndian.PutUint16(wire, start+uint16(sent))
+				if _, err := conn.WriteToUDPAddrPort(wire, learned); err != nil {
+					break flood
+				}
+				sent++
+			}
+			mu.Lock()
+			again := lastReal.After(sweep)
+			mu.Unlock()
+			if !again {
 				break
 			}
 		}

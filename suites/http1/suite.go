@@ -138,10 +138,27 @@ func methodOf(raw string) string {
 // malformed response.
 func exchange(t *spec.T, raw string) (*spec.Conn, *Response, error) {
 	c := t.Dial(service)
-	c.Send(raw)
+	if len(raw) < largeRequest {
+		c.Send(raw)
+		resp, err := ReadResponse(c, methodOf(raw))
+		return c, resp, err
+	}
+	// A large request is written while its response is read: a server
+	// may answer (a 414, a 431) and close before it has read it all, and
+	// the reset that then ends the write would otherwise hide the answer
+	// (RFC 9112 9.6 lets a server close after its response).
+	sent := make(chan error, 1)
+	go func() { sent <- c.TrySend(raw) }()
 	resp, err := ReadResponse(c, methodOf(raw))
+	if serr := <-sent; serr != nil && resp == nil {
+		return c, nil, fmt.Errorf("%v; reading the response: %v", serr, err)
+	}
 	return c, resp, err
 }
+
+// largeRequest is the size from which exchange writes a request while it
+// reads the response.
+const largeRequest = 16 << 10
 
 // roundTrip is exchange that fails the spec when no response can be read.
 func roundTrip(t *spec.T, raw string) (*spec.Conn, *Response) {
