@@ -1,6 +1,7 @@
 package http1
 
 import (
+	"fmt"
 	"strconv"
 
 	fixture "github.com/protospec/protospec/internal/http1"
@@ -26,9 +27,13 @@ func bodyTarget(t *spec.T) string {
 // the first response.
 func expectFramed(t *spec.T, raw string) *Response {
 	c := t.Dial(service)
-	c.Send(raw + get(t, hello.Path))
+	wait := sendReading(c, raw+get(t, hello.Path))
+	defer wait()
 	first, err := ReadResponse(c, methodOf(raw))
 	if err != nil {
+		if serr := wait(); serr != nil {
+			err = fmt.Errorf("%v; reading the response: %v", serr, err)
+		}
 		t.Failf("%v", spec.Errorf("a response to the request with content", "%v", err))
 	}
 	if first.Closes() {

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	fixture "github.com/protospec/protospec/internal/http1"
@@ -138,26 +139,35 @@ func methodOf(raw string) string {
 // malformed response.
 func exchange(t *spec.T, raw string) (*spec.Conn, *Response, error) {
 	c := t.Dial(service)
-	if len(raw) < largeRequest {
-		c.Send(raw)
-		resp, err := ReadResponse(c, methodOf(raw))
-		return c, resp, err
-	}
-	// A large request is written while its response is read: a server
-	// may answer (a 414, a 431) and close before it has read it all, and
-	// the reset that then ends the write would otherwise hide the answer
-	// (RFC 9112 9.6 lets a server close after its response).
-	sent := make(chan error, 1)
-	go func() { sent <- c.TrySend(raw) }()
+	wait := sendReading(c, raw)
 	resp, err := ReadResponse(c, methodOf(raw))
-	if serr := <-sent; serr != nil && resp == nil {
+	if serr := wait(); serr != nil && resp == nil {
 		return c, nil, fmt.Errorf("%v; reading the response: %v", serr, err)
 	}
 	return c, resp, err
 }
 
-// largeRequest is the size from which exchange writes a request while it
-// reads the response.
+// sendReading sends raw on c; a large request is written while the caller
+// reads the response, since a server may answer (a 414, a 431, a 501) and
+// close before it has read it all, and the reset that then ends the write
+// would otherwise hide the answer (RFC 9112 9.6 lets a server close after
+// its response). wait returns the write's error once it has ended; the
+// caller calls it before the spec ends, and judges the error only where no
+// response came.
+func sendReading(c *spec.Conn, raw string) (wait func() error) {
+	if len(raw) < largeRequest {
+		c.Send(raw)
+		return func() error { return nil }
+	}
+	sent := make(chan error, 1)
+	go func() { sent <- c.TrySend(raw) }()
+	var once sync.Once
+	var err error
+	return func() error { once.Do(func() { err = <-sent }); return err }
+}
+
+// largeRequest is the size from which a request is written while its
+// response is read.
 const largeRequest = 16 << 10
 
 // roundTrip is exchange that fails the spec when no response can be read.
