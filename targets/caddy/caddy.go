@@ -19,7 +19,6 @@ import (
 	_ "embed"
 	"strings"
 
-	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/targets"
 )
@@ -56,13 +55,8 @@ var launcher = targets.Declare(targets.Declared{
 	Argv: func(r *targets.Run) []string {
 		return []string{"run", "--config", r.Config, "--adapter", "caddyfile"}
 	},
-	Probe: func(r *targets.Run) func(context.Context) error { return http1.GetProbe(r.Addr(0), "/hello.txt") },
-	Endpoints: func(r *targets.Run) map[string]targets.Endpoint {
-		return map[string]targets.Endpoint{
-			"http/tcp": {Network: "tcp", Addr: r.Addr(0)},
-			"http/tls": {Network: "tcp", Addr: r.Addr(1), Security: dial.TLS, ServerName: "localhost"},
-		}
-	},
+	Probe:     func(r *targets.Run) func(context.Context) error { return http1.GetProbe(r.Addr(0), "/hello.txt") },
+	Endpoints: http1.PlainAndTLS,
 	ServerLog: "error.log",
 	Prefix:    "caddy: ",
 })

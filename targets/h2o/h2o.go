@@ -18,7 +18,6 @@ import (
 	_ "embed"
 	"strings"
 
-	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/targets"
 )
@@ -54,14 +53,9 @@ var launcher = targets.Declare(targets.Declared{
 	ConfigTemplate: config,
 	ConfigFile:     "h2o.conf",
 	// -m worker: one process, in the foreground.
-	Argv:  func(r *targets.Run) []string { return []string{"-m", "worker", "-c", r.Config} },
-	Probe: func(r *targets.Run) func(context.Context) error { return http1.GetProbe(r.Addr(0), "/hello.txt") },
-	Endpoints: func(r *targets.Run) map[string]targets.Endpoint {
-		return map[string]targets.Endpoint{
-			"http/tcp": {Network: "tcp", Addr: r.Addr(0)},
-			"http/tls": {Network: "tcp", Addr: r.Addr(1), Security: dial.TLS, ServerName: "localhost"},
-		}
-	},
+	Argv:      func(r *targets.Run) []string { return []string{"-m", "worker", "-c", r.Config} },
+	Probe:     func(r *targets.Run) func(context.Context) error { return http1.GetProbe(r.Addr(0), "/hello.txt") },
+	Endpoints: http1.PlainAndTLS,
 	ServerLog: "error.log",
 	Prefix:    "h2o: ",
 })
@@ -70,14 +64,7 @@ var launcher = targets.Declare(targets.Declared{
 // would switch to "nobody", who cannot read the work directory: it stays
 // root (user: root).
 func prepare(r *targets.Run) error {
-	if err := http1.Write(r.Path("htdocs")); err != nil {
-		return err
-	}
-	fx, err := r.Opts.TLSFixture()
-	if err != nil {
-		return err
-	}
-	if _, err := fx.WriteDir(r.Path("tls")); err != nil {
+	if err := http1.WriteDocrootTLS(r); err != nil {
 		return err
 	}
 	if r.Root {

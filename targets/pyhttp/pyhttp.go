@@ -20,7 +20,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/http1"
 	"github.com/protospec/protospec/targets"
 )
@@ -55,26 +54,14 @@ var launcher = targets.Declare(targets.Declared{
 	Argv: func(r *targets.Run) []string {
 		return []string{r.Path("server.py"), r.Path("htdocs"), strconv.Itoa(r.Port(0)), strconv.Itoa(r.Port(1)), r.Path("tls", "cert.pem"), r.Path("tls", "key.pem")}
 	},
-	Probe: func(r *targets.Run) func(context.Context) error { return http1.GetProbe(r.Addr(0), "/hello.txt") },
-	Endpoints: func(r *targets.Run) map[string]targets.Endpoint {
-		return map[string]targets.Endpoint{
-			"http/tcp": {Network: "tcp", Addr: r.Addr(0)},
-			"http/tls": {Network: "tcp", Addr: r.Addr(1), Security: dial.TLS, ServerName: "localhost"},
-		}
-	},
-	Prefix: "python: ",
+	Probe:     func(r *targets.Run) func(context.Context) error { return http1.GetProbe(r.Addr(0), "/hello.txt") },
+	Endpoints: http1.PlainAndTLS,
+	Prefix:    "python: ",
 })
 
 // prepare writes the docroot, the TLS certificate and key and server.py.
 func prepare(r *targets.Run) error {
-	if err := http1.Write(r.Path("htdocs")); err != nil {
-		return err
-	}
-	fx, err := r.Opts.TLSFixture()
-	if err != nil {
-		return err
-	}
-	if _, err := fx.WriteDir(r.Path("tls")); err != nil {
+	if err := http1.WriteDocrootTLS(r); err != nil {
 		return err
 	}
 	return os.WriteFile(r.Path("server.py"), []byte(script), 0o644)
