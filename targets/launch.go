@@ -47,7 +47,9 @@ type Server struct {
 	// "nginx: ".
 	Prefix string
 	// Attempts is how many ports are tried when the server cannot bind
-	// (default 1: no retry).
+	// (default 3: a port FreePorts found free can be taken by another
+	// process, another launcher's server most often, before the server
+	// binds it).
 	Attempts int
 	// PortTaken tells a start that failed because the port was taken
 	// (default PortTaken).
@@ -153,7 +155,7 @@ func (s Server) Start(ctx context.Context, opts Options) (*Running, error) {
 			return &Running{Proc: p, Dir: dir, Ports: ports, cleanup: cleanup}, nil
 		}
 		p.Stop(stopGrace)
-		if attempt < s.Attempts && taken(err) {
+		if attempt < cmp.Or(s.Attempts, 3) && taken(err) {
 			continue
 		}
 		if s.ServerLog != "" {

@@ -2,6 +2,7 @@ package http1
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/protospec/protospec/suites/spec"
@@ -53,7 +54,8 @@ func desyncRequest(t *spec.T, method string, l layout, clPrefix string, fields .
 // caught by the liveness probe that follows a refusal).
 func expectNotSmuggled(t *spec.T, raw string) {
 	c := t.Dial(service)
-	c.Send(raw)
+	wait := sendReading(c, raw)
+	defer wait()
 	first, err := ReadResponse(c, methodOf(raw))
 	if err != nil {
 		var re *spec.ReadError
@@ -86,12 +88,16 @@ func expectNotSmuggled(t *spec.T, raw string) {
 // server reject.
 func expectFramedOrRejected(t *spec.T, raw string) {
 	c := t.Dial(service)
-	c.Send(raw + get(t, hello.Path))
+	wait := sendReading(c, raw+get(t, hello.Path))
+	defer wait()
 	first, err := ReadResponse(c, methodOf(raw))
 	if err != nil {
 		if noResponse(err) {
 			t.Note("the target closed the connection without a response")
 			return
+		}
+		if serr := wait(); serr != nil {
+			err = fmt.Errorf("%v; reading the response: %v", serr, err)
 		}
 		t.Failf("%v", spec.Errorf("a response to the request with content, or the connection closed", "%v", err))
 	}

@@ -63,7 +63,6 @@ var launcher = targets.Declare(targets.Declared{
 	Finish:    iterative,
 	Output:    "named.log",
 	// A free port may be taken before named binds it: try another.
-	Attempts: 3,
 	KeptNote: "config and log",
 })
 

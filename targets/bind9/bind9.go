@@ -53,7 +53,6 @@ var launcher = targets.Declare(targets.Declared{
 	Endpoints:      func(r *targets.Run) map[string]targets.Endpoint { return targets.UDPAndTCP("dns", r.Addr(0)) },
 	Output:         "named.log",
 	// A free port may be taken before named binds it: try another.
-	Attempts: 3,
 	KeptNote: "config and log",
 })
 

@@ -80,7 +80,6 @@ var declared = targets.NewDeclared(targets.Declared{
 	Endpoints: func(r *targets.Run) map[string]targets.Endpoint { return targets.UDPAndTCP("dns", r.Addr(0)) },
 	Output:    "dnsdist.log",
 	// A free port may be taken before dnsdist binds it: try another.
-	Attempts: 3,
 	KeptNote: "config and log",
 })
 

@@ -65,7 +65,6 @@ var launcher = targets.Declare(targets.Declared{
 	Endpoints: func(r *targets.Run) map[string]targets.Endpoint { return targets.UDPAndTCP("resolver", r.Addr(0)) },
 	Output:    "dnsmasq.log",
 	// A free port may be taken before dnsmasq binds it: try another.
-	Attempts: 3,
 	KeptNote: "log",
 })
 

@@ -62,7 +62,6 @@ var launcher = targets.Declare(targets.Declared{
 	Finish:    iterative,
 	Output:    "kresd.log",
 	// A free port may be taken before kresd binds it: try another.
-	Attempts: 3,
 	KeptNote: "config and log",
 })
 

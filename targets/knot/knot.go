@@ -55,7 +55,6 @@ var launcher = targets.Declare(targets.Declared{
 	Endpoints: func(r *targets.Run) map[string]targets.Endpoint { return targets.UDPAndTCP("dns", r.Addr(0)) },
 	Output:    "knot.log",
 	// A free port may be taken before knotd binds it: try another.
-	Attempts: 3,
 	KeptNote: "config and log",
 })
 

@@ -53,6 +53,5 @@ var launcher = targets.Declare(targets.Declared{
 	Endpoints: func(r *targets.Run) map[string]targets.Endpoint { return targets.UDPAndTCP("dns", r.Addr(0)) },
 	Output:    "nsd.log",
 	// A free port may be taken before nsd binds it: try another.
-	Attempts: 3,
 	KeptNote: "config and log",
 })

@@ -74,7 +74,6 @@ var launcher = targets.Declare(targets.Declared{
 	Finish:    iterative,
 	Output:    "recursor.log",
 	// A free port may be taken before the recursor binds it: try another.
-	Attempts: 3,
 	KeptNote: "config and log",
 })
 

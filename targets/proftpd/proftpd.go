@@ -87,7 +87,6 @@ var launcher = targets.Declare(targets.Declared{
 	Output:    "proftpd.out",
 	ServerLog: "proftpd.log",
 	LogLabel:  "log",
-	Attempts:  3,
 	KeptNote:  "config and logs",
 })
 

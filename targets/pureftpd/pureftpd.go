@@ -92,7 +92,6 @@ var launcher = targets.Declare(targets.Declared{
 	// pure-ftpd logs to syslog only; what it prints when it cannot
 	// start goes here.
 	Output:   "pure-ftpd.out",
-	Attempts: 3,
 	KeptNote: "certificate and transfer log",
 })
 

@@ -69,7 +69,6 @@ var launcher = targets.Declare(targets.Declared{
 	Finish:    iterative,
 	Output:    "unbound.log",
 	// A free port may be taken before unbound binds it: try another.
-	Attempts:  3,
 	PortTaken: portTaken,
 	KeptNote:  "config and log",
 })

@@ -102,7 +102,6 @@ var declared = targets.Declared{
 	Output: "vsftpd.out",
 	// "500 OOPS: could not bind listening IPv4 socket": another port.
 	PortTaken: func(err error) bool { return strings.Contains(err.Error(), "could not bind listening") },
-	Attempts:  3,
 	ServerLog: "vsftpd.log",
 	LogLabel:  "log",
 	KeptNote:  "config and logs",
