@@ -28,6 +28,10 @@ type Static struct {
 	// Proc is the server process the launcher started, if any; it makes
 	// the target a Watcher that can tell a crash and memory growth.
 	Proc *Process
+	// Dirs are local directories of the target that specs may read, by a
+	// contract's name for them (smtp.DirMaildir: the Maildir store the
+	// server delivers into, which is how a mail suite sees a delivery).
+	Dirs map[string]string
 
 	closeOnce sync.Once
 	closeErr  error
@@ -59,6 +63,14 @@ func (s *Static) Feature(name string) error {
 		return nil
 	}
 	return s.missing(name)
+}
+
+// Dir implements Directories.
+func (s *Static) Dir(name string) (string, error) {
+	if d, ok := s.Dirs[name]; ok {
+		return d, nil
+	}
+	return "", s.missing(name)
 }
 
 func (s *Static) missing(what string) error {

@@ -63,6 +63,14 @@ type Target interface {
 	Close() error
 }
 
+// Directories is implemented by targets whose server runs on this machine
+// with a directory the specs may read: a mail server's Maildir store, to
+// see what it delivered. Dir returns an error wrapping ErrNotOffered when
+// the target has no such directory (an address target never has).
+type Directories interface {
+	Dir(name string) (string, error)
+}
+
 // Endpoint is a network address of one service, with its transport
 // security and TLS server name: the dialer of internal/dial, which every
 // pillar uses, reaches it.

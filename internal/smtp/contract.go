@@ -52,7 +52,22 @@ const (
 	// FeatureVRFY: VRFY of a fixture address is answered 250 or 251
 	// (RFC 5321 3.5.3); without it, 252 and 550 are what the specs accept.
 	FeatureVRFY = "smtp/vrfy"
+	// FeatureAuth: after STARTTLS, EHLO announces AUTH with PLAIN and
+	// LOGIN (RFC 4954), and the fixture users (bob/bob, alice/alice) log
+	// in; before TLS, AUTH is not offered or refused.
+	FeatureAuth = "smtp/auth"
+	// FeatureChunking: EHLO announces CHUNKING and BDAT works (RFC 3030).
+	FeatureChunking = "smtp/chunking"
+	// FeatureDSN: EHLO announces DSN and MAIL/RCPT take RET, ENVID,
+	// NOTIFY and ORCPT (RFC 3461).
+	FeatureDSN = "smtp/dsn"
 )
+
+// DirMaildir is the name of the target directory (targets.Directories)
+// holding the Maildir store the server delivers into, laid out as
+// WriteFixture writes it (DIR/bob, DIR/alice, DIR/postmaster). Specs read
+// it to see a delivery; a target without it (an address) skips them.
+const DirMaildir = "smtp/maildir"
 
 // Params of `protospec serve smtp` (and of the reference started for
 // runs, through targets.Options.Params).
@@ -98,6 +113,9 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: FeatureEnhancedCodes, Doc: "ENHANCEDSTATUSCODES (RFC 2034, RFC 3463)"},
 		{Name: FeatureSMTPUTF8, Doc: "SMTPUTF8 (RFC 6531)", Optional: true},
 		{Name: FeatureVRFY, Doc: "VRFY confirms the fixture's addresses (250/251) instead of 252", Optional: true},
+		{Name: FeatureAuth, Doc: "AUTH PLAIN and LOGIN after STARTTLS (RFC 4954) for the fixture users"},
+		{Name: FeatureChunking, Doc: "CHUNKING and BDAT (RFC 3030)", Optional: true},
+		{Name: FeatureDSN, Doc: "DSN parameters of MAIL and RCPT (RFC 3461)", Optional: true},
 	},
 	Params: []protocol.Param{
 		{Name: ParamMaildir, Doc: "serve: the Maildir store to deliver into, as the fixtures command writes it", Default: "a temporary copy of the fixture"},

@@ -200,6 +200,24 @@ func (t *T) Endpoint(service string) targets.Endpoint {
 	return ep
 }
 
+// Dir returns a local directory of the target (targets.Directories), or
+// skips the spec when the target has none by that name: an address target
+// runs elsewhere and its store cannot be read.
+func (t *T) Dir(name string) string {
+	d, ok := t.Target().(targets.Directories)
+	if !ok {
+		t.Skipf("not applicable: target %s runs no server on this machine whose %s the spec could read", t.Target().Name(), name)
+	}
+	dir, err := d.Dir(name)
+	if err != nil {
+		if errors.Is(err, targets.ErrNotOffered) {
+			t.Skipf("not applicable: %v", err)
+		}
+		t.Failf("cannot find %s of target %s: %v", name, t.Target().Name(), err)
+	}
+	return dir
+}
+
 // Require skips the spec unless the target offers feature.
 func (t *T) Require(feature string) {
 	if err := t.Target().Feature(feature); err != nil {
