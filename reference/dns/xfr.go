@@ -63,6 +63,13 @@ func (s *AuthServer) transfer(q *query, client netip.Addr, tcp bool) [][]byte {
 		resp.Answer = []mdns.RR{withOwner([]mdns.RR{z.SOA}, qq.Name)[0]}
 		return one()
 	}
+	// RFC 1995 2: "If an IXFR query with the same or newer version number
+	// than that of the server is received, it is replied to with a single
+	// SOA record of the server's current version."
+	if qq.Qtype == mdns.TypeIXFR && clientUpToDate(q.msg, z.SOA) {
+		resp.Answer = []mdns.RR{withOwner([]mdns.RR{z.SOA}, qq.Name)[0]}
+		return one()
+	}
 	// RFC 5936 2.2: the answer starts and ends with the zone's SOA, the
 	// records split over as many messages as needed. IXFR falls back to a
 	// full transfer (RFC 1995 4).
@@ -99,4 +106,20 @@ func (s *AuthServer) transfer(q *query, client netip.Addr, tcp bool) [][]byte {
 		return nil
 	}
 	return outs
+}
+
+// clientUpToDate reports whether an IXFR query's authority section holds
+// an SOA of the zone whose serial is the current one or newer in serial
+// number arithmetic (RFC 1982 3.2).
+func clientUpToDate(m *mdns.Msg, current mdns.RR) bool {
+	cur, ok := current.(*mdns.SOA)
+	if !ok {
+		return false
+	}
+	for _, rr := range m.Ns {
+		if soa, ok := rr.(*mdns.SOA); ok && strings.EqualFold(soa.Hdr.Name, cur.Hdr.Name) {
+			return soa.Serial == cur.Serial || int32(soa.Serial-cur.Serial) > 0
+		}
+	}
+	return false
 }

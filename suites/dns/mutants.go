@@ -65,6 +65,21 @@ func init() {
 				}
 				return out
 			}),
+		answerMutant("ixfr-soa-doubled", "answers an IXFR whose client is up to date with its SOA twice, an empty AXFR-form transfer, instead of the single SOA",
+			"rfc1995",
+			[]string{"dns/rfc1995/2/current-serial-single-soa", "dns/rfc1995/2/newer-serial-single-soa"},
+			func(b []byte) []byte {
+				m := new(mdns.Msg)
+				if m.Unpack(b) != nil || len(m.Question) != 1 || m.Question[0].Qtype != mdns.TypeIXFR || len(m.Answer) != 1 || m.Answer[0].Header().Rrtype != mdns.TypeSOA {
+					return b
+				}
+				m.Answer = append(m.Answer, mdns.Copy(m.Answer[0]))
+				out, err := m.Pack()
+				if err != nil {
+					return b
+				}
+				return out
+			}),
 		answerMutant("z-in-notimp", "sets the reserved Z bit in every NOTIMP response, as a server that builds it from the query's header does",
 			"rfc1035:4.1.1",
 			[]string{"dns/rfc1035/4.1.1/notimp-z-clear", "dns/rfc1035/4.1.1/notimp-z-clear-tcp"},

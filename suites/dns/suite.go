@@ -93,7 +93,7 @@ const (
 var _ = spec.RegisterProtocol(spec.Protocol{
 	Name:  "dns",
 	Title: "DNS: authoritative servers and recursive resolvers (RFC 1034, 1035, 2181, 2308, 4343, 5452, 5936, 6891, 7766, 8020, 8906)",
-	Docs: []string{"rfc1034", "rfc1035", "rfc2181", "rfc2308", "rfc3597", "rfc4343", "rfc4592",
+	Docs: []string{"rfc1034", "rfc1035", "rfc2181", "rfc2308", "rfc3597", "rfc4343", "rfc4592", "rfc1995",
 		"rfc5358", "rfc5452", "dns0x20", "rfc3225", "rfc4035", "rfc3425", "rfc1996", "rfc2136", "rfc8482", "rfc5936", "rfc6891", "rfc7766", "rfc8020", "rfc8906", "rfc9619"},
 	Setup:    setup,
 	Services: []string{ServiceResolverUDP, ServiceResolverTCP},
