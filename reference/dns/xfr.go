@@ -74,6 +74,13 @@ func (s *AuthServer) transfer(q *query, client netip.Addr, tcp bool) [][]byte {
 	// records split over as many messages as needed. IXFR falls back to a
 	// full transfer (RFC 1995 4).
 	rrs := append(append([]mdns.RR(nil), z.Records()...), z.SOA)
+	if qq.Qtype == mdns.TypeIXFR {
+		if serial, ok := clientSerial(q.msg, z.SOA); ok {
+			if inc := z.incremental(serial); inc != nil {
+				rrs = inc
+			}
+		}
+	}
 	var outs [][]byte
 	cur := replyTo(q.msg)
 	cur.Authoritative = true
@@ -111,15 +118,18 @@ func (s *AuthServer) transfer(q *query, client netip.Addr, tcp bool) [][]byte {
 // clientUpToDate reports whether an IXFR query's authority section holds
 // an SOA of the zone whose serial is the current one or newer in serial
 // number arithmetic (RFC 1982 3.2).
-func clientUpToDate(m *mdns.Msg, current mdns.RR) bool {
-	cur, ok := current.(*mdns.SOA)
-	if !ok {
-		return false
-	}
+func clientUpToDate(m *mdns.Msg, current *mdns.SOA) bool {
+	serial, ok := clientSerial(m, current)
+	return ok && (serial == current.Serial || int32(serial-current.Serial) > 0)
+}
+
+// clientSerial is the serial of the SOA of the zone in an IXFR query's
+// authority section (RFC 1995 3).
+func clientSerial(m *mdns.Msg, current *mdns.SOA) (uint32, bool) {
 	for _, rr := range m.Ns {
-		if soa, ok := rr.(*mdns.SOA); ok && strings.EqualFold(soa.Hdr.Name, cur.Hdr.Name) {
-			return soa.Serial == cur.Serial || int32(soa.Serial-cur.Serial) > 0
+		if soa, ok := rr.(*mdns.SOA); ok && strings.EqualFold(soa.Hdr.Name, current.Hdr.Name) {
+			return soa.Serial, true
 		}
 	}
-	return false
+	return 0, false
 }

@@ -27,6 +27,7 @@ type Zone struct {
 	exists  map[string]bool // every owner name and every ancestor up to the apex
 	cuts    map[string]bool // names below the apex that own an NS RRset
 	order   []mdns.RR       // file order, for AXFR
+	journal []Diff          // history for IXFR, oldest first (SetJournal)
 }
 
 // LoadZone reads a master file (RFC 1035 section 5) for origin from r.

@@ -80,6 +80,10 @@ func init() {
 				}
 				return out
 			}),
+		answerMutant("ixfr-diffs-reversed", "swaps the deleted and the added records of every difference sequence of an incremental IXFR answer",
+			"rfc1995",
+			[]string{"dns/rfc1995/4/older-serial-transfer"},
+			reverseDiffs),
 		answerMutant("z-in-notimp", "sets the reserved Z bit in every NOTIMP response, as a server that builds it from the query's header does",
 			"rfc1035:4.1.1",
 			[]string{"dns/rfc1035/4.1.1/notimp-z-clear", "dns/rfc1035/4.1.1/notimp-z-clear-tcp"},
@@ -244,4 +248,42 @@ func staleTTLZero(m []byte) []byte {
 		return m
 	}
 	return out
+}
+
+// reverseDiffs swaps the deleted and added records of each difference
+// sequence in an incremental IXFR answer (RFC 1995 4), leaving the SOAs
+// where they are.
+func reverseDiffs(b []byte) []byte {
+	m := new(mdns.Msg)
+	if m.Unpack(b) != nil || len(m.Question) != 1 || m.Question[0].Qtype != mdns.TypeIXFR ||
+		len(m.Answer) < 3 || m.Answer[1].Header().Rrtype != mdns.TypeSOA {
+		return b
+	}
+	body := m.Answer[1 : len(m.Answer)-1]
+	var out []mdns.RR
+	for i := 0; i < len(body); {
+		oldSOA := body[i]
+		i++
+		var del, add []mdns.RR
+		for i < len(body) && body[i].Header().Rrtype != mdns.TypeSOA {
+			del = append(del, body[i])
+			i++
+		}
+		if i >= len(body) {
+			return b
+		}
+		newSOA := body[i]
+		i++
+		for i < len(body) && body[i].Header().Rrtype != mdns.TypeSOA {
+			add = append(add, body[i])
+			i++
+		}
+		out = append(append(append(append(out, oldSOA), add...), newSOA), del...)
+	}
+	m.Answer = append(append([]mdns.RR{m.Answer[0]}, out...), m.Answer[len(m.Answer)-1])
+	packed, err := m.Pack()
+	if err != nil {
+		return b
+	}
+	return packed
 }

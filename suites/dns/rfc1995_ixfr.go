@@ -147,10 +147,22 @@ var _ = Describe("RFC 1995 IXFR", func() {
 		}
 		if rrs[1].Header().Rrtype == mdns.TypeSOA {
 			t.Note("an incremental response")
+			t.Check(checkIncremental(t, rrs, cur-1, cur))
 			return
 		}
 		// A full response is an AXFR's: every record of the zone.
 		t.Check(checkSection("transfer", rrs[:len(rrs)-1], fixtureRecords(t, fixture.Zones[0]), false))
+	})
+
+	rfc1995_4.It("incremental-supported", spec.MAY, "answers an IXFR from the version before the current one with the differences", spec.Inferred(`RFC 1995 2: "When an IXFR request with an older version number is received, the IXFR server needs to send only the differences required to make that version current. Alternatively, the server may choose to transfer the entire zone just as in a normal full zone transfer."`, "sending the whole zone instead is allowed: MAY"), func(t *spec.T) {
+		cur := currentSerial(t, fixture.Origin)
+		msgs := ixfr(t, fixture.Origin, cur-1)
+		t.Check(checkRcode(msgs[0], mdns.RcodeSuccess))
+		rrs := transferRecords(msgs)
+		if len(rrs) < 2 || rrs[1].Header().Rrtype != mdns.TypeSOA {
+			t.Mismatch("an incremental response: the current SOA, then the SOA of serial "+fmt.Sprint(cur-1), "%d records in %d messages: %s", len(rrs), len(msgs), summary(msgs[0]))
+		}
+		t.Check(checkIncremental(t, rrs, cur-1, cur))
 	})
 
 	rfc1995_2.It("udp-single-soa-or-whole", spec.MUST, "answers an IXFR over UDP carrying an older serial with the single current SOA, a whole response that fits, TC, or a refusal", spec.Inferred(`RFC 1995 2: "If an IXFR query is via UDP, the IXFR server may attempt to reply using UDP if the entire response can be contained in a single DNS packet. If the UDP reply does not fit, the query is responded to with a single SOA record of the server's current version to inform the client that a TCP query should be initiated."`, "RFC 1995 states it without an RFC 2119 key word; MUST is the suite's reading of it; a truncated answer (TC, RFC 1035 4.2.1) tells the client to use TCP as well, and REFUSED or NOTIMP leave it to fall back to TCP"), func(t *spec.T) {
@@ -179,3 +191,71 @@ var _ = Describe("RFC 1995 IXFR", func() {
 		}
 	})
 })
+
+// checkIncremental checks an incremental IXFR answer rrs from serial from
+// to cur (RFC 1995 4): the current SOA first and last, then difference
+// sequences whose serials chain from from to cur, each an old SOA, the
+// deleted records, a new SOA and the added records; undoing them, newest
+// first, from the zone the target transfers now (by AXFR) must find every
+// added record present and no deleted record present.
+func checkIncremental(t *spec.T, rrs []mdns.RR, from, cur uint32) error {
+	type seq struct {
+		from, to       uint32
+		deleted, added []mdns.RR
+	}
+	var seqs []seq
+	var at *seq
+	adding := false
+	for _, rr := range rrs[1 : len(rrs)-1] {
+		soa, isSOA := rr.(*mdns.SOA)
+		switch {
+		case isSOA && (at == nil || adding):
+			seqs = append(seqs, seq{from: soa.Serial})
+			at, adding = &seqs[len(seqs)-1], false
+		case isSOA:
+			at.to, adding = soa.Serial, true
+		case at == nil:
+			return spec.Errorf("an SOA opening each difference sequence", "%s before any", rrText(rr))
+		case adding:
+			at.added = append(at.added, rr)
+		default:
+			at.deleted = append(at.deleted, rr)
+		}
+	}
+	if len(seqs) == 0 || !adding {
+		return spec.Errorf("difference sequences, each with its old and new SOA", "%d sequences, the last one without its new SOA", len(seqs))
+	}
+	want := from
+	for i, s := range seqs {
+		if s.from != want {
+			return spec.Errorf(fmt.Sprintf("sequence %d starting at serial %d", i+1, want), "it starts at %d", s.from)
+		}
+		want = s.to
+	}
+	if want != cur {
+		return spec.Errorf(fmt.Sprintf("the last sequence ending at the current serial %d", cur), "it ends at %d", want)
+	}
+	_, msgs := axfr(t, fixture.Origin)
+	zone := map[string]bool{}
+	for _, rr := range transferRecords(msgs) {
+		if rr.Header().Rrtype != mdns.TypeSOA {
+			zone[rrText(rr)] = true
+		}
+	}
+	for i := len(seqs) - 1; i >= 0; i-- {
+		s := seqs[i]
+		for _, rr := range s.added {
+			if !zone[rrText(rr)] {
+				return spec.Errorf(fmt.Sprintf("%s, added at serial %d, in the zone of that version", rrText(rr), s.to), "it is not there (undoing the later changes from the zone's AXFR)")
+			}
+			delete(zone, rrText(rr))
+		}
+		for _, rr := range s.deleted {
+			if zone[rrText(rr)] {
+				return spec.Errorf(fmt.Sprintf("%s, deleted at serial %d, absent from the zone of that version", rrText(rr), s.to), "it is still there")
+			}
+			zone[rrText(rr)] = true
+		}
+	}
+	return nil
+}

@@ -58,13 +58,23 @@ func loopbackExcept(out netip.Addr) []netip.Prefix {
 	return append(ps, netip.MustParsePrefix("::1/128"))
 }
 
-// loadFixtureZones parses the fixture's zones.
+// loadFixtureZones parses the fixture's zones, test. with its journal.
 func loadFixtureZones() ([]*refdns.Zone, error) {
 	var zones []*refdns.Zone
 	for _, z := range fixture.Zones {
 		zz, err := refdns.LoadZone(z.Origin, strings.NewReader(z.Text()))
 		if err != nil {
 			return nil, fmt.Errorf("fixture zone %s: %w", z.Origin, err)
+		}
+		if z.Origin == fixture.Origin {
+			// The history test. answers IXFR from (RFC 1995).
+			journal, err := refdns.FixtureJournal()
+			if err == nil {
+				err = zz.SetJournal(journal)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("fixture zone %s: %w", z.Origin, err)
+			}
 		}
 		zones = append(zones, zz)
 	}
