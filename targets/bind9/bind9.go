@@ -1,7 +1,9 @@
 // Package bind9 launches ISC BIND 9 (named) as an authoritative-only DNS
 // server, a target for the DNS suite: every zone of internal/dns served
 // over UDP and TCP on one free loopback port, recursion off, AXFR allowed
-// from 127.0.0.0/8 but the suite's outsider (named.conf.tmpl).
+// from 127.0.0.0/8 but the suite's outsider (named.conf.tmpl), queries
+// signed with the TSIG key of internal/dns verified and their answers
+// signed (dns/tsig).
 //
 //	protospec run dns --target bind9 --baseline builtin
 package bind9
@@ -37,14 +39,14 @@ var launcher = targets.Declare(targets.Declared{
 	Baseline:    Baseline,
 	// named reads every query of a TCP connection and answers each
 	// (measured: 10 queries in one write, 10 answers).
-	Features: []string{dns.FeatureAXFR, dns.FeatureAXFRACL, dns.FeaturePipelining},
+	Features: []string{dns.FeatureAXFR, dns.FeatureTSIG, dns.FeatureAXFRACL, dns.FeaturePipelining},
 	Reasons: map[string]string{
 		"resolver/udp":       resolverReason,
 		"resolver/tcp":       resolverReason,
 		dns.FeatureIterative: resolverReason,
 		dns.FeatureAllowlist: resolverReason,
 	},
-	Vars:           map[string]any{"zones": dns.Zones, "outsider": dns.Outsider},
+	Vars:           map[string]any{"tsigName": dns.TSIGKeyName, "tsigSecret": dns.TSIGKeySecret, "zones": dns.Zones, "outsider": dns.Outsider},
 	Prepare:        func(r *targets.Run) error { return dns.Write(r.Dir) },
 	ConfigTemplate: config,
 	ConfigFile:     "named.conf",

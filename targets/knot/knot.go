@@ -1,7 +1,8 @@
 // Package knot launches CZ.NIC's Knot DNS (knotd), an authoritative-only
 // DNS server, as a target for the DNS suite: every zone of internal/dns
 // served over UDP and TCP on one free loopback port, AXFR allowed from
-// 127.0.0.0/8 (knot.conf.tmpl).
+// 127.0.0.0/8 (knot.conf.tmpl), queries signed with the TSIG key of
+// internal/dns verified and their answers signed (dns/tsig).
 //
 //	protospec run dns --target knot --baseline builtin
 package knot
@@ -35,14 +36,14 @@ var launcher = targets.Declare(targets.Declared{
 	Baseline:    Baseline,
 	// Knot answers every query of a TCP connection (measured: 10 queries
 	// in one write, 10 answers).
-	Features: []string{dns.FeatureAXFR, dns.FeatureAXFRACL, dns.FeaturePipelining},
+	Features: []string{dns.FeatureAXFR, dns.FeatureTSIG, dns.FeatureAXFRACL, dns.FeaturePipelining},
 	Reasons: map[string]string{
 		"resolver/udp":       resolverReason,
 		"resolver/tcp":       resolverReason,
 		dns.FeatureIterative: resolverReason,
 		dns.FeatureAllowlist: resolverReason,
 	},
-	Vars:           map[string]any{"zones": dns.Zones, "outsider": dns.Outsider},
+	Vars:           map[string]any{"tsigName": dns.TSIGKeyName, "tsigSecret": dns.TSIGKeySecret, "zones": dns.Zones, "outsider": dns.Outsider},
 	Prepare:        prepare,
 	ConfigTemplate: config,
 	ConfigFile:     "knot.conf",
