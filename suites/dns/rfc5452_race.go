@@ -143,14 +143,18 @@ var _ = Describe("RFC 5452 forgery race", func() {
 			matchNote(first.From.Port() == learned.Port(), idx, sent))
 		t.Note("what a spoofer must guess: 16 bits of ID, and the source port (%d queries saw ports %v)", len(real), portsOf(real))
 		if answer == nil {
-			t.Mismatch("an answer for "+victim+" once the authority answered", "none within 5s")
+			// A resolver may give up on an authority that sat on its
+			// queries for seconds (unbound does, under load). What it
+			// caches is the verdict: asked again, it must answer, and
+			// never with the forged address.
+			t.Note("no answer for %s within 5s after the authority answered: the resolver gave up on the slow authority", victim)
 		}
 		for _, a := range answerAddrs(answer, victim) {
 			if a == forgedAddr {
 				t.Mismatch("none of the forged answers believed", "poisoned: %d forgeries sent, the matching one %s: %s", sent, matchNote(first.From.Port() == learned.Port(), idx, sent), summary(answer))
 			}
 		}
-		checkNotPoisoned(sc, victim, false)
+		checkNotPoisoned(sc, victim, answer == nil)
 	})
 })
 

@@ -253,6 +253,9 @@ func checkNoAnswerData(m *mdns.Msg) error {
 // answerAddrs returns the A/AAAA data in the answer section owned by name.
 func answerAddrs(m *mdns.Msg, name string) []string {
 	var out []string
+	if m == nil {
+		return nil
+	}
 	for _, rr := range m.Answer {
 		if !strings.EqualFold(rr.Header().Name, name) {
 			continue
