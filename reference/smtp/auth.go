@@ -88,11 +88,14 @@ func (c *session) auth(arg string) error {
 		if !ok {
 			return err
 		}
-		// RFC 4616 2: message = [authzid] UTF8NUL authcid UTF8NUL passwd.
+		// RFC 4616 2: message = [authzid] UTF8NUL authcid UTF8NUL
+		// passwd, with authcid and passwd 1*SAFE. A malformed message
+		// authenticates no one; RFC 4954 4: "If the server is unable to
+		// authenticate the client, it SHOULD reject the AUTH command with
+		// a 535 reply unless a more specific error code is appropriate."
 		parts := bytes.Split(resp, []byte{0})
-		if len(parts) != 3 || len(parts[1]) == 0 {
-			c.fail(501, "5.5.2 PLAIN response is not [authzid] NUL authcid NUL passwd (RFC 4616 2)")
-			return nil
+		if len(parts) != 3 || len(parts[1]) == 0 || len(parts[2]) == 0 {
+			return c.authFailed()
 		}
 		// An authorization identity other than the authentication
 		// identity would be acting as another user: no one may.

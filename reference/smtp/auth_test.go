@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"net/smtp"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -69,10 +70,10 @@ func TestAuthExchanges(t *testing.T) {
 		{"AUTH PLAIN !!!", "501 5.5.2"},
 		{"AUTH PLAIN =AAA", "501 5.5.2"},
 		{"AUTH PLAIN AAA=BBB", "501 5.5.2"},
-		{"AUTH PLAIN " + b64("bob\x00bob"), "501 5.5.2"},          // one NUL
+		{"AUTH PLAIN " + b64("bob\x00bob"), "535 5.7.8"},          // one NUL
 		{"AUTH PLAIN " + b64("\x00bob\x00wrong"), "535 5.7.8"},    // bad password
 		{"AUTH PLAIN " + b64("alice\x00bob\x00bob"), "535 5.7.8"}, // acting as another user
-		{"AUTH PLAIN =", "501 5.5.2"},                             // an empty response
+		{"AUTH PLAIN =", "535 5.7.8"},                             // an empty response
 		{"AUTH PLAIN  x", "501 5.5.4"},
 	} {
 		v.do(c.cmd, c.want)
@@ -185,5 +186,32 @@ func TestNetSMTPAuth(t *testing.T) {
 	c.Quit()
 	if m := messages(t, srv.Store, "alice"); len(m) != 1 || !strings.Contains(m[0], "with UTF8SMTPSA id") {
 		t.Fatalf("alice: %q", m)
+	}
+}
+
+var enhancedRE = regexp.MustCompile(`^[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3} `)
+
+// With ENHANCEDSTATUSCODES announced, every 2xx, 4xx and 5xx reply of
+// AUTH, BDAT and the DSN parameters carries an enhanced code (RFC 2034).
+func TestEnhancedCodesOfExtensions(t *testing.T) {
+	addr, _ := authServer(t, &Server{MaxErrors: 100, MaxAuthFailures: 100})
+	v, _ := tlsConv(t, addr)
+	check := func(r string) {
+		t.Helper()
+		for _, l := range strings.SplitAfter(strings.TrimSuffix(r, "\r\n"), "\r\n") {
+			if l[0] != '3' && !enhancedRE.MatchString(l) {
+				t.Errorf("no enhanced code: %q", l)
+			}
+		}
+	}
+	for _, cmd := range []string{
+		"AUTH", "AUTH X", "AUTH PLAIN !", "AUTH PLAIN " + b64("\x00bob\x00no"), "AUTH PLAIN", "*", "AUTH LOGIN", "=", "AUTH PLAIN", "x",
+		"BDAT", "BDAT 0", "MAIL FROM:<a@alice.test> RET=X", "MAIL FROM:<a@alice.test> ENVID=+", "MAIL FROM:<a@alice.test> AUTH=x",
+		"MAIL FROM:<a@alice.test> RET=FULL ENVID=x AUTH=<>", "AUTH PLAIN =", "RCPT TO:<bob@bob.test> NOTIFY=X", "RCPT TO:<bob@bob.test> ORCPT=x",
+		"RCPT TO:<x@example.com>", "RCPT TO:<bob@bob.test> NOTIFY=NEVER ORCPT=rfc822;bob@bob.test", "BDAT 0", "DATA", "BDAT 3 LAST\r\nx",
+		"AUTH PLAIN " + b64("\x00bob\x00bob"), "AUTH PLAIN " + b64("\x00bob\x00bob"), "RCPT TO:<x@example.com>", "HELP",
+	} {
+		v.send(cmd + "\r\n")
+		check(v.reply())
 	}
 }

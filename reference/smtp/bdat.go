@@ -205,16 +205,18 @@ func (c *session) abortChunks() {
 }
 
 // readChunk passes exactly n octets from the client to w. Every read has
-// the data timeout, and all the chunks of a message together DataTotal
-// from start; replies queued are sent before the server waits.
+// the data timeout, all the chunks of a message together DataTotal from
+// start, and the session its own limit; replies queued are sent before
+// the server waits.
 func (c *session) readChunk(n int64, w *chunkSink, start time.Time) error {
 	perRead, total := orDur(c.s.DataTimeout, DefaultDataTimeout), orDur(c.s.DataTotal, DefaultDataTotal)
+	end := min(start.Add(total).UnixNano(), c.start.Add(orDur(c.s.SessionTimeout, DefaultSessionTimeout)).UnixNano())
 	for n > 0 {
 		if c.r.Buffered() == 0 {
 			if err := c.flush(); err != nil {
 				return err
 			}
-			c.conn.SetReadDeadline(time.Unix(0, min(time.Now().Add(perRead).UnixNano(), start.Add(total).UnixNano())))
+			c.conn.SetReadDeadline(time.Unix(0, min(time.Now().Add(perRead).UnixNano(), end)))
 			if c.closing.Load() {
 				return errShutdown
 			}

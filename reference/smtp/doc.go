@@ -26,7 +26,8 @@
 // AUTH is never offered in the clear (538 5.7.11 to an AUTH before TLS);
 // credentials are checked by Server.Auth, by default against the mail
 // fixture's users (bob/bob, alice/alice). 235 2.7.0 on success; 535 5.7.8
-// on bad credentials, after AuthFailDelay, and 421 closes the session
+// on bad credentials (a malformed PLAIN message too), after
+// AuthFailDelay, and 421 closes the session
 // after MaxAuthFailures of them (at least 3, RFC 4954 9); 503 to a second
 // AUTH or one inside a transaction; 504 5.5.4 to another mechanism; 501
 // 5.5.2 to a response that is not strict base64, 501 to "*"; 500 5.5.6
