@@ -138,7 +138,10 @@ func TestSubmission(t *testing.T) {
 	v.do("MAIL FROM:<bob@bob.test>", "530 5.7.0")
 	v.do("RCPT TO:<alice@alice.test>", "503 5.5.1")
 	v.do("AUTH PLAIN "+b64("\x00bob\x00bob"), "235 2.7.0")
+	v.do("MAIL FROM:<bob@localhost>", "554 5.1.2") // RFC 6409 4.2: fully-qualified domains
 	v.do("MAIL FROM:<bob@bob.test>", "250 2.1.0")
+	v.do("RCPT TO:<alice@alice>", "554 5.1.2")
+	v.do("RCPT TO:<Postmaster>", "250 ")
 	v.do("RCPT TO:<alice@alice.test>", "250 ")
 	v.send("BDAT 18 LAST\r\nSubject: s\r\n\r\nhi\r\n")
 	v.expect("250 2.0.0")

@@ -35,7 +35,8 @@
 // challenges both work; Received says ESMTPA/ESMTPSA after AUTH (RFC 4954
 // 7). MAIL takes AUTH= (an xtext of a mailbox or "<>") where AUTH is
 // offered, checks it and trusts it not. With Submission set the server is
-// a message submission agent (RFC 6409): MAIL before AUTH gets 530 5.7.0.
+// a message submission agent (RFC 6409): MAIL before AUTH gets 530
+// 5.7.0, an envelope domain that is not fully qualified 554 5.1.2.
 //
 // BDAT n [LAST] reads exactly n octets, whatever the answer to it (a
 // refused BDAT's chunk is never read as commands), with the data

@@ -313,14 +313,19 @@ func (c *session) mail(arg string) {
 		c.fail(503, "5.5.1 Bad sequence of commands: nested MAIL")
 		return
 	case c.s.Submission && c.authUser == "":
-		// RFC 6409 4.3 lets a submission server require authentication;
-		// RFC 4954 6: "530 5.7.0 Authentication required".
+		// RFC 6409 4.3: "The MSA MUST by default issue an error response
+		// to the MAIL command if the session has not been authenticated
+		// using [SMTP-AUTH] ... Reply code 530 [SMTP-AUTH] is used for
+		// this purpose."
 		c.fail(530, "5.7.0 Authentication required")
 		return
 	}
 	from, params, err := parsePathArg(arg, "FROM:", true, false)
 	if err != nil {
 		c.fail(501, "5.5.4 "+err.Error()+" (Syntax: MAIL FROM:<address> [parameters])")
+		return
+	}
+	if !c.submissionDomain(from) {
 		return
 	}
 	if len(params) > 0 && !c.esmtp {
@@ -372,6 +377,9 @@ func (c *session) rcpt(arg string) {
 	to, params, err := parsePathArg(arg, "TO:", false, true)
 	if err != nil {
 		c.fail(501, "5.5.4 "+err.Error()+" (Syntax: RCPT TO:<address>)")
+		return
+	}
+	if !c.submissionDomain(to) {
 		return
 	}
 	if !c.rcptParams(params) {
