@@ -98,7 +98,10 @@ func parseBDAT(arg string) (size int64, last bool, err error) {
 }
 
 // bdat runs one BDAT command: its chunk is read whatever the answer, so
-// that none of its octets is taken for a command.
+// that none of its octets is taken for a command. RFC 3030 2: "If a
+// failure occurs after a BDAT command is received, the receiver-SMTP
+// MUST accept and discard the associated message data before sending the
+// appropriate 5XX or 4XX code."
 func (c *session) bdat(arg string) error {
 	n, last, err := parseBDAT(arg)
 	if err != nil {
@@ -114,10 +117,11 @@ func (c *session) bdat(arg string) error {
 	case !c.inTx || len(c.rcpts) == 0:
 		refusal = func() { c.fail(503, "5.5.1 Bad sequence of commands: need MAIL and RCPT before BDAT") }
 	case c.chunks != nil && c.chunks.failed:
-		// RFC 3030 2: "After receiving a 5XX error in response to a BDAT
-		// command, the resulting state is indeterminate. A RSET command
-		// MUST be issued to clear the transaction before additional
-		// commands may be sent."
+		// RFC 3030 2: "the receiver SMTP MUST be prepared to accept and
+		// discard additional BDAT chunks already in the pipeline after
+		// the failed BDAT. The resulting state from a failed BDAT command
+		// is indeterminate. A RSET command MUST be issued to clear the
+		// transaction before additional commands may be sent."
 		refusal = func() { c.fail(503, "5.5.1 Bad sequence of commands: the message was refused, send RSET") }
 	}
 	if refusal != nil {
