@@ -17,7 +17,7 @@ const (
 	// mailParamAllowance is what MAIL and RCPT lines may exceed
 	// MaxCommandLine by for the parameters of the extensions announced:
 	// 64 for SIZE, BODY and SMTPUTF8 (RFC 1870 3: SIZE adds 26 octets;
-	// RFC 6531 3.4: SMTPUTF8 10), 500 for AUTH= (RFC 4954 3: "extends the
+	// RFC 6531 3.1: SMTPUTF8 10), 500 for AUTH= (RFC 4954 3: "extends the
 	// maximum line length of the MAIL FROM command by 500 characters") and
 	// 100 for DSN's RET and ENVID (RFC 3461 4); a RCPT line gets the same
 	// allowance, of which NOTIFY and ORCPT need 500 (RFC 3461 4).
