@@ -62,7 +62,13 @@ func (c *session) auth(arg string) error {
 		return nil
 	case !c.tls:
 		// RFC 4954 6: "538 5.7.11 Encryption required for requested
-		// authentication mechanism"; AUTH is not announced before TLS.
+		// authentication mechanism ... This response to the AUTH command
+		// indicates that the selected authentication mechanism may only be
+		// used when the underlying SMTP connection is encrypted." (It
+		// calls the code historical, as modern servers do not announce
+		// such mechanisms in the clear, and this one does not; a client
+		// that sends AUTH anyway learns why. RFC 3207 4's "530 Must issue
+		// a STARTTLS command first" would say it too.)
 		c.fail(538, "5.7.11 Encryption required for requested authentication mechanism: STARTTLS first")
 		return nil
 	case c.authUser != "":
