@@ -7,8 +7,9 @@
 //
 // Services: "smtp/tcp" is the mail transfer port 25 (RFC 5321), where
 // STARTTLS (RFC 3207) may protect the session later (FeatureSTARTTLS).
-// The submission port (RFC 6409, 587) needs AUTH, which no room has yet;
-// it is not a service of the contract until then.
+// The submission port (RFC 6409, 587) is not a service of the contract
+// yet: reference/smtp has AUTH and a Submission mode (ParamSubmission),
+// but no launcher offers a second port.
 //
 // The contract is not yet registered with protocols/protocols.go: the
 // suite, the pcap dissector, the fuzz model and the load client are still
@@ -84,6 +85,8 @@ const (
 	ParamMaxRecipients     = "max-recipients"       // RCPTs of one transaction; beyond, 452
 	ParamCommandTimeout    = "command-timeout"      // silence between commands before 421
 	ParamDataTimeout       = "data-timeout"         // silence inside the text before 421
+	ParamSubmission        = "submission"           // "true": a submission server (RFC 6409), AUTH before MAIL
+	ParamAuthFailDelay     = "auth-fail-delay"      // wait before each 535 to bad credentials
 )
 
 // Fixture addresses the suites use (internal/mailstore's fixture).
@@ -101,7 +104,7 @@ const (
 // Contract is SMTP's contract.
 var Contract = protocol.Register(protocol.Contract{
 	Name:  Name,
-	Title: "SMTP (RFC 5321, 3207, 1870, 6152, 2920, 2034, 3463, 6531)",
+	Title: "SMTP (RFC 5321, 3207, 1870, 6152, 2920, 2034, 3463, 6531, 4954, 3030, 3461)",
 	Services: []protocol.Service{
 		{Name: "smtp", Transport: "tcp", Port: 25},
 	},
@@ -129,6 +132,8 @@ var Contract = protocol.Register(protocol.Contract{
 		{Name: ParamMaxRecipients, Doc: "serve: recipients of one transaction; beyond, 452", Default: "100"},
 		{Name: ParamCommandTimeout, Doc: "serve: silence of the client between commands before 421 and close", Default: "5m"},
 		{Name: ParamDataTimeout, Doc: "serve: silence of the client inside the text before 421 and close", Default: "5m"},
+		{Name: ParamSubmission, Doc: "serve: true makes a submission server (RFC 6409): MAIL needs AUTH first (530)", Default: "false"},
+		{Name: ParamAuthFailDelay, Doc: "serve: wait before each 535 to bad AUTH credentials", Default: "1s"},
 	},
 	Probe:   LivenessProbe,
 	Fixture: WriteFixture,

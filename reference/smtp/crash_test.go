@@ -53,17 +53,42 @@ func submit(c *smtp.Client, i int) bool {
 	return w.Close() == nil // the 250 after <CRLF>.<CRLF>
 }
 
+// submitBDAT sends message i in two BDAT chunks (RFC 3030) and reports
+// whether the server answered 250 to BDAT LAST.
+func submitBDAT(c *smtp.Client, i int) bool {
+	if c.Mail("alice@alice.test") != nil || c.Rcpt("bob@bob.test") != nil {
+		return false
+	}
+	text := crashText(i)
+	half := len(text) / 2
+	fmt.Fprintf(c.Text.W, "BDAT %d\r\n%s", half, text[:half])
+	fmt.Fprintf(c.Text.W, "BDAT %d LAST\r\n%s", len(text)-half, text[half:])
+	if c.Text.W.Flush() != nil {
+		return false
+	}
+	if _, _, err := c.Text.ReadResponse(250); err != nil {
+		return false
+	}
+	_, _, err := c.Text.ReadResponse(250) // the 250 to BDAT LAST
+	return err == nil
+}
+
 // TestKillAfter250 re-executes the test binary as a server in a child
 // process, submits a stream of messages with net/smtp and kills the child
 // with SIGKILL: once right after a 250, once at a moment of its own
-// while messages are in flight. Every message answered 250 must be in
+// while messages are in flight; then both again with BDAT instead of
+// DATA. Every message answered 250 must be in
 // bob's Maildir, complete and once; nothing else may be there but
 // messages sent and not yet answered.
 func TestKillAfter250(t *testing.T) {
 	if os.Getenv(crashEnv) != "" {
 		crashChild()
 	}
-	for round, mode := range []string{"right after a 250", "at a random moment"} {
+	for round, mode := range []string{"right after a 250", "at a random moment", "BDAT, right after a 250", "BDAT, at a random moment"} {
+		send := submit
+		if round >= 2 {
+			send = submitBDAT
+		}
 		dir := t.TempDir()
 		cmd := exec.Command(os.Args[0], "-test.run=^TestKillAfter250$")
 		cmd.Env = append(os.Environ(), crashEnv+"="+dir)
@@ -91,14 +116,14 @@ func TestKillAfter250(t *testing.T) {
 		sent := 0
 		for i := 0; i < 2000; i++ {
 			sent = i + 1
-			if !submit(c, i) {
+			if !send(c, i) {
 				break
 			}
 			acked[i] = true
-			if round == 1 && i == 0 { // a random moment, once the stream runs
+			if round%2 == 1 && i == 0 { // a random moment, once the stream runs
 				time.AfterFunc(time.Duration(20+time.Now().UnixNano()%100)*time.Millisecond, func() { cmd.Process.Signal(syscall.SIGKILL) })
 			}
-			if round == 0 && i == 20 {
+			if round%2 == 0 && i == 20 {
 				cmd.Process.Signal(syscall.SIGKILL)
 				break
 			}

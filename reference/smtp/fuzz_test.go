@@ -21,10 +21,21 @@ func FuzzCommand(f *testing.F) {
 		"RCPT TO:<@a.test,@b.test:bob@bob.test>", `MAIL FROM:<"a b\"c"@alice.test>`, "MAIL FROM:<a@[127.0.0.1]>",
 		"MAIL FROM:<a@[IPv6:::1]>", "RCPT TO:<jøran@bob.test>", "EHLO client.test", "STARTTLS", "MAIL FROM: <a@b>",
 		"MAIL FROM:<a@b> SMTPUTF8", "DATA\x00", "mail from:<a@b>  SIZE=1",
+		"MAIL FROM:<a@b> RET=HDRS ENVID=QQ+2B1", "RCPT TO:<b@c> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;b+40c",
+		"MAIL FROM:<a@b> AUTH=<>", "BDAT 10 LAST", "AUTH PLAIN AGJvYgBib2I=",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
+		if n, _, err := parseBDAT(line); err == nil && n < 0 {
+			t.Fatalf("BDAT %q: chunk size %d", line, n)
+		}
+		if v, err := decodeXtext(line); err == nil && len(v) > len(line) {
+			t.Fatalf("xtext %q decoded longer: %q", line, v)
+		}
+		if _, err := decodeBase64(line); err == nil && strings.ContainsAny(line, "\r\n ") {
+			t.Fatalf("base64 %q with white space accepted", line)
+		}
 		cmd, err := parseCommand(line)
 		if err == nil {
 			if len(cmd.verb) < 4 || len(cmd.verb) > 8 || strings.ContainsAny(cmd.arg, "\r\n\x00") {
@@ -61,6 +72,8 @@ func FuzzSession(f *testing.F) {
 	f.Add([]byte("HELO c.test\r\nMAIL FROM:<>\r\nRCPT TO:<Postmaster>\r\nRCPT TO:<alice@alice.test>\r\nDATA\r\nx\n.\nx\r\n.\r\nRSET\r\n"))
 	f.Add([]byte("EHLO c.test\r\nMAIL FROM:<a@alice.test> SIZE=10 BODY=8BITMIME SMTPUTF8\r\nRCPT TO:<bob@bob.test>\r\nDATA\r\n\r\n.\r\nVRFY x\r\nHELP\r\nNOOP\r\nSTARTTLS\r\n"))
 	f.Add([]byte("MAIL FROM:<a@b>\r\nDATA\r\nEHLO\r\nBDAT 1 LAST\r\nx\r\n"))
+	f.Add([]byte("EHLO c.test\r\nMAIL FROM:<a@alice.test> RET=FULL\r\nRCPT TO:<bob@bob.test> NOTIFY=NEVER\r\nBDAT 5\r\nab\r\nBDAT 3 LAST\r\n.\r\nDATA\r\n"))
+	f.Add([]byte("EHLO c.test\r\nMAIL FROM:<a@alice.test>\r\nRCPT TO:<alice@alice.test>\r\nBDAT 0 LAST\r\nAUTH PLAIN\r\n*\r\nBDAT 99999999 LAST\r\n"))
 	st, err := mailstore.Open(f.TempDir(), 64<<10)
 	if err != nil {
 		f.Fatal(err)
@@ -69,7 +82,9 @@ func FuzzSession(f *testing.F) {
 		if len(input) > 8192 {
 			return
 		}
-		s := &Server{Store: st, CommandTimeout: 2 * time.Second, DataTimeout: 2 * time.Second, MaxRecipients: 5}
+		// A short data timeout: a BDAT chunk longer than the input waits
+		// for it, as net.Pipe cannot say the client is done writing.
+		s := &Server{Store: st, CommandTimeout: 2 * time.Second, DataTimeout: 300 * time.Millisecond, MaxRecipients: 5, AuthFailDelay: time.Millisecond}
 		client, server := net.Pipe()
 		done := make(chan struct{})
 		go func() { s.ServeConn(server); close(done) }()

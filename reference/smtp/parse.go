@@ -15,9 +15,13 @@ const (
 	MaxCommandLine = 512  // 4.5.3.1.4, CRLF included
 	MaxTextLine    = 1000 // 4.5.3.1.6, CRLF included
 	// mailParamAllowance is what MAIL and RCPT lines may exceed
-	// MaxCommandLine by for the parameters of the extensions announced
-	// (RFC 1870 3: SIZE adds 26 octets; BODY=8BITMIME and SMTPUTF8 the rest).
-	mailParamAllowance = 64
+	// MaxCommandLine by for the parameters of the extensions announced:
+	// 64 for SIZE, BODY and SMTPUTF8 (RFC 1870 3: SIZE adds 26 octets;
+	// RFC 6531 3.1: SMTPUTF8 10), 500 for AUTH= (RFC 4954 3: "extends the
+	// maximum line length of the MAIL FROM command by 500 characters") and
+	// 100 for DSN's RET and ENVID (RFC 3461 4); a RCPT line gets the same
+	// allowance, of which NOTIFY and ORCPT need 500 (RFC 3461 4).
+	mailParamAllowance = 64 + 500 + 100
 )
 
 // command is one parsed command line.
@@ -301,4 +305,52 @@ func parseParams(s string) ([]param, error) {
 
 func isAlnumByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// decodeXtext decodes an xtext (RFC 3461 4): xchar is "any ASCII CHAR
+// between "!" (33) and "~" (126) inclusive, except for "+" and "="", and
+// hexchar is "+" followed by two upper case hexadecimal digits.
+func decodeXtext(s string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '+':
+			if i+2 >= len(s) {
+				return "", errors.New("syntax: xtext: \"+\" needs two hexadecimal digits")
+			}
+			h, l := unhex(s[i+1]), unhex(s[i+2])
+			if h < 0 || l < 0 {
+				return "", errors.New("syntax: xtext: \"+\" needs two upper case hexadecimal digits")
+			}
+			b.WriteByte(byte(h<<4 | l))
+			i += 2
+		case c < '!' || c > '~' || c == '=':
+			return "", errors.New("syntax: xtext: octet not allowed")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
+}
+
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// isPrintableASCII: graphic and white space characters of US-ASCII, what
+// RFC 3461 4.2 and 4.4 allow in a decoded ORCPT or ENVID.
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 || c > 0x7e) && c != '\t' {
+			return false
+		}
+	}
+	return true
 }

@@ -48,7 +48,8 @@ const (
 
 // Server is the reference SMTP server: it accepts mail for its local
 // domains and delivers it into the Store; it relays nothing (relaying by
-// MX is not built yet, so every foreign recipient is refused with 550).
+// MX is not built yet, so every foreign recipient is refused with 550,
+// from an authenticated client too).
 type Server struct {
 	// Store receives the mail; it bounds the message size (SIZE).
 	Store *mailstore.Store
@@ -59,8 +60,21 @@ type Server struct {
 	// mailboxes; nil means mailstore.FixtureMailboxes. A domain is local
 	// when some address of it is listed.
 	Mailboxes map[string]string
-	// TLSConfig, when set, offers STARTTLS (RFC 3207).
+	// TLSConfig, when set, offers STARTTLS (RFC 3207), and under TLS
+	// AUTH PLAIN and LOGIN (RFC 4954).
 	TLSConfig *tls.Config
+	// Auth checks the credentials of AUTH; nil means the fixture users
+	// of internal/mailstore (bob/bob, alice/alice).
+	Auth func(user, pass string) bool
+	// Submission makes the server a message submission agent (RFC
+	// 6409): MAIL needs AUTH first (530 5.7.0 before).
+	Submission bool
+	// AuthFailDelay is the wait before each 535 (default
+	// DefaultAuthFailDelay); MaxAuthFailures the failed AUTH commands
+	// after which the session is closed with 421 (default
+	// DefaultMaxAuthFailures).
+	AuthFailDelay   time.Duration
+	MaxAuthFailures int
 
 	MaxConns          int
 	MaxConnsPerClient int

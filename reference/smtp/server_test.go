@@ -130,7 +130,7 @@ func TestSyntax(t *testing.T) {
 	v.do("RCPT TO:<Postmaster>", "250 2.1.5")
 	v.do("RCPT TO:<nobody@bob.test>", "550 5.1.1")
 	v.do("RCPT TO:<someone@example.com>", "550 5.7.1") // no open relay
-	v.do("RCPT TO:<bob@bob.test> NOTIFY=NEVER", "555 5.5.4")
+	v.do("RCPT TO:<bob@bob.test> FOO=1", "555 5.5.4")
 	v.do("RCPT TO:<>", "501 5.5.4")
 }
 

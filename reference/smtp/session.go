@@ -55,6 +55,12 @@ type session struct {
 	esmtp  bool
 	errors int
 
+	authUser  string // after AUTH (RFC 4954)
+	authFails int
+	// chunks is the message of the transaction so far when it comes by
+	// BDAT (RFC 3030).
+	chunks *chunking
+
 	// The mail transaction.
 	inTx     bool
 	from     address
@@ -146,11 +152,12 @@ func (c *session) readLine(limit int, deadline time.Time) ([]byte, error) {
 }
 
 func (c *session) resetTx() {
+	c.abortChunks()
 	c.inTx, c.from, c.smtputf8, c.rcpts, c.rcptAddr = false, address{}, false, nil, nil
 }
 
 func (c *session) run() {
-	defer func() { c.conn.Close() }()
+	defer func() { c.abortChunks(); c.conn.Close() }()
 	c.reply(220, c.s.hostname()+" ESMTP protospec reference")
 	for {
 		err := c.command()
@@ -166,6 +173,8 @@ func (c *session) run() {
 			c.reply(421, "4.7.0 "+c.s.hostname()+" Line too long, closing transmission channel")
 		case errors.Is(err, errTooMany):
 			c.reply(421, "4.7.0 "+c.s.hostname()+" Too many errors, closing transmission channel")
+		case errors.Is(err, errAuthFailures):
+			c.reply(421, "4.7.0 "+c.s.hostname()+" Too many failed authentications, closing transmission channel")
 		case errors.Is(err, errQuit):
 		default:
 			c.s.logf("smtp: %s: %v", c.ip, err)
@@ -224,7 +233,18 @@ func (c *session) command() error {
 	case "RCPT":
 		c.rcpt(cmd.arg)
 	case "DATA":
+		if c.chunks != nil {
+			// RFC 3030 2: "If a DATA statement is issued after a BDAT
+			// for the current transaction, a 503 "Bad sequence of
+			// commands" MUST be issued."
+			c.fail(503, "5.5.1 Bad sequence of commands: DATA after BDAT in one transaction")
+			return nil
+		}
 		return c.data(cmd.arg)
+	case "BDAT":
+		return c.bdat(cmd.arg)
+	case "AUTH":
+		return c.auth(cmd.arg)
 	case "RSET":
 		if cmd.arg != "" {
 			c.fail(501, "5.5.4 RSET takes no argument")
@@ -249,11 +269,11 @@ func (c *session) command() error {
 		// RFC 5321 3.5.3: 252 when the server will not verify.
 		c.reply(252, "2.5.0 Cannot VRFY user, but will accept message and attempt delivery")
 	case "HELP":
-		c.reply(214, "2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"+map[bool]string{true: " STARTTLS"}[c.s.TLSConfig != nil],
+		c.reply(214, "2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP"+map[bool]string{true: " STARTTLS AUTH"}[c.s.TLSConfig != nil],
 			"2.0.0 See RFC 5321")
 	case "STARTTLS":
 		return c.starttls(cmd.arg)
-	case "EXPN", "TURN", "ETRN", "BDAT", "AUTH", "ATRN", "SEND", "SOML", "SAML":
+	case "EXPN", "TURN", "ETRN", "ATRN", "SEND", "SOML", "SAML":
 		c.fail(502, "5.5.1 Command not implemented")
 	default:
 		c.fail(500, "5.5.2 Syntax error, command unrecognized")
@@ -273,9 +293,12 @@ func (c *session) hello(cmd command) {
 		c.reply(250, greet)
 		return
 	}
-	lines := []string{greet, "PIPELINING", "SIZE " + strconv.FormatInt(c.maxMessage(), 10), "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8"}
+	lines := []string{greet, "PIPELINING", "SIZE " + strconv.FormatInt(c.maxMessage(), 10), "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING", "DSN"}
 	if c.s.TLSConfig != nil && !c.tls {
 		lines = append(lines, "STARTTLS")
+	}
+	if c.authOffered() {
+		lines = append(lines, "AUTH PLAIN LOGIN")
 	}
 	lines = append(lines, "HELP")
 	c.reply(250, lines...)
@@ -289,10 +312,20 @@ func (c *session) mail(arg string) {
 	case c.inTx:
 		c.fail(503, "5.5.1 Bad sequence of commands: nested MAIL")
 		return
+	case c.s.Submission && c.authUser == "":
+		// RFC 6409 4.3: "The MSA MUST by default issue an error response
+		// to the MAIL command if the session has not been authenticated
+		// using [SMTP-AUTH] ... Reply code 530 [SMTP-AUTH] is used for
+		// this purpose."
+		c.fail(530, "5.7.0 Authentication required")
+		return
 	}
 	from, params, err := parsePathArg(arg, "FROM:", true, false)
 	if err != nil {
 		c.fail(501, "5.5.4 "+err.Error()+" (Syntax: MAIL FROM:<address> [parameters])")
+		return
+	}
+	if !c.submissionDomain(from) {
 		return
 	}
 	if len(params) > 0 && !c.esmtp {
@@ -323,8 +356,9 @@ func (c *session) mail(arg string) {
 			}
 			utf = true
 		default:
-			c.fail(555, "5.5.4 MAIL parameter "+p.key+" not recognized")
-			return
+			if !c.mailExtParam(p) {
+				return
+			}
 		}
 	}
 	if from.utf8 && !utf {
@@ -345,8 +379,10 @@ func (c *session) rcpt(arg string) {
 		c.fail(501, "5.5.4 "+err.Error()+" (Syntax: RCPT TO:<address>)")
 		return
 	}
-	if len(params) > 0 {
-		c.fail(555, "5.5.4 RCPT parameter "+params[0].key+" not recognized")
+	if !c.submissionDomain(to) {
+		return
+	}
+	if !c.rcptParams(params) {
 		return
 	}
 	if to.utf8 && !c.smtputf8 {
@@ -364,6 +400,12 @@ func (c *session) rcpt(arg string) {
 	} else {
 		domain := strings.ToLower(to.domain)
 		if !c.s.domains[domain] {
+			if c.authUser != "" {
+				// An authenticated client may relay, but relaying by
+				// MX is not built: the recipient is refused all the same.
+				c.fail(550, "5.7.1 Relaying to "+to.domain+" is not available here, even when authenticated")
+				return
+			}
 			c.fail(550, "5.7.1 Relaying denied: "+to.domain+" is not a local domain")
 			return
 		}
@@ -390,7 +432,29 @@ func (c *session) withProtocol() string {
 	if c.tls {
 		p += "S"
 	}
+	// RFC 4954 7: "Upon successful authentication, a server SHOULD use
+	// the "ESMTPA" or the "ESMTPSA" [SMTP-TT] (when appropriate) keyword
+	// in the "with" clause of the Received header field."
+	if c.authUser != "" {
+		p += "A"
+	}
 	return p
+}
+
+// traceFields are the Return-Path and Received fields the server puts
+// before the message (RFC 5321 4.4).
+func (c *session) traceFields() string {
+	var idb [6]byte
+	rand.Read(idb[:])
+	id := strings.ToUpper(hex.EncodeToString(idb[:]))
+	var hdr strings.Builder
+	fmt.Fprintf(&hdr, "Return-Path: <%s>\r\n", c.from)
+	fmt.Fprintf(&hdr, "Received: from %s ([%s])\r\n\tby %s (protospec) with %s id %s", c.helo, c.ip, c.s.hostname(), c.withProtocol(), id)
+	if len(c.rcptAddr) == 1 {
+		fmt.Fprintf(&hdr, "\r\n\tfor <%s>", c.rcptAddr[0])
+	}
+	fmt.Fprintf(&hdr, "; %s\r\n", time.Now().Format(time.RFC1123Z))
+	return hdr.String()
 }
 
 // data receives the message text and answers for it: 250 only once the
@@ -416,17 +480,7 @@ func (c *session) data(arg string) error {
 			draft.Abort()
 		}
 	}()
-	var idb [6]byte
-	rand.Read(idb[:])
-	id := strings.ToUpper(hex.EncodeToString(idb[:]))
-	var hdr strings.Builder
-	fmt.Fprintf(&hdr, "Return-Path: <%s>\r\n", c.from)
-	fmt.Fprintf(&hdr, "Received: from %s ([%s])\r\n\tby %s (protospec) with %s id %s", c.helo, c.ip, c.s.hostname(), c.withProtocol(), id)
-	if len(c.rcptAddr) == 1 {
-		fmt.Fprintf(&hdr, "\r\n\tfor <%s>", c.rcptAddr[0])
-	}
-	fmt.Fprintf(&hdr, "; %s\r\n", time.Now().Format(time.RFC1123Z))
-	draft.Write([]byte(hdr.String()))
+	draft.Write([]byte(c.traceFields()))
 
 	c.reply(354, "End data with <CR><LF>.<CR><LF>")
 	start := time.Now()
