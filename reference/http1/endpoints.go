@@ -468,6 +468,7 @@ func (s *Server) putFrom(req *Request, name string, body io.Reader) *response {
 	if os.Rename(tmp.Name(), p) != nil {
 		return errorResponse(500, "cannot store")
 	}
+	s.files.clear()
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
@@ -506,6 +507,7 @@ func (s *Server) delete(req *Request, name string) *response {
 	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return errorResponse(500, "cannot delete")
 	}
+	s.files.clear()
 	// RFC 9110 9.3.5: "If a DELETE method is successfully applied, the
 	// origin server SHOULD send ... a 204 (No Content) status code if the
 	// action has been enacted and no further information is to be supplied".

@@ -82,6 +82,10 @@ type Server struct {
 	// Charset, if set, is the charset parameter of the Content-Type of
 	// static text files ("utf-8": text/plain; charset=utf-8).
 	Charset string
+	// FileCacheValid is how long an opened file is served from the
+	// open-file cache without looking at the file system again (0:
+	// DefaultFileCacheValid; negative: no cache). PUT and DELETE empty it.
+	FileCacheValid time.Duration
 	// DirIndex makes a directory without index.html answer GET and HEAD
 	// with an HTML list of its entries (false: 404).
 	DirIndex bool
@@ -107,6 +111,8 @@ type Server struct {
 	// once the server serves).
 	typesOnce sync.Once
 	types     map[string]string // contentTypeOf's table
+
+	files fileCache // the open-file cache (filecache.go)
 
 	rootOnce sync.Once
 	rootPath string
@@ -289,6 +295,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.files.clear()
 	return nil
 }
 

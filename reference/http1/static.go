@@ -131,13 +131,13 @@ func (s *Server) open(req *Request, p string) (*staticFile, *response) {
 		return nil, errorResponse(404, "")
 	}
 	rel := strings.TrimPrefix(path.Clean("/"+p), "/")
-	real, fh, st, status := resolveBeneath(root, dir, rel)
+	real, fh, st, status, done := s.resolveCached(root, dir, rel)
 	if status != 0 {
 		return nil, errorResponse(status, reasonFor(status))
 	}
 	index := st.IsDir()
 	if index {
-		fh.Close()
+		done()
 		if !strings.HasSuffix(p, "/") {
 			loc := escapePath(p) + "/"
 			if req.RawQuery != "" {
@@ -148,7 +148,7 @@ func (s *Server) open(req *Request, p string) (*staticFile, *response) {
 			return nil, r
 		}
 		dirPath := real
-		if real, fh, st, status = resolveBeneath(root, dir, path.Join(rel, "index.html")); status != 0 {
+		if real, fh, st, status, done = s.resolveCached(root, dir, path.Join(rel, "index.html")); status != 0 {
 			if status == 404 && s.DirIndex {
 				return &staticFile{fsPath: dirPath, listing: p}, nil
 			}
@@ -156,10 +156,10 @@ func (s *Server) open(req *Request, p string) (*staticFile, *response) {
 		}
 	}
 	if !st.Mode().IsRegular() || (!index && strings.HasSuffix(p, "/")) {
-		fh.Close()
+		done()
 		return nil, errorResponse(404, "")
 	}
-	req.onDone(func() { fh.Close() })
+	req.onDone(done)
 	mod := st.ModTime().UTC().Truncate(time.Second)
 	return &staticFile{
 		fh:      fh,

@@ -27,12 +27,14 @@ func openUnder(t *testing.T, root string) int {
 
 // Every file opened for a request is closed when the request is done,
 // whichever way it ends: served, answered without a body, refused before
-// the body is read, or abandoned when the client goes away mid-body.
+// the body is read, or abandoned when the client goes away mid-body (the
+// open-file cache off: it keeps files open on purpose, see
+// TestFileCache).
 func TestStaticFilesClosed(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("counts descriptors through /proc")
 	}
-	s, addr := startServer(t, nil)
+	s, addr := startServer(t, func(s *Server) { s.FileCacheValid = -1 })
 	root, _, err := s.docRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -111,4 +113,44 @@ func TestStaticFileSwappedForSymlink(t *testing.T) {
 	if r.Code != 200 || string(r.Body) != "Hello, world!\n" {
 		t.Fatalf("got %d %q, want 200 with the file that was checked", r.Code, r.Body)
 	}
+}
+
+// The open-file cache holds one descriptor per file it serves, reuses it
+// within FileCacheValid, lets a PUT's new content be seen at once, and
+// closes everything with the server.
+func TestFileCache(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("counts descriptors through /proc")
+	}
+	s, addr := startServer(t, func(s *Server) { s.FileCacheValid = time.Hour })
+	root, _, err := s.docRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		r, cl := roundTrip(t, addr, "GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+		cl.c.Close()
+		if r.Code != 200 {
+			t.Fatalf("GET /hello.txt: %d", r.Code)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := openUnder(t, root); n != 1 {
+		t.Errorf("after five GETs of one file, %d descriptors open under the root, want 1 (the cached one)", n)
+	}
+	put := "PUT /upload/c.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n"
+	for i, body := range []string{"one", "two"} {
+		r, cl := roundTrip(t, addr, put+body)
+		cl.c.Close()
+		if r.Code != 201 && r.Code != 204 {
+			t.Fatalf("PUT %d: %d", i, r.Code)
+		}
+		g, cl := roundTrip(t, addr, "GET /upload/c.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+		cl.c.Close()
+		if string(g.Body) != body {
+			t.Errorf("GET after PUT %q: %q (a stale cached file)", body, g.Body)
+		}
+	}
+	s.Close()
+	waitNoneOpen(t, root, "after Close")
 }
