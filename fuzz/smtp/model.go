@@ -417,6 +417,11 @@ func (s *smtpSession) Sent(data []byte) (int, bool) {
 				s.inText, s.lineStart = true, true
 			}
 		case "QUIT":
+			if arg != "" {
+				// Refused (501) or taken, closing: servers differ.
+				sure, s.lost = false, true
+				break
+			}
 			s.quit = true
 		case "STARTTLS", "BDAT", "AUTH":
 			// TLS, a chunk of octets or a SASL exchange follows: the
