@@ -260,3 +260,11 @@ func TestMutate(t *testing.T) {
 		}
 	}
 }
+
+// TestBenign: the built-in set parses and is found under "rfc".
+func TestBenign(t *testing.T) {
+	rules, used, err := engine.ResolveBenign(contractName, engine.BenignAll, []string{"reference", "postfix"})
+	if err != nil || len(rules) < 5 || len(used) != 1 || used[0] != engine.BenignCommon {
+		t.Fatalf("%d rules from %v: %v", len(rules), used, err)
+	}
+}
