@@ -697,6 +697,16 @@ func (d *dissector) answered(q, m *pcap.Message, r *Reply) {
 			m.Info.(*Info).StartTLS = true
 			m.Summary += " (TLS from here)"
 			d.tls, d.tlsAt = true, m.Time
+			// A client line begun before the 220 is the handshake's
+			// first bytes: TLS too.
+			for _, side := range []pcap.Side{pcap.Client, pcap.Server} {
+				if len(d.line[side]) > 0 {
+					d.encrypted[side] += int64(len(d.line[side]))
+					d.line[side] = d.line[side][:0]
+					d.partial[side] = false
+					d.raw[side] = pcap.NewRawBuf(d.e.KeepRaw(), d.e.MaxMessage())
+				}
+			}
 		}
 	}
 }
