@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/protospec/protospec/fuzz/engine"
+	"github.com/protospec/protospec/fuzz/engine/enginetest"
 	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/stress"
+	launcher "github.com/protospec/protospec/targets/reference"
 )
 
 // TestAttacksMount mounts every attack of the battery on the reference
@@ -67,4 +69,13 @@ func TestReferenceClean(t *testing.T) {
 	if res.States < len(m.Seeds()) {
 		t.Errorf("only %d states reached", res.States)
 	}
+}
+
+// TestLauncherClean is TestReferenceClean through the reference launcher
+// (targets/reference, `--target reference`), once one registers SMTP.
+func TestLauncherClean(t *testing.T) {
+	if _, ok := launcher.Lookup(contractName); !ok {
+		t.Skip("no SMTP reference launcher is registered in this build")
+	}
+	enginetest.ReferenceClean(t, smtpModel{}, contractName)
 }
