@@ -94,14 +94,32 @@ func referenceSpec() engine.TargetSpec {
 }
 
 var (
-	sharedOnce sync.Once
-	sharedRef  *reference
-	sharedErr  error
+	sharedMu  sync.Mutex
+	sharedRef *reference
 )
 
-// shared is one reference for the life of the process (a fuzz target's
-// F lives for one input under the libFuzzer shim: no Cleanup runs).
+// shared is one reference for the fuzz targets of the process (a fuzz
+// target's F lives for one input under the libFuzzer shim, where no
+// Cleanup runs): started at the first call, closed by release.
 func shared() (*reference, error) {
-	sharedOnce.Do(func() { sharedRef, sharedErr = startReference() })
-	return sharedRef, sharedErr
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if sharedRef == nil {
+		r, err := startReference()
+		if err != nil {
+			return nil, err
+		}
+		sharedRef = r
+	}
+	return sharedRef, nil
+}
+
+// release closes the shared reference (its store removed).
+func release() {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if sharedRef != nil {
+		sharedRef.close()
+		sharedRef = nil
+	}
 }

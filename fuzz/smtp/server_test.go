@@ -46,6 +46,7 @@ func fuzzTarget(f *testing.F) (string, *mailstore.Store) {
 		if err != nil {
 			f.Fatal(err)
 		}
+		f.Cleanup(release) // under go test; the libFuzzer shim runs none
 		return r.addr, r.store
 	}
 	t, err := targets.Open(context.Background(), spec, targets.Options{Protocol: contractName})
