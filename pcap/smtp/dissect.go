@@ -15,7 +15,8 @@
 // early, RFC 5321 3.3), after any other reply commands.
 //
 // Offline checks (`protospec pcap check`): the reply grammar (RFC 5321
-// 4.2, one code on every line of a multi-line reply), CRLF line ends of
+// 4.2, one code on every line of a multi-line reply), the reply codes
+// RFC 5321 4.3.2 and the extensions list per command, CRLF line ends of
 // commands, replies and text, the order of a transaction (MAIL before
 // RCPT before DATA, RFC 5321 3.3) on both sides, no message text before
 // the 354, and an enhanced status code's class matching its reply's
@@ -632,10 +633,16 @@ func (d *dissector) emitReply(incomplete bool) {
 		greeting = r.Code == 220 || r.Code == 554 || r.Code == 421
 		d.greeted = true
 	}
+	if greeting && d.replyBad == "" {
+		checkCode(m, nil, r.Code)
+	}
 	if len(d.waiting) > 0 && !greeting {
 		q := d.waiting[0]
 		d.waiting = d.waiting[1:]
 		m.Peer = q
+		if d.replyBad == "" {
+			checkCode(m, q, r.Code)
+		}
 		d.answered(q, m, r)
 	}
 	d.e.Emit(m)

@@ -19,6 +19,7 @@ const (
 	RuleServerOrder   = "smtp/rfc5321/3.3/order/server"
 	RuleWait354       = "smtp/rfc5321/3.3/text-after-354"
 	RuleEnhancedClass = "smtp/rfc3463/2/enhanced-class"
+	RuleReplyCode     = "smtp/rfc5321/4.3.2/reply-codes"
 )
 
 func init() {
@@ -99,6 +100,7 @@ func isText(in *Info) bool    { return in.Text != nil }
 func isOrdered(in *Info) bool {
 	return in.Command != nil && (in.Command.Verb == "RCPT" || in.Command.Verb == "DATA" || in.Command.Verb == "BDAT")
 }
+func isAnswer(in *Info) bool   { return in.Reply != nil }
 func isEnhanced(in *Info) bool { return in.Reply != nil && in.Reply.Enhanced != "" }
 
 var rules = []pcap.Rule{
@@ -109,6 +111,7 @@ var rules = []pcap.Rule{
 	problemRule(RuleClientOrder, "MUST", "a client sends MAIL, then RCPT, then DATA (or BDAT), in that order, in a transaction (RFC 5321 3.3)", pcap.Client, isOrdered),
 	problemRule(RuleWait354, "MUST", "a client sends no message text before the 354 reply to its DATA (RFC 5321 3.3: message data MUST NOT be sent unless a 354 reply is received)", pcap.Client, isText),
 	problemRule(RuleServerOrder, "MUST", "a server accepts RCPT only inside a transaction begun by an accepted MAIL, answers 354 only to DATA, never 2yz to DATA, and never accepts a message none of whose recipients it accepted (RFC 5321 3.3, 4.3.2)", pcap.Server, isReply),
+	problemRule(RuleReplyCode, "SHOULD", "a command gets only the reply codes RFC 5321 4.3.2 (or the extension's RFC) lists for it", pcap.Server, isAnswer),
 	problemRule(RuleEnhancedClass, "MUST", "an enhanced status code's class (2, 4 or 5) is its reply code's first digit (RFC 3463 2, RFC 2034 4)", pcap.Server, isEnhanced),
 }
 
@@ -160,4 +163,58 @@ func CommandOf(m *pcap.Message) *Command {
 		}
 	}
 	return &Command{}
+}
+
+// always are the codes any command may get: the service closing (421,
+// RFC 5321 3.8), syntax errors and commands not implemented or out of
+// sequence (500-504), authentication required (530, RFC 4954 6) and a
+// refusal by policy (554, 550: RFC 5321 3.8 and 7.9 let a server refuse
+// a client at any point).
+var always = []int{421, 500, 501, 502, 503, 504, 530, 550, 554}
+
+// allowed lists, per command, the replies RFC 5321 4.3.2 (and RFC 3207,
+// 4954, 3030, 1870, 6531 for their commands and parameters) let it get,
+// besides always. "." is the end of a message text, "" the greeting.
+var allowed = map[string][]int{
+	"":     {220},
+	"EHLO": {250}, "HELO": {250},
+	"MAIL": {250, 552, 451, 452, 553, 455, 555},
+	"RCPT": {250, 251, 551, 552, 553, 450, 451, 452, 455, 555},
+	"DATA": {354, 552, 451, 452, 450},
+	".":    {250, 552, 451, 452, 450},
+	"RSET": {250}, "NOOP": {250}, "QUIT": {221},
+	"VRFY": {250, 251, 252, 551, 553}, "EXPN": {250, 252}, "HELP": {211, 214},
+	"STARTTLS": {220, 454},
+	"AUTH":     {235, 334, 432, 454, 534, 535, 538},
+	"BDAT":     {250, 552, 451, 452, 450},
+}
+
+// checkCode flags a reply code the command q may not get.
+func checkCode(m, q *pcap.Message, code int) {
+	key := ""
+	if q != nil {
+		in, _ := q.Info.(*Info)
+		switch {
+		case in == nil:
+			return
+		case in.Text != nil:
+			key = "."
+		case in.Command != nil:
+			key = in.Command.Verb
+		}
+	}
+	codes, known := allowed[key]
+	if !known {
+		return
+	}
+	for _, c := range append(codes, always...) {
+		if c == code {
+			return
+		}
+	}
+	what := "the greeting"
+	if q != nil {
+		what = "reply to " + q.Summary
+	}
+	m.AddProblem(RuleReplyCode, "%d as %s, which RFC 5321 4.3.2 (or the command's RFC) does not list for it", code, what)
 }

@@ -290,6 +290,7 @@ func TestChecks(t *testing.T) {
 		"RCPT TO:<bob@bob.test>\r\n", "250 2.1.5 ok\r\n",
 		"MAIL FROM:<a@alice.test>\r\n", "25x broken\r\n",
 		"NOOP\r\n", "250 5.0.0 ok\n",
+		"QUIT now\r\n", "250 2.0.0 not closing\r\n",
 		"DATA\r\nSubject: x\r\n\r\nbare\nlf\r\n.\r\n", "",
 		"", "354 go\r\n",
 		"", "250 queued\r\n",
@@ -304,6 +305,7 @@ func TestChecks(t *testing.T) {
 		smtp.RuleServerOrder:   reports.StateFailed,
 		smtp.RuleWait354:       reports.StateFailed,
 		smtp.RuleEnhancedClass: reports.StateFailed,
+		smtp.RuleReplyCode:     reports.StateFailed,
 	} {
 		if st[id].State != want {
 			t.Errorf("%s: %s (%s), want %s", id, st[id].State, st[id].Message, want)
