@@ -145,7 +145,7 @@ func (c *session) bdat(arg string) error {
 		}
 		c.chunks.draft = draft
 		c.chunks.sink.draft = draft
-		draft.Write([]byte(c.traceFields()))
+		draft.Write([]byte(c.s.Faults.trace(c.traceFields())))
 	}
 	ch := c.chunks
 	// The SIZE limit (RFC 1870) holds for the whole message, whatever

@@ -455,9 +455,6 @@ func (c *session) traceFields() string {
 	id := strings.ToUpper(hex.EncodeToString(idb[:]))
 	var hdr strings.Builder
 	fmt.Fprintf(&hdr, "Return-Path: <%s>\r\n", c.from)
-	if c.s.Faults.NoReceived {
-		return hdr.String()
-	}
 	fmt.Fprintf(&hdr, "Received: from %s ([%s])\r\n\tby %s (protospec) with %s id %s", c.helo, c.ip, c.s.hostname(), c.withProtocol(), id)
 	if len(c.rcptAddr) == 1 {
 		fmt.Fprintf(&hdr, "\r\n\tfor <%s>", c.rcptAddr[0])
@@ -493,7 +490,7 @@ func (c *session) data(arg string) error {
 			draft.Abort()
 		}
 	}()
-	draft.Write([]byte(c.traceFields()))
+	draft.Write([]byte(c.s.Faults.trace(c.traceFields())))
 
 	c.reply(354, "End data with <CR><LF>.<CR><LF>")
 	start := time.Now()
