@@ -184,6 +184,7 @@ func smtpServer(root string, params map[string]string) (*smtp.Server, error) {
 	}{
 		{fixture.ParamCommandTimeout, func(d time.Duration) { s.CommandTimeout = d }},
 		{fixture.ParamDataTimeout, func(d time.Duration) { s.DataTimeout = d }},
+		{fixture.ParamAuthFailDelay, func(d time.Duration) { s.AuthFailDelay = d }},
 	}
 	for _, p := range durs {
 		v, ok := params[p.name]
@@ -195,6 +196,13 @@ func smtpServer(root string, params map[string]string) (*smtp.Server, error) {
 			return nil, fmt.Errorf("%s %q: want a positive duration (10s, 5m)", p.name, v)
 		}
 		p.set(d)
+	}
+	if v, ok := params[fixture.ParamSubmission]; ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: want true or false", fixture.ParamSubmission, v)
+		}
+		s.Submission = b
 	}
 	return s, nil
 }
