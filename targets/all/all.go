@@ -20,6 +20,7 @@ import (
 	_ "github.com/protospec/protospec/targets/nsd"
 	_ "github.com/protospec/protospec/targets/pdns"
 	_ "github.com/protospec/protospec/targets/pdns-recursor"
+	_ "github.com/protospec/protospec/targets/postfix"
 	_ "github.com/protospec/protospec/targets/proftpd"
 	_ "github.com/protospec/protospec/targets/pureftpd"
 	_ "github.com/protospec/protospec/targets/pyhttp"
