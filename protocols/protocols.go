@@ -36,6 +36,10 @@ import (
 	_ "github.com/protospec/protospec/reference/ftp"
 	_ "github.com/protospec/protospec/suites/ftp"
 
+	// smtp
+	_ "github.com/protospec/protospec/internal/smtp"
+	_ "github.com/protospec/protospec/reference/smtp"
+
 	// every launcher, the reference launcher among them
 	_ "github.com/protospec/protospec/targets/all"
 )
