@@ -39,6 +39,7 @@ import (
 	// smtp
 	_ "github.com/protospec/protospec/internal/smtp"
 	_ "github.com/protospec/protospec/reference/smtp"
+	_ "github.com/protospec/protospec/suites/smtp"
 
 	// every launcher, the reference launcher among them
 	_ "github.com/protospec/protospec/targets/all"

@@ -75,6 +75,10 @@ type Server struct {
 	// Log receives one line per session event worth telling; nil discards.
 	Log io.Writer
 
+	// Faults, when set, break the server on purpose (faults.go): the
+	// mutants of suites/smtp.
+	Faults Faults
+
 	once      sync.Once
 	mailboxes map[string]string
 	domains   map[string]bool

@@ -88,7 +88,7 @@ func (c *session) reply(code int, lines ...string) {
 	c.conn.SetWriteDeadline(time.Now().Add(orDur(c.s.WriteTimeout, DefaultWriteTimeout)))
 	for i, l := range lines {
 		sep := "-"
-		if i == len(lines)-1 {
+		if i == len(lines)-1 || c.s.Faults.MultilineNoHyphen {
 			sep = " "
 		}
 		fmt.Fprintf(c.w, "%d%s%s\r\n", code, sep, l)
@@ -363,6 +363,12 @@ func (c *session) rcpt(arg string) {
 		box = mailstore.PostmasterMailbox
 	} else {
 		domain := strings.ToLower(to.domain)
+		if !c.s.domains[domain] && c.s.Faults.OpenRelay {
+			c.rcpts = append(c.rcpts, mailstore.PostmasterMailbox)
+			c.rcptAddr = append(c.rcptAddr, to.String())
+			c.reply(250, "2.1.5 Ok")
+			return
+		}
 		if !c.s.domains[domain] {
 			c.fail(550, "5.7.1 Relaying denied: "+to.domain+" is not a local domain")
 			return
@@ -400,6 +406,10 @@ func (c *session) data(arg string) error {
 		c.fail(501, "5.5.4 DATA takes no argument")
 		return nil
 	}
+	if (!c.inTx || len(c.rcpts) == 0) && c.s.Faults.DataOutOfSequence {
+		c.reply(250, "2.0.0 Ok")
+		return nil
+	}
 	if !c.inTx || len(c.rcpts) == 0 {
 		c.fail(503, "5.5.1 Bad sequence of commands: need MAIL and RCPT before DATA")
 		return nil
@@ -421,11 +431,15 @@ func (c *session) data(arg string) error {
 	id := strings.ToUpper(hex.EncodeToString(idb[:]))
 	var hdr strings.Builder
 	fmt.Fprintf(&hdr, "Return-Path: <%s>\r\n", c.from)
+	if c.s.Faults.NoReceived {
+		goto text
+	}
 	fmt.Fprintf(&hdr, "Received: from %s ([%s])\r\n\tby %s (protospec) with %s id %s", c.helo, c.ip, c.s.hostname(), c.withProtocol(), id)
 	if len(c.rcptAddr) == 1 {
 		fmt.Fprintf(&hdr, "\r\n\tfor <%s>", c.rcptAddr[0])
 	}
 	fmt.Fprintf(&hdr, "; %s\r\n", time.Now().Format(time.RFC1123Z))
+text:
 	draft.Write([]byte(hdr.String()))
 
 	c.reply(354, "End data with <CR><LF>.<CR><LF>")
@@ -455,7 +469,7 @@ func (c *session) data(arg string) error {
 		// a line that ended with CRLF (the DATA command's, at first), so
 		// "\n.\r\n" does not end the text (the SMTP smuggling of
 		// CVE-2023-51764..51766).
-		if prevCRLF && bytes.Equal(raw, []byte(".\r\n")) {
+		if prevCRLF && bytes.Equal(raw, []byte(".\r\n")) || c.s.Faults.BareLFEnd && bytes.Equal(raw, []byte(".\n")) {
 			break
 		}
 		var text []byte
@@ -510,6 +524,8 @@ func (c *session) data(arg string) error {
 	case storeErr != nil:
 		c.s.logf("smtp: %s: store: %v", c.ip, storeErr)
 		c.fail(451, "4.3.0 Local error in processing")
+	case c.s.Faults.AckBeforeDurable:
+		c.reply(250, "2.0.0 Ok: queued")
 	default:
 		msgID, err := draft.Commit()
 		committed = true
@@ -558,7 +574,12 @@ func (c *session) starttls(arg string) error {
 	// RFC 3207 4.2: "The server MUST discard any knowledge obtained from
 	// the client, such as the argument to the EHLO command".
 	c.conn, c.tls = tc, true
-	c.r, c.w = bufio.NewReaderSize(tc, readBuf), bufio.NewWriterSize(tc, writeBuf)
+	if c.s.Faults.STARTTLSInjection {
+		c.r = injected(c.r, tc)
+	} else {
+		c.r = bufio.NewReaderSize(tc, readBuf)
+	}
+	c.w = bufio.NewWriterSize(tc, writeBuf)
 	c.helo, c.esmtp = "", false
 	c.resetTx()
 	return nil

@@ -155,6 +155,15 @@ func (t *target) Endpoint(service string) (targets.Endpoint, error) {
 
 func (t *target) Feature(name string) error { return t.inner.Feature(name) }
 
+// Dir implements targets.Directories with the reference's directories:
+// the proxy changes the wire, not what the server stores.
+func (t *target) Dir(name string) (string, error) {
+	if d, ok := t.inner.(targets.Directories); ok {
+		return d.Dir(name)
+	}
+	return "", targets.NotOffered("target %s has no directory %s", t.inner.Name(), name)
+}
+
 func (t *target) closeProxies() error {
 	var errs []error
 	for _, c := range t.closers {
