@@ -5,7 +5,11 @@
 // (targets/mta), with STARTTLS on the run's certificate and, after it,
 // AUTH PLAIN and LOGIN for the fixture's users (bob/bob, alice/alice).
 // Nothing is relayed (RCPT of another domain: 550 relay not permitted)
-// and no DNS or ident lookup is made.
+// and no DNS or ident lookup is made. The bare "Postmaster" (qualified
+// as postmaster@localhost) reaches the fixture's postmaster; a session is
+// closed after 20 refused commands (smtp_max_synprot_errors, as postfix's
+// hard error limit and the reference's), not exim's 3; the delivery adds
+// Return-Path.
 //
 //	protospec run smtp --target exim4 --baseline builtin
 //

@@ -63,9 +63,12 @@ type Mailbox struct {
 	Address, Mailbox string
 }
 
-// Mailboxes are the fixture's addresses, sorted, with their mailboxes.
+// Mailboxes are the fixture's addresses, sorted, with their mailboxes,
+// and postmaster@Hostname: a server qualifies the bare "Postmaster" that
+// RFC 5321 2.3.5 says it MUST accept with its own name, and delivers it
+// to the fixture's postmaster.
 func Mailboxes() []Mailbox {
-	var m []Mailbox
+	m := []Mailbox{{Address: "postmaster@" + Hostname, Mailbox: mailstore.PostmasterMailbox}}
 	for addr, mb := range mailstore.FixtureMailboxes() {
 		m = append(m, Mailbox{Address: addr, Mailbox: mb})
 	}
@@ -73,8 +76,9 @@ func Mailboxes() []Mailbox {
 	return m
 }
 
-// Domains are the fixture's domains, delivered locally.
-func Domains() []string { return append([]string(nil), mailstore.FixtureDomains...) }
+// Domains are the domains delivered locally: the fixture's, and
+// Hostname (for postmaster@Hostname alone, see Mailboxes).
+func Domains() []string { return append(append([]string(nil), mailstore.FixtureDomains...), Hostname) }
 
 // NeedRoot is the launchers' Requires: the servers start as root and
 // switch to their own accounts.

@@ -5,7 +5,9 @@
 // (targets/mta) through its virtual table and userbase (the mailboxes'
 // owner, targets/mta.MailUID, for every fixture user). Nothing is relayed
 // (RCPT of another domain: 550 Invalid recipient); the client's address
-// is named from /etc/hosts (127.0.0.1 localhost), not DNS.
+// is named from /etc/hosts (127.0.0.1 localhost), not DNS: smtpd's
+// resolver reads a resolv.conf of the work directory that says "lookup
+// file".
 //
 //	protospec run smtp --target opensmtpd --baseline builtin
 //
@@ -17,9 +19,9 @@
 // queue in /var/spool/smtpd, its control socket in /var/run, its chroot
 // /var/lib/opensmtpd/empty, its delivery agents in /usr/libexec/opensmtpd.
 // A private mount namespace (targets.Overlay) puts the work directory's
-// user files (with the two accounts), var/ and libexec/ (a copy of the
-// delivery agents, which the mailboxes' owner must reach) over the
-// host's: nothing on the host changes. The work directory must not be
+// user files (with the two accounts), resolv.conf, var/ and libexec/ (a
+// copy of the delivery agents, which the mailboxes' owner must reach)
+// over the host's: nothing on the host changes. The work directory must not be
 // under /var.
 //
 // Offered (EHLO): 8BITMIME, ENHANCEDSTATUSCODES, SIZE, DSN. Not offered:
@@ -115,7 +117,10 @@ func prepare(r *targets.Run) error {
 			fmt.Fprintf(&users, "%s %d:%d:%s\n", m.Mailbox, mta.MailUID, mta.MailGID, filepath.Join(mta.MaildirPath(r), m.Mailbox))
 		}
 	}
-	tables := map[string]string{"domains": strings.Join(mta.Domains(), "\n") + "\n", "vusers": vusers.String(), "users": users.String()}
+	tables := map[string]string{"domains": strings.Join(mta.Domains(), "\n") + "\n", "vusers": vusers.String(), "users": users.String(),
+		// smtpd's resolver (libasr) names each client with DNS first
+		// (PTR, then A to confirm), off the machine: /etc/hosts only.
+		"resolv.conf": "lookup file\nnameserver 127.0.0.1\n"}
 	for name, text := range tables {
 		if err := os.WriteFile(r.Path(name), []byte(text), 0o644); err != nil {
 			return err
@@ -152,6 +157,7 @@ func overlay(r *targets.Run) (targets.Overlay, error) {
 	}
 	o["/var"] = r.Path("var")
 	o["/usr/libexec"] = r.Path("libexec")
+	o["/etc/resolv.conf"] = r.Path("resolv.conf")
 	return o, nil
 }
 

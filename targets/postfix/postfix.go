@@ -5,7 +5,9 @@
 // by virtual(8) into the work directory's Maildir store (targets/mta),
 // STARTTLS with the run's certificate, nothing relayed and no DNS asked:
 // mail for any other domain is refused (554 Relay access denied), and the
-// transport of anything that would leave is error(8).
+// transport of anything that would leave is error(8). The bare
+// "Postmaster" (qualified as postmaster@localhost) reaches the fixture's
+// postmaster; errors are answered at once (smtpd_error_sleep_time 0).
 //
 //	protospec run smtp --target postfix --baseline builtin
 //
