@@ -36,7 +36,7 @@ func init() {
 			{Name: "pipelining", Doc: "send MAIL, RCPT and DATA in one write (RFC 2920; the server must announce PIPELINING)", Default: "false"},
 		},
 		Examples: []string{
-			"--target reference --duration 10s",
+			"--target reference --connections 4 --duration 10s",
 			"--target postfix --connections 4 --param mode=reuse --param size=10240",
 			"--target exim4 --param mode=reuse --param pipelining=true",
 		},
