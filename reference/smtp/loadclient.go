@@ -12,22 +12,30 @@ import (
 
 	"github.com/protospec/protospec/internal/loadgen"
 	"github.com/protospec/protospec/internal/protocol"
-	contract "github.com/protospec/protospec/internal/smtp"
+)
+
+// The contract's names the load client uses. They are spelled here, not
+// imported from internal/smtp, whose own tests import this package (a
+// cycle); loadclient_contract_test.go checks that they agree.
+const (
+	loadContractName = "smtp"     // smtp.Name
+	loadService      = "smtp/tcp" // smtp.ServiceTCP
+	loadAddressBob   = "bob@bob.test"
 )
 
 // The load client's defaults: mail from a client address of no local
 // domain to the fixture's bob, a 1 KiB body.
 const (
 	loadDefaultFrom = "load@client.protospec.test"
-	loadDefaultRcpt = contract.AddressBob
+	loadDefaultRcpt = loadAddressBob
 	loadDefaultSize = 1024
 	loadMaxSize     = 64 << 20
 	loadEHLOName    = "loadgen.protospec.test"
 )
 
 func init() {
-	loadgen.Register(contract.Name, loadgen.Client{
-		Service: contract.ServiceTCP,
+	loadgen.Register(loadContractName, loadgen.Client{
+		Service: loadService,
 		Params: []protocol.Param{
 			{Name: "mode", Doc: "session: each message is a whole session on a new connection (greeting, EHLO, MAIL, RCPT, DATA, QUIT); reuse: each connection is greeted and says EHLO once, then sends message after message (RSET between)", Default: "session"},
 			{Name: "rcpt", Doc: "the recipient of every message", Default: loadDefaultRcpt},
@@ -62,7 +70,7 @@ func planSMTPLoad(params map[string]string) (*loadgen.Load, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loadgen.Load{Service: contract.ServiceTCP}
+	l := &loadgen.Load{Service: loadService}
 	l.Workload = []string{fmt.Sprintf("MAIL FROM:<%s> RCPT TO:<%s> DATA, %d octets of body", p.from, p.rcpt, p.size)}
 	if p.reuse {
 		l.Options = []string{"connections reused (RSET between messages)"}
@@ -177,7 +185,7 @@ func loadMessage(from, rcpt string, size int) []byte {
 }
 
 // Name implements loadgen.Protocol.
-func (p *LoadClient) Name() string { return contract.Name }
+func (p *LoadClient) Name() string { return loadContractName }
 
 // Dial implements loadgen.Protocol: in reuse mode the connection is
 // greeted and past EHLO.

@@ -12,7 +12,6 @@ import (
 	"github.com/protospec/protospec/internal/loadgen"
 	"github.com/protospec/protospec/internal/loadgen/loadgentest"
 	"github.com/protospec/protospec/internal/mailstore"
-	contract "github.com/protospec/protospec/internal/smtp"
 )
 
 // loadFake is a minimal SMTP server for the load client's own tests: it
@@ -76,7 +75,7 @@ func loadFakeSession(c net.Conn, endData string) {
 
 func planLoad(t *testing.T, params map[string]string) *loadgen.Load {
 	t.Helper()
-	c, err := loadgen.LookupClient(contract.Name)
+	c, err := loadgen.LookupClient(loadContractName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +127,7 @@ func TestLoadClientOptions(t *testing.T) {
 			t.Errorf("NewLoadClient(%+v) accepted bad options", o)
 		}
 	}
-	c, _ := loadgen.LookupClient(contract.Name)
+	c, _ := loadgen.LookupClient(loadContractName)
 	for _, params := range []map[string]string{{"size": "big"}, {"pipelining": "maybe"}} {
 		if _, err := c.Plan(params); err == nil {
 			t.Errorf("Plan(%v) accepted bad params", params)
@@ -163,11 +162,11 @@ func TestLoadMessage(t *testing.T) {
 // server: every message accepted and delivered into bob's mailbox.
 func TestLoadClientAgainstReference(t *testing.T) {
 	root := t.TempDir()
-	if err := contract.WriteFixture(root); err != nil {
-		t.Fatal(err)
-	}
 	st, err := mailstore.Open(root, 0)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Create("bob"); err != nil {
 		t.Fatal(err)
 	}
 	addr, _ := start(t, &Server{Store: st})
