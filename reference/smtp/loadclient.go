@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/loadgen"
 	"github.com/protospec/protospec/internal/protocol"
 )
@@ -42,11 +45,13 @@ func init() {
 			{Name: "from", Doc: "the reverse-path of every message", Default: loadDefaultFrom},
 			{Name: "size", Doc: "the size of every message's body in octets (lines of 78 octets with CRLF)", Default: strconv.Itoa(loadDefaultSize)},
 			{Name: "pipelining", Doc: "send MAIL, RCPT and DATA in one write (RFC 2920; the server must announce PIPELINING)", Default: "false"},
+			{Name: "starttls", Doc: "after EHLO, STARTTLS (RFC 3207), the handshake with the run's CA (--ca, --insecure) and EHLO again; in session mode each message pays for a handshake", Default: "false"},
 		},
 		Examples: []string{
 			"--target reference --connections 4 --duration 10s",
 			"--target postfix --connections 4 --param mode=reuse --param size=10240",
 			"--target exim4 --param mode=reuse --param pipelining=true",
+			"--target postfix --param starttls=true",
 		},
 		Plan: planSMTPLoad,
 	})
@@ -66,6 +71,9 @@ func planSMTPLoad(params map[string]string) (*loadgen.Load, error) {
 		return nil, err
 	}
 	o.Pipelining = pl
+	if o.StartTLS, err = loadgen.BoolParam(params, "starttls"); err != nil {
+		return nil, err
+	}
 	p, err := NewLoadClient(o)
 	if err != nil {
 		return nil, err
@@ -79,6 +87,9 @@ func planSMTPLoad(params map[string]string) (*loadgen.Load, error) {
 	}
 	if p.pipelining {
 		l.Options = append(l.Options, "PIPELINING")
+	}
+	if p.starttls {
+		l.Options = append(l.Options, "STARTTLS")
 	}
 	l.Open = func(to loadgen.Target, _ time.Duration) (loadgen.Protocol, error) {
 		o := o
@@ -104,6 +115,9 @@ type LoadClientOptions struct {
 	Size int
 	// Pipelining sends MAIL, RCPT and DATA in one write.
 	Pipelining bool
+	// StartTLS upgrades each session with STARTTLS after EHLO, with the
+	// TLS configuration of Target's dialer, and says EHLO again.
+	StartTLS bool
 }
 
 // LoadClient is the SMTP load client (`protospec bench smtp`): each
@@ -117,11 +131,13 @@ type LoadClientOptions struct {
 // code than the exchange wants is an unexpected status and drops the
 // connection (a server that limits messages per session answers 4xx: the
 // next request opens a new one); a reply that is not a reply is a bad
-// response.
+// response. With starttls, each session says STARTTLS after EHLO, runs the
+// TLS handshake and says EHLO again before its first message.
 type LoadClient struct {
 	to         loadgen.Target
 	reuse      bool
 	pipelining bool
+	starttls   bool
 	from, rcpt string
 	size       int
 	message    []byte // the text after DATA, its final "." line included
@@ -132,7 +148,7 @@ func NewLoadClient(o LoadClientOptions) (*LoadClient, error) {
 	if o.Addr == "" {
 		return nil, errors.New("smtp load client: no address")
 	}
-	p := &LoadClient{to: o.Target, from: o.From, rcpt: o.Rcpt, size: o.Size, pipelining: o.Pipelining}
+	p := &LoadClient{to: o.Target, from: o.From, rcpt: o.Rcpt, size: o.Size, pipelining: o.Pipelining, starttls: o.StartTLS}
 	switch o.Mode {
 	case "", "session":
 	case "reuse":
@@ -187,19 +203,35 @@ func loadMessage(from, rcpt string, size int) []byte {
 // Name implements loadgen.Protocol.
 func (p *LoadClient) Name() string { return loadContractName }
 
+// dialer is the target's dialer with timeout as its default deadline.
+func (p *LoadClient) dialer(timeout time.Duration) dial.Dialer {
+	var d dial.Dialer
+	if p.to.Dialer != nil {
+		d = *p.to.Dialer
+	}
+	if d.Timeout <= 0 {
+		d.Timeout = timeout
+	}
+	return d
+}
+
 // Dial implements loadgen.Protocol: in reuse mode the connection is
-// greeted and past EHLO.
+// greeted and past EHLO (and STARTTLS).
 func (p *LoadClient) Dial(ctx context.Context, timeout time.Duration) (loadgen.Conn, error) {
-	s, err := loadgen.DialStream(ctx, p.to, timeout)
+	d := p.dialer(timeout)
+	raw, err := d.Dial(ctx, p.to.Endpoint)
 	if err != nil {
 		return nil, err
 	}
-	c := &loadConn{Stream: s, p: p, reusable: true}
+	if tc := dial.TCPConn(raw); tc != nil {
+		tc.SetNoDelay(true)
+	}
+	c := &loadConn{Stream: loadgen.NewStream(raw, timeout), p: p, raw: raw, timeout: timeout, reusable: true}
 	if !p.reuse {
 		return c, nil
 	}
 	if err := c.hello(loadgen.Now()); err != nil {
-		s.Close()
+		c.Close()
 		return nil, err
 	}
 	return c, nil
@@ -208,9 +240,20 @@ func (p *LoadClient) Dial(ctx context.Context, timeout time.Duration) (loadgen.C
 type loadConn struct {
 	*loadgen.Stream
 	p        *LoadClient
+	raw      net.Conn // the socket, which STARTTLS upgrades
+	timeout  time.Duration
 	q        loadgen.FIFO
 	reusable bool
 	sent     int // messages of this connection
+	once     sync.Once
+	cerr     error
+}
+
+// Close closes the socket (under TLS too: STARTTLS replaces the Stream,
+// not the socket), from any goroutine.
+func (c *loadConn) Close() error {
+	c.once.Do(func() { c.cerr = c.raw.Close() })
+	return c.cerr
 }
 
 func (c *loadConn) Send(at int64) error {
@@ -265,9 +308,52 @@ func (c *loadConn) hello(at int64) error {
 	if code != 250 {
 		return loadStatus("EHLO", code, text, "250")
 	}
+	if c.p.starttls {
+		if !loadHasKeyword(text, "STARTTLS") {
+			return &loadgen.Error{Kind: loadgen.KindStatus, Fatal: true, Err: errors.New("the server does not announce STARTTLS (RFC 3207), which starttls=true needs")}
+		}
+		if err := c.upgrade(at); err != nil {
+			return err
+		}
+		if code, text, err = c.exchange(at, "EHLO "+loadEHLOName); err != nil {
+			return err
+		}
+		if code != 250 {
+			return loadStatus("EHLO inside TLS", code, text, "250")
+		}
+	}
 	if c.p.pipelining && !loadHasKeyword(text, "PIPELINING") {
 		return &loadgen.Error{Kind: loadgen.KindStatus, Fatal: true, Err: errors.New("the server does not announce PIPELINING (RFC 2920), which pipelining=true needs")}
 	}
+	return nil
+}
+
+// upgrade sends STARTTLS and, after its 220, runs the TLS handshake over
+// the socket; the session goes on inside TLS.
+func (c *loadConn) upgrade(at int64) error {
+	code, text, err := c.exchange(at, "STARTTLS")
+	if err != nil {
+		return err
+	}
+	if code != 220 {
+		return loadStatus("STARTTLS", code, text, "220")
+	}
+	if len(c.Buffered()) > 0 {
+		// RFC 3207 6: what came before the handshake is not protected.
+		return loadgen.BadResponse("%d octets after the 220 to STARTTLS, before the TLS handshake", len(c.Buffered()))
+	}
+	name := c.p.to.Endpoint.ServerName
+	if name == "" {
+		name, _, _ = net.SplitHostPort(c.p.to.Endpoint.Addr)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), loadgen.ClockTime(at+int64(c.timeout)))
+	defer cancel()
+	d := c.p.dialer(c.timeout)
+	tc, err := d.Client(ctx, c.raw, name)
+	if err != nil {
+		return &loadgen.Error{Kind: loadgen.KindOther, Fatal: true, Err: err}
+	}
+	c.Stream = loadgen.NewStream(tc, c.timeout)
 	return nil
 }
 

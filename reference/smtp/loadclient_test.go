@@ -2,6 +2,7 @@ package smtp
 
 import (
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -9,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/loadgen"
 	"github.com/protospec/protospec/internal/loadgen/loadgentest"
 	"github.com/protospec/protospec/internal/mailstore"
+	"github.com/protospec/protospec/internal/tlsfixture"
 )
 
 // loadFake is a minimal SMTP server for the load client's own tests: it
@@ -184,5 +187,44 @@ func TestLoadClientAgainstReference(t *testing.T) {
 	}
 	if got, _ := filepath.Glob(filepath.Join(root, "bob", "new", "*")); len(got) != 100 {
 		t.Errorf("%d messages in bob's mailbox, want 100", len(got))
+	}
+}
+
+// TestLoadClientStartTLS runs both modes with starttls against the
+// reference offering STARTTLS with a fixture certificate the client
+// verifies, and sees a server without STARTTLS refused.
+func TestLoadClientStartTLS(t *testing.T) {
+	fx, err := tlsfixture.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	st, err := mailstore.Open(root, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Create("bob"); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := start(t, &Server{Store: st, TLSConfig: fx.ServerConfig()})
+	to := loadgen.Target{Endpoint: dial.Endpoint{Network: "tcp", Addr: addr, ServerName: "localhost"}, Dialer: &dial.Dialer{TLS: &tls.Config{RootCAs: fx.Pool()}}}
+	for _, mode := range []string{"session", "reuse"} {
+		t.Run(mode, func(t *testing.T) {
+			p, err := planLoad(t, map[string]string{"mode": mode, "starttls": "true"}).Open(to, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := loadgentest.MustRun(t, loadgen.Config{Protocol: p, Connections: 2, Requests: 20})
+			if res.Completed != 20 || res.ErrorCount() != 0 {
+				t.Errorf("completed %d, errors %v", res.Completed, res.Errors)
+			}
+		})
+	}
+	p, err := planLoad(t, map[string]string{"mode": "reuse", "starttls": "true"}).Open(loadgen.TCP(loadFake(t, "250 ok\r\n")), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Dial(t.Context(), 5*time.Second); err == nil || !strings.Contains(err.Error(), "STARTTLS") {
+		t.Errorf("a server without STARTTLS: %v", err)
 	}
 }
