@@ -118,7 +118,9 @@ func WaitDelivery(t testing.TB, tg targets.Target, mailbox, marker string) strin
 // its mailbox of the Maildir store (smtp.DirMaildir), in plain text and
 // after STARTTLS with the run's certificate fx; mail for another domain
 // (relaying) and for an unknown user of a fixture domain is refused with
-// 5xx at RCPT.
+// 5xx at RCPT; VRFY confirms bob when smtp/vrfy is offered; AUTH is
+// announced inside TLS only, as smtp/auth says, where bob logs in and a
+// wrong password does not.
 func SMTPServes(t *testing.T, tg targets.Target, fx *tlsfixture.Fixture) {
 	t.Helper()
 	cl := DialSMTP(t, tg)
@@ -136,6 +138,14 @@ func SMTPServes(t *testing.T, tg targets.Target, fx *tlsfixture.Fixture) {
 			t.Fatalf("to %s: %v", m.addr, err)
 		}
 		t.Logf("%s: delivered into %s", m.addr, WaitDelivery(t, tg, m.mailbox, marker))
+	}
+	if tg.Feature(smtp.FeatureVRFY) == nil {
+		if err := cl.Verify(smtp.AddressBob); err != nil {
+			t.Errorf("VRFY %s: %v, but feature %s is offered", smtp.AddressBob, err, smtp.FeatureVRFY)
+		}
+	}
+	if ok, _ := cl.Extension("AUTH"); ok {
+		t.Errorf("AUTH is announced before STARTTLS")
 	}
 	for _, rcpt := range []string{"someone@" + smtp.ForeignDomain, smtp.UnknownUserBob} {
 		if err := cl.Reset(); err != nil {
@@ -155,6 +165,23 @@ func SMTPServes(t *testing.T, tg targets.Target, fx *tlsfixture.Fixture) {
 	sec := DialSMTP(t, tg)
 	if err := sec.StartTLS(&tls.Config{RootCAs: fx.Pool(), ServerName: "localhost"}); err != nil {
 		t.Fatalf("STARTTLS with the run's certificate: %v", err)
+	}
+	ok, _ := sec.Extension("AUTH")
+	if offered := tg.Feature(smtp.FeatureAuth) == nil; ok != offered {
+		t.Errorf("EHLO inside TLS announces AUTH: %v, but feature %s offered: %v", ok, smtp.FeatureAuth, offered)
+	}
+	if ok {
+		bad := DialSMTP(t, tg)
+		if err := bad.StartTLS(&tls.Config{RootCAs: fx.Pool(), ServerName: "localhost"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := bad.Auth(netsmtp.PlainAuth("", "bob", "not-bob", "localhost")); err == nil {
+			t.Errorf("AUTH PLAIN with a wrong password succeeded")
+		}
+		bad.Close()
+		if err := sec.Auth(netsmtp.PlainAuth("", "bob", "bob", "localhost")); err != nil {
+			t.Fatalf("AUTH PLAIN as bob: %v", err)
+		}
 	}
 	marker := fmt.Sprintf("delivery over TLS at %d", time.Now().UnixNano())
 	if err := Send(sec, smtp.AddressBob, marker); err != nil {
