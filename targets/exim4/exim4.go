@@ -16,7 +16,8 @@
 // Debian's exim4-daemon-light conflicts with postfix and opensmtpd (all
 // provide mail-transport-agent): the launcher runs exim4 installed, or
 // else unpacked (exim4-daemon-light) in the tree of targets.UnpackedTree,
-// its shared libraries installed (libidn12 besides the usual ones).
+// its shared libraries installed (libidn12 libgnutls-dane0 libnsl2
+// libdb5.3).
 // Debian builds exim to run as the account Debian-exim, which exim4-base's
 // postinst would make: the launcher names it (targets/mta.MailUID) in user
 // files of the work directory that a private mount namespace puts over
@@ -62,7 +63,7 @@ var launcher = targets.Declare(targets.Declared{
 	Binary:        "exim4",
 	Package:       "exim4-daemon-light",
 	Unpacked:      []string{"exim4-daemon-light"},
-	UnpackedNeeds: []string{"libidn12", "libgnutls-dane0", "libnsl2"},
+	UnpackedNeeds: []string{"libidn12", "libgnutls-dane0", "libnsl2", "libdb5.3"},
 	Requires:      mta.NeedRoot("exim4", true),
 	// -bV prints "Exim version 4.96 #2 built ...", but only where the
 	// account Debian-exim exists: Version asks inside the overlay.

@@ -13,7 +13,8 @@
 //
 // Debian's opensmtpd conflicts with postfix and exim4 (all provide
 // mail-transport-agent): the launcher runs smtpd installed, or else
-// unpacked (opensmtpd) in the tree of targets.UnpackedTree. smtpd starts
+// unpacked (opensmtpd) in the tree of targets.UnpackedTree, its shared
+// libraries installed (libevent-2.1-7 libdb5.3). smtpd starts
 // as root and runs its processes as the accounts opensmtpd and opensmtpq,
 // which the package's postinst would make, and uses fixed paths: its
 // queue in /var/spool/smtpd, its control socket in /var/run, its chroot
@@ -63,12 +64,13 @@ const (
 const noTLS = "Debian 12's OpenSMTPD 6.8.0p2 fails every TLS handshake under OpenSSL 3 (\"EVP lib\", OpenSMTPD/OpenSMTPD#1171): the launcher offers no STARTTLS"
 
 var launcher = targets.Declare(targets.Declared{
-	Name:     "opensmtpd",
-	Protocol: mta.Protocol,
-	Binary:   "smtpd",
-	Package:  "opensmtpd",
-	Unpacked: []string{"opensmtpd"},
-	Requires: mta.NeedRoot("opensmtpd", true),
+	Name:          "opensmtpd",
+	Protocol:      mta.Protocol,
+	Binary:        "smtpd",
+	Package:       "opensmtpd",
+	Unpacked:      []string{"opensmtpd"},
+	UnpackedNeeds: []string{"libevent-2.1-7", "libdb5.3"},
+	Requires:      mta.NeedRoot("opensmtpd", true),
 	// -h prints "version: OpenSMTPD 6.8.0p2" and the usage.
 	VersionArgs: []string{"-h"},
 	VersionText: func(s string) string { return strings.Replace(s, "version: OpenSMTPD ", "opensmtpd ", 1) },
