@@ -90,3 +90,25 @@ func injected(before *bufio.Reader, tc io.Reader) *bufio.Reader {
 	pending, _ := before.Peek(before.Buffered())
 	return bufio.NewReaderSize(io.MultiReader(bytes.NewReader(append([]byte(nil), pending...)), tc), readBuf)
 }
+
+// trace is the trace fields a session puts in front of a message, less
+// its Received field with the fault NoReceived.
+func (f Faults) trace(fields string) string {
+	if !f.NoReceived {
+		return fields
+	}
+	var out strings.Builder
+	skip := false
+	for _, line := range strings.SplitAfter(fields, "\r\n") {
+		if line == "" {
+			continue
+		}
+		if line[0] != ' ' && line[0] != '\t' {
+			skip = len(line) >= 9 && strings.EqualFold(line[:9], "received:")
+		}
+		if !skip {
+			out.WriteString(line)
+		}
+	}
+	return out.String()
+}

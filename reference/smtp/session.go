@@ -431,16 +431,12 @@ func (c *session) data(arg string) error {
 	id := strings.ToUpper(hex.EncodeToString(idb[:]))
 	var hdr strings.Builder
 	fmt.Fprintf(&hdr, "Return-Path: <%s>\r\n", c.from)
-	if c.s.Faults.NoReceived {
-		goto text
-	}
 	fmt.Fprintf(&hdr, "Received: from %s ([%s])\r\n\tby %s (protospec) with %s id %s", c.helo, c.ip, c.s.hostname(), c.withProtocol(), id)
 	if len(c.rcptAddr) == 1 {
 		fmt.Fprintf(&hdr, "\r\n\tfor <%s>", c.rcptAddr[0])
 	}
 	fmt.Fprintf(&hdr, "; %s\r\n", time.Now().Format(time.RFC1123Z))
-text:
-	draft.Write([]byte(hdr.String()))
+	draft.Write([]byte(c.s.Faults.trace(hdr.String())))
 
 	c.reply(354, "End data with <CR><LF>.<CR><LF>")
 	start := time.Now()

@@ -1,6 +1,9 @@
 package smtp
 
 import (
+	"regexp"
+	"strings"
+
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/protospec/protospec/suites/spec"
@@ -24,6 +27,9 @@ func enhancedBattery(t *spec.T) []reply {
 	}
 	return out
 }
+
+// looseCodeRE is any digits.digits.digits at the start of a reply's text.
+var looseCodeRE = regexp.MustCompile(`^([0-9]+)\.([0-9]+)\.([0-9]+)(\s|$)`)
 
 var _ = Describe("RFC 2034 and RFC 3463 enhanced status codes", func() {
 	rfc2034_4.It("announced-and-used", spec.FIXTURE, "puts an enhanced status code at the start of every reply's text after EHLO",
@@ -51,9 +57,24 @@ var _ = Describe("RFC 2034 and RFC 3463 enhanced status codes", func() {
 	rfc3463_2.It("code-grammar", spec.MUST, "forms enhanced codes as class.subject.detail, subject and detail of 1 to 3 digits",
 		spec.Inferred(`status-code = class "." subject "." detail`, "the grammar of the status code"), func(t *spec.T) {
 			for _, r := range enhancedBattery(t) {
-				for i, txt := range r.texts() {
-					if _, ok := r.enhanced(i); !ok && len(txt) > 0 && txt[0] >= '0' && txt[0] <= '9' {
-						t.Mismatch("class.subject.detail (RFC 3463 2)", "%q in %s", txt, r)
+				for _, txt := range r.texts() {
+					if m := looseCodeRE.FindStringSubmatch(txt); m != nil && (len(m[2]) > 3 || len(m[3]) > 3 || !strings.Contains("245", m[1])) {
+						t.Mismatch("class (2, 4 or 5) . subject (1*3digit) . detail (1*3digit)", "%q in %s", txt, r)
+					}
+				}
+			}
+		})
+
+	rfc3463_2.It("no-leading-zeros", spec.MUST, "writes the sub-codes of enhanced codes without leading zeros",
+		spec.Quote(`Each numeric sub-code within the status-code MUST be expressed without leading zero digits.`), func(t *spec.T) {
+			for _, r := range enhancedBattery(t) {
+				for _, txt := range r.texts() {
+					if m := looseCodeRE.FindStringSubmatch(txt); m != nil {
+						for _, sub := range m[1:] {
+							if len(sub) > 1 && sub[0] == '0' {
+								t.Mismatch("sub-codes without leading zeros", "%q in %s", txt, r)
+							}
+						}
 					}
 				}
 			}

@@ -58,7 +58,7 @@ var _ = Describe("RFC 3207 STARTTLS", func() {
 		})
 
 	rfc3207_4.It("delivery-inside-tls", spec.MUST, "delivers mail sent inside TLS",
-		spec.Inferred(`After receiving a 220 response to a STARTTLS command, the client MUST start the TLS negotiation before giving any other SMTP commands.`, "the client's MUST; the server's side is to carry on the session inside TLS"), func(t *spec.T) {
+		spec.Inferred(`Upon completion of the TLS handshake, the SMTP protocol is reset to the initial state (the state in SMTP after a server issues a 220 service ready greeting).`, "a statement of the state after the handshake, from which a whole transaction goes").In("4.2").SharedBecause("the session goes on inside TLS: a whole transaction"), func(t *spec.T) {
 			dir := maildir(t)
 			s := tlsSession(t)
 			l := newLetter("inside TLS\r\n")
@@ -79,7 +79,7 @@ var _ = Describe("RFC 3207 STARTTLS", func() {
 		})
 
 	rfc3207_4_2.It("transaction-discarded", spec.MUST, "forgets a transaction opened before STARTTLS",
-		spec.Inferred(`Upon completion of the TLS handshake, the SMTP protocol is reset to the initial state (the state in SMTP after a server issues a 220 service ready greeting).`, "a statement of the state after the handshake: no transaction"), func(t *spec.T) {
+		spec.Inferred(`Upon completion of the TLS handshake, the SMTP protocol is reset to the initial state (the state in SMTP after a server issues a 220 service ready greeting).`, "a statement of the state after the handshake: no transaction").SharedBecause("the transaction of before the handshake is gone"), func(t *spec.T) {
 			t.Require(featureSTARTTLS)
 			s := hello(t)
 			s.need("STARTTLS")

@@ -72,6 +72,17 @@ var _ = Describe("RFC 5321 4.2 and 4.3 replies", func() {
 			}
 		})
 
+	rfc5321_4_2.It("reply-line-512", spec.SHOULD, "keeps every reply line within 512 octets with its CR LF",
+		spec.Inferred(`The maximum total length of a reply line including the reply code and the <CRLF> is 512 octets.`, "the limit of 4.5.3.1.5, which a client need not receive beyond").In("4.5.3.1.5"), func(t *spec.T) {
+			for _, r := range battery(t) {
+				for _, l := range r.lines {
+					if len(l)+2 > 512 {
+						t.Mismatch("reply lines of at most 512 octets", "%d octets: %s", len(l)+2, spec.Excerpt([]byte(l), 100))
+					}
+				}
+			}
+		})
+
 	rfc5321_4_2_1.It("multiline-same-code", spec.MUST, "uses one code on every line of a multi-line reply",
 		spec.Quote(`In a multiline reply, the reply code on each of the lines MUST be the same.`), func(t *spec.T) {
 			for _, r := range battery(t) {

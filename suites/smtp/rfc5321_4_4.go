@@ -56,7 +56,7 @@ var _ = Describe("RFC 5321 4.4 trace information", func() {
 		spec.Quote(`If the FOR clause appears, it MUST contain exactly one <path> entry, even when multiple RCPT commands have been given.`), func(t *spec.T) {
 			rs := received(traced(t, "", rcptBob, rcptAlice))
 			if len(rs) == 0 {
-				t.Mismatch("a Received field", "none")
+				t.Skipf("not applicable: no Received field, so no FOR clause (received-inserted judges that)")
 			}
 			m := regexp.MustCompile(`(?i)\sfor\s+(.*?);`).FindStringSubmatch(rs[0])
 			if m != nil && (strings.Count(m[1], "@") != 1 || strings.Contains(m[1], ",")) {

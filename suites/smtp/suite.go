@@ -23,10 +23,9 @@
 // postmaster (`protospec fixtures smtp`), and no relaying for
 // relay.invalid.
 //
-// --tls: SMTP has no TLS service of its own in the contract (smtp/tcp
-// upgrades with STARTTLS, which the rfc3207 specs test); a run with --tls
-// looks for "smtp/tls", which the reference does not offer, so its specs
-// are skipped as not applicable.
+// --tls: the contract declares no TLS service (smtp/tcp upgrades with
+// STARTTLS, which the rfc3207 specs test on every run), so `run smtp
+// --tls` is refused by the command line.
 package smtp
 
 import (

@@ -2,11 +2,14 @@ package reference
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
+	netsmtp "net/smtp"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/protospec/protospec/internal/mailstore"
@@ -58,10 +61,26 @@ func startSMTP(_ context.Context, opts targets.Options) (targets.Target, error) 
 		fixture.Feature8BitMIME: true, fixture.FeatureEnhancedCodes: true, fixture.FeatureSMTPUTF8: true,
 	}
 	reasons := map[string]string{
-		fixture.FeatureVRFY:     "the reference answers VRFY with 252: it does not confirm addresses",
-		fixture.FeatureAuth:     "the reference does not offer AUTH yet",
-		fixture.FeatureChunking: "the reference does not offer CHUNKING (BDAT) yet",
-		fixture.FeatureDSN:      "the reference does not offer DSN yet",
+		fixture.FeatureVRFY: "the reference answers VRFY with 252: it does not confirm addresses",
+	}
+	// AUTH, CHUNKING and DSN are offered as the server announces them
+	// (reference/smtp grows them): its EHLO says, before and inside TLS.
+	offers, err := smtpOffers(l.Addr().String())
+	if err != nil {
+		s.Close()
+		cleanup()
+		return nil, fmt.Errorf("reference smtp: %w", err)
+	}
+	for _, f := range []struct{ feature, keyword, why string }{
+		{fixture.FeatureAuth, "AUTH", "the reference does not announce AUTH PLAIN LOGIN inside TLS"},
+		{fixture.FeatureChunking, "CHUNKING", "the reference does not announce CHUNKING"},
+		{fixture.FeatureDSN, "DSN", "the reference does not announce DSN"},
+	} {
+		if offers[f.keyword] {
+			features[f.feature] = true
+		} else {
+			reasons[f.feature] = f.why
+		}
 	}
 	return &targets.Static{
 		TargetName: "reference",
@@ -79,6 +98,43 @@ func startSMTP(_ context.Context, opts targets.Options) (targets.Target, error) 
 			return err
 		},
 	}, nil
+}
+
+// smtpOffers asks the reference at addr what it announces: CHUNKING and
+// DSN in the EHLO reply, AUTH (with PLAIN and LOGIN) in the EHLO reply
+// inside TLS, as RFC 4954 wants it before the user's password travels.
+// The certificate is the run's own fixture leaf on loopback: the probe
+// does not verify it.
+func smtpOffers(addr string) (map[string]bool, error) {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	cl, err := netsmtp.NewClient(c, "localhost")
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	defer cl.Close()
+	if err := cl.Hello("probe.protospec.test"); err != nil {
+		return nil, err
+	}
+	offers := map[string]bool{}
+	for _, kw := range []string{"CHUNKING", "DSN"} {
+		offers[kw], _ = cl.Extension(kw)
+	}
+	if ok, _ := cl.Extension("STARTTLS"); ok {
+		if err := cl.StartTLS(&tls.Config{ServerName: "localhost", InsecureSkipVerify: true}); err != nil {
+			return nil, err
+		}
+		if ok, mechs := cl.Extension("AUTH"); ok {
+			m := " " + strings.ToUpper(mechs) + " "
+			offers["AUTH"] = strings.Contains(m, " PLAIN ") && strings.Contains(m, " LOGIN ")
+		}
+	}
+	_ = cl.Quit()
+	return offers, nil
 }
 
 // smtpServer opens the store at root and makes a server of it with the
