@@ -54,6 +54,11 @@ type Declared struct {
 	// command that cannot run or prints nothing gives Binary.
 	VersionArgs []string
 	VersionText func(line string) string
+	// Version, if set, tells the version once the server is ready, in
+	// place of VersionArgs: for a binary that has no version command
+	// (postfix's master, which postconf tells) or cannot run it outside
+	// the server's Overlay.
+	Version func(r *Run) string
 	// Baseline lists the specs the server is known to fail (go:embed of
 	// baseline.txt): what `run --baseline builtin` uses.
 	Baseline string
@@ -83,6 +88,10 @@ type Declared struct {
 	ConfigFile     string
 	// Argv returns the arguments after Binary.
 	Argv func(r *Run) []string
+	// Env, if set, returns variables ("NAME=value") the server runs
+	// with besides protospec's own environment: its command line runs
+	// through env(1), which execs it (the server keeps the launched PID).
+	Env func(r *Run) []string
 	// Overlay, if set, returns the work directory's files that the server
 	// sees in place of system files (users, PAM services): it runs in a
 	// private mount namespace with them bound over (see Overlay).
@@ -313,6 +322,13 @@ func (l *DeclaredLauncher) Start(ctx context.Context, opts Options) (Target, err
 				}
 			}
 			argv := append([]string{bin}, l.Argv(r)...)
+			if l.Env != nil {
+				wrapped, err := WithEnv(argv, l.Env(r)...)
+				if err != nil {
+					return nil, err
+				}
+				argv = wrapped
+			}
 			if l.Companions != nil {
 				companions, err := l.Companions(r)
 				if err != nil {
@@ -352,9 +368,15 @@ func (l *DeclaredLauncher) Start(ctx context.Context, opts Options) (Target, err
 	for _, f := range l.Features {
 		features[f] = true
 	}
+	var version string
+	if l.Declared.Version != nil {
+		version = l.Declared.Version(r)
+	} else {
+		version = l.version(bin)
+	}
 	t := &Static{
 		TargetName: name,
-		Version:    l.version(bin),
+		Version:    version,
 		Endpoints:  l.Endpoints(r),
 		Features:   features,
 		Reasons:    maps.Clone(l.Reasons),
@@ -379,4 +401,22 @@ func (l *DeclaredLauncher) version(bin string) string {
 		return l.Binary
 	}
 	return s
+}
+
+// WithEnv returns the command line that runs argv with the variables env
+// ("NAME=value") added to the environment: env(1), which execs argv.
+func WithEnv(argv []string, env ...string) ([]string, error) {
+	if len(env) == 0 {
+		return argv, nil
+	}
+	for _, e := range env {
+		if name, _, ok := strings.Cut(e, "="); !ok || name == "" {
+			return nil, fmt.Errorf("targets: environment variable %q is not NAME=value", e)
+		}
+	}
+	bin, err := FindBinary("env", "coreutils")
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]string{bin}, env...), argv...), nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -137,7 +138,7 @@ func TestDeclaredStart(t *testing.T) {
 	if !ok {
 		t.Fatalf("target %T, want *Launched", tg)
 	}
-	dir := lt.Dir()
+	dir := lt.WorkDir()
 	conf, err := os.ReadFile(filepath.Join(dir, "fake.conf"))
 	if err != nil || !strings.HasPrefix(string(conf), "# \"hello\" in "+dir+"\nlisten 127.0.0.1:") || strings.Count(string(conf), "listen ") != 2 {
 		t.Errorf("fake.conf %q, %v", conf, err)
@@ -219,5 +220,48 @@ func TestDeclaredErrors(t *testing.T) {
 	bad.Prefix = "fake: "
 	if err := start(bad); err == nil || !strings.HasPrefix(err.Error(), "fake: ") || !strings.Contains(err.Error(), "nothing to listen on") {
 		t.Errorf("server exiting at once: %v", err)
+	}
+}
+
+// TestWithEnv: the command line runs with the variables added, keeps the
+// rest of the environment, and a variable without a name is refused.
+func TestWithEnv(t *testing.T) {
+	t.Setenv("PROTOSPEC_KEPT", "kept")
+	argv, err := WithEnv([]string{"sh", "-c", `echo "$PROTOSPEC_ADDED $PROTOSPEC_KEPT"`}, "PROTOSPEC_ADDED=added")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(argv[0], argv[1:]...).Output()
+	if err != nil || string(out) != "added kept\n" {
+		t.Errorf("%q printed %q, %v", argv, out, err)
+	}
+	if same, err := WithEnv([]string{"true"}); err != nil || len(same) != 1 {
+		t.Errorf("no variables: %q, %v", same, err)
+	}
+	if _, err := WithEnv([]string{"true"}, "=x"); err == nil {
+		t.Error("a variable without a name was accepted")
+	}
+}
+
+// TestDeclaredVersionHook: Version tells the version in place of
+// VersionArgs, with the Run of the start; Env reaches the server.
+func TestDeclaredVersionHook(t *testing.T) {
+	d := fake(t)
+	d.VersionArgs = nil
+	d.Version = func(r *Run) string { return fmt.Sprintf("fake on %d ports", len(r.Ports)) }
+	d.Env = func(r *Run) []string { return []string{"PROTOSPEC_FAKE_ENV=set"} }
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tg, err := NewDeclared(d).Start(ctx, Options{Protocol: "fakeproto"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if v := tg.Info().Version; v != "fake on 2 ports" {
+		t.Errorf("version %q", v)
+	}
+	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", tg.(*Launched).PID()))
+	if err != nil || !strings.Contains(string(env), "\x00PROTOSPEC_FAKE_ENV=set\x00") {
+		t.Errorf("the server's environment lacks PROTOSPEC_FAKE_ENV=set (%v)", err)
 	}
 }

@@ -105,8 +105,10 @@ type Launched struct {
 // PID is the process id of the server (the leader of its process group).
 func (t *Launched) PID() int { return t.Proc.PID() }
 
-// Dir is the work directory: configuration, fixtures and logs.
-func (t *Launched) Dir() string { return t.dir }
+// WorkDir is the work directory: configuration, fixtures and logs. (Dir,
+// promoted from Static, is the target's Directories: the directories a
+// spec may read, smtp.DirMaildir.)
+func (t *Launched) WorkDir() string { return t.dir }
 
 // Launched completes s as Target does and returns it with the server's
 // work directory.

@@ -125,11 +125,11 @@ func launch(t *testing.T, name string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, ok := tg.(interface{ Dir() string })
+	dir, ok := tg.(interface{ WorkDir() string })
 	if !ok {
 		t.Fatalf("%s does not tell its work directory", name)
 	}
-	tree := filepath.Join(dir.Dir(), ftpd.Tree)
+	tree := filepath.Join(dir.WorkDir(), ftpd.Tree)
 	s := &server{addr: ep.Addr, bob: filepath.Join(tree, fixture.BobHome), anon: filepath.Join(tree, fixture.AnonymousHome), ca: filepath.Join(t.TempDir(), "ca.pem")}
 	s.host, s.port, _ = net.SplitHostPort(s.addr)
 	if err := os.WriteFile(s.ca, fx.CAPEM, 0o644); err != nil {

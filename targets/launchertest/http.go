@@ -225,11 +225,11 @@ func Lifecycle(t *testing.T, h HTTPLauncher) {
 	opts := targets.Options{Protocol: "http1"}
 	t.Run("CloseStops", func(t *testing.T) {
 		tg := Open(t, h.Launcher.Name(), opts)
-		dir, ok := tg.(interface{ Dir() string })
+		dir, ok := tg.(interface{ WorkDir() string })
 		if !ok {
 			t.Fatalf("target %T does not tell its work directory", tg)
 		}
-		CloseStops(t, tg, dir.Dir())
+		CloseStops(t, tg, dir.WorkDir())
 	})
 	t.Run("MissingBinary", func(t *testing.T) {
 		MissingBinary(t, h.Missing, opts, h.Package)

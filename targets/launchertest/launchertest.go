@@ -249,7 +249,11 @@ const ConfigDir = "/work/dir"
 func Config(t *testing.T, l *targets.DeclaredLauncher, opts targets.Options, ports []int, cases ...ConfigCase) {
 	t.Helper()
 	for _, c := range cases {
-		r, err := l.NewRun("/usr/sbin/"+l.Binary, opts)
+		bin := l.Binary
+		if !filepath.IsAbs(bin) {
+			bin = "/usr/sbin/" + bin
+		}
+		r, err := l.NewRun(bin, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,6 +279,14 @@ func Config(t *testing.T, l *targets.DeclaredLauncher, opts targets.Options, por
 // instead of comparing with them: PROTOSPEC_UPDATE_GOLDEN=1 go test
 // -run TestConfig ./targets/NAME, then review the diff.
 const UpdateGoldenEnv = "PROTOSPEC_UPDATE_GOLDEN"
+
+// Golden compares got with the file path (or, with UpdateGoldenEnv,
+// writes it there): for a launcher's files that its config template does
+// not render.
+func Golden(t *testing.T, path, got string) {
+	t.Helper()
+	golden(t, path, got)
+}
 
 // golden compares got with the file path and reports the first line that
 // differs.
