@@ -29,15 +29,18 @@ func clientTLS() *tls.Config {
 // it.
 func fixtureStore(t testing.TB) *mailstore.Store {
 	t.Helper()
-	dir := t.TempDir()
-	if err := ipop3.WriteFixture(dir); err != nil {
-		t.Fatal(err)
-	}
-	st, err := mailstore.Open(dir, 0)
+	st, err := fixtureStoreAt(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return st
+}
+
+func fixtureStoreAt(dir string) (*mailstore.Store, error) {
+	if err := ipop3.WriteFixture(dir); err != nil {
+		return nil, err
+	}
+	return mailstore.Open(dir, 0)
 }
 
 // start serves srv (its Store the fixture when nil, LoginDelay a
