@@ -2,6 +2,7 @@ package pop3
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -80,37 +81,52 @@ func (t *transcoder) endLine() {
 	t.atStart, t.lineLen = true, 0
 }
 
-func (t *transcoder) content(b byte) {
-	if t.atStart && b == '.' && t.stuff && t.w != nil && t.err == nil {
+// content writes a run of a line's octets (no CR, no LF among them but
+// a bare CR handed over alone).
+func (t *transcoder) content(p []byte) {
+	if t.atStart && p[0] == '.' && t.stuff && t.w != nil && t.err == nil {
 		t.err = t.w.WriteByte('.')
 	}
-	t.emit(b)
+	t.n += int64(len(p))
+	if t.w != nil && t.err == nil {
+		_, t.err = t.w.Write(p)
+	}
+	if t.err != nil {
+		t.done = true
+	}
 	t.atStart = false
-	t.lineLen++
+	t.lineLen += len(p)
 }
 
-// feed transcodes one chunk of the file.
+var bareCR = []byte{'\r'}
+
+// feed transcodes one chunk of the file, a run of line octets at a time.
 func (t *transcoder) feed(p []byte) {
-	for _, b := range p {
-		if t.done {
-			return
-		}
+	for len(p) > 0 && !t.done {
 		if t.pendingCR {
 			t.pendingCR = false
-			if b == '\n' {
+			if p[0] == '\n' {
 				t.endLine()
+				p = p[1:]
 				continue
 			}
-			t.content('\r')
+			t.content(bareCR)
+			continue
 		}
-		switch b {
-		case '\r':
+		i := bytes.IndexAny(p, "\r\n")
+		if i < 0 {
+			t.content(p)
+			return
+		}
+		if i > 0 {
+			t.content(p[:i])
+		}
+		if p[i] == '\r' {
 			t.pendingCR = true
-		case '\n':
+		} else {
 			t.endLine()
-		default:
-			t.content(b)
 		}
+		p = p[i+1:]
 	}
 }
 
