@@ -88,14 +88,20 @@ type Server struct {
 	// APOP.
 	DisableAPOP bool
 
+	// MaxConns bounds the concurrent sessions, MaxConnsPerClient those
+	// of one client IP (beyond: -ERR [SYS/TEMP] and close).
 	MaxConns          int
 	MaxConnsPerClient int
-	MaxAuthFailures   int
-	MaxErrors         int
+	// MaxAuthFailures failed logins close the session; MaxErrors refused
+	// commands too.
+	MaxAuthFailures int
+	MaxErrors       int
 	// IdleTimeout is the silence of the client after which the server
 	// closes the connection without a response and without deleting
 	// anything (RFC 1939 3).
-	IdleTimeout  time.Duration
+	IdleTimeout time.Duration
+	// WriteTimeout bounds each write (each flush of a long response) and
+	// the TLS handshake.
 	WriteTimeout time.Duration
 	// LoginDelay is waited before a failed login is answered; a negative
 	// value waits nothing.
