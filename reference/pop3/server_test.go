@@ -199,7 +199,9 @@ func TestEndWithoutQuitDeletesNothing(t *testing.T) {
 	x := waitLogin(t, addr)
 	x.do("DELE 1", "+OK")
 	srv.Close()
-	x.closed()
+	if !x.closed() {
+		t.Fatal("a response to the shutdown (RFC 1939 3 closes without one)")
+	}
 	if after := ids(t, reopen(t, srv), "bob"); !slices.Equal(after, before) {
 		t.Fatalf("after sessions without QUIT: %q, before %q", after, before)
 	}
