@@ -487,3 +487,20 @@ func TestUniqueIDBound(t *testing.T) {
 		t.Fatalf("long names: %q %q", a, b)
 	}
 }
+
+func TestTooManyErrors(t *testing.T) {
+	addr, _ := start(t, &Server{MaxErrors: 3})
+	v := dialConv(t, addr)
+	for range 3 {
+		v.do("FOO", "-ERR")
+	}
+	v.c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if b, err := v.r.ReadByte(); err == nil {
+		t.Fatalf("an unsolicited response (%q...)", b)
+	}
+	v.c.SetDeadline(time.Now().Add(10 * time.Second))
+	v.do("CAPA", "-ERR Too many errors")
+	if !v.closed() {
+		t.Fatal("open after too many errors")
+	}
+}

@@ -246,9 +246,6 @@ func (c *session) run() {
 
 // command reads and answers one command.
 func (c *session) command() error {
-	if c.errors >= orInt(c.s.MaxErrors, DefaultMaxErrors) {
-		return errTooMany
-	}
 	raw, err := c.readLine(MaxCommandLine)
 	// RFC 1939 7: PASS "may only be given in the AUTHORIZATION state
 	// immediately after a successful USER command": any other line in
@@ -261,6 +258,11 @@ func (c *session) command() error {
 	}
 	if err != nil {
 		return err
+	}
+	// The command after MaxErrors refused ones is answered with the
+	// closing -ERR: every response answers a command.
+	if c.errors >= orInt(c.s.MaxErrors, DefaultMaxErrors) {
+		return errTooMany
 	}
 	if !bytes.HasSuffix(raw, []byte("\r\n")) {
 		c.fail("Commands end with CRLF, not a bare LF (RFC 1939 3)")
