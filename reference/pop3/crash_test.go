@@ -66,7 +66,7 @@ func TestKillAfterQuit(t *testing.T) {
 	a.login("bob", "bob")
 	a.do("DELE 1", "+OK")
 	a.do("QUIT", "+OK")
-	b := waitLogin(t, addr)
+	b := waitLogin(t, addr, "")
 	b.do("DELE 1", "+OK")
 	b.do("NOOP", "+OK")
 	cmd.Process.Signal(syscall.SIGKILL)

@@ -180,24 +180,23 @@ func TestQuitDeletesDurably(t *testing.T) {
 }
 
 func TestEndWithoutQuitDeletesNothing(t *testing.T) {
-	addr, srv := start(t, &Server{IdleTimeout: 200 * time.Millisecond})
+	addr, srv := start(t, &Server{IdleTimeout: time.Second})
 	before := ids(t, srv.Store, "bob")
 	// Dropped.
-	v := dialConv(t, addr)
-	v.login("bob", "bob")
-	v.do("DELE 1", "+OK")
-	v.do("DELE 2", "+OK")
+	v := waitLogin(t, addr, "DELE 1\r\nDELE 2\r\n")
+	v.expect("+OK")
+	v.expect("+OK")
 	v.c.Close()
 	// Timed out: closed without a response (RFC 1939 3).
-	w := waitLogin(t, addr)
-	w.do("DELE 3", "+OK")
+	w := waitLogin(t, addr, "DELE 3\r\n")
+	w.expect("+OK")
 	w.c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if b, err := w.r.ReadByte(); err == nil {
 		t.Fatalf("a response (%q...) on the idle timeout", b)
 	}
 	// Shut down.
-	x := waitLogin(t, addr)
-	x.do("DELE 1", "+OK")
+	x := waitLogin(t, addr, "DELE 1\r\n")
+	x.expect("+OK")
 	srv.Close()
 	if !x.closed() {
 		t.Fatal("a response to the shutdown (RFC 1939 3 closes without one)")
@@ -207,13 +206,15 @@ func TestEndWithoutQuitDeletesNothing(t *testing.T) {
 	}
 }
 
-// waitLogin logs bob in once the lock of a previous session is released.
-func waitLogin(t *testing.T, addr string) *conv {
+// waitLogin logs bob in, once the lock of a previous session is
+// released, with the login and then more commands in one write (no idle
+// time between them); it reads the login's responses only.
+func waitLogin(t *testing.T, addr, more string) *conv {
 	t.Helper()
 	for i := 0; ; i++ {
 		v := dialConv(t, addr)
-		v.do("USER bob", "+OK")
-		v.send("PASS bob\r\n")
+		v.send("USER bob\r\nPASS bob\r\n" + more)
+		v.expect("+OK")
 		l := v.line()
 		if strings.HasPrefix(l, "+OK") {
 			return v
