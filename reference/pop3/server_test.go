@@ -460,7 +460,7 @@ func TestSlowloris(t *testing.T) {
 	closed := make(chan struct{})
 	go func() {
 		defer close(closed)
-		for _, b := range []byte("USER " + strings.Repeat("a", 100)) {
+		for _, b := range []byte("USER " + strings.Repeat("a", 300)) { // 15 s of trickle
 			if _, err := v.c.Write([]byte{b}); err != nil {
 				return
 			}
@@ -468,11 +468,11 @@ func TestSlowloris(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	v.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	v.c.SetReadDeadline(time.Now().Add(20 * time.Second))
 	if b, err := v.r.ReadByte(); err == nil {
 		t.Fatalf("a response (%q...) to a trickled line", b)
 	}
-	if d := time.Since(start); d > 4*time.Second {
+	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("closed after %v with an idle timeout of 500ms", d)
 	}
 	<-closed
