@@ -8,12 +8,15 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/protospec/protospec/internal/mailstore"
 	ipop3 "github.com/protospec/protospec/internal/pop3"
 )
 
@@ -504,4 +507,44 @@ func TestTooManyErrors(t *testing.T) {
 	if !v.closed() {
 		t.Fatal("open after too many errors")
 	}
+}
+
+// TestForeignMaildir serves a message another Maildir writer left in
+// cur/ with LF line ends and the S flag: LIST counts its CRLF size, RETR
+// sends CRLF, and the file keeps its name and flags (RETR changes nothing
+// on disk); a user without a Maildir has an empty maildrop.
+func TestForeignMaildir(t *testing.T) {
+	st := fixtureStore(t)
+	name := "1700000000.M1P1.other:2,S"
+	p := filepath.Join(st.Root(), "alice", "cur", name)
+	const lf = "Subject: lf\n\n.dot\nline\n"
+	if err := os.WriteFile(p, []byte(lf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	os.Chtimes(p, old, old)
+	users := append(slices.Clone(mailstore.FixtureUsers), mailstore.User{Name: "carol", Password: "carol"})
+	addr, _ := start(t, &Server{Store: st, Users: users})
+	v := dialConv(t, addr)
+	v.login("alice", "alice")
+	crlf := strings.ReplaceAll(lf, "\n", "\r\n")
+	v.do("LIST 1", fmt.Sprintf("+OK 1 %d", len(crlf)))
+	v.do("UIDL 1", "+OK 1 1700000000.M1P1.other")
+	v.do("RETR 1", "+OK")
+	if got := text(v.multi()); got != crlf {
+		t.Fatalf("RETR 1 = %q", got)
+	}
+	v.do("QUIT", "+OK")
+	v.closed()
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("the file after RETR and QUIT: %v", err)
+	}
+	w := dialConv(t, addr)
+	w.login("carol", "carol")
+	w.do("STAT", "+OK 0 0")
+	w.do("LIST", "+OK")
+	if l := w.multi(); len(l) != 0 {
+		t.Fatalf("LIST of an empty maildrop: %q", l)
+	}
+	w.do("QUIT", "+OK")
 }
