@@ -35,7 +35,7 @@
 //     other way removes nothing. Maildir flags are left alone: POP3 has no
 //     flags, and RETR changes nothing on disk.
 //   - Locking: a login takes an exclusive lock on the maildrop (RFC 1939
-//     4); a second login to it answers -ERR [IN-USE] (RFC 2449 8.1.1)
+//     4); a second login to it answers -ERR [IN-USE] (RFC 2449 8.1.2)
 //     until the first session ends. The lock is the server's: two
 //     processes serving the same store do not see each other's.
 //   - RFC 2449: CAPA (TOP, UIDL, RESP-CODES, AUTH-RESP-CODE, PIPELINING,

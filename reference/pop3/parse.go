@@ -13,8 +13,10 @@ const (
 	// 40 character argument, CRLF) to 255 octets, including the
 	// terminating CRLF."
 	MaxCommandLine = 255
-	// MaxResponseLine is RFC 2449 4's bound on a response's first line:
-	// "Servers MAY use up to 512 octets, including the terminating CRLF".
+	// MaxResponseLine is RFC 2449 4's bound on a status line: "The
+	// maximum length of the first line of a command response (including
+	// the initial greeting) is unchanged at 512 octets (including the
+	// terminating CRLF)."
 	MaxResponseLine = 512
 	// MaxAuthLine bounds a client's line inside an AUTH exchange (RFC
 	// 5034 4 sets none; PLAIN's authcid, authzid and password of 255

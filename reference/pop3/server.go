@@ -283,9 +283,10 @@ func (s *Server) ServeConn(c net.Conn) {
 }
 
 // refuse answers a connection over the limits with a negative greeting
-// and closes it. RFC 3206 4: "[SYS/TEMP] ... a problem which is likely
-// temporary in nature, and therefore there is no need to alarm the user"
-// (here: the server is full; the client may retry later).
+// and closes it. RFC 3206 4: "SYS/TEMP indicates a problem which is
+// likely to be temporary in nature, and therefore there is no need to
+// alarm the user, unless the failure persists." (Here: the server is
+// full; the client may retry later.)
 func (s *Server) refuse(c net.Conn, implicit *tls.Config) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))

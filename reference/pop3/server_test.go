@@ -548,3 +548,11 @@ func TestForeignMaildir(t *testing.T) {
 	}
 	w.do("QUIT", "+OK")
 }
+
+func TestStatusLineBound(t *testing.T) {
+	addr, _ := start(t, &Server{Hostname: strings.Repeat("h", 600)})
+	v := dialConv(t, addr)
+	if len(v.greeting)+2 > MaxResponseLine {
+		t.Fatalf("a greeting of %d octets", len(v.greeting)+2)
+	}
+}

@@ -52,8 +52,9 @@ const (
 
 // message is one message of the maildrop as the session sees it: the
 // listing taken at login, numbered from 1 in this order for the whole
-// session (RFC 1939 4: "Messages in the maildrop ... each message is
-// assigned a message-number, and the size of each message in octets").
+// session (RFC 1939 4: "Once the POP3 server has opened the maildrop, it
+// assigns a message-number to each message, and notes the size of each
+// message in octets.").
 type message struct {
 	name    string // the Maildir unique name
 	size    int64  // octets with CRLF line ends; -1 until counted
@@ -119,11 +120,11 @@ func (c *session) shutdown() {
 // ok queues a positive response; lines after the first make a
 // multi-line response, byte-stuffed and terminated (RFC 1939 3).
 func (c *session) ok(text string, lines ...string) {
-	c.w.WriteString("+OK")
 	if text != "" {
-		c.w.WriteString(" " + text)
+		c.w.WriteString(statusLine("+OK " + text))
+	} else {
+		c.w.WriteString("+OK\r\n")
 	}
-	c.w.WriteString("\r\n")
 	for _, l := range lines {
 		if strings.HasPrefix(l, ".") {
 			c.w.WriteByte('.')
@@ -139,7 +140,16 @@ func (c *session) end() { c.w.WriteString(".\r\n") }
 // with "[" carries a response code (RFC 2449 8).
 func (c *session) fail(text string) {
 	c.errors++
-	c.w.WriteString("-ERR " + text + "\r\n")
+	c.w.WriteString(statusLine("-ERR " + text))
+}
+
+// statusLine ends a status line with CRLF, its text cut to keep it
+// within MaxResponseLine (a long Hostname in the greeting).
+func statusLine(s string) string {
+	if len(s) > MaxResponseLine-2 {
+		s = s[:MaxResponseLine-2]
+	}
+	return s + "\r\n"
 }
 
 func (c *session) flush() error { return c.w.Flush() }
@@ -371,10 +381,10 @@ func (c *session) plaintextOK() bool {
 	return false
 }
 
-// refusePlaintext is the answer to a plaintext login the policy refuses:
-// RFC 2595 2.1 lets a server refuse "a plaintext password login ...
-// without TLS", and RFC 3206 5's [AUTH] tells the client that it is a
-// matter of authentication, not a temporary one.
+// refusePlaintext is the answer to a plaintext login the policy refuses
+// (RFC 2595 and RFC 8314 advise against passwords sent in the clear), with
+// RFC 3206 5's [AUTH]: a matter of authentication, not a temporary one
+// (Dovecot answers the same).
 func (c *session) refusePlaintext() {
 	if c.s.TLSConfig != nil && c.implicit == nil {
 		c.fail("[AUTH] Plaintext authentication is disabled before TLS: use STLS first (RFC 2595)")
@@ -458,8 +468,8 @@ func (c *session) loginFailed() error {
 		c.fail("[AUTH] Authentication failed; too many failures, closing connection")
 		return errClose
 	}
-	// RFC 3206 5: "[AUTH] ... the failure is due to a problem with the
-	// credentials".
+	// RFC 3206 5: [AUTH] tells the client the failure is one of its
+	// credentials, not of the server (SYS).
 	c.fail("[AUTH] Authentication failed")
 	return nil
 }
@@ -473,9 +483,9 @@ func (c *session) enter(user string) error {
 		return nil
 	}
 	if !c.s.lock(user, c) {
-		// RFC 2449 8.1.1: "[IN-USE] ... the server was unable to acquire
-		// an exclusive lock on the maildrop because it is already in
-		// use" (RFC 1939 8: "-ERR [IN-USE] maildrop already locked").
+		// RFC 2449 8.1.2: [IN-USE] "indicates the authentication was
+		// successful, but the user's maildrop is currently in use
+		// (probably by another POP3 client)."
 		c.fail("[IN-USE] Maildrop already locked by another session")
 		return nil
 	}
@@ -511,8 +521,9 @@ func (c *session) apop(cmd command) error {
 		return nil
 	}
 	digest := cmd.args[1]
-	// RFC 1939 7: "the digest ... is expressed as 32 hexadecimal digits
-	// ... using lower-case ASCII characters."
+	// RFC 1939 7: "The 'digest' parameter itself is a 16-octet value
+	// which is sent in hexadecimal format, using lower-case ASCII
+	// characters."
 	if len(digest) != 32 || strings.Trim(digest, "0123456789abcdef") != "" {
 		c.fail("APOP digest must be 32 lower-case hex digits (RFC 1939 7)")
 		return nil
@@ -541,15 +552,14 @@ func (c *session) auth(cmd command) error {
 	}
 	var resp string
 	if len(cmd.args) == 2 {
-		// RFC 5034 4: "If the initial response argument is omitted ...
-		// the server responds with an empty challenge"; "=" is an empty
-		// initial response.
+		// RFC 5034 4: an initial response of "=" is an empty one.
 		resp = cmd.args[1]
 		if resp == "=" {
 			resp = ""
 		}
 	} else {
-		// RFC 5034 4: "A server challenge is sent as a line consisting
+		// Without an initial response the server sends an empty
+		// challenge. RFC 5034 4: "A server challenge is sent as a line consisting
 		// of a "+" character followed by a single space and a string
 		// encoded using Base64".
 		c.w.WriteString("+ \r\n")
@@ -822,8 +832,10 @@ func (c *session) dele(cmd command) {
 	if !ok {
 		return
 	}
-	// RFC 1939 5: "The POP3 server marks the message as deleted. ... The
-	// message is not actually deleted until the POP3 session enters the
+	// RFC 1939 5: "The POP3 server marks the message as deleted. Any
+	// future reference to the message-number associated with the message
+	// in a POP3 command generates an error. The POP3 server does not
+	// actually delete the message until the POP3 session enters the
 	// UPDATE state."
 	c.msgs[i].deleted = true
 	c.ok("Message " + cmd.args[0] + " deleted")
