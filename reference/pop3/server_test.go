@@ -507,6 +507,16 @@ func TestTooManyErrors(t *testing.T) {
 	if !v.closed() {
 		t.Fatal("open after too many errors")
 	}
+	// Overlong lines count too.
+	w := dialConv(t, addr)
+	long := "USER " + strings.Repeat("x", 300)
+	for range 3 {
+		w.do(long, "-ERR Line too long")
+	}
+	w.do(long, "-ERR Too many errors")
+	if !w.closed() {
+		t.Fatal("open after too many overlong lines")
+	}
 }
 
 // TestForeignMaildir serves a message another Maildir writer left in

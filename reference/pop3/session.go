@@ -262,17 +262,17 @@ func (c *session) command() error {
 	// between forgets the USER.
 	user := c.user
 	c.user = ""
-	if errors.Is(err, errTooLong) {
-		c.fail("Line too long (RFC 2449 4: 255 octets with CRLF)")
-		return nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, errTooLong) {
 		return err
 	}
 	// The command after MaxErrors refused ones is answered with the
 	// closing -ERR: every response answers a command.
 	if c.errors >= orInt(c.s.MaxErrors, DefaultMaxErrors) {
 		return errTooMany
+	}
+	if err != nil {
+		c.fail("Line too long (RFC 2449 4: 255 octets with CRLF)")
+		return nil
 	}
 	if !bytes.HasSuffix(raw, []byte("\r\n")) {
 		c.fail("Commands end with CRLF, not a bare LF (RFC 1939 3)")
