@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/protospec/protospec/internal/mailstore"
 )
@@ -105,5 +106,33 @@ func BenchmarkRetr(b *testing.B) {
 				break
 			}
 		}
+	}
+}
+
+// TestWriteDeadline pipelines RETRs of a 1 MiB message and reads
+// nothing: the server's write deadline ends the session, which releases
+// the maildrop's lock.
+func TestWriteDeadline(t *testing.T) {
+	st := fixtureStore(t)
+	if _, err := st.Deliver("alice", bytes.Repeat([]byte("x\r\n"), 350_000)); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := start(t, &Server{Store: st, WriteTimeout: 300 * time.Millisecond})
+	v := dialConv(t, addr)
+	v.login("alice", "alice")
+	v.send(strings.Repeat("RETR 2\r\n", 30))
+	for i := 0; ; i++ {
+		w := dialConv(t, addr)
+		w.do("USER alice", "+OK")
+		w.send("PASS alice\r\n")
+		l := w.line()
+		if strings.HasPrefix(l, "+OK") {
+			break
+		}
+		if !strings.HasPrefix(l, "-ERR [IN-USE]") || i > 200 {
+			t.Fatalf("login while the stalled session holds the lock: %q", l)
+		}
+		w.c.Close()
+		time.Sleep(50 * time.Millisecond)
 	}
 }
