@@ -68,7 +68,7 @@
 // close beyond), an idle timeout (10 minutes by default, RFC 1939 3's
 // minimum; on expiry the connection is closed without a response and
 // without removing anything, as that section says), a deadline on every
-// write (1 minute per flush) and on the TLS handshake, 1 KiB of read and
+// write (1 minute per flush) and on the TLS handshake, 2 KiB of read and
 // 4 KiB of write buffer per session (messages stream from their files,
 // never loaded whole), an overlong line read and dropped up to 64 KiB and
 // the connection closed beyond; accept errors such as EMFILE back off and

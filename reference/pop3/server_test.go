@@ -314,6 +314,10 @@ func TestAuthPlain(t *testing.T) {
 	v.do("QUIT", "+OK")
 	w := dialConv(t, addr)
 	w.do("AUTH PLAIN", "+ ")
+	w.do(plain("", "alice", strings.Repeat("p", 1400)), "-ERR [AUTH]") // a long response is read whole
+	w.do("AUTH PLAIN", "+ ")
+	w.do(strings.Repeat("A", MaxAuthLine), "-ERR Authentication response too long")
+	w.do("AUTH PLAIN", "+ ")
 	w.do(plain("", "alice", "alice"), "+OK")
 	w.do("STAT", "+OK 1 ")
 }

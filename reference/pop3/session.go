@@ -25,7 +25,7 @@ import (
 // most MaxConns*(readBuf+writeBuf) bytes of connection buffers (plus
 // crypto/tls's records under TLS); messages stream from their files.
 const (
-	readBuf  = 1024
+	readBuf  = MaxAuthLine // a line must fit: ReadSlice needs it whole
 	writeBuf = 4096
 	// maxDiscard is how much of one overlong line is read (and dropped)
 	// before the session gives up on the client.
