@@ -79,7 +79,7 @@ func TestBenchCommand(t *testing.T) {
 	}
 
 	for _, bad := range [][]string{
-		{"smtp", "--requests", "1"},
+		{"pop3", "--requests", "1"},
 		{"echo", "--paths", "/x", "--requests", "1"},
 		{"http1", "--queries", "q.txt", "--requests", "1"},
 		{"http1", "--param", "nope=1", "--requests", "1"},

@@ -144,24 +144,38 @@ var _ = Describe("hostile clients", func() {
 			servesAnother(t)
 		}, SpecTimeout(2*time.Minute))
 
-	rfc5321_3_8.It("pipelined-garbage", spec.MUST, "answers each line of pipelined garbage with an error and keeps the session",
-		spec.Inferred(`Servers are expected to be tolerant of unknown commands, issuing a 500 reply and awaiting further instructions from the client.`, "a statement of what the server does"), func(t *spec.T) {
+	// RFC 5321 words the tolerance as an expectation, and servers limit
+	// the errors a session may make (the reference too): a close after an
+	// error reply, or with 221 or 421 (postfix's answer to an HTTP request
+	// line), is a defence, not a fault. What the spec fails is garbage
+	// taken as a command (a 2yz or 3yz to it) or a server that stops
+	// serving.
+	rfc5321_3_8.It("pipelined-garbage", spec.SHOULD, "answers each line of pipelined garbage with an error, or closes, and keeps serving",
+		spec.Inferred(`Servers are expected to be tolerant of unknown commands, issuing a 500 reply and awaiting further instructions from the client.`, "a statement of what servers are expected to do: SHOULD; garbage is pipelined, so the target must announce PIPELINING"), func(t *spec.T) {
+			t.Require(featurePipelining)
 			s := hello(t)
 			lines := []string{"\x00\x01\x02", "MAIL", "RCPT TO", "DATA DATA", "\xff\xfe\xfd", "GET / HTTP/1.1", "Host: x", ""}
 			s.c.Send(strings.Join(lines, "\r\n") + "\r\n")
 			for i := range lines {
 				r, err := readReply(s.c)
 				if err != nil {
+					if i > 0 && spec.IsClosed(err) {
+						t.Note("the target closed the session after %d error replies", i)
+						t.Refused(service)
+						servesAnother(t)
+						return
+					}
 					t.Refused(service)
 					t.Check(err)
 				}
-				if r.class() == 2 || r.class() == 3 {
-					t.Mismatch("an error reply to garbage line "+itoa(i+1), "%s", r)
-				}
-				if r.code == 421 {
+				if r.code == 421 || r.code == 221 {
+					t.Note("the target ended the session with %s", r)
 					t.Refused(service)
 					servesAnother(t)
 					return
+				}
+				if r.class() == 2 || r.class() == 3 {
+					t.Mismatch("an error reply to garbage line "+itoa(i+1), "%s", r)
 				}
 			}
 			s.alive("after the garbage")

@@ -1,10 +1,10 @@
 package launchertest
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	netsmtp "net/smtp"
 	"net/textproto"
 	"os"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/smtp"
 	"github.com/protospec/protospec/internal/tlsfixture"
 	"github.com/protospec/protospec/targets"
@@ -46,7 +47,7 @@ func DialSMTP(t testing.TB, tg targets.Target) *netsmtp.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := net.DialTimeout("tcp", ep.Addr, smtpTimeout)
+	c, err := (&dial.Dialer{Timeout: smtpTimeout}).Dial(context.Background(), dial.Endpoint{Network: "tcp", Addr: ep.Addr})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,12 +17,12 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"sort"
 	"time"
 
+	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/mailstore"
 	"github.com/protospec/protospec/internal/smtp"
 	ftpwire "github.com/protospec/protospec/internal/wire/ftp"
@@ -166,8 +166,8 @@ var probeLimits = ftpwire.Limits{MaxLine: 4096, MaxLines: 64}
 func Probe(r *targets.Run) func(context.Context) error {
 	addr := r.Addr(0)
 	return func(ctx context.Context) error {
-		d := net.Dialer{Timeout: time.Second}
-		c, err := d.DialContext(ctx, "tcp", addr)
+		d := dial.Dialer{Timeout: time.Second}
+		c, err := d.Dial(ctx, dial.Endpoint{Network: "tcp", Addr: addr})
 		if err != nil {
 			return err
 		}

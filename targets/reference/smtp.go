@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/protospec/protospec/internal/dial"
 	"github.com/protospec/protospec/internal/mailstore"
 	fixture "github.com/protospec/protospec/internal/smtp"
 	"github.com/protospec/protospec/reference/smtp"
@@ -106,7 +107,7 @@ func startSMTP(_ context.Context, opts targets.Options) (targets.Target, error) 
 // The certificate is the run's own fixture leaf on loopback: the probe
 // does not verify it.
 func smtpOffers(addr string) (map[string]bool, error) {
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	c, err := (&dial.Dialer{Timeout: 5 * time.Second}).Dial(context.Background(), dial.Endpoint{Network: "tcp", Addr: addr})
 	if err != nil {
 		return nil, err
 	}
