@@ -3,9 +3,12 @@ package pop3
 import (
 	"bufio"
 	"bytes"
+	"github.com/protospec/protospec/internal/mailstore"
 	"io"
 	"net"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,7 +132,13 @@ func FuzzSession(f *testing.F) {
 	f.Add([]byte("CAPA\r\nAUTH PLAIN\r\nAGFsaWNlAGFsaWNl\r\nLIST 1\r\nUIDL 1\r\nDELE 1\r\nQUIT\r\n"))
 	f.Add([]byte("APOP bob 00000000000000000000000000000000\r\nUSER bob\nPASS bob\r\nSTLS\r\n"))
 	f.Add([]byte("AUTH PLAIN AGJvYgBib2I=\r\nTOP 1 0\r\nTOP 2 999999999\r\nLIST 0\r\nSTLS\r\nUSER x\r\n"))
-	st := fixtureStore(f)
+	// The libFuzzer shim's F is no testing.TB and lives for one input
+	// (its Cleanup never runs): one store serves every input of the
+	// process, refilled below when a session deleted from it.
+	st, err := sessionStore()
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, input []byte) {
 		if len(input) > 8192 {
 			return
@@ -167,4 +176,24 @@ func FuzzSession(f *testing.F) {
 			}
 		}
 	})
+}
+
+var (
+	sessionOnce sync.Once
+	sessionSt   *mailstore.Store
+	sessionErr  error
+)
+
+// sessionStore is FuzzSession's fixture store, made once per process in a
+// temporary directory.
+func sessionStore() (*mailstore.Store, error) {
+	sessionOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "pop3-fuzz-")
+		if err != nil {
+			sessionErr = err
+			return
+		}
+		sessionSt, sessionErr = fixtureStoreAt(dir)
+	})
+	return sessionSt, sessionErr
 }
