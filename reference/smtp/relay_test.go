@@ -246,3 +246,30 @@ func TestRelayRefusedUnauthenticated(t *testing.T) {
 		c.do("RCPT TO:<bob@bob.test>", "550 5.7.1")
 	}
 }
+
+// A message from the null reverse-path that fails for good is dropped,
+// not bounced (a bounce is never bounced).
+func TestRelayNoBounceOfBounce(t *testing.T) {
+	bob, port := bobMTA(t)
+	addr, alice := aliceMTA(t, port, relayDNS(t), "", nil)
+	if err := submitAuth(t, addr, "", "nobody@bob.test", "Subject: dsn\r\n\r\nx\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		q, _ := filepath.Glob(filepath.Join(alice.queueDir(), "*.json"))
+		if len(q) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queue: %v", q)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m := messages(t, alice.Store, "alice"); len(m) != 0 {
+		t.Fatalf("a bounce of a bounce:\n%s", m[0])
+	}
+	if m := messages(t, bob.Store, "bob"); len(m) != 0 {
+		t.Fatal("delivered to bob")
+	}
+}
