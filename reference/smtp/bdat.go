@@ -175,11 +175,17 @@ func (c *session) bdat(arg string) error {
 		return nil
 	}
 	mailboxes := len(c.rcpts)
+	from, relay := c.from.String(), c.relay
 	msgID, err := ch.draft.Commit()
 	ch.draft = nil
 	c.resetTx()
 	if err != nil {
 		c.s.logf("smtp: %s: commit: %v", c.ip, err)
+		c.fail(451, "4.3.0 Local error in processing")
+		return nil
+	}
+	if err := c.s.queueSpooled(msgID, from, relay); err != nil {
+		c.s.logf("smtp: %s: queue: %v", c.ip, err)
 		c.fail(451, "4.3.0 Local error in processing")
 		return nil
 	}

@@ -3,11 +3,13 @@
 // mail fixture's bob.test and alice.test by default) into a
 // internal/mailstore Maildir store and answers 250 to the end of DATA only
 // once the store committed the message (file fsynced, linked into new/,
-// directory fsynced); the same holds for the 250 to BDAT LAST. It relays
-// nothing: a recipient outside the local domains is refused with 550
-// 5.7.1, from an authenticated client too (relaying by MX through the
-// DNS reference is not built yet; when it is, an authenticated session is
-// the one that may relay).
+// directory fsynced); the same holds for the 250 to BDAT LAST. By default
+// it relays nothing: a recipient outside the local domains is refused
+// with 550 5.7.1, from an authenticated client too. With Server.Relay
+// set, an authenticated client (or one of Server.RelayNets) may relay:
+// the message is committed to a durable queue before the 250 and a
+// worker sends it on by MX through Server.Resolver, with retries and a
+// bounce to the reverse-path (queue.go).
 //
 //	st, _ := mailstore.Open(dir, 0)
 //	srv := &smtp.Server{Store: st, TLSConfig: fixture.ServerConfig()}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,9 +48,9 @@ const (
 )
 
 // Server is the reference SMTP server: it accepts mail for its local
-// domains and delivers it into the Store; it relays nothing (relaying by
-// MX is not built yet, so every foreign recipient is refused with 550,
-// from an authenticated client too).
+// domains and delivers it into the Store. Unless Relay is set it relays
+// nothing: every foreign recipient is refused with 550, from an
+// authenticated client too.
 type Server struct {
 	// Store receives the mail; it bounds the message size (SIZE).
 	Store *mailstore.Store
@@ -92,6 +93,31 @@ type Server struct {
 	// Faults, when set, break the server on purpose (faults.go): the
 	// mutants of suites/smtp.
 	Faults Faults
+
+	// Relay turns on relaying by MX (queue.go), off by default: a
+	// foreign recipient from an authenticated client or a RelayNets
+	// client is then accepted, queued durably in QueueDir (default the
+	// store's root/.queue) and sent on by a worker that asks Resolver for
+	// the MX and connects to RelayPort (default 25), retrying after each
+	// wait of RetrySchedule (default DefaultRetrySchedule) and bouncing
+	// to the reverse-path on a 5xx or when the schedule runs out.
+	Relay         bool
+	RelayNets     []netip.Prefix
+	QueueDir      string
+	Resolver      Resolver
+	RelayPort     int
+	RetrySchedule []time.Duration
+	// RelayPoll is how often the worker scans the queue (default 1 s).
+	RelayPoll time.Duration
+	// RelayPaused holds the worker (a test hook: the queue is then only
+	// on disk).
+	RelayPaused atomic.Bool
+
+	relayOnce     sync.Once
+	relayStopOnce sync.Once
+	relayKick     chan struct{}
+	relayStop     chan struct{}
+	relayDone     chan struct{}
 
 	once      sync.Once
 	mailboxes map[string]string
@@ -180,6 +206,7 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	s.listeners[l] = struct{}{}
 	s.mu.Unlock()
+	s.startRelay()
 	var backoff time.Duration
 	for {
 		c, err := l.Accept()
@@ -276,5 +303,6 @@ func (s *Server) Close() error {
 		sess.shutdown()
 	}
 	s.wg.Wait()
+	s.stopRelay()
 	return nil
 }

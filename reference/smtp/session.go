@@ -67,6 +67,7 @@ type session struct {
 	smtputf8 bool
 	rcpts    []string // mailboxes
 	rcptAddr []string // addresses as given
+	relay    []string // foreign recipients to queue (Server.Relay)
 }
 
 func newSession(s *Server, c net.Conn) *session {
@@ -153,7 +154,7 @@ func (c *session) readLine(limit int, deadline time.Time) ([]byte, error) {
 
 func (c *session) resetTx() {
 	c.abortChunks()
-	c.inTx, c.from, c.smtputf8, c.rcpts, c.rcptAddr = false, address{}, false, nil, nil
+	c.inTx, c.from, c.smtputf8, c.rcpts, c.rcptAddr, c.relay = false, address{}, false, nil, nil, nil
 }
 
 func (c *session) run() {
@@ -405,6 +406,13 @@ func (c *session) rcpt(arg string) {
 			c.reply(250, "2.1.5 Ok")
 			return
 		}
+		if !c.s.domains[domain] && c.s.relayAllowed(c.authUser, c.ip) {
+			c.relay = append(c.relay, to.String())
+			c.rcpts = append(c.rcpts, RelaySpool)
+			c.rcptAddr = append(c.rcptAddr, to.String())
+			c.reply(250, "2.1.5 Ok: will relay")
+			return
+		}
 		if !c.s.domains[domain] {
 			if c.authUser != "" {
 				// An authenticated client may relay, but relaying by
@@ -561,6 +569,7 @@ func (c *session) data(arg string) error {
 		}
 	}
 	mailboxes := len(c.rcpts)
+	from, relay := c.from.String(), c.relay
 	c.resetTx()
 	switch {
 	case long:
@@ -581,6 +590,11 @@ func (c *session) data(arg string) error {
 		committed = true
 		if err != nil {
 			c.s.logf("smtp: %s: commit: %v", c.ip, err)
+			c.fail(451, "4.3.0 Local error in processing")
+			return nil
+		}
+		if err := c.s.queueSpooled(msgID, from, relay); err != nil {
+			c.s.logf("smtp: %s: queue: %v", c.ip, err)
 			c.fail(451, "4.3.0 Local error in processing")
 			return nil
 		}
