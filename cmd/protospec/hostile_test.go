@@ -109,7 +109,7 @@ func init() {
 const maxRSS = 200 << 20
 
 func TestMetaHostileTargets(t *testing.T) {
-	for _, proto := range []string{"echo", "http1", "dns", "ftp"} {
+	for _, proto := range []string{"echo", "http1", "dns", "ftp", "smtp"} {
 		for _, mode := range []string{"resetting", "silent", "garbage", "1-byte-per-second", "endless-body", "endless-chunked-body"} {
 			if strings.HasPrefix(mode, "endless") && proto != "http1" {
 				continue
