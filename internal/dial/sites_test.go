@@ -24,6 +24,11 @@ var dialAllowed = map[string]string{
 	// pillars, and the reference keeps no dependency on the tool's
 	// transport (its TLS configuration, key log, source address).
 	"reference/dns/upstream.go": "the reference resolver's upstream queries (RFC 5452 per-query sockets)",
+	// The reference MTA's relay worker is likewise a server's own SMTP
+	// client delivering its queue to the next hop, not the tool reaching
+	// a target; it must not inherit the tool's TLS key log or source
+	// address, and it bounds the dial (10 s) and the session (5 min).
+	"reference/smtp/queue.go": "the reference MTA's outbound relay to the next hop (a server's own client)",
 }
 
 // dialFuncs are the calls that open a client connection without
