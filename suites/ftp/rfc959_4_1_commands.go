@@ -34,7 +34,11 @@ var _ = Describe("RFC 959 4.1.1 access control commands", func() {
 	rfc959_4_1_1.It("pass-needs-user", spec.MUST, "refuses PASS that does not follow USER",
 		spec.Inferred("This command must be immediately preceded by the user name command, and, for some sites, completes the user's identification for access control.", old+`: "must" binds the order, and the server's side is to refuse PASS out of it (503 or 530)`), func(t *spec.T) {
 			f := connect(t)
-			r := f.cmd("PASS " + password)
+			// A server may delay every PASS reply, as it delays a wrong
+			// password (proftpd's mod_delay): read it as readSlow does.
+			f.send("PASS " + password)
+			r, err := f.readSlow()
+			t.Check(err)
 			expectCode(t, r, "the reply to PASS without USER", 503, 530, 500, 501, 421)
 			expectCode(t, f.cmd("CWD "+uploadDir), "CWD after the refused PASS (not logged in)", 530)
 		})
